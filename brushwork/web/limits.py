@@ -1,0 +1,72 @@
+"""What one studio accepts: upload and picture sizes, and a cap on request bodies.
+
+A studio may be reachable from a local network, so every request is bounded
+before it is parsed: the body cap stops an endless upload long before the
+per-image checks in :mod:`brushwork.web.intake` run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-studio limits; tests make tiny ones so that no request can start an expensive job."""
+
+    max_upload_bytes: int = 20 * MB
+    """Largest accepted image file."""
+    max_pixels: int = 40_000_000
+    """Largest accepted image, in pixels (width x height), checked before it is decoded."""
+    max_size: int = 2048
+    """Largest output size (longest side) a job may ask for."""
+    max_steps: int = 2000
+    """Most optimisation steps a job may ask for."""
+    max_styles: int = 4
+    """Most style paintings in one job."""
+
+    @property
+    def max_body_bytes(self) -> int:
+        """A whole job request: every image at its limit plus room for the form fields."""
+        return self.max_upload_bytes * (self.max_styles + 1) + MB
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes ends in 413, whether or not it declares its length."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        message = f"the request is larger than the studio accepts ({self.limit / MB:.0f} MB); send smaller images"
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _reply(send, 413, message)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            msg = await receive()
+            seen += len(msg.get("body", b""))
+            if seen > self.limit:  # raised inside body parsing; FastAPI passes HTTPException through
+                raise HTTPException(413, message)
+            return msg
+
+        await self.app(scope, counted, send)
+
+
+async def _reply(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,93 @@
+"""The JSON the API speaks, as pydantic models, so that the OpenAPI schema documents every answer."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .examples import Example
+from .store import Job
+
+State = Literal["queued", "running", "done", "cancelled", "failed"]
+
+
+class Problem(BaseModel):
+    """Every error answer: one line saying what went wrong and what to do."""
+
+    detail: str
+
+
+class ExampleOut(BaseModel):
+    role: Literal["content", "style"]
+    name: str = Field(description="Pass this as content_example or style_examples when creating a job.")
+    title: str
+    image_url: str
+    thumbnail_url: str
+
+
+class InputOut(BaseModel):
+    role: Literal["content", "style"]
+    name: str
+    image_url: str
+    thumbnail_url: str
+
+
+class JobOut(BaseModel):
+    id: str
+    state: State
+    position: int | None = Field(description="0 while painting, 1 for next in line, ...; null once finished.")
+    created: float = Field(description="Unix time.")
+    started: float | None
+    finished: float | None
+    step: int
+    total: int = Field(description="Upper bound on the steps of the run.")
+    eta: float | None = Field(description="Seconds left, estimated.")
+    elapsed: float
+    losses: dict[str, float] = Field(description="Latest loss terms: content, style, tv, total.")
+    history: list[float | None] = Field(description="Total loss after each step.")
+    error: str | None = Field(description="Why a failed job failed, in one line.")
+    message: str
+    cancel_requested: bool
+    previews: int = Field(description="Preview counter: refetch preview_url when it changes.")
+    settings: dict[str, Any]
+    inputs: list[InputOut]
+    preview_url: str
+    result_url: str | None
+    download_url: str | None
+    thumbnail_url: str | None
+
+
+class ConfigOut(BaseModel):
+    """Limits and defaults the page builds its controls from."""
+
+    version: str
+    device: str
+    max_size: int
+    max_steps: int
+    max_styles: int
+    max_upload_bytes: int
+    max_pixels: int
+    defaults: dict[str, Any]
+
+
+def example_out(example: Example) -> ExampleOut:
+    base = f"/api/examples/{example.role}/{example.name}"
+    return ExampleOut(role=example.role, name=example.name, title=example.title,
+                      image_url=base, thumbnail_url=f"{base}?thumb=true")
+
+
+def job_out(job: Job, position: int | None, has_result: bool) -> JobOut:
+    base = f"/api/jobs/{job.id}"
+    inputs = [InputOut(role=item["role"], name=item["name"], image_url=f"{base}/inputs/{i}",
+                       thumbnail_url=f"{base}/inputs/{i}?thumb=true") for i, item in enumerate(job.inputs)]
+    return JobOut(
+        id=job.id, state=job.state, position=position, created=job.created, started=job.started,
+        finished=job.finished, step=job.step, total=job.total, eta=job.eta, elapsed=job.elapsed,
+        losses=job.losses, history=job.history, error=job.error, message=job.message,
+        cancel_requested=job.cancel_requested, previews=job.previews, settings=job.settings, inputs=inputs,
+        preview_url=f"{base}/preview",
+        result_url=f"{base}/result" if has_result else None,
+        download_url=f"{base}/result?download=true" if has_result else None,
+        thumbnail_url=f"{base}/result?thumb=true" if has_result else None,
+    )

@@ -1,0 +1,121 @@
+"""Jobs on disk: one folder per job under ``DATA/jobs/ID`` with its inputs, ``result.png`` and ``job.json``.
+
+Only server-made ids (uuid4 hex) name folders, and every id is checked against
+:data:`JOB_ID` before a path is built from it, so no request can reach outside the
+data folder. Keeping each job self-contained is what lets the gallery survive a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("brushwork.web")
+
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+JOB_ID_PATTERN = "^[0-9a-f]{32}$"
+ACTIVE = ("queued", "running")
+FINAL = ("done", "cancelled", "failed")
+RESULT = "result.png"
+
+
+@dataclass
+class Job:
+    """Everything the studio knows about one job; all of it but ``previews`` is saved in ``job.json``."""
+
+    id: str
+    settings: dict[str, Any]
+    inputs: list[dict[str, str]]
+    """``{"role": "content"|"style", "name": shown name, "file": file name in the job folder}``."""
+    created: float = field(default_factory=time.time)
+    state: str = "queued"
+    error: str | None = None
+    """Why a failed job failed, in one line."""
+    message: str = ""
+    step: int = 0
+    total: int = 0
+    eta: float | None = None
+    elapsed: float = 0.0
+    losses: dict[str, float] = field(default_factory=dict)
+    history: list[float | None] = field(default_factory=list)
+    """Total loss after each step (``None`` where it was not finite)."""
+    started: float | None = None
+    finished: float | None = None
+    cancel_requested: bool = False
+    previews: int = 0
+    """How many previews were made so far; clients refetch the preview when it changes."""
+
+
+def check_id(job_id: str) -> str:
+    """The id itself if it is a well-formed job id, else ``ValueError``."""
+    if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
+        raise ValueError(f"{job_id!r} is not a job id")
+    return job_id
+
+
+class Store:
+    """The job folders under one data folder."""
+
+    def __init__(self, data_dir: Path):
+        self.root = Path(data_dir) / "jobs"
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def folder(self, job_id: str) -> Path:
+        return self.root / check_id(job_id)
+
+    def new_folder(self) -> tuple[str, Path]:
+        """A fresh job id and its (new, empty) folder."""
+        job_id = uuid.uuid4().hex
+        folder = self.folder(job_id)
+        folder.mkdir()
+        return job_id, folder
+
+    def save(self, job: Job) -> None:
+        """Write ``job.json`` atomically, so a crash never leaves half a record."""
+        data = {k: v for k, v in asdict(job).items() if k != "previews"}
+        folder = self.folder(job.id)
+        fd, tmp = tempfile.mkstemp(prefix=".job-", suffix=".json", dir=folder)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+        os.replace(tmp, folder / "job.json")
+
+    def load_all(self) -> list[Job]:
+        """Every readable job; unreadable folders are logged and left alone."""
+        jobs = []
+        known = {f.name for f in fields(Job)}
+        for folder in self.root.iterdir():
+            if not JOB_ID.fullmatch(folder.name):
+                continue
+            try:
+                data = json.loads((folder / "job.json").read_text())
+                job = Job(**{k: v for k, v in data.items() if k in known})
+                if job.id != folder.name:
+                    raise ValueError("id does not match the folder")
+            except (OSError, ValueError, TypeError) as exc:
+                log.warning("skipping job folder %s: %s", folder, exc)
+                continue
+            jobs.append(job)
+        return jobs
+
+    def delete(self, job_id: str) -> None:
+        shutil.rmtree(self.folder(job_id), ignore_errors=True)
+
+    def result(self, job_id: str) -> Path | None:
+        path = self.folder(job_id) / RESULT
+        return path if path.is_file() else None
+
+    def input_file(self, job: Job, index: int) -> Path | None:
+        """The job's ``index``-th input (0: content), by the file name the studio gave it."""
+        if not 0 <= index < len(job.inputs):
+            return None
+        path = self.folder(job.id) / Path(job.inputs[index]["file"]).name
+        return path if path.is_file() else None

@@ -1,0 +1,32 @@
+"""Small JPEG versions of pictures for the page's thumbnails, made once per file version and kept in memory."""
+
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from ..images import open_image
+
+THUMB_SIZE = 480
+
+
+def jpeg_bytes(img: Image.Image, quality: int = 88) -> bytes:
+    """An image as JPEG bytes (any mode; transparency goes onto black, like the studio's walls)."""
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+@functools.lru_cache(maxsize=256)
+def _thumbnail(path: str, mtime_ns: int, longest: int) -> bytes:
+    img = open_image(path, "picture")
+    img.thumbnail((longest, longest), Image.LANCZOS)
+    return jpeg_bytes(img, quality=85)
+
+
+def thumbnail(path: Path, longest: int = THUMB_SIZE) -> bytes:
+    """A JPEG at most ``longest`` pixels on its longest side; cached until the file changes."""
+    return _thumbnail(str(path), path.stat().st_mtime_ns, longest)

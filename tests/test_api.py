@@ -1,0 +1,100 @@
+"""The Python API: ``brushwork.stylize`` and ``brushwork.transfer``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import brushwork
+from brushwork import DivergedError, ImageError, Progress, Result, Settings, SettingsError
+
+
+def test_stylize_files_returns_a_picture_of_the_right_size(tubingen, starry_night):
+    out = brushwork.stylize(tubingen, starry_night, size=64, steps=2)
+    assert isinstance(out, Image.Image)
+    assert out.mode == "RGB" and out.size == (64, 48)  # tubingen is 1024x768
+    assert np.asarray(out).std() > 10
+
+
+def test_stylize_accepts_pil_images_and_several_styles(pictures):
+    content = pictures["tubingen"].rgb.rotate(90, expand=True)  # portrait: 96x128
+    out = brushwork.stylize(content, [pictures["starry_night"].rgb, pictures["wave"].rgb.convert("L")],
+                            size=64, steps=2, style_blend=(3.0, 1.0))
+    assert isinstance(out, Image.Image) and out.size == (48, 64)
+
+
+def test_settings_dataclass_and_progress_callback(tubingen, starry_night):
+    seen: list[Progress] = []
+    settings = Settings(size=48, steps=3, optimizer="adam", seed=3)
+    out = brushwork.stylize(tubingen, starry_night, settings=settings, progress=seen.append)
+    assert out.size == (48, 36)
+    assert [p.step for p in seen] == [1, 2, 3]
+    assert all(p.total == 3 and p.size == (48, 36) and p.elapsed >= 0 for p in seen)
+    assert set(seen[-1].losses) == {"content", "style", "tv", "total"}
+    assert seen[-1].image().size == (48, 36)
+    # keyword options override the settings object, which stays untouched
+    smaller = brushwork.stylize(tubingen, starry_night, settings=settings, size=32, steps=1)
+    assert smaller.size == (32, 24) and settings.size == 48
+
+
+def test_progress_returning_false_stops_early(tubingen, starry_night):
+    calls = []
+
+    def stop_at_two(p: Progress) -> bool:
+        calls.append(p.step)
+        return p.step < 2
+
+    out = brushwork.stylize(tubingen, starry_night, size=32, steps=50, progress=stop_at_two)
+    assert calls == [1, 2] and out.size == (32, 24)
+
+
+def test_transfer_returns_the_full_result(tubingen, starry_night):
+    result = brushwork.transfer(tubingen, starry_night, preset="seed", size=32, steps=2)
+    assert isinstance(result, Result)
+    assert result.status == "done" and result.steps == 2 and result.alpha is None
+    assert result.image.size == (32, 24) and len(result.history) == 2
+
+
+def test_unknown_option_is_a_settings_error(tubingen, starry_night):
+    with pytest.raises(SettingsError, match="unknown option"):
+        brushwork.stylize(tubingen, starry_night, size=32, steps=1, colour="blue")
+    with pytest.raises(SettingsError, match="unknown option"):
+        brushwork.stylize(tubingen, starry_night, settings=Settings(size=32, steps=1), brush="big")
+
+
+@pytest.mark.parametrize("options", [dict(size=-1), dict(steps=0), dict(style_weight=float("nan")),
+                                     dict(optimizer="sgd"), dict(style_layers=("relu9_1",)),
+                                     dict(init="sideways"), dict(preserve_color="sepia")])
+def test_bad_option_values_are_settings_errors(tubingen, starry_night, options):
+    with pytest.raises((SettingsError, ImageError)) as info:
+        brushwork.stylize(tubingen, starry_night, **{"size": 32, "steps": 1, **options})
+    assert "\n" not in str(info.value)
+
+
+def test_settings_validation_and_round_trip():
+    with pytest.raises(SettingsError):
+        Settings(size=8)
+    with pytest.raises(SettingsError):
+        Settings(style_layer_weights=(1.0, 2.0))  # five style layers by default
+    s = Settings(size=96, lr_schedule=((10, 0.5),), style_blend=(1.0, 2.0), seed=11)
+    assert Settings.from_dict(s.to_dict()) == s
+    with pytest.raises(SettingsError, match="unknown settings"):
+        Settings.from_dict({**s.to_dict(), "future_knob": 1})
+    assert Settings().learning_rate == 1.0 and Settings(optimizer="adam").learning_rate == 2.0
+
+
+def test_unknown_preset_and_missing_image(tubingen, starry_night, tmp_path):
+    with pytest.raises(SettingsError, match="preset"):
+        brushwork.stylize(tubingen, starry_night, preset="fastest", size=32, steps=1)
+    with pytest.raises(ImageError, match="not found"):
+        brushwork.stylize(tmp_path / "nope.jpg", starry_night, size=32, steps=1)
+
+
+def test_diverged_error_carries_the_last_good_picture(tubingen, starry_night):
+    with pytest.raises(DivergedError) as info:
+        brushwork.stylize(tubingen, starry_night, size=32, steps=5, optimizer="lbfgs", lr=1e30)
+    result = info.value.result
+    assert result.status == "diverged" and "NaN" in str(info.value)
+    assert result.image.size == (32, 24) and np.asarray(result.image).std() > 20
+    assert isinstance(info.value, brushwork.BrushworkError)

@@ -1,0 +1,424 @@
+"""The command line, in-process (``brushwork.cli.main``) plus one run of the installed console script."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import brushwork
+from brushwork import engine
+from brushwork.cli import main
+from brushwork.images import read_recipe
+
+FAST = ["--size", "32", "--steps", "2"]
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    """Run ``brushwork ARGV`` in this process; argparse's SystemExit counts as a return code."""
+    try:
+        rc = main([str(a) for a in argv])
+    except SystemExit as exc:
+        rc = exc.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def assert_one_line_error(rc: int, err: str) -> str:
+    assert rc == 2, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("brushwork")
+    return lines[0]
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose IHDR claims ``width`` x ``height`` (CRCs correct), with a token IDAT."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
+
+
+def pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _text_as_jpg(tmp: Path) -> Path:
+    (tmp / "notes.jpg").write_text("these are not pixels\n")
+    return tmp / "notes.jpg"
+
+
+def _truncated_jpeg(tmp: Path, tubingen: Path) -> Path:
+    data = tubingen.read_bytes()
+    (tmp / "half.jpg").write_bytes(data[: len(data) // 2])
+    return tmp / "half.jpg"
+
+
+def _truncated_png(tmp: Path) -> Path:
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(tmp / "full.png")
+    data = (tmp / "full.png").read_bytes()
+    (tmp / "half.png").write_bytes(data[: len(data) // 2])
+    return tmp / "half.png"
+
+
+def _write(tmp: Path, name: str, data: bytes) -> Path:
+    (tmp / name).write_bytes(data)
+    return tmp / name
+
+
+# Each case: (how to make a bad content path, words the message must contain).
+BAD_CONTENT = {
+    "missing": (lambda tmp, tub: tmp / "nowhere.jpg", "not found"),
+    "folder": (lambda tmp, tub: tmp, "folder"),
+    "text named .jpg": (lambda tmp, tub: _text_as_jpg(tmp), "not an image"),
+    "truncated jpeg": (_truncated_jpeg, "truncated"),
+    "truncated png": (lambda tmp, tub: _truncated_png(tmp), "truncated"),
+    "empty file": (lambda tmp, tub: _write(tmp, "empty.png", b""), "not an image"),
+    "zero-width png": (lambda tmp, tub: _write(tmp, "zero.png", png_header_only(0, 10)), "content"),
+    "huge png": (lambda tmp, tub: _write(tmp, "huge.png", png_header_only(100_000, 100_000)), "too large"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONTENT))
+def test_bad_content_image(capsys, tmp_path, tubingen, starry_night, case):
+    make, words = BAD_CONTENT[case]
+    bad = make(tmp_path, tubingen)
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, bad, starry_night, "-o", out, *FAST)
+    assert words in assert_one_line_error(rc, err)
+    assert not out.exists()
+
+
+def test_bad_style_image(capsys, tmp_path, tubingen):
+    rc, _, err = cli(capsys, tubingen, _text_as_jpg(tmp_path), "-o", tmp_path / "out.png", *FAST)
+    assert "style" in assert_one_line_error(rc, err)
+
+
+def test_unreadable_file(capsys, tmp_path, tubingen, starry_night, monkeypatch):
+    locked = tmp_path / "locked.jpg"
+    shutil.copy(tubingen, locked)
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):  # root reads anything: simulate the permission error instead
+            real_open = Image.open
+
+            def refuse(fp, *args, **kwargs):
+                if isinstance(fp, (str, os.PathLike)) and Path(fp) == locked:
+                    raise PermissionError(13, "Permission denied", str(fp))
+                return real_open(fp, *args, **kwargs)
+
+            monkeypatch.setattr(Image, "open", refuse)
+        rc, _, err = cli(capsys, locked, starry_night, "-o", tmp_path / "out.png", *FAST)
+    finally:
+        locked.chmod(0o644)
+    assert "permission denied" in assert_one_line_error(rc, err)
+
+
+BAD_OPTIONS = {
+    "negative size": (["--size", "-5"], "size"),
+    "zero size": (["--size", "0"], "size"),
+    "huge size": (["--size", "100000"], "size"),
+    "size abc": (["--size", "abc"], "abc"),
+    "fractional steps": (["--steps", "2.5"], "2.5"),
+    "zero steps": (["--steps", "0"], "steps"),
+    "negative style weight": (["--style-weight", "-1"], "style_weight"),
+    "negative content weight": (["--content-weight=-1"], "content_weight"),
+    "nan lr": (["--lr", "nan"], "finite"),
+    "inf tv weight": (["--tv-weight", "inf"], "finite"),
+    "zero lr": (["--lr", "0"], "lr"),
+    "bad schedule": (["--lr-schedule", "180"], "STEP:RATE"),
+    "negative layer weight": (["--style-layer-weights", "1,-1,1,1,1"], "style_layer_weights"),
+    "layer weight count": (["--style-layer-weights", "1,2"], "one style layer weight per style layer"),
+    "unknown style layer": (["--style-layers", "relu1_1,relu9_1"], "relu9_1"),
+    "unknown content layer": (["--content-layers", "conv4_9"], "conv4_9"),
+    "zero style scale": (["--style-scale", "0"], "style_scale"),
+    "blend count": (["--style-blend", "1,2"], "blend"),
+    "unknown preset": (["--preset", "fastest"], "fastest"),
+    "unknown device": (["--device", "tpu"], "tpu"),
+    "missing init image": (["--init", "no_such_start.png"], "not found"),
+    "missing weights": (["--weights", "no_such_weights.pth"], "weights"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_OPTIONS))
+def test_nonsense_options(capsys, tmp_path, tubingen, starry_night, case):
+    options, words = BAD_OPTIONS[case]
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "2", *options)
+    assert words in assert_one_line_error(rc, err)
+    assert not out.exists()
+
+
+def test_corrupt_weights_file(capsys, tmp_path, tubingen, starry_night):
+    weights = _write(tmp_path, "vgg19.pth", np.random.default_rng(1).bytes(5000))
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--weights", weights)
+    assert "cannot read weights file" in assert_one_line_error(rc, err)  # no progress bar line before it
+    assert not out.exists()
+
+
+def test_unavailable_device(capsys, tmp_path, tubingen, starry_night):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--device", "cuda")
+    assert "not available" in assert_one_line_error(rc, err)  # no progress bar line before it
+    assert not out.exists()
+
+
+def test_missing_arguments(capsys, tubingen, starry_night):
+    assert_one_line_error(*cli(capsys, tubingen, starry_night)[::2])  # no -o
+    assert_one_line_error(*cli(capsys, tubingen, "-o", "x.png")[::2])  # no style
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_output_equal_to_an_input(capsys, tmp_path, starry_night, tubingen, overwrite):
+    content = tmp_path / "photo.png"
+    Image.open(tubingen).resize((64, 48)).save(content)
+    before = content.read_bytes()
+    rc, _, err = cli(capsys, content, starry_night, "-o", content, *FAST, *(["--overwrite"] if overwrite else []))
+    assert "one of the inputs" in assert_one_line_error(rc, err)
+    assert content.read_bytes() == before
+
+
+def test_unwritable_outputs(capsys, tmp_path, tubingen, starry_night):
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "missing" / "out.png", *FAST)
+    assert "does not exist" in assert_one_line_error(rc, err)
+    (tmp_path / "dir.png").mkdir()
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "dir.png", *FAST)
+    assert "folder" in assert_one_line_error(rc, err)
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.gif", *FAST)
+    assert ".png" in assert_one_line_error(rc, err)
+    assert not (tmp_path / "missing").exists() and not (tmp_path / "out.gif").exists()
+
+
+def test_never_overwrites_without_flag(capsys, tmp_path, tubingen, starry_night):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"an older picture")
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST)
+    assert "already exists" in assert_one_line_error(rc, err)
+    assert out.read_bytes() == b"an older picture"
+
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "-q", "--overwrite")
+    assert rc == 0 and err == ""
+    assert Image.open(out).size == (32, 24)
+
+
+def test_never_overwrites_progression_sheet(capsys, tmp_path, tubingen, starry_night):
+    out = tmp_path / "out.png"
+    sheet = tmp_path / "out_progression.png"
+    sheet.write_bytes(b"an older sheet")
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--save-every", "1")
+    assert "already exists" in assert_one_line_error(rc, err)
+    assert sheet.read_bytes() == b"an older sheet" and not out.exists()
+
+
+def test_snapshot_folder_name_taken_by_a_file(capsys, tmp_path, tubingen, starry_night):
+    (tmp_path / "out_steps").write_bytes(b"not a folder")
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", *FAST, "--save-every", "1")
+    assert "out_steps" in assert_one_line_error(rc, err)
+    assert (tmp_path / "out_steps").read_bytes() == b"not a folder" and not (tmp_path / "out.png").exists()
+
+
+def test_run_writes_picture_with_progress_and_summary(capsys, tmp_path, tubingen, starry_night):
+    out = tmp_path / "out.webp"
+    rc, stdout, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST)
+    assert rc == 0
+    assert "painting" in err and f"wrote {out}" in err and "Traceback" not in err
+    assert Image.open(out).size == (32, 24)
+    assert read_recipe(out)["run"]["status"] == "done"
+
+
+def test_preset_with_explicit_overrides(capsys, tmp_path, tubingen, starry_night):
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--preset", "seed", "--size", "32", "--steps=2", "-q")
+    assert rc == 0, err
+    settings = read_recipe(out)["settings"]
+    assert settings["optimizer"] == "adam" and settings["lr"] == 3.0 and settings["lr_schedule"] == [[180, 0.1]]
+    assert settings["steps"] == 2 and settings["size"] == 32
+
+
+def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night, monkeypatch):
+    real_run = engine.run
+
+    def run_then_ctrl_c(content, styles, settings, *, callback=None, encoder=None):
+        def pressed(p):
+            if callback is not None:
+                callback(p)
+            if p.step == 2:
+                raise KeyboardInterrupt
+        return real_run(content, styles, settings, callback=pressed, encoder=encoder)
+
+    monkeypatch.setattr(engine, "run", run_then_ctrl_c)
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "50", "-q")
+    assert rc == 130
+    assert "interrupted" in err and "Traceback" not in err
+    assert Image.open(out).size == (32, 24)
+    recipe = read_recipe(out)
+    assert recipe["run"]["status"] == "interrupted" and recipe["run"]["steps"] == 2
+
+
+def test_ctrl_c_before_painting(capsys, tmp_path, tubingen, starry_night, monkeypatch):
+    import brushwork.images
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(brushwork.images, "load_image", interrupted)
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST)
+    assert rc == 130 and len(err.strip().splitlines()) == 1 and "nothing written" in err
+    assert not out.exists()
+
+
+def test_diverged_run_exits_1_with_last_good_picture(capsys, tmp_path, tubingen, starry_night):
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "5",
+                     "--optimizer", "lbfgs", "--lr", "1e30", "-q")
+    assert rc == 1
+    assert "NaN" in err and "Traceback" not in err
+    assert read_recipe(out)["run"]["status"] == "diverged"
+    picture = pixels(out).astype(float)
+    photo = np.asarray(Image.open(tubingen).convert("RGB").resize((32, 24), Image.LANCZOS), float)
+    assert picture.std() > 20 and np.corrcoef(picture.ravel(), photo.ravel())[0, 1] > 0.9
+
+
+def test_save_every_writes_snapshots_and_sheet(capsys, tmp_path, tubingen, starry_night):
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "4", "--save-every", "2",
+                     "--optimizer", "adam")
+    assert rc == 0, err
+    snaps = sorted((tmp_path / "out_steps").iterdir())
+    assert [p.name for p in snaps] == ["step_00002.png", "step_00004.png"]
+    assert read_recipe(snaps[0])["snapshot_step"] == 2
+    assert Image.open(snaps[1]).size == (32, 24)
+    sheet = tmp_path / "out_progression.png"
+    assert f"progression sheet {sheet}" in err
+    with Image.open(sheet) as img:
+        assert img.width == 8 + 2 * (32 + 8)  # two cells of the picture's width, with gaps
+    assert not same(pixels(snaps[0]), pixels(snaps[1]))
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.array_equal(a, b)
+
+
+@pytest.fixture(scope="module")
+def painted(tmp_path_factory, tubingen, starry_night):
+    """One small finished run, with its inputs copied into a folder of their own."""
+    folder = tmp_path_factory.mktemp("painted")
+    content, style = folder / "photo.jpg", folder / "painting.jpg"
+    shutil.copy(tubingen, content)
+    shutil.copy(starry_night, style)
+    out = folder / "out.png"
+    rc = main([str(content), str(style), "-o", str(out), *FAST, "--seed", "7", "--optimizer", "adam", "-q"])
+    assert rc == 0
+    return out, content, style
+
+
+def test_recipe_prints_json(capsys, painted):
+    out, content, style = painted
+    rc, stdout, err = cli(capsys, "recipe", out)
+    assert rc == 0 and err == ""
+    recipe = json.loads(stdout)
+    assert recipe["brushwork"] == brushwork.__version__
+    assert recipe["seed"] == 7 and recipe["settings"]["seed"] == 7
+    assert recipe["settings"]["size"] == 32 and recipe["settings"]["steps"] == 2
+    assert recipe["settings"]["optimizer"] == "adam"
+    assert [(i["role"], i["name"], i["sha256"]) for i in recipe["inputs"]] == [
+        ("content", "photo.jpg", sha256(content)), ("style", "painting.jpg", sha256(style))]
+    assert recipe["run"]["status"] == "done" and recipe["run"]["steps"] == 2
+    assert set(recipe["run"]["losses"]) == {"content", "style", "tv", "total"}
+
+
+def test_recipe_rerun_reproduces_the_picture(capsys, painted, tmp_path):
+    out, _, _ = painted
+    new = tmp_path / "again.png"
+    rc, _, err = cli(capsys, "recipe", out, "--rerun", "-o", new, "-q")
+    assert rc == 0, err
+    assert same(pixels(new), pixels(out))
+    assert read_recipe(new)["settings"] == read_recipe(out)["settings"]
+    # the rerun never writes over its own output either
+    before = new.read_bytes()
+    rc, _, err = cli(capsys, "recipe", out, "--rerun", "-o", new, "-q")
+    assert "already exists" in assert_one_line_error(rc, err)
+    assert new.read_bytes() == before
+
+
+def test_recipe_rerun_errors(capsys, painted, tmp_path):
+    out, content, _ = painted
+    rc, _, err = cli(capsys, "recipe", out, "--rerun")
+    assert "-o" in assert_one_line_error(rc, err)
+    # an input whose contents changed since the run is not silently used
+    moved = tmp_path / "copy.png"
+    shutil.copy(out, moved)
+    saved = content.read_bytes()
+    try:
+        content.write_bytes(saved + b"\0")
+        rc, _, err = cli(capsys, "recipe", moved, "--rerun", "-o", tmp_path / "x.png")
+        assert "photo.jpg" in assert_one_line_error(rc, err)
+    finally:
+        content.write_bytes(saved)
+
+
+def test_recipe_of_a_picture_without_one(capsys, tmp_path, tubingen):
+    rc, _, err = cli(capsys, "recipe", tubingen)
+    assert "no brushwork recipe" in assert_one_line_error(rc, err)
+    rc, _, err = cli(capsys, "recipe", tmp_path / "missing.png")
+    assert "not found" in assert_one_line_error(rc, err)
+
+
+def test_sheet(capsys, tmp_path, tubingen, starry_night):
+    out = tmp_path / "sheet.png"
+    rc, _, err = cli(capsys, "sheet", tubingen, starry_night, "-o", out, "--labels", "photo,painting",
+                     "--title", "inputs")
+    assert rc == 0, err
+    with Image.open(out) as img:
+        assert img.width == 8 + 2 * (320 + 8)
+        assert np.asarray(img.convert("L")).std() > 10
+    rc, _, err = cli(capsys, "sheet", tubingen, starry_night, "-o", out)
+    assert "already exists" in assert_one_line_error(rc, err)
+    rc, _, err = cli(capsys, "sheet", tubingen, "-o", tmp_path / "s2.png", "--labels", "a,b")
+    assert "one label per picture" in assert_one_line_error(rc, err)
+    rc, _, err = cli(capsys, "sheet", tubingen, "-o", tmp_path / "s3.png", "--columns", "0")
+    assert "columns" in assert_one_line_error(rc, err)
+    rc, _, err = cli(capsys, "sheet", _text_as_jpg(tmp_path), "-o", tmp_path / "s4.png")
+    assert "not an image" in assert_one_line_error(rc, err)
+
+
+def test_version(capsys):
+    rc, out, _ = cli(capsys, "--version")
+    assert rc == 0 and out.strip() == f"brushwork {brushwork.__version__}"
+
+
+def test_console_script(tmp_path, tubingen, starry_night):
+    script = Path(sys.executable).with_name("brushwork")
+    if not script.exists():
+        pytest.skip("the brushwork console script is not installed next to this Python")
+    out = tmp_path / "out.jpg"
+    proc = subprocess.run([str(script), str(tubingen), str(starry_night), "-o", str(out), *FAST, "-q"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "" and proc.stdout == ""
+    assert Image.open(out).size == (32, 24)
+    assert read_recipe(out)["settings"]["size"] == 32

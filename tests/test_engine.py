@@ -1,0 +1,307 @@
+"""The optimisation loop end to end, on the real VGG19 at 64 px and few steps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from brushwork import color, engine
+from brushwork.errors import SettingsError
+from brushwork.images import resize_longest, to_pil, to_tensor
+from brushwork.losses import gram_matrix
+from brushwork.settings import PRESETS, Settings, preset
+
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+SIZE = 64
+WH = (64, 48)  # tubingen is 4:3
+
+
+def small(**changes) -> Settings:
+    return Settings(size=SIZE, device="cpu", **changes)
+
+
+def style_distance(encoder, image: Image.Image, style: Image.Image) -> float:
+    """Mean squared difference of normalised Gram matrices over the style layers, in fp32."""
+    with torch.no_grad():
+        f = encoder(to_tensor(image), STYLE_LAYERS)
+        s = encoder(to_tensor(resize_longest(style, max(image.size))), STYLE_LAYERS)
+    return sum(float(((gram_matrix(f[k]) - gram_matrix(s[k])) ** 2).mean()) for k in STYLE_LAYERS)
+
+
+def content_error(encoder, image: Image.Image, photo: Image.Image) -> float:
+    """Relative error of conv4_2 features against the photo's."""
+    with torch.no_grad():
+        a = encoder(to_tensor(image), ["conv4_2"])["conv4_2"]
+        b = encoder(to_tensor(photo.resize(image.size, Image.LANCZOS)), ["conv4_2"])["conv4_2"]
+    return float((a - b).norm() / b.norm())
+
+
+def correlation(a: Image.Image, b: Image.Image) -> float:
+    x = np.asarray(a.convert("RGB"), np.float64).ravel()
+    y = np.asarray(b.convert("RGB").resize(a.size, Image.LANCZOS), np.float64).ravel()
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def same_pixels(a: Image.Image, b: Image.Image) -> bool:
+    return a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.fixture(scope="module")
+def lbfgs_run(pictures):
+    """The paper's optimiser, 24 steps at 64 px: the run most checks below look at."""
+    seen = []
+
+    def callback(p: engine.Progress) -> None:
+        seen.append((p.step, p.total, p.level, p.levels, p.size, dict(p.losses), p.elapsed, p.eta))
+
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=24, optimizer="lbfgs"),
+                        callback=callback)
+    return result, seen
+
+
+def test_run_lowers_style_loss_tenfold(lbfgs_run, encoder, pictures):
+    result, _ = lbfgs_run
+    assert result.status == "done" and result.steps == 24 and result.message == ""
+    assert result.image.size == WH and result.image.mode == "RGB"
+    photo, painting = pictures["tubingen"].rgb, pictures["starry_night"].rgb
+    before = style_distance(encoder, photo.resize(WH, Image.LANCZOS), painting)
+    after = style_distance(encoder, result.image, painting)
+    assert after * 10 < before, (before, after)
+
+
+def test_run_keeps_the_content(lbfgs_run, encoder, pictures):
+    result, _ = lbfgs_run
+    photo, painting = pictures["tubingen"].rgb, pictures["starry_night"].rgb
+    assert correlation(result.image, photo) > max(0.6, correlation(painting.resize(WH, Image.LANCZOS), photo) + 0.25)
+    # the content features stay bounded: closer to the photo's than the painting's or noise's are
+    noise = to_pil(torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(0)) * 255)
+    err = content_error(encoder, result.image, photo)
+    assert err < 1.5
+    assert err < content_error(encoder, painting.resize(WH, Image.LANCZOS), photo)
+    assert err < content_error(encoder, noise, photo)
+
+
+def test_run_reports_losses_history_and_progress(lbfgs_run):
+    result, seen = lbfgs_run
+    assert set(result.losses) == {"content", "style", "tv", "total"}
+    assert result.losses["total"] == pytest.approx(sum(result.losses[k] for k in ("content", "style", "tv")),
+                                                   rel=1e-4)
+    assert len(result.history) == 24
+    times, totals = zip(*result.history)
+    assert list(times) == sorted(times) and all(math.isfinite(t) for t in totals)
+    assert totals[-1] < totals[0] / 10
+    assert [s[0] for s in seen] == list(range(1, 25))
+    assert all(total == 24 and level == 0 and levels == 1 and size == WH for _, total, level, levels, size, *_ in seen)
+    assert seen[-1][5] == result.losses
+    assert seen[-1][7] == pytest.approx(0.0, abs=1e-9)  # nothing left to do after the last step
+
+
+def test_adam_lowers_the_loss(pictures, encoder):
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=6, optimizer="adam", lr=5.0))
+    assert result.status == "done" and result.steps == 6 and result.image.size == WH
+    totals = [t for _, t in result.history]
+    assert totals[-1] < 0.5 * totals[0]
+    painting = pictures["starry_night"].rgb
+    before = style_distance(encoder, pictures["tubingen"].rgb.resize(WH, Image.LANCZOS), painting)
+    assert style_distance(encoder, result.image, painting) < before
+
+
+def test_seeded_noise_runs_are_reproducible(pictures):
+    settings = small(steps=2, optimizer="adam", init="noise", seed=1234)
+    a = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings)
+    b = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings)
+    c = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings.replace(seed=99))
+    assert a.image.tobytes() == b.image.tobytes()
+    assert [t for _, t in a.history] == [t for _, t in b.history]
+    assert a.losses == b.losses
+    assert not same_pixels(a.image, c.image)
+
+
+def test_seed_preset_schedule():
+    s = preset("seed")
+    assert s.optimizer == "adam" and s.steps == 200 and s.scales == 1 and s.tv_weight > 0
+    assert s.lr_at(0) == 3.0 and s.lr_at(179) == 3.0
+    assert s.lr_at(180) == 0.1 and s.lr_at(199) == 0.1
+    assert preset("seed", size=64).size == 64 and preset("seed", size=64).lr_at(180) == 0.1
+    assert PRESETS["paper"]["pooling"] == "avg" and preset("paper").optimizer == "lbfgs"
+    with pytest.raises(SettingsError):
+        preset("nonsense")
+
+
+def test_engine_follows_the_lr_schedule(pictures, monkeypatch):
+    lrs: list[float] = []
+
+    class RecordingAdam(torch.optim.Adam):
+        def step(self, closure=None):
+            lrs.append(self.param_groups[0]["lr"])
+            return super().step(closure)
+
+    monkeypatch.setattr(torch.optim, "Adam", RecordingAdam)
+    settings = preset("seed", size=SIZE, device="cpu", steps=4, lr_schedule=((2, 0.1),))
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings)
+    assert result.status == "done"
+    assert lrs == [3.0, 3.0, 0.1, 0.1] == [settings.lr_at(i) for i in range(4)]
+
+
+def test_style_blend(pictures):
+    tub, starry, wave = pictures["tubingen"], pictures["starry_night"], pictures["wave"]
+    settings = small(steps=2, optimizer="adam")
+    only_starry = engine.run(tub, [starry], settings)
+    blend_all_starry = engine.run(tub, [starry, wave], settings.replace(style_blend=(1.0, 0.0)))
+    assert same_pixels(only_starry.image, blend_all_starry.image)  # a zero weight removes a style exactly
+    half = engine.run(tub, [starry, wave], settings.replace(style_blend=(2.0, 2.0)))
+    assert half.status == "done"
+    assert not same_pixels(half.image, only_starry.image)
+    with pytest.raises(SettingsError, match="blend"):
+        engine.run(tub, [starry, wave], settings.replace(style_blend=(1.0, 1.0, 1.0)))
+    with pytest.raises(SettingsError):
+        engine.run(tub, [], settings)
+
+
+def _chroma(image: Image.Image) -> torch.Tensor:
+    return color._yiq(to_tensor(image))[:, 1:]
+
+
+def test_preserve_color_luminance_keeps_the_photos_chroma(pictures):
+    photo = pictures["tubingen"].rgb
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]],
+                        small(steps=5, optimizer="lbfgs", preserve_color="luminance"))
+    assert result.status == "done"
+    target = photo.resize(WH, Image.LANCZOS)
+    chroma_error = (_chroma(result.image) - _chroma(target)).abs()
+    assert chroma_error.mean() < 1.5 and torch.quantile(chroma_error.flatten(), 0.95) < 4
+    # while the brightness did change
+    luma = lambda im: color._yiq(to_tensor(im))[:, :1]  # noqa: E731
+    assert (luma(result.image) - luma(target)).abs().mean() > 2
+    # the painting's own chroma (strong blue and yellow) is not what came out
+    painting_chroma = _chroma(pictures["starry_night"].rgb.resize(WH, Image.LANCZOS))
+    assert (_chroma(result.image) - painting_chroma).abs().mean() > 3 * chroma_error.mean()
+
+
+def test_preserve_color_histogram(pictures):
+    content = to_tensor(pictures["tubingen"].rgb.resize(WH, Image.LANCZOS))
+    style = to_tensor(resize_longest(pictures["starry_night"].rgb, 64))
+    matched = color.match_color_histogram(style, content)
+
+    def stats(x):
+        flat = x.reshape(3, -1).double()
+        return flat.mean(1), torch.cov(flat, correction=0)
+
+    (mc, cc), (mm, cm), (ms, cs) = stats(content), stats(matched), stats(style)
+    assert (mm - mc).abs().max() < 3 < (ms - mc).abs().max()
+    assert (cm - cc).abs().max() < 0.1 * cc.abs().max() < (cs - cc).abs().max()
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]],
+                        small(steps=3, optimizer="lbfgs", preserve_color="histogram"))
+    assert result.status == "done" and result.image.size == WH
+
+
+def close_pixels(a: Image.Image, b: Image.Image, tolerance: int = 1) -> bool:
+    return a.size == b.size and np.abs(np.asarray(a).astype(int) - np.asarray(b).astype(int)).max() <= tolerance
+
+
+# One Adam step of lr 1e-3 moves no pixel by more than a rounding step: the result shows the start.
+ONE_TINY_STEP = dict(steps=1, optimizer="adam", lr=1e-3)
+
+
+def test_init_from_noise(pictures):
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(init="noise", seed=5, **ONE_TINY_STEP))
+    expected = to_pil(torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(5)) * 255)
+    assert close_pixels(result.image, expected)
+    assert correlation(result.image, pictures["tubingen"].rgb) < 0.2
+
+
+def test_init_from_image_path(pictures, tmp_path):
+    start = Image.new("RGB", (32, 24), (10, 200, 30))
+    start.save(tmp_path / "start.png")
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]],
+                        small(init=str(tmp_path / "start.png"), **ONE_TINY_STEP))
+    assert result.image.size == WH
+    assert np.abs(np.asarray(result.image).astype(int) - (10, 200, 30)).max() <= 1
+
+
+def test_init_from_content(pictures):
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(**ONE_TINY_STEP))
+    assert close_pixels(result.image, pictures["tubingen"].rgb.resize(WH, Image.LANCZOS))
+
+
+def test_style_scale_changes_the_result(pictures):
+    content, style = pictures["tubingen"], pictures["starry_night"]
+    settings = small(steps=2, optimizer="adam")
+    _, styles = engine._prepare_inputs(content, [style], settings.replace(style_scale=0.5), WH, torch.device("cpu"))
+    assert max(styles[0].shape[-2:]) == 32
+    _, styles = engine._prepare_inputs(content, [style], settings.replace(style_scale=2.0), WH, torch.device("cpu"))
+    assert max(styles[0].shape[-2:]) == 128
+    a = engine.run(content, [style], settings)
+    b = engine.run(content, [style], settings.replace(style_scale=0.5))
+    assert a.status == b.status == "done"
+    assert not same_pixels(a.image, b.image)
+
+
+def test_callback_returning_false_cancels(pictures):
+    steps = []
+
+    def callback(p):
+        steps.append(p.step)
+        return p.step < 3
+
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=10, optimizer="adam"),
+                        callback=callback)
+    assert result.status == "cancelled" and "cancel" in result.message
+    assert steps == [1, 2, 3] and result.steps == 3
+    assert isinstance(result.image, Image.Image) and result.image.size == WH
+
+
+def test_keyboard_interrupt_from_callback_keeps_the_best_picture(pictures):
+    snapshots = {}
+
+    def callback(p):
+        snapshots[p.step] = p.image()
+        if p.step == 3:
+            raise KeyboardInterrupt
+
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=10, optimizer="lbfgs"),
+                        callback=callback)
+    assert result.status == "interrupted" and "interrupted" in result.message
+    assert result.steps == 3
+    assert same_pixels(result.image, snapshots[3])
+    assert not same_pixels(result.image, pictures["tubingen"].rgb.resize(WH, Image.LANCZOS))
+
+
+def test_divergent_run_keeps_the_last_good_picture(pictures):
+    """L-BFGS with a learning rate of 1e30 from step 3 on overflows the loss deterministically."""
+    snapshots = {}
+
+    def callback(p):
+        assert math.isfinite(p.losses["total"])
+        snapshots[p.step] = p.image()
+
+    settings = small(steps=10, optimizer="lbfgs", lr_schedule=((3, 1e30),))
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings, callback=callback)
+    assert result.status == "diverged" and "NaN" in result.message
+    assert 3 < result.steps < 10
+    assert not math.isfinite(result.losses["total"])
+    assert not math.isfinite(result.history[-1][1])
+    last_good = snapshots[max(snapshots)]
+    assert same_pixels(result.image, last_good)
+    arr = np.asarray(result.image).astype(float)
+    assert arr.std() > 20  # a real picture, not a blank NaN-turned-black frame
+    assert correlation(result.image, pictures["tubingen"].rgb) > 0.8
+
+
+def test_level_sizes():
+    assert engine.level_sizes(1024, 768, 64, 1) == [(64, 48)]
+    assert engine.level_sizes(1024, 768, 256, 3) == [(64, 48), (128, 96), (256, 192)]
+    assert engine.level_sizes(1024, 768, 128, 3) == [(64, 48), (128, 96)]  # none below 64 px
+
+
+def test_two_scale_run(pictures):
+    sizes = []
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]],
+                        Settings(size=128, scales=2, steps=2, optimizer="adam", device="cpu"),
+                        callback=lambda p: sizes.append((p.level, p.size)))
+    assert result.status == "done" and result.image.size == (128, 96)
+    assert sizes == [(0, (64, 48)), (0, (64, 48)), (1, (128, 96)), (1, (128, 96))]

@@ -1,0 +1,149 @@
+"""`brushwork figures` (the seed report's figures) and the generated Mondrian."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from brushwork.figures import figures_command, grainiest_box
+from brushwork.images import read_recipe
+from brushwork.mondrian import PALETTE, mondrian
+
+SIZE = 64
+SCALE = "0.04"  # seed preset: 8 steps, snapshots at 1, 2, 4, 6, 8; default settings: 20 L-BFGS steps
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    out = tmp_path_factory.mktemp("figures")
+    rc = figures_command(["all", "--out", str(out), "--size", str(SIZE), "--steps-scale", SCALE, "--quiet"])
+    assert rc == 0
+    return out
+
+
+def _png(path):
+    with Image.open(path) as img:
+        assert img.format == "PNG"
+        img.load()
+        return img.convert("RGB")
+
+
+def test_all_figures_are_written_with_recipes(made):
+    assert sorted(p.name for p in made.iterdir()) == ["mondrian.png", "progression.png", "styles.png", "tv.png"]
+    for name in ("progression", "tv", "styles"):
+        recipe = read_recipe(made / f"{name}.png")
+        assert recipe["figure"] == name
+        assert recipe["settings"]["size"] == SIZE
+        assert recipe["run"]["status"] == "done"
+        assert [i["role"] for i in recipe["inputs"]] == ["content", "style"]
+        assert recipe["inputs"][0]["name"] == "tubingen.jpg"
+
+
+def test_progression_is_one_seed_run_in_a_strip(made):
+    sheet = _png(made / "progression.png")
+    recipe = read_recipe(made / "progression.png")
+    s = recipe["settings"]
+    assert (s["optimizer"], s["lr"], s["steps"], s["lr_schedule"]) == ("adam", 3.0, 8, [[7, 0.1]])
+    assert recipe["snapshot_steps"] == [1, 2, 4, 6, 8]
+    assert recipe["run"]["steps"] == 8
+    assert sheet.width > 4 * sheet.height  # five pictures in one row
+    # Five different snapshots: the picture changes between steps.
+    a = np.asarray(sheet, dtype=np.float32)
+    cells = [a[8:8 + 48, 8 + i * (SIZE + 8): 8 + i * (SIZE + 8) + SIZE] for i in range(5)]
+    assert all(np.abs(cells[i] - cells[i + 1]).mean() > 0.5 for i in range(4))
+
+
+def test_tv_figure_compares_two_runs_with_a_zoom(made):
+    sheet = _png(made / "tv.png")
+    recipe = read_recipe(made / "tv.png")
+    assert [p["label"] for p in recipe["panels"]] == ["TV on", "TV off"]
+    assert recipe["panels"][0]["settings"]["tv_weight"] > 0 and recipe["panels"][1]["settings"]["tv_weight"] == 0
+    assert recipe["settings"] == recipe["panels"][0]["settings"]
+    assert 0.8 < sheet.width / sheet.height < 1.25  # 2 x 2: the two pictures over their enlarged crops
+    x0, y0, x1, y1 = recipe["crop_box"]
+    assert (x1 - x0) * recipe["zoom"] <= SIZE and x0 >= 0 and y0 >= 0
+
+
+def test_styles_figure_has_three_styles_with_default_settings(made):
+    sheet = _png(made / "styles.png")
+    recipe = read_recipe(made / "styles.png")
+    assert [p["label"] for p in recipe["panels"]] == ["The Starry Night", "The Great Wave", "Mondrian (generated)"]
+    assert [p["inputs"][1]["name"] for p in recipe["panels"]] == ["starry_night.jpg", "wave.jpg", "mondrian.png"]
+    for panel in recipe["panels"]:
+        assert panel["settings"]["optimizer"] == "lbfgs" and panel["settings"]["steps"] == 20
+    assert sheet.width > 3 * sheet.height  # photo + three results in one row
+    assert _png(made / "mondrian.png").tobytes() == mondrian(512, 512, 0).tobytes()
+
+
+def test_existing_figures_are_refused_before_any_work(made, capsys):
+    rc = figures_command(["progression", "--out", str(made), "--size", str(SIZE)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("brushwork figures: error:") and "--overwrite" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["nonsense"], ["--size", "8"], ["--size", "big"], ["--steps-scale", "0"]])
+def test_bad_arguments_are_one_line_errors(argv, capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        figures_command([*argv, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith("brushwork figures: error:") and err.count("\n") == 1
+
+
+def test_out_must_be_a_folder(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert figures_command(["mondrian", "--out", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_grainiest_box_finds_the_noise():
+    rng = np.random.default_rng(0)
+    smooth = np.full((80, 120, 3), 128, np.uint8)
+    grainy = smooth.copy()
+    grainy[50:70, 80:110] = rng.integers(0, 255, (20, 30, 3))
+    x0, y0, x1, y1 = grainiest_box(Image.fromarray(smooth), Image.fromarray(grainy), zoom=4)
+    assert (x1 - x0, y1 - y0) == (30, 20)
+    assert abs(x0 - 80) <= 3 and abs(y0 - 50) <= 3
+
+
+# -- the Mondrian ----------------------------------------------------------------------------------
+
+def test_mondrian_is_deterministic_per_seed():
+    assert mondrian(256, 192, seed=3).tobytes() == mondrian(256, 192, seed=3).tobytes()
+    assert mondrian(256, 192, seed=3).tobytes() != mondrian(256, 192, seed=4).tobytes()
+    assert mondrian(300, 200).size == (300, 200)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("size", [(512, 512), (320, 200), (64, 64)])
+def test_mondrian_uses_only_mondrian_colours(seed, size):
+    a = np.asarray(mondrian(*size, seed=seed)).reshape(-1, 3).astype(int)
+    palette = np.array(list(PALETTE.values()))
+    distance = np.abs(a[:, None, :] - palette[None, :, :]).sum(-1).min(1)
+    assert distance.max() == 0  # no anti-aliased in-between colours
+    colours = {name for name, rgb in PALETTE.items() if (a == rgb).all(1).any()}
+    assert {"black", "red", "yellow", "blue"} <= colours
+    assert colours & {"white", "off-white"}
+    # A good part of the canvas is light, as in the paintings.
+    light = sum(((a == PALETTE[n]).all(1)).sum() for n in ("white", "off-white", "grey"))
+    assert light > 0.25 * len(a)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mondrian_has_straight_full_length_lines(seed):
+    a = np.asarray(mondrian(400, 300, seed=seed)).astype(int)
+    black = (a == PALETTE["black"]).all(-1)
+    full_rows, full_cols = black.all(1), black.all(0)
+    assert full_rows.any() or full_cols.any()  # the first cut crosses the whole canvas
+    # Lines are thick bands: every full-length black row/column has a neighbour that is one too.
+    for full in (full_rows, full_cols):
+        idx = np.flatnonzero(full)
+        assert all((i - 1 in idx) or (i + 1 in idx) for i in idx)
+    # Thick lines: a few percent of the canvas is black (and not much more).
+    assert 0.03 * black.size < black.sum() < 0.3 * black.size
+
+
+def test_mondrian_rejects_tiny_sizes():
+    with pytest.raises(ValueError):
+        mondrian(8, 8)

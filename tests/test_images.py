@@ -1,0 +1,235 @@
+"""Image loading (modes, formats, EXIF), saving with recipes, and alpha through the whole pipeline."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import brushwork
+from brushwork.errors import ImageError
+from brushwork.images import (RECIPE_KEY, load_image, picture_from_image, read_recipe, resize_longest, save_image,
+                              to_pil, to_tensor)
+
+RECIPE = {"settings": {"size": 64, "style_weight": 1e4}, "seed": 7, "brushwork": brushwork.__version__,
+          "inputs": [{"role": "content", "name": "a.jpg", "sha256": "0" * 64}]}
+
+
+def _quadrants(w: int = 64, h: int = 48) -> Image.Image:
+    """Four flat colours: red, green / blue, white."""
+    arr = np.zeros((h, w, 3), np.uint8)
+    arr[: h // 2, : w // 2] = (255, 0, 0)
+    arr[: h // 2, w // 2:] = (0, 255, 0)
+    arr[h // 2:, : w // 2] = (0, 0, 255)
+    arr[h // 2:, w // 2:] = (255, 255, 255)
+    return Image.fromarray(arr, "RGB")
+
+
+def _rgba(w: int = 64, h: int = 48) -> Image.Image:
+    img = _quadrants(w, h).convert("RGBA")
+    alpha = np.tile(np.linspace(0, 255, w).round().astype(np.uint8), (h, 1))
+    img.putalpha(Image.fromarray(alpha, "L"))
+    return img
+
+
+def test_exif_orientation_is_honoured(tmp_path):
+    stored = Image.new("RGB", (80, 40), (255, 0, 0))
+    stored.paste((0, 0, 255), (40, 0, 80, 40))  # left half red, right half blue, as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display
+    path = tmp_path / "rotated.jpg"
+    stored.save(path, "JPEG", exif=exif.tobytes(), quality=95)
+    assert Image.open(path).size == (80, 40)
+
+    pic = load_image(path)
+    assert pic.rgb.size == (40, 80) and pic.rgb.mode == "RGB"
+    # turned clockwise, the stored left half (red) is on top, the right half (blue) at the bottom
+    top, bottom = pic.rgb.getpixel((20, 10)), pic.rgb.getpixel((20, 70))
+    assert top[0] > 200 and top[2] < 60
+    assert bottom[2] > 200 and bottom[0] < 60
+
+
+def test_grayscale_loads_as_rgb(tmp_path):
+    grey = Image.fromarray(np.tile(np.arange(64, dtype=np.uint8) * 4, (32, 1)), "L")
+    grey.save(tmp_path / "grey.png")
+    pic = load_image(tmp_path / "grey.png")
+    arr = np.asarray(pic.rgb)
+    assert pic.rgb.mode == "RGB" and pic.alpha is None and pic.rgb.size == (64, 32)
+    assert (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all()
+    assert (arr[..., 0] == np.asarray(grey)).all()
+
+
+def test_palette_without_transparency_loads_as_rgb(tmp_path):
+    quadrants = _quadrants()
+    quadrants.convert("P", palette=Image.Palette.ADAPTIVE, colors=4).save(tmp_path / "pal.png")
+    assert Image.open(tmp_path / "pal.png").mode == "P"
+    pic = load_image(tmp_path / "pal.png")
+    assert pic.rgb.mode == "RGB" and pic.alpha is None
+    assert np.array_equal(np.asarray(pic.rgb), np.asarray(quadrants))
+
+
+def test_palette_with_transparency_keeps_alpha(tmp_path):
+    pal = _quadrants().convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
+    transparent = pal.getpixel((0, 0))  # the red quadrant's palette index
+    pal.save(tmp_path / "pal_t.png", transparency=transparent)
+    reopened = Image.open(tmp_path / "pal_t.png")
+    assert reopened.mode == "P" and "transparency" in reopened.info
+    pic = load_image(tmp_path / "pal_t.png")
+    assert pic.rgb.mode == "RGB" and pic.alpha is not None
+    alpha = np.asarray(pic.alpha)
+    assert (alpha[:24, :32] == 0).all() and (alpha[:, 32:] == 255).all() and (alpha[24:] == 255).all()
+    assert pic.rgb.getpixel((40, 40)) == (255, 255, 255)
+
+
+def test_rgba_keeps_alpha_and_opaque_alpha_is_dropped(tmp_path):
+    _rgba().save(tmp_path / "a.png")
+    pic = load_image(tmp_path / "a.png")
+    assert pic.rgb.mode == "RGB" and pic.alpha is not None and pic.alpha.mode == "L"
+    assert np.array_equal(np.asarray(pic.alpha), np.asarray(_rgba().getchannel("A")))
+    assert pic.rgb.getpixel((0, 0)) == (255, 0, 0)
+    opaque = _quadrants().convert("RGBA")
+    assert picture_from_image(opaque).alpha is None  # an all-opaque alpha carries nothing
+
+
+def test_grey_with_alpha_keeps_alpha():
+    la = Image.merge("LA", (Image.new("L", (8, 8), 100), Image.new("L", (8, 8), 30)))
+    pic = picture_from_image(la)
+    assert pic.rgb.getpixel((3, 3)) == (100, 100, 100)
+    assert pic.alpha.getpixel((3, 3)) == 30
+
+
+def test_cmyk_jpeg_loads_as_rgb(tmp_path):
+    cmyk = Image.new("CMYK", (32, 32), (255, 0, 0, 0))  # pure cyan ink
+    cmyk.paste((0, 0, 0, 255), (16, 0, 32, 32))  # pure black ink on the right
+    cmyk.save(tmp_path / "cmyk.jpg", "JPEG", quality=95)
+    assert Image.open(tmp_path / "cmyk.jpg").mode == "CMYK"
+    pic = load_image(tmp_path / "cmyk.jpg")
+    assert pic.rgb.mode == "RGB"
+    r, g, b = pic.rgb.getpixel((4, 16))
+    assert r < 40 and g > 215 and b > 215  # cyan
+    assert max(pic.rgb.getpixel((28, 16))) < 40  # black
+
+
+def test_16_bit_png_loads_as_rgb_scaled_to_8_bits(tmp_path):
+    ramp = np.tile(np.linspace(0, 65535, 64).round().astype(np.uint16), (16, 1))
+    Image.fromarray(ramp).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode.startswith("I")
+    pic = load_image(tmp_path / "deep.png")
+    arr = np.asarray(pic.rgb).astype(int)
+    assert pic.rgb.mode == "RGB"
+    assert np.abs(arr[..., 0] - ramp / 257.0).max() <= 1  # 16-bit full range -> 8-bit full range
+    assert arr[0, 0, 0] == 0 and arr[0, -1, 0] == 255
+    # a dark 16-bit picture stays dark (values are 16-bit, not 8-bit)
+    Image.fromarray(np.full((8, 8), 200, np.uint16)).save(tmp_path / "dark.png")
+    assert np.asarray(load_image(tmp_path / "dark.png").rgb).max() <= 1
+
+
+def test_float_image_loads_as_rgb():
+    arr = np.tile(np.linspace(0, 1, 16, dtype=np.float32), (4, 1))
+    pic = picture_from_image(Image.fromarray(arr, "F"))
+    assert pic.rgb.mode == "RGB"
+    assert pic.rgb.getpixel((0, 0)) == (0, 0, 0) and pic.rgb.getpixel((15, 0)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("fmt,suffix,lossless", [("JPEG", ".jpg", False), ("PNG", ".png", True),
+                                                  ("WEBP", ".webp", False), ("TIFF", ".tif", True)])
+def test_input_formats(tmp_path, fmt, suffix, lossless):
+    original = _quadrants()
+    path = tmp_path / f"in{suffix}"
+    original.save(path, fmt, **({} if lossless else {"quality": 95}))
+    pic = load_image(path, "content")
+    assert pic.rgb.size == (64, 48) and pic.rgb.mode == "RGB" and pic.name == path.name
+    diff = np.abs(np.asarray(pic.rgb).astype(int) - np.asarray(original).astype(int))
+    assert diff.max() == 0 if lossless else diff.mean() < 6
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".jpeg", ".webp"])
+def test_outputs_carry_a_readable_recipe(tmp_path, suffix):
+    path = save_image(_quadrants(), tmp_path / f"out{suffix}", recipe=RECIPE)
+    assert path == tmp_path / f"out{suffix}"
+    assert read_recipe(path) == json.loads(json.dumps(RECIPE))
+    back = load_image(path)
+    assert back.rgb.size == (64, 48)
+    assert np.abs(np.asarray(back.rgb).astype(int) - np.asarray(_quadrants()).astype(int)).mean() < 6
+    assert not list(tmp_path.glob(".brushwork-*"))  # no temporary file left behind
+
+
+def test_png_recipe_is_an_itxt_chunk(tmp_path):
+    path = save_image(_quadrants(), tmp_path / "out.png", recipe=RECIPE)
+    assert json.loads(Image.open(path).text[RECIPE_KEY]) == RECIPE
+
+
+@pytest.mark.parametrize("suffix", [".png", ".webp"])
+def test_save_image_keeps_alpha(tmp_path, suffix):
+    img = _rgba()
+    path = save_image(img.convert("RGB"), tmp_path / f"a{suffix}", recipe=RECIPE, alpha=img.getchannel("A"))
+    back = Image.open(path)
+    assert back.mode == "RGBA"
+    tolerance = 0 if suffix == ".png" else 3
+    assert np.abs(np.asarray(back.getchannel("A")).astype(int)
+                  - np.asarray(img.getchannel("A")).astype(int)).max() <= tolerance
+    assert read_recipe(path)["seed"] == 7
+
+
+def test_jpeg_output_drops_alpha(tmp_path):
+    img = _rgba()
+    path = save_image(img.convert("RGB"), tmp_path / "a.jpg", alpha=img.getchannel("A"))
+    assert Image.open(path).mode == "RGB"
+
+
+def test_alpha_survives_stylize_and_png(tmp_path):
+    img = _rgba()
+    out = brushwork.stylize(img, _quadrants(32, 32), size=64, steps=1, device="cpu")
+    assert out.mode == "RGBA" and out.size == (64, 48)
+    assert np.array_equal(np.asarray(out.getchannel("A")), np.asarray(img.getchannel("A")))
+    img.save(tmp_path / "rgba_in.png")
+    result = brushwork.transfer(tmp_path / "rgba_in.png", _quadrants(32, 32), size=64, steps=1, device="cpu")
+    assert result.alpha is not None
+    path = brushwork.api.save_result(result, tmp_path / "rgba_out.png", {"settings": {}})
+    back = Image.open(path)
+    assert back.mode == "RGBA"
+    assert np.array_equal(np.asarray(back.getchannel("A")), np.asarray(img.getchannel("A")))
+
+
+def test_save_image_never_overwrites_unless_asked(tmp_path):
+    path = tmp_path / "out.png"
+    path.write_bytes(b"precious")
+    with pytest.raises(ImageError, match="already exists"):
+        save_image(_quadrants(), path)
+    assert path.read_bytes() == b"precious"
+    save_image(_quadrants(), path, overwrite=True)
+    assert Image.open(path).size == (64, 48)
+
+
+def test_save_image_rejects_unknown_format_and_missing_folder(tmp_path):
+    with pytest.raises(ImageError, match=".png"):
+        save_image(_quadrants(), tmp_path / "out.bmp")
+    with pytest.raises(ImageError):
+        save_image(_quadrants(), tmp_path / "missing" / "out.png")
+
+
+def test_read_recipe_errors(tmp_path):
+    _quadrants().save(tmp_path / "plain.png")
+    with pytest.raises(ImageError, match="no brushwork recipe"):
+        read_recipe(tmp_path / "plain.png")
+    save_image(_quadrants(), tmp_path / "other.png", recipe={"something": "else"})
+    with pytest.raises(ImageError, match="no brushwork recipe"):
+        read_recipe(tmp_path / "other.png")
+
+
+def test_zero_size_in_memory_image():
+    with pytest.raises(ImageError, match="zero size"):
+        picture_from_image(Image.new("RGB", (0, 5)))
+
+
+def test_resize_longest_and_tensor_round_trip():
+    img = _quadrants(64, 48)
+    small = resize_longest(img, 32)
+    assert small.size == (32, 24)
+    assert resize_longest(img, 64) is img
+    t = to_tensor(img)
+    assert t.shape == (1, 3, 48, 64) and t.dtype.is_floating_point and t.max() == 255
+    assert np.array_equal(np.asarray(to_pil(t)), np.asarray(img))
+    assert to_pil(t * 2 - 100).getpixel((0, 0)) == (255, 0, 0)  # clipped to 0-255

@@ -1,0 +1,122 @@
+"""The loss functions against hand-computed numbers and finite-difference gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.autograd import gradcheck
+
+from brushwork.losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
+
+# A 1x2x2x2 feature map: channel 0 = [[1, 2], [3, 4]], channel 1 = [[0, 1], [0, -1]].
+F = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, -1.0]]]])
+# By hand: c0.c0 = 1+4+9+16 = 30, c0.c1 = 0+2+0-4 = -2, c1.c1 = 0+1+0+1 = 2.
+GRAM = torch.tensor([[[30.0, -2.0], [-2.0, 2.0]]])
+
+
+def test_gram_matrix_by_hand():
+    assert torch.equal(gram_matrix(F, normalize=False), GRAM)
+    # normalised by C*H*W = 2*2*2 = 8
+    assert torch.allclose(gram_matrix(F), torch.tensor([[[3.75, -0.25], [-0.25, 0.25]]]))
+
+
+def test_gram_matrix_batch_items_are_independent():
+    other = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 2.0]]]])
+    grams = gram_matrix(torch.cat([F, other]), normalize=False)
+    assert grams.shape == (2, 2, 2)
+    assert torch.equal(grams[0], GRAM[0])
+    assert torch.equal(grams[1], torch.tensor([[1.0, 0.0], [0.0, 4.0]]))
+
+
+def test_normalised_gram_does_not_depend_on_image_size():
+    """The report's normalisation: tiling a feature map 2x2 leaves the normalised Gram unchanged."""
+    tiled = F.repeat(1, 1, 2, 2)
+    assert torch.allclose(gram_matrix(tiled), gram_matrix(F))
+    assert torch.allclose(gram_matrix(tiled, normalize=False), 4 * GRAM)
+
+
+def test_content_loss_by_hand():
+    current = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    original = torch.tensor([[[[1.0, 0.0], [1.0, 1.0]]]])
+    # differences 0, 2, 2, 3 -> squares 0 + 4 + 4 + 9 = 17, times the weight 0.5
+    assert content_loss(0.5, current, original).item() == pytest.approx(8.5)
+    assert content_loss(0.5, current, current).item() == 0.0
+    # gradient w.r.t. the current features: 2 * w * (F - P)
+    current.requires_grad_(True)
+    content_loss(0.5, current, original).backward()
+    assert torch.allclose(current.grad, torch.tensor([[[[0.0, 2.0], [2.0, 3.0]]]]))
+
+
+def test_style_loss_by_hand_with_per_layer_weights():
+    b = torch.tensor([[[[3.0, 4.0]]]])  # 1x1x1x2: normalised Gram = (9 + 16) / 2 = 12.5
+    feats = {"a": F, "b": b}
+    targets = [torch.zeros(1, 2, 2), torch.tensor([[[10.5]]])]
+    # layer a: 3.75^2 + 2 * 0.25^2 + 0.25^2 = 14.0625 + 0.125 + 0.0625 = 14.25, weight 2 -> 28.5
+    # layer b: (12.5 - 10.5)^2 = 4, weight 0.25 -> 1
+    assert style_loss(feats, ["a", "b"], targets, [2.0, 0.25]).item() == pytest.approx(29.5)
+    assert style_loss(feats, ["a", "b"], targets, [0.0, 0.25]).item() == pytest.approx(1.0)
+    assert style_loss(feats, ["a", "b"], targets, [2.0, 0.0]).item() == pytest.approx(28.5)
+    assert style_loss(feats, ["b"], targets[1:], [1.0]).item() == pytest.approx(4.0)
+    # features that match their targets cost nothing
+    assert style_loss(feats, ["a", "b"], [gram_matrix(F), gram_matrix(b)], [5.0, 5.0]).item() == 0.0
+
+
+def test_style_loss_rejects_mismatched_lengths():
+    with pytest.raises(ValueError):
+        style_loss({"a": F}, ["a"], [gram_matrix(F)], [1.0, 2.0])
+
+
+def test_tv_loss_by_hand():
+    img = torch.tensor([[[[1.0, 2.0, 4.0], [0.0, 2.0, 7.0]]]])
+    # vertical: -1, 0, 3 -> 10; horizontal: 1, 2, 2, 5 -> 34; total 44, times 0.5
+    assert tv_loss(img, 0.5).item() == pytest.approx(22.0)
+    assert tv_loss(torch.full((1, 3, 4, 5), 7.0), 1.0).item() == 0.0
+    # channels add up: the same picture in three channels costs three times as much
+    assert tv_loss(img.repeat(1, 3, 1, 1), 0.5).item() == pytest.approx(66.0)
+
+
+def test_total_loss_by_hand():
+    c, s, t = torch.tensor(2.0), torch.tensor(3.0), torch.tensor(5.0)
+    assert total_loss(c, s, t).item() == 10.0
+    assert total_loss(c, s, t, alpha=1.0, beta=10.0, gamma=100.0).item() == pytest.approx(532.0)
+    assert total_loss(c, s, t, alpha=0.0, beta=0.0, gamma=2.0).item() == pytest.approx(10.0)
+
+
+def _double(*shape: int, seed: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=gen, dtype=torch.float64).requires_grad_(True)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_gram_matrix_gradcheck(normalize):
+    assert gradcheck(lambda f: gram_matrix(f, normalize=normalize), (_double(2, 3, 4, 5),))
+
+
+def test_content_loss_gradcheck():
+    target = _double(1, 4, 3, 3, seed=1).detach()
+    assert gradcheck(lambda f: content_loss(0.7, f, target), (_double(1, 4, 3, 3),))
+
+
+def test_style_loss_gradcheck():
+    targets = [gram_matrix(_double(1, 3, 4, 4, seed=2)).detach(), gram_matrix(_double(1, 5, 2, 2, seed=3)).detach()]
+
+    def loss(a, b):
+        return style_loss({"a": a, "b": b, "unused": a}, ["a", "b"], targets, [0.3, 1.7])
+
+    assert gradcheck(loss, (_double(1, 3, 4, 4, seed=4), _double(1, 5, 2, 2, seed=5)))
+
+
+def test_tv_loss_gradcheck():
+    assert gradcheck(lambda img: tv_loss(img, 0.25), (_double(1, 3, 5, 6),))
+
+
+def test_total_loss_gradcheck():
+    target = _double(1, 2, 3, 3, seed=6).detach()
+    style_target = [gram_matrix(_double(1, 2, 3, 3, seed=7)).detach()]
+
+    def objective(img):
+        c = content_loss(0.5, img[:, :2], target)
+        s = style_loss({"x": img[:, :2]}, ["x"], style_target, [2.0])
+        return total_loss(c, s, tv_loss(img, 0.1), alpha=1.5, beta=10.0, gamma=3.0)
+
+    assert gradcheck(objective, (_double(1, 3, 3, 3, seed=8),))

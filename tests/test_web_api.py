@@ -1,0 +1,485 @@
+"""The studio's JSON API (``brushwork serve``), endpoint by endpoint and error by error.
+
+Real paintings are tiny (64 px, 2 steps on the real VGG19); tests about the queue
+swap in a stand-in painter that paints nothing, so they run in milliseconds and
+their timing is under the test's control.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import struct
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from brushwork.engine import Progress, Result
+from brushwork.errors import SettingsError
+from brushwork.images import read_recipe
+from brushwork.web import serve_command
+from brushwork.web.app import create_app
+from brushwork.web.jobs import STOPPED
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+FINAL = ("done", "cancelled", "failed")
+TINY = {"size": "64", "steps": "2"}
+EXAMPLES = {"content_example": "tubingen", "style_examples": ["wave"]}
+
+
+def png(width: int = 48, height: int = 36, color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
+    buf = io.BytesIO()
+    img = Image.new("RGB", (width, height), color)
+    img.putpixel((1, 1), (0, 0, 0))
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def uploads(content: bytes | None = None, *styles: bytes) -> list[tuple[str, tuple[str, bytes, str]]]:
+    files = [("content", ("photo.png", content if content is not None else png(), "image/png"))]
+    return files + [("styles", (f"painting{i}.png", s, "image/png")) for i, s in enumerate(styles or (png(color=(20, 60, 200)),))]
+
+
+def wait_for(client: TestClient, job_id: str, states: tuple[str, ...] = FINAL, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in states:
+            return job
+        assert time.monotonic() < deadline, f"job stuck in {job['state']}"
+        time.sleep(0.02)
+
+
+class Painter:
+    """A stand-in for ``engine.run``: reports a step every 10 ms until ``release`` is set or its steps are done."""
+
+    def __init__(self, fail: BaseException | None = None, status: str = "done", loss: float = 3.0):
+        self.release, self.started, self.fail, self.status, self.loss = threading.Event(), threading.Event(), fail, status, loss
+        self.calls = 0
+
+    def __call__(self, content, styles, settings, callback=None) -> Result:
+        self.calls += 1
+        if self.fail is not None:
+            raise self.fail
+        img = content.rgb.resize((16, 12))
+        losses = {"content": 1.0, "style": 2.0, "tv": 0.0, "total": self.loss}
+        step = 0
+        while True:
+            step += 1
+            self.started.set()
+            progress = Progress(step, settings.steps, 0, 1, img.size, losses, 0.01 * step, 1.0, lambda: img)
+            if callback(progress) is False:
+                return Result(img, None, "cancelled", step, losses, 0.1, f"cancelled at step {step}")
+            if self.release.wait(0.01) or step >= settings.steps:
+                message = "the loss became NaN" if self.status == "diverged" else ""
+                return Result(img, None, self.status, step, losses, 0.1, message)
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    """A studio on a fresh data folder, with tiny limits; ``painter`` replaces the engine."""
+    clients = []
+
+    def make(painter: Painter | None = None, data: Path | None = None, **limits) -> TestClient:
+        options = dict(max_size=64, max_steps=400, preview_interval=0.0) | limits
+        app = create_app(data or tmp_path / "studio", **options)
+        if painter is not None:
+            app.state.jobs.runner = painter
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def painted(tmp_path_factory):
+    """One real painting from two uploads, finished; the data folder is kept for the restart test."""
+    data = tmp_path_factory.mktemp("painted")
+    with TestClient(create_app(data, max_size=64, max_steps=4, preview_interval=0.0)) as client:
+        created = client.post("/api/jobs", data=TINY, files=uploads())
+        assert created.status_code == 201, created.text
+        job = wait_for(client, created.json()["id"])
+    return data, job
+
+
+# --- the page, config and examples -----------------------------------------------------------------
+
+def test_page_is_served(make_client):
+    page = make_client().get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "brushwork" in page.text and "/api/jobs" in page.text
+
+
+def test_config_reports_limits_and_defaults(make_client):
+    config = make_client(max_upload_bytes=1234, max_pixels=5678).get("/api/config").json()
+    assert config["max_size"] == 64 and config["max_steps"] == 400
+    assert config["max_upload_bytes"] == 1234 and config["max_pixels"] == 5678
+    assert config["defaults"]["style_weight"] == 1e4 and config["device"] in ("cpu", "cuda", "mps")
+
+
+def test_examples_are_listed_with_thumbnails(make_client):
+    client = make_client()
+    examples = client.get("/api/examples").json()
+    names = {(e["role"], e["name"]) for e in examples}
+    assert {("content", "tubingen"), ("content", "chicago"), ("content", "stata"),
+            ("style", "starry_night"), ("style", "wave"), ("style", "shipwreck")} <= names
+    wave = next(e for e in examples if e["name"] == "wave")
+    full, thumb = client.get(wave["image_url"]), client.get(wave["thumbnail_url"])
+    assert full.headers["content-type"] == "image/jpeg" and thumb.headers["content-type"] == "image/jpeg"
+    assert max(Image.open(io.BytesIO(thumb.content)).size) <= 480 < max(Image.open(io.BytesIO(full.content)).size)
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/api/examples/style/mona_lisa", 404),
+    ("/api/examples/style/..%2F..%2Fpyproject", 404),
+    ("/api/examples/style/wave.jpg", 422),
+    ("/api/examples/sculpture/wave", 422),
+])
+def test_unknown_or_hostile_example_names_are_refused(make_client, path, status):
+    answer = make_client().get(path)
+    assert answer.status_code == status and isinstance(answer.json()["detail"], str)
+
+
+def test_missing_examples_folder_means_no_examples(make_client, tmp_path):
+    client = make_client(examples_dir=tmp_path / "nowhere")
+    assert client.get("/api/examples").json() == []
+    answer = client.post("/api/jobs", data={**TINY, **EXAMPLES})
+    assert answer.status_code == 422 and "none in this installation" in answer.json()["detail"]
+
+
+# --- a real painting -------------------------------------------------------------------------------
+
+def test_a_painting_from_uploads_runs_to_the_end(painted):
+    data, job = painted
+    assert job["state"] == "done" and job["step"] == 2 and job["position"] is None, job
+    assert job["settings"]["size"] == 64 and len(job["history"]) == 2 and job["losses"]["total"] > 0
+    assert [(i["role"], i["name"]) for i in job["inputs"]] == [("content", "photo.png"), ("style", "painting0.png")]
+    folder = data / "jobs" / job["id"]
+    assert {p.name for p in folder.iterdir()} >= {"job.json", "result.png", "content.png", "style1.png"}
+
+
+def test_result_preview_and_inputs_are_served(painted):
+    data, job = painted
+    with TestClient(create_app(data, max_size=64)) as client:
+        result = client.get(job["download_url"])
+        assert result.status_code == 200 and result.headers["content-type"] == "image/png"
+        assert "attachment" in result.headers["content-disposition"]
+        path = data / "out.png"
+        path.write_bytes(result.content)
+        recipe = read_recipe(path)
+        assert recipe["settings"]["size"] == 64 and recipe["run"]["status"] == "done"
+        assert [i["role"] for i in recipe["inputs"]] == ["content", "style"]
+        assert Image.open(io.BytesIO(client.get(job["result_url"]).content)).size == (64, 48)
+        assert client.get(job["thumbnail_url"]).headers["content-type"] == "image/jpeg"
+        assert client.get(job["preview_url"]).headers["content-type"] == "image/png"  # finished: the result
+        assert client.get(job["inputs"][0]["image_url"]).content == png()
+        assert client.get(job["inputs"][1]["thumbnail_url"]).status_code == 200
+        assert client.get(f"/api/jobs/{job['id']}/inputs/2").status_code == 404
+        assert client.get(f"/api/jobs/{job['id']}/inputs/99").status_code == 422
+
+
+def test_a_painting_from_examples_streams_its_progress(make_client):
+    client = make_client()
+    created = client.post("/api/jobs", data={**TINY, **EXAMPLES})
+    assert created.status_code == 201 and created.json()["state"] in ("queued", "running")
+    events = []
+    with client.stream("GET", f"/api/jobs/{created.json()['id']}/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    assert events[-1]["state"] == "done" and events[-1]["result_url"]
+    assert [e["step"] for e in events] == sorted(e["step"] for e in events)
+    assert [i["name"] for i in events[-1]["inputs"]] == ["Tubingen", "Wave"]
+
+
+def test_cancelling_a_painting_keeps_the_picture_so_far(make_client, tmp_path):
+    client = make_client()
+    job_id = client.post("/api/jobs", data={**EXAMPLES, "size": "64", "steps": "400"}).json()["id"]
+    wait_running = time.monotonic() + 60
+    while client.get(f"/api/jobs/{job_id}").json()["step"] < 1:
+        assert time.monotonic() < wait_running
+        time.sleep(0.02)
+    assert client.get(f"/api/jobs/{job_id}/preview").headers["content-type"] == "image/jpeg"
+    cancelled = client.post(f"/api/jobs/{job_id}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["cancel_requested"]
+    job = wait_for(client, job_id)
+    assert job["state"] == "cancelled" and 1 <= job["step"] < 400 and job["result_url"], job
+    (tmp_path / "kept.png").write_bytes(client.get(job["result_url"]).content)
+    assert read_recipe(tmp_path / "kept.png")["run"]["status"] == "cancelled"
+
+
+# --- the queue -------------------------------------------------------------------------------------
+
+def test_jobs_wait_their_turn_and_a_waiting_job_can_be_cancelled(make_client):
+    painter = Painter()
+    client = make_client(painter)
+    first, second, third = (client.post("/api/jobs", data={**TINY, **EXAMPLES, "steps": "400"}).json() for _ in range(3))
+    assert painter.started.wait(10)
+    assert [client.get(f"/api/jobs/{j['id']}").json()["position"] for j in (first, second, third)] == [0, 1, 2]
+    skipped = client.post(f"/api/jobs/{second['id']}/cancel").json()
+    assert skipped["state"] == "cancelled" and skipped["message"] == "cancelled before it started"
+    assert client.get(f"/api/jobs/{third['id']}").json()["position"] == 1
+    assert client.delete(f"/api/jobs/{first['id']}").status_code == 409  # painting: cancel first
+    painter.release.set()
+    assert wait_for(client, first["id"])["state"] == "done"
+    assert wait_for(client, third["id"])["state"] == "done"
+    assert painter.calls == 2
+    again = client.post(f"/api/jobs/{first['id']}/cancel")
+    assert again.status_code == 409 and "already done" in again.json()["detail"]
+
+
+def test_a_waiting_job_can_be_deleted(make_client):
+    painter = Painter()
+    client = make_client(painter)
+    first, second = (client.post("/api/jobs", data={**TINY, **EXAMPLES, "steps": "400"}).json() for _ in range(2))
+    assert client.delete(f"/api/jobs/{second['id']}").status_code == 204
+    painter.release.set()
+    assert wait_for(client, first["id"])["state"] == "done"
+    assert painter.calls == 1 and client.get(f"/api/jobs/{second['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("fail, reason", [
+    (RuntimeError("boom"), "painting failed (RuntimeError: boom)"),
+    (RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"), "out of memory; try a smaller size or a single scale"),
+    (MemoryError(), "out of memory; try a smaller size or a single scale"),
+    (SettingsError("give one blend weight per style image (1), not 2"), "give one blend weight per style image (1), not 2"),
+])
+def test_a_failed_job_says_why_and_the_queue_moves_on(make_client, fail, reason):
+    painter = Painter(fail=fail)
+    client = make_client(painter)
+    failing = client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()
+    job = wait_for(client, failing["id"])
+    assert job["state"] == "failed" and job["error"] == reason and job["result_url"] is None
+    painter.fail = None
+    assert wait_for(client, client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()["id"])["state"] == "done"
+
+
+def test_a_diverged_job_fails_but_keeps_its_last_good_picture(make_client):
+    client = make_client(Painter(status="diverged", loss=float("nan")))
+    job = wait_for(client, client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()["id"])
+    assert job["state"] == "failed" and "NaN" in job["error"] and job["result_url"]
+    assert job["history"] == [None, None] and job["losses"] == {"content": 1.0, "style": 2.0, "tv": 0.0}
+
+
+def test_a_job_whose_input_vanished_fails_cleanly(make_client, tmp_path):
+    painter = Painter()
+    client = make_client(painter)
+    blocker = client.post("/api/jobs", data={**TINY, **EXAMPLES, "steps": "400"}).json()
+    victim = client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()
+    (tmp_path / "studio" / "jobs" / victim["id"] / "content.jpg").unlink()
+    painter.release.set()
+    wait_for(client, blocker["id"])
+    job = wait_for(client, victim["id"])
+    assert job["state"] == "failed" and "content file not found" in job["error"]
+
+
+# --- the gallery -----------------------------------------------------------------------------------
+
+def test_the_gallery_survives_a_restart(painted, tmp_path):
+    data, job = painted
+    with TestClient(create_app(data)) as client:
+        listed = client.get("/api/jobs").json()
+        assert [j["id"] for j in listed] == [job["id"]] and listed[0]["state"] == "done"
+        assert client.get(listed[0]["result_url"]).status_code == 200
+
+
+def test_jobs_unfinished_at_shutdown_are_reported_failed_after_a_restart(make_client, tmp_path):
+    painter = Painter()
+    client = make_client(painter, data=tmp_path / "d")
+    running = client.post("/api/jobs", data={**TINY, **EXAMPLES, "steps": "400"}).json()
+    waiting = client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()
+    assert painter.started.wait(10)
+    record = tmp_path / "d" / "jobs" / running["id"] / "job.json"
+    state = json.loads(record.read_text())
+    client.app.state.jobs._closed = True  # a crash: nothing is finished or saved any more
+    client.app.state.jobs.store.save = lambda job: None
+    painter.release.set()
+    record.write_text(json.dumps(state))
+    (tmp_path / "d" / "jobs" / "not-a-job").mkdir()
+    (tmp_path / "d" / "jobs" / ("0" * 32)).mkdir()  # no job.json: skipped
+    restarted = make_client(data=tmp_path / "d")
+    jobs = {j["id"]: j for j in restarted.get("/api/jobs").json()}
+    assert set(jobs) == {running["id"], waiting["id"]}
+    assert all(j["state"] == "failed" and j["error"] == STOPPED for j in jobs.values())
+
+
+def test_deleting_a_job_removes_its_folder(make_client, tmp_path):
+    client = make_client(Painter())
+    job = wait_for(client, client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()["id"])
+    folder = tmp_path / "studio" / "jobs" / job["id"]
+    assert folder.is_dir()
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
+    assert not folder.exists() and client.get("/api/jobs").json() == []
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 404
+
+
+# --- refusals --------------------------------------------------------------------------------------
+
+def test_an_oversized_upload_is_refused(make_client):
+    client = make_client(max_upload_bytes=2000)
+    big = png(200, 200)
+    big = big + b"\0" * (3000 - len(big)) if len(big) < 3000 else big
+    answer = client.post("/api/jobs", data=TINY, files=uploads(big))
+    assert answer.status_code == 413 and "larger than" in answer.json()["detail"]
+    assert not any((client.app.state.store.root).iterdir())  # nothing left behind
+
+
+def test_an_oversized_request_body_is_refused_before_parsing(make_client):
+    client = make_client(max_upload_bytes=1000)
+    limit = client.app.state.limits.max_body_bytes  # every image at its limit, plus 1 MB of form fields
+    answer = client.post("/api/jobs", content=b"x" * (limit + 1), headers={"content-type": "multipart/form-data; boundary=x"})
+    assert answer.status_code == 413 and "larger than the studio accepts" in answer.json()["detail"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(limit // 100_000 + 2):
+            yield b"x" * 100_000
+    answer = client.post("/api/jobs", content=chunks(), headers={"content-type": "multipart/form-data; boundary=x"})
+    assert answer.status_code == 413
+
+
+def test_a_picture_with_too_many_pixels_is_refused(make_client):
+    answer = make_client(max_pixels=1000).post("/api/jobs", data=TINY, files=uploads(png(40, 40)))
+    assert answer.status_code == 413 and "megapixels" in answer.json()["detail"]
+
+
+def test_a_picture_that_claims_huge_dimensions_is_refused_before_decoding(make_client):
+    header = bytearray(png(2, 2))  # IHDR: width and height at bytes 16-24, CRC after them
+    header[16:24] = struct.pack(">II", 100_000, 100_000)
+    header[29:33] = struct.pack(">I", zlib.crc32(bytes(header[12:29])))
+    answer = make_client().post("/api/jobs", data=TINY, files=uploads(bytes(header)))
+    assert answer.status_code == 413 and "megapixels" in answer.json()["detail"]
+
+
+def test_a_text_field_where_a_file_belongs_is_refused(make_client):
+    answer = make_client().post("/api/jobs", data={**TINY, "content": "photo.jpg", "style_examples": ["wave"]})
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "content: send a picture file here (a multipart file upload), not text"
+
+
+@pytest.mark.parametrize("content, needle", [
+    (b"GIF89a but not really", "is not an image"),
+    (b"<?php echo 'hello'; ?>", "is not an image"),
+    (png()[:60], "damaged or truncated"),
+])
+def test_an_upload_that_is_no_image_is_refused_whatever_its_name(make_client, content, needle):
+    answer = make_client().post("/api/jobs", data=TINY, files=[("content", ("holiday.jpg", content, "image/jpeg")),
+                                                              ("styles", ("s.png", png(), "image/png"))])
+    assert answer.status_code == 415, answer.text
+    detail = answer.json()["detail"]
+    assert needle in detail and "'holiday.jpg'" in detail and "/" not in detail.split("'holiday.jpg'")[0]
+
+
+def test_an_empty_upload_is_refused(make_client):
+    answer = make_client().post("/api/jobs", data=TINY, files=uploads(b""))
+    assert answer.status_code == 422 and "empty" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("fields, needle", [
+    ({"size": "65"}, "size: Input should be less than or equal to 64"),
+    ({"size": "big"}, "size: Input should be a valid integer"),
+    ({"steps": "0"}, "steps: Input should be greater than or equal to 1"),
+    ({"steps": "401"}, "steps: Input should be less than or equal to 400"),
+    ({"style_weight": "nan"}, "style_weight: Input should be a finite number"),
+    ({"style_weight": "-1"}, "style_weight: Input should be greater than 0"),
+    ({"preserve_color": "sepia"}, "preserve_color: Input should be 'none', 'luminance' or 'histogram'"),
+    ({"optimizer": "sgd"}, "optimizer"),
+    ({"seed": "-1"}, "seed"),
+    ({"init": "/etc/passwd"}, "init: Input should be 'content' or 'noise'"),
+    ({"style_blend": "0"}, "style_blend must not all be zero"),  # passes the form, refused by brushwork
+    ({"style_blend": "inf"}, "style_blend must be a finite number"),
+    ({"style_blend": ["1", "2"]}, "give one style_blend weight per style painting (1)"),
+])
+def test_bad_settings_are_refused_in_one_line(make_client, fields, needle):
+    answer = make_client(Painter()).post("/api/jobs", data={**EXAMPLES, **TINY, **fields})
+    assert answer.status_code == 422, answer.text
+    assert needle in answer.json()["detail"] and "\n" not in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("fields, files, needle", [
+    ({"style_examples": ["wave"]}, None, "give one content photo"),
+    ({"content_example": "tubingen"}, None, "give between 1 and 4 style paintings, not 0"),
+    ({"content_example": "tubingen", "style_examples": ["wave"]}, [("content", ("p.png", png(), "image/png"))],
+     "give one content photo"),
+    ({"content_example": "tubingen", "style_examples": ["wave"] * 5}, None, "not 5"),
+    ({"content_example": "paris", "style_examples": ["wave"]}, None,
+     "no content example called 'paris'; choose one of: chicago, stata, tubingen"),
+    ({"content_example": "../../etc/passwd", "style_examples": ["wave"]}, None, "no content example"),
+])
+def test_missing_or_unknown_inputs_are_refused(make_client, fields, files, needle):
+    answer = make_client(Painter()).post("/api/jobs", data={**TINY, **fields}, files=files)
+    assert answer.status_code == 422 and needle in answer.json()["detail"]
+
+
+def test_malformed_requests_get_4xx(make_client):
+    client = make_client(Painter())
+    assert client.post("/api/jobs", json={"size": 64}).status_code == 422
+    broken = client.post("/api/jobs", content=b"--x\r\nnonsense", headers={"content-type": "multipart/form-data; boundary=x"})
+    assert 400 <= broken.status_code < 500
+    assert client.post("/api/jobs", content=b"--x\r\n", headers={"content-type": "multipart/form-data"}).status_code < 500
+    assert client.put("/api/jobs").status_code == 405
+
+
+BAD_IDS = ["..%2F..%2Fetc", "..", "abc", "0" * 31, "0" * 33, "G" * 32, "%00" * 32, "0" * 31 + "%2F"]
+ROUTES = [("get", ""), ("get", "/events"), ("get", "/preview"), ("get", "/result"), ("get", "/inputs/0"),
+          ("post", "/cancel"), ("delete", "")]
+
+
+@pytest.mark.parametrize("method, suffix", ROUTES)
+def test_bad_job_ids_never_reach_the_file_system(make_client, method, suffix):
+    client = make_client(Painter())
+    for bad in BAD_IDS:
+        answer = getattr(client, method)(f"/api/jobs/{bad}{suffix}")
+        assert answer.status_code in (404, 405, 422), (bad, answer.status_code)
+    answer = getattr(client, method)(f"/api/jobs/{'0' * 32}{suffix}")
+    assert answer.status_code == 404 and answer.json()["detail"] == "no such job; it may have been deleted"
+
+
+def test_a_finished_job_without_a_picture_has_no_preview(make_client):
+    client = make_client(Painter(fail=RuntimeError("x")))
+    job = wait_for(client, client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()["id"])
+    assert client.get(job["preview_url"]).status_code == 404
+    assert client.get(f"/api/jobs/{job['id']}/result").status_code == 404
+
+
+# --- brushwork serve -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--port", "abc"], "argument --port: 'abc' is not a whole number"),
+    (["--port", "70000"], "argument --port: 70000 is not between 0 and 65535"),
+    (["--max-size", "8"], "argument --max-size: 8 is not between 16 and 8192"),
+    (["--colour"], "unrecognized arguments: --colour"),
+])
+def test_serve_refuses_bad_arguments_in_one_line(argv, needle, capsys):
+    with pytest.raises(SystemExit) as stop:
+        serve_command(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.startswith("brushwork serve: error: ") and needle in err
+    assert err.count("\n") == 1
+
+
+def test_serve_refuses_an_unusable_data_folder(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit) as stop:
+        serve_command(["--data", str(tmp_path / "file"), "--port", "0"])
+    assert stop.value.code == 2 and "cannot use" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_busy_port(tmp_path, capsys):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        with pytest.raises(SystemExit) as stop:
+            serve_command(["--data", str(tmp_path), "--port", str(port)])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and f"cannot listen on 127.0.0.1:{port}" in err and err.count("\n") == 1

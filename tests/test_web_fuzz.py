@@ -1,0 +1,83 @@
+"""Fuzzing the studio's API: whatever arrives, the answer is never a 5xx and always matches the OpenAPI schema.
+
+Schemathesis generates valid and invalid requests for every operation from the
+app's own schema; Hypothesis mutates real PNG and JPEG bytes to probe the image
+checks. The studio runs with tiny limits and a stand-in painter, so nothing the
+fuzzer sends can start an expensive job.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
+                                 status_code_conformance)
+
+from brushwork.engine import Result
+from brushwork.web.app import create_app
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def still_life(content, styles, settings, callback=None) -> Result:
+    """A painter that paints nothing: the photo back, at once."""
+    return Result(content.rgb, None, "done", 0, {}, 0.0)
+
+
+DATA = tempfile.TemporaryDirectory(prefix="brushwork-fuzz-")
+STUDIO = create_app(Path(DATA.name), max_size=32, max_steps=2, max_upload_bytes=200_000, max_pixels=250_000)
+STUDIO.state.jobs.runner = still_life
+schema = schemathesis.openapi.from_asgi("/openapi.json", STUDIO)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def studio():
+    """The studio above, started and stopped like a server, its data folder removed afterwards."""
+    with TestClient(STUDIO):
+        yield STUDIO
+    DATA.cleanup()
+
+
+@schema.parametrize()
+@FUZZ
+def test_no_request_gets_a_server_error(case):
+    case.call_and_validate(checks=CHECKS)
+
+
+def picture_bytes(fmt: str) -> bytes:
+    buf = io.BytesIO()
+    Image.linear_gradient("L").resize((40, 30)).convert("RGB").save(buf, fmt)
+    return buf.getvalue()
+
+
+SEEDS = [picture_bytes("PNG"), picture_bytes("JPEG"), picture_bytes("GIF"), picture_bytes("WEBP")]
+
+
+@st.composite
+def damaged(draw) -> bytes:
+    """A real picture with bytes flipped, cut short, or both."""
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(0, 6))):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data[:draw(st.integers(0, len(data)))])
+
+
+@given(content=damaged(), name=st.sampled_from(["photo.jpg", "x.png", "../../etc/passwd", "", "a\x00b.gif"]))
+@FUZZ
+def test_damaged_pictures_get_a_clear_4xx_or_paint(studio, content, name):
+    client = TestClient(studio)
+    answer = client.post("/api/jobs", data={"size": "32", "steps": "1", "style_examples": ["wave"]},
+                         files=[("content", (name, content, "image/jpeg"))])
+    assert answer.status_code in (201, 413, 415, 422), answer.text
+    assert isinstance(answer.json()["detail" if answer.status_code != 201 else "id"], str)
