@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test
+.PHONY: install demo test gallery
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +22,11 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -n 2 -q
+
+# The README's gallery: each bundled painting applied to Tübingen with default settings.
+gallery: install
+	mkdir -p docs/gallery
+	$(BIN)/python -c "from PIL import Image; from brushwork.images import resize_longest; resize_longest(Image.open('examples/content/tubingen.jpg'), 512).save('docs/gallery/tubingen.jpg', quality=90)"
+	for s in starry_night wave shipwreck; do \
+	  $(BIN)/brushwork examples/content/tubingen.jpg examples/style/$$s.jpg -o docs/gallery/tubingen_$$s.png --overwrite -q || exit 1; \
+	done

@@ -17,7 +17,6 @@ from pathlib import Path
 from . import __version__
 
 EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
-SUBCOMMANDS = ("recipe", "sheet")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .settings import DEVICES, INITS, OPTIMIZERS, PRECISIONS, PRESERVE_COLOR, PRESETS, Settings
     d = Settings()
     p = _Parser(prog="brushwork", description="Repaint a photo in the style of one or more paintings "
-                "(neural style transfer, Gatys et al. 2016). Also: 'brushwork recipe OUT.png' prints or "
-                "reruns the recipe of a picture; 'brushwork sheet' builds a progression sheet.",
+                "(neural style transfer, Gatys et al. 2016). Other commands: 'brushwork recipe OUT.png' prints or "
+                "reruns the recipe of a picture; 'brushwork sheet' builds a progression sheet; 'brushwork figures' "
+                "draws the seed report's figures; 'brushwork serve' starts the web studio.",
                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("content", help="the photo to repaint")
     p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
@@ -271,11 +271,21 @@ def sheet_command(argv: Sequence[str]) -> int:
     return 0
 
 
+def _figures(argv: Sequence[str]) -> int:
+    from .figures import figures_command
+    return figures_command(argv)
+
+
+def _serve(argv: Sequence[str]) -> int:
+    from .web import serve_command
+    return serve_command(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``brushwork`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     from .errors import BrushworkError
-    commands = {"recipe": recipe_command, "sheet": sheet_command}
+    commands = {"recipe": recipe_command, "sheet": sheet_command, "figures": _figures, "serve": _serve}
     try:
         if argv and argv[0] in commands:
             return commands[argv[0]](argv[1:])

@@ -2,8 +2,9 @@
 
 * ``progression``: the ``seed`` preset's picture (Tübingen after The Starry Night) at
   steps 25, 50, 100, 150 and 200 of one run, in a labelled strip;
-* ``tv``: the same run with the total-variation loss on and off, side by side, with
-  an enlarged crop (nearest-neighbour zoom) of one region where the grain shows;
+* ``tv``: the same run with the total-variation loss on (the library's ``tv_weight``
+  unless ``--tv-weight`` is given) and off, side by side, with an enlarged crop
+  (nearest-neighbour zoom) of the region where the two differ most in grain;
 * ``styles``: one photo in three styles (The Starry Night, The Great Wave and a
   generated Mondrian) with the library's default settings, the style images as
   thumbnails;
@@ -60,7 +61,7 @@ def _bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .settings import DEVICES
+    from .settings import DEVICES, Settings
     p = _Parser(prog="brushwork figures", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                 description="Remake the seed report's figures: the seed preset's progression over steps, "
                 "TV loss on versus off, and one photo in three styles. Each PNG carries its recipe "
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run every optimisation for this fraction of its steps (quick previews and tests)")
     p.add_argument("--mondrian-seed", type=_bounded(int, 0, 2**31 - 1), default=0, metavar="N",
                    help="seed of the generated Mondrian")
+    p.add_argument("--tv-weight", type=_bounded(float, 0.0, 1e12), metavar="W",
+                   help=f"TV weight of the 'TV on' picture of the tv figure (default: the library's, "
+                   f"{Settings().tv_weight:g})")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--overwrite", action="store_true", help="replace existing figures")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -86,8 +90,11 @@ def _scaled(steps: int, scale: float) -> int:
 class _Maker:
     """Runs (cached per process call) and layouts of the figures."""
 
-    def __init__(self, size: int, scale: float, device: str, mondrian_path: Path, mondrian_seed: int, quiet: bool):
+    def __init__(self, size: int, scale: float, device: str, mondrian_path: Path, mondrian_seed: int, quiet: bool,
+                 tv_weight: float | None = None):
+        from .settings import Settings
         self.size, self.scale, self.device, self.quiet = size, scale, device, quiet
+        self.tv_weight = Settings().tv_weight if tv_weight is None else tv_weight
         self.mondrian_path, self.mondrian_seed = mondrian_path, mondrian_seed
         self._seed_runs: dict[float, tuple[Any, Any, dict[int, Image.Image]]] = {}
 
@@ -127,14 +134,13 @@ class _Maker:
             raise BrushworkError(f"the {label} run ended early ({result.message or result.status}); nothing written")
         return result, snaps
 
-    def seed_run(self, tv_on: bool):
-        """The seed preset on Tübingen + The Starry Night, TV loss on (default weight) or off; run once."""
+    def seed_run(self, tv_weight: float | None = None, grab: Sequence[int] = ()):
+        """The seed preset on Tübingen + The Starry Night (default TV weight unless given); each run once."""
         from .settings import Settings
-        tv = Settings().tv_weight if tv_on else 0.0
-        if tv not in self._seed_runs:
+        tv = Settings().tv_weight if tv_weight is None else tv_weight
+        if tv not in self._seed_runs or not set(grab) <= set(self._seed_runs[tv][2]):
             settings = self.seed_settings(tv_weight=tv)
-            grab = self.snapshot_steps() if tv_on else ()
-            result, snaps = self._run(settings, CONTENT, STARRY_NIGHT, f"seed, TV {'on' if tv_on else 'off'}", grab)
+            result, snaps = self._run(settings, CONTENT, STARRY_NIGHT, f"seed, tv_weight {tv:g}", grab)
             self._seed_runs[tv] = (settings, result, snaps)
         return self._seed_runs[tv]
 
@@ -164,7 +170,7 @@ class _Maker:
     def progression(self) -> tuple[Image.Image, dict]:
         from .api import recipe_for
         from .sheets import contact_sheet
-        settings, result, snaps = self.seed_run(tv_on=True)
+        settings, result, snaps = self.seed_run(grab=self.snapshot_steps())
         steps = self.snapshot_steps()
         items = [(f"step {s}", snaps[s]) for s in steps]
         last = settings.lr_schedule[0][0] if settings.lr_schedule else settings.steps
@@ -180,8 +186,8 @@ class _Maker:
     def tv(self) -> tuple[Image.Image, dict]:
         from .api import recipe_for
         from .sheets import contact_sheet
-        on_settings, on, _ = self.seed_run(tv_on=True)
-        off_settings, off, _ = self.seed_run(tv_on=False)
+        on_settings, on, _ = self.seed_run(self.tv_weight)
+        off_settings, off, _ = self.seed_run(0.0)
         box = grainiest_box(on.image, off.image)
         w = on.image.width
         line = max(1, round(w / 160))
@@ -302,7 +308,8 @@ def _make(args: argparse.Namespace) -> int:
     paths = {name: out / f"{name}.png" for name in wanted}
     for path in paths.values():  # refuse before any work, so a long run never ends in a failed save
         check_output_path(path, args.overwrite)
-    maker = _Maker(args.size, args.steps_scale, args.device, out / "mondrian.png", args.mondrian_seed, args.quiet)
+    maker = _Maker(args.size, args.steps_scale, args.device, out / "mondrian.png", args.mondrian_seed, args.quiet,
+                   args.tv_weight)
     if "styles" in wanted or "mondrian" in wanted:
         maker.ensure_mondrian(args.overwrite)
     for name in wanted:

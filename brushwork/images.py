@@ -180,6 +180,9 @@ def save_image(img: Image.Image, path: str | os.PathLike, recipe: dict | None = 
         fd, tmp = tempfile.mkstemp(prefix=".brushwork-", suffix=p.suffix, dir=parent)
         with os.fdopen(fd, "wb") as f:
             out.save(f, fmt, **options)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions of a new file
         if not overwrite and p.exists():
             os.unlink(tmp)
             raise ImageError(f"{p} appeared while saving; choose another name or pass --overwrite")

@@ -32,8 +32,8 @@ class Settings:
 
     size: int = 512
     """Longest side of the output, in pixels."""
-    steps: int = 500
-    """Most optimisation steps at the full size (coarse levels stop on convergence)."""
+    steps: int = 300
+    """Most optimisation steps per level (each level stops earlier once converged)."""
     optimizer: str = "lbfgs"
     """``lbfgs`` (the paper's) or ``adam`` (the seed report's)."""
     lr: float | None = None
@@ -41,8 +41,8 @@ class Settings:
     lr_schedule: tuple[tuple[int, float], ...] = ()
     """``((step, lr), ...)``: from ``step`` on, use ``lr`` (the seed decays 3.0 to 0.1 at step 180)."""
     content_weight: float = 1.0
-    style_weight: float = 1e4
-    tv_weight: float = 1e-3
+    style_weight: float = 3e3
+    tv_weight: float = 2e3
     content_layers: tuple[str, ...] = ("conv4_2",)
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None
@@ -56,9 +56,9 @@ class Settings:
     init: str = "content"
     """Start from the ``content``, from ``noise``, or from the image file at this path."""
     pooling: str = "max"
-    scales: int = 1
+    scales: int = 2
     """Coarse-to-fine levels; each level doubles the size up to ``size``."""
-    tolerance: float = 0.0
+    tolerance: float = 0.05
     """Stop a level once the loss falls by less than this fraction over 10 steps (0: run all steps)."""
     precision: str = "auto"
     """``bf16`` autocast where the hardware runs it fast, else ``fp32``; ``auto`` chooses."""

@@ -290,7 +290,8 @@ step:
 """),
     code("""
 seed = brushwork.preset("seed")
-print({k: v for k, v in seed.to_dict().items() if k in ("optimizer", "lr", "lr_schedule", "steps", "tv_weight", "scales")})
+shown = ("optimizer", "lr", "lr_schedule", "steps", "tv_weight", "scales")
+print({k: v for k, v in seed.to_dict().items() if k in shown})
 
 plt.figure(figsize=(5, 2.5))
 plt.step(range(seed.steps), [seed.lr_at(i) for i in range(seed.steps)], where="post")
@@ -326,8 +327,9 @@ plt.show()
   without `--preset` it uses the paper's L-BFGS optimiser, which converges in fewer steps.
 * `brushwork figures` remakes the report's figures: the picture after 25-200 steps (the report
   found 150-200 best), the TV loss on and off, and one photo in several styles.
-* Try `STYLE_LAYERS` with only the first two layers (fine texture only), or a larger `BETA`
-  (more style), and rerun sections 4-5.
+* Try `STYLE_LAYERS` with only the first two layers (fine texture only), a smaller `BETA` (more of
+  the photo), or a much larger `GAMMA` (e.g. `1e4`: the TV term then competes with the style term
+  and the grain is smoothed away), and rerun sections 4-5.
 """),
 ]
 

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from brushwork.figures import figures_command, grainiest_box
+from brushwork.figures import build_parser, figures_command, grainiest_box
 from brushwork.images import read_recipe
 from brushwork.mondrian import PALETTE, mondrian
+from brushwork.settings import Settings
 
 SIZE = 64
-SCALE = "0.04"  # seed preset: 8 steps, snapshots at 1, 2, 4, 6, 8; default settings: 20 L-BFGS steps
+SCALE = "0.03"  # seed preset: 6 steps, snapshots at 1, 2, 3, 4, 6; default settings: 15 L-BFGS steps
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,9 @@ def test_progression_is_one_seed_run_in_a_strip(made):
     sheet = _png(made / "progression.png")
     recipe = read_recipe(made / "progression.png")
     s = recipe["settings"]
-    assert (s["optimizer"], s["lr"], s["steps"], s["lr_schedule"]) == ("adam", 3.0, 8, [[7, 0.1]])
-    assert recipe["snapshot_steps"] == [1, 2, 4, 6, 8]
-    assert recipe["run"]["steps"] == 8
+    assert (s["optimizer"], s["lr"], s["steps"], s["lr_schedule"]) == ("adam", 3.0, 6, [[5, 0.1]])
+    assert recipe["snapshot_steps"] == [1, 2, 3, 4, 6]
+    assert recipe["run"]["steps"] == 6
     assert sheet.width > 4 * sheet.height  # five pictures in one row
     # Five different snapshots: the picture changes between steps.
     a = np.asarray(sheet, dtype=np.float32)
@@ -58,7 +59,8 @@ def test_tv_figure_compares_two_runs_with_a_zoom(made):
     sheet = _png(made / "tv.png")
     recipe = read_recipe(made / "tv.png")
     assert [p["label"] for p in recipe["panels"]] == ["TV on", "TV off"]
-    assert recipe["panels"][0]["settings"]["tv_weight"] > 0 and recipe["panels"][1]["settings"]["tv_weight"] == 0
+    assert recipe["panels"][0]["settings"]["tv_weight"] == Settings().tv_weight > 0
+    assert recipe["panels"][1]["settings"]["tv_weight"] == 0
     assert recipe["settings"] == recipe["panels"][0]["settings"]
     assert 0.8 < sheet.width / sheet.height < 1.25  # 2 x 2: the two pictures over their enlarged crops
     x0, y0, x1, y1 = recipe["crop_box"]
@@ -71,7 +73,7 @@ def test_styles_figure_has_three_styles_with_default_settings(made):
     assert [p["label"] for p in recipe["panels"]] == ["The Starry Night", "The Great Wave", "Mondrian (generated)"]
     assert [p["inputs"][1]["name"] for p in recipe["panels"]] == ["starry_night.jpg", "wave.jpg", "mondrian.png"]
     for panel in recipe["panels"]:
-        assert panel["settings"]["optimizer"] == "lbfgs" and panel["settings"]["steps"] == 20
+        assert panel["settings"] == {**Settings().to_dict(), "size": SIZE, "steps": 15}
     assert sheet.width > 3 * sheet.height  # photo + three results in one row
     assert _png(made / "mondrian.png").tobytes() == mondrian(512, 512, 0).tobytes()
 
@@ -83,12 +85,18 @@ def test_existing_figures_are_refused_before_any_work(made, capsys):
     assert err.count("\n") == 1
 
 
-@pytest.mark.parametrize("argv", [["nonsense"], ["--size", "8"], ["--size", "big"], ["--steps-scale", "0"]])
+@pytest.mark.parametrize("argv", [["nonsense"], ["--size", "8"], ["--size", "big"], ["--steps-scale", "0"],
+                                  ["--tv-weight", "-1"]])
 def test_bad_arguments_are_one_line_errors(argv, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         figures_command([*argv, "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert exc.value.code == 2 and err.startswith("brushwork figures: error:") and err.count("\n") == 1
+
+
+def test_tv_weight_option():
+    assert build_parser().parse_args([]).tv_weight is None  # the library's default
+    assert build_parser().parse_args(["tv", "--tv-weight", "1000"]).tv_weight == 1000
 
 
 def test_out_must_be_a_folder(tmp_path, capsys):

@@ -63,8 +63,10 @@ def _parser() -> _Parser:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, metavar="DIR",
                    help="folder for uploads and results; the gallery lives here and survives restarts")
     p.add_argument("--open", action="store_true", help="open the studio in a web browser")
-    p.add_argument("--max-size", type=_whole(16, 8192), default=Limits.max_size, help="largest output size a job may ask for")
-    p.add_argument("--max-steps", type=_whole(1, 100000), default=Limits.max_steps, help="most steps a job may ask for")
+    p.add_argument("--max-size", type=_whole(16, 8192), default=Limits.max_size, metavar="PX",
+                   help="largest output size a job may ask for")
+    p.add_argument("--max-steps", type=_whole(1, 100000), default=Limits.max_steps, metavar="N",
+                   help="most steps a job may ask for")
     return p
 
 

@@ -3,9 +3,9 @@
 Every error answer is ``{"detail": "one line"}`` with a 4xx status, whatever went
 wrong: a malformed form, a bad id, an upload that is no image, settings that
 brushwork refuses. Routes are built inside :func:`create_app` so that each
-studio's limits appear in its own OpenAPI schema.
+studio's limits appear in its own OpenAPI schema (which is also why this module
+does without ``from __future__ import annotations``: FastAPI must evaluate them).
 """
-
 
 import asyncio
 import mimetypes
@@ -64,14 +64,14 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        jobs.open()
         yield
         await asyncio.to_thread(jobs.close)
 
     app = FastAPI(title="brushwork studio", version=__version__, lifespan=lifespan,
                   description="Repaint photos in the style of paintings (Gatys et al.), one job at a time.")
     app.state.jobs, app.state.limits, app.state.store = jobs, limits, store
-    app.state.stopping = threading.Event()
-    """Set when the server is asked to stop: event streams end so that shutdown need not wait for them."""
+    app.state.stopping = threading.Event()  # set on Ctrl-C: event streams end so shutdown need not wait
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
@@ -123,8 +123,11 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
     def create_job(
         content: Annotated[UploadFile | None, File(description="The photo to repaint.")] = None,
         styles: Annotated[list[UploadFile] | None, File(description="One or more paintings.")] = None,
-        content_example: Annotated[str | None, Form(description="A bundled photo instead of an upload.")] = None,
-        style_examples: Annotated[list[str] | None, Form(description="Bundled paintings instead of uploads.")] = None,
+        content_example: Annotated[str | None, Form(description="A bundled photo instead of an upload "
+                                                    "(see /api/examples).", examples=examples.names("content")[:1])]
+            = None,
+        style_examples: Annotated[list[str] | None, Form(description="Bundled paintings instead of uploads.",
+                                                         examples=[examples.names("style")[:1]])] = None,
         size: Annotated[int, Form(ge=16, le=limits.max_size, description="Longest side in pixels.")]
             = min(defaults.size, limits.max_size),
         steps: Annotated[int, Form(ge=1, le=limits.max_steps)] = min(defaults.steps, limits.max_steps),
@@ -150,23 +153,22 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
             pooling=pooling, tolerance=tolerance)
         uploads = [s for s in styles or [] if s.filename or s.size]
         named = [n for n in style_examples or [] if n]
+        count = len(uploads) + len(named)
         has_upload = content is not None and bool(content.filename or content.size)
         if has_upload == bool(content_example):
             raise HTTPException(422, "give one content photo: upload content or name a content_example")
-        if not 1 <= len(uploads) + len(named) <= limits.max_styles:
-            raise HTTPException(422, f"give between 1 and {limits.max_styles} style paintings, "
-                                     f"not {len(uploads) + len(named)}")
-        if settings.style_blend and len(settings.style_blend) != len(uploads) + len(named):
-            raise HTTPException(422, f"give one style_blend weight per style painting ({len(uploads) + len(named)})")
-        chosen = [_example(examples, "content", content_example)] if content_example else []
-        chosen += [_example(examples, "style", n) for n in named]
+        if not 1 <= count <= limits.max_styles:
+            raise HTTPException(422, f"give between 1 and {limits.max_styles} style paintings, not {count}")
+        if settings.style_blend and len(settings.style_blend) != count:
+            raise HTTPException(422, f"give one style_blend weight per style painting ({count})")
+        photo = _example(examples, "content", content_example) if content_example else None
+        paintings = [_example(examples, "style", n) for n in named]
         job_id, folder = store.new_folder()
         try:
-            inputs = [store_example(chosen[0], folder, "content") if content_example
+            inputs = [store_example(photo, folder, "content") if photo
                       else store_upload(content, folder, "content", "content", limits)]
-            inputs += [store_upload(u, folder, f"style{i + 1}", "style", limits) for i, u in enumerate(uploads)]
-            inputs += [store_example(e, folder, f"style{len(uploads) + i + 1}")
-                       for i, e in enumerate(chosen[1 if content_example else 0:])]
+            inputs += [store_upload(u, folder, f"style{i}", "style", limits) for i, u in enumerate(uploads, 1)]
+            inputs += [store_example(e, folder, f"style{i}") for i, e in enumerate(paintings, len(uploads) + 1)]
             job = jobs.submit(Job(id=job_id, settings=settings.to_dict(), inputs=inputs))
         except Conflict as exc:
             store.delete(job_id)

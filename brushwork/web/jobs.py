@@ -62,9 +62,7 @@ class JobQueue:
             self.store.save(job)
             self._jobs[job.id] = job
             self._pending.append(job.id)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="brushwork-painter", daemon=True)
-                self._thread.start()
+            self._start_worker()
             self._lock.notify_all()
             return copy.deepcopy(job)
 
@@ -116,6 +114,13 @@ class JobQueue:
             self._previews.pop(job_id, None)
         self.store.delete(job_id)
 
+    def open(self) -> None:
+        """Take jobs again after :meth:`close`: a server may start and stop the same app more than once."""
+        with self._lock:
+            self._closed = False
+            if self._pending:
+                self._start_worker()
+
     def close(self, timeout: float = 30.0) -> None:
         """Stop taking jobs, stop the one painting (its picture so far is saved) and wait for the worker."""
         with self._lock:
@@ -130,6 +135,12 @@ class JobQueue:
 
     # --- the worker -------------------------------------------------------------------------------
 
+    def _start_worker(self) -> None:
+        """Start the worker unless it runs (call with the lock held)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._work, name="brushwork-painter", daemon=True)
+            self._thread.start()
+
     def _work(self) -> None:
         while True:
             with self._lock:
@@ -139,8 +150,8 @@ class JobQueue:
                     return
                 job = self._jobs[self._pending.popleft()]
                 job.state, job.started = "running", time.time()
-                self.store.save(job)
             try:
+                self.store.save(job)
                 self._paint(job)
             except Exception as exc:  # noqa: BLE001 - any failure is the job's, never the queue's
                 self._finish(job, "failed", _reason(exc))
@@ -178,7 +189,8 @@ class JobQueue:
         if result.status == "diverged":
             self._finish(job, "failed", result.message, result)
         elif result.status in ("cancelled", "interrupted"):
-            self._finish(job, "cancelled", result.message, result)
+            reason = f"the studio stopped at step {result.steps}" if self._closed else result.message
+            self._finish(job, "cancelled", reason, result)
         else:
             self._finish(job, "done", "", result)
 

@@ -14,7 +14,7 @@ THUMB_SIZE = 480
 
 
 def jpeg_bytes(img: Image.Image, quality: int = 88) -> bytes:
-    """An image as JPEG bytes (any mode; transparency goes onto black, like the studio's walls)."""
+    """An image as JPEG bytes (any mode; an alpha channel is dropped)."""
     buf = io.BytesIO()
     img.convert("RGB").save(buf, "JPEG", quality=quality)
     return buf.getvalue()
