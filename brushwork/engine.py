@@ -198,6 +198,8 @@ def run(content: Picture, styles: Sequence[Picture], settings: Settings, *,
     blend = [b / sum(blend) for b in blend]
     torch.manual_seed(settings.seed)
     device = pick_device(settings.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # a level runs one input shape hundreds of times
     encoder = encoder or encoder_for(settings, device)
     bf16 = use_bf16(settings, device)
     sizes = level_sizes(*content.rgb.size, settings.size, settings.scales)
@@ -219,18 +221,19 @@ def run(content: Picture, styles: Sequence[Picture], settings: Settings, *,
         x = x.detach().requires_grad_(True)
         best, best_loss = x.detach().clone(), math.inf
         last: dict[str, torch.Tensor] = {}
+        scale = _gradient_scale(objective, x)
 
         def closure() -> torch.Tensor:
             nonlocal best, best_loss
             optimizer.zero_grad(set_to_none=True)
             loss, parts = objective(x)
-            loss.backward()
+            (loss * scale).backward()
             value = loss.detach()
             last.update({k: v.detach() for k, v in parts.items()}, total=value)
             if torch.isfinite(value) and value < best_loss:  # one sync per evaluation, needed for safety
                 best_loss = float(value)
                 best = x.detach().clone()
-            return loss
+            return loss * scale
 
         lr = settings.lr_at(step)
         if settings.optimizer == "lbfgs":
@@ -240,9 +243,12 @@ def run(content: Picture, styles: Sequence[Picture], settings: Settings, *,
             optimizer = torch.optim.Adam([x], lr=lr)
         level_start_losses: list[float] = []
         try:
-            for _ in range(settings.steps):
+            for level_step in range(settings.steps):
                 for group in optimizer.param_groups:
                     group["lr"] = settings.lr_at(step)
+                # L-BFGS's first step is tiny; measured in bf16 its curvature is rounding noise and the
+                # next step explodes, so the first curvature pair of each level is measured in fp32.
+                objective.bf16 = bf16 and not (settings.optimizer == "lbfgs" and level_step < 2)
                 optimizer.step(closure)
                 if settings.optimizer == "adam":
                     with torch.no_grad():
@@ -277,6 +283,19 @@ def run(content: Picture, styles: Sequence[Picture], settings: Settings, *,
     image = _picture(best, settings, content, sizes[-1])
     return Result(image=image, alpha=content.alpha, status=status, steps=step, losses=losses,
                   elapsed=time.perf_counter() - start, message=message, history=history)
+
+
+def _gradient_scale(objective: _Objective, x: torch.Tensor) -> float:
+    """Factor that gives the loss's gradient an RMS of one pixel unit at the start of a level.
+
+    The optimum is unchanged, but L-BFGS takes a plain gradient step whenever it has no
+    curvature yet (e.g. when bf16 hides its tiny first step); unscaled, that step is as
+    large as the loss (1e8 and more) and the picture explodes.
+    """
+    loss, _ = objective(x)
+    (grad,) = torch.autograd.grad(loss, x)
+    rms = float(grad.float().pow(2).mean().sqrt())
+    return 1.0 / rms if math.isfinite(rms) and rms > 0 else 1.0
 
 
 def _converged(losses: list[float], tolerance: float) -> bool:

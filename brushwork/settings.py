@@ -41,8 +41,8 @@ class Settings:
     lr_schedule: tuple[tuple[int, float], ...] = ()
     """``((step, lr), ...)``: from ``step`` on, use ``lr`` (the seed decays 3.0 to 0.1 at step 180)."""
     content_weight: float = 1.0
-    style_weight: float = 3e3
-    tv_weight: float = 2e3
+    style_weight: float = 300.0
+    tv_weight: float = 150.0
     content_layers: tuple[str, ...] = ("conv4_2",)
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None

@@ -1,0 +1,47 @@
+"""Which optimiser reaches a good picture first: L-BFGS or Adam, both coarse-to-fine defaults otherwise.
+
+    .venv/bin/python benchmarks/bench_optimizers.py [--size 384]
+
+Scores each result with ``judge.Judge`` and records wall time in benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from PIL import Image
+
+from common import EXAMPLES, ROOT, machine, write_section
+from judge import Judge
+
+import brushwork
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=384)
+    args = parser.parse_args()
+    content, style = EXAMPLES / "content/tubingen.jpg", EXAMPLES / "style/starry_night.jpg"
+    judge = Judge(Image.open(content), Image.open(style), size=args.size)
+    rows = []
+    for name, options in (("lbfgs", {}), ("adam", {"optimizer": "adam"}),
+                          ("adam, seed preset", {"preset": "seed"})):
+        result = brushwork.transfer(content, style, size=args.size, **options)
+        result.image.save(ROOT / f"benchmarks/results/optimizer_{name.split(',')[0]}_{args.size}.png")
+        score = judge.score(result.image)
+        rows.append(f"| {name} | {result.steps} | {result.elapsed:.1f} s | {score['content']:.3f} | "
+                    f"{score['gram']:.3f} | {score['swd']:.3f} |")
+    text = f"""## Optimisers (`bench_optimizers.py`)
+
+Command: `.venv/bin/python benchmarks/bench_optimizers.py --size {args.size}`
+Machine: {machine()}. Judge as in `bench_peers.py` (lower is better).
+
+| optimiser | steps | wall time | content | gram | swd |
+| --- | --- | --- | --- | --- | --- |
+""" + "\n".join(rows)
+    write_section("bench_optimizers", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
