@@ -24,6 +24,7 @@ from PIL import Image
 from brushwork.engine import Progress, Result
 from brushwork.errors import SettingsError
 from brushwork.images import read_recipe
+from brushwork.settings import Settings
 from brushwork.web import serve_command
 from brushwork.web.app import create_app
 from brushwork.web.jobs import STOPPED
@@ -132,7 +133,7 @@ def test_config_reports_limits_and_defaults(make_client):
     config = make_client(max_upload_bytes=1234, max_pixels=5678).get("/api/config").json()
     assert config["max_size"] == 64 and config["max_steps"] == 400
     assert config["max_upload_bytes"] == 1234 and config["max_pixels"] == 5678
-    assert config["defaults"]["style_weight"] == 1e4 and config["device"] in ("cpu", "cuda", "mps")
+    assert config["defaults"]["style_weight"] == Settings().style_weight and config["device"] in ("cpu", "cuda", "mps")
 
 
 def test_examples_are_listed_with_thumbnails(make_client):
