@@ -1,4 +1,4 @@
-"""Which optimiser reaches a good picture first: L-BFGS or Adam, both coarse-to-fine defaults otherwise.
+"""Which optimiser (and precision) reaches a good picture first, all else the coarse-to-fine defaults.
 
     .venv/bin/python benchmarks/bench_optimizers.py [--size 384]
 
@@ -24,19 +24,22 @@ def main() -> None:
     content, style = EXAMPLES / "content/tubingen.jpg", EXAMPLES / "style/starry_night.jpg"
     judge = Judge(Image.open(content), Image.open(style), size=args.size)
     rows = []
-    for name, options in (("lbfgs", {}), ("adam", {"optimizer": "adam"}),
-                          ("adam, seed preset", {"preset": "seed"})):
+    runs = (("lbfgs (default, precision auto)", {}), ("lbfgs, fp32", {"precision": "fp32"}),
+            ("adam", {"optimizer": "adam"}), ("adam, seed preset", {"preset": "seed"}))
+    for i, (name, options) in enumerate(runs):
         result = brushwork.transfer(content, style, size=args.size, **options)
-        result.image.save(ROOT / f"benchmarks/results/optimizer_{name.split(',')[0]}_{args.size}.png")
+        result.image.save(ROOT / f"benchmarks/results/optimizer_{i}_{args.size}.png")
         score = judge.score(result.image)
         rows.append(f"| {name} | {result.steps} | {result.elapsed:.1f} s | {score['content']:.3f} | "
                     f"{score['gram']:.3f} | {score['swd']:.3f} |")
-    text = f"""## Optimisers (`bench_optimizers.py`)
+    text = f"""## Optimisers and precision (`bench_optimizers.py`)
 
 Command: `.venv/bin/python benchmarks/bench_optimizers.py --size {args.size}`
 Machine: {machine()}. Judge as in `bench_peers.py` (lower is better).
 
-| optimiser | steps | wall time | content | gram | swd |
+Pictures: `benchmarks/results/optimizer_<row>_<size>.png` (row 0 = first line).
+
+| run | steps | wall time | content | gram | swd |
 | --- | --- | --- | --- | --- | --- |
 """ + "\n".join(rows)
     write_section("bench_optimizers", text)
