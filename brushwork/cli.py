@@ -127,14 +127,13 @@ def _explicit_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> s
     return given
 
 
-def _outputs(output: Path, save_every: int) -> tuple[Path, Path]:
+def _outputs(output: Path) -> tuple[Path, Path]:
     return output.with_name(output.stem + "_steps"), output.with_name(output.stem + "_progression.png")
 
 
 def stylize_command(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .api import recipe_for, save_result
     from .errors import ImageError
     from .images import check_output_path, load_image
 
@@ -144,7 +143,7 @@ def stylize_command(argv: Sequence[str]) -> int:
     styles = [load_image(path, "style") for path in args.styles]
     if settings.init not in ("content", "noise"):
         load_image(settings.init, "init image")
-    snap_dir, sheet_path = _outputs(output, settings.save_every)
+    snap_dir, sheet_path = _outputs(output)
     if settings.save_every:
         if sheet_path.exists() and not args.overwrite:
             raise ImageError(f"{sheet_path} already exists; choose another output name or pass --overwrite")
@@ -209,8 +208,6 @@ def _run_and_save(args, settings, content, styles, output: Path, snap_dir: Path,
 
 
 def recipe_command(argv: Sequence[str]) -> int:
-    from .api import recipe_for, save_result
-    from .engine import run
     from .errors import ImageError
     from .images import check_output_path, file_sha256, load_image, read_recipe
     from .settings import Settings
@@ -243,7 +240,7 @@ def recipe_command(argv: Sequence[str]) -> int:
     content = load_image(paths[0], "content")
     styles = [load_image(s, "style") for s in paths[1:]]
     settings = settings.replace(save_every=0)
-    snap_dir, sheet_path = _outputs(output, 0)
+    snap_dir, sheet_path = _outputs(output)
     return _run_and_save(args, settings, content, styles, output, snap_dir, sheet_path)
 
 
