@@ -221,7 +221,7 @@ def run(content: Picture, styles: Sequence[Picture], settings: Settings, *,
         x = x.detach().requires_grad_(True)
         best, best_loss = x.detach().clone(), math.inf
         last: dict[str, torch.Tensor] = {}
-        scale = _gradient_scale(objective, x)
+        scale = _gradient_scale(objective, x) if settings.optimizer == "lbfgs" else 1.0  # Adam is scale-free
 
         def closure() -> torch.Tensor:
             nonlocal best, best_loss
