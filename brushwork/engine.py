@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import color
+from .allocator import keep_freed_memory
 from .errors import SettingsError
 from .features import VGG19, layer_index, load_vgg19
 from .images import Picture, load_image, resize_longest, to_pil, to_tensor
@@ -29,6 +30,7 @@ __all__ = ["Progress", "Result", "run", "pick_device", "encoder_for", "level_siz
 
 MIN_LEVEL_SIZE = 64
 _WINDOW = 10  # steps over which convergence is judged
+_LBFGS_HISTORY = 20  # judged as good as 50 at 512 and 1024 px, with 2.5x less memory and time for the pairs
 
 
 @dataclass
@@ -190,6 +192,12 @@ def _initial_image(content: torch.Tensor, settings: Settings) -> torch.Tensor:
 def run(content: Picture, styles: Sequence[Picture], settings: Settings, *,
         callback: Callable[[Progress], bool | None] | None = None, encoder: VGG19 | None = None) -> Result:
     """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``)."""
+    with keep_freed_memory():
+        return _run(content, styles, settings, callback, encoder)
+
+
+def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
+         callback: Callable[[Progress], bool | None] | None, encoder: VGG19 | None) -> Result:
     if not styles:
         raise SettingsError("give at least one style image")
     blend = settings.style_blend or (1.0,) * len(styles)
@@ -237,7 +245,7 @@ def run(content: Picture, styles: Sequence[Picture], settings: Settings, *,
 
         lr = settings.lr_at(step)
         if settings.optimizer == "lbfgs":
-            optimizer = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=50,
+            optimizer = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=_LBFGS_HISTORY,
                                           tolerance_grad=-1, tolerance_change=-1)
         else:
             optimizer = torch.optim.Adam([x], lr=lr)

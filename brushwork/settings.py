@@ -58,7 +58,7 @@ class Settings:
     pooling: str = "max"
     scales: int = 2
     """Coarse-to-fine levels; each level doubles the size up to ``size``."""
-    tolerance: float = 0.05
+    tolerance: float = 0.02
     """Stop a level once the loss falls by less than this fraction over 10 steps (0: run all steps)."""
     precision: str = "auto"
     """``bf16`` autocast where the hardware runs it fast, else ``fp32``; ``auto`` chooses."""

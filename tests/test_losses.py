@@ -92,6 +92,18 @@ def test_gram_matrix_gradcheck(normalize):
     assert gradcheck(lambda f: gram_matrix(f, normalize=normalize), (_double(2, 3, 4, 5),))
 
 
+def test_gram_matrix_gradcheck_channels_last():
+    """bf16 runs hand the Gram channels-last features; value and gradient must not depend on layout."""
+    features = _double(2, 3, 4, 5).detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    assert gradcheck(gram_matrix, (features,))
+    plain = features.detach().contiguous().requires_grad_(True)
+    torch.testing.assert_close(gram_matrix(features), gram_matrix(plain))
+    gram_matrix(features).pow(2).sum().backward()
+    gram_matrix(plain).pow(2).sum().backward()
+    assert features.grad.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(features.grad, plain.grad)
+
+
 def test_content_loss_gradcheck():
     target = _double(1, 4, 3, 3, seed=1).detach()
     assert gradcheck(lambda f: content_loss(0.7, f, target), (_double(1, 4, 3, 3),))
