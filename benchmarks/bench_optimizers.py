@@ -15,6 +15,9 @@ from common import EXAMPLES, ROOT, machine, write_section
 from judge import Judge
 
 import brushwork
+from brushwork import engine
+
+DEFAULT_HISTORY = engine._LBFGS_HISTORY
 
 
 def main() -> None:
@@ -25,8 +28,11 @@ def main() -> None:
     judge = Judge(Image.open(content), Image.open(style), size=args.size)
     rows = []
     runs = (("lbfgs (default, precision auto)", {}), ("lbfgs, fp32", {"precision": "fp32"}),
+            ("lbfgs, history 50 (default 20)", {"history": 50}),
             ("adam", {"optimizer": "adam"}), ("adam, seed preset", {"preset": "seed"}))
     for i, (name, options) in enumerate(runs):
+        options = dict(options)
+        engine._LBFGS_HISTORY = options.pop("history", DEFAULT_HISTORY)
         result = brushwork.transfer(content, style, size=args.size, **options)
         result.image.save(ROOT / f"benchmarks/results/optimizer_{i}_{args.size}.png")
         score = judge.score(result.image)

@@ -3,8 +3,8 @@
 glibc hands every block over 32 MB straight back to the kernel when it is freed,
 so each step of a 1024 px run re-faults (and zeroes) gigabytes of fresh pages for
 its activations: a third of the step's time. Inside :func:`keep_freed_memory` big
-blocks come from the heap and are reused; afterwards glibc's defaults come back and
-the spare memory is returned to the system.
+blocks come from the heap and are reused; afterwards glibc's default limits are set
+again (its dynamic raising of them stays off) and the spare memory goes back to the system.
 """
 
 from __future__ import annotations

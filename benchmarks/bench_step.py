@@ -1,0 +1,108 @@
+"""Cost of one optimisation step's loss and gradient, with each of the engine's speed-ups undone in turn.
+
+    .venv/bin/python benchmarks/bench_step.py [--sizes 512,1024] [--repeats 5]
+
+Variants, each in a fresh process, interleaved, on the Tübingen + Starry Night targets:
+- ``fp32``: no autocast, plain autograd Gram, glibc's default allocator behaviour;
+- ``bf16``: bf16 autocast with channels-last, plain autograd Gram;
+- ``bf16 + Gram backward``: adds the one-matmul Gram backward in the features' layout;
+- ``bf16 + Gram backward + kept memory`` (the engine's default): adds ``keep_freed_memory``.
+Records the median seconds per loss-and-gradient evaluation in benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+from common import EXAMPLES, machine, write_section
+
+import brushwork
+from brushwork import losses
+from brushwork.allocator import keep_freed_memory
+from brushwork.engine import _Objective, _prepare_inputs, encoder_for, level_sizes, pick_device
+from brushwork.images import load_image
+
+VARIANTS = (("fp32", False, False, False), ("bf16", True, False, False),
+            ("bf16 + Gram backward", True, True, False), ("bf16 + Gram backward + kept memory", True, True, True))
+
+
+def _autograd_gram(features: torch.Tensor) -> torch.Tensor:
+    """What the Gram costs when autograd derives its backward (two matmuls and a layout-clashing add)."""
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w)
+    return torch.bmm(flat, flat.transpose(1, 2))
+
+
+def time_variant(size: int, bf16: bool, own_backward: bool, kept: bool, repeats: int) -> float:
+    settings = brushwork.Settings(size=size, precision="bf16" if bf16 else "fp32")
+    device = pick_device("auto")
+    content = load_image(EXAMPLES / "content/tubingen.jpg", "content")
+    style = load_image(EXAMPLES / "style/starry_night.jpg", "style")
+    wh = level_sizes(*content.rgb.size, size, 1)[-1]
+    content_t, styles = _prepare_inputs(content, [style], settings, wh, device)
+    original = losses._Gram.apply
+    if not own_backward:
+        losses._Gram.apply = _autograd_gram
+    try:
+        with keep_freed_memory() if kept else contextlib.nullcontext():
+            objective = _Objective(encoder_for(settings, device), content_t, styles, [1.0], settings, bf16)
+            x = content_t.clone().requires_grad_(True)
+            times = []
+            for i in range(repeats + 2):  # two warm-up evaluations
+                start = time.perf_counter()
+                loss, _ = objective(x)
+                (grad,) = torch.autograd.grad(loss, x)
+                float(grad.sum())
+                if i >= 2:
+                    times.append(time.perf_counter() - start)
+    finally:
+        losses._Gram.apply = original
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="512,1024")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--worker", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        size, variant = args.worker
+        print(time_variant(size, *VARIANTS[variant][1:], args.repeats))
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    for size in sizes:
+        results: dict[str, list[float]] = {name: [] for name, *_ in VARIANTS}
+        for _ in range(2):  # interleave the variants so machine noise hits them alike
+            for i, (name, *_) in enumerate(VARIANTS):
+                done = subprocess.run([sys.executable, __file__, "--worker", str(size), str(i),
+                                       "--repeats", str(args.repeats)], check=True, capture_output=True, text=True)
+                results[name].append(float(done.stdout.strip().splitlines()[-1]))
+        base = min(results["fp32"])
+        for name, *_ in VARIANTS:
+            best = min(results[name])
+            rows.append(f"| {size} px | {name} | {best:.3f} s | {base / best:.2f}x |")
+    text = f"""## Cost of one step (`bench_step.py`)
+
+Command: `.venv/bin/python benchmarks/bench_step.py --sizes {args.sizes} --repeats {args.repeats}`
+Machine: {machine()}
+One evaluation of the loss and its gradient with respect to the pixels (what L-BFGS asks for each
+step), median of {args.repeats} after two warm-ups, best of two interleaved rounds, each in its own process. Each row adds one of
+the engine's speed-ups to the row above; the last row is what the engine runs.
+
+| size | variant | seconds | speed-up vs fp32 |
+| --- | --- | --- | --- |
+""" + "\n".join(rows)
+    write_section("bench_step", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
