@@ -227,7 +227,7 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
         else:
             x = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
         x = x.detach().requires_grad_(True)
-        best, best_loss = x.detach().clone(), math.inf
+        best, best_loss = x.detach().clone(), torch.full((), math.inf, device=device)
         last: dict[str, torch.Tensor] = {}
         scale = _gradient_scale(objective, x) if settings.optimizer == "lbfgs" else 1.0  # Adam is scale-free
 
@@ -238,9 +238,10 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
             (loss * scale).backward()
             value = loss.detach()
             last.update({k: v.detach() for k, v in parts.items()}, total=value)
-            if torch.isfinite(value) and value < best_loss:  # one sync per evaluation, needed for safety
-                best_loss = float(value)
-                best = x.detach().clone()
+            with torch.no_grad():  # on the device: no wait for the GPU here
+                better = torch.isfinite(value) & (value < best_loss)
+                best_loss = torch.where(better, value, best_loss)
+                best = torch.where(better, x.detach(), best)
             return loss * scale
 
         lr = settings.lr_at(step)
@@ -262,7 +263,7 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
                     with torch.no_grad():
                         x.clamp_(0, 255)
                 step += 1
-                losses = {k: float(v) for k, v in last.items()}
+                losses = dict(zip(last, torch.stack(list(last.values())).tolist()))  # the step's one read
                 elapsed = time.perf_counter() - start
                 history.append((elapsed, losses["total"]))
                 if not math.isfinite(losses["total"]):
