@@ -4,9 +4,10 @@
 
 Variants, each in a fresh process, interleaved, on the Tübingen + Starry Night targets:
 - ``fp32``: no autocast, plain autograd Gram, glibc's default allocator behaviour;
-- ``bf16``: bf16 autocast with channels-last, plain autograd Gram;
-- ``bf16 + Gram backward``: adds the one-matmul Gram backward in the features' layout;
-- ``bf16 + Gram backward + kept memory`` (the engine's default): adds ``keep_freed_memory``.
+- ``bf16``: bf16 autocast with channels-last, plain autograd Gram of float32 copies of the features;
+- ``bf16 + own Gram``: adds brushwork's Gram (one-matmul backward in the features' layout,
+  bf16 taken to float32 a chunk at a time);
+- ``bf16 + own Gram + kept memory`` (what the engine runs): adds ``keep_freed_memory``.
 Records the median seconds per loss-and-gradient evaluation in benchmarks/RESULTS.md.
 """
 
@@ -29,13 +30,13 @@ from brushwork.engine import _Objective, _prepare_inputs, encoder_for, level_siz
 from brushwork.images import load_image
 
 VARIANTS = (("fp32", False, False, False), ("bf16", True, False, False),
-            ("bf16 + Gram backward", True, True, False), ("bf16 + Gram backward + kept memory", True, True, True))
+            ("bf16 + own Gram", True, True, False), ("bf16 + own Gram + kept memory", True, True, True))
 
 
 def _autograd_gram(features: torch.Tensor) -> torch.Tensor:
-    """What the Gram costs when autograd derives its backward (two matmuls and a layout-clashing add)."""
+    """What the Gram costs as a float32 copy and autograd's backward (two matmuls, a layout-clashing add)."""
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
+    flat = features.float().reshape(n, c, h * w)
     return torch.bmm(flat, flat.transpose(1, 2))
 
 

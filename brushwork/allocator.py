@@ -5,6 +5,8 @@ so each step of a 1024 px run re-faults (and zeroes) gigabytes of fresh pages fo
 its activations: a third of the step's time. Inside :func:`keep_freed_memory` big
 blocks come from the heap and are reused; afterwards glibc's default limits are set
 again (its dynamic raising of them stays off) and the spare memory goes back to the system.
+Only glibc's main heap holds blocks this big, so the saving is for runs on the main
+thread (the CLI, scripts); a worker thread's heap still maps large blocks afresh.
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ class _Objective:
             grams: list[torch.Tensor] = []
             for style, weight in zip(styles, blend):
                 style_feats = self.features(style)
-                layer_grams = [weight * gram_matrix(style_feats[name].float()) for name in s.style_layers]
+                layer_grams = [weight * gram_matrix(style_feats[name]) for name in s.style_layers]
                 grams = layer_grams if not grams else [a + b for a, b in zip(grams, layer_grams)]
             self.style_targets = grams
         layer_weights = s.style_layer_weights or (1.0,) * len(s.style_layers)
@@ -152,8 +152,8 @@ class _Objective:
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         s = self.settings
-        feats = {name: value.float() for name, value in self.features(image).items()}
-        c = sum((content_loss(w, feats[name], target) for name, target, w in
+        feats = self.features(image)  # style layers go to the Gram as they are: it works in float32 itself
+        c = sum((content_loss(w, feats[name].float(), target) for name, target, w in
                  zip(s.content_layers, self.content_targets, self.content_weights)), image.new_zeros(()))
         st = style_loss(feats, s.style_layers, self.style_targets, self.style_weights)
         tv = tv_loss(image, 1.0 / image.numel()) if s.tv_weight > 0 else image.new_zeros(())

@@ -22,7 +22,8 @@ def gram_matrix(features: Tensor, normalize: bool = True) -> Tensor:
     """Gram matrix ``G = F F^T`` of ``(N, C, H, W)`` features, one ``(C, C)`` per item.
 
     With ``normalize`` it is divided by ``C*H*W`` (the report's choice), which
-    keeps its entries independent of the image size.
+    keeps its entries independent of the image size. It is float32 (or float64) even
+    for bfloat16/float16 features.
     """
     n, c, h, w = features.shape
     gram = _Gram.apply(features)
@@ -31,37 +32,62 @@ def gram_matrix(features: Tensor, normalize: bool = True) -> Tensor:
     return gram
 
 
-def _rows(features: Tensor) -> tuple[Tensor, bool]:
-    """``features`` as ``(N, C, H*W)`` or, for channels-last tensors, as ``(N, H*W, C)``: both copy-free."""
+def _rows(features: Tensor) -> tuple[Tensor, int]:
+    """Copy-free 3-D view of ``features`` and its positions axis: ``(N, H*W, C)`` for channels-last, else ``(N, C, H*W)``."""
     n, c, h, w = features.shape
     if features.is_contiguous(memory_format=torch.channels_last) and not features.is_contiguous():
-        return features.permute(0, 2, 3, 1).reshape(n, h * w, c), True
-    return features.reshape(n, c, h * w), False
+        return features.permute(0, 2, 3, 1).reshape(n, h * w, c), 1
+    return features.reshape(n, c, h * w), 2
+
+
+def _chunk(features: Tensor) -> int:
+    """Positions per chunk when low-precision features are taken to float32 piece by piece.
+
+    About 1 MB of float32 on a CPU (it stays in cache); large on a GPU, where launches cost more.
+    """
+    elements = 2**18 if features.device.type == "cpu" else 2**26
+    return max(1, elements // features.shape[1])
 
 
 class _Gram(torch.autograd.Function):
-    """``F F^T`` with a one-matmul backward, ``dF = (dG + dG^T) F``, in the features' own memory layout.
+    """``F F^T`` in float32 with a one-matmul backward, ``dF = (dG + dG^T) F``, in the features' own layout.
 
     Autograd's generic backward takes two matmuls and adds their results in clashing
-    layouts; at 512 px that was a third of a step's time.
+    layouts; at 512 px that was a third of a step's time. bf16 features are taken to
+    float32 a chunk at a time, so no float32 copy of a whole feature map is ever made.
     """
 
     @staticmethod
     def forward(ctx, features: Tensor) -> Tensor:  # type: ignore[override]
         ctx.save_for_backward(features)
-        rows, channels_last = _rows(features)
-        return torch.bmm(rows.transpose(1, 2), rows) if channels_last else torch.bmm(rows, rows.transpose(1, 2))
+        rows, axis = _rows(features)
+        wide = features.dtype in (torch.float32, torch.float64)
+        chunks = (rows,) if wide else rows.split(_chunk(features), dim=axis)
+        gram = None
+        for chunk in chunks:
+            chunk = chunk if wide else chunk.float()
+            part = torch.bmm(chunk.transpose(1, 2), chunk) if axis == 1 else torch.bmm(chunk, chunk.transpose(1, 2))
+            gram = part if gram is None else gram.add_(part)
+        return gram
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
         (features,) = ctx.saved_tensors
-        rows, channels_last = _rows(features)
+        rows, axis = _rows(features)
         sym = grad + grad.transpose(1, 2)
         n, c, h, w = features.shape
-        if channels_last:
-            return torch.bmm(rows, sym).reshape(n, h, w, c).permute(0, 3, 1, 2)
-        return torch.bmm(sym, rows).reshape(n, c, h, w)
+        if features.dtype in (torch.float32, torch.float64):
+            out = torch.bmm(rows, sym) if axis == 1 else torch.bmm(sym, rows)
+        else:
+            out = torch.empty_like(rows)
+            for start in range(0, rows.shape[axis], _chunk(features)):
+                piece = slice(start, start + _chunk(features))
+                if axis == 1:
+                    out[:, piece] = torch.bmm(rows[:, piece].float(), sym)
+                else:
+                    out[:, :, piece] = torch.bmm(sym, rows[:, :, piece].float())
+        return out.reshape(n, h, w, c).permute(0, 3, 1, 2) if axis == 1 else out.reshape(n, c, h, w)
 
 
 def content_loss(content_weight: float, content_current: Tensor, content_original: Tensor) -> Tensor:

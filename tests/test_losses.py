@@ -104,6 +104,24 @@ def test_gram_matrix_gradcheck_channels_last():
     torch.testing.assert_close(features.grad, plain.grad)
 
 
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_gram_matrix_of_bf16_features_is_float32_in_chunks(monkeypatch, layout):
+    """bf16 features are taken to float32 piece by piece; the result must equal one float32 product."""
+    from brushwork import losses
+
+    monkeypatch.setattr(losses, "_chunk", lambda features: 7)  # 24 positions: 4 chunks, the last short
+    features = torch.randn(2, 5, 6, 4).bfloat16().contiguous(memory_format=layout).requires_grad_(True)
+    exact = features.detach().double().requires_grad_(True)
+    gram = gram_matrix(features)
+    assert gram.dtype == torch.float32
+    torch.testing.assert_close(gram.double(), gram_matrix(exact), rtol=1e-6, atol=1e-7)
+    weights = torch.randn(2, 5, 5, dtype=torch.float64)
+    (gram.double() * weights).sum().backward()
+    (gram_matrix(exact) * weights).sum().backward()
+    assert features.grad.dtype == torch.bfloat16 and features.grad.is_contiguous(memory_format=layout)
+    torch.testing.assert_close(features.grad.double(), exact.grad, rtol=1e-2, atol=1e-2)
+
+
 def test_content_loss_gradcheck():
     target = _double(1, 4, 3, 3, seed=1).detach()
     assert gradcheck(lambda f: content_loss(0.7, f, target), (_double(1, 4, 3, 3),))
