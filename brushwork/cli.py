@@ -170,10 +170,12 @@ def _run_and_save(args, settings, content, styles, output: Path, snap_dir: Path,
     def progress(p) -> None:
         nonlocal bar
         if bar is None and not args.quiet:  # made at the first step: a setup error (weights, device) stays one line
-            bar = tqdm(total=p.total, unit="step", dynamic_ncols=True, desc="painting", file=sys.stderr)
+            # the engine's forecast of time left knows that finer levels cost more per step; tqdm's would not
+            bar = tqdm(total=p.total, unit="step", dynamic_ncols=True, desc="painting", file=sys.stderr,
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
         if bar is not None:
             bar.total = p.total
-            bar.set_postfix_str(f"level {p.level + 1}/{p.levels} {p.size[0]}x{p.size[1]} "
+            bar.set_postfix_str(f"about {p.eta:.0f} s left, level {p.level + 1}/{p.levels} {p.size[0]}x{p.size[1]} "
                                 f"content {p.losses['content']:.3g} style {p.losses['style']:.3g} "
                                 f"tv {p.losses['tv']:.3g}", refresh=False)
             bar.update(p.step - bar.n)

@@ -30,6 +30,7 @@ __all__ = ["Progress", "Result", "run", "pick_device", "encoder_for", "level_siz
 
 MIN_LEVEL_SIZE = 64
 _WINDOW = 10  # steps over which convergence is judged
+_TYPICAL_LEVEL_STEPS = 85  # what a level took at the default tolerance in bench_default: the first forecast
 _LBFGS_HISTORY = 20  # judged as good as 50 at 512 and 1024 px, with 2.5x less memory and time for the pairs
 
 
@@ -40,7 +41,7 @@ class Progress:
     step: int
     """Steps done so far over all levels."""
     total: int
-    """Upper bound on the steps of the whole run (levels may stop early on convergence)."""
+    """Expected steps of the whole run: a forecast that firms up as levels converge (exact at tolerance 0)."""
     level: int
     levels: int
     size: tuple[int, int]
@@ -48,6 +49,7 @@ class Progress:
     losses: dict[str, float]
     elapsed: float
     eta: float
+    """Forecast seconds left (see :attr:`total`)."""
     _image: Callable[[], Image.Image] = field(repr=False)
 
     def image(self) -> Image.Image:
@@ -211,7 +213,7 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
     encoder = encoder or encoder_for(settings, device)
     bf16 = use_bf16(settings, device)
     sizes = level_sizes(*content.rgb.size, settings.size, settings.scales)
-    total_steps = settings.steps * len(sizes)
+    finished: list[int] = []  # steps each finished level took
     start = time.perf_counter()
     history: list[tuple[float, float]] = []
     status, message = "done", ""
@@ -250,7 +252,8 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
                                           tolerance_grad=-1, tolerance_change=-1)
         else:
             optimizer = torch.optim.Adam([x], lr=lr)
-        level_start_losses: list[float] = []
+        level_losses: list[float] = []
+        level_began = time.perf_counter() - start
         try:
             for level_step in range(settings.steps):
                 for group in optimizer.param_groups:
@@ -271,24 +274,24 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
                     message = (f"the loss became NaN at step {step}; kept the last good picture. "
                                "Try a lower --lr or --style-weight")
                     break
-                level_start_losses.append(losses["total"])
-                remaining = total_steps - step
+                level_losses.append(losses["total"])
                 if callback is not None:
                     snapshot = best if level == len(sizes) - 1 else None
-                    progress = Progress(step, total_steps, level, len(sizes), wh, losses, elapsed,
-                                        elapsed / step * remaining,
+                    total, eta = _forecast(settings, sizes, level, finished, len(level_losses),
+                                           (elapsed - level_began) / len(level_losses))
+                    progress = Progress(step, total, level, len(sizes), wh, losses, elapsed, eta,
                                         functools.partial(_picture, snapshot if snapshot is not None else x,
                                                           settings, content, sizes[-1]))
                     if callback(progress) is False:
                         status, message = "cancelled", f"cancelled at step {step}"
                         break
-                if _converged(level_start_losses, settings.tolerance):
-                    total_steps -= settings.steps - len(level_start_losses)
+                if _converged(level_losses, settings.tolerance):
                     break
         except KeyboardInterrupt:
             status, message = "interrupted", f"interrupted at step {step}; kept the best picture so far"
         if status != "done":
             break
+        finished.append(len(level_losses))
     image = _picture(best, settings, content, sizes[-1])
     return Result(image=image, alpha=content.alpha, status=status, steps=step, losses=losses,
                   elapsed=time.perf_counter() - start, message=message, history=history)
@@ -305,6 +308,25 @@ def _gradient_scale(objective: _Objective, x: torch.Tensor) -> float:
     (grad,) = torch.autograd.grad(loss, x)
     rms = float(grad.float().pow(2).mean().sqrt())
     return 1.0 / rms if math.isfinite(rms) and rms > 0 else 1.0
+
+
+def _forecast(settings: Settings, sizes: list[tuple[int, int]], level: int, finished: list[int],
+              level_steps: int, seconds_per_step: float) -> tuple[int, float]:
+    """Expected steps of the whole run and seconds left, from what the run has shown so far.
+
+    A level is expected to take as many steps as the one before it (the first one
+    ``_TYPICAL_LEVEL_STEPS``), never fewer than it has done plus a convergence window,
+    never more than ``settings.steps``; a level's step costs its pixel count times
+    what a step costs now. Exact when ``tolerance`` is 0.
+    """
+    def expected(prior: int) -> int:
+        return settings.steps if settings.tolerance <= 0 else min(settings.steps, prior)
+
+    current = expected(max(level_steps + _WINDOW, finished[-1] if finished else _TYPICAL_LEVEL_STEPS))
+    current = max(current, level_steps)
+    later = [expected(current) * (w * h) / (sizes[level][0] * sizes[level][1]) for w, h in sizes[level + 1:]]
+    total = sum(finished) + current + expected(current) * len(later)
+    return total, seconds_per_step * (current - level_steps + sum(later))
 
 
 def _converged(losses: list[float], tolerance: float) -> bool:

@@ -305,3 +305,25 @@ def test_two_scale_run(pictures):
                         callback=lambda p: sizes.append((p.level, p.size)))
     assert result.status == "done" and result.image.size == (128, 96)
     assert sizes == [(0, (64, 48)), (0, (64, 48)), (1, (128, 96)), (1, (128, 96))]
+
+
+def test_forecast_is_exact_without_early_stopping():
+    settings = Settings(steps=50, tolerance=0)
+    sizes = [(64, 48), (128, 96)]
+    total, eta = engine._forecast(settings, sizes, level=0, finished=[], level_steps=10, seconds_per_step=0.5)
+    assert total == 100
+    assert eta == pytest.approx(0.5 * (40 + 50 * 4))  # the finer level's steps cost 4x the pixels
+
+
+def test_forecast_learns_from_the_finished_level():
+    settings = Settings(steps=300, tolerance=0.02)
+    sizes = [(64, 48), (128, 96)]
+    total, _ = engine._forecast(settings, sizes, level=0, finished=[], level_steps=1, seconds_per_step=1.0)
+    assert total == 2 * engine._TYPICAL_LEVEL_STEPS  # before anything is known: the typical level
+    total, eta = engine._forecast(settings, sizes, level=1, finished=[40], level_steps=5, seconds_per_step=2.0)
+    assert (total, eta) == (80, pytest.approx(2.0 * 35))  # the finer level expected to take as long as the first
+    total, eta = engine._forecast(settings, sizes, level=1, finished=[40], level_steps=60, seconds_per_step=2.0)
+    assert total == 40 + 70 and eta == pytest.approx(2.0 * 10)  # running long: at least one more window
+    total, eta = engine._forecast(settings.replace(steps=60), sizes, level=1, finished=[40], level_steps=60,
+                                  seconds_per_step=2.0)
+    assert (total, eta) == (100, 0.0)  # the step cap ends the level

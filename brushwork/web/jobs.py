@@ -203,6 +203,8 @@ class JobQueue:
                 job.message = reason
             if result is not None:
                 job.step, job.elapsed = result.steps, result.elapsed
+                if state == "done":
+                    job.total = result.steps  # the forecast is settled
             self._previews.pop(job.id, None)
             try:
                 self.store.save(job)

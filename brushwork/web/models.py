@@ -41,7 +41,7 @@ class JobOut(BaseModel):
     started: float | None
     finished: float | None
     step: int
-    total: int = Field(description="Upper bound on the steps of the run.")
+    total: int = Field(description="Expected steps of the run: a forecast that firms up as it goes.")
     eta: float | None = Field(description="Seconds left, estimated.")
     elapsed: float
     losses: dict[str, float] = Field(description="Latest loss terms: content, style, tv, total.")
