@@ -3,10 +3,12 @@
 glibc hands every block over 32 MB straight back to the kernel when it is freed,
 so each step of a 1024 px run re-faults (and zeroes) gigabytes of fresh pages for
 its activations: a third of the step's time. Inside :func:`keep_freed_memory` big
-blocks come from the heap and are reused; afterwards glibc's default limits are set
-again (its dynamic raising of them stays off) and the spare memory goes back to the system.
-Only glibc's main heap holds blocks this big, so the saving is for runs on the main
-thread (the CLI, scripts); a worker thread's heap still maps large blocks afresh.
+blocks come from the heap and are reused. Afterwards the spare memory goes back to the
+system and the limits are set where glibc's own tuning ends up (any mallopt call stops
+that tuning for good, so its starting values would leave the process slower than before).
+A worker thread's heap holds blocks up to 64 MB only, so there the biggest activations
+(over 64 MB from about 1024 px) are still mapped afresh; runs on the main thread (the CLI,
+scripts) get the whole saving.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from collections.abc import Iterator
 
 __all__ = ["keep_freed_memory"]
 
-# mallopt parameters (malloc.h) and glibc's defaults for them.
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
-_DEFAULT_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 128 * 1024, 65536
+# mallopt parameters (malloc.h); after a run, glibc's default count of mapped blocks and
+# the limits its dynamic tuning reaches on 64-bit (mmap threshold 32 MB, trim twice that).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
+_AFTER_MMAP_THRESHOLD, _AFTER_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 32 * 2**20, 64 * 2**20, 65536
 _NEVER_TRIM = 2**31 - 1
 
 
@@ -61,5 +64,6 @@ def keep_freed_memory() -> Iterator[None]:
             _depth -= 1
             if _depth == 0:
                 _LIBC.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
-                _LIBC.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+                _LIBC.mallopt(_M_MMAP_THRESHOLD, _AFTER_MMAP_THRESHOLD)
+                _LIBC.mallopt(_M_TRIM_THRESHOLD, _AFTER_TRIM_THRESHOLD)
                 _LIBC.malloc_trim(0)

@@ -186,6 +186,10 @@ def _run_and_save(args, settings, content, styles, output: Path, snap_dir: Path,
 
     try:
         result = run(content, styles, settings, callback=progress)
+        if bar is not None and result.status == "done":
+            bar.total = bar.n  # the forecast is settled: the bar ends full
+            bar.set_postfix_str("done", refresh=False)
+            bar.refresh()
     finally:
         if bar is not None:
             bar.close()

@@ -54,12 +54,18 @@ class _Gram(torch.autograd.Function):
 
     Autograd's generic backward takes two matmuls and adds their results in clashing
     layouts; at 512 px that was a third of a step's time. bf16 features are taken to
-    float32 a chunk at a time, so no float32 copy of a whole feature map is ever made.
+    float32 a chunk at a time, so on a CPU no float32 copy of a whole feature map is made.
+    Autocast is off inside, so the Gram stays float32 even when called under autocast.
     """
 
     @staticmethod
     def forward(ctx, features: Tensor) -> Tensor:  # type: ignore[override]
         ctx.save_for_backward(features)
+        with torch.autocast(features.device.type, enabled=False):
+            return _Gram._product(features)
+
+    @staticmethod
+    def _product(features: Tensor) -> Tensor:
         rows, axis = _rows(features)
         wide = features.dtype in (torch.float32, torch.float64)
         chunks = (rows,) if wide else rows.split(_chunk(features), dim=axis)
@@ -74,6 +80,11 @@ class _Gram(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
         (features,) = ctx.saved_tensors
+        with torch.autocast(features.device.type, enabled=False):
+            return _Gram._gradient(features, grad)
+
+    @staticmethod
+    def _gradient(features: Tensor, grad: Tensor) -> Tensor:
         rows, axis = _rows(features)
         sym = grad + grad.transpose(1, 2)
         n, c, h, w = features.shape

@@ -122,6 +122,17 @@ def test_gram_matrix_of_bf16_features_is_float32_in_chunks(monkeypatch, layout):
     torch.testing.assert_close(features.grad.double(), exact.grad, rtol=1e-2, atol=1e-2)
 
 
+def test_gram_matrix_stays_float32_under_autocast():
+    features = torch.randn(1, 4, 5, 6).requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        gram = gram_matrix(features)
+        low = gram_matrix(features.bfloat16())
+    assert gram.dtype == low.dtype == torch.float32
+    torch.testing.assert_close(gram, gram_matrix(features.detach()))
+    gram.sum().backward()
+    assert features.grad.dtype == torch.float32
+
+
 def test_content_loss_gradcheck():
     target = _double(1, 4, 3, 3, seed=1).detach()
     assert gradcheck(lambda f: content_loss(0.7, f, target), (_double(1, 4, 3, 3),))
