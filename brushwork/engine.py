@@ -322,8 +322,8 @@ def _forecast(settings: Settings, sizes: list[tuple[int, int]], level: int, fini
     def expected(prior: int) -> int:
         return settings.steps if settings.tolerance <= 0 else min(settings.steps, prior)
 
-    current = expected(max(level_steps + _WINDOW, finished[-1] if finished else _TYPICAL_LEVEL_STEPS))
-    current = max(current, level_steps)
+    prior = finished[-1] if finished else _TYPICAL_LEVEL_STEPS
+    current = max(level_steps, expected(max(level_steps + _WINDOW, prior)))
     later = [expected(current) * (w * h) / (sizes[level][0] * sizes[level][1]) for w, h in sizes[level + 1:]]
     total = sum(finished) + current + expected(current) * len(later)
     return total, seconds_per_step * (current - level_steps + sum(later))

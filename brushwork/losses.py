@@ -92,8 +92,9 @@ class _Gram(torch.autograd.Function):
             out = torch.bmm(rows, sym) if axis == 1 else torch.bmm(sym, rows)
         else:
             out = torch.empty_like(rows)
-            for start in range(0, rows.shape[axis], _chunk(features)):
-                piece = slice(start, start + _chunk(features))
+            size = _chunk(features)
+            for start in range(0, rows.shape[axis], size):
+                piece = slice(start, start + size)
                 if axis == 1:
                     out[:, piece] = torch.bmm(rows[:, piece].float(), sym)
                 else:
