@@ -7,7 +7,9 @@ Variants, each in a fresh process, interleaved, on the Tübingen + Starry Night 
 - ``bf16``: bf16 autocast with channels-last, plain autograd Gram of float32 copies of the features;
 - ``bf16 + own Gram``: adds brushwork's Gram (one-matmul backward in the features' layout,
   bf16 taken to float32 a chunk at a time);
-- ``bf16 + own Gram + kept memory`` (what the engine runs): adds ``keep_freed_memory``.
+- ``bf16 + own Gram + kept memory`` (what the engine runs): adds ``keep_freed_memory``;
+- the same on a worker thread, as the studio paints: first with the thread's own heap, then
+  with ``share_main_heap`` (what the studio does).
 Records the median seconds per loss-and-gradient evaluation in benchmarks/RESULTS.md.
 """
 
@@ -18,6 +20,7 @@ import contextlib
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import torch
@@ -25,12 +28,14 @@ from common import EXAMPLES, machine, write_section
 
 import brushwork
 from brushwork import losses
-from brushwork.allocator import keep_freed_memory
+from brushwork.allocator import keep_freed_memory, share_main_heap
 from brushwork.engine import _Objective, _prepare_inputs, encoder_for, level_sizes, pick_device
 from brushwork.images import load_image
 
-VARIANTS = (("fp32", False, False, False), ("bf16", True, False, False),
-            ("bf16 + own Gram", True, True, False), ("bf16 + own Gram + kept memory", True, True, True))
+VARIANTS = (("fp32", False, False, False, "main"), ("bf16", True, False, False, "main"),
+            ("bf16 + own Gram", True, True, False, "main"), ("bf16 + own Gram + kept memory", True, True, True, "main"),
+            ("the same on a worker thread", True, True, True, "thread"),
+            ("the same on a worker thread sharing the main heap", True, True, True, "shared"))
 
 
 def _autograd_gram(features: torch.Tensor) -> torch.Tensor:
@@ -40,7 +45,16 @@ def _autograd_gram(features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(flat, flat.transpose(1, 2))
 
 
-def time_variant(size: int, bf16: bool, own_backward: bool, kept: bool, repeats: int) -> float:
+def time_variant(size: int, bf16: bool, own_backward: bool, kept: bool, thread: str, repeats: int) -> float:
+    if thread != "main":
+        if thread == "shared":
+            share_main_heap()
+        result: list[float] = []
+        worker = threading.Thread(target=lambda: result.append(time_variant(size, bf16, own_backward, kept,
+                                                                            "main", repeats)))
+        worker.start()
+        worker.join()
+        return result[0]
     settings = brushwork.Settings(size=size, precision="bf16" if bf16 else "fp32")
     device = pick_device("auto")
     content = load_image(EXAMPLES / "content/tubingen.jpg", "content")

@@ -6,9 +6,9 @@ its activations: a third of the step's time. Inside :func:`keep_freed_memory` bi
 blocks come from the heap and are reused. Afterwards the spare memory goes back to the
 system and the limits are set where glibc's own tuning ends up (any mallopt call stops
 that tuning for good, so its starting values would leave the process slower than before).
-A worker thread's heap holds blocks up to 64 MB only, so there the biggest activations
-(over 64 MB from about 1024 px) are still mapped afresh; runs on the main thread (the CLI,
-scripts) get the whole saving.
+A worker thread's own heap holds blocks up to 64 MB only, so there the biggest activations
+(over 64 MB from about 1024 px) would still be mapped afresh; a server that paints on a
+worker thread calls :func:`share_main_heap` first to give that thread the whole saving too.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import sys
 import threading
 from collections.abc import Iterator
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["keep_freed_memory", "share_main_heap"]
 
 # mallopt parameters (malloc.h); after a run, glibc's default count of mapped blocks and
 # the limits its dynamic tuning reaches on 64-bit (mmap threshold 32 MB, trim twice that).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -3, -4, -8
 _AFTER_MMAP_THRESHOLD, _AFTER_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 32 * 2**20, 64 * 2**20, 65536
 _NEVER_TRIM = 2**31 - 1
 
@@ -43,6 +43,15 @@ def _glibc() -> ctypes.CDLL | None:
 _LIBC = _glibc()
 _lock = threading.Lock()
 _depth = 0
+
+
+def share_main_heap() -> None:
+    """Have threads that have not allocated yet use the main heap, where no block size is mapped afresh.
+
+    Call before starting threads (a thread keeps the heap it first used). glibc only; else a no-op.
+    """
+    if _LIBC is not None:
+        _LIBC.mallopt(_M_ARENA_MAX, 1)
 
 
 @contextlib.contextmanager

@@ -69,3 +69,25 @@ def test_medium_blocks_are_still_reused_after_a_run():
         [sys.executable, "-c", script], cwd=Path(__file__).parent, capture_output=True, text=True, check=True
     )
     assert int(done.stdout.strip().splitlines()[-1]) <= FEW
+
+
+def test_a_worker_thread_sharing_the_main_heap_reuses_blocks_over_64_mb():
+    """A thread's own heap maps such blocks afresh whatever mallopt says; the studio's painter thread shares the main one."""
+    script = (
+        "import threading, torch\n"
+        "from brushwork.allocator import keep_freed_memory, share_main_heap\n"
+        "from test_allocator import BIG, _faulting_allocations\n"
+        "share_main_heap()\n"
+        "faulted = []\n"
+        "def paint():\n"
+        "    with keep_freed_memory():\n"
+        "        faulted.append(_faulting_allocations(2 * BIG))\n"
+        "thread = threading.Thread(target=paint)\n"
+        "thread.start()\n"
+        "thread.join()\n"
+        "print(faulted[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(__file__).parent, capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout.strip().splitlines()[-1]) <= FEW

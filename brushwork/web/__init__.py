@@ -16,6 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
+from ..allocator import share_main_heap
 from .app import create_app
 from .limits import Limits
 
@@ -74,6 +75,7 @@ def serve_command(argv: list[str]) -> int:
     """Run the studio until Ctrl-C; bad arguments, an unusable data folder or a busy port end in one line and exit 2."""
     parser = _parser()
     args = parser.parse_args(argv)
+    share_main_heap()  # before uvicorn's and the painter's threads: the painter's big blocks stay reusable
     data = args.data.expanduser()
     try:
         data.mkdir(parents=True, exist_ok=True)
