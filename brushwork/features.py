@@ -19,7 +19,8 @@ from torch import Tensor, nn
 
 from .errors import WeightsError
 
-__all__ = ["LAYER_NAMES", "CONV_SHAPES", "VGG19", "load_vgg19", "caffe_weights_path", "layer_index"]
+__all__ = ["LAYER_NAMES", "CONV_SHAPES", "VGG19", "load_vgg19", "caffe_weights_path", "layer_index",
+           "smallest_side"]
 
 # (in_channels, out_channels) of the 16 conv layers, block by block.
 _BLOCKS = [[(3, 64), (64, 64)], [(64, 128), (128, 128)], [(128, 256)] + [(256, 256)] * 3,
@@ -47,6 +48,12 @@ def layer_index(name: str) -> int:
         return LAYER_NAMES.index(name)
     except ValueError:
         raise WeightsError(f"unknown VGG19 layer {name!r}; use names like conv4_2, relu1_1, pool3") from None
+
+
+def smallest_side(layers: Iterable[str]) -> int:
+    """Shortest image side, in pixels, that still leaves a pixel after every pooling before the deepest layer."""
+    deepest = max(layer_index(name) for name in layers)
+    return 2 ** sum(name.startswith("pool") for name in LAYER_NAMES[:deepest])
 
 
 class VGG19(nn.Module):

@@ -27,6 +27,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from .cli import HelpFormatter
+
 EXIT_USAGE = 2
 FIGURES = ("progression", "tv", "styles", "mondrian")
 _EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -62,7 +64,7 @@ def _bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     from .settings import DEVICES, Settings
-    p = _Parser(prog="brushwork figures", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = _Parser(prog="brushwork figures", formatter_class=HelpFormatter,
                 description="Remake the seed report's figures: the seed preset's progression over steps, "
                 "TV loss on versus off, and one photo in three styles. Each PNG carries its recipe "
                 "(see 'brushwork recipe FIGURE.png').")

@@ -139,17 +139,17 @@ BAD_OPTIONS = {
     "size abc": (["--size", "abc"], "abc"),
     "fractional steps": (["--steps", "2.5"], "2.5"),
     "zero steps": (["--steps", "0"], "steps"),
-    "negative style weight": (["--style-weight", "-1"], "style_weight"),
-    "negative content weight": (["--content-weight=-1"], "content_weight"),
+    "negative style weight": (["--style-weight", "-1"], "--style-weight must be at least 0"),
+    "negative content weight": (["--content-weight=-1"], "--content-weight"),
     "nan lr": (["--lr", "nan"], "finite"),
     "inf tv weight": (["--tv-weight", "inf"], "finite"),
     "zero lr": (["--lr", "0"], "lr"),
     "bad schedule": (["--lr-schedule", "180"], "STEP:RATE"),
-    "negative layer weight": (["--style-layer-weights", "1,-1,1,1,1"], "style_layer_weights"),
+    "negative layer weight": (["--style-layer-weights", "1,-1,1,1,1"], "--style-layer-weights"),
     "layer weight count": (["--style-layer-weights", "1,2"], "one style layer weight per style layer"),
     "unknown style layer": (["--style-layers", "relu1_1,relu9_1"], "relu9_1"),
     "unknown content layer": (["--content-layers", "conv4_9"], "conv4_9"),
-    "zero style scale": (["--style-scale", "0"], "style_scale"),
+    "zero style scale": (["--style-scale", "0"], "--style-scale must be above 0"),
     "blend count": (["--style-blend", "1,2"], "blend"),
     "unknown preset": (["--preset", "fastest"], "fastest"),
     "unknown device": (["--device", "tpu"], "tpu"),
@@ -230,6 +230,15 @@ def test_never_overwrites_progression_sheet(capsys, tmp_path, tubingen, starry_n
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--save-every", "1")
     assert "already exists" in assert_one_line_error(rc, err)
     assert sheet.read_bytes() == b"an older sheet" and not out.exists()
+
+
+def test_never_overwrites_snapshots_of_an_earlier_run(capsys, tmp_path, tubingen, starry_night):
+    (tmp_path / "out_steps").mkdir()
+    earlier = tmp_path / "out_steps" / "step_00001.png"
+    earlier.write_bytes(b"an earlier snapshot")
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", *FAST, "--save-every", "1")
+    assert "already holds snapshots" in assert_one_line_error(rc, err)
+    assert earlier.read_bytes() == b"an earlier snapshot" and not (tmp_path / "out.png").exists()
 
 
 def test_snapshot_folder_name_taken_by_a_file(capsys, tmp_path, tubingen, starry_night):
@@ -422,3 +431,10 @@ def test_console_script(tmp_path, tubingen, starry_night):
     assert proc.stderr == "" and proc.stdout == ""
     assert Image.open(out).size == (32, 24)
     assert read_recipe(out)["settings"]["size"] == 32
+
+
+def test_the_command_line_starts_before_torch_loads_so_an_early_ctrl_c_is_one_line():
+    """``main`` catches Ctrl-C; importing torch at package import would take one outside it, as a traceback."""
+    script = "import sys, brushwork.cli; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -11,7 +11,7 @@ from PIL import Image
 
 from brushwork import color, engine
 from brushwork.errors import SettingsError
-from brushwork.images import resize_longest, to_pil, to_tensor
+from brushwork.images import Picture, resize_longest, to_pil, to_tensor
 from brushwork.losses import gram_matrix
 from brushwork.settings import PRESETS, Settings, preset
 
@@ -296,6 +296,22 @@ def test_level_sizes():
     assert engine.level_sizes(1024, 768, 64, 1) == [(64, 48)]
     assert engine.level_sizes(1024, 768, 256, 3) == [(64, 48), (128, 96), (256, 192)]
     assert engine.level_sizes(1024, 768, 128, 3) == [(64, 48), (128, 96)]  # none below 64 px
+    assert engine.level_sizes(1000, 100, 320, 3, min_side=16) == [(160, 16), (320, 32)]  # none too thin
+
+
+@pytest.mark.parametrize(("wh", "size", "fix"), [((128, 96), 16, "use size 22 or more"),
+                                                  ((2000, 40), 512, "use size 800 or more"),
+                                                  ((8000, 10), 4096, "crop the photo")])
+def test_a_photo_too_thin_for_the_network_is_refused_before_any_work(wh, size, fix):
+    photo = Picture(Image.new("RGB", wh, (90, 120, 200)), None, "thin.png")
+    with pytest.raises(SettingsError, match=f"under the 16 px the network needs; {fix}"):
+        engine.run(photo, [photo], Settings(size=size, device="cpu"), encoder=object())  # never reaches the network
+
+
+def test_a_thin_painting_is_enlarged_until_the_network_can_read_it(pictures, encoder):
+    strip = Picture(pictures["starry_night"].rgb.resize((128, 4), Image.LANCZOS), None, "strip.png")
+    result = engine.run(pictures["tubingen"], [strip], Settings(size=22, steps=3, scales=2, device="cpu"), encoder=encoder)
+    assert result.image.size == (22, 16) and result.status == "done"
 
 
 def test_two_scale_run(pictures):
@@ -312,7 +328,7 @@ def test_forecast_is_exact_without_early_stopping():
     sizes = [(64, 48), (128, 96)]
     total, eta = engine._forecast(settings, sizes, level=0, finished=[], level_steps=10, seconds_per_step=0.5)
     assert total == 100
-    assert eta == pytest.approx(0.5 * (40 + 50 * 4))  # the finer level's steps cost 4x the pixels
+    assert eta == pytest.approx(0.5 * (40 + 50 * 4**0.8))  # 4x the pixels: a step costs 4^0.8 times as much
 
 
 def test_forecast_learns_from_the_finished_level():

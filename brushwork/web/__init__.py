@@ -17,6 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from ..allocator import share_main_heap
+from ..cli import HelpFormatter
 from .app import create_app
 from .limits import Limits
 
@@ -55,7 +56,7 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
 
 
 def _parser() -> _Parser:
-    p = _Parser(prog="brushwork serve", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = _Parser(prog="brushwork serve", formatter_class=HelpFormatter,
                 description="Start the brushwork studio: a web page for painting photos in the style of paintings, "
                             "and the JSON API behind it (documented at /docs).")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 shares the studio with your "
