@@ -79,11 +79,16 @@ def stylize(content: ImageInput, style: ImageInput | Sequence[ImageInput], *,
 
 
 def recipe_for(settings: Settings, content: str | os.PathLike, styles: Sequence[str | os.PathLike],
-               result: Result | None = None) -> dict[str, Any]:
-    """Everything needed to repeat a run: settings, seed, version, inputs with their hashes."""
+               result: Result | None = None, base: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Everything needed to repeat a run: settings, seed, version, inputs with their hashes.
+
+    Input paths are absolute, or relative to ``base`` when given (a server's pictures then do not
+    reveal where it keeps its files).
+    """
     def describe(path: str | os.PathLike, role: str) -> dict[str, str]:
-        p = Path(path)
-        return {"role": role, "name": p.name, "path": str(p.resolve()), "sha256": file_sha256(p)}
+        p = Path(path).resolve()
+        shown = p.relative_to(Path(base).resolve()) if base is not None else p
+        return {"role": role, "name": p.name, "path": str(shown), "sha256": file_sha256(p)}
 
     recipe: dict[str, Any] = {
         "brushwork": __version__,

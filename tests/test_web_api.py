@@ -188,6 +188,7 @@ def test_result_preview_and_inputs_are_served(painted):
         recipe = read_recipe(path)
         assert recipe["settings"]["size"] == 64 and recipe["run"]["status"] == "done"
         assert [i["role"] for i in recipe["inputs"]] == ["content", "style"]
+        assert all(str(data) not in i["path"] and "/" not in i["path"] for i in recipe["inputs"])  # no server paths
         assert Image.open(io.BytesIO(client.get(job["result_url"]).content)).size == (64, 48)
         assert client.get(job["thumbnail_url"]).headers["content-type"] == "image/jpeg"
         assert client.get(job["preview_url"]).headers["content-type"] == "image/png"  # finished: the result

@@ -184,7 +184,7 @@ class JobQueue:
             return not stop
 
         result = self.runner(content, styles, settings, callback=progress)
-        recipe = recipe_for(settings, paths[0], paths[1:], result)
+        recipe = recipe_for(settings, paths[0], paths[1:], result, base=folder)
         save_result(result, folder / RESULT, recipe, overwrite=True)
         if result.status == "diverged":
             self._finish(job, "failed", result.message, result)
