@@ -20,8 +20,8 @@ import contextlib
 import statistics
 import subprocess
 import sys
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 from common import EXAMPLES, machine, write_section
@@ -49,12 +49,8 @@ def time_variant(size: int, bf16: bool, own_backward: bool, kept: bool, thread: 
     if thread != "main":
         if thread == "shared":
             share_main_heap()
-        result: list[float] = []
-        worker = threading.Thread(target=lambda: result.append(time_variant(size, bf16, own_backward, kept,
-                                                                            "main", repeats)))
-        worker.start()
-        worker.join()
-        return result[0]
+        with ThreadPoolExecutor(max_workers=1) as pool:  # its thread starts here; errors come back with result()
+            return pool.submit(time_variant, size, bf16, own_backward, kept, "main", repeats).result()
     settings = brushwork.Settings(size=size, precision="bf16" if bf16 else "fp32")
     device = pick_device("auto")
     content = load_image(EXAMPLES / "content/tubingen.jpg", "content")

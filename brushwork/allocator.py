@@ -46,9 +46,11 @@ _depth = 0
 
 
 def share_main_heap() -> None:
-    """Have threads that have not allocated yet use the main heap, where no block size is mapped afresh.
+    """Have threads that have not allocated yet use the main heap, so :func:`keep_freed_memory` covers them.
 
-    Call before starting threads (a thread keeps the heap it first used). glibc only; else a no-op.
+    A thread's own heap maps blocks over 64 MB afresh whatever mallopt says. Call before starting
+    threads (a thread keeps the heap it first used); it lasts for the process, and its threads then
+    share one heap lock, which costs little where one thread does the heavy work. glibc only; else a no-op.
     """
     if _LIBC is not None:
         _LIBC.mallopt(_M_ARENA_MAX, 1)

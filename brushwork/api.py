@@ -83,11 +83,12 @@ def recipe_for(settings: Settings, content: str | os.PathLike, styles: Sequence[
     """Everything needed to repeat a run: settings, seed, version, inputs with their hashes.
 
     Input paths are absolute, or relative to ``base`` when given (a server's pictures then do not
-    reveal where it keeps its files).
+    reveal where it keeps its files); every input must then lie in ``base``.
     """
     def describe(path: str | os.PathLike, role: str) -> dict[str, str]:
-        p = Path(path).resolve()
-        shown = p.relative_to(Path(base).resolve()) if base is not None else p
+        p = Path(path)
+        where = p.resolve()
+        shown = where.relative_to(Path(base).resolve()) if base is not None else where
         return {"role": role, "name": p.name, "path": str(shown), "sha256": file_sha256(p)}
 
     recipe: dict[str, Any] = {

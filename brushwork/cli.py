@@ -35,7 +35,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if (default is None or default is False or default == () or default == argparse.SUPPRESS
                 or action.required or "default:" in text):
             return text
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        shown = (",".join(map(str, default)) if isinstance(default, tuple) else str(default)).replace("%", "%%")
         return f"{text} (default: {shown})" if text else f"default: {shown}"
 
 
@@ -164,8 +164,11 @@ def stylize_command(argv: Sequence[str]) -> int:
     if settings.save_every:
         if sheet_path.exists() and not args.overwrite:
             raise ImageError(f"{sheet_path} already exists; choose another output name or pass --overwrite")
-        if any(snap_dir.glob("step_*.png")) and not args.overwrite:
+        earlier = sorted(snap_dir.glob("step_*.png"))
+        if earlier and not args.overwrite:
             raise ImageError(f"{snap_dir} already holds snapshots; choose another output name or pass --overwrite")
+        for path in earlier:  # --overwrite: a longer earlier run's snapshots must not mix with this run's
+            path.unlink()
         try:
             snap_dir.mkdir(exist_ok=True)
         except OSError as exc:
@@ -306,12 +309,13 @@ def _serve(argv: Sequence[str]) -> int:
 def _with_flags(message: str) -> str:
     """A settings error names a field (``style_weight``, ``size``); on the command line that is an option."""
     from .settings import Settings
+    parts = re.split(r"('[^']*')", message)  # quoted values are the user's own words: left as they are
     for name in sorted(Settings.__dataclass_fields__, key=len, reverse=True):
         flag = "--" + name.replace("_", "-")
         # a field with an underscore is never an ordinary word; a plain one only when it leads or takes a number
         pattern = rf"(?<![\w-]){name}(?![\w-])" if "_" in name else rf"^{name}(?= )|(?<![\w-]){name}(?= \d)"
-        message = re.sub(pattern, flag, message)
-    return message
+        parts = [part if part.startswith("'") else re.sub(pattern, flag, part) for part in parts]
+    return "".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -127,16 +127,26 @@ def level_sizes(width: int, height: int, size: int, levels: int, min_side: int =
     return out
 
 
-def _checked_sizes(content: Picture, settings: Settings) -> list[tuple[int, int]]:
-    """The level sizes, or a clear error when the output is too thin for the network's poolings."""
+def _longest_side_for(picture: Picture, min_side: int) -> int:
+    """The longest side at which ``picture``'s shortest side is ``min_side``."""
+    width, height = picture.rgb.size
+    return math.ceil(min_side * max(width, height) / min(width, height))
+
+
+def _checked_sizes(content: Picture, styles: Sequence[Picture], settings: Settings) -> list[tuple[int, int]]:
+    """The level sizes, or a clear error when the photo or a painting is too thin for the network's poolings."""
     min_side = smallest_side((*settings.content_layers, *settings.style_layers))
-    width, height = content.rgb.size
-    sizes = level_sizes(width, height, settings.size, settings.scales, min_side)
+    sizes = level_sizes(*content.rgb.size, settings.size, settings.scales, min_side)
     if min(sizes[-1]) < min_side:
-        needed = math.ceil(min_side * max(width, height) / min(width, height))
+        needed = _longest_side_for(content, min_side)
         fix = f"use size {needed} or more" if needed <= MAX_SIZE else "crop the photo to a less thin shape"
         raise SettingsError(f"at size {settings.size} the photo's short side would be {min(sizes[-1])} px, under "
                             f"the {min_side} px the network needs; {fix}")
+    for style in styles:
+        if _longest_side_for(style, smallest_side(settings.style_layers)) > MAX_SIZE:
+            which = f"the painting {style.name}" if style.name else "a painting"
+            raise SettingsError(f"{which} is too thin for the network even at {MAX_SIZE} px long; "
+                                "crop it to a less thin shape")
     return sizes
 
 
@@ -153,7 +163,7 @@ class _Objective:
             self.content_targets = [feats[name].float() for name in s.content_layers]
             grams: list[torch.Tensor] = []
             for style, weight in zip(styles, blend):
-                style_feats = self.features(style)
+                style_feats = self.features(style, s.style_layers)
                 layer_grams = [weight * gram_matrix(style_feats[name]) for name in s.style_layers]
                 grams = layer_grams if not grams else [a + b for a, b in zip(grams, layer_grams)]
             self.style_targets = grams
@@ -163,11 +173,12 @@ class _Objective:
         self.style_weights = [w / total / t.shape[-1] ** 2 for w, t in zip(layer_weights, self.style_targets)]
         self.content_weights = [1.0 / (len(s.content_layers) * t.numel()) for t in self.content_targets]
 
-    def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+    def features(self, image: torch.Tensor, layers: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+        layers = self.layers if layers is None else layers
         if self.bf16:  # bf16 convolutions run fastest on channels-last tensors
             with torch.autocast(image.device.type, dtype=torch.bfloat16):
-                return self.encoder(image.contiguous(memory_format=torch.channels_last), self.layers)
-        return self.encoder(image, self.layers)
+                return self.encoder(image.contiguous(memory_format=torch.channels_last), layers)
+        return self.encoder(image, layers)
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         s = self.settings
@@ -187,9 +198,8 @@ def _prepare_inputs(content: Picture, styles: Sequence[Picture], settings: Setti
     style_size = max(16, round(max(wh) * settings.style_scale))
     min_side = smallest_side(settings.style_layers)
     out = []
-    for style in styles:
-        width, height = style.rgb.size  # a thin painting is enlarged until its short side suits the network
-        longest = max(style_size, math.ceil(min_side * max(width, height) / min(width, height)))
+    for style in styles:  # a thin painting is enlarged until its short side suits the network
+        longest = max(style_size, _longest_side_for(style, min_side))
         st = to_tensor(resize_longest(style.rgb, longest)).to(device)
         if settings.preserve_color == "histogram":
             st = color.match_color_histogram(st, c)
@@ -228,7 +238,7 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
     blend = [b / sum(blend) for b in blend]
     torch.manual_seed(settings.seed)
     device = pick_device(settings.device)
-    sizes = _checked_sizes(content, settings)
+    sizes = _checked_sizes(content, styles, settings)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # a level runs one input shape hundreds of times
     encoder = encoder or encoder_for(settings, device)
@@ -242,7 +252,7 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
     best: torch.Tensor | None = None
     losses: dict[str, float] = {}
     warm_up = 2 if bf16 and settings.optimizer == "lbfgs" else 0  # first steps of a level run in fp32 (below)
-    rate = prior_rate = 0.0  # seconds per step, for the forecast
+    timer = _StepTimer(warm_up)
     for level, wh in enumerate(sizes):
         content_t, style_ts = _prepare_inputs(content, styles, settings, wh, device)
         objective = _Objective(encoder, content_t, style_ts, blend, settings, bf16)
@@ -275,8 +285,7 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
         else:
             optimizer = torch.optim.Adam([x], lr=lr)
         level_losses: list[float] = []
-        level_began = time.perf_counter() - start
-        settled = level_began if warm_up == 0 else None  # when the level's fp32 first steps were done
+        timer.start_level(time.perf_counter() - start, _step_cost_ratio(sizes[level - 1], wh) if level else 1.0)
         try:
             for level_step in range(settings.steps):
                 for group in optimizer.param_groups:
@@ -298,18 +307,10 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
                                "Try a lower --lr or --style-weight")
                     break
                 level_losses.append(losses["total"])
-                done_here = len(level_losses)
-                if done_here == warm_up:
-                    settled = elapsed
-                if settled is not None and done_here > warm_up:  # a bf16 step's cost, what the rest will take
-                    rate = (elapsed - settled) / (done_here - warm_up)
-                elif level > 0:
-                    rate = prior_rate * _step_cost_ratio(sizes[level - 1], wh)
-                else:
-                    rate = (elapsed - level_began) / done_here
+                rate = timer.step(elapsed)
                 if callback is not None:
                     snapshot = best if level == len(sizes) - 1 else None
-                    total, eta = _forecast(settings, sizes, level, finished, done_here, rate)
+                    total, eta = _forecast(settings, sizes, level, finished, len(level_losses), rate)
                     progress = Progress(step, total, level, len(sizes), wh, losses, elapsed, eta,
                                         functools.partial(_picture, snapshot if snapshot is not None else x,
                                                           settings, content, sizes[-1]))
@@ -323,7 +324,6 @@ def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
         if status != "done":
             break
         finished.append(len(level_losses))
-        prior_rate = rate
     image = _picture(best, settings, content, sizes[-1])
     return Result(image=image, alpha=content.alpha, status=status, steps=step, losses=losses,
                   elapsed=time.perf_counter() - start, message=message, history=history)
@@ -359,6 +359,32 @@ def _forecast(settings: Settings, sizes: list[tuple[int, int]], level: int, fini
     later = [expected(current) * _step_cost_ratio(sizes[level], wh) for wh in sizes[level + 1:]]
     total = sum(finished) + current + expected(current) * len(later)
     return total, seconds_per_step * (current - level_steps + sum(later))
+
+
+class _StepTimer:
+    """Seconds a step of the current level takes, for the forecast.
+
+    A level's first ``warm_up`` steps run in fp32 and cost several times a bf16 step, so they are
+    left out; until a bf16 step is timed, the previous level's rate times the cost ratio stands in.
+    """
+
+    def __init__(self, warm_up: int):
+        self.warm_up, self.rate = warm_up, 0.0
+
+    def start_level(self, now: float, cost_ratio: float) -> None:
+        """``cost_ratio``: what a step of this level costs over a step of the previous one."""
+        self.began, self.steps, self.guess = now, 0, self.rate * cost_ratio
+        self.settled = now if self.warm_up == 0 else None  # when the fp32 steps were over
+
+    def step(self, now: float) -> float:
+        self.steps += 1
+        if self.steps == self.warm_up:
+            self.settled = now
+        if self.settled is not None and self.steps > self.warm_up:
+            self.rate = (now - self.settled) / (self.steps - self.warm_up)
+        else:
+            self.rate = self.guess or (now - self.began) / self.steps  # the first level knows nothing better
+        return self.rate
 
 
 def _step_cost_ratio(smaller: tuple[int, int], larger: tuple[int, int]) -> float:

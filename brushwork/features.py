@@ -51,9 +51,9 @@ def layer_index(name: str) -> int:
 
 
 def smallest_side(layers: Iterable[str]) -> int:
-    """Shortest image side, in pixels, that still leaves a pixel after every pooling before the deepest layer."""
+    """Shortest image side, in pixels, that leaves a pixel after every pooling up to the deepest layer."""
     deepest = max(layer_index(name) for name in layers)
-    return 2 ** sum(name.startswith("pool") for name in LAYER_NAMES[:deepest])
+    return 2 ** sum(name.startswith("pool") for name in LAYER_NAMES[:deepest + 1])
 
 
 class VGG19(nn.Module):

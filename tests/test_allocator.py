@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(allocator._LIBC is None, reason="needs glibc")
 BIG = 64 * 2**20 // 4  # a 64 MB float32 tensor: above glibc's largest mmap threshold
 MEDIUM = 16 * 2**20 // 4  # 16 MB: below it, so glibc's own tuning reuses such blocks
 TRIES = 20
-FEW = TRIES // 4  # heap growth before reuse settles measured at most 6 of 40
+FEW = 8  # heap growth before reuse settles: measured at most 6 rounds (always the first ones)
 
 
 def _faulting_allocations(elements: int = BIG, tries: int = TRIES) -> int:

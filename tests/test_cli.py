@@ -438,3 +438,28 @@ def test_the_command_line_starts_before_torch_loads_so_an_early_ctrl_c_is_one_li
     script = "import sys, brushwork.cli; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_settings_errors_name_options_but_leave_the_users_words_alone():
+    from brushwork.cli import _with_flags
+    assert _with_flags("style_weight must be at least 0, not -1") == "--style-weight must be at least 0, not -1"
+    assert _with_flags("at size 16 the photo's short side would be 12 px; use size 22 or more") == (
+        "at --size 16 the photo's short side would be 12 px; use --size 22 or more")
+    assert _with_flags("unknown preset 'steps 2'; choose one of paper, seed") == (
+        "unknown preset 'steps 2'; choose one of paper, seed")
+
+
+def test_overwrite_clears_an_earlier_runs_snapshots(capsys, tmp_path, tubingen, starry_night):
+    (tmp_path / "out_steps").mkdir()
+    (tmp_path / "out_steps" / "step_00300.png").write_bytes(b"from a longer earlier run")
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", *FAST, "--save-every", "1",
+                     "--overwrite", "-q")
+    assert rc == 0, err
+    names = sorted(p.name for p in (tmp_path / "out_steps").iterdir())
+    assert names and "step_00300.png" not in names
+
+
+def test_submodules_load_on_first_use_as_with_an_eager_package():
+    script = "import brushwork; print(brushwork.features.load_vgg19.__name__, brushwork.Settings().size)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["load_vgg19", "512"]

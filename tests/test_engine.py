@@ -308,6 +308,20 @@ def test_a_photo_too_thin_for_the_network_is_refused_before_any_work(wh, size, f
         engine.run(photo, [photo], Settings(size=size, device="cpu"), encoder=object())  # never reaches the network
 
 
+def test_a_painting_too_thin_even_at_the_largest_size_is_refused():
+    photo = Picture(Image.new("RGB", (64, 48)), None, "photo.png")
+    thread = Picture(Image.new("RGB", (9000, 10)), None, "thread.png")
+    with pytest.raises(SettingsError, match="the painting thread.png is too thin for the network"):
+        engine.run(photo, [thread], Settings(size=64, device="cpu"), encoder=object())
+
+
+def test_a_thin_painting_is_sized_for_the_style_layers_it_feeds(pictures, encoder):
+    """Only the style layers see the painting; the photo and the picture need every layer's poolings."""
+    strip = Picture(pictures["starry_night"].rgb.resize((128, 2), Image.LANCZOS), None, "strip.png")
+    settings = Settings(size=64, steps=2, style_layers=("relu1_1",), device="cpu")
+    assert engine.run(pictures["tubingen"], [strip], settings, encoder=encoder).status == "done"
+
+
 def test_a_thin_painting_is_enlarged_until_the_network_can_read_it(pictures, encoder):
     strip = Picture(pictures["starry_night"].rgb.resize((128, 4), Image.LANCZOS), None, "strip.png")
     result = engine.run(pictures["tubingen"], [strip], Settings(size=22, steps=3, scales=2, device="cpu"), encoder=encoder)
@@ -329,6 +343,19 @@ def test_forecast_is_exact_without_early_stopping():
     total, eta = engine._forecast(settings, sizes, level=0, finished=[], level_steps=10, seconds_per_step=0.5)
     assert total == 100
     assert eta == pytest.approx(0.5 * (40 + 50 * 4**0.8))  # 4x the pixels: a step costs 4^0.8 times as much
+
+
+def test_step_timer_leaves_out_a_levels_fp32_first_steps():
+    timer = engine._StepTimer(warm_up=2)
+    timer.start_level(0.0, 1.0)
+    assert [timer.step(t) for t in (1.0, 2.0)] == [1.0, 1.0]  # nothing better known yet: the plain mean
+    assert timer.step(2.1) == pytest.approx(0.1) and timer.step(2.3) == pytest.approx(0.15)
+    timer.start_level(3.0, 3.0)  # the next level's steps cost 3x
+    assert timer.step(4.0) == pytest.approx(0.45) and timer.step(5.0) == pytest.approx(0.45)
+    assert timer.step(5.5) == pytest.approx(0.5)
+    adam = engine._StepTimer(warm_up=0)
+    adam.start_level(1.0, 1.0)
+    assert adam.step(1.5) == pytest.approx(0.5)
 
 
 def test_forecast_learns_from_the_finished_level():

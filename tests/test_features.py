@@ -7,7 +7,7 @@ import torch
 
 from brushwork.errors import WeightsError
 from brushwork.features import (CAFFE_BGR_MEAN, CONV_SHAPES, IMAGENET_MEAN, IMAGENET_STD, LAYER_NAMES, VGG19,
-                                caffe_weights_path, layer_index, load_vgg19)
+                                caffe_weights_path, layer_index, load_vgg19, smallest_side)
 from brushwork.images import resize_longest, to_tensor
 from brushwork.losses import gram_matrix
 
@@ -47,6 +47,17 @@ def test_layer_names():
     assert layer_index("conv4_2") < layer_index("relu4_2") < layer_index("pool4")
     with pytest.raises(WeightsError, match="relu9_1"):
         layer_index("relu9_1")
+
+
+@pytest.mark.parametrize(("layers", "side"), [(["relu1_1"], 1), (["pool1"], 2), (["conv4_2", "relu1_1"], 8),
+                                              (["relu5_1"], 16), (["pool5"], 32)])
+def test_smallest_side_leaves_a_pixel_after_each_pooling(encoder, layers, side):
+    assert smallest_side(layers) == side
+    out = encoder(torch.zeros(1, 3, side, side), layers)
+    assert all(f.shape[-1] >= 1 for f in out.values())
+    if side > 1:
+        with pytest.raises(RuntimeError):
+            encoder(torch.zeros(1, 3, side - 1, side - 1), layers)
 
 
 def test_all_16_conv_layers_have_vgg19_shapes(encoder):
