@@ -36,6 +36,7 @@ CONTENT = _EXAMPLES / "content" / "tubingen.jpg"
 STARRY_NIGHT = _EXAMPLES / "style" / "starry_night.jpg"
 GREAT_WAVE = _EXAMPLES / "style" / "wave.jpg"
 PROGRESSION_STEPS = (25, 50, 100, 150, 200)
+FLAT_STYLE_WEIGHT = 100.0  # the Mondrian panel's: at the default 300 its flat fields wipe out the houses
 MONDRIAN_SIZE = 512
 ZOOM = 4
 
@@ -211,20 +212,23 @@ class _Maker:
         from .settings import Settings
         from .sheets import contact_sheet
         settings = make_settings(size=self.size, device=self.device, steps=_scaled(Settings().steps, self.scale))
-        styles = [("The Starry Night", STARRY_NIGHT), ("The Great Wave", GREAT_WAVE),
-                  ("Mondrian (generated)", self.mondrian_path)]
+        # flat colour fields leave the optimiser nothing to keep of the photo at the default style weight
+        flat = settings.replace(style_weight=FLAT_STYLE_WEIGHT)
+        styles = [("The Starry Night", STARRY_NIGHT, settings), ("The Great Wave", GREAT_WAVE, settings),
+                  ("Mondrian (generated)", self.mondrian_path, flat)]
         photo = open_image(CONTENT, "content").convert("RGB")
         items: list[tuple[str, Image.Image]] = []
         panels = []
-        for name, path in styles:
-            result, _ = self._run(settings, CONTENT, path, name)
+        for name, path, panel_settings in styles:
+            result, _ = self._run(panel_settings, CONTENT, path, name)
             thumb = open_image(path, "style").convert("RGB")
-            items.append((f"+ {name}", _inset(result.image, thumb)))
-            panels.append({"label": name, **recipe_for(settings, CONTENT, [path], result)})
+            weight = f", style weight {panel_settings.style_weight:g}" if panel_settings is flat else ""
+            items.append((f"+ {name.split(' (')[0]}{weight}", _inset(result.image, thumb)))
+            panels.append({"label": name, **recipe_for(panel_settings, CONTENT, [path], result)})
         w, h = items[0][1].size
         photo_cell = photo.resize((w, max(1, round(photo.height * w / photo.width))), Image.LANCZOS)
         items.insert(0, ("photo: Tubingen", photo_cell))
-        title = f"One photo, three styles (default settings: L-BFGS, {settings.steps} steps)"
+        title = f"One photo, three styles (default settings: L-BFGS, up to {settings.steps} steps a level)"
         sheet = contact_sheet(items, columns=len(items), cell_width=w, title=title if w >= 200 else None)
         first = {k: v for k, v in panels[0].items() if k != "label"}
         recipe = {**first, "figure": "styles", "mondrian_seed": self.mondrian_seed, "panels": panels}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from brushwork.figures import build_parser, figures_command, grainiest_box
+from brushwork.figures import FLAT_STYLE_WEIGHT, build_parser, figures_command, grainiest_box
 from brushwork.images import read_recipe
 from brushwork.mondrian import PALETTE, mondrian
 from brushwork.settings import Settings
@@ -72,8 +72,9 @@ def test_styles_figure_has_three_styles_with_default_settings(made):
     recipe = read_recipe(made / "styles.png")
     assert [p["label"] for p in recipe["panels"]] == ["The Starry Night", "The Great Wave", "Mondrian (generated)"]
     assert [p["inputs"][1]["name"] for p in recipe["panels"]] == ["starry_night.jpg", "wave.jpg", "mondrian.png"]
-    for panel in recipe["panels"]:
-        assert panel["settings"] == {**Settings().to_dict(), "size": SIZE, "steps": max(1, round(Settings().steps * float(SCALE)))}
+    figure_settings = {**Settings().to_dict(), "size": SIZE, "steps": max(1, round(Settings().steps * float(SCALE)))}
+    assert [p["settings"] for p in recipe["panels"]] == [figure_settings, figure_settings,
+                                                         {**figure_settings, "style_weight": FLAT_STYLE_WEIGHT}]
     assert sheet.width > 3 * sheet.height  # photo + three results in one row
     assert _png(made / "mondrian.png").tobytes() == mondrian(512, 512, 0).tobytes()
 
