@@ -37,6 +37,14 @@ def _faulting_allocations(elements: int = BIG, tries: int = TRIES) -> int:
     return faulted
 
 
+def _faulting_allocations_in_a_fresh_process(script: str) -> int:
+    """What ``script`` prints last; it runs beside this file, so it can import the helpers above."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(__file__).parent, capture_output=True, text=True, check=True
+    )
+    return int(done.stdout.strip().splitlines()[-1])
+
+
 def test_freed_blocks_are_reused_inside_and_returned_outside():
     assert _faulting_allocations() == TRIES  # glibc default: fresh pages every time
     with keep_freed_memory():
@@ -65,10 +73,7 @@ def test_medium_blocks_are_still_reused_after_a_run():
         "    torch.ones(MEDIUM).sum()\n"
         "print(_faulting_allocations(MEDIUM))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=Path(__file__).parent, capture_output=True, text=True, check=True
-    )
-    assert int(done.stdout.strip().splitlines()[-1]) <= FEW
+    assert _faulting_allocations_in_a_fresh_process(script) <= FEW
 
 
 def test_a_worker_thread_sharing_the_main_heap_reuses_blocks_over_64_mb():
@@ -87,7 +92,4 @@ def test_a_worker_thread_sharing_the_main_heap_reuses_blocks_over_64_mb():
         "thread.join()\n"
         "print(faulted[0])\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=Path(__file__).parent, capture_output=True, text=True, check=True
-    )
-    assert int(done.stdout.strip().splitlines()[-1]) <= FEW
+    assert _faulting_allocations_in_a_fresh_process(script) <= FEW
