@@ -22,8 +22,9 @@ from common import EXAMPLES, machine, write_section
 
 import brushwork
 from brushwork.allocator import keep_freed_memory
-from brushwork.engine import _Objective, _prepare_inputs, encoder_for, level_sizes, pick_device, use_bf16
+from brushwork.engine import Objective, encoder_for, pick_device, prepare_inputs, use_bf16
 from brushwork.images import load_image
+from brushwork.plan import level_sizes
 
 MODES = ("eager", "torch.compile")
 
@@ -34,10 +35,10 @@ def time_mode(size: int, compiled: bool, repeats: int) -> tuple[float, float]:
     content = load_image(EXAMPLES / "content/tubingen.jpg", "content")
     style = load_image(EXAMPLES / "style/starry_night.jpg", "style")
     wh = level_sizes(*content.rgb.size, size, 1)[-1]
-    content_t, styles = _prepare_inputs(content, [style], settings, wh, device)
+    content_t, styles = prepare_inputs(content, [style], settings, wh, device)
     with keep_freed_memory():
         encoder = encoder_for(settings, device)
-        objective = _Objective(encoder, content_t, styles, [1.0], settings, use_bf16(settings, device))
+        objective = Objective(encoder, content_t, styles, [1.0], settings, use_bf16(settings, device))
         if compiled:
             objective.encoder = torch.compile(encoder)
         x = content_t.clone().requires_grad_(True)
@@ -63,9 +64,22 @@ def main() -> None:
     rows = []
     for i, name in enumerate(MODES):
         with tempfile.TemporaryDirectory() as cache:  # an empty compile cache: what a user's first run meets
-            done = subprocess.run([sys.executable, __file__, "--worker", str(i), "--size", str(args.size),
-                                   "--repeats", str(args.repeats)], check=True, capture_output=True, text=True,
-                                  env={**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache})
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    str(i),
+                    "--size",
+                    str(args.size),
+                    "--repeats",
+                    str(args.repeats),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache},
+            )
         first, median = map(float, done.stdout.split()[-2:])
         rows.append(f"| {name} | {first:.1f} s | {median:.3f} s |")
     text = f"""## torch.compile (`bench_compile.py`)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from common import EXAMPLES, ROOT, machine, peak_rss_mb, write_section
+from common import EXAMPLES, ROOT, machine, paint, peak_rss_mb, write_section
 
 
 def one_run(size: int) -> dict:
@@ -25,14 +25,19 @@ def one_run(size: int) -> dict:
     start = time.perf_counter()
     encoder_for(settings, pick_device(settings.device))
     load = time.perf_counter() - start
-    result = brushwork.transfer(EXAMPLES / "content/tubingen.jpg", EXAMPLES / "style/starry_night.jpg",
-                                settings=settings)
+    result = paint(EXAMPLES / "content/tubingen.jpg", EXAMPLES / "style/starry_night.jpg", settings)
     out = ROOT / f"benchmarks/results/default_{size}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     result.image.save(out)
-    return {"size": size, "steps": result.steps, "run": result.elapsed, "load": load, "rss": peak_rss_mb(),
-            "settings": f"{settings.optimizer}, {settings.scales} levels, tolerance {settings.tolerance}, "
-                        f"precision {settings.precision}"}
+    return {
+        "size": size,
+        "steps": result.steps,
+        "run": result.elapsed,
+        "load": load,
+        "rss": peak_rss_mb(),
+        "settings": f"{settings.optimizer}, {settings.scales} levels, tolerance {settings.tolerance}, "
+        f"precision {settings.precision}",
+    }
 
 
 def main() -> None:
@@ -45,16 +50,20 @@ def main() -> None:
         return
     runs = []
     for size in (int(s) for s in args.sizes.split(",")):
-        done = subprocess.run([sys.executable, __file__, "--worker", str(size)], check=True,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--worker", str(size)], check=True, capture_output=True, text=True
+        )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    rows = "\n".join(f"| {r['size']} px | {r['steps']} | {r['run'] / r['steps']:.3f} s | {r['run']:.1f} s | "
-                     f"{r['run'] / runs[0]['run']:.2f}x | {r['load']:.1f} s | {r['rss']:.0f} MB |" for r in runs)
+    rows = "\n".join(
+        f"| {r['size']} px | {r['steps']} | {r['run'] / r['steps']:.3f} s | {r['run']:.1f} s | "
+        f"{r['run'] / runs[0]['run']:.2f}x | {r['load']:.1f} s | {r['rss']:.0f} MB |"
+        for r in runs
+    )
     text = f"""## Default runs (`bench_default.py`)
 
 Command: `.venv/bin/python benchmarks/bench_default.py --sizes {args.sizes}`
 Machine: {machine()}
-Settings: brushwork defaults ({runs[0]['settings']}); Tübingen + The Starry Night.
+Settings: brushwork defaults ({runs[0]["settings"]}); Tübingen + The Starry Night.
 Seconds per step is the mean over all levels (coarse steps are cheaper).
 
 | size | steps (all levels) | seconds per step | run wall time | vs first size | model load | peak RSS |

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from PIL import Image
-
-from common import EXAMPLES, ROOT, machine, write_section
+from common import EXAMPLES, ROOT, machine, paint, write_section
 from judge import Judge
+from PIL import Image
 
 import brushwork
 from brushwork import engine
@@ -27,17 +26,25 @@ def main() -> None:
     content, style = EXAMPLES / "content/tubingen.jpg", EXAMPLES / "style/starry_night.jpg"
     judge = Judge(Image.open(content), Image.open(style), size=args.size)
     rows = []
-    runs = (("lbfgs (default, precision auto)", {}), ("lbfgs, fp32", {"precision": "fp32"}),
-            ("lbfgs, history 50 (default 20)", {"history": 50}),
-            ("adam", {"optimizer": "adam"}), ("adam, seed preset", {"preset": "seed"}))
+    runs = (
+        ("lbfgs (default, precision auto)", {}),
+        ("lbfgs, fp32", {"precision": "fp32"}),
+        ("lbfgs, history 50 (default 20)", {"history": 50}),
+        ("adam", {"optimizer": "adam"}),
+        ("adam, seed preset", {"preset": "seed"}),
+    )
     for i, (name, options) in enumerate(runs):
         options = dict(options)
         engine._LBFGS_HISTORY = options.pop("history", DEFAULT_HISTORY)
-        result = brushwork.transfer(content, style, size=args.size, **options)
+        result = paint(
+            content, style, brushwork.resolve(preset_name=options.pop("preset", None), size=args.size, **options)
+        )
         result.image.save(ROOT / f"benchmarks/results/optimizer_{i}_{args.size}.png")
         score = judge.score(result.image)
-        rows.append(f"| {name} | {result.steps} | {result.elapsed:.1f} s | {score['content']:.3f} | "
-                    f"{score['gram']:.3f} | {score['swd']:.3f} |")
+        rows.append(
+            f"| {name} | {result.steps} | {result.elapsed:.1f} s | {score['content']:.3f} | "
+            f"{score['gram']:.3f} | {score['swd']:.3f} |"
+        )
     text = f"""## Optimisers and precision (`bench_optimizers.py`)
 
 Command: `.venv/bin/python benchmarks/bench_optimizers.py --size {args.size}`

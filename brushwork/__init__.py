@@ -1,7 +1,7 @@
 """brushwork: repaint a photo in the style of a painting (Gatys et al., CVPR 2016).
 
 The public API: :func:`stylize` (files or PIL images in, PIL image out),
-:func:`transfer` (the full :class:`Result`), :class:`Settings` and presets.
+:func:`transfer` (the full :class:`Result`), :class:`Settings`, presets and :func:`resolve`.
 Names load on first use, so the command line starts (and takes Ctrl-C) before torch is imported.
 """
 
@@ -12,17 +12,44 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_HOMES = {"stylize": "api", "transfer": "api", "DivergedError": "api", "Progress": "engine", "Result": "engine",
-          "BrushworkError": "errors", "ImageError": "errors", "SettingsError": "errors", "WeightsError": "errors",
-          "Settings": "settings", "preset": "settings", "PRESETS": "settings"}
+_HOMES = {
+    "stylize": "api",
+    "transfer": "api",
+    "DivergedError": "api",
+    "Progress": "engine",
+    "Result": "engine",
+    "BrushworkError": "errors",
+    "ImageError": "errors",
+    "SettingsError": "errors",
+    "WeightsError": "errors",
+    "Settings": "settings",
+    "preset": "settings",
+    "PRESETS": "settings",
+    "resolve": "settings",
+}
 
-__all__ = [*_HOMES, "__version__"]
+__all__ = [
+    "stylize",
+    "transfer",
+    "DivergedError",
+    "Progress",
+    "Result",
+    "BrushworkError",
+    "ImageError",
+    "SettingsError",
+    "WeightsError",
+    "Settings",
+    "preset",
+    "PRESETS",
+    "resolve",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from .api import DivergedError, stylize, transfer
     from .engine import Progress, Result
     from .errors import BrushworkError, ImageError, SettingsError, WeightsError
-    from .settings import PRESETS, Settings, preset
+    from .settings import PRESETS, Settings, preset, resolve
 
 
 def __getattr__(name: str) -> Any:

@@ -45,6 +45,7 @@ def with_chroma_of(image: Tensor, colour_source: Tensor) -> Tensor:
 
 def match_color_histogram(style: Tensor, content: Tensor, eps: float = 1e-5) -> Tensor:
     """Recolour ``style`` so its RGB mean and covariance equal ``content``'s (a linear map)."""
+
     def stats(x: Tensor) -> tuple[Tensor, Tensor]:
         flat = x.reshape(3, -1).double()
         mean = flat.mean(1, keepdim=True)

@@ -4,15 +4,21 @@ The engine minimises ``alpha*content + beta*style + gamma*tv`` (see
 :mod:`brushwork.losses`) over the pixels of an RGB 0-255 image. It never loses
 work: it keeps the best image seen, stops cleanly on Ctrl-C, on a cancel from the
 progress callback, or when the loss turns NaN, and reports which in the result.
+
+:func:`run` reads top-down: it checks the run's shape (:mod:`brushwork.plan`), then
+paints one level after another with :func:`_paint_level`, each starting from the
+previous level's best picture.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -21,17 +27,30 @@ from PIL import Image
 from . import color
 from .allocator import keep_freed_memory
 from .errors import SettingsError
-from .features import VGG19, layer_index, load_vgg19, smallest_side
+from .features import VGG19, load_vgg19
+from .forecast import CONVERGENCE_WINDOW, StepTimer, forecast, step_cost_ratio
 from .images import Picture, load_image, resize_longest, to_pil, to_tensor
+from .layers import layer_index
 from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
-from .settings import MAX_SIZE, Settings
+from .plan import check_sizes, level_budget, painting_longest
+from .settings import Settings, blend_weights
 
-__all__ = ["Progress", "Result", "run", "pick_device", "encoder_for", "level_sizes"]
+__all__ = [
+    "Progress",
+    "Result",
+    "Objective",
+    "run",
+    "pick_device",
+    "encoder_for",
+    "use_bf16",
+    "prepare_inputs",
+    "initial_image",
+]
 
-MIN_LEVEL_SIZE = 64
-_WINDOW = 10  # steps over which convergence is judged
-_TYPICAL_LEVEL_STEPS = 85  # what a level took at the default tolerance in bench_default: the first forecast
 _LBFGS_HISTORY = 20  # judged as good as 50 at 512 and 1024 px, with 2.5x less memory and time for the pairs
+_TERM_SETTINGS = {"content": "content_weight", "style": "style_weight", "tv": "tv_weight"}
+
+Callback = Callable[["Progress"], "bool | None"]
 
 
 @dataclass
@@ -71,6 +90,8 @@ class Result:
     message: str = ""
     history: list[tuple[float, float]] = field(default_factory=list)
     """(seconds, total loss) after each step, for loss-vs-time plots."""
+    culprit: str | None = None
+    """For a diverged run, the setting to lower (``tv_weight``, ``style_weight``, ``content_weight`` or ``lr``)."""
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -79,14 +100,14 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if cuda else "mps" if mps else "cpu")
     if (name == "cuda" and not cuda) or (name == "mps" and not mps):
-        raise SettingsError(f"device {name} is not available on this machine; use --device cpu or auto")
+        raise SettingsError(f"{name} is not available on this machine; use cpu or auto", "device")
     return torch.device(name)
 
 
 @functools.lru_cache(maxsize=2)
 def _cached_encoder(weights: str | None, pooling: str, device: str, channels_last: bool) -> VGG19:
     encoder = load_vgg19(weights, pooling).to(device)
-    return encoder.to(memory_format=torch.channels_last) if channels_last else encoder
+    return encoder.to(memory_format=torch.channels_last) if channels_last else encoder  # type: ignore[call-overload]
 
 
 def encoder_for(settings: Settings, device: torch.device) -> VGG19:
@@ -112,49 +133,22 @@ def use_bf16(settings: Settings, device: torch.device) -> bool:
     return device.type == "cpu" and _cpu_has_bf16()
 
 
-def level_sizes(width: int, height: int, size: int, levels: int, min_side: int = 1) -> list[tuple[int, int]]:
-    """(width, height) of each coarse-to-fine level: halving from ``size``.
+class Objective:
+    """Targets of one level and the loss of a candidate image against them.
 
-    A coarse level is left out when its longest side is under 64 px or its shortest under ``min_side``.
+    Calling it with an image gives ``(total loss, {"content", "style", "tv"} weighted terms)``.
+    ``bf16`` may be switched per step (the engine measures a level's first steps in fp32).
     """
-    out = []
-    for i in reversed(range(levels)):
-        longest = round(size / 2**i)
-        scale = longest / max(width, height)
-        wh = (max(1, round(width * scale)), max(1, round(height * scale)))
-        if i == 0 or (longest >= MIN_LEVEL_SIZE and min(wh) >= min_side):
-            out.append(wh)
-    return out
 
-
-def _longest_side_for(picture: Picture, min_side: int) -> int:
-    """The longest side at which ``picture``'s shortest side is ``min_side``."""
-    width, height = picture.rgb.size
-    return math.ceil(min_side * max(width, height) / min(width, height))
-
-
-def _checked_sizes(content: Picture, styles: Sequence[Picture], settings: Settings) -> list[tuple[int, int]]:
-    """The level sizes, or a clear error when the photo or a painting is too thin for the network's poolings."""
-    min_side = smallest_side((*settings.content_layers, *settings.style_layers))
-    sizes = level_sizes(*content.rgb.size, settings.size, settings.scales, min_side)
-    if min(sizes[-1]) < min_side:
-        needed = _longest_side_for(content, min_side)
-        fix = f"use size {needed} or more" if needed <= MAX_SIZE else "crop the photo to a less thin shape"
-        raise SettingsError(f"at size {settings.size} the photo's short side would be {min(sizes[-1])} px, under "
-                            f"the {min_side} px the network needs; {fix}")
-    for style in styles:
-        if _longest_side_for(style, smallest_side(settings.style_layers)) > MAX_SIZE:
-            which = f"the painting {style.name}" if style.name else "a painting"
-            raise SettingsError(f"{which} is too thin for the network even at {MAX_SIZE} px long; "
-                                "crop it to a less thin shape")
-    return sizes
-
-
-class _Objective:
-    """Targets of one level and the loss of a candidate image against them."""
-
-    def __init__(self, encoder: VGG19, content: torch.Tensor, styles: Sequence[torch.Tensor],
-                 blend: Sequence[float], settings: Settings, bf16: bool):
+    def __init__(
+        self,
+        encoder: VGG19,
+        content: torch.Tensor,
+        styles: Sequence[torch.Tensor],
+        blend: Sequence[float],
+        settings: Settings,
+        bf16: bool,
+    ):
         self.encoder, self.settings, self.bf16 = encoder, settings, bf16
         s = settings
         self.layers = sorted(set(s.content_layers) | set(s.style_layers), key=layer_index)
@@ -174,6 +168,7 @@ class _Objective:
         self.content_weights = [1.0 / (len(s.content_layers) * t.numel()) for t in self.content_targets]
 
     def features(self, image: torch.Tensor, layers: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+        """The encoder's features of ``image`` at ``layers`` (default: every layer the loss uses)."""
         layers = self.layers if layers is None else layers
         if self.bf16:  # bf16 convolutions run fastest on channels-last tensors
             with torch.autocast(image.device.type, dtype=torch.bfloat16):
@@ -183,24 +178,27 @@ class _Objective:
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         s = self.settings
         feats = self.features(image)  # style layers go to the Gram as they are: it works in float32 itself
-        c = sum((content_loss(w, feats[name].float(), target) for name, target, w in
-                 zip(s.content_layers, self.content_targets, self.content_weights)), image.new_zeros(()))
+        c = sum(
+            (
+                content_loss(w, feats[name].float(), target)
+                for name, target, w in zip(s.content_layers, self.content_targets, self.content_weights)
+            ),
+            image.new_zeros(()),
+        )
         st = style_loss(feats, s.style_layers, self.style_targets, self.style_weights)
         tv = tv_loss(image, 1.0 / image.numel()) if s.tv_weight > 0 else image.new_zeros(())
         loss = total_loss(c, st, tv, s.content_weight, s.style_weight, s.tv_weight)
         return loss, {"content": s.content_weight * c, "style": s.style_weight * st, "tv": s.tv_weight * tv}
 
 
-def _prepare_inputs(content: Picture, styles: Sequence[Picture], settings: Settings,
-                    wh: tuple[int, int], device: torch.device) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """Content at the level size and styles at ``style_scale`` times it, colour-handled."""
-    c = to_tensor(content.rgb.resize(wh, Image.LANCZOS)).to(device)
-    style_size = max(16, round(max(wh) * settings.style_scale))
-    min_side = smallest_side(settings.style_layers)
+def prepare_inputs(
+    content: Picture, styles: Sequence[Picture], settings: Settings, wh: tuple[int, int], device: torch.device
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Content at the level size ``wh`` and paintings at ``style_scale`` times it, colour-handled."""
+    c = to_tensor(content.rgb.resize(wh, Image.Resampling.LANCZOS)).to(device)
     out = []
-    for style in styles:  # a thin painting is enlarged until its short side suits the network
-        longest = max(style_size, _longest_side_for(style, min_side))
-        st = to_tensor(resize_longest(style.rgb, longest)).to(device)
+    for style in styles:
+        st = to_tensor(resize_longest(style.rgb, painting_longest(style.rgb.size, wh, settings))).to(device)
         if settings.preserve_color == "histogram":
             st = color.match_color_histogram(st, c)
         elif settings.preserve_color == "luminance":
@@ -211,125 +209,222 @@ def _prepare_inputs(content: Picture, styles: Sequence[Picture], settings: Setti
     return c, out
 
 
-def _initial_image(content: torch.Tensor, settings: Settings) -> torch.Tensor:
+def initial_image(content: torch.Tensor, settings: Settings) -> torch.Tensor:
+    """Where the first level starts: the photo, seeded noise, or a picture from a file."""
     if settings.init == "content":
         return content.clone()
     if settings.init == "noise":
         gen = torch.Generator().manual_seed(settings.seed)
         return (torch.rand(content.shape, generator=gen) * 255).to(content.device)
-    start = load_image(settings.init, "init image").rgb.resize(content.shape[-1:-3:-1], Image.LANCZOS)
+    height, width = content.shape[-2:]
+    start = load_image(settings.init, "init image").rgb.resize((width, height), Image.Resampling.LANCZOS)
     return to_tensor(start).to(content.device)
 
 
-def run(content: Picture, styles: Sequence[Picture], settings: Settings, *,
-        callback: Callable[[Progress], bool | None] | None = None, encoder: VGG19 | None = None) -> Result:
-    """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``)."""
-    with keep_freed_memory():
-        return _run(content, styles, settings, callback, encoder)
+def run(
+    content: Picture,
+    styles: Sequence[Picture],
+    settings: Settings,
+    *,
+    callback: Callback | None = None,
+    encoder: VGG19 | None = None,
+    keep_memory: bool = False,
+) -> Result:
+    """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``).
+
+    ``keep_memory`` keeps freed memory in the process for the run (see :mod:`brushwork.allocator`):
+    faster on glibc, but it changes the process's allocator settings while the run lasts, so only a
+    program that owns its process (the command line, the studio) should ask for it.
+    """
+    with keep_freed_memory() if keep_memory else contextlib.nullcontext():
+        return _Run(content, styles, settings, callback, encoder).paint()
 
 
-def _run(content: Picture, styles: Sequence[Picture], settings: Settings,
-         callback: Callable[[Progress], bool | None] | None, encoder: VGG19 | None) -> Result:
-    if not styles:
-        raise SettingsError("give at least one style image")
-    blend = settings.style_blend or (1.0,) * len(styles)
-    if len(blend) != len(styles):
-        raise SettingsError(f"give one blend weight per style image ({len(styles)}), not {len(blend)}")
-    blend = [b / sum(blend) for b in blend]
-    torch.manual_seed(settings.seed)
-    device = pick_device(settings.device)
-    sizes = _checked_sizes(content, styles, settings)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # a level runs one input shape hundreds of times
-    encoder = encoder or encoder_for(settings, device)
-    bf16 = use_bf16(settings, device)
-    finished: list[int] = []  # steps each finished level took
-    start = time.perf_counter()
-    history: list[tuple[float, float]] = []
-    status, message = "done", ""
-    step = 0
-    x: torch.Tensor | None = None
-    best: torch.Tensor | None = None
-    losses: dict[str, float] = {}
-    warm_up = 2 if bf16 and settings.optimizer == "lbfgs" else 0  # first steps of a level run in fp32 (below)
-    timer = _StepTimer(warm_up)
-    for level, wh in enumerate(sizes):
-        content_t, style_ts = _prepare_inputs(content, styles, settings, wh, device)
-        objective = _Objective(encoder, content_t, style_ts, blend, settings, bf16)
-        if x is None:
-            x = _initial_image(content_t, settings)
-        else:
-            x = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
-        x = x.detach().requires_grad_(True)
-        best, best_loss = x.detach().clone(), torch.full((), math.inf, device=device)
+@dataclass
+class _Level:
+    """What painting one level gave: its best picture, its step count and how it ended."""
+
+    best: torch.Tensor
+    steps: int
+    status: str = "done"
+    message: str = ""
+    culprit: str | None = None
+
+
+class _Run:
+    """One run's state across its levels: the step count, the clock, the history and the forecast."""
+
+    def __init__(
+        self,
+        content: Picture,
+        styles: Sequence[Picture],
+        settings: Settings,
+        callback: Callback | None,
+        encoder: VGG19 | None,
+    ):
+        self.content, self.styles, self.settings, self.callback = content, styles, settings, callback
+        self.blend = blend_weights(settings, len(styles))
+        self.sizes = check_sizes(content.rgb.size, [(s.name, s.rgb.size) for s in styles], settings)
+        torch.manual_seed(settings.seed)
+        self.device = pick_device(settings.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # a level runs one input shape hundreds of times
+        self.encoder = encoder or encoder_for(settings, self.device)
+        self.bf16 = use_bf16(settings, self.device)
+        # L-BFGS's first step is tiny; measured in bf16 its curvature is rounding noise and the next
+        # step explodes, so the first curvature pair of each level is measured in fp32.
+        self.warm_up = 2 if self.bf16 and settings.optimizer == "lbfgs" else 0
+        self.timer = StepTimer(self.warm_up)
+        self.start = time.perf_counter()
+        self.step, self.finished = 0, cast(list[int], [])
+        self.history: list[tuple[float, float]] = []
+        self.losses: dict[str, float] = {}
+
+    def paint(self) -> Result:
+        best: torch.Tensor | None = None
+        outcome = None
+        for level, wh in enumerate(self.sizes):
+            content_t, style_ts = prepare_inputs(self.content, self.styles, self.settings, wh, self.device)
+            if best is None:
+                start = initial_image(content_t, self.settings)
+            else:
+                start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
+            objective = Objective(self.encoder, content_t, style_ts, self.blend, self.settings, self.bf16)
+            budget = level_budget(self.settings.steps, self.step, len(self.sizes) - level)
+            ratio = step_cost_ratio(self.sizes[level - 1], wh) if level else 1.0
+            self.timer.start_level(time.perf_counter() - self.start, ratio)
+            outcome = self._paint_level(level, objective, start, budget)
+            best = outcome.best
+            if outcome.status != "done":
+                break
+            self.finished.append(outcome.steps)
+        assert best is not None and outcome is not None  # there is always a level
+        return Result(
+            image=self._picture(best),
+            alpha=self.content.alpha,
+            status=outcome.status,
+            steps=self.step,
+            losses=self.losses,
+            elapsed=time.perf_counter() - self.start,
+            message=outcome.message,
+            history=self.history,
+            culprit=outcome.culprit,
+        )
+
+    def _paint_level(self, level: int, objective: Objective, start: torch.Tensor, budget: int) -> _Level:
+        """Optimise one level from ``start`` for at most ``budget`` steps; its best picture is kept."""
+        s = self.settings
+        x = start.detach().requires_grad_(True)
+        best, best_loss = x.detach().clone(), torch.full((), math.inf, device=self.device)
         last: dict[str, torch.Tensor] = {}
-        scale = _gradient_scale(objective, x) if settings.optimizer == "lbfgs" else 1.0  # Adam is scale-free
+        scale = _gradient_scale(objective, x) if s.optimizer == "lbfgs" else 1.0  # Adam is scale-free
 
-        def closure() -> torch.Tensor:
+        def keep_if_best(value: torch.Tensor) -> None:
             nonlocal best, best_loss
-            optimizer.zero_grad(set_to_none=True)
-            loss, parts = objective(x)
-            (loss * scale).backward()
-            value = loss.detach()
-            last.update({k: v.detach() for k, v in parts.items()}, total=value)
             with torch.no_grad():  # on the device: no wait for the GPU here
                 better = torch.isfinite(value) & (value < best_loss)
                 best_loss = torch.where(better, value, best_loss)
                 best = torch.where(better, x.detach(), best)
+
+        def closure() -> torch.Tensor:
+            optimizer.zero_grad(set_to_none=True)
+            loss, parts = objective(x)
+            (loss * scale).backward()
+            last.update({k: v.detach() for k, v in parts.items()}, total=loss.detach())
+            keep_if_best(loss.detach())
             return loss * scale
 
-        lr = settings.lr_at(step)
-        if settings.optimizer == "lbfgs":
-            optimizer = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=_LBFGS_HISTORY,
-                                          tolerance_grad=-1, tolerance_change=-1)
+        optimizer: torch.optim.Optimizer
+        if s.optimizer == "lbfgs":
+            optimizer = torch.optim.LBFGS(
+                [x],
+                lr=s.lr_at(self.step),
+                max_iter=1,
+                history_size=_LBFGS_HISTORY,
+                tolerance_grad=-1,
+                tolerance_change=-1,
+            )
         else:
-            optimizer = torch.optim.Adam([x], lr=lr)
+            optimizer = torch.optim.Adam([x], lr=s.lr_at(self.step))
         level_losses: list[float] = []
-        timer.start_level(time.perf_counter() - start, _step_cost_ratio(sizes[level - 1], wh) if level else 1.0)
         try:
-            for level_step in range(settings.steps):
+            for level_step in range(budget):
                 for group in optimizer.param_groups:
-                    group["lr"] = settings.lr_at(step)
-                # L-BFGS's first step is tiny; measured in bf16 its curvature is rounding noise and the
-                # next step explodes, so the first curvature pair of each level is measured in fp32.
-                objective.bf16 = bf16 and level_step >= warm_up
+                    group["lr"] = s.lr_at(self.step)
+                objective.bf16 = self.bf16 and level_step >= self.warm_up
                 optimizer.step(closure)
-                if settings.optimizer == "adam":
+                if s.optimizer == "adam":
                     with torch.no_grad():
                         x.clamp_(0, 255)
-                step += 1
-                losses = dict(zip(last, torch.stack(list(last.values())).tolist()))  # the step's one read
-                elapsed = time.perf_counter() - start
-                history.append((elapsed, losses["total"]))
-                if not math.isfinite(losses["total"]):
-                    status = "diverged"
-                    message = (f"the loss became NaN at step {step}; kept the last good picture. "
-                               "Try a lower --lr or --style-weight")
+                self.step += 1
+                self.losses = dict(zip(last, torch.stack(list(last.values())).tolist()))  # the step's one read
+                elapsed = time.perf_counter() - self.start
+                self.history.append((elapsed, self.losses["total"]))
+                if not math.isfinite(self.losses["total"]):
+                    return self._diverged(best)
+                level_losses.append(self.losses["total"])
+                if self.callback is not None and not self._report(level, len(level_losses), elapsed, x, best):
+                    return _Level(best, len(level_losses), "cancelled", f"cancelled at step {self.step}")
+                if _converged(level_losses, s.tolerance):
                     break
-                level_losses.append(losses["total"])
-                rate = timer.step(elapsed)
-                if callback is not None:
-                    snapshot = best if level == len(sizes) - 1 else None
-                    total, eta = _forecast(settings, sizes, level, finished, len(level_losses), rate)
-                    progress = Progress(step, total, level, len(sizes), wh, losses, elapsed, eta,
-                                        functools.partial(_picture, snapshot if snapshot is not None else x,
-                                                          settings, content, sizes[-1]))
-                    if callback(progress) is False:
-                        status, message = "cancelled", f"cancelled at step {step}"
-                        break
-                if _converged(level_losses, settings.tolerance):
-                    break
+            with torch.no_grad():  # each step scored the picture before its update: score the last update too
+                objective.bf16 = self.bf16
+                keep_if_best(objective(x)[0].detach())
         except KeyboardInterrupt:
-            status, message = "interrupted", f"interrupted at step {step}; kept the best picture so far"
-        if status != "done":
-            break
-        finished.append(len(level_losses))
-    image = _picture(best, settings, content, sizes[-1])
-    return Result(image=image, alpha=content.alpha, status=status, steps=step, losses=losses,
-                  elapsed=time.perf_counter() - start, message=message, history=history)
+            return _Level(
+                best, len(level_losses), "interrupted", f"interrupted at step {self.step}; kept the best picture so far"
+            )
+        return _Level(best, len(level_losses))
+
+    def _diverged(self, best: torch.Tensor) -> _Level:
+        """A NaN loss: keep the last good picture and name the term (and setting) that blew up."""
+        broken = [t for t in _TERM_SETTINGS if not math.isfinite(self.losses.get(t, math.nan))]
+        if len(broken) == 1:  # one weight too large for the rest to matter
+            what, culprit = f"the {broken[0]} term overflowed", _TERM_SETTINGS[broken[0]]
+        else:  # the picture itself blew up: every term it feeds breaks at once
+            what, culprit = "the optimiser's step overshot", "lr"
+        return _Level(
+            best,
+            0,
+            "diverged",
+            f"the loss became NaN or infinite at step {self.step} ({what}); kept the last good picture",
+            culprit,
+        )
+
+    def _report(self, level: int, level_steps: int, elapsed: float, x: torch.Tensor, best: torch.Tensor) -> bool:
+        """Tell the callback about the step; ``False`` when it asks to stop."""
+        assert self.callback is not None
+        s = self.settings
+        rate = self.timer.step(elapsed)
+        total, eta = forecast(s.steps, s.tolerance, self.sizes, level, self.finished, level_steps, rate)
+        shown = best if level == len(self.sizes) - 1 else x  # a coarse level's picture is still moving
+        progress = Progress(
+            self.step,
+            total,
+            level,
+            len(self.sizes),
+            self.sizes[level],
+            self.losses,
+            elapsed,
+            eta,
+            functools.partial(self._picture, shown),
+        )
+        return self.callback(progress) is not False
+
+    def _picture(self, x: torch.Tensor) -> Image.Image:
+        """The optimised tensor as a picture at the final size, with the photo's colours if asked."""
+        final_wh = self.sizes[-1]
+        x = x.detach().float()
+        if tuple(x.shape[-1:-3:-1]) != final_wh:
+            x = F.interpolate(x, size=(final_wh[1], final_wh[0]), mode="bicubic", align_corners=False)
+        x = x.clamp(0, 255)
+        if self.settings.preserve_color == "luminance":
+            photo = to_tensor(self.content.rgb.resize(final_wh, Image.Resampling.LANCZOS)).to(x.device)
+            x = color.with_chroma_of(x, photo)
+        return to_pil(x)
 
 
-def _gradient_scale(objective: _Objective, x: torch.Tensor) -> float:
+def _gradient_scale(objective: Objective, x: torch.Tensor) -> float:
     """Factor that gives the loss's gradient an RMS of one pixel unit at the start of a level.
 
     The optimum is unchanged, but L-BFGS takes a plain gradient step whenever it has no
@@ -342,71 +437,8 @@ def _gradient_scale(objective: _Objective, x: torch.Tensor) -> float:
     return 1.0 / rms if math.isfinite(rms) and rms > 0 else 1.0
 
 
-def _forecast(settings: Settings, sizes: list[tuple[int, int]], level: int, finished: list[int],
-              level_steps: int, seconds_per_step: float) -> tuple[int, float]:
-    """Expected steps of the whole run and seconds left, from what the run has shown so far.
-
-    A level is expected to take as many steps as the one before it (the first one
-    ``_TYPICAL_LEVEL_STEPS``), never fewer than it has done plus a convergence window,
-    never more than ``settings.steps``; a later level's step costs what a step costs now
-    times :func:`_step_cost_ratio`. Exact in steps when ``tolerance`` is 0.
-    """
-    def expected(prior: int) -> int:
-        return settings.steps if settings.tolerance <= 0 else min(settings.steps, prior)
-
-    prior = finished[-1] if finished else _TYPICAL_LEVEL_STEPS
-    current = max(level_steps, expected(max(level_steps + _WINDOW, prior)))
-    later = [expected(current) * _step_cost_ratio(sizes[level], wh) for wh in sizes[level + 1:]]
-    total = sum(finished) + current + expected(current) * len(later)
-    return total, seconds_per_step * (current - level_steps + sum(later))
-
-
-class _StepTimer:
-    """Seconds a step of the current level takes, for the forecast.
-
-    A level's first ``warm_up`` steps run in fp32 and cost several times a bf16 step, so they are
-    left out; until a bf16 step is timed, the previous level's rate times the cost ratio stands in.
-    """
-
-    def __init__(self, warm_up: int):
-        self.warm_up, self.rate = warm_up, 0.0
-
-    def start_level(self, now: float, cost_ratio: float) -> None:
-        """``cost_ratio``: what a step of this level costs over a step of the previous one."""
-        self.began, self.steps, self.guess = now, 0, self.rate * cost_ratio
-        self.settled = now if self.warm_up == 0 else None  # when the fp32 steps were over
-
-    def step(self, now: float) -> float:
-        self.steps += 1
-        if self.steps == self.warm_up:
-            self.settled = now
-        if self.settled is not None and self.steps > self.warm_up:
-            self.rate = (now - self.settled) / (self.steps - self.warm_up)
-        else:
-            self.rate = self.guess or (now - self.began) / self.steps  # the first level knows nothing better
-        return self.rate
-
-
-def _step_cost_ratio(smaller: tuple[int, int], larger: tuple[int, int]) -> float:
-    """How much more a step costs at ``larger``: pixels to the power 0.8 (on this project's CPU, 4x the
-    pixels cost 2.8x from 256 to 512 px and 3.4x from 512 to 1024 px; small images are overhead-bound)."""
-    return (larger[0] * larger[1] / (smaller[0] * smaller[1])) ** 0.8
-
-
 def _converged(losses: list[float], tolerance: float) -> bool:
-    if tolerance <= 0 or len(losses) <= _WINDOW:
+    if tolerance <= 0 or len(losses) <= CONVERGENCE_WINDOW:
         return False
-    old, new = losses[-_WINDOW - 1], losses[-1]
+    old, new = losses[-CONVERGENCE_WINDOW - 1], losses[-1]
     return (old - new) < tolerance * abs(old)
-
-
-def _picture(x: torch.Tensor, settings: Settings, content: Picture, final_wh: tuple[int, int]) -> Image.Image:
-    """The optimised tensor as a picture at the final size, with the photo's colours if asked."""
-    x = x.detach().float()
-    if tuple(x.shape[-1:-3:-1]) != final_wh:
-        x = F.interpolate(x, size=(final_wh[1], final_wh[0]), mode="bicubic", align_corners=False)
-    x = x.clamp(0, 255)
-    if settings.preserve_color == "luminance":
-        photo = to_tensor(content.rgb.resize(final_wh, Image.LANCZOS)).to(x.device)
-        x = color.with_chroma_of(x, photo)
-    return to_pil(x)

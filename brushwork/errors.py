@@ -1,4 +1,14 @@
-"""Errors a user can fix, each carrying a one-line message that says what to do."""
+"""Errors a user can fix, each carrying a one-line message that says what to do.
+
+Below the front doors errors name *settings* (``style_weight``), never command-line
+flags or form fields: :class:`SettingsError` carries the field it is about, and each
+front door words it in its own language (``--style-weight`` on the command line, the
+control's label in the studio).
+"""
+
+from __future__ import annotations
+
+__all__ = ["BrushworkError", "ImageError", "InputChangedError", "OutputExistsError", "SettingsError", "WeightsError"]
 
 
 class BrushworkError(Exception):
@@ -9,9 +19,37 @@ class ImageError(BrushworkError):
     """An input image is missing, unreadable or unsuitable, or an output cannot be written."""
 
 
+class OutputExistsError(ImageError):
+    """An output file exists and replacing it was not allowed; each front door says how to allow it."""
+
+    def __init__(self, path: object):
+        super().__init__(f"{path} already exists; choose another name or allow overwriting")
+        self.path = path
+
+
+class InputChangedError(ImageError):
+    """An input of a recipe is where it was, but its contents changed since the picture was made."""
+
+    def __init__(self, role: str, name: str, path: object):
+        super().__init__(
+            f"the {role} image {name} at {path} has changed since the picture was made; "
+            "put back the original to repeat the run exactly"
+        )
+        self.role, self.name, self.path = role, name, path
+
+
 class WeightsError(BrushworkError):
     """The VGG19 weights are missing, corrupt or do not match the architecture."""
 
 
 class SettingsError(BrushworkError):
-    """A setting is out of range or inconsistent."""
+    """A setting is out of range or inconsistent.
+
+    ``field`` names the setting (a :class:`~brushwork.settings.Settings` field, or ``None``
+    when no single one is to blame) and ``problem`` says what is wrong with it, so that
+    ``str(error)`` reads ``"lr must be above 0, not -1"``.
+    """
+
+    def __init__(self, problem: str, field: str | None = None):
+        super().__init__(f"{field} {problem}" if field else problem)
+        self.problem, self.field = problem, field

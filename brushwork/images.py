@@ -7,24 +7,35 @@ same checks and the same one-line errors. Tensors are RGB, 0-255, ``(1, 3, H, W)
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from .errors import ImageError
+from .errors import ImageError, OutputExistsError
 
-__all__ = ["Picture", "load_image", "picture_from_image", "check_output_path", "read_recipe", "open_image", "resize_longest", "to_tensor", "to_pil",
-           "save_image", "file_sha256", "OUTPUT_FORMATS", "RECIPE_KEY"]
+__all__ = [
+    "Picture",
+    "load_image",
+    "picture_from_image",
+    "check_output_path",
+    "open_image",
+    "resize_longest",
+    "to_tensor",
+    "to_pil",
+    "save_image",
+    "read_tag",
+    "file_sha256",
+    "OUTPUT_FORMATS",
+]
 
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
-RECIPE_KEY = "brushwork-recipe"
 _EXIF_DESCRIPTION = 0x010E  # ImageDescription: where JPEG and WebP keep the recipe
 
 
@@ -71,8 +82,9 @@ def open_image(path: str | os.PathLike, role: str = "image") -> Image.Image:
                 img = ImageOps.exif_transpose(img)
                 img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{role} {p} is too large to open safely (over {Image.MAX_IMAGE_PIXELS} pixels); "
-                         "shrink it first") from None
+        raise ImageError(
+            f"{role} {p} is too large to open safely (over {Image.MAX_IMAGE_PIXELS} pixels); shrink it first"
+        ) from None
     except UnidentifiedImageError:
         raise ImageError(f"{role} {p} is not an image Pillow can read; use a JPEG, PNG, WebP or TIFF file") from None
     except PermissionError:
@@ -103,7 +115,7 @@ def resize_longest(img: Image.Image, size: int) -> Image.Image:
     w, h = img.size
     scale = size / max(w, h)
     new = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return img if new == img.size else img.resize(new, Image.LANCZOS)
+    return img if new == img.size else img.resize(new, Image.Resampling.LANCZOS)
 
 
 def to_tensor(img: Image.Image) -> torch.Tensor:
@@ -128,9 +140,14 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def check_output_path(path: str | os.PathLike, overwrite: bool = False,
-                      inputs: tuple[str | os.PathLike, ...] = ()) -> Path:
-    """Validate an output path before any work is done, so a long run never ends in a failed save."""
+def check_output_path(
+    path: str | os.PathLike, overwrite: bool = False, inputs: tuple[str | os.PathLike, ...] = ()
+) -> Path:
+    """Validate an output path before any work is done, so a long run never ends in a failed save.
+
+    The folder is tried with a real (removed at once) file, so a read-only or special
+    folder such as ``/proc`` is refused now rather than after the run.
+    """
     p = Path(path)
     if p.suffix.lower() not in OUTPUT_FORMATS:
         raise ImageError(f"cannot write {p.name!r}: use a .png, .jpg or .webp file name")
@@ -140,40 +157,55 @@ def check_output_path(path: str | os.PathLike, overwrite: bool = False,
     if p.is_dir():
         raise ImageError(f"output {p} is a folder; give a file name such as {p / 'out.png'}")
     if p.exists() and not overwrite:
-        raise ImageError(f"{p} already exists; choose another name or pass --overwrite")
+        raise OutputExistsError(p)
     parent = p.parent if str(p.parent) else Path(".")
+    for folder in (parent, *parent.parents):
+        if folder.exists() and not folder.is_dir():
+            raise ImageError(f"{folder} is a file, not a folder; choose another output path")
     if not parent.is_dir():
         raise ImageError(f"folder {parent} does not exist; create it first")
-    if not os.access(parent, os.W_OK):
-        raise ImageError(f"cannot write to folder {parent}: permission denied; choose another output")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".brushwork-", suffix=p.suffix, dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ImageError(f"cannot write to folder {parent}: {exc.strerror or exc}; choose another output") from None
     return p
 
 
-def save_image(img: Image.Image, path: str | os.PathLike, recipe: dict | None = None,
-               alpha: Image.Image | None = None, overwrite: bool = False) -> Path:
-    """Write PNG/JPEG/WebP atomically, with the recipe in its metadata; never clobber unless asked."""
+def save_image(
+    img: Image.Image,
+    path: str | os.PathLike,
+    tag: tuple[str, str] | None = None,
+    alpha: Image.Image | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write PNG/JPEG/WebP atomically; never clobber unless asked.
+
+    ``tag`` is ``(key, text)`` kept in the file's metadata: a PNG text chunk named ``key``,
+    or the EXIF image description of a JPEG or WebP (see :func:`read_tag`).
+    """
     p = Path(path)
     fmt = OUTPUT_FORMATS.get(p.suffix.lower())
     if fmt is None:
         raise ImageError(f"cannot write {p.name!r}: use a .png, .jpg or .webp file name")
     if p.exists() and not overwrite:
-        raise ImageError(f"{p} already exists; choose another name or pass --overwrite")
+        raise OutputExistsError(p)
     out = img.convert("RGB")
     if alpha is not None and fmt != "JPEG":
         out = out.copy()
-        out.putalpha(alpha.resize(out.size, Image.LANCZOS))
-    options: dict = {}
-    text = json.dumps(recipe, sort_keys=True) if recipe is not None else None
+        out.putalpha(alpha.resize(out.size, Image.Resampling.LANCZOS))
+    options: dict[str, Any] = {}
     if fmt == "PNG":
         info = PngImagePlugin.PngInfo()
-        if text is not None:
-            info.add_itxt(RECIPE_KEY, text)
+        if tag is not None:
+            info.add_itxt(*tag)
         options["pnginfo"] = info
     else:
         options["quality"] = 95
-        if text is not None:
+        if tag is not None:
             exif = Image.Exif()
-            exif[_EXIF_DESCRIPTION] = text
+            exif[_EXIF_DESCRIPTION] = tag[1]
             options["exif"] = exif.tobytes()
     parent = p.parent if str(p.parent) else Path(".")
     try:
@@ -185,25 +217,17 @@ def save_image(img: Image.Image, path: str | os.PathLike, recipe: dict | None = 
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions of a new file
         if not overwrite and p.exists():
             os.unlink(tmp)
-            raise ImageError(f"{p} appeared while saving; choose another name or pass --overwrite")
+            raise OutputExistsError(p)
         os.replace(tmp, p)
     except OSError as exc:
         raise ImageError(f"cannot write {p}: {exc.strerror or exc}; choose another output path") from None
     return p
 
 
-def read_recipe(path: str | os.PathLike) -> dict:
-    """The recipe a brushwork output carries in its metadata."""
+def read_tag(path: str | os.PathLike, key: str) -> str | None:
+    """The text :func:`save_image` kept under ``key`` in a picture's metadata, if any."""
     img = open_image(path, "picture")
-    text = img.info.get(RECIPE_KEY) or getattr(img, "text", {}).get(RECIPE_KEY)
+    text = img.info.get(key) or getattr(img, "text", {}).get(key)
     if text is None:
         text = img.getexif().get(_EXIF_DESCRIPTION)
-    if not text:
-        raise ImageError(f"{path} carries no brushwork recipe; only pictures written by brushwork have one")
-    try:
-        recipe = json.loads(text)
-    except json.JSONDecodeError:
-        raise ImageError(f"the recipe in {path} is damaged; it cannot be read") from None
-    if not isinstance(recipe, dict) or "settings" not in recipe:
-        raise ImageError(f"{path} carries no brushwork recipe; only pictures written by brushwork have one")
-    return recipe
+    return text or None

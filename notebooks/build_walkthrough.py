@@ -45,11 +45,14 @@ the `brushwork` library:
 It runs on a CPU in a few minutes. The cell below holds the only two knobs: the picture size
 (longest side, pixels) and the number of optimisation steps.
 """),
-    code("""
+    code(
+        """
 # Parameters: a small size keeps this quick on a CPU (the report used 200 steps).
 SIZE = 128
 STEPS = 200
-""", tags=["parameters"]),
+""",
+        tags=["parameters"],
+    ),
     md(r"""
 ## 1. The images
 
@@ -59,17 +62,16 @@ encoder does its own preprocessing.
 """),
     code("""
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
 
 import brushwork
+from brushwork.bundled import example
 from brushwork.images import load_image, resize_longest, to_pil, to_tensor
 
-ROOT = Path(brushwork.__file__).resolve().parent.parent
-CONTENT = ROOT / "examples" / "content" / "tubingen.jpg"
-STYLE = ROOT / "examples" / "style" / "starry_night.jpg"
+CONTENT = example("content", "tubingen")
+STYLE = example("style", "starry_night")
 torch.manual_seed(0)
 
 content_img = resize_longest(load_image(CONTENT, "content").rgb, SIZE)
@@ -99,7 +101,8 @@ The report writes the content image's features as $P^l$, the style image's as $A
 Gram matrix) and the generated image's as $F^l$.
 """),
     code("""
-from brushwork.features import CONV_SHAPES, LAYER_NAMES, load_vgg19
+from brushwork.features import load_vgg19
+from brushwork.layers import CONV_SHAPES, LAYER_NAMES
 
 vgg = load_vgg19()  # Caffe VGG19, max pooling, on the CPU
 print(len(LAYER_NAMES), "layers:", ", ".join(LAYER_NAMES[:7]), "...", LAYER_NAMES[-1])

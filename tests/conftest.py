@@ -12,7 +12,7 @@ import torch
 torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "brushwork" / "examples"
 TUBINGEN = EXAMPLES / "content" / "tubingen.jpg"
 STARRY_NIGHT = EXAMPLES / "style" / "starry_night.jpg"
 WAVE = EXAMPLES / "style" / "wave.jpg"
@@ -22,6 +22,7 @@ WAVE = EXAMPLES / "style" / "wave.jpg"
 def encoder():
     """The Caffe VGG19 (max pooling, CPU), loaded once per test process."""
     from brushwork.features import load_vgg19
+
     return load_vgg19()
 
 
@@ -29,8 +30,11 @@ def encoder():
 def pictures():
     """tubingen, starry_night and wave as :class:`~brushwork.images.Picture`, shrunk to 128 px for speed."""
     from brushwork.images import Picture, load_image, resize_longest
-    return {name: Picture(resize_longest(load_image(path).rgb, 128), None, path.name)
-            for name, path in (("tubingen", TUBINGEN), ("starry_night", STARRY_NIGHT), ("wave", WAVE))}
+
+    return {
+        name: Picture(resize_longest(load_image(path).rgb, 128), None, path.name)
+        for name, path in (("tubingen", TUBINGEN), ("starry_night", STARRY_NIGHT), ("wave", WAVE))
+    }
 
 
 @pytest.fixture(scope="session")

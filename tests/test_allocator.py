@@ -77,7 +77,7 @@ def test_medium_blocks_are_still_reused_after_a_run():
 
 
 def test_a_worker_thread_sharing_the_main_heap_reuses_blocks_over_64_mb():
-    """A thread's own heap maps such blocks afresh whatever mallopt says; the studio's painter thread shares the main one."""
+    """A thread's own heap maps such blocks afresh whatever mallopt says; the studio's painter shares the main one."""
     script = (
         "import threading, torch\n"
         "from brushwork.allocator import keep_freed_memory, share_main_heap\n"

@@ -19,8 +19,13 @@ def test_stylize_files_returns_a_picture_of_the_right_size(tubingen, starry_nigh
 
 def test_stylize_accepts_pil_images_and_several_styles(pictures):
     content = pictures["tubingen"].rgb.rotate(90, expand=True)  # portrait: 96x128
-    out = brushwork.stylize(content, [pictures["starry_night"].rgb, pictures["wave"].rgb.convert("L")],
-                            size=64, steps=2, style_blend=(3.0, 1.0))
+    out = brushwork.stylize(
+        content,
+        [pictures["starry_night"].rgb, pictures["wave"].rgb.convert("L")],
+        size=64,
+        steps=2,
+        style_blend=(3.0, 1.0),
+    )
     assert isinstance(out, Image.Image) and out.size == (48, 64)
 
 
@@ -57,15 +62,46 @@ def test_transfer_returns_the_full_result(tubingen, starry_night):
 
 
 def test_unknown_option_is_a_settings_error(tubingen, starry_night):
-    with pytest.raises(SettingsError, match="unknown option"):
+    with pytest.raises(SettingsError, match="colour is not a setting") as info:
         brushwork.stylize(tubingen, starry_night, size=32, steps=1, colour="blue")
-    with pytest.raises(SettingsError, match="unknown option"):
+    assert info.value.field == "colour"
+    with pytest.raises(SettingsError, match="brush is not a setting"):
         brushwork.stylize(tubingen, starry_night, settings=Settings(size=32, steps=1), brush="big")
+    with pytest.raises(SettingsError, match="colour is not a setting"):
+        brushwork.stylize(tubingen, starry_night, preset="seed", colour="blue")
 
 
-@pytest.mark.parametrize("options", [dict(size=-1), dict(steps=0), dict(style_weight=float("nan")),
-                                     dict(optimizer="sgd"), dict(style_layers=("relu9_1",)),
-                                     dict(init="sideways"), dict(preserve_color="sepia")])
+def test_a_preset_and_settings_together_are_refused(tubingen, starry_night):
+    """One of them would be silently lost; the error says how to change a preset instead."""
+    with pytest.raises(SettingsError, match="preset cannot be combined with settings=.*preset='seed', size=256"):
+        brushwork.transfer(tubingen, starry_night, settings=Settings(size=32, steps=1), preset="seed")
+
+
+def test_a_preset_is_the_base_and_keywords_change_it(tubingen, starry_night):
+    result = brushwork.transfer(tubingen, starry_night, preset="seed", size=32, steps=2)
+    assert result.status == "done" and result.steps == 2  # the preset's Adam, 2 of its steps
+    assert brushwork.resolve(preset_name="seed", size=32).optimizer == "adam"
+    assert brushwork.resolve(preset_name="seed", size=32).lr_at(180) == 0.1
+
+
+def test_lists_are_accepted_where_tuples_are_kept():
+    s = Settings(style_layers=["relu1_1", "relu2_1"], lr_schedule=[[10, 0.5]], style_blend=[1, 2])
+    assert s.style_layers == ("relu1_1", "relu2_1") and s.lr_schedule == ((10, 0.5),) and s.style_blend == (1, 2)
+    assert hash(s) == hash(Settings.from_dict(s.to_dict()))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(size=-1),
+        dict(steps=0),
+        dict(style_weight=float("nan")),
+        dict(optimizer="sgd"),
+        dict(style_layers=("relu9_1",)),
+        dict(init="sideways"),
+        dict(preserve_color="sepia"),
+    ],
+)
 def test_bad_option_values_are_settings_errors(tubingen, starry_night, options):
     with pytest.raises((SettingsError, ImageError)) as info:
         brushwork.stylize(tubingen, starry_night, **{"size": 32, "steps": 1, **options})
@@ -96,5 +132,6 @@ def test_diverged_error_carries_the_last_good_picture(tubingen, starry_night):
         brushwork.stylize(tubingen, starry_night, size=32, steps=5, optimizer="lbfgs", lr=1e30)
     result = info.value.result
     assert result.status == "diverged" and "NaN" in str(info.value)
+    assert result.culprit == "lr" and str(info.value).endswith("try a lower lr")
     assert result.image.size == (32, 24) and np.asarray(result.image).std() > 20
     assert isinstance(info.value, brushwork.BrushworkError)

@@ -19,7 +19,7 @@ from PIL import Image
 import brushwork
 from brushwork import engine
 from brushwork.cli import main
-from brushwork.images import read_recipe
+from brushwork.recipes import read as read_recipe
 
 FAST = ["--size", "32", "--steps", "2"]
 
@@ -45,10 +45,16 @@ def assert_one_line_error(rc: int, err: str) -> str:
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose IHDR claims ``width`` x ``height`` (CRCs correct), with a token IDAT."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 7))
+        + chunk(b"IEND", b"")
+    )
 
 
 def pixels(path: Path) -> np.ndarray:
@@ -146,11 +152,12 @@ BAD_OPTIONS = {
     "zero lr": (["--lr", "0"], "lr"),
     "bad schedule": (["--lr-schedule", "180"], "STEP:RATE"),
     "negative layer weight": (["--style-layer-weights", "1,-1,1,1,1"], "--style-layer-weights"),
-    "layer weight count": (["--style-layer-weights", "1,2"], "one style layer weight per style layer"),
+    "layer weight count": (["--style-layer-weights", "1,2"], "--style-layer-weights needs one weight per style layer"),
     "unknown style layer": (["--style-layers", "relu1_1,relu9_1"], "relu9_1"),
     "unknown content layer": (["--content-layers", "conv4_9"], "conv4_9"),
     "zero style scale": (["--style-scale", "0"], "--style-scale must be above 0"),
-    "blend count": (["--style-blend", "1,2"], "blend"),
+    "blend count": (["--style-blend", "1,2"], "--style-blend needs one weight per painting (1), not 2"),
+    "abbreviated option": (["--style-w", "100"], "unrecognized arguments: --style-w"),
     "unknown preset": (["--preset", "fastest"], "fastest"),
     "unknown device": (["--device", "tpu"], "tpu"),
     "missing init image": (["--init", "no_such_start.png"], "not found"),
@@ -177,6 +184,7 @@ def test_corrupt_weights_file(capsys, tmp_path, tubingen, starry_night):
 
 def test_unavailable_device(capsys, tmp_path, tubingen, starry_night):
     import torch
+
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     out = tmp_path / "out.png"
@@ -269,13 +277,14 @@ def test_preset_with_explicit_overrides(capsys, tmp_path, tubingen, starry_night
 def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night, monkeypatch):
     real_run = engine.run
 
-    def run_then_ctrl_c(content, styles, settings, *, callback=None, encoder=None):
+    def run_then_ctrl_c(content, styles, settings, *, callback=None, encoder=None, keep_memory=False):
         def pressed(p):
             if callback is not None:
                 callback(p)
             if p.step == 2:
                 raise KeyboardInterrupt
-        return real_run(content, styles, settings, callback=pressed, encoder=encoder)
+
+        return real_run(content, styles, settings, callback=pressed, encoder=encoder, keep_memory=keep_memory)
 
     monkeypatch.setattr(engine, "run", run_then_ctrl_c)
     out = tmp_path / "out.png"
@@ -302,20 +311,47 @@ def test_ctrl_c_before_painting(capsys, tmp_path, tubingen, starry_night, monkey
 
 def test_diverged_run_exits_1_with_last_good_picture(capsys, tmp_path, tubingen, starry_night):
     out = tmp_path / "out.png"
-    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "5",
-                     "--optimizer", "lbfgs", "--lr", "1e30", "-q")
+    rc, _, err = cli(
+        capsys,
+        tubingen,
+        starry_night,
+        "-o",
+        out,
+        "--size",
+        "32",
+        "--steps",
+        "5",
+        "--optimizer",
+        "lbfgs",
+        "--lr",
+        "1e30",
+        "-q",
+    )
     assert rc == 1
     assert "NaN" in err and "Traceback" not in err
     assert read_recipe(out)["run"]["status"] == "diverged"
     picture = pixels(out).astype(float)
-    photo = np.asarray(Image.open(tubingen).convert("RGB").resize((32, 24), Image.LANCZOS), float)
+    photo = np.asarray(Image.open(tubingen).convert("RGB").resize((32, 24), Image.Resampling.LANCZOS), float)
     assert picture.std() > 20 and np.corrcoef(picture.ravel(), photo.ravel())[0, 1] > 0.9
 
 
 def test_save_every_writes_snapshots_and_sheet(capsys, tmp_path, tubingen, starry_night):
     out = tmp_path / "out.png"
-    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "4", "--save-every", "2",
-                     "--optimizer", "adam")
+    rc, _, err = cli(
+        capsys,
+        tubingen,
+        starry_night,
+        "-o",
+        out,
+        "--size",
+        "32",
+        "--steps",
+        "4",
+        "--save-every",
+        "2",
+        "--optimizer",
+        "adam",
+    )
     assert rc == 0, err
     snaps = sorted((tmp_path / "out_steps").iterdir())
     assert [p.name for p in snaps] == ["step_00002.png", "step_00004.png"]
@@ -355,7 +391,9 @@ def test_recipe_prints_json(capsys, painted):
     assert recipe["settings"]["size"] == 32 and recipe["settings"]["steps"] == 2
     assert recipe["settings"]["optimizer"] == "adam"
     assert [(i["role"], i["name"], i["sha256"]) for i in recipe["inputs"]] == [
-        ("content", "photo.jpg", sha256(content)), ("style", "painting.jpg", sha256(style))]
+        ("content", "photo.jpg", sha256(content)),
+        ("style", "painting.jpg", sha256(style)),
+    ]
     assert recipe["run"]["status"] == "done" and recipe["run"]["steps"] == 2
     assert set(recipe["run"]["losses"]) == {"content", "style", "tv", "total"}
 
@@ -385,7 +423,12 @@ def test_recipe_rerun_errors(capsys, painted, tmp_path):
     try:
         content.write_bytes(saved + b"\0")
         rc, _, err = cli(capsys, "recipe", moved, "--rerun", "-o", tmp_path / "x.png")
-        assert "photo.jpg" in assert_one_line_error(rc, err)
+        line = assert_one_line_error(rc, err)
+        assert "photo.jpg" in line and "has changed since the picture was made" in line and "--allow-changed" in line
+        assert "put it at" not in line  # it is there: saying where to put it would not help
+        rc, _, err = cli(capsys, "recipe", moved, "--rerun", "-o", tmp_path / "x.png", "--allow-changed", "-q")
+        assert rc == 0, err
+        assert read_recipe(tmp_path / "x.png")["inputs"][0]["sha256"] == sha256(content)  # the file as it is now
     finally:
         content.write_bytes(saved)
 
@@ -399,8 +442,9 @@ def test_recipe_of_a_picture_without_one(capsys, tmp_path, tubingen):
 
 def test_sheet(capsys, tmp_path, tubingen, starry_night):
     out = tmp_path / "sheet.png"
-    rc, _, err = cli(capsys, "sheet", tubingen, starry_night, "-o", out, "--labels", "photo,painting",
-                     "--title", "inputs")
+    rc, _, err = cli(
+        capsys, "sheet", tubingen, starry_night, "-o", out, "--labels", "photo,painting", "--title", "inputs"
+    )
     assert rc == 0, err
     with Image.open(out) as img:
         assert img.width == 8 + 2 * (320 + 8)
@@ -425,8 +469,12 @@ def test_console_script(tmp_path, tubingen, starry_night):
     if not script.exists():
         pytest.skip("the brushwork console script is not installed next to this Python")
     out = tmp_path / "out.jpg"
-    proc = subprocess.run([str(script), str(tubingen), str(starry_night), "-o", str(out), *FAST, "-q"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(script), str(tubingen), str(starry_night), "-o", str(out), *FAST, "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "" and proc.stdout == ""
     assert Image.open(out).size == (32, 24)
@@ -440,20 +488,106 @@ def test_the_command_line_starts_before_torch_loads_so_an_early_ctrl_c_is_one_li
     assert done.stdout.strip() == "False"
 
 
-def test_settings_errors_name_options_but_leave_the_users_words_alone():
-    from brushwork.cli import _with_flags
-    assert _with_flags("style_weight must be at least 0, not -1") == "--style-weight must be at least 0, not -1"
-    assert _with_flags("at size 16 the photo's short side would be 12 px; use size 22 or more") == (
-        "at --size 16 the photo's short side would be 12 px; use --size 22 or more")
-    assert _with_flags("unknown preset 'steps 2'; choose one of paper, seed") == (
-        "unknown preset 'steps 2'; choose one of paper, seed")
+def test_settings_errors_name_the_option_by_lookup_and_leave_the_users_words_alone():
+    from brushwork.cli.kit import describe
+    from brushwork.errors import SettingsError
+
+    assert describe(SettingsError("must be at least 0, not -1", "style_weight")) == (
+        "--style-weight must be at least 0, not -1"
+    )
+    assert describe(SettingsError("unknown preset 'steps 2'; choose one of paper, seed", "preset")) == (
+        "--preset unknown preset 'steps 2'; choose one of paper, seed"
+    )
+    assert describe(SettingsError("give at least one painting")) == "give at least one painting"
+
+
+def test_a_preset_keeps_every_option_the_user_typed(capsys, tmp_path, tubingen, starry_night):
+    out = tmp_path / "out.png"
+    rc, _, err = cli(
+        capsys,
+        tubingen,
+        starry_night,
+        "-o",
+        out,
+        "--preset",
+        "seed",
+        "--size",
+        "32",
+        "--steps",
+        "2",
+        "--style-weight",
+        "100",
+        "--tv-weight=0",
+        "-q",
+    )
+    assert rc == 0, err
+    settings = read_recipe(out)["settings"]
+    assert (settings["optimizer"], settings["style_weight"], settings["tv_weight"]) == ("adam", 100, 0)
+
+
+def test_sigterm_and_sighup_write_the_best_picture_like_ctrl_c(tmp_path, tubingen, starry_night):
+    import signal
+    import time
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        out = tmp_path / f"out_{sig.name}.png"
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "brushwork",
+                str(tubingen),
+                str(starry_night),
+                "-o",
+                str(out),
+                "--size",
+                "48",
+                "--steps",
+                "1000",
+                "--tolerance",
+                "0",
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        seen = ""
+        deadline = time.monotonic() + 120
+        while "1/" not in seen and "2/" not in seen:  # the bar has counted a step: painting has begun
+            assert time.monotonic() < deadline and proc.poll() is None, seen
+            seen += proc.stderr.read(1)
+        proc.send_signal(sig)
+        _, rest = proc.communicate(timeout=120)
+        assert proc.returncode == 130, seen + rest
+        assert "interrupted at step" in rest and "Traceback" not in rest
+        assert read_recipe(out)["run"]["status"] == "interrupted"
+
+
+def test_a_closed_pipe_ends_quietly(painted):
+    out, _, _ = painted
+    done = subprocess.run(
+        f"{sys.executable} -m brushwork recipe {out} | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout == '{\n  "brush' and done.stderr == ""
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_painting(capsys, tmp_path, tubingen, starry_night):
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", "/proc/brushwork_out.png", *FAST)
+    assert "cannot write to folder /proc" in assert_one_line_error(rc, err)
+    (tmp_path / "file.jpg").write_bytes(b"a picture, not a folder")
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "file.jpg" / "o.png", *FAST)
+    assert "file.jpg is a file, not a folder" in assert_one_line_error(rc, err)
 
 
 def test_overwrite_clears_an_earlier_runs_snapshots(capsys, tmp_path, tubingen, starry_night):
     (tmp_path / "out_steps").mkdir()
     (tmp_path / "out_steps" / "step_00300.png").write_bytes(b"from a longer earlier run")
-    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", *FAST, "--save-every", "1",
-                     "--overwrite", "-q")
+    rc, _, err = cli(
+        capsys, tubingen, starry_night, "-o", tmp_path / "out.png", *FAST, "--save-every", "1", "--overwrite", "-q"
+    )
     assert rc == 0, err
     names = sorted(p.name for p in (tmp_path / "out_steps").iterdir())
     assert names and "step_00300.png" not in names

@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork import color, engine
-from brushwork.errors import SettingsError
+from brushwork import color, engine, forecast, plan
+from brushwork.errors import ImageError, SettingsError
 from brushwork.images import Picture, resize_longest, to_pil, to_tensor
 from brushwork.losses import gram_matrix
 from brushwork.settings import PRESETS, Settings, preset
@@ -36,13 +36,13 @@ def content_error(encoder, image: Image.Image, photo: Image.Image) -> float:
     """Relative error of conv4_2 features against the photo's."""
     with torch.no_grad():
         a = encoder(to_tensor(image), ["conv4_2"])["conv4_2"]
-        b = encoder(to_tensor(photo.resize(image.size, Image.LANCZOS)), ["conv4_2"])["conv4_2"]
+        b = encoder(to_tensor(photo.resize(image.size, Image.Resampling.LANCZOS)), ["conv4_2"])["conv4_2"]
     return float((a - b).norm() / b.norm())
 
 
 def correlation(a: Image.Image, b: Image.Image) -> float:
     x = np.asarray(a.convert("RGB"), np.float64).ravel()
-    y = np.asarray(b.convert("RGB").resize(a.size, Image.LANCZOS), np.float64).ravel()
+    y = np.asarray(b.convert("RGB").resize(a.size, Image.Resampling.LANCZOS), np.float64).ravel()
     return float(np.corrcoef(x, y)[0, 1])
 
 
@@ -58,8 +58,9 @@ def lbfgs_run(pictures):
     def callback(p: engine.Progress) -> None:
         seen.append((p.step, p.total, p.level, p.levels, p.size, dict(p.losses), p.elapsed, p.eta))
 
-    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=24, optimizer="lbfgs"),
-                        callback=callback)
+    result = engine.run(
+        pictures["tubingen"], [pictures["starry_night"]], small(steps=24, optimizer="lbfgs"), callback=callback
+    )
     return result, seen
 
 
@@ -68,7 +69,7 @@ def test_run_lowers_style_loss_tenfold(lbfgs_run, encoder, pictures):
     assert result.status == "done" and result.steps == 24 and result.message == ""
     assert result.image.size == WH and result.image.mode == "RGB"
     photo, painting = pictures["tubingen"].rgb, pictures["starry_night"].rgb
-    before = style_distance(encoder, photo.resize(WH, Image.LANCZOS), painting)
+    before = style_distance(encoder, photo.resize(WH, Image.Resampling.LANCZOS), painting)
     after = style_distance(encoder, result.image, painting)
     assert after * 10 < before, (before, after)
 
@@ -76,20 +77,20 @@ def test_run_lowers_style_loss_tenfold(lbfgs_run, encoder, pictures):
 def test_run_keeps_the_content(lbfgs_run, encoder, pictures):
     result, _ = lbfgs_run
     photo, painting = pictures["tubingen"].rgb, pictures["starry_night"].rgb
-    assert correlation(result.image, photo) > max(0.6, correlation(painting.resize(WH, Image.LANCZOS), photo) + 0.25)
+    painting_alike = correlation(painting.resize(WH, Image.Resampling.LANCZOS), photo)
+    assert correlation(result.image, photo) > max(0.6, painting_alike + 0.25)
     # the content features stay bounded: closer to the photo's than the painting's or noise's are
     noise = to_pil(torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(0)) * 255)
     err = content_error(encoder, result.image, photo)
     assert err < 1.5
-    assert err < content_error(encoder, painting.resize(WH, Image.LANCZOS), photo)
+    assert err < content_error(encoder, painting.resize(WH, Image.Resampling.LANCZOS), photo)
     assert err < content_error(encoder, noise, photo)
 
 
 def test_run_reports_losses_history_and_progress(lbfgs_run):
     result, seen = lbfgs_run
     assert set(result.losses) == {"content", "style", "tv", "total"}
-    assert result.losses["total"] == pytest.approx(sum(result.losses[k] for k in ("content", "style", "tv")),
-                                                   rel=1e-4)
+    assert result.losses["total"] == pytest.approx(sum(result.losses[k] for k in ("content", "style", "tv")), rel=1e-4)
     assert len(result.history) == 24
     times, totals = zip(*result.history)
     assert list(times) == sorted(times) and all(math.isfinite(t) for t in totals)
@@ -106,7 +107,7 @@ def test_adam_lowers_the_loss(pictures, encoder):
     totals = [t for _, t in result.history]
     assert totals[-1] < 0.5 * totals[0]
     painting = pictures["starry_night"].rgb
-    before = style_distance(encoder, pictures["tubingen"].rgb.resize(WH, Image.LANCZOS), painting)
+    before = style_distance(encoder, pictures["tubingen"].rgb.resize(WH, Image.Resampling.LANCZOS), painting)
     assert style_distance(encoder, result.image, painting) < before
 
 
@@ -168,22 +169,23 @@ def _chroma(image: Image.Image) -> torch.Tensor:
 
 def test_preserve_color_luminance_keeps_the_photos_chroma(pictures):
     photo = pictures["tubingen"].rgb
-    result = engine.run(pictures["tubingen"], [pictures["starry_night"]],
-                        small(steps=5, optimizer="lbfgs", preserve_color="luminance"))
+    result = engine.run(
+        pictures["tubingen"], [pictures["starry_night"]], small(steps=5, optimizer="lbfgs", preserve_color="luminance")
+    )
     assert result.status == "done"
-    target = photo.resize(WH, Image.LANCZOS)
+    target = photo.resize(WH, Image.Resampling.LANCZOS)
     chroma_error = (_chroma(result.image) - _chroma(target)).abs()
     assert chroma_error.mean() < 1.5 and torch.quantile(chroma_error.flatten(), 0.95) < 4
     # while the brightness did change
     luma = lambda im: color._yiq(to_tensor(im))[:, :1]  # noqa: E731
     assert (luma(result.image) - luma(target)).abs().mean() > 2
     # the painting's own chroma (strong blue and yellow) is not what came out
-    painting_chroma = _chroma(pictures["starry_night"].rgb.resize(WH, Image.LANCZOS))
+    painting_chroma = _chroma(pictures["starry_night"].rgb.resize(WH, Image.Resampling.LANCZOS))
     assert (_chroma(result.image) - painting_chroma).abs().mean() > 3 * chroma_error.mean()
 
 
 def test_preserve_color_histogram(pictures):
-    content = to_tensor(pictures["tubingen"].rgb.resize(WH, Image.LANCZOS))
+    content = to_tensor(pictures["tubingen"].rgb.resize(WH, Image.Resampling.LANCZOS))
     style = to_tensor(resize_longest(pictures["starry_night"].rgb, 64))
     matched = color.match_color_histogram(style, content)
 
@@ -194,8 +196,9 @@ def test_preserve_color_histogram(pictures):
     (mc, cc), (mm, cm), (ms, cs) = stats(content), stats(matched), stats(style)
     assert (mm - mc).abs().max() < 3 < (ms - mc).abs().max()
     assert (cm - cc).abs().max() < 0.1 * cc.abs().max() < (cs - cc).abs().max()
-    result = engine.run(pictures["tubingen"], [pictures["starry_night"]],
-                        small(steps=3, optimizer="lbfgs", preserve_color="histogram"))
+    result = engine.run(
+        pictures["tubingen"], [pictures["starry_night"]], small(steps=3, optimizer="lbfgs", preserve_color="histogram")
+    )
     assert result.status == "done" and result.image.size == WH
 
 
@@ -217,23 +220,24 @@ def test_init_from_noise(pictures):
 def test_init_from_image_path(pictures, tmp_path):
     start = Image.new("RGB", (32, 24), (10, 200, 30))
     start.save(tmp_path / "start.png")
-    result = engine.run(pictures["tubingen"], [pictures["starry_night"]],
-                        small(init=str(tmp_path / "start.png"), **ONE_TINY_STEP))
+    result = engine.run(
+        pictures["tubingen"], [pictures["starry_night"]], small(init=str(tmp_path / "start.png"), **ONE_TINY_STEP)
+    )
     assert result.image.size == WH
     assert np.abs(np.asarray(result.image).astype(int) - (10, 200, 30)).max() <= 1
 
 
 def test_init_from_content(pictures):
     result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(**ONE_TINY_STEP))
-    assert close_pixels(result.image, pictures["tubingen"].rgb.resize(WH, Image.LANCZOS))
+    assert close_pixels(result.image, pictures["tubingen"].rgb.resize(WH, Image.Resampling.LANCZOS))
 
 
 def test_style_scale_changes_the_result(pictures):
     content, style = pictures["tubingen"], pictures["starry_night"]
     settings = small(steps=2, optimizer="adam")
-    _, styles = engine._prepare_inputs(content, [style], settings.replace(style_scale=0.5), WH, torch.device("cpu"))
+    _, styles = engine.prepare_inputs(content, [style], settings.replace(style_scale=0.5), WH, torch.device("cpu"))
     assert max(styles[0].shape[-2:]) == 32
-    _, styles = engine._prepare_inputs(content, [style], settings.replace(style_scale=2.0), WH, torch.device("cpu"))
+    _, styles = engine.prepare_inputs(content, [style], settings.replace(style_scale=2.0), WH, torch.device("cpu"))
     assert max(styles[0].shape[-2:]) == 128
     a = engine.run(content, [style], settings)
     b = engine.run(content, [style], settings.replace(style_scale=0.5))
@@ -248,8 +252,9 @@ def test_callback_returning_false_cancels(pictures):
         steps.append(p.step)
         return p.step < 3
 
-    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=10, optimizer="adam"),
-                        callback=callback)
+    result = engine.run(
+        pictures["tubingen"], [pictures["starry_night"]], small(steps=10, optimizer="adam"), callback=callback
+    )
     assert result.status == "cancelled" and "cancel" in result.message
     assert steps == [1, 2, 3] and result.steps == 3
     assert isinstance(result.image, Image.Image) and result.image.size == WH
@@ -263,12 +268,13 @@ def test_keyboard_interrupt_from_callback_keeps_the_best_picture(pictures):
         if p.step == 3:
             raise KeyboardInterrupt
 
-    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=10, optimizer="lbfgs"),
-                        callback=callback)
+    result = engine.run(
+        pictures["tubingen"], [pictures["starry_night"]], small(steps=10, optimizer="lbfgs"), callback=callback
+    )
     assert result.status == "interrupted" and "interrupted" in result.message
     assert result.steps == 3
     assert same_pixels(result.image, snapshots[3])
-    assert not same_pixels(result.image, pictures["tubingen"].rgb.resize(WH, Image.LANCZOS))
+    assert not same_pixels(result.image, pictures["tubingen"].rgb.resize(WH, Image.Resampling.LANCZOS))
 
 
 def test_divergent_run_keeps_the_last_good_picture(pictures):
@@ -293,80 +299,131 @@ def test_divergent_run_keeps_the_last_good_picture(pictures):
 
 
 def test_level_sizes():
-    assert engine.level_sizes(1024, 768, 64, 1) == [(64, 48)]
-    assert engine.level_sizes(1024, 768, 256, 3) == [(64, 48), (128, 96), (256, 192)]
-    assert engine.level_sizes(1024, 768, 128, 3) == [(64, 48), (128, 96)]  # none below 64 px
-    assert engine.level_sizes(1000, 100, 320, 3, min_side=16) == [(160, 16), (320, 32)]  # none too thin
+    assert plan.level_sizes(1024, 768, 64, 1) == [(64, 48)]
+    assert plan.level_sizes(1024, 768, 256, 3) == [(64, 48), (128, 96), (256, 192)]
+    assert plan.level_sizes(1024, 768, 128, 3) == [(64, 48), (128, 96)]  # none below 64 px
+    assert plan.level_sizes(1000, 100, 320, 3, min_side=16) == [(160, 16), (320, 32)]  # none too thin
 
 
-@pytest.mark.parametrize(("wh", "size", "fix"), [((128, 96), 16, "use size 22 or more"),
-                                                  ((2000, 40), 512, "use size 800 or more"),
-                                                  ((8000, 10), 4096, "crop the photo")])
-def test_a_photo_too_thin_for_the_network_is_refused_before_any_work(wh, size, fix):
+@pytest.mark.parametrize(
+    ("wh", "size", "fix"), [((128, 96), 16, "use 22 or more"), ((2000, 40), 512, "use 800 or more")]
+)
+def test_a_photo_too_thin_at_this_size_is_refused_before_any_work(wh, size, fix):
     photo = Picture(Image.new("RGB", wh, (90, 120, 200)), None, "thin.png")
-    with pytest.raises(SettingsError, match=f"under the 16 px the network needs; {fix}"):
+    with pytest.raises(SettingsError, match=f"under the 16 px the network needs; {fix}") as info:
         engine.run(photo, [photo], Settings(size=size, device="cpu"), encoder=object())  # never reaches the network
+    assert info.value.field == "size"
+
+
+def test_a_photo_too_thin_at_any_size_is_refused_with_advice_to_crop():
+    photo = Picture(Image.new("RGB", (8000, 10), (90, 120, 200)), None, "thin.png")
+    with pytest.raises(ImageError, match="too thin.*crop it"):
+        engine.run(photo, [photo], Settings(size=4096, device="cpu"), encoder=object())
 
 
 def test_a_painting_too_thin_even_at_the_largest_size_is_refused():
     photo = Picture(Image.new("RGB", (64, 48)), None, "photo.png")
     thread = Picture(Image.new("RGB", (9000, 10)), None, "thread.png")
-    with pytest.raises(SettingsError, match="the painting thread.png is too thin for the network"):
+    with pytest.raises(ImageError, match="the painting thread.png is too thin for the network"):
         engine.run(photo, [thread], Settings(size=64, device="cpu"), encoder=object())
 
 
 def test_a_thin_painting_is_sized_for_the_style_layers_it_feeds(pictures, encoder):
     """Only the style layers see the painting; the photo and the picture need every layer's poolings."""
-    strip = Picture(pictures["starry_night"].rgb.resize((128, 2), Image.LANCZOS), None, "strip.png")
+    strip = Picture(pictures["starry_night"].rgb.resize((128, 2), Image.Resampling.LANCZOS), None, "strip.png")
     settings = Settings(size=64, steps=2, style_layers=("relu1_1",), device="cpu")
     assert engine.run(pictures["tubingen"], [strip], settings, encoder=encoder).status == "done"
 
 
 def test_a_thin_painting_is_enlarged_until_the_network_can_read_it(pictures, encoder):
-    strip = Picture(pictures["starry_night"].rgb.resize((128, 4), Image.LANCZOS), None, "strip.png")
-    result = engine.run(pictures["tubingen"], [strip], Settings(size=22, steps=3, scales=2, device="cpu"), encoder=encoder)
+    strip = Picture(pictures["starry_night"].rgb.resize((128, 4), Image.Resampling.LANCZOS), None, "strip.png")
+    result = engine.run(
+        pictures["tubingen"], [strip], Settings(size=22, steps=3, scales=2, device="cpu"), encoder=encoder
+    )
     assert result.image.size == (22, 16) and result.status == "done"
 
 
-def test_two_scale_run(pictures):
+def test_two_scale_run_shares_the_steps_between_its_levels(pictures):
+    seen = []
+    result = engine.run(
+        pictures["tubingen"],
+        [pictures["starry_night"]],
+        Settings(size=128, scales=2, steps=5, optimizer="adam", device="cpu", tolerance=0),
+        callback=lambda p: seen.append((p.step, p.total, p.level, p.size)),
+    )
+    assert result.status == "done" and result.image.size == (128, 96) and result.steps == 5
+    # "steps" is the whole run's: the coarse level takes its share, the fine one the rest
+    assert seen == [
+        (1, 5, 0, (64, 48)),
+        (2, 5, 0, (64, 48)),
+        (3, 5, 1, (128, 96)),
+        (4, 5, 1, (128, 96)),
+        (5, 5, 1, (128, 96)),
+    ]
+
+
+def test_fewer_steps_than_levels_leaves_out_the_coarsest(pictures):
     sizes = []
-    result = engine.run(pictures["tubingen"], [pictures["starry_night"]],
-                        Settings(size=128, scales=2, steps=2, optimizer="adam", device="cpu"),
-                        callback=lambda p: sizes.append((p.level, p.size)))
-    assert result.status == "done" and result.image.size == (128, 96)
-    assert sizes == [(0, (64, 48)), (0, (64, 48)), (1, (128, 96)), (1, (128, 96))]
+    result = engine.run(
+        pictures["tubingen"],
+        [pictures["starry_night"]],
+        Settings(size=128, scales=2, steps=1, optimizer="adam", device="cpu"),
+        callback=lambda p: sizes.append(p.size),
+    )
+    assert result.steps == 1 and sizes == [(128, 96)]
+
+
+def test_the_last_update_of_a_level_is_scored(pictures):
+    """Each step scores the picture before its update; the update of the level's last step is scored too."""
+    photo = pictures["tubingen"].rgb.resize(WH, Image.Resampling.LANCZOS)
+    one_adam_step = engine.run(
+        pictures["tubingen"], [pictures["starry_night"]], small(steps=1, optimizer="adam", lr=20)
+    )
+    assert one_adam_step.steps == 1 and not close_pixels(one_adam_step.image, photo)  # the one update is kept
+    seen = {}
+    result = engine.run(
+        pictures["tubingen"],
+        [pictures["starry_night"]],
+        small(steps=6, optimizer="lbfgs"),
+        callback=lambda p: seen.update({p.step: p.image()}),
+    )
+    # the best picture scored by step 6 came before its update; the update itself scored better and is kept
+    assert result.steps == 6 and not same_pixels(result.image, seen[6])
+
+
+def test_a_term_that_overflows_is_named(pictures):
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=3, tv_weight=1e300))
+    assert result.status == "diverged" and "the tv term overflowed" in result.message
+    assert result.culprit == "tv_weight"
 
 
 def test_forecast_is_exact_without_early_stopping():
-    settings = Settings(steps=50, tolerance=0)
     sizes = [(64, 48), (128, 96)]
-    total, eta = engine._forecast(settings, sizes, level=0, finished=[], level_steps=10, seconds_per_step=0.5)
+    total, eta = forecast.forecast(100, 0, sizes, level=0, finished=[], level_steps=10, seconds_per_step=0.5)
     assert total == 100
     assert eta == pytest.approx(0.5 * (40 + 50 * 4**0.8))  # 4x the pixels: a step costs 4^0.8 times as much
 
 
 def test_step_timer_leaves_out_a_levels_fp32_first_steps():
-    timer = engine._StepTimer(warm_up=2)
+    timer = forecast.StepTimer(warm_up=2)
     timer.start_level(0.0, 1.0)
     assert [timer.step(t) for t in (1.0, 2.0)] == [1.0, 1.0]  # nothing better known yet: the plain mean
     assert timer.step(2.1) == pytest.approx(0.1) and timer.step(2.3) == pytest.approx(0.15)
     timer.start_level(3.0, 3.0)  # the next level's steps cost 3x
     assert timer.step(4.0) == pytest.approx(0.45) and timer.step(5.0) == pytest.approx(0.45)
     assert timer.step(5.5) == pytest.approx(0.5)
-    adam = engine._StepTimer(warm_up=0)
+    adam = forecast.StepTimer(warm_up=0)
     adam.start_level(1.0, 1.0)
     assert adam.step(1.5) == pytest.approx(0.5)
 
 
 def test_forecast_learns_from_the_finished_level():
-    settings = Settings(steps=300, tolerance=0.02)
     sizes = [(64, 48), (128, 96)]
-    total, _ = engine._forecast(settings, sizes, level=0, finished=[], level_steps=1, seconds_per_step=1.0)
-    assert total == 2 * engine._TYPICAL_LEVEL_STEPS  # before anything is known: the typical level
-    total, eta = engine._forecast(settings, sizes, level=1, finished=[40], level_steps=5, seconds_per_step=2.0)
+    total, _ = forecast.forecast(300, 0.02, sizes, level=0, finished=[], level_steps=1, seconds_per_step=1.0)
+    assert total == 2 * forecast.TYPICAL_LEVEL_STEPS  # before anything is known: the typical level
+    total, eta = forecast.forecast(300, 0.02, sizes, level=1, finished=[40], level_steps=5, seconds_per_step=2.0)
     assert (total, eta) == (80, pytest.approx(2.0 * 35))  # the finer level expected to take as long as the first
-    total, eta = engine._forecast(settings, sizes, level=1, finished=[40], level_steps=60, seconds_per_step=2.0)
+    total, eta = forecast.forecast(300, 0.02, sizes, level=1, finished=[40], level_steps=60, seconds_per_step=2.0)
     assert total == 40 + 70 and eta == pytest.approx(2.0 * 10)  # running long: at least one more window
-    total, eta = engine._forecast(settings.replace(steps=60), sizes, level=1, finished=[40], level_steps=60,
-                                  seconds_per_step=2.0)
-    assert (total, eta) == (100, 0.0)  # the step cap ends the level
+    total, eta = forecast.forecast(100, 0.02, sizes, level=1, finished=[40], level_steps=60, seconds_per_step=2.0)
+    assert (total, eta) == (100, 0.0)  # the run's step budget ends the level

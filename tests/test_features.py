@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from brushwork.errors import WeightsError
-from brushwork.features import (CAFFE_BGR_MEAN, CONV_SHAPES, IMAGENET_MEAN, IMAGENET_STD, LAYER_NAMES, VGG19,
-                                caffe_weights_path, layer_index, load_vgg19, smallest_side)
+from brushwork.errors import SettingsError, WeightsError
+from brushwork.features import CAFFE_BGR_MEAN, IMAGENET_MEAN, IMAGENET_STD, VGG19, caffe_weights_path, load_vgg19
 from brushwork.images import resize_longest, to_tensor
+from brushwork.layers import CONV_SHAPES, LAYER_NAMES, layer_index, smallest_side
 from brushwork.losses import gram_matrix
 
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
@@ -18,6 +18,7 @@ TORCHVISION_INDEX = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
 @pytest.fixture(scope="module")
 def photo(tubingen):
     from brushwork.images import load_image
+
     return to_tensor(resize_longest(load_image(tubingen).rgb, 96))  # 1x3x72x96
 
 
@@ -45,12 +46,14 @@ def test_layer_names():
     assert LAYER_NAMES[:5] == ["conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1"]
     assert LAYER_NAMES[-3:] == ["conv5_4", "relu5_4", "pool5"]
     assert layer_index("conv4_2") < layer_index("relu4_2") < layer_index("pool4")
-    with pytest.raises(WeightsError, match="relu9_1"):
+    with pytest.raises(SettingsError, match="relu9_1"):  # a name the user typed: a settings mistake
         layer_index("relu9_1")
 
 
-@pytest.mark.parametrize(("layers", "side"), [(["relu1_1"], 1), (["pool1"], 2), (["conv4_2", "relu1_1"], 8),
-                                              (["relu5_1"], 16), (["pool5"], 32)])
+@pytest.mark.parametrize(
+    ("layers", "side"),
+    [(["relu1_1"], 1), (["pool1"], 2), (["conv4_2", "relu1_1"], 8), (["relu5_1"], 16), (["pool5"], 32)],
+)
 def test_smallest_side_leaves_a_pixel_after_each_pooling(encoder, layers, side):
     assert smallest_side(layers) == side
     out = encoder(torch.zeros(1, 3, side, side), layers)
@@ -61,10 +64,24 @@ def test_smallest_side_leaves_a_pixel_after_each_pooling(encoder, layers, side):
 
 
 def test_all_16_conv_layers_have_vgg19_shapes(encoder):
-    expected = {"conv1_1": (64, 3), "conv1_2": (64, 64), "conv2_1": (128, 64), "conv2_2": (128, 128),
-                "conv3_1": (256, 128), "conv3_2": (256, 256), "conv3_3": (256, 256), "conv3_4": (256, 256),
-                "conv4_1": (512, 256), "conv4_2": (512, 512), "conv4_3": (512, 512), "conv4_4": (512, 512),
-                "conv5_1": (512, 512), "conv5_2": (512, 512), "conv5_3": (512, 512), "conv5_4": (512, 512)}
+    expected = {
+        "conv1_1": (64, 3),
+        "conv1_2": (64, 64),
+        "conv2_1": (128, 64),
+        "conv2_2": (128, 128),
+        "conv3_1": (256, 128),
+        "conv3_2": (256, 256),
+        "conv3_3": (256, 256),
+        "conv3_4": (256, 256),
+        "conv4_1": (512, 256),
+        "conv4_2": (512, 512),
+        "conv4_3": (512, 512),
+        "conv4_4": (512, 512),
+        "conv5_1": (512, 512),
+        "conv5_2": (512, 512),
+        "conv5_3": (512, 512),
+        "conv5_4": (512, 512),
+    }
     assert list(encoder.convs) == list(expected)
     for name, (cout, cin) in expected.items():
         conv = encoder.convs[name]
@@ -147,8 +164,10 @@ def test_photo_features_differ_from_noise_features(encoder, photo, noise):
 
 def test_forward_stops_at_deepest_requested_layer(encoder, photo):
     called: list[str] = []
-    handles = [conv.register_forward_hook(lambda m, i, o, name=name: called.append(name))
-               for name, conv in encoder.convs.items()]
+    handles = [
+        conv.register_forward_hook(lambda m, i, o, name=name: called.append(name))
+        for name, conv in encoder.convs.items()
+    ]
     try:
         out = encoder(photo, ["relu1_1"])
         assert list(out) == ["relu1_1"] and called == ["conv1_1"]
@@ -163,7 +182,7 @@ def test_forward_stops_at_deepest_requested_layer(encoder, photo):
     finally:
         for handle in handles:
             handle.remove()
-    with pytest.raises(WeightsError):
+    with pytest.raises(SettingsError):
         encoder(photo, ["conv6_1"])
 
 
@@ -216,8 +235,9 @@ def test_user_torchvision_state_dict_loads(encoder, tmp_path, photo):
     # keys without the ``features.`` prefix (a saved ``vgg.features`` module) are accepted too
     bare = {key.removeprefix("features."): value for key, value in state.items()}
     torch.save(bare, tmp_path / "bare.pth")
-    assert torch.equal(load_vgg19(weights=tmp_path / "bare.pth").convs["conv5_4"].weight,
-                       encoder.convs["conv5_4"].weight)
+    assert torch.equal(
+        load_vgg19(weights=tmp_path / "bare.pth").convs["conv5_4"].weight, encoder.convs["conv5_4"].weight
+    )
 
 
 def _one_line_weights_error(path) -> str:
@@ -238,8 +258,9 @@ def test_weights_path_is_a_folder(tmp_path):
 
 def test_corrupt_weights_file(tmp_path):
     path = tmp_path / "random.pth"
-    path.write_bytes(torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(4),
-                                   dtype=torch.uint8).numpy().tobytes())
+    path.write_bytes(
+        torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(4), dtype=torch.uint8).numpy().tobytes()
+    )
     assert "cannot read" in _one_line_weights_error(path)
     empty = tmp_path / "empty.pth"
     empty.write_bytes(b"")
@@ -256,8 +277,21 @@ def test_truncated_weights_file(encoder, tmp_path):
 
 def test_vgg16_state_dict_is_rejected(tmp_path):
     # torchvision's vgg16().features: convs at 0,2,5,7,10,12,14,17,19,21,24,26,28
-    shapes = [(64, 3), (64, 64), (128, 64), (128, 128), (256, 128), (256, 256), (256, 256),
-              (512, 256), (512, 512), (512, 512), (512, 512), (512, 512), (512, 512)]
+    shapes = [
+        (64, 3),
+        (64, 64),
+        (128, 64),
+        (128, 128),
+        (256, 128),
+        (256, 256),
+        (256, 256),
+        (512, 256),
+        (512, 512),
+        (512, 512),
+        (512, 512),
+        (512, 512),
+        (512, 512),
+    ]
     state = {}
     for index, (cout, cin) in zip([0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28], shapes):
         state[f"features.{index}.weight"] = torch.zeros(cout, cin, 3, 3)
@@ -290,6 +324,7 @@ def test_non_dict_weights_file_is_rejected(tmp_path):
 
 def test_broken_caffe_weights_give_weights_error(monkeypatch, tmp_path):
     import brushwork.features as features
+
     path = tmp_path / "broken.bin"
     torch.save({"block1_conv1_W_q": torch.zeros(64, 3, 3, 3, dtype=torch.uint8)}, path)
     monkeypatch.setattr(features, "caffe_weights_path", lambda: path)

@@ -6,13 +6,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from brushwork.figures import FLAT_STYLE_WEIGHT, build_parser, figures_command, grainiest_box
-from brushwork.images import read_recipe
-from brushwork.mondrian import PALETTE, mondrian
+from brushwork.cli import main
+from brushwork.cli.figures import parser as build_parser
+from brushwork.recipes import read as read_recipe
+from brushwork.report.figures import FLAT_STYLE_WEIGHT, grainiest_box
+from brushwork.report.mondrian import PALETTE, mondrian
 from brushwork.settings import Settings
 
+
+def figures_command(argv: list[str]) -> int:
+    return main(["figures", *argv])
+
+
 SIZE = 64
-SCALE = "0.03"  # seed preset: 6 steps, snapshots at 1, 2, 3, 4, 6; default settings: 9 L-BFGS steps per level
+SCALE = "0.03"  # seed preset: 6 steps, snapshots at 1, 2, 3, 4, 6; default settings: 9 L-BFGS steps
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +58,7 @@ def test_progression_is_one_seed_run_in_a_strip(made):
     assert sheet.width > 4 * sheet.height  # five pictures in one row
     # Five different snapshots: the picture changes between steps.
     a = np.asarray(sheet, dtype=np.float32)
-    cells = [a[8:8 + 48, 8 + i * (SIZE + 8): 8 + i * (SIZE + 8) + SIZE] for i in range(5)]
+    cells = [a[8 : 8 + 48, 8 + i * (SIZE + 8) : 8 + i * (SIZE + 8) + SIZE] for i in range(5)]
     assert all(np.abs(cells[i] - cells[i + 1]).mean() > 0.5 for i in range(4))
 
 
@@ -73,8 +80,11 @@ def test_styles_figure_has_three_styles_with_default_settings(made):
     assert [p["label"] for p in recipe["panels"]] == ["The Starry Night", "The Great Wave", "Mondrian (generated)"]
     assert [p["inputs"][1]["name"] for p in recipe["panels"]] == ["starry_night.jpg", "wave.jpg", "mondrian.png"]
     figure_settings = {**Settings().to_dict(), "size": SIZE, "steps": max(1, round(Settings().steps * float(SCALE)))}
-    assert [p["settings"] for p in recipe["panels"]] == [figure_settings, figure_settings,
-                                                         {**figure_settings, "style_weight": FLAT_STYLE_WEIGHT}]
+    assert [p["settings"] for p in recipe["panels"]] == [
+        figure_settings,
+        figure_settings,
+        {**figure_settings, "style_weight": FLAT_STYLE_WEIGHT},
+    ]
     assert sheet.width > 3 * sheet.height  # photo + three results in one row
     assert _png(made / "mondrian.png").tobytes() == mondrian(512, 512, 0).tobytes()
 
@@ -86,8 +96,9 @@ def test_existing_figures_are_refused_before_any_work(made, capsys):
     assert err.count("\n") == 1
 
 
-@pytest.mark.parametrize("argv", [["nonsense"], ["--size", "8"], ["--size", "big"], ["--steps-scale", "0"],
-                                  ["--tv-weight", "-1"]])
+@pytest.mark.parametrize(
+    "argv", [["nonsense"], ["--size", "8"], ["--size", "big"], ["--steps-scale", "0"], ["--tv-weight", "-1"]]
+)
 def test_bad_arguments_are_one_line_errors(argv, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         figures_command([*argv, "--out", str(tmp_path)])
@@ -117,6 +128,7 @@ def test_grainiest_box_finds_the_noise():
 
 
 # -- the Mondrian ----------------------------------------------------------------------------------
+
 
 def test_mondrian_is_deterministic_per_seed():
     assert mondrian(256, 192, seed=3).tobytes() == mondrian(256, 192, seed=3).tobytes()

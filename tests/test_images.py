@@ -9,21 +9,26 @@ import pytest
 from PIL import Image
 
 import brushwork
+from brushwork import recipes
 from brushwork.errors import ImageError
-from brushwork.images import (RECIPE_KEY, load_image, picture_from_image, read_recipe, resize_longest, save_image,
-                              to_pil, to_tensor)
+from brushwork.images import load_image, picture_from_image, resize_longest, save_image, to_pil, to_tensor
+from brushwork.recipes import RECIPE_KEY
 
-RECIPE = {"settings": {"size": 64, "style_weight": 1e4}, "seed": 7, "brushwork": brushwork.__version__,
-          "inputs": [{"role": "content", "name": "a.jpg", "sha256": "0" * 64}]}
+RECIPE = {
+    "settings": {"size": 64, "style_weight": 1e4},
+    "seed": 7,
+    "brushwork": brushwork.__version__,
+    "inputs": [{"role": "content", "name": "a.jpg", "sha256": "0" * 64}],
+}
 
 
 def _quadrants(w: int = 64, h: int = 48) -> Image.Image:
     """Four flat colours: red, green / blue, white."""
     arr = np.zeros((h, w, 3), np.uint8)
     arr[: h // 2, : w // 2] = (255, 0, 0)
-    arr[: h // 2, w // 2:] = (0, 255, 0)
-    arr[h // 2:, : w // 2] = (0, 0, 255)
-    arr[h // 2:, w // 2:] = (255, 255, 255)
+    arr[: h // 2, w // 2 :] = (0, 255, 0)
+    arr[h // 2 :, : w // 2] = (0, 0, 255)
+    arr[h // 2 :, w // 2 :] = (255, 255, 255)
     return Image.fromarray(arr, "RGB")
 
 
@@ -133,8 +138,10 @@ def test_float_image_loads_as_rgb():
     assert pic.rgb.getpixel((0, 0)) == (0, 0, 0) and pic.rgb.getpixel((15, 0)) == (255, 255, 255)
 
 
-@pytest.mark.parametrize("fmt,suffix,lossless", [("JPEG", ".jpg", False), ("PNG", ".png", True),
-                                                  ("WEBP", ".webp", False), ("TIFF", ".tif", True)])
+@pytest.mark.parametrize(
+    "fmt,suffix,lossless",
+    [("JPEG", ".jpg", False), ("PNG", ".png", True), ("WEBP", ".webp", False), ("TIFF", ".tif", True)],
+)
 def test_input_formats(tmp_path, fmt, suffix, lossless):
     original = _quadrants()
     path = tmp_path / f"in{suffix}"
@@ -147,9 +154,9 @@ def test_input_formats(tmp_path, fmt, suffix, lossless):
 
 @pytest.mark.parametrize("suffix", [".png", ".jpg", ".jpeg", ".webp"])
 def test_outputs_carry_a_readable_recipe(tmp_path, suffix):
-    path = save_image(_quadrants(), tmp_path / f"out{suffix}", recipe=RECIPE)
+    path = recipes.save(_quadrants(), tmp_path / f"out{suffix}", RECIPE)
     assert path == tmp_path / f"out{suffix}"
-    assert read_recipe(path) == json.loads(json.dumps(RECIPE))
+    assert recipes.read(path) == json.loads(json.dumps(RECIPE))
     back = load_image(path)
     assert back.rgb.size == (64, 48)
     assert np.abs(np.asarray(back.rgb).astype(int) - np.asarray(_quadrants()).astype(int)).mean() < 6
@@ -157,20 +164,22 @@ def test_outputs_carry_a_readable_recipe(tmp_path, suffix):
 
 
 def test_png_recipe_is_an_itxt_chunk(tmp_path):
-    path = save_image(_quadrants(), tmp_path / "out.png", recipe=RECIPE)
+    path = recipes.save(_quadrants(), tmp_path / "out.png", RECIPE)
     assert json.loads(Image.open(path).text[RECIPE_KEY]) == RECIPE
 
 
 @pytest.mark.parametrize("suffix", [".png", ".webp"])
 def test_save_image_keeps_alpha(tmp_path, suffix):
     img = _rgba()
-    path = save_image(img.convert("RGB"), tmp_path / f"a{suffix}", recipe=RECIPE, alpha=img.getchannel("A"))
+    path = recipes.save(img.convert("RGB"), tmp_path / f"a{suffix}", RECIPE, alpha=img.getchannel("A"))
     back = Image.open(path)
     assert back.mode == "RGBA"
     tolerance = 0 if suffix == ".png" else 3
-    assert np.abs(np.asarray(back.getchannel("A")).astype(int)
-                  - np.asarray(img.getchannel("A")).astype(int)).max() <= tolerance
-    assert read_recipe(path)["seed"] == 7
+    assert (
+        np.abs(np.asarray(back.getchannel("A")).astype(int) - np.asarray(img.getchannel("A")).astype(int)).max()
+        <= tolerance
+    )
+    assert recipes.read(path)["seed"] == 7
 
 
 def test_jpeg_output_drops_alpha(tmp_path):
@@ -187,7 +196,7 @@ def test_alpha_survives_stylize_and_png(tmp_path):
     img.save(tmp_path / "rgba_in.png")
     result = brushwork.transfer(tmp_path / "rgba_in.png", _quadrants(32, 32), size=64, steps=1, device="cpu")
     assert result.alpha is not None
-    path = brushwork.api.save_result(result, tmp_path / "rgba_out.png", {"settings": {}})
+    path = recipes.save_result(result, tmp_path / "rgba_out.png", {"settings": {}})
     back = Image.open(path)
     assert back.mode == "RGBA"
     assert np.array_equal(np.asarray(back.getchannel("A")), np.asarray(img.getchannel("A")))
@@ -213,10 +222,10 @@ def test_save_image_rejects_unknown_format_and_missing_folder(tmp_path):
 def test_read_recipe_errors(tmp_path):
     _quadrants().save(tmp_path / "plain.png")
     with pytest.raises(ImageError, match="no brushwork recipe"):
-        read_recipe(tmp_path / "plain.png")
-    save_image(_quadrants(), tmp_path / "other.png", recipe={"something": "else"})
+        recipes.read(tmp_path / "plain.png")
+    recipes.save(_quadrants(), tmp_path / "other.png", {"something": "else"})
     with pytest.raises(ImageError, match="no brushwork recipe"):
-        read_recipe(tmp_path / "other.png")
+        recipes.read(tmp_path / "other.png")
 
 
 def test_zero_size_in_memory_image():

@@ -56,12 +56,18 @@ def python_losses(case: dict) -> dict[str, torch.Tensor]:
     feats = {str(i): torch.from_numpy(f)[None] for i, f in enumerate(case["feats"])}
     out = {f"gram{i}": losses.gram_matrix(f)[0] for i, f in feats.items()}
     out["content"] = losses.content_loss(
-        WEIGHTS["content_weight"], feats[str(case["content"])], torch.from_numpy(case["content_target"])[None])
-    out["style"] = losses.style_loss(feats, [str(i) for i in case["style"]],
-                                     [torch.from_numpy(a) for a in case["style_targets"]], case["style_weights"])
+        WEIGHTS["content_weight"], feats[str(case["content"])], torch.from_numpy(case["content_target"])[None]
+    )
+    out["style"] = losses.style_loss(
+        feats,
+        [str(i) for i in case["style"]],
+        [torch.from_numpy(a) for a in case["style_targets"]],
+        case["style_weights"],
+    )
     out["tv"] = losses.tv_loss(torch.from_numpy(case["img"])[None], WEIGHTS["tv_weight"])
-    out["total"] = losses.total_loss(out["content"], out["style"], out["tv"],
-                                     WEIGHTS["alpha"], WEIGHTS["beta"], WEIGHTS["gamma"])
+    out["total"] = losses.total_loss(
+        out["content"], out["style"], out["tv"], WEIGHTS["alpha"], WEIGHTS["beta"], WEIGHTS["gamma"]
+    )
     return out
 
 
@@ -72,6 +78,7 @@ def octave_lines(case: dict, key: str, tmp_path: Path) -> list[str]:
     content layer), ``content_target``, ``style`` (indices of the style layers),
     ``style_targets`` (C x C Gram matrices), ``style_weights`` and ``img`` (3 x H x W).
     """
+
     def load(name: str, array: np.ndarray) -> str:
         # Column-major bytes: after fread + reshape, Octave's x(c,h,w) is array[c-1, h-1, w-1].
         path = tmp_path / f"{key}_{name}.bin"
@@ -92,21 +99,24 @@ def octave_lines(case: dict, key: str, tmp_path: Path) -> list[str]:
         f"total = {WEIGHTS['alpha']!r} * c + {WEIGHTS['beta']!r} * s + {WEIGHTS['gamma']!r} * t;",
     ]
     lines += [f"out('{key}.gram{i}', gram_matrix(feats{{{i + 1}}}));" for i in range(len(case["feats"]))]
-    lines += [f"out('{key}.{name}', {var});" for name, var in
-              [("content", "c"), ("style", "s"), ("tv", "t"), ("total", "total")]]
+    lines += [
+        f"out('{key}.{name}', {var});"
+        for name, var in [("content", "c"), ("style", "s"), ("tv", "t"), ("total", "total")]
+    ]
     return lines
 
 
 def compare_cases(octave: str, tmp_path: Path, cases: list[dict]) -> None:
     """Run all cases in one Octave process and check every result against Python."""
-    lines = [f"addpath('{MATLAB_DIR}');",
-             "out = @(name, x) fprintf('R %s %s\\n', name, sprintf('%.17g ', x(:)));"]
+    lines = [f"addpath('{MATLAB_DIR}');", "out = @(name, x) fprintf('R %s %s\\n', name, sprintf('%.17g ', x(:)));"]
     for k, case in enumerate(cases):
         lines += octave_lines(case, f"case{k}", tmp_path) + ["fclose('all');"]
     (tmp_path / "driver.m").write_text("\n".join(lines) + "\n")
     stdout = run_octave(octave, ["driver.m"], tmp_path)
-    got = {key: np.array(values.split(), dtype=float)
-           for _, key, values in (line.split(" ", 2) for line in stdout.splitlines() if line.startswith("R "))}
+    got = {
+        key: np.array(values.split(), dtype=float)
+        for _, key, values in (line.split(" ", 2) for line in stdout.splitlines() if line.startswith("R "))
+    }
     for k, case in enumerate(cases):
         for name, want in python_losses(case).items():
             check(f"case{k}.{name}", got[f"case{k}.{name}"], want)
@@ -117,10 +127,16 @@ def random_case(rng: np.random.Generator, shapes: list[tuple[int, int, int]], im
     feats = [rng.random(s) for s in shapes]
     style = list(rng.permutation(len(shapes)))
     return dict(
-        feats=feats, content=1, content_target=rng.random(shapes[1]), style=style,
-        style_targets=[losses.gram_matrix(torch.from_numpy(rng.random((shapes[i][0], 5, 4)))[None])[0].numpy()
-                       for i in style],
-        style_weights=rng.uniform(0.1, 10, len(style)), img=rng.uniform(0, 255, (3, *img_hw)))
+        feats=feats,
+        content=1,
+        content_target=rng.random(shapes[1]),
+        style=style,
+        style_targets=[
+            losses.gram_matrix(torch.from_numpy(rng.random((shapes[i][0], 5, 4)))[None])[0].numpy() for i in style
+        ],
+        style_weights=rng.uniform(0.1, 10, len(style)),
+        img=rng.uniform(0, 255, (3, *img_hw)),
+    )
 
 
 def test_random_arrays(octave, tmp_path):
@@ -139,7 +155,7 @@ def test_vgg19_features(octave, tmp_path):
 
     def photo(name: str) -> torch.Tensor:
         """(1, 3, 48, 64) float32 RGB in 0-255."""
-        with Image.open(ROOT / "examples" / "content" / name) as im:
+        with Image.open(ROOT / "brushwork" / "examples" / "content" / name) as im:
             pixels = np.asarray(im.convert("RGB").resize((64, 48), Image.BICUBIC), dtype=np.float32)
         return torch.from_numpy(pixels).permute(2, 0, 1)[None].contiguous()
 
@@ -150,10 +166,14 @@ def test_vgg19_features(octave, tmp_path):
         gen, content, style = (enc(x, layers) for x in (img, photo("stata.jpg"), photo("chicago.jpg")))
     style_layers = [1, 2, 3, 4]
     case = dict(
-        feats=[gen[name][0].double().numpy() for name in layers], content=0,
-        content_target=content["conv4_2"][0].double().numpy(), style=style_layers,
+        feats=[gen[name][0].double().numpy() for name in layers],
+        content=0,
+        content_target=content["conv4_2"][0].double().numpy(),
+        style=style_layers,
         style_targets=[losses.gram_matrix(style[layers[i]].double())[0].numpy() for i in style_layers],
-        style_weights=[1e3, 5e2, 2e2, 1e2], img=img[0].double().numpy())
+        style_weights=[1e3, 5e2, 2e2, 1e2],
+        img=img[0].double().numpy(),
+    )
     compare_cases(octave, tmp_path, [case])
 
 

@@ -42,8 +42,9 @@ def test_notebook_runs_end_to_end_at_a_small_size():
     # shared CPU two OpenMP threads were measured 10x slower than one at this size.
     override = "SIZE = 64\nSTEPS = 6\nimport torch\ntorch.set_num_threads(1)"
     nb.cells.insert(params + 1, nbformat.v4.new_code_cell(override))
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
-                                     resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = nbclient.NotebookClient(
+        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
     client.execute()  # raises CellExecutionError on the first failing cell
 
     text = []

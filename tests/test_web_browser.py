@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from brushwork.images import read_recipe
+from brushwork.recipes import read as read_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-SERVE = "import sys; from brushwork.web import serve_command; sys.exit(serve_command(sys.argv[1:]))"
+EXAMPLES = ROOT / "brushwork" / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +41,25 @@ def browser():
 @pytest.fixture
 def studio(tmp_path):
     """The real command on a free port, with limits that keep every job tiny; yields its URL."""
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, "--port", "0", "--data", str(tmp_path / "data"),
-                             "--max-size", "64", "--max-steps", "40"],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "brushwork",
+            "serve",
+            "--port",
+            "0",
+            "--data",
+            str(tmp_path / "data"),
+            "--max-size",
+            "64",
+            "--max-steps",
+            "40",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stderr.readline()
         match = re.search(r"at (http://\S+/) ", line)
@@ -70,13 +86,13 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
             .observe(document.getElementById('picture'), {attributes: true, attributeFilter: ['src']});
     }""")
 
-    page.set_input_files("#content-file", str(ROOT / "examples" / "content" / "tubingen.jpg"))
-    page.set_input_files("#style-files", str(ROOT / "examples" / "style" / "starry_night.jpg"))
+    page.set_input_files("#content-file", str(EXAMPLES / "content" / "tubingen.jpg"))
+    page.set_input_files("#style-files", str(EXAMPLES / "style" / "starry_night.jpg"))
     assert page.text_content("#content-drop b") == "tubingen.jpg"
     assert page.text_content("#style-chips .chip span") == "starry_night.jpg"
     page.click('#sizes [data-value="64"]')
     page.click("#advanced summary")
-    page.fill("#steps", "10")
+    page.fill("#opt-steps", "10")
     page.click("#paint")
 
     page.wait_for_selector('#status[data-state="running"]', timeout=60_000)
@@ -103,6 +119,73 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     page.mouse.move(0, 0)
     time.sleep(0.3)
     page.screenshot(path=tmp_path / "studio.png", full_page=True)
-    if os.environ.get("BRUSHWORK_UPDATE_SCREENSHOT"):  # refresh the README's picture on request only
+    if os.environ.get("BRUSHWORK_UPDATE_SCREENSHOT"):  # `make screenshots` refreshes the README's picture
         shutil.copyfile(tmp_path / "studio.png", ROOT / "docs" / "studio.png")
     assert errors == []
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_on_a_phone_the_page_is_one_column_that_fits(browser, studio, tmp_path):
+    """360-414 px wide: nothing sticks out, even a picture with a 600-character file name."""
+    photo = {
+        "name": "a_very_long_photo_name_" * 26 + ".jpg",
+        "mimeType": "image/jpeg",  # longer than a disk allows
+        "buffer": (EXAMPLES / "content" / "tubingen.jpg").read_bytes(),
+    }
+    page = browser.new_page(viewport={"width": 360, "height": 780})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(studio)
+    page.wait_for_selector("#style-examples .thumb")
+    assert no_sideways_scroll(page)
+    assert page.locator("#qualities button.on").count() == 1  # the default number of steps is one of the choices
+    page.set_input_files("#content-file", photo)
+    page.click('#style-examples [data-example="wave"]')
+    page.click('#sizes [data-value="64"]')
+    page.click("#qualities button >> nth=0")
+    page.click("#paint")
+    page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
+    page.wait_for_selector(".work img")
+    for width in (360, 390, 414):
+        page.set_viewport_size({"width": width, "height": 780})
+        time.sleep(0.2)
+        assert no_sideways_scroll(page), width
+        palette, easel = page.locator(".palette").bounding_box(), page.locator(".easel").bounding_box()
+        assert palette["width"] <= width and easel["width"] <= width
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=tmp_path / "studio_phone.png", full_page=False)
+    if os.environ.get("BRUSHWORK_UPDATE_SCREENSHOT"):
+        shutil.copyfile(tmp_path / "studio_phone.png", ROOT / "docs" / "studio_phone.png")
+    assert errors == []
+
+
+def test_a_non_image_is_refused_at_once_and_reuse_brings_the_pictures_back(browser, studio, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(studio)
+    page.wait_for_selector("#style-examples .thumb")
+    (tmp_path / "notes.jpg").write_text("not a picture")
+    page.set_input_files("#content-file", str(tmp_path / "notes.jpg"))
+    page.wait_for_selector(".toast.show")
+    assert "notes.jpg is not a picture" in page.text_content("#toast")
+    assert page.text_content("#content-drop b") == "Drop a photo here"  # nothing was taken, no broken thumbnail
+
+    page.set_input_files("#content-file", str(EXAMPLES / "content" / "chicago.jpg"))
+    page.set_input_files("#style-files", str(EXAMPLES / "style" / "wave.jpg"))
+    page.click('#sizes [data-value="64"]')
+    page.click("#advanced summary")
+    page.fill("#opt-steps", "3")
+    page.fill("#opt-style_weight", "1234")
+    page.click("#paint")
+    page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
+    page.reload()  # a fresh page: nothing chosen
+    page.wait_for_selector(".work img")
+    page.click(".work")
+    page.wait_for_selector("#reuse:not([hidden])")
+    page.click("#reuse")
+    page.wait_for_function("() => document.querySelector('#content-drop b').textContent === 'chicago.jpg'")
+    assert page.text_content("#style-chips .chip span") == "wave.jpg"
+    assert page.input_value("#opt-style_weight") == "1234" and page.input_value("#opt-steps") == "3"
+    assert not page.is_disabled("#paint")

@@ -18,8 +18,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from brushwork.engine import Result
 from brushwork.web.app import create_app
@@ -32,7 +36,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def still_life(content, styles, settings, callback=None) -> Result:
+def still_life(content, styles, settings, callback=None, keep_memory=False) -> Result:
     """A painter that paints nothing: the photo back, at once."""
     return Result(content.rgb, None, "done", 0, {}, 0.0)
 
@@ -72,14 +76,17 @@ def damaged(draw) -> bytes:
     data = bytearray(draw(st.sampled_from(SEEDS)))
     for _ in range(draw(st.integers(0, 6))):
         data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
-    return bytes(data[:draw(st.integers(0, len(data)))])
+    return bytes(data[: draw(st.integers(0, len(data)))])
 
 
 @given(content=damaged(), name=st.sampled_from(["photo.jpg", "x.png", "../../etc/passwd", "", "a\x00b.gif"]))
 @FUZZ
 def test_damaged_pictures_get_a_clear_4xx_or_paint(studio, content, name):
     with TestClient(studio) as client:
-        answer = client.post("/api/jobs", data={"size": "32", "steps": "1", "style_examples": ["wave"]},
-                             files=[("content", (name, content, "image/jpeg"))])
+        answer = client.post(
+            "/api/jobs",
+            data={"size": "32", "steps": "1", "style_examples": ["wave"]},
+            files=[("content", (name, content, "image/jpeg"))],
+        )
     assert answer.status_code in (201, 413, 415, 422), answer.text
     assert isinstance(answer.json()["detail" if answer.status_code != 201 else "id"], str)

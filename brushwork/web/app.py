@@ -8,25 +8,27 @@ does without ``from __future__ import annotations``: FastAPI must evaluate them)
 """
 
 import asyncio
+import inspect
 import mimetypes
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi_offline import FastAPIOffline
 
 from .. import __version__
-from ..api import make_settings
 from ..engine import pick_device
-from ..errors import BrushworkError
-from ..settings import Settings
+from ..errors import BrushworkError, SettingsError
+from ..settings import Settings, blend_weights, resolve
 from .examples import EXAMPLES_DIR, Example, Examples
-from .intake import store_example, store_upload
+from .forms import form_parameters, in_page_words, page_options, settings_problem
+from .intake import check_photo_shape, store_example, store_upload
 from .jobs import Conflict, JobQueue
 from .limits import BodyLimit, Limits
 from .models import ConfigOut, ExampleOut, JobOut, Problem, example_out, job_out
@@ -46,17 +48,25 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _image_answer(*types: str, description: str = "The picture.") -> dict[int | str, dict[str, Any]]:
-    return {200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in types},
-                  "description": description}}
+    return {
+        200: {
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in types},
+            "description": description,
+        }
+    }
 
 
-def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
-               max_pixels: int = Limits.max_pixels, max_size: int = Limits.max_size,
-               max_steps: int = Limits.max_steps, examples_dir: Path | None = EXAMPLES_DIR,
-               preview_interval: float = 1.0) -> FastAPI:
+def create_app(
+    data_dir: Path,
+    max_upload_bytes: int = Limits.max_upload_bytes,
+    max_pixels: int = Limits.max_pixels,
+    max_size: int = Limits.max_size,
+    max_steps: int = Limits.max_steps,
+    examples_dir: Path | None = EXAMPLES_DIR,
+    preview_interval: float = 1.0,
+) -> FastAPI:
     """A studio keeping its jobs under ``data_dir``; the limits bound what any request may ask for."""
-    limits = Limits(max_upload_bytes=max_upload_bytes, max_pixels=max_pixels, max_size=max_size,
-                    max_steps=max_steps)
+    limits = Limits(max_upload_bytes=max_upload_bytes, max_pixels=max_pixels, max_size=max_size, max_steps=max_steps)
     store = Store(Path(data_dir))
     jobs = JobQueue(store, preview_interval=preview_interval)
     examples = Examples(examples_dir)
@@ -68,19 +78,25 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
         yield
         await asyncio.to_thread(jobs.close)
 
-    app = FastAPI(title="brushwork studio", version=__version__, lifespan=lifespan,
-                  description="Repaint photos in the style of paintings (Gatys et al.), one job at a time.")
+    app = FastAPIOffline(
+        title="brushwork studio",
+        version=__version__,
+        lifespan=lifespan,
+        redoc_url=None,
+        description="Repaint photos in the style of paintings (Gatys et al.), one job at a time.",
+    )
     app.state.jobs, app.state.limits, app.state.store = jobs, limits, store
     app.state.stopping = threading.Event()  # set on Ctrl-C: event streams end so shutdown need not wait
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _one_line(exc.errors())}, status_code=422)
+        return JSONResponse({"detail": in_page_words(exc.errors())}, status_code=422)
 
     @app.exception_handler(BrushworkError)
     async def refused(_: Request, exc: BrushworkError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        detail = settings_problem(exc) if isinstance(exc, SettingsError) else str(exc)
+        return JSONResponse({"detail": detail}, status_code=422)
 
     def find(job_id: str) -> Job:
         try:
@@ -97,20 +113,33 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
 
     @app.get("/api/config", response_model=ConfigOut, summary="Limits and default settings")
     def config() -> ConfigOut:
-        return ConfigOut(version=__version__, device=pick_device("auto").type, max_size=limits.max_size,
-                         max_steps=limits.max_steps, max_styles=limits.max_styles,
-                         max_upload_bytes=limits.max_upload_bytes, max_pixels=limits.max_pixels,
-                         defaults=defaults.to_dict())
+        return ConfigOut(
+            version=__version__,
+            device=pick_device("auto").type,
+            max_size=limits.max_size,
+            max_steps=limits.max_steps,
+            max_styles=limits.max_styles,
+            max_upload_bytes=limits.max_upload_bytes,
+            max_pixels=limits.max_pixels,
+            defaults=defaults.to_dict(),
+            options=page_options(limits),
+        )
 
     @app.get("/api/examples", response_model=list[ExampleOut], summary="Bundled example photos and paintings")
     def list_examples() -> list[ExampleOut]:
         return [example_out(e) for e in examples.all()]
 
-    @app.get("/api/examples/{role}/{name}", response_class=Response, summary="An example picture",
-             responses={**_image_answer("image/jpeg", "image/png", "image/webp"), **_problems(404, 422)})
-    def example_image(role: Literal["content", "style"],
-                      name: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
-                      thumb: Thumb = False) -> Response:
+    @app.get(
+        "/api/examples/{role}/{name}",
+        response_class=Response,
+        summary="An example picture",
+        responses={**_image_answer("image/jpeg", "image/png", "image/webp"), **_problems(404, 422)},
+    )
+    def example_image(
+        role: Literal["content", "style"],
+        name: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
+        thumb: Thumb = False,
+    ) -> Response:
         example = examples.get(role, name)
         if example is None:
             raise HTTPException(404, f"no {role} example called {name!r}")
@@ -118,55 +147,33 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
             return Response(thumbnail(example.path), media_type="image/jpeg")
         return FileResponse(example.path, media_type=mimetypes.guess_type(example.path.name)[0])
 
-    @app.post("/api/jobs", response_model=JobOut, status_code=201, summary="Start a job",
-              responses=_problems(400, 409, 413, 415, 422))
     def create_job(
-        content: Annotated[UploadFile | None, File(description="The photo to repaint.")] = None,
-        styles: Annotated[list[UploadFile] | None, File(description="One or more paintings.")] = None,
-        content_example: Annotated[str | None, Form(description="A bundled photo instead of an upload "
-                                                    "(see /api/examples).", examples=examples.names("content")[:1])]
-            = None,
-        style_examples: Annotated[list[str] | None, Form(description="Bundled paintings instead of uploads.",
-                                                         examples=[examples.names("style")[:1]])] = None,
-        size: Annotated[int, Form(ge=16, le=limits.max_size, description="Longest side in pixels.")]
-            = min(defaults.size, limits.max_size),
-        steps: Annotated[int, Form(ge=1, le=limits.max_steps)] = min(defaults.steps, limits.max_steps),
-        style_weight: Annotated[float, Form(gt=0, le=1e12, allow_inf_nan=False)] = defaults.style_weight,
-        content_weight: Annotated[float, Form(ge=0, le=1e12, allow_inf_nan=False)] = defaults.content_weight,
-        tv_weight: Annotated[float, Form(ge=0, le=1e6, allow_inf_nan=False, description="Smoothness.")]
-            = defaults.tv_weight,
-        preserve_color: Annotated[Literal["none", "luminance", "histogram"], Form()] = defaults.preserve_color,
-        seed: Annotated[int, Form(ge=0, le=2**32 - 1)] = defaults.seed,
-        optimizer: Annotated[Literal["lbfgs", "adam"], Form()] = defaults.optimizer,
-        lr: Annotated[float | None, Form(gt=0, le=1e6, allow_inf_nan=False)] = None,
-        scales: Annotated[int, Form(ge=1, le=6)] = defaults.scales,
-        style_scale: Annotated[float, Form(gt=0, le=8, allow_inf_nan=False)] = defaults.style_scale,
-        style_blend: Annotated[list[float] | None, Form(description="One weight per style, in order.")] = None,
-        init: Annotated[Literal["content", "noise"], Form()] = defaults.init,
-        pooling: Annotated[Literal["max", "avg"], Form()] = defaults.pooling,
-        tolerance: Annotated[float, Form(ge=0, le=1, allow_inf_nan=False)] = defaults.tolerance,
+        content: UploadFile | None = None,
+        styles: list[UploadFile] | None = None,
+        content_example: str | None = None,
+        style_examples: list[str] | None = None,
+        **options: Any,
     ) -> JobOut:
-        settings = make_settings(
-            size=size, steps=steps, style_weight=style_weight, content_weight=content_weight, tv_weight=tv_weight,
-            preserve_color=preserve_color, seed=seed, optimizer=optimizer, lr=lr, scales=scales,
-            style_scale=style_scale, style_blend=tuple(style_blend) if style_blend else None, init=init,
-            pooling=pooling, tolerance=tolerance)
+        settings = resolve(**options)
         uploads = [s for s in styles or [] if s.filename or s.size]
         named = [n for n in style_examples or [] if n]
         count = len(uploads) + len(named)
         has_upload = content is not None and bool(content.filename or content.size)
         if has_upload == bool(content_example):
-            raise HTTPException(422, "give one content photo: upload content or name a content_example")
+            raise HTTPException(422, "give one photograph: upload one or choose an example")
         if not 1 <= count <= limits.max_styles:
-            raise HTTPException(422, f"give between 1 and {limits.max_styles} style paintings, not {count}")
-        if settings.style_blend and len(settings.style_blend) != count:
-            raise HTTPException(422, f"give one style_blend weight per style painting ({count})")
+            raise HTTPException(422, f"give between 1 and {limits.max_styles} paintings, not {count}")
+        blend_weights(settings, count)
         photo = _example(examples, "content", content_example) if content_example else None
         paintings = [_example(examples, "style", n) for n in named]
         job_id, folder = store.new_folder()
         try:
-            inputs = [store_example(photo, folder, "content") if photo
-                      else store_upload(content, folder, "content", "content", limits)]
+            inputs = [
+                store_example(photo, folder, "content")
+                if photo
+                else store_upload(cast(UploadFile, content), folder, "content", "content", limits)
+            ]
+            check_photo_shape(folder / inputs[0]["file"], limits.max_size, settings)
             inputs += [store_upload(u, folder, f"style{i}", "style", limits) for i, u in enumerate(uploads, 1)]
             inputs += [store_example(e, folder, f"style{i}") for i, e in enumerate(paintings, len(uploads) + 1)]
             job = jobs.submit(Job(id=job_id, settings=settings.to_dict(), inputs=inputs))
@@ -178,20 +185,96 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
             raise
         return view(job)
 
+    signature = inspect.Signature(
+        [
+            inspect.Parameter(
+                "content",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[UploadFile | None, File(description="The photo to repaint.")],
+            ),
+            inspect.Parameter(
+                "styles",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[list[UploadFile] | None, File(description="One or more paintings.")],
+            ),
+            inspect.Parameter(
+                "content_example",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[
+                    str | None,
+                    Form(
+                        description="A bundled photo instead of an upload (see /api/examples).",
+                        examples=examples.names("content")[:1],
+                    ),
+                ],
+            ),
+            inspect.Parameter(
+                "style_examples",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[
+                    list[str] | None,
+                    Form(description="Bundled paintings instead of uploads.", examples=[examples.names("style")[:1]]),
+                ],
+            ),
+            *form_parameters(limits),
+        ],
+        return_annotation=JobOut,
+    )
+    setattr(create_job, "__signature__", signature)  # noqa: B010 - FastAPI reads the form from the signature
+    app.post(
+        "/api/jobs",
+        response_model=JobOut,
+        status_code=201,
+        summary="Start a job",
+        responses=_problems(400, 409, 413, 415, 422),
+    )(create_job)
+
+    @app.post(
+        "/api/jobs/{job_id}/repaint",
+        response_model=JobOut,
+        status_code=201,
+        summary="Paint a job again: a new job with the same pictures and settings",
+        responses=_problems(404, 409, 422),
+    )
+    def repaint_job(job_id: JobId) -> JobOut:
+        old = find(job_id)
+        new_id, folder = store.new_folder()
+        try:
+            inputs = store.copy_inputs(old, folder)
+            job = jobs.submit(Job(id=new_id, settings=old.settings, inputs=inputs))
+        except Conflict as exc:
+            store.delete(new_id)
+            raise HTTPException(409, str(exc)) from None
+        except BaseException:
+            store.delete(new_id)
+            raise
+        return view(job)
+
     @app.get("/api/jobs", response_model=list[JobOut], summary="All jobs, newest first (the gallery)")
     def list_jobs() -> list[JobOut]:
         return [view(job) for job in jobs.all()]
 
-    @app.get("/api/jobs/{job_id}", response_model=JobOut, summary="A job's state",
-             responses=_problems(404, 422))
+    @app.get("/api/jobs/{job_id}", response_model=JobOut, summary="A job's state", responses=_problems(404, 422))
     def read_job(job_id: JobId) -> JobOut:
         return view(find(job_id))
 
-    @app.get("/api/jobs/{job_id}/events", response_class=StreamingResponse, summary="Watch a job (Server-Sent Events)",
-             responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-                              "description": "A `job` event with the JobOut JSON whenever the job changes; "
-                                             "the stream ends once the job is finished."},
-                        **_problems(404, 422)})
+    @app.get(
+        "/api/jobs/{job_id}/events",
+        response_class=StreamingResponse,
+        summary="Watch a job (Server-Sent Events)",
+        responses={
+            200: {
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "description": "A `job` event with the JobOut JSON whenever the job changes; "
+                "the stream ends once the job is finished.",
+            },
+            **_problems(404, 422),
+        },
+    )
     def job_events(job_id: JobId) -> StreamingResponse:
         find(job_id)
 
@@ -216,12 +299,21 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
                 await asyncio.sleep(EVENT_POLL)
                 quiet += EVENT_POLL
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
 
-    @app.get("/api/jobs/{job_id}/preview", response_class=Response, summary="The latest picture of a job",
-             responses={**_image_answer("image/jpeg", "image/png", description="JPEG while painting, "
-                                        "the PNG result once finished."), **_problems(404, 422)})
+    @app.get(
+        "/api/jobs/{job_id}/preview",
+        response_class=Response,
+        summary="The latest picture of a job",
+        responses={
+            **_image_answer(
+                "image/jpeg", "image/png", description="JPEG while painting, the PNG result once finished."
+            ),
+            **_problems(404, 422),
+        },
+    )
     def job_preview(job_id: JobId) -> Response:
         find(job_id)
         picture = jobs.preview(job_id)
@@ -232,26 +324,53 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
             raise HTTPException(404, "no picture yet; the job has not painted a step")
         return FileResponse(result, media_type="image/png")
 
-    @app.get("/api/jobs/{job_id}/result", response_class=Response, summary="The finished picture (PNG with recipe)",
-             responses={**_image_answer("image/png", "image/jpeg", description="PNG with the recipe in its "
-                                        "metadata; a JPEG when thumb=true."), **_problems(404, 422)})
-    def job_result(job_id: JobId, thumb: Thumb = False,
-                   download: Annotated[bool, Query(description="Ask the browser to save it.")] = False) -> Response:
+    @app.get(
+        "/api/jobs/{job_id}/result",
+        response_class=Response,
+        summary="The finished picture (PNG with recipe)",
+        responses={
+            **_image_answer(
+                "image/png", "image/jpeg", description="PNG with the recipe in its metadata; a JPEG when thumb=true."
+            ),
+            **_problems(404, 422),
+        },
+    )
+    def job_result(
+        job_id: JobId,
+        thumb: Thumb = False,
+        download: Annotated[bool, Query(description="Ask the browser to save it.")] = False,
+    ) -> Response:
         find(job_id)
         result = store.result(job_id)
         if result is None:
             raise HTTPException(404, "this job has no picture yet")
         if thumb:
             return Response(thumbnail(result), media_type="image/jpeg")
-        return FileResponse(result, media_type="image/png",
-                            filename=f"brushwork-{job_id[:8]}.png" if download else None)
+        return FileResponse(
+            result, media_type="image/png", filename=f"brushwork-{job_id[:8]}.png" if download else None
+        )
 
-    @app.get("/api/jobs/{job_id}/inputs/{index}", response_class=Response, summary="A job's input picture",
-             responses={**_image_answer("image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif",
-                                        "image/bmp", "application/octet-stream",
-                                        description="0 is the photo, 1... the paintings."), **_problems(404, 422)})
-    def job_input(job_id: JobId, index: Annotated[int, PathParam(ge=0, le=limits.max_styles)],
-                  thumb: Thumb = False) -> Response:
+    @app.get(
+        "/api/jobs/{job_id}/inputs/{index}",
+        response_class=Response,
+        summary="A job's input picture",
+        responses={
+            **_image_answer(
+                "image/jpeg",
+                "image/png",
+                "image/webp",
+                "image/tiff",
+                "image/gif",
+                "image/bmp",
+                "application/octet-stream",
+                description="0 is the photo, 1... the paintings.",
+            ),
+            **_problems(404, 422),
+        },
+    )
+    def job_input(
+        job_id: JobId, index: Annotated[int, PathParam(ge=0, le=limits.max_styles)], thumb: Thumb = False
+    ) -> Response:
         path = store.input_file(find(job_id), index)
         if path is None:
             raise HTTPException(404, f"this job has no input {index}")
@@ -259,8 +378,12 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
             return Response(thumbnail(path), media_type="image/jpeg")
         return FileResponse(path, media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
 
-    @app.post("/api/jobs/{job_id}/cancel", response_model=JobOut, summary="Stop a job, keeping its picture so far",
-              responses=_problems(404, 409, 422))
+    @app.post(
+        "/api/jobs/{job_id}/cancel",
+        response_model=JobOut,
+        summary="Stop a job, keeping its picture so far",
+        responses=_problems(404, 409, 422),
+    )
     def cancel_job(job_id: JobId) -> JobOut:
         find(job_id)
         try:
@@ -270,8 +393,13 @@ def create_app(data_dir: Path, max_upload_bytes: int = Limits.max_upload_bytes,
         except KeyError:
             raise HTTPException(404, "no such job; it may have been deleted") from None
 
-    @app.delete("/api/jobs/{job_id}", status_code=204, response_class=Response, summary="Delete a job and its files",
-                responses=_problems(404, 409, 422))
+    @app.delete(
+        "/api/jobs/{job_id}",
+        status_code=204,
+        response_class=Response,
+        summary="Delete a job and its files",
+        responses=_problems(404, 409, 422),
+    )
     def delete_job(job_id: JobId) -> Response:
         find(job_id)
         try:
@@ -291,16 +419,3 @@ def _example(examples: Examples, role: str, name: str) -> Example:
         known = ", ".join(examples.names(role)) or "none in this installation"
         raise HTTPException(422, f"no {role} example called {name!r}; choose one of: {known}")
     return example
-
-
-def _one_line(errors: Any) -> str:
-    """FastAPI's list of validation errors as one line: ``field: what is wrong``."""
-    parts = []
-    for error in list(errors)[:3]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
-        msg = str(error.get("msg", "invalid"))
-        if "Expected UploadFile" in msg:
-            msg = "send a picture file here (a multipart file upload), not text"
-        parts.append(f"{where}: {msg}" if where else msg)
-    return "; ".join(parts) or "the request is malformed"
-

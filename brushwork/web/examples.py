@@ -1,8 +1,7 @@
-"""The bundled example photos and paintings (``examples/content`` and ``examples/style`` of the repository).
+"""The bundled example photos and paintings, as the studio offers them (see :mod:`brushwork.bundled`).
 
 Requests name an example by role and name; the name is looked up in the folder
-listing made at start-up, so it never becomes part of a path. A wheel without the
-examples simply offers none.
+listing made at start-up, so it never becomes part of a path.
 """
 
 from __future__ import annotations
@@ -10,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import brushwork
+from ..bundled import EXAMPLES_DIR
 
-EXAMPLES_DIR = Path(brushwork.__file__).resolve().parent.parent / "examples"
 ROLES = ("content", "style")
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 

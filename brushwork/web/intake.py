@@ -17,6 +17,8 @@ from PIL import Image
 
 from ..errors import ImageError
 from ..images import load_image
+from ..plan import thin_photo_problem
+from ..settings import Settings
 from .examples import Example
 from .limits import MB, Limits
 
@@ -40,8 +42,10 @@ def store_upload(upload: UploadFile, folder: Path, stem: str, role: str, limits:
         while chunk := upload.file.read(CHUNK):
             size += len(chunk)
             if size > limits.max_upload_bytes:
-                raise HTTPException(413, f"{role} image {name!r} is larger than {limits.max_upload_bytes / MB:g} MB; "
-                                         "send a smaller file")
+                raise HTTPException(
+                    413,
+                    f"{role} image {name!r} is larger than {limits.max_upload_bytes / MB:g} MB; send a smaller file",
+                )
             out.write(chunk)
     if size == 0:
         raise HTTPException(422, f"{role} image {name!r} is empty; choose a picture file")
@@ -53,6 +57,15 @@ def store_example(example: Example, folder: Path, stem: str) -> dict[str, str]:
     dest = folder / f"{stem}{example.path.suffix.lower()}"
     shutil.copyfile(example.path, dest)
     return {"role": example.role, "name": example.title, "file": dest.name}
+
+
+def check_photo_shape(path: Path, largest: int, settings: Settings) -> None:
+    """Refuse a photo too thin to paint at any size the studio allows, with advice that fits (crop it)."""
+    with Image.open(path) as img:
+        width, height = img.size
+    problem = thin_photo_problem(width, height, largest, settings)
+    if problem is not None:
+        raise HTTPException(422, problem.replace(" px its", " px (the largest this studio paints) its"))
 
 
 def _accept(raw: Path, folder: Path, stem: str, role: str, name: str, limits: Limits) -> dict[str, str]:
@@ -67,8 +80,9 @@ def _accept(raw: Path, folder: Path, stem: str, role: str, name: str, limits: Li
 
 def _check_pixels(path: Path, role: str, name: str, limits: Limits) -> str | None:
     """Refuse a picture with too many pixels from its header alone; return its format (``None``: unreadable)."""
-    too_big = HTTPException(413, f"{role} image {name!r} has more than {limits.max_pixels / 1e6:g} megapixels; "
-                                 "shrink it first")
+    too_big = HTTPException(
+        413, f"{role} image {name!r} has more than {limits.max_pixels / 1e6:g} megapixels; shrink it first"
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -76,7 +90,7 @@ def _check_pixels(path: Path, role: str, name: str, limits: Limits) -> str | Non
                 width, height, fmt = img.width, img.height, img.format
     except Image.DecompressionBombError:
         raise too_big from None
-    except Exception:  # noqa: BLE001 - load_image says what is wrong with it, in one line
+    except (OSError, SyntaxError, ValueError):  # load_image says what is wrong with it, in one line
         return None
     if width * height > limits.max_pixels:
         raise too_big

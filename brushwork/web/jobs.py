@@ -16,17 +16,18 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import engine
-from ..api import recipe_for, save_result
-from ..errors import BrushworkError
+from .. import engine, recipes
+from ..errors import BrushworkError, SettingsError
 from ..images import load_image
 from ..settings import Settings
+from .forms import label, settings_problem
 from .store import ACTIVE, RESULT, Job, Store
 from .thumbs import jpeg_bytes
 
 log = logging.getLogger("brushwork.web")
 
-STOPPED = "the studio stopped before this picture was finished; paint it again"
+STOPPED = "the studio stopped while painting this picture; paint it again"
+UNEXPECTED = "painting failed unexpectedly (the studio's log has the details); paint it again"
 
 
 class Conflict(Exception):
@@ -47,8 +48,10 @@ class JobQueue:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._jobs: dict[str, Job] = {}
-        for job in store.load_all():
-            if job.state in ACTIVE:  # the last server stopped while this one waited or painted
+        for job in sorted(store.load_all(), key=lambda j: j.created):
+            if job.state == "queued":  # it waited when the last server stopped: it waits again
+                self._pending.append(job.id)
+            elif job.state == "running":  # the last server died while painting it (a clean stop cancels it)
                 job.state, job.error, job.finished = "failed", STOPPED, job.finished or time.time()
                 store.save(job)
             self._jobs[job.id] = job
@@ -153,10 +156,17 @@ class JobQueue:
             try:
                 self.store.save(job)
                 self._paint(job)
-            except Exception as exc:  # noqa: BLE001 - any failure is the job's, never the queue's
+            except (BrushworkError, OSError, MemoryError, RuntimeError, ValueError) as exc:
+                # the job's failure, not the queue's (torch reports its own failures as RuntimeError or ValueError)
                 self._finish(job, "failed", _reason(exc))
                 if not isinstance(exc, (BrushworkError, MemoryError)):
                     log.exception("job %s failed", job.id)
+            finally:
+                if job.state == "running":  # an unforeseen error is on its way to the thread's log:
+                    self._finish(job, "failed", UNEXPECTED)  # the job fails, and a new worker takes the queue
+                    with self._lock:
+                        self._thread = None
+                        self._start_worker()
 
     def _paint(self, job: Job) -> None:
         folder = self.store.folder(job.id)
@@ -183,11 +193,13 @@ class JobQueue:
                     job.previews += 1
             return not stop
 
-        result = self.runner(content, styles, settings, callback=progress)
-        recipe = recipe_for(settings, paths[0], paths[1:], result, base=folder)
-        save_result(result, folder / RESULT, recipe, overwrite=True)
+        result = self.runner(content, styles, settings, callback=progress, keep_memory=True)
+        recipes.save_result(
+            result, folder / RESULT, recipes.build(settings, paths[0], paths[1:], result, base=folder), overwrite=True
+        )
         if result.status == "diverged":
-            self._finish(job, "failed", result.message, result)
+            advice = f"; try a lower {label(result.culprit).lower()}" if result.culprit else ""
+            self._finish(job, "failed", result.message + advice, result)
         elif result.status in ("cancelled", "interrupted"):
             reason = f"the studio stopped at step {result.steps}" if self._closed else result.message
             self._finish(job, "cancelled", reason, result)
@@ -214,10 +226,11 @@ class JobQueue:
 
 def _reason(exc: BaseException) -> str:
     """A failure in one line that says what to try next."""
+    if isinstance(exc, SettingsError):
+        return settings_problem(exc)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, BrushworkError):
         return text
     if isinstance(exc, MemoryError) or "out of memory" in text.lower():
         return "out of memory; try a smaller size or a single scale"
     return f"painting failed ({type(exc).__name__}: {text})"
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
@@ -10,6 +10,7 @@ from .examples import Example
 from .store import Job
 
 State = Literal["queued", "running", "done", "cancelled", "failed"]
+Role = Literal["content", "style"]
 
 
 class Problem(BaseModel):
@@ -69,23 +70,53 @@ class ConfigOut(BaseModel):
     max_upload_bytes: int
     max_pixels: int
     defaults: dict[str, Any]
+    options: list[dict[str, Any]] = Field(
+        description="Each setting a job may set: kind, label, help, default, "
+        "bounds and choices, as the form checks them."
+    )
 
 
 def example_out(example: Example) -> ExampleOut:
     base = f"/api/examples/{example.role}/{example.name}"
-    return ExampleOut(role=example.role, name=example.name, title=example.title,
-                      image_url=base, thumbnail_url=f"{base}?thumb=true")
+    return ExampleOut(
+        role=cast(Role, example.role),
+        name=example.name,
+        title=example.title,
+        image_url=base,
+        thumbnail_url=f"{base}?thumb=true",
+    )
 
 
 def job_out(job: Job, position: int | None, has_result: bool) -> JobOut:
     base = f"/api/jobs/{job.id}"
-    inputs = [InputOut(role=item["role"], name=item["name"], image_url=f"{base}/inputs/{i}",
-                       thumbnail_url=f"{base}/inputs/{i}?thumb=true") for i, item in enumerate(job.inputs)]
+    inputs = [
+        InputOut(
+            role=cast(Role, item["role"]),
+            name=item["name"],
+            image_url=f"{base}/inputs/{i}",
+            thumbnail_url=f"{base}/inputs/{i}?thumb=true",
+        )
+        for i, item in enumerate(job.inputs)
+    ]
     return JobOut(
-        id=job.id, state=job.state, position=position, created=job.created, started=job.started,
-        finished=job.finished, step=job.step, total=job.total, eta=job.eta, elapsed=job.elapsed,
-        losses=job.losses, history=job.history, error=job.error, message=job.message,
-        cancel_requested=job.cancel_requested, previews=job.previews, settings=job.settings, inputs=inputs,
+        id=job.id,
+        state=cast(State, job.state),
+        position=position,
+        created=job.created,
+        started=job.started,
+        finished=job.finished,
+        step=job.step,
+        total=job.total,
+        eta=job.eta,
+        elapsed=job.elapsed,
+        losses=job.losses,
+        history=job.history,
+        error=job.error,
+        message=job.message,
+        cancel_requested=job.cancel_requested,
+        previews=job.previews,
+        settings=job.settings,
+        inputs=inputs,
         preview_url=f"{base}/preview",
         result_url=f"{base}/result" if has_result else None,
         download_url=f"{base}/result?download=true" if has_result else None,

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..errors import ImageError
+
 log = logging.getLogger("brushwork.web")
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
@@ -112,6 +114,17 @@ class Store:
     def result(self, job_id: str) -> Path | None:
         path = self.folder(job_id) / RESULT
         return path if path.is_file() else None
+
+    def copy_inputs(self, job: Job, folder: Path) -> list[dict[str, str]]:
+        """Copy a job's input files into another job's ``folder``; returns the new job's input records."""
+        inputs = []
+        for index, item in enumerate(job.inputs):
+            source = self.input_file(job, index)
+            if source is None:
+                raise ImageError("this job's pictures are gone from the studio's folder; it cannot be painted again")
+            shutil.copyfile(source, folder / source.name)
+            inputs.append(dict(item))
+        return inputs
 
     def input_file(self, job: Job, index: int) -> Path | None:
         """The job's ``index``-th input (0: content), by the file name the studio gave it."""

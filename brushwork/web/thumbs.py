@@ -23,7 +23,7 @@ def jpeg_bytes(img: Image.Image, quality: int = 88) -> bytes:
 @functools.lru_cache(maxsize=256)
 def _thumbnail(path: str, mtime_ns: int, longest: int) -> bytes:
     img = open_image(path, "picture")
-    img.thumbnail((longest, longest), Image.LANCZOS)
+    img.thumbnail((longest, longest), Image.Resampling.LANCZOS)
     return jpeg_bytes(img, quality=85)
 
 

@@ -30,8 +30,16 @@ PALETTE: dict[str, tuple[int, int, int]] = {
 _Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive)
 
 
-def _split(box: _Box, depth: int, rng: random.Random, line: int, min_side: int, grid: int,
-           leaves: list[_Box], lines: list[_Box]) -> None:
+def _split(
+    box: _Box,
+    depth: int,
+    rng: random.Random,
+    line: int,
+    min_side: int,
+    grid: int,
+    leaves: list[_Box],
+    lines: list[_Box],
+) -> None:
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     # Always cut the canvas a few times; deeper down, cut less often, so some blocks stay large.

@@ -16,20 +16,29 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
-def contact_sheet(items: Sequence[tuple[str, Image.Image]], columns: int | None = None,
-                  cell_width: int = 320, title: str | None = None) -> Image.Image:
+def contact_sheet(
+    items: Sequence[tuple[str, Image.Image]],
+    columns: int | None = None,
+    cell_width: int = 320,
+    title: str | None = None,
+) -> Image.Image:
     """Place pictures in a grid, each scaled to ``cell_width`` and labelled underneath."""
     if not items:
         raise ValueError("a contact sheet needs at least one picture")
     columns = columns or len(items)
     rows = -(-len(items) // columns)
-    cells = [img.convert("RGB").resize((cell_width, max(1, round(img.height * cell_width / img.width))),
-                                       Image.LANCZOS) for _, img in items]
+    cells = [
+        img.convert("RGB").resize(
+            (cell_width, max(1, round(img.height * cell_width / img.width))), Image.Resampling.LANCZOS
+        )
+        for _, img in items
+    ]
     cell_height = max(c.height for c in cells)
     gap, label_h = 8, max(18, cell_width // 12)
     title_h = label_h + gap if title else 0
-    sheet = Image.new("RGB", (gap + columns * (cell_width + gap), title_h + gap + rows * (cell_height + label_h + gap)),
-                      "white")
+    sheet = Image.new(
+        "RGB", (gap + columns * (cell_width + gap), title_h + gap + rows * (cell_height + label_h + gap)), "white"
+    )
     draw = ImageDraw.Draw(sheet)
     font = _font(round(label_h * 0.7))
     if title:

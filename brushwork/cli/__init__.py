@@ -1,0 +1,56 @@
+"""The command line: ``brushwork CONTENT STYLE [STYLE...] -o OUT`` and its subcommands.
+
+One module per subcommand (:mod:`~brushwork.cli.paint`, ``recipe``, ``sheet``, ``figures``,
+``serve``), all built with the shared :mod:`~brushwork.cli.kit`. Every user mistake ends in
+one line on stderr and exit status 2; Ctrl-C, SIGTERM and SIGHUP write the best picture so
+far and exit 130; a diverged run writes its last good picture and exits 1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+__all__ = ["main", "COMMANDS"]
+
+COMMANDS = ("recipe", "sheet", "figures", "serve")
+"""Subcommands by their first word; anything else is a picture to paint (:mod:`brushwork.cli.paint`)."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM and SIGHUP stop a run the way Ctrl-C does, so its picture so far is written."""
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``brushwork`` console script."""
+    from ..errors import BrushworkError
+    from .kit import EXIT_INTERRUPTED, EXIT_USAGE, describe
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    name = argv[0] if argv and argv[0] in COMMANDS else "paint"
+    args = argv[1:] if name != "paint" else argv
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None and name != "serve":  # the studio's server handles its own signals
+            signal.signal(sig, _stop)
+    prog = "brushwork" if name == "paint" else f"brushwork {name}"
+    try:
+        command = importlib.import_module(f".{name}", __name__).command
+        return int(command(args))
+    except BrushworkError as exc:
+        print(f"{prog}: error: {describe(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("brushwork: interrupted before painting started; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        print("brushwork: error: out of memory; try a smaller --size or --scales 1", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `brushwork recipe X | head`: the reader has gone, so stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

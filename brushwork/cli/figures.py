@@ -1,0 +1,109 @@
+"""``brushwork figures [progression|tv|styles|mondrian|all]``: remake the seed report's figures."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..report import FIGURES
+from ..settings import SPECS, Settings
+from .kit import Parser, bounded
+
+if TYPE_CHECKING:
+    from ..engine import Progress
+
+__all__ = ["parser", "command"]
+
+
+def parser() -> Parser:
+    p = Parser(
+        prog="brushwork figures",
+        description="Remake the seed report's figures: the seed preset's progression over steps, "
+        "TV loss on versus off, and one photo in three styles. Each PNG carries its recipe "
+        "(see 'brushwork recipe FIGURE.png').",
+    )
+    p.add_argument("figure", nargs="?", default="all", choices=(*FIGURES, "all"), help="which figure to make")
+    p.add_argument("--out", default="docs/figures", metavar="DIR", help="folder for the PNGs (created if missing)")
+    p.add_argument(
+        "--size", type=bounded(int, 16, 2048), default=384, metavar="PX", help="longest side of each picture"
+    )
+    p.add_argument(
+        "--steps-scale",
+        type=bounded(float, 0.001, 1.0),
+        default=1.0,
+        metavar="F",
+        help="run every optimisation for this fraction of its steps (quick previews and tests)",
+    )
+    p.add_argument(
+        "--mondrian-seed",
+        type=bounded(int, 0, 2**31 - 1),
+        default=0,
+        metavar="N",
+        help="seed of the generated Mondrian",
+    )
+    p.add_argument(
+        "--tv-weight",
+        type=bounded(float, 0.0, 1e12),
+        metavar="W",
+        help=f"TV weight of the 'TV on' picture of the tv figure (default: the library's, {Settings().tv_weight:g})",
+    )
+    p.add_argument("--device", choices=SPECS["device"].choices, default="auto")
+    p.add_argument("--overwrite", action="store_true", help="replace existing figures")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def command(argv: Sequence[str]) -> int:
+    from ..report import figures
+
+    args = parser().parse_args(list(argv))
+    wanted = list(FIGURES) if args.figure == "all" else [args.figure]
+
+    def done(path: Path, sheet: object, seconds: float) -> None:
+        if args.quiet:
+            return
+        if sheet is None:
+            print(f"wrote {path} (seed {args.mondrian_seed})", file=sys.stderr)
+        else:
+            print(f"wrote {path} ({sheet.width}x{sheet.height}, {seconds:.1f} s)", file=sys.stderr)  # type: ignore[attr-defined]
+
+    bars = _Bars()
+    try:
+        figures.make(
+            wanted,
+            Path(args.out),
+            size=args.size,
+            steps_scale=args.steps_scale,
+            device=args.device,
+            mondrian_seed=args.mondrian_seed,
+            tv_weight=args.tv_weight,
+            overwrite=args.overwrite,
+            watcher=None if args.quiet else bars.watch,
+            done=done,
+        )
+    finally:
+        bars.close()
+    return 0
+
+
+class _Bars:
+    """One progress bar at a time, for the figures' runs one after another."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def watch(self, label: str, settings: Settings) -> Callable[[Progress], None]:
+        from tqdm import tqdm
+
+        self.close()
+        bar = self.bar = tqdm(
+            total=settings.steps, unit="step", desc=label, file=sys.stderr, dynamic_ncols=True, leave=False
+        )
+        return lambda p: bar.update(p.step - bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

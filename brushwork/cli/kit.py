@@ -1,0 +1,170 @@
+"""The parser kit every subcommand shares: one-line errors, options built from the settings' specs.
+
+Settings options are built from :data:`brushwork.settings.SPECS` and default to
+"not given" (``argparse.SUPPRESS``), so a command knows exactly which options the user
+typed: a preset then keeps every value the user did not type, and never drops one they did.
+Abbreviated options are refused (``--style-w`` is not ``--style-weight``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn
+
+from ..errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError
+from ..settings import SPECS, Settings, Spec
+
+__all__ = [
+    "EXIT_USAGE",
+    "EXIT_DIVERGED",
+    "EXIT_INTERRUPTED",
+    "Parser",
+    "HelpFormatter",
+    "add_settings",
+    "given_settings",
+    "flag",
+    "describe",
+    "number",
+    "bounded",
+]
+
+EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
+_EXTRA_FLAGS = {"preset": "--preset"}
+
+
+def flag(field: str) -> str:
+    """The command-line option of a setting (``style_weight`` -> ``--style-weight``)."""
+    return _EXTRA_FLAGS.get(field) or ("--" + field.replace("_", "-") if field in SPECS else field)
+
+
+def describe(error: BrushworkError) -> str:
+    """An error in the command line's words: settings named by their options, with the option that helps."""
+    if isinstance(error, SettingsError) and error.field:
+        return f"{flag(error.field)} {error.problem}"
+    if isinstance(error, OutputExistsError):
+        return f"{error.path} already exists; choose another name or pass --overwrite"
+    if isinstance(error, InputChangedError):
+        return f"{error}, or pass --allow-changed to rerun with it as it is now"
+    return str(error)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports errors in one line, and takes no abbreviated options."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(allow_abbrev=False, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows an option's default where it has a real one, a list the way it is typed (comma-separated)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = getattr(action, "shown_default", action.default)
+        if (
+            default is None
+            or default is False
+            or default == ()
+            or default == argparse.SUPPRESS
+            or action.required
+            or "default:" in text
+            or not action.option_strings
+        ):
+            return text
+        shown = _typed(default).replace("%", "%%")
+        return f"{text} (default: {shown})" if text else f"default: {shown}"
+
+
+def _typed(value: Any) -> str:
+    """A value as it is typed on the command line."""
+    if isinstance(value, tuple):
+        return ",".join(":".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def number(kind: type) -> Callable[[str], Any]:
+    """An argparse type: a whole or real number, finite."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
+    """An argparse type: a number between ``low`` and ``high``."""
+    parse_number = number(kind)
+
+    def parse(text: str) -> Any:
+        value = parse_number(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low:g} and {high:g}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _items(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(number(float)(part) for part in _items(text))
+
+
+def _schedule(text: str) -> tuple[tuple[int, float], ...]:
+    """``180:0.1,300:0.01`` -> ((180, 0.1), (300, 0.01))."""
+    out = []
+    for part in _items(text):
+        step, sep, rate = part.partition(":")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"{part!r} is not STEP:RATE (e.g. 180:0.1)")
+        out.append((number(int)(step), number(float)(rate)))
+    return tuple(out)
+
+
+_TYPES: dict[str, Callable[[str], Any]] = {
+    "int": number(int),
+    "float": number(float),
+    "layers": _items,
+    "floats": _floats,
+    "schedule": _schedule,
+    "text": str,
+}
+
+
+def add_settings(parser: argparse.ArgumentParser, skip: Iterable[str] = ()) -> None:
+    """Add one option per setting (but ``skip``), grouped as the specs group them; none has a parsed default."""
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    defaults = Settings()
+    for name, spec in SPECS.items():
+        if name in skip:
+            continue
+        group = groups.get(spec.group) or groups.setdefault(spec.group, parser.add_argument_group(spec.group))
+        action = group.add_argument(flag(name), dest=name, default=argparse.SUPPRESS, help=spec.help, **_argument(spec))
+        action.shown_default = getattr(defaults, name)  # type: ignore[attr-defined]
+
+
+def _argument(spec: Spec) -> dict[str, Any]:
+    if spec.kind == "choice":
+        return {"choices": spec.choices}
+    return {"type": _TYPES[spec.kind], "metavar": spec.metavar}
+
+
+def given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the user typed (options they did not type are absent)."""
+    return {name: value for name, value in vars(args).items() if name in SPECS}

@@ -1,0 +1,52 @@
+"""``brushwork recipe PICTURE [--rerun -o OUT]``: print a picture's recipe, or repeat its run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+from .kit import Parser
+
+__all__ = ["parser", "command"]
+
+
+def parser() -> Parser:
+    p = Parser(
+        prog="brushwork recipe",
+        description="Print the recipe stored in a brushwork picture, or repeat the run with --rerun.",
+    )
+    p.add_argument("picture", help="a picture brushwork wrote (PNG, JPEG or WebP)")
+    p.add_argument("--rerun", action="store_true", help="repeat the run from the recipe (needs -o)")
+    p.add_argument("-o", "--output", help="where the rerun writes its picture")
+    p.add_argument(
+        "--allow-changed",
+        action="store_true",
+        help="rerun even if an input changed since the picture was made (the result will differ)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def command(argv: Sequence[str]) -> int:
+    from .. import recipes
+    from ..images import check_output_path, load_image
+    from ..settings import Settings
+    from .paint import paint_and_save
+
+    p = parser()
+    args = p.parse_args(argv)
+    recipe = recipes.read(args.picture)
+    if not args.rerun:
+        sys.stdout.write(json.dumps(recipe, indent=2, sort_keys=True) + "\n")
+        sys.stdout.flush()
+        return 0
+    if not args.output:
+        p.error("--rerun needs -o OUTPUT")
+    settings = Settings.from_dict(recipe["settings"]).replace(save_every=0)
+    paths = recipes.find_inputs(recipe, args.picture, allow_changed=args.allow_changed)
+    output = check_output_path(args.output, args.overwrite, (args.picture, *paths))
+    content = load_image(paths[0], "content")
+    styles = [load_image(s, "style") for s in paths[1:]]
+    return paint_and_save(settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet)

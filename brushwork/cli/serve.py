@@ -1,0 +1,65 @@
+"""``brushwork serve``: start the studio (see :mod:`brushwork.web`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..settings import SPECS
+from .kit import EXIT_USAGE, Parser, bounded
+
+__all__ = ["parser", "command", "DEFAULT_DATA"]
+
+DEFAULT_DATA = Path("~/.brushwork/studio")
+
+
+def parser() -> Parser:
+    from ..web.limits import Limits
+
+    p = Parser(
+        prog="brushwork serve",
+        description="Start the brushwork studio: a web page for painting photos in the style of paintings, "
+        "and the JSON API behind it (documented at /docs).",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on; 0.0.0.0 shares the studio with your network (it has no login)",
+    )
+    p.add_argument("--port", type=bounded(int, 0, 65535), default=8000, help="port to listen on (0: any free port)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        metavar="DIR",
+        help="folder for uploads and results; the gallery lives here and survives restarts",
+    )
+    p.add_argument("--open", action="store_true", help="open the studio in a web browser")
+    size, steps = SPECS["size"], SPECS["steps"]
+    p.add_argument(
+        "--max-size",
+        type=bounded(int, int(size.low or 1), int(size.high or 1)),
+        default=Limits.max_size,
+        metavar="PX",
+        help="largest output size a job may ask for",
+    )
+    p.add_argument(
+        "--max-steps",
+        type=bounded(int, int(steps.low or 1), int(steps.high or 1)),
+        default=Limits.max_steps,
+        metavar="N",
+        help="most steps a job may ask for",
+    )
+    return p
+
+
+def command(argv: Sequence[str]) -> int:
+    from ..web.server import ServerError, serve
+
+    p = parser()
+    args = p.parse_args(list(argv))
+    try:
+        serve(args.data, args.host, args.port, args.open, args.max_size, args.max_steps)
+    except ServerError as exc:
+        p.exit(EXIT_USAGE, f"{p.prog}: error: {exc}; choose another --{exc.option}\n")
+    return 0

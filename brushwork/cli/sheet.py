@@ -1,0 +1,42 @@
+"""``brushwork sheet PICTURES... -o OUT``: lay out pictures side by side, labelled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from .kit import Parser, number
+
+__all__ = ["parser", "command"]
+
+
+def parser() -> Parser:
+    p = Parser(prog="brushwork sheet", description="Lay out snapshots side by side, labelled (a progression sheet).")
+    p.add_argument("pictures", nargs="+", help="the pictures, in order")
+    p.add_argument("-o", "--output", required=True, help="the sheet to write (.png, .jpg or .webp)")
+    p.add_argument(
+        "--labels",
+        type=lambda t: [s.strip() for s in t.split(",")],
+        help="comma-separated labels (default: file names)",
+    )
+    p.add_argument("--columns", type=number(int), help="pictures per row (default: all in one row)")
+    p.add_argument("--title", help="a line of text above the pictures")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    return p
+
+
+def command(argv: Sequence[str]) -> int:
+    from ..images import check_output_path, open_image, save_image
+    from ..report.sheets import contact_sheet
+
+    p = parser()
+    args = p.parse_args(argv)
+    labels = args.labels or [Path(x).stem for x in args.pictures]
+    if len(labels) != len(args.pictures):
+        p.error(f"give one label per picture ({len(args.pictures)}), not {len(labels)}")
+    if args.columns is not None and args.columns < 1:
+        p.error("--columns must be at least 1")
+    output = check_output_path(args.output, args.overwrite, tuple(args.pictures))
+    items = [(label, open_image(path, "picture")) for label, path in zip(labels, args.pictures)]
+    save_image(contact_sheet(items, columns=args.columns, title=args.title), output, overwrite=args.overwrite)
+    return 0

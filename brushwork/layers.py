@@ -1,0 +1,40 @@
+"""VGG19's layer names and shapes, in plain Python (no torch), so settings can be checked instantly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .errors import SettingsError
+
+__all__ = ["LAYER_NAMES", "CONV_SHAPES", "layer_index", "smallest_side"]
+
+# (in_channels, out_channels) of the 16 conv layers, block by block.
+_BLOCKS = [
+    [(3, 64), (64, 64)],
+    [(64, 128), (128, 128)],
+    [(128, 256)] + [(256, 256)] * 3,
+    [(256, 512)] + [(512, 512)] * 3,
+    [(512, 512)] * 4,
+]
+
+CONV_SHAPES: dict[str, tuple[int, int]] = {}
+LAYER_NAMES: list[str] = []
+for _b, _convs in enumerate(_BLOCKS, start=1):
+    for _i, _shape in enumerate(_convs, start=1):
+        CONV_SHAPES[f"conv{_b}_{_i}"] = _shape
+        LAYER_NAMES += [f"conv{_b}_{_i}", f"relu{_b}_{_i}"]
+    LAYER_NAMES.append(f"pool{_b}")
+
+
+def layer_index(name: str) -> int:
+    """Position of a layer in :data:`LAYER_NAMES`; an unknown name is a :class:`SettingsError`."""
+    try:
+        return LAYER_NAMES.index(name)
+    except ValueError:
+        raise SettingsError(f"unknown VGG19 layer {name!r}; use names like conv4_2, relu1_1, pool3") from None
+
+
+def smallest_side(layers: Iterable[str]) -> int:
+    """Shortest image side, in pixels, that leaves a pixel after every pooling up to the deepest layer."""
+    deepest = max(layer_index(name) for name in layers)
+    return 2 ** sum(name.startswith("pool") for name in LAYER_NAMES[: deepest + 1])

@@ -1,0 +1,120 @@
+"""Recipes: everything needed to repeat a run, kept inside the pictures brushwork writes.
+
+One home for building a recipe, writing it with a picture, reading it back, and
+finding a recipe's inputs again for a rerun.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .errors import ImageError, InputChangedError
+from .images import file_sha256, read_tag, save_image
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from .engine import Result
+
+__all__ = ["RECIPE_KEY", "build", "save", "save_result", "read", "find_inputs"]
+
+RECIPE_KEY = "brushwork-recipe"
+"""The PNG text chunk that holds a picture's recipe (JPEG and WebP keep it as the EXIF description)."""
+
+
+def build(
+    settings: Settings,
+    content: str | os.PathLike[str],
+    styles: Sequence[str | os.PathLike[str]],
+    result: Result | None = None,
+    base: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """The recipe of a run: settings, seed, version, and the inputs with their hashes.
+
+    Input paths are absolute, or relative to ``base`` when given (a server's pictures then do not
+    reveal where it keeps its files); every input must then lie in ``base``.
+    """
+
+    def describe(path: str | os.PathLike[str], role: str) -> dict[str, str]:
+        p = Path(path)
+        where = p.resolve()
+        shown = where.relative_to(Path(base).resolve()) if base is not None else where
+        return {"role": role, "name": p.name, "path": str(shown), "sha256": file_sha256(p)}
+
+    recipe: dict[str, Any] = {
+        "brushwork": __version__,
+        "settings": settings.to_dict(),
+        "seed": settings.seed,
+        "inputs": [describe(content, "content")] + [describe(s, "style") for s in styles],
+    }
+    if result is not None:
+        recipe["run"] = {
+            "status": result.status,
+            "steps": result.steps,
+            "seconds": round(result.elapsed, 2),
+            "losses": {k: float(f"{v:.6g}") for k, v in result.losses.items()},
+        }
+    return recipe
+
+
+def save(
+    image: Image.Image,
+    path: str | os.PathLike[str],
+    recipe: dict[str, Any],
+    alpha: Image.Image | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a picture with ``recipe`` in its metadata (alpha kept for PNG/WebP)."""
+    return save_image(
+        image, path, tag=(RECIPE_KEY, json.dumps(recipe, sort_keys=True)), alpha=alpha, overwrite=overwrite
+    )
+
+
+def save_result(result: Result, path: str | os.PathLike[str], recipe: dict[str, Any], overwrite: bool = False) -> Path:
+    """Write a run's picture (with the photo's alpha channel, if any) and its recipe."""
+    return save(result.image, path, recipe, alpha=result.alpha, overwrite=overwrite)
+
+
+def read(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The recipe a brushwork picture carries in its metadata."""
+    text = read_tag(path, RECIPE_KEY)
+    missing = ImageError(f"{path} carries no brushwork recipe; only pictures written by brushwork have one")
+    if text is None:
+        raise missing
+    try:
+        recipe = json.loads(text)
+    except json.JSONDecodeError:
+        raise ImageError(f"the recipe in {path} is damaged; it cannot be read") from None
+    if not isinstance(recipe, dict) or "settings" not in recipe or not isinstance(recipe.get("inputs"), list):
+        raise missing
+    return recipe
+
+
+def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_changed: bool = False) -> list[Path]:
+    """The recipe's input files, looked for at their recorded path, in the current folder and beside ``picture``.
+
+    A file counts only if its contents match the recorded hash; one that is there but changed is an
+    :class:`InputChangedError`, unless ``allow_changed`` (then it is used as it is now).
+    """
+    paths = []
+    for item in recipe["inputs"]:
+        candidates = [Path(item["path"]), Path(item["name"]), Path(picture).parent / item["name"]]
+        present = [c for c in candidates if c.is_file()]
+        found = next((c for c in present if file_sha256(c) == item["sha256"]), None)
+        if found is None and present:
+            if not allow_changed:
+                raise InputChangedError(item["role"], item["name"], present[0])
+            found = present[0]
+        if found is None:
+            raise ImageError(
+                f"cannot find the {item['role']} image {item['name']}; put it at {item['path']} "
+                "or in the current folder"
+            )
+        paths.append(found)
+    return paths
