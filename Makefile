@@ -22,8 +22,8 @@ demo: install
 	@echo "Open out/tubingen_starry_night.png"
 
 lint: install
-	$(BIN)/ruff check brushwork tests benchmarks notebooks
-	$(BIN)/ruff format --check brushwork tests benchmarks notebooks
+	$(BIN)/ruff check brushwork tests benchmarks notebooks docs
+	$(BIN)/ruff format --check brushwork tests benchmarks notebooks docs
 	$(BIN)/mypy
 
 test: lint

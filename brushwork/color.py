@@ -7,10 +7,12 @@ statistics before the transfer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor
 
-__all__ = ["luminance", "match_luminance", "with_chroma_of", "match_color_histogram"]
+__all__ = ["luminance", "match_luminance", "with_chroma_of", "match_color_histogram", "recolor_to"]
 
 # ITU-R BT.601 RGB -> YIQ; luminance Y and two chroma channels.
 _RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
@@ -43,22 +45,40 @@ def with_chroma_of(image: Tensor, colour_source: Tensor) -> Tensor:
     return _rgb(yiq).clamp(0, 255)
 
 
+def _stats(image: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+    """Mean ``(3, 1)`` and covariance ``(3, 3)`` of an image's RGB values, in float64."""
+    flat = image.reshape(3, -1).double()
+    mean = flat.mean(1, keepdim=True)
+    centred = flat - mean
+    return mean, centred @ centred.T / flat.shape[1] + eps * torch.eye(3, dtype=flat.dtype, device=flat.device)
+
+
+def _sqrtm(m: Tensor, eps: float, inverse: bool = False) -> Tensor:
+    values, vectors = torch.linalg.eigh(m)
+    values = values.clamp_min(eps).rsqrt() if inverse else values.clamp_min(eps).sqrt()
+    return vectors @ torch.diag(values) @ vectors.T
+
+
+def _recolor(image: Tensor, mean: Tensor, cov: Tensor, eps: float) -> Tensor:
+    """``image`` mapped linearly so that its RGB mean and covariance become ``mean`` and ``cov``."""
+    own_mean, own_cov = _stats(image, eps)
+    transform = _sqrtm(cov, eps) @ _sqrtm(own_cov, eps, inverse=True)
+    flat = transform @ (image.reshape(3, -1).double() - own_mean) + mean
+    return flat.reshape(image.shape).to(image.dtype).clamp(0, 255)
+
+
 def match_color_histogram(style: Tensor, content: Tensor, eps: float = 1e-5) -> Tensor:
     """Recolour ``style`` so its RGB mean and covariance equal ``content``'s (a linear map)."""
+    return _recolor(style, *_stats(content, eps), eps)
 
-    def stats(x: Tensor) -> tuple[Tensor, Tensor]:
-        flat = x.reshape(3, -1).double()
-        mean = flat.mean(1, keepdim=True)
-        centred = flat - mean
-        return mean, centred @ centred.T / flat.shape[1] + eps * torch.eye(3, dtype=flat.dtype)
 
-    def sqrtm(m: Tensor, inverse: bool = False) -> Tensor:
-        values, vectors = torch.linalg.eigh(m)
-        values = values.clamp_min(eps).rsqrt() if inverse else values.clamp_min(eps).sqrt()
-        return vectors @ torch.diag(values) @ vectors.T
+def recolor_to(image: Tensor, palettes: Sequence[Tensor], weights: Sequence[float], eps: float = 1e-5) -> Tensor:
+    """Recolour ``image`` to the colours of several pictures mixed by ``weights`` (their pooled mean and covariance).
 
-    mean_s, cov_s = stats(style)
-    mean_c, cov_c = stats(content)
-    transform = sqrtm(cov_c) @ sqrtm(cov_s, inverse=True)
-    flat = transform @ (style.reshape(3, -1).double() - mean_s) + mean_c
-    return flat.reshape(style.shape).to(style.dtype).clamp(0, 255)
+    The start of a default run: the photo in the painting's palette, so the optimiser need not carry every
+    colour across the picture itself (a dark, green storm is a long way from a blue sky).
+    """
+    stats = [_stats(p, eps) for p in palettes]
+    mean = torch.stack([w * m for w, (m, _) in zip(weights, stats)]).sum(0)
+    second = torch.stack([w * (c + m @ m.T) for w, (m, c) in zip(weights, stats)]).sum(0)
+    return _recolor(image, mean, second - mean @ mean.T, eps)

@@ -28,11 +28,11 @@ from . import color
 from .allocator import keep_freed_memory
 from .errors import SettingsError
 from .features import VGG19, load_vgg19
-from .forecast import CONVERGENCE_WINDOW, StepTimer, forecast, step_cost_ratio
+from .forecast import CONVERGENCE_WINDOW, StepTimer, forecast
 from .images import Picture, load_image, resize_longest, to_pil, to_tensor
 from .layers import layer_index
-from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
-from .plan import check_sizes, level_budget, painting_longest
+from .losses import content_loss, gram_matrix, sliced_wasserstein_loss, style_loss, total_loss, tv_loss
+from .plan import check_sizes, level_budgets, painting_longest
 from .settings import Settings, blend_weights
 
 __all__ = [
@@ -47,6 +47,8 @@ __all__ = [
     "initial_image",
 ]
 
+_SWD_POINTS = 4096  # positions compared per layer and step: all of them in deep layers, a sample elsewhere
+_SWD_DIRECTIONS = 32  # random projections per layer and step, drawn afresh each step (a sort costs as they grow)
 _LBFGS_HISTORY = 20  # judged as good as 50 at 512 and 1024 px, with 2.5x less memory and time for the pairs
 _TERM_SETTINGS = {"content": "content_weight", "style": "style_weight", "tv": "tv_weight"}
 
@@ -152,20 +154,47 @@ class Objective:
         self.encoder, self.settings, self.bf16 = encoder, settings, bf16
         s = settings
         self.layers = sorted(set(s.content_layers) | set(s.style_layers), key=layer_index)
+        self.generator = torch.Generator().manual_seed(s.seed)  # the sliced-Wasserstein term's random draws
         with torch.no_grad():
             feats = self.features(content)
             self.content_targets = [feats[name].float() for name in s.content_layers]
             grams: list[torch.Tensor] = []
+            samples: list[list[torch.Tensor]] = [[] for _ in s.style_layers]
             for style, weight in zip(styles, blend):
                 style_feats = self.features(style, s.style_layers)
                 layer_grams = [weight * gram_matrix(style_feats[name]) for name in s.style_layers]
                 grams = layer_grams if not grams else [a + b for a, b in zip(grams, layer_grams)]
+                if s.swd_weight > 0:  # the blend as a mixture: each painting gives its share of the points
+                    count = max(1, round(weight * _SWD_POINTS))
+                    for kept, name in zip(samples, s.style_layers):
+                        kept.append(self._sample(_points(style_feats[name]), count))
             self.style_targets = grams
+            self.style_points = [torch.cat(kept) for kept in samples] if s.swd_weight > 0 else []
         layer_weights = s.style_layer_weights or (1.0,) * len(s.style_layers)
         total = sum(layer_weights)
-        # Size normalisation (see settings): per Gram entry and per content element.
-        self.style_weights = [w / total / t.shape[-1] ** 2 for w, t in zip(layer_weights, self.style_targets)]
-        self.content_weights = [1.0 / (len(s.content_layers) * t.numel()) for t in self.content_targets]
+        if s.normalize == "target":  # relative errors: each term over its target's squared norm
+            self.style_weights = [w / total / _squared_norm(t) for w, t in zip(layer_weights, self.style_targets)]
+            self.content_weights = [1.0 / (len(s.content_layers) * _squared_norm(t)) for t in self.content_targets]
+        else:  # per Gram entry and per content element
+            self.style_weights = [w / total / t.shape[-1] ** 2 for w, t in zip(layer_weights, self.style_targets)]
+            self.content_weights = [1.0 / (len(s.content_layers) * t.numel()) for t in self.content_targets]
+
+    def _sample(self, points: torch.Tensor, count: int) -> torch.Tensor:
+        """``count`` of the rows of ``points`` at random (all of them, in order, when there are no more)."""
+        n = points.shape[0]
+        if n <= count:
+            return points.float()
+        return points[torch.randperm(n, generator=self.generator)[:count].to(points.device)].float()
+
+    def _swd(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The sliced-Wasserstein term, on fresh random directions and positions each call, averaged over layers."""
+        total = feats[self.settings.style_layers[0]].new_zeros((), dtype=torch.float32)
+        for name, target in zip(self.settings.style_layers, self.style_points):
+            points = self._sample(_points(feats[name]), _SWD_POINTS)
+            directions = torch.randn(target.shape[1], _SWD_DIRECTIONS, generator=self.generator)
+            directions = (directions / directions.norm(dim=0, keepdim=True)).to(target.device)
+            total = total + sliced_wasserstein_loss(points, target, directions)
+        return total / len(self.style_points)
 
     def features(self, image: torch.Tensor, layers: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
         """The encoder's features of ``image`` at ``layers`` (default: every layer the loss uses)."""
@@ -188,7 +217,21 @@ class Objective:
         st = style_loss(feats, s.style_layers, self.style_targets, self.style_weights)
         tv = tv_loss(image, 1.0 / image.numel()) if s.tv_weight > 0 else image.new_zeros(())
         loss = total_loss(c, st, tv, s.content_weight, s.style_weight, s.tv_weight)
-        return loss, {"content": s.content_weight * c, "style": s.style_weight * st, "tv": s.tv_weight * tv}
+        style = s.style_weight * st
+        if s.swd_weight > 0:  # a second style term: the painting's feature distributions, not only their Grams
+            swd = s.swd_weight * self._swd(feats)
+            loss, style = loss + swd, style + swd
+        return loss, {"content": s.content_weight * c, "style": style, "tv": s.tv_weight * tv}
+
+
+def _points(features: torch.Tensor) -> torch.Tensor:
+    """``(N, C, H, W)`` features as ``(N*H*W, C)`` feature vectors, one per position (a view when channels-last)."""
+    return features.permute(0, 2, 3, 1).reshape(-1, features.shape[1])
+
+
+def _squared_norm(target: torch.Tensor) -> float:
+    """A target's squared Frobenius norm (never zero: a blank painting or photo still gives a finite loss)."""
+    return max(float(target.double().pow(2).sum()), 1e-12)
 
 
 def prepare_inputs(
@@ -209,10 +252,14 @@ def prepare_inputs(
     return c, out
 
 
-def initial_image(content: torch.Tensor, settings: Settings) -> torch.Tensor:
-    """Where the first level starts: the photo, seeded noise, or a picture from a file."""
+def initial_image(
+    content: torch.Tensor, styles: Sequence[torch.Tensor], blend: Sequence[float], settings: Settings
+) -> torch.Tensor:
+    """Where the first level starts: the photo, the photo in the paintings' colours, seeded noise, or a file."""
     if settings.init == "content":
         return content.clone()
+    if settings.init == "palette":
+        return color.recolor_to(content, styles, blend)
     if settings.init == "noise":
         gen = torch.Generator().manual_seed(settings.seed)
         return (torch.rand(content.shape, generator=gen) * 255).to(content.device)
@@ -265,6 +312,7 @@ class _Run:
         self.content, self.styles, self.settings, self.callback = content, styles, settings, callback
         self.blend = blend_weights(settings, len(styles))
         self.sizes = check_sizes(content.rgb.size, [(s.name, s.rgb.size) for s in styles], settings)
+        self.budgets = level_budgets(settings.steps, self.sizes)
         torch.manual_seed(settings.seed)
         self.device = pick_device(settings.device)
         if self.device.type == "cuda":
@@ -286,14 +334,12 @@ class _Run:
         for level, wh in enumerate(self.sizes):
             content_t, style_ts = prepare_inputs(self.content, self.styles, self.settings, wh, self.device)
             if best is None:
-                start = initial_image(content_t, self.settings)
+                start = initial_image(content_t, style_ts, self.blend, self.settings)
             else:
                 start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
             objective = Objective(self.encoder, content_t, style_ts, self.blend, self.settings, self.bf16)
-            budget = level_budget(self.settings.steps, self.step, len(self.sizes) - level)
-            ratio = step_cost_ratio(self.sizes[level - 1], wh) if level else 1.0
-            self.timer.start_level(time.perf_counter() - self.start, ratio)
-            outcome = self._paint_level(level, objective, start, budget)
+            self.timer.start_level(time.perf_counter() - self.start, wh)
+            outcome = self._paint_level(level, objective, start, self.budgets[level])
             best = outcome.best
             if outcome.status != "done":
                 break
@@ -317,7 +363,7 @@ class _Run:
         x = start.detach().requires_grad_(True)
         best, best_loss = x.detach().clone(), torch.full((), math.inf, device=self.device)
         last: dict[str, torch.Tensor] = {}
-        scale = _gradient_scale(objective, x) if s.optimizer == "lbfgs" else 1.0  # Adam is scale-free
+        scale: float | None = None if s.optimizer == "lbfgs" else 1.0  # L-BFGS's is set at the first step
 
         def keep_if_best(value: torch.Tensor) -> None:
             nonlocal best, best_loss
@@ -327,12 +373,18 @@ class _Run:
                 best = torch.where(better, x.detach(), best)
 
         def closure() -> torch.Tensor:
+            nonlocal scale
             optimizer.zero_grad(set_to_none=True)
             loss, parts = objective(x)
-            (loss * scale).backward()
+            loss.backward()
+            assert x.grad is not None
+            if scale is None:
+                scale = _gradient_scale(x.grad)
+            if scale != 1.0:
+                x.grad.mul_(scale)
             last.update({k: v.detach() for k, v in parts.items()}, total=loss.detach())
             keep_if_best(loss.detach())
-            return loss * scale
+            return loss.detach() * scale
 
         optimizer: torch.optim.Optimizer
         if s.optimizer == "lbfgs":
@@ -396,7 +448,9 @@ class _Run:
         assert self.callback is not None
         s = self.settings
         rate = self.timer.step(elapsed)
-        total, eta = forecast(s.steps, s.tolerance, self.sizes, level, self.finished, level_steps, rate)
+        total, eta = forecast(
+            self.budgets, s.tolerance, self.sizes, level, self.finished, level_steps, rate, self.timer.exponent()
+        )
         shown = best if level == len(self.sizes) - 1 else x  # a coarse level's picture is still moving
         progress = Progress(
             self.step,
@@ -424,15 +478,14 @@ class _Run:
         return to_pil(x)
 
 
-def _gradient_scale(objective: Objective, x: torch.Tensor) -> float:
+def _gradient_scale(grad: torch.Tensor) -> float:
     """Factor that gives the loss's gradient an RMS of one pixel unit at the start of a level.
 
     The optimum is unchanged, but L-BFGS takes a plain gradient step whenever it has no
     curvature yet (e.g. when bf16 hides its tiny first step); unscaled, that step is as
-    large as the loss (1e8 and more) and the picture explodes.
+    large as the loss (1e8 and more) and the picture explodes. Taken from the level's first
+    gradient, so it costs no extra pass through the network.
     """
-    loss, _ = objective(x)
-    (grad,) = torch.autograd.grad(loss, x)
     rms = float(grad.float().pow(2).mean().sqrt())
     return 1.0 / rms if math.isfinite(rms) and rms > 0 else 1.0
 

@@ -7,71 +7,80 @@ feeds a :class:`StepTimer` after every step and asks :func:`forecast` for the to
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-from .plan import level_budget
+from .plan import STEP_COST_EXPONENT, step_cost
 
-__all__ = ["CONVERGENCE_WINDOW", "TYPICAL_LEVEL_STEPS", "StepTimer", "forecast", "step_cost_ratio"]
+__all__ = ["CONVERGENCE_WINDOW", "StepTimer", "forecast"]
 
 CONVERGENCE_WINDOW = 10
 """Steps over which a level's convergence is judged (see ``Settings.tolerance``)."""
-TYPICAL_LEVEL_STEPS = 85
-"""What a level took at the default tolerance in ``bench_default``: the first forecast."""
+LEVEL_SETUP = 2.0
+"""What a level costs besides its steps, in its own steps: the targets (two forward passes), the gradient
+scale (a forward and backward pass) and the score of the last update (a forward pass); a forward pass is
+about a third of a step."""
+LEVEL_END = 0.4
+"""What is left of the current level after its last step: the score of the last update."""
 
 Size = tuple[int, int]
 
 
-def step_cost_ratio(smaller: Size, larger: Size) -> float:
-    """How much more a step costs at ``larger``: pixels to the power 0.8 (on this project's CPU, 4x the
-    pixels cost 2.8x from 256 to 512 px and 3.4x from 512 to 1024 px; small images are overhead-bound)."""
-    return (larger[0] * larger[1] / (smaller[0] * smaller[1])) ** 0.8
-
-
 def forecast(
-    total_steps: int,
+    budgets: Sequence[int],
     tolerance: float,
     sizes: Sequence[Size],
     level: int,
     finished: Sequence[int],
     level_steps: int,
     seconds_per_step: float,
+    exponent: float = STEP_COST_EXPONENT,
 ) -> tuple[int, float]:
     """Expected steps of the whole run and seconds left.
 
-    A level is expected to take as many steps as the one before it (the first one
-    :data:`TYPICAL_LEVEL_STEPS`), never fewer than it has done plus a convergence window, never
-    more than its budget (:func:`~brushwork.plan.level_budget`); a later level's step costs what a
-    step costs now times :func:`step_cost_ratio`. Exact in steps when ``tolerance`` is 0.
+    Each level takes its budget (:func:`~brushwork.plan.level_budgets`); with an early-stop
+    ``tolerance`` a level is expected to use the same fraction of its budget as the level before
+    it (the first, all of it), and never fewer steps than it has done plus a convergence window.
+    A later level's step costs what a step costs now times :func:`~brushwork.plan.step_cost`
+    with ``exponent`` (measured by :class:`StepTimer` once two levels have run).
+    Exact in steps when ``tolerance`` is 0.
     """
-    done = sum(finished)
-    budget = level_budget(total_steps, done, len(sizes) - level)
-    prior = finished[-1] if finished else TYPICAL_LEVEL_STEPS
-    current = budget if tolerance <= 0 else max(level_steps, min(budget, max(level_steps + CONVERGENCE_WINDOW, prior)))
-    spent, guess, later_cost = done + current, current, 0.0
+    budget = budgets[level]
+    fraction = finished[-1] / budgets[level - 1] if finished and level else 1.0
+    if tolerance <= 0:
+        current = budget
+    else:
+        current = max(level_steps, min(budget, max(level_steps + CONVERGENCE_WINDOW, round(fraction * budget))))
+        fraction = current / budget
+    spent, later_cost = sum(finished) + current, 0.0
     for index in range(level + 1, len(sizes)):
-        budget = level_budget(total_steps, spent, len(sizes) - index)
-        guess = budget if tolerance <= 0 else min(budget, guess)
-        spent += guess
-        later_cost += guess * step_cost_ratio(sizes[level], sizes[index])
-    return spent, seconds_per_step * (current - level_steps + later_cost)
+        steps = budgets[index] if tolerance <= 0 else max(1, min(budgets[index], round(fraction * budgets[index])))
+        spent += steps
+        later_cost += (steps + LEVEL_SETUP) * step_cost(sizes[level], sizes[index], exponent)
+    return spent, seconds_per_step * (current - level_steps + LEVEL_END + later_cost)
 
 
 class StepTimer:
-    """Seconds a step of the current level takes, for the forecast.
+    """Seconds a step of the current level takes, and how step cost grows with size on this machine.
 
     A level's first ``warm_up`` steps may run in fp32 and cost several times a bf16 step, so
-    they are left out; until a later step is timed, the previous level's rate times the cost
-    ratio stands in.
+    they are left out; until a later step is timed, the previous level's rate times the
+    expected cost ratio stands in.
     """
 
     def __init__(self, warm_up: int):
         self.warm_up, self.rate = warm_up, 0.0
         self.began, self.steps, self.guess = 0.0, 0, 0.0
         self.settled: float | None = None
+        self.size: Size | None = None
+        self.measured: list[tuple[Size, float]] = []  # (level size, its seconds per step), finished levels
 
-    def start_level(self, now: float, cost_ratio: float) -> None:
-        """``cost_ratio``: what a step of this level costs over a step of the previous one."""
-        self.began, self.steps, self.guess = now, 0, self.rate * cost_ratio
+    def start_level(self, now: float, size: Size) -> None:
+        """A new level of ``size`` starts at time ``now``."""
+        if self.size is not None and self.rate > 0:
+            self.measured.append((self.size, self.rate))
+        self.guess = self.rate * step_cost(self.size, size, self.exponent()) if self.size is not None else 0.0
+        self.began, self.steps, self.size = now, 0, size
         self.settled = now if self.warm_up == 0 else None  # when the fp32 steps were over
 
     def step(self, now: float) -> float:
@@ -84,3 +93,16 @@ class StepTimer:
         else:
             self.rate = self.guess or (now - self.began) / self.steps  # the first level knows nothing better
         return self.rate
+
+    def exponent(self) -> float:
+        """How step cost grows with pixels here: measured between the last two finished levels, else the default."""
+        points = list(self.measured)
+        if self.size is not None and self.steps >= self.warm_up + 3:  # the current level's rate has settled
+            points.append((self.size, self.rate))
+        if len(points) < 2:
+            return STEP_COST_EXPONENT
+        (small, small_rate), (large, large_rate) = points[-2:]
+        pixels = large[0] * large[1] / (small[0] * small[1])
+        if pixels <= 1 or small_rate <= 0:
+            return STEP_COST_EXPONENT
+        return min(1.3, max(0.5, math.log(large_rate / small_rate) / math.log(pixels)))

@@ -5,10 +5,12 @@ options, the studio's form and its page controls are all built from these specs,
 adding a setting means adding a field here and the code that uses it, nothing else.
 This module imports no torch: ``--help``, the studio's form and recipes load instantly.
 
-Weights are size-independent: the engine divides the content term by the number of
-content-feature elements, each style layer's term by the number of Gram entries
-(C^2), and the TV term by the number of image values (3*H*W). So ``content_weight``,
-``style_weight`` and ``tv_weight`` mean the same thing at 256 px and at 1024 px.
+Weights are size-independent. By default (``normalize="target"``) the engine divides the
+content term by its target's squared norm and each style layer's term by its target Gram's,
+so both are relative errors: one style weight is the same strength for a dark painting and a
+bright one, and every style layer counts alike. ``normalize="size"`` divides them by the number
+of feature elements and Gram entries (C^2) instead, as brushwork 0.1 did. The TV term is divided
+by the number of image values (3*H*W) either way.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .layers import LAYER_NAMES
 __all__ = ["Settings", "Spec", "SPECS", "PRESETS", "MAX_SIZE", "preset", "resolve", "blend_weights"]
 
 MAX_SIZE = 8192
-INIT_WORDS = ("content", "noise")
+INIT_WORDS = ("content", "palette", "noise")
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
@@ -78,35 +80,37 @@ class Settings:
         help="longest side of the output, in pixels",
     )
     steps: int = _option(
-        300,
+        156,
         kind="int",
         low=1,
         high=100000,
         group=_SIZE,
         label="Steps",
         metavar="N",
-        help="most optimisation steps of the whole run, all levels together (each level stops earlier once converged)",
+        help="optimisation steps of the whole run, all levels together: many cheap coarse steps, few "
+        "full-size ones (at 512 px: 100 at 128 px, 40 at 256 px, 16 at 512 px)",
     )
     scales: int = _option(
-        2,
+        0,
         kind="int",
-        low=1,
-        high=6,
+        low=0,
+        high=8,
         group=_SIZE,
         label="Coarse-to-fine levels",
         metavar="N",
-        help="coarse-to-fine levels, each twice the size of the one before (none below 64 px)",
+        help="coarse-to-fine levels, each twice the size of the one before (none below 64 px); "
+        "0: from about 128 px up (3 levels at 512 px, 4 at 1024 px)",
     )
     tolerance: float = _option(
-        0.02,
+        0.0,
         kind="float",
         low=0,
         high=1,
         group=_SIZE,
         label="Early-stop tolerance",
         metavar="F",
-        help="a level stops once the loss falls by less than this fraction over "
-        "its last 10 steps (0: always run every step)",
+        help="a level stops early once the loss falls by less than this fraction over "
+        "its last 10 steps (0: every level takes its steps, so the time left is known)",
     )
     content_weight: float = _option(
         1.0,
@@ -118,22 +122,43 @@ class Settings:
         help="alpha, weight of the content loss",
     )
     style_weight: float = _option(
-        300.0,
+        12.0,
         kind="float",
         low=0,
         group=_WEIGHTS,
         label="Style weight",
         metavar="W",
-        help="beta, style strength (flat, graphic paintings such as a Mondrian: try 100)",
+        help="beta, style strength: the same strength for every painting (with normalize target)",
     )
     tv_weight: float = _option(
-        150.0,
+        1e-4,
         kind="float",
         low=0,
         group=_WEIGHTS,
         label="Smoothness (TV)",
         metavar="W",
-        help="gamma, smoothness (total variation); 0 turns it off",
+        help="gamma, smoothness (total variation, per squared pixel difference); 0 turns it off",
+    )
+    swd_weight: float = _option(
+        0.0,
+        kind="float",
+        low=0,
+        group=_WEIGHTS,
+        label="Distribution weight",
+        metavar="W",
+        help="weight of a second style term, the sliced-Wasserstein distance of the painting's features "
+        "(Heitz et al. 2021): it matches their whole distributions, not only their Gram matrices; 0 turns it off",
+    )
+    normalize: str = _option(
+        "target",
+        kind="choice",
+        choices=("target", "size"),
+        choice_labels=("per painting", "per size (v0.1)"),
+        group=_WEIGHTS,
+        label="Loss scale",
+        help="target: each term is a relative error (divided by its target's squared norm), so one style weight "
+        "is the same strength for every painting and every style layer counts alike; size: the report's "
+        "terms per feature element and Gram entry (brushwork 0.1, the seed and paper presets)",
     )
     content_layers: tuple[str, ...] = _option(
         ("conv4_2",),
@@ -231,9 +256,10 @@ class Settings:
         group=_OPTIMISATION,
         label="Start from",
         choices=INIT_WORDS,
-        choice_labels=("the photo", "noise"),
+        choice_labels=("the photo", "the photo in the painting's colours", "noise"),
         metavar="START",
-        help="content, noise, or the path of a starting image",
+        help="content (the photo), palette (the photo recoloured to the painting's colours), noise, "
+        "or the path of a starting image",
     )
     pooling: str = _option(
         "max",
@@ -421,11 +447,19 @@ def blend_weights(settings: Settings, count: int) -> list[float]:
     return [b / sum(blend) for b in blend]
 
 
+# The seed report's and the paper's terms and weights, as brushwork 0.1 set them: later defaults leave them alone.
+_REPORT_TERMS = dict(
+    normalize="size", content_weight=1.0, style_weight=300.0, tv_weight=150.0, swd_weight=0.0, init="content"
+)
 PRESETS: dict[str, dict[str, Any]] = {
     # The seed report: Adam, lr 3.0 decayed to 0.1 at step 180, 200 steps, TV on, one scale.
-    "seed": dict(optimizer="adam", lr=3.0, lr_schedule=((180, 0.1),), steps=200, scales=1, tolerance=0.0),
+    "seed": dict(
+        _REPORT_TERMS, optimizer="adam", lr=3.0, lr_schedule=((180, 0.1),), steps=200, scales=1, tolerance=0.0
+    ),
     # Gatys et al.: L-BFGS, average pooling, 500 steps at one scale.
-    "paper": dict(optimizer="lbfgs", lr=None, lr_schedule=(), steps=500, pooling="avg", scales=1, tolerance=0.0),
+    "paper": dict(
+        _REPORT_TERMS, optimizer="lbfgs", lr=None, lr_schedule=(), steps=500, pooling="avg", scales=1, tolerance=0.0
+    ),
 }
 PRESET_HELP = {
     "seed": "the report's Adam, lr 3.0 then 0.1 from step 180, 200 steps, TV on, one level",

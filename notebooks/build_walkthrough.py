@@ -186,17 +186,18 @@ argument order.
 * **Total**: $\mathcal{L}_{total} = \alpha \mathcal{L}_{content} + \beta \mathcal{L}_{style} +
   \gamma \mathcal{L}_{tv}$ — `total_loss(content, style, tv, alpha, beta, gamma)`.
 
-The per-term weights below are the ones `brushwork`'s engine uses, which make $\alpha, \beta, \gamma$
-mean the same at any size: the content term is divided by the number of feature values, each style
-layer by the number of Gram entries $C^2$ (layers weighted equally), the TV term by the number of
-pixel values. $\alpha = 1$, $\beta = 10^4$, $\gamma = 10^{-3}$ are the library's defaults
-(`brushwork.Settings()`).
+The per-term weights below are the ones the `seed` preset uses (`normalize="size"`), which make
+$\alpha, \beta, \gamma$ mean the same at any size: the content term is divided by the number of
+feature values, each style layer by the number of Gram entries $C^2$ (layers weighted equally), the
+TV term by the number of pixel values; $\alpha, \beta, \gamma$ are the preset's
+(`brushwork.preset("seed")`). brushwork's default divides each term by its target's squared norm
+instead, so that one style weight means the same for every painting (see the README).
 """),
     code("""
 from brushwork.losses import content_loss, style_loss, total_loss, tv_loss
 
-defaults = brushwork.Settings()
-ALPHA, BETA, GAMMA = defaults.content_weight, defaults.style_weight, defaults.tv_weight
+weights = brushwork.preset("seed")
+ALPHA, BETA, GAMMA = weights.content_weight, weights.style_weight, weights.tv_weight
 
 P = content_feats["conv4_2"]  # content target
 A_targets = [gram_matrix(style_feats[name]) for name in STYLE_LAYERS]  # style targets

@@ -25,11 +25,13 @@ def small(**changes) -> Settings:
 
 
 def style_distance(encoder, image: Image.Image, style: Image.Image) -> float:
-    """Mean squared difference of normalised Gram matrices over the style layers, in fp32."""
+    """Mean relative Gram distance over the style layers (as the benchmarks' judge measures it), in fp32."""
     with torch.no_grad():
         f = encoder(to_tensor(image), STYLE_LAYERS)
         s = encoder(to_tensor(resize_longest(style, max(image.size))), STYLE_LAYERS)
-    return sum(float(((gram_matrix(f[k]) - gram_matrix(s[k])) ** 2).mean()) for k in STYLE_LAYERS)
+    return sum(
+        float((gram_matrix(f[k]) - gram_matrix(s[k])).norm() / gram_matrix(s[k]).norm()) for k in STYLE_LAYERS
+    ) / len(STYLE_LAYERS)
 
 
 def content_error(encoder, image: Image.Image, photo: Image.Image) -> float:
@@ -64,14 +66,14 @@ def lbfgs_run(pictures):
     return result, seen
 
 
-def test_run_lowers_style_loss_tenfold(lbfgs_run, encoder, pictures):
+def test_run_brings_the_style_three_times_closer(lbfgs_run, encoder, pictures):
     result, _ = lbfgs_run
     assert result.status == "done" and result.steps == 24 and result.message == ""
     assert result.image.size == WH and result.image.mode == "RGB"
     photo, painting = pictures["tubingen"].rgb, pictures["starry_night"].rgb
     before = style_distance(encoder, photo.resize(WH, Image.Resampling.LANCZOS), painting)
     after = style_distance(encoder, result.image, painting)
-    assert after * 10 < before, (before, after)
+    assert after * 3 < before, (before, after)
 
 
 def test_run_keeps_the_content(lbfgs_run, encoder, pictures):
@@ -94,11 +96,11 @@ def test_run_reports_losses_history_and_progress(lbfgs_run):
     assert len(result.history) == 24
     times, totals = zip(*result.history)
     assert list(times) == sorted(times) and all(math.isfinite(t) for t in totals)
-    assert totals[-1] < totals[0] / 10
+    assert totals[-1] < totals[0] / 3
     assert [s[0] for s in seen] == list(range(1, 25))
     assert all(total == 24 and level == 0 and levels == 1 and size == WH for _, total, level, levels, size, *_ in seen)
     assert seen[-1][5] == result.losses
-    assert seen[-1][7] == pytest.approx(0.0, abs=1e-9)  # nothing left to do after the last step
+    assert seen[-1][7] < seen[0][7] / 20  # after the last step only its score is left
 
 
 def test_adam_lowers_the_loss(pictures, encoder):
@@ -352,14 +354,27 @@ def test_two_scale_run_shares_the_steps_between_its_levels(pictures):
         callback=lambda p: seen.append((p.step, p.total, p.level, p.size)),
     )
     assert result.status == "done" and result.image.size == (128, 96) and result.steps == 5
-    # "steps" is the whole run's: the coarse level takes its share, the fine one the rest
+    # "steps" is the whole run's: a coarse step is cheap, so the coarse level takes the larger share
+    assert plan.level_budgets(5, [(64, 48), (128, 96)]) == [4, 1]
     assert seen == [
         (1, 5, 0, (64, 48)),
         (2, 5, 0, (64, 48)),
-        (3, 5, 1, (128, 96)),
-        (4, 5, 1, (128, 96)),
+        (3, 5, 0, (64, 48)),
+        (4, 5, 0, (64, 48)),
         (5, 5, 1, (128, 96)),
     ]
+
+
+def test_level_budgets_give_each_finer_level_a_little_more_time():
+    sizes = plan.level_sizes(1024, 768, 512, plan.level_count(512, 0))
+    assert sizes == [(128, 96), (256, 192), (512, 384)]
+    budgets = plan.level_budgets(156, sizes)
+    assert sum(budgets) == 156 and budgets[0] > budgets[1] > budgets[2] >= 10
+    times = [steps * plan.step_cost(sizes[0], wh) for steps, wh in zip(budgets, sizes)]
+    for coarse, fine in zip(times, times[1:]):
+        assert fine / coarse == pytest.approx(plan.TIME_GROWTH, rel=0.15)
+    assert plan.level_budgets(3, sizes) == [1, 1, 1] and plan.level_budgets(1, sizes[-1:]) == [1]
+    assert plan.level_count(1024, 0) == 4 and plan.level_count(100, 0) == 1 and plan.level_count(512, 2) == 2
 
 
 def test_fewer_steps_than_levels_leaves_out_the_coarsest(pictures):
@@ -399,31 +414,128 @@ def test_a_term_that_overflows_is_named(pictures):
 
 def test_forecast_is_exact_without_early_stopping():
     sizes = [(64, 48), (128, 96)]
-    total, eta = forecast.forecast(100, 0, sizes, level=0, finished=[], level_steps=10, seconds_per_step=0.5)
+    total, eta = forecast.forecast(
+        [60, 40], 0, sizes, level=0, finished=[], level_steps=10, seconds_per_step=0.5, exponent=0.8
+    )
     assert total == 100
-    assert eta == pytest.approx(0.5 * (40 + 50 * 4**0.8))  # 4x the pixels: a step costs 4^0.8 times as much
+    # 4x the pixels: a step costs 4^0.8 times as much; each level also sets up and scores its last update
+    setup, end = forecast.LEVEL_SETUP, forecast.LEVEL_END
+    assert eta == pytest.approx(0.5 * (50 + end + (40 + setup) * 4**0.8))
 
 
-def test_step_timer_leaves_out_a_levels_fp32_first_steps():
+def test_step_timer_leaves_out_a_levels_fp32_first_steps_and_measures_how_cost_grows():
     timer = forecast.StepTimer(warm_up=2)
-    timer.start_level(0.0, 1.0)
+    timer.start_level(0.0, (64, 48))
     assert [timer.step(t) for t in (1.0, 2.0)] == [1.0, 1.0]  # nothing better known yet: the plain mean
     assert timer.step(2.1) == pytest.approx(0.1) and timer.step(2.3) == pytest.approx(0.15)
-    timer.start_level(3.0, 3.0)  # the next level's steps cost 3x
-    assert timer.step(4.0) == pytest.approx(0.45) and timer.step(5.0) == pytest.approx(0.45)
-    assert timer.step(5.5) == pytest.approx(0.5)
+    timer.start_level(3.0, (128, 96))  # 4x the pixels: guessed from the default exponent until timed
+    guess = 0.15 * 4**plan.STEP_COST_EXPONENT
+    assert timer.step(4.0) == pytest.approx(guess) and timer.step(5.0) == pytest.approx(guess)
+    assert timer.step(5.6) == pytest.approx(0.6)
+    for t in (6.2, 6.8):
+        timer.step(t)
+    assert timer.exponent() == pytest.approx(1.0)  # 0.15 s at 64x48 against 0.6 s at 4x the pixels
     adam = forecast.StepTimer(warm_up=0)
-    adam.start_level(1.0, 1.0)
+    adam.start_level(1.0, (64, 48))
     assert adam.step(1.5) == pytest.approx(0.5)
 
 
 def test_forecast_learns_from_the_finished_level():
     sizes = [(64, 48), (128, 96)]
-    total, _ = forecast.forecast(300, 0.02, sizes, level=0, finished=[], level_steps=1, seconds_per_step=1.0)
-    assert total == 2 * forecast.TYPICAL_LEVEL_STEPS  # before anything is known: the typical level
-    total, eta = forecast.forecast(300, 0.02, sizes, level=1, finished=[40], level_steps=5, seconds_per_step=2.0)
-    assert (total, eta) == (80, pytest.approx(2.0 * 35))  # the finer level expected to take as long as the first
-    total, eta = forecast.forecast(300, 0.02, sizes, level=1, finished=[40], level_steps=60, seconds_per_step=2.0)
-    assert total == 40 + 70 and eta == pytest.approx(2.0 * 10)  # running long: at least one more window
-    total, eta = forecast.forecast(100, 0.02, sizes, level=1, finished=[40], level_steps=60, seconds_per_step=2.0)
-    assert (total, eta) == (100, 0.0)  # the run's step budget ends the level
+    total, _ = forecast.forecast([200, 100], 0.02, sizes, level=0, finished=[], level_steps=1, seconds_per_step=1.0)
+    assert total == 300  # before anything is known: every level takes its budget
+    total, eta = forecast.forecast(
+        [200, 100], 0.02, sizes, level=1, finished=[100], level_steps=5, seconds_per_step=2.0
+    )
+    end = forecast.LEVEL_END
+    assert (total, eta) == (150, pytest.approx(2.0 * (45 + end)))  # the first level stopped halfway: so will this
+    total, eta = forecast.forecast(
+        [200, 100], 0.02, sizes, level=1, finished=[100], level_steps=60, seconds_per_step=2.0
+    )
+    assert total == 100 + 70 and eta == pytest.approx(2.0 * (10 + end))  # running long: one more window at least
+    total, eta = forecast.forecast(
+        [200, 100], 0.02, sizes, level=1, finished=[100], level_steps=100, seconds_per_step=2.0
+    )
+    assert (total, eta) == (200, pytest.approx(2.0 * end))  # the level's budget ends it
+
+
+# -- the default's terms: relative errors, the painting's palette, the distribution term -------------
+
+
+def test_normalized_terms_are_relative_errors(pictures, encoder):
+    """With normalize="target" the style term is the mean squared relative Gram error over the layers, so one
+    style weight means the same for a dark painting and a bright one; the content term a relative error too."""
+    settings = small(style_weight=1.0, content_weight=1.0, tv_weight=0.0)
+    content_t, styles = engine.prepare_inputs(
+        pictures["tubingen"], [pictures["starry_night"]], settings, WH, torch.device("cpu")
+    )
+    objective = engine.Objective(encoder, content_t, styles, [1.0], settings, bf16=False)
+    noise = torch.rand(content_t.shape, generator=torch.Generator().manual_seed(0)) * 255
+    _, parts = objective(noise)
+    with torch.no_grad():
+        mine = encoder(noise, ["conv4_2", *STYLE_LAYERS])
+        theirs = encoder(styles[0], STYLE_LAYERS)
+        photo = encoder(content_t, ["conv4_2"])["conv4_2"]
+    relative = [
+        float((gram_matrix(mine[k]) - gram_matrix(theirs[k])).norm() / gram_matrix(theirs[k]).norm())
+        for k in STYLE_LAYERS
+    ]
+    assert float(parts["style"]) == pytest.approx(sum(r**2 for r in relative) / len(relative), rel=1e-4)
+    assert float(parts["content"]) == pytest.approx(
+        float(((mine["conv4_2"] - photo).norm() / photo.norm()) ** 2), rel=1e-4
+    )
+
+
+def test_palette_start_is_the_photo_in_the_paintings_colours(pictures):
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(init="palette", **ONE_TINY_STEP))
+    photo = to_tensor(pictures["tubingen"].rgb.resize(WH, Image.Resampling.LANCZOS))
+    painting = to_tensor(resize_longest(pictures["starry_night"].rgb, 64))
+    start = to_tensor(result.image)
+    assert (start.mean((2, 3)) - painting.mean((2, 3))).abs().max() < 3  # the painting's mean colour
+    assert (photo.mean((2, 3)) - painting.mean((2, 3))).abs().max() > 10  # which the photo does not have
+    assert correlation(result.image, pictures["tubingen"].rgb) > 0.5  # and still the photo's picture
+
+
+def test_recolor_to_a_blend_takes_the_mixed_colour_statistics():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.rand(1, 3, 20, 20, generator=gen) * 20 + 80  # two palettes far apart: a clear mixture
+    b = torch.rand(1, 3, 20, 20, generator=gen) * 20 + 150
+    photo = torch.rand(1, 3, 30, 30, generator=gen) * 50 + 100
+    mixed = color.recolor_to(photo, [a, b], [0.5, 0.5])
+    both = torch.cat([a.reshape(3, -1), b.reshape(3, -1)], 1)
+    assert torch.allclose(mixed.reshape(3, -1).double().mean(1), both.double().mean(1), atol=0.5)
+    assert torch.allclose(
+        torch.cov(mixed.reshape(3, -1).double(), correction=0),
+        torch.cov(both.double(), correction=0),
+        rtol=0.05,
+        atol=5,
+    )
+
+
+def test_the_distribution_term_runs_repeatably_and_counts_as_style(pictures):
+    settings = small(steps=3, swd_weight=10.0, seed=7)
+    a = engine.run(
+        pictures["tubingen"], [pictures["starry_night"], pictures["wave"]], settings.replace(style_blend=(2.0, 1.0))
+    )
+    b = engine.run(
+        pictures["tubingen"], [pictures["starry_night"], pictures["wave"]], settings.replace(style_blend=(2.0, 1.0))
+    )
+    assert a.status == "done" and same_pixels(a.image, b.image)
+    without = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings.replace(swd_weight=0.0))
+    with_term = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings)
+    assert with_term.history[0][1] > without.history[0][1]  # the same start scores the extra term
+
+
+def test_the_seed_and_paper_presets_keep_the_reports_terms():
+    """Later defaults (relative terms, the palette start, the distribution term) leave the presets alone."""
+    for name in ("seed", "paper"):
+        s = preset(name)
+        assert (s.normalize, s.content_weight, s.style_weight, s.tv_weight, s.swd_weight, s.init, s.scales) == (
+            "size",
+            1.0,
+            300.0,
+            150.0,
+            0.0,
+            "content",
+            1,
+        )

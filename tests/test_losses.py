@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.autograd import gradcheck
 
-from brushwork.losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
+from brushwork.losses import content_loss, gram_matrix, sliced_wasserstein_loss, style_loss, total_loss, tv_loss
 
 # A 1x2x2x2 feature map: channel 0 = [[1, 2], [3, 4]], channel 1 = [[0, 1], [0, -1]].
 F = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, -1.0]]]])
@@ -161,3 +161,52 @@ def test_total_loss_gradcheck():
         return total_loss(c, s, tv_loss(img, 0.1), alpha=1.5, beta=10.0, gamma=3.0)
 
     assert gradcheck(objective, (_double(1, 3, 3, 3, seed=8),))
+
+
+# -- the sliced-Wasserstein term ----------------------------------------------------------------------
+
+
+def _directions(channels: int, count: int = 16, seed: int = 0) -> torch.Tensor:
+    d = torch.randn(channels, count, generator=torch.Generator().manual_seed(seed))
+    return d / d.norm(dim=0, keepdim=True)
+
+
+def test_sliced_wasserstein_is_zero_for_the_same_cloud_in_any_order():
+    cloud = torch.randn(200, 8, generator=torch.Generator().manual_seed(1))
+    shuffled = cloud[torch.randperm(200, generator=torch.Generator().manual_seed(2))]
+    assert float(sliced_wasserstein_loss(shuffled, cloud, _directions(8))) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_sliced_wasserstein_by_hand_in_one_dimension():
+    """One direction: sorted values are paired; the loss is their mean squared gap over the target's variance."""
+    mine, theirs = torch.tensor([[3.0], [1.0], [2.0]]), torch.tensor([[2.0], [4.0], [3.0]])
+    expected = ((1 - 2) ** 2 + (2 - 3) ** 2 + (3 - 4) ** 2) / 3 / torch.tensor([2.0, 3.0, 4.0]).var()
+    assert float(sliced_wasserstein_loss(mine, theirs, torch.ones(1, 1))) == pytest.approx(float(expected))
+
+
+def test_sliced_wasserstein_sees_more_than_the_gram_matrix():
+    """Two clouds with equal second moments (so equal Gram matrices) but different shapes are told apart."""
+    gen = torch.Generator().manual_seed(3)
+    normal = torch.randn(4000, 2, generator=gen)
+    signs = torch.randint(0, 2, (4000, 2), generator=gen) * 2.0 - 1.0  # +-1 on each axis: unit variance too
+    assert torch.allclose(normal.T @ normal / 4000, signs.T @ signs / 4000, atol=0.1)
+    assert float(sliced_wasserstein_loss(normal, signs, _directions(2, 64))) > 0.05
+
+
+def test_sliced_wasserstein_compares_clouds_of_different_sizes_at_the_same_quantiles():
+    gen = torch.Generator().manual_seed(4)
+    big = torch.randn(3000, 4, generator=gen)
+    assert float(sliced_wasserstein_loss(big[::3], big, _directions(4))) < 0.02  # a sample of the same cloud
+
+
+def test_sliced_wasserstein_gradient_moves_points_towards_the_target():
+    gen = torch.Generator().manual_seed(5)
+    target = torch.randn(500, 6, generator=gen) * 2 + 1
+    points = torch.randn(500, 6, generator=gen).requires_grad_(True)
+    before = float(sliced_wasserstein_loss(points.detach(), target, _directions(6)))
+    for _ in range(50):
+        loss = sliced_wasserstein_loss(points, target, _directions(6, seed=_ + 10))
+        (grad,) = torch.autograd.grad(loss, points)
+        with torch.no_grad():
+            points -= 2000 * grad
+    assert float(sliced_wasserstein_loss(points.detach(), target, _directions(6))) < before / 10

@@ -30,3 +30,13 @@ def test_the_readme_has_python_examples():
 def test_a_readme_example_runs_as_written(in_a_folder_with_pictures, index):
     code = re.sub(r"size=\d+", "size=32", BLOCKS[index])  # the same calls, at a test's size
     exec(compile(code, f"README.md python block {index + 1}", "exec"), {"__name__": "readme"})
+
+
+def test_the_readmes_option_table_is_the_settings_definition():
+    """The table is made from the settings' specs (docs/options_table.py), so it cannot drift from them."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("options_table", ROOT / "docs" / "options_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.table() in (ROOT / "README.md").read_text(encoding="utf-8"), "run: python docs/options_table.py"

@@ -471,7 +471,7 @@ def test_an_empty_upload_is_refused(make_client):
         ({"optimizer": "sgd"}, "Optimiser must be one of L-BFGS, Adam"),
         ({"seed": "-1"}, "Seed must be at least 0"),
         ({"seed": str(2**63)}, "Seed must be at most"),
-        ({"init": "/etc/passwd"}, "Start from must be one of the photo, noise"),
+        ({"init": "/etc/passwd"}, "Start from must be one of the photo, the photo in the painting's colours, noise"),
         ({"style_blend": "0"}, "Blend of paintings must not all be zero"),  # passes the form, refused by brushwork
         ({"style_blend": "inf"}, "Blend of paintings must be a finite number"),
         ({"style_blend": "x"}, "Blend of paintings must be numbers, one per painting, e.g. 2,1"),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..settings import PRESET_HELP, PRESETS, resolve
+from ..settings import INIT_WORDS, PRESET_HELP, PRESETS, resolve
 from .kit import EXIT_DIVERGED, EXIT_INTERRUPTED, Parser, add_settings, flag, given_settings
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def command(argv: Sequence[str]) -> int:
     content = load_image(args.content, "content")
     styles = [load_image(path, "style") for path in args.styles]
     blend_weights(settings, len(styles))
-    if settings.init not in ("content", "noise"):
+    if settings.init not in INIT_WORDS:
         load_image(settings.init, "init image")
     snap_dir, sheet_path = snapshot_paths(output)
     if settings.save_every:
