@@ -276,7 +276,8 @@ def main() -> None:
     plot(curves, HERE / "quality_vs_time.png")
     command = (
         f".venv/bin/python benchmarks/bench_peers.py --size {args.size} --judge-size {args.judge_size} "
-        f"--precisions {args.precisions}"
+        f"--precisions {args.precisions} --pastiche-steps {args.pastiche_steps}"
+        + (f" --pairs {args.pairs}" if args.pairs != ",".join(PAIRS) else "")
     )
     header = (
         "| pair | --precision (computed in) | brushwork | pastiche 300 steps | speed-up | reaches pastiche-300 "

@@ -1,6 +1,6 @@
 """Cost of one optimisation step's loss and gradient, with each of the engine's speed-ups undone in turn.
 
-    .venv/bin/python benchmarks/bench_step.py [--sizes 512,1024] [--repeats 5]
+    .venv/bin/python benchmarks/bench_step.py [--sizes 512,1024] [--repeats 5] [--precisions fp32,bf16]
 
 Variants, each in a fresh process, interleaved, on the Tübingen + Starry Night targets with the
 default loss. fp32 (what every CPU without bf16 units runs, and ``--precision fp32`` anywhere):
@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
-from common import EXAMPLES, machine, write_section
+from common import EXAMPLES, cpu_flags, machine, write_section
 
 import brushwork
 from brushwork import losses
@@ -100,6 +100,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="512,1024")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--precisions", default="fp32,bf16", help="which variants to time (bf16 on a CPU without bf16 units is slow)"
+    )
     parser.add_argument("--worker", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -107,11 +110,13 @@ def main() -> None:
         print(time_variant(size, *VARIANTS[variant][1:], args.repeats))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
+    wanted = set(args.precisions.split(","))
+    chosen = [(i, name) for i, (name, bf16, *_) in enumerate(VARIANTS) if ("bf16" if bf16 else "fp32") in wanted]
     rows = []
     for size in sizes:
-        results: dict[str, list[float]] = {name: [] for name, *_ in VARIANTS}
+        results: dict[str, list[float]] = {name: [] for _, name in chosen}
         for _ in range(2):  # interleave the variants so machine noise hits them alike
-            for i, (name, *_) in enumerate(VARIANTS):
+            for i, name in chosen:
                 done = subprocess.run(
                     [sys.executable, __file__, "--worker", str(size), str(i), "--repeats", str(args.repeats)],
                     check=True,
@@ -120,13 +125,14 @@ def main() -> None:
                 )
                 results[name].append(float(done.stdout.strip().splitlines()[-1]))
         base = min(results["fp32"])
-        for name, *_ in VARIANTS:
+        for _, name in chosen:
             best = min(results[name])
             rows.append(f"| {size} px | {name} | {best:.3f} s | {base / best:.2f}x |")
     text = f"""## Cost of one step (`bench_step.py`)
 
-Command: `.venv/bin/python benchmarks/bench_step.py --sizes {args.sizes} --repeats {args.repeats}`
-Machine: {machine()}
+Command: `.venv/bin/python benchmarks/bench_step.py --sizes {args.sizes} --repeats {args.repeats} \
+--precisions {args.precisions}`
+Machine: {machine()}; CPU flags: {cpu_flags()}.
 One evaluation of the default loss and its gradient with respect to the pixels (what L-BFGS asks for
 each step), median of {args.repeats} after two warm-ups, best of two interleaved rounds, each in its own
 process. Within each precision each row adds one of the engine's speed-ups to the row above; "kept memory"

@@ -161,6 +161,8 @@ class Objective:
             grams: list[torch.Tensor] = []
             samples: list[list[torch.Tensor]] = [[] for _ in s.style_layers]
             for style, weight in zip(styles, blend):
+                if weight == 0:  # a painting blended out leaves no trace, not even a sampled point
+                    continue
                 style_feats = self.features(style, s.style_layers)
                 layer_grams = [weight * gram_matrix(style_feats[name]) for name in s.style_layers]
                 grams = layer_grams if not grams else [a + b for a, b in zip(grams, layer_grams)]

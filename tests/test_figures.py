@@ -9,9 +9,9 @@ from PIL import Image
 from brushwork.cli import main
 from brushwork.cli.figures import parser as build_parser
 from brushwork.recipes import read as read_recipe
-from brushwork.report.figures import FLAT_STYLE_WEIGHT, grainiest_box
+from brushwork.report.figures import grainiest_box
 from brushwork.report.mondrian import PALETTE, mondrian
-from brushwork.settings import Settings
+from brushwork.settings import PRESETS, Settings
 
 
 def figures_command(argv: list[str]) -> int:
@@ -66,7 +66,7 @@ def test_tv_figure_compares_two_runs_with_a_zoom(made):
     sheet = _png(made / "tv.png")
     recipe = read_recipe(made / "tv.png")
     assert [p["label"] for p in recipe["panels"]] == ["TV on", "TV off"]
-    assert recipe["panels"][0]["settings"]["tv_weight"] == Settings().tv_weight > 0
+    assert recipe["panels"][0]["settings"]["tv_weight"] == PRESETS["seed"]["tv_weight"] > 0  # the report's TV
     assert recipe["panels"][1]["settings"]["tv_weight"] == 0
     assert recipe["settings"] == recipe["panels"][0]["settings"]
     assert 0.8 < sheet.width / sheet.height < 1.25  # 2 x 2: the two pictures over their enlarged crops
@@ -83,7 +83,7 @@ def test_styles_figure_has_three_styles_with_default_settings(made):
     assert [p["settings"] for p in recipe["panels"]] == [
         figure_settings,
         figure_settings,
-        {**figure_settings, "style_weight": FLAT_STYLE_WEIGHT},
+        figure_settings,
     ]
     assert sheet.width > 3 * sheet.height  # photo + three results in one row
     assert _png(made / "mondrian.png").tobytes() == mondrian(512, 512, 0).tobytes()

@@ -180,8 +180,15 @@ def test_sliced_wasserstein_is_zero_for_the_same_cloud_in_any_order():
 def test_sliced_wasserstein_by_hand_in_one_dimension():
     """One direction: sorted values are paired; the loss is their mean squared gap over the target's variance."""
     mine, theirs = torch.tensor([[3.0], [1.0], [2.0]]), torch.tensor([[2.0], [4.0], [3.0]])
-    expected = ((1 - 2) ** 2 + (2 - 3) ** 2 + (3 - 4) ** 2) / 3 / torch.tensor([2.0, 3.0, 4.0]).var()
+    expected = ((1 - 2) ** 2 + (2 - 3) ** 2 + (3 - 4) ** 2) / 3 / torch.tensor([2.0, 3.0, 4.0]).var(correction=0)
     assert float(sliced_wasserstein_loss(mine, theirs, torch.ones(1, 1))) == pytest.approx(float(expected))
+
+
+def test_sliced_wasserstein_of_a_one_point_picture_is_finite():
+    """A picture a few pixels small has one position at relu5_1: the spread is the painting's, of all its points."""
+    theirs = torch.tensor([[2.0], [4.0], [3.0]])
+    loss = sliced_wasserstein_loss(torch.tensor([[5.0]]), theirs, torch.ones(1, 1))
+    assert float(loss) == pytest.approx((5 - 3) ** 2 / float(theirs.var(correction=0)))
 
 
 def test_sliced_wasserstein_sees_more_than_the_gram_matrix():

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..report import FIGURES
-from ..settings import SPECS, Settings
+from ..settings import PRESETS, SPECS, Settings
 from .kit import Parser, bounded
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ def parser() -> Parser:
         "--tv-weight",
         type=bounded(float, 0.0, 1e12),
         metavar="W",
-        help=f"TV weight of the 'TV on' picture of the tv figure (default: the library's, {Settings().tv_weight:g})",
+        help="TV weight of the 'TV on' picture of the tv figure "
+        f"(default: the seed preset's, {PRESETS['seed']['tv_weight']:g})",
     )
     p.add_argument("--device", choices=SPECS["device"].choices, default="auto")
     p.add_argument("--overwrite", action="store_true", help="replace existing figures")

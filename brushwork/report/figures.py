@@ -2,7 +2,7 @@
 
 * ``progression``: the ``seed`` preset's picture (Tübingen after The Starry Night) at
   steps 25, 50, 100, 150 and 200 of one run, in a labelled strip;
-* ``tv``: the same run with the total-variation loss on (the library's ``tv_weight``
+* ``tv``: the same run with the total-variation loss on (the seed preset's ``tv_weight``
   unless ``--tv-weight`` is given) and off, side by side, with an enlarged crop
   (nearest-neighbour zoom) of the region where the two differ most in grain;
 * ``styles``: one photo in three styles (The Starry Night, The Great Wave and a
@@ -41,7 +41,7 @@ CONTENT = example("content", "tubingen")
 STARRY_NIGHT = example("style", "starry_night")
 GREAT_WAVE = example("style", "wave")
 PROGRESSION_STEPS = (25, 50, 100, 150, 200)
-FLAT_STYLE_WEIGHT = 100.0  # the Mondrian panel's: at the default 300 its flat fields wipe out the houses
+SEED_TV_WEIGHT = float(PRESETS["seed"]["tv_weight"])
 MONDRIAN_SIZE = 512
 ZOOM = 4
 
@@ -69,7 +69,7 @@ class _Maker:
         tv_weight: float | None = None,
     ):
         self.size, self.scale, self.device, self.watcher = size, scale, device, watcher
-        self.tv_weight = Settings().tv_weight if tv_weight is None else tv_weight
+        self.tv_weight = SEED_TV_WEIGHT if tv_weight is None else tv_weight
         self.mondrian_path, self.mondrian_seed = mondrian_path, mondrian_seed
         self._seed_runs: dict[float, tuple[Any, Any, dict[int, Image.Image]]] = {}
 
@@ -106,8 +106,8 @@ class _Maker:
     def seed_run(
         self, tv_weight: float | None = None, grab: Sequence[int] = ()
     ) -> tuple[Settings, Result, dict[int, Image.Image]]:
-        """The seed preset on Tübingen + The Starry Night (default TV weight unless given); each run once."""
-        tv = Settings().tv_weight if tv_weight is None else tv_weight
+        """The seed preset on Tübingen + The Starry Night (the seed's TV weight unless given); each run once."""
+        tv = SEED_TV_WEIGHT if tv_weight is None else tv_weight
         if tv not in self._seed_runs or not set(grab) <= set(self._seed_runs[tv][2]):
             settings = self.seed_settings(tv_weight=tv)
             result, snaps = self._run(settings, CONTENT, STARRY_NIGHT, f"seed, tv_weight {tv:g}", grab)
@@ -189,12 +189,10 @@ class _Maker:
 
     def styles(self) -> tuple[Image.Image, dict[str, Any]]:
         settings = resolve(size=self.size, device=self.device, steps=_scaled(Settings().steps, self.scale))
-        # flat colour fields leave the optimiser nothing to keep of the photo at the default style weight
-        flat = settings.replace(style_weight=FLAT_STYLE_WEIGHT)
         styles = [
             ("The Starry Night", STARRY_NIGHT, settings),
             ("The Great Wave", GREAT_WAVE, settings),
-            ("Mondrian (generated)", self.mondrian_path, flat),
+            ("Mondrian (generated)", self.mondrian_path, settings),
         ]
         photo = open_image(CONTENT, "content").convert("RGB")
         items: list[tuple[str, Image.Image]] = []
@@ -202,8 +200,7 @@ class _Maker:
         for name, path, panel_settings in styles:
             result, _ = self._run(panel_settings, CONTENT, path, name)
             thumb = open_image(path, "style").convert("RGB")
-            weight = f", style weight {panel_settings.style_weight:g}" if panel_settings is flat else ""
-            items.append((f"+ {name.split(' (')[0]}{weight}", _inset(result.image, thumb)))
+            items.append((f"+ {name.split(' (')[0]}", _inset(result.image, thumb)))
             panels.append({"label": name, **recipe_for(panel_settings, CONTENT, [path], result)})
         w, h = items[0][1].size
         photo_cell = photo.resize((w, max(1, round(photo.height * w / photo.width))), Image.Resampling.LANCZOS)
