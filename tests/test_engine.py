@@ -440,6 +440,28 @@ def test_step_timer_leaves_out_a_levels_fp32_first_steps_and_measures_how_cost_g
     assert adam.step(1.5) == pytest.approx(0.5)
 
 
+def test_on_a_cpu_step_cost_is_taken_to_grow_at_least_with_the_pixels():
+    """Small levels are overhead-bound; extrapolating their slow growth made 1024 px run 35% over the forecast."""
+    for floor, expected in ((0.5, 0.5), (1.0, 1.0)):
+        timer = forecast.StepTimer(warm_up=0, min_exponent=floor)
+        assert timer.exponent() == max(floor, plan.STEP_COST_EXPONENT)
+        timer.start_level(0.0, (64, 48))
+        timer.step(0.1)
+        timer.start_level(1.0, (128, 96))  # 4x the pixels at 2x the cost: measured growth 0.5
+        for t in (1.2, 1.4, 1.6, 1.8):
+            timer.step(t)
+        assert timer.exponent() == pytest.approx(expected)
+
+
+def test_a_levels_first_step_carries_its_setup_and_is_left_out_of_the_rate():
+    timer = forecast.StepTimer(warm_up=0, min_exponent=1.0)
+    timer.start_level(0.0, (64, 48))
+    assert timer.step(0.5) == pytest.approx(0.5)  # the first level has nothing better
+    timer.start_level(1.0, (128, 96))
+    assert timer.step(3.0) == pytest.approx(2.0)  # 2 s with its setup: the guess (4x the pixels) stands
+    assert timer.step(4.5) == pytest.approx(1.5)  # then the steps themselves
+
+
 def test_forecast_learns_from_the_finished_level():
     sizes = [(64, 48), (128, 96)]
     total, _ = forecast.forecast([200, 100], 0.02, sizes, level=0, finished=[], level_steps=1, seconds_per_step=1.0)
