@@ -31,9 +31,10 @@ AUTO_COARSEST = 128
 TIME_GROWTH = 1.4
 """Each level gets this many times the time of the level before (measured: more time at the finer levels
 keeps more of the photo at the same style distances, for the same total time)."""
-STEP_COST_EXPONENT = 0.9
-"""A step's cost grows as pixels to this power (measured: 0.94-1.0 for fp32 on an AVX2 CPU from 128 to
-512 px, 0.75-0.9 with bf16 on an AVX512-BF16 CPU; small pictures are overhead-bound)."""
+STEP_COST_EXPONENT = 0.93
+"""A step's cost grows as pixels to this power (measured: 0.94 for fp32 on an AVX2 CPU from 128 to 1024 px,
+0.88 from 128 to 256 px and 1.0 from 512 to 1024 px; 0.75-0.9 with bf16 on an AVX512-BF16 CPU; small
+pictures are overhead-bound)."""
 
 Size = tuple[int, int]
 
