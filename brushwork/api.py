@@ -16,12 +16,13 @@ from typing import Any, Union
 
 from PIL import Image
 
-from .engine import Callback, Result, run
+from .budget import RunPlan
+from .engine import Callback, Result, plan, run
 from .errors import BrushworkError
 from .images import Picture, load_image, picture_from_image
 from .settings import Settings, resolve
 
-__all__ = ["stylize", "transfer", "DivergedError", "ImageInput"]
+__all__ = ["stylize", "transfer", "plan_for", "DivergedError", "ImageInput"]
 
 ImageInput = Union[str, os.PathLike, Image.Image]
 
@@ -41,6 +42,27 @@ def _picture(source: ImageInput, role: str) -> Picture:
     return load_image(source, role)
 
 
+def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
+    styles = [style] if isinstance(style, (str, os.PathLike, Image.Image)) else list(style)
+    return [_picture(s, "style") for s in styles]
+
+
+def plan_for(
+    content: ImageInput,
+    style: ImageInput | Sequence[ImageInput],
+    *,
+    settings: Settings | None = None,
+    preset: str | None = None,
+    **options: Any,
+) -> RunPlan:
+    """The plan of a run, without running it: levels, whole or tiled, estimated memory and time here.
+
+    ``print(brushwork.plan_for("photo.jpg", "painting.jpg", size=4096).describe())``. Raises
+    :class:`~brushwork.errors.SettingsError` when the run cannot fit this machine's free memory.
+    """
+    return plan(_picture(content, "content"), _styles(style), resolve(settings, preset, **options))
+
+
 def transfer(
     content: ImageInput,
     style: ImageInput | Sequence[ImageInput],
@@ -51,9 +73,8 @@ def transfer(
     **options: Any,
 ) -> Result:
     """Run style transfer and return the full :class:`~brushwork.engine.Result` (status, losses, history)."""
-    styles = [style] if isinstance(style, (str, os.PathLike, Image.Image)) else list(style)
     chosen = resolve(settings, preset, **options)
-    return run(_picture(content, "content"), [_picture(s, "style") for s in styles], chosen, callback=progress)
+    return run(_picture(content, "content"), _styles(style), chosen, callback=progress)
 
 
 def stylize(

@@ -26,13 +26,13 @@ from PIL import Image
 
 from . import color
 from .allocator import keep_freed_memory
-from .errors import SettingsError
-from .features import VGG19, load_vgg19
+from .budget import RunPlan, plan_run
+from .features import VGG19
 from .forecast import CONVERGENCE_WINDOW, StepTimer, forecast
 from .images import Picture, load_image, resize_longest, to_pil, to_tensor
-from .layers import layer_index
-from .losses import content_loss, gram_matrix, sliced_wasserstein_loss, style_loss, total_loss, tv_loss
-from .plan import check_sizes, level_budgets, painting_longest
+from .machine import encoder_for, measure, pick_device, use_bf16
+from .objective import Objective, TiledObjective
+from .plan import check_sizes, painting_longest
 from .settings import Settings, blend_weights
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "Result",
     "Objective",
     "run",
+    "plan",
     "pick_device",
     "encoder_for",
     "use_bf16",
@@ -47,8 +48,6 @@ __all__ = [
     "initial_image",
 ]
 
-_SWD_POINTS = 4096  # positions compared per layer and step: all of them in deep layers, a sample elsewhere
-_SWD_DIRECTIONS = 32  # random projections per layer and step, drawn afresh each step (a sort costs as they grow)
 _LBFGS_HISTORY = 20  # judged as good as 50 at 512 and 1024 px, with 2.5x less memory and time for the pairs
 _TERM_SETTINGS = {"content": "content_weight", "style": "style_weight", "tv": "tv_weight"}
 
@@ -96,154 +95,6 @@ class Result:
     """For a diverged run, the setting to lower (``tv_weight``, ``style_weight``, ``content_weight`` or ``lr``)."""
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    """``auto`` takes CUDA, then Apple MPS, then the CPU; an unavailable choice is a clear error."""
-    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
-    if name == "auto":
-        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
-    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
-        raise SettingsError(f"{name} is not available on this machine; use cpu or auto", "device")
-    return torch.device(name)
-
-
-@functools.lru_cache(maxsize=2)
-def _cached_encoder(weights: str | None, pooling: str, device: str, channels_last: bool) -> VGG19:
-    encoder = load_vgg19(weights, pooling).to(device)
-    return encoder.to(memory_format=torch.channels_last) if channels_last else encoder  # type: ignore[call-overload]
-
-
-def encoder_for(settings: Settings, device: torch.device) -> VGG19:
-    """The VGG19 for these settings, loaded once per process and device."""
-    return _cached_encoder(settings.weights, settings.pooling, str(device), _channels_last(settings, device))
-
-
-def _channels_last(settings: Settings, device: torch.device) -> bool:
-    """bf16 convolutions and fp32 ones on a CPU run fastest on channels-last tensors (``bench_step.py``)."""
-    return use_bf16(settings, device) or device.type == "cpu"
-
-
-def _cpu_has_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def use_bf16(settings: Settings, device: torch.device) -> bool:
-    """bf16 autocast where it is fast: CUDA with bf16 support, or CPUs with AVX512-BF16/AMX."""
-    if settings.precision != "auto":
-        return settings.precision == "bf16"
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and _cpu_has_bf16()
-
-
-class Objective:
-    """Targets of one level and the loss of a candidate image against them.
-
-    Calling it with an image gives ``(total loss, {"content", "style", "tv"} weighted terms)``.
-    ``bf16`` may be switched per step (the engine measures a level's first steps in fp32).
-    """
-
-    def __init__(
-        self,
-        encoder: VGG19,
-        content: torch.Tensor,
-        styles: Sequence[torch.Tensor],
-        blend: Sequence[float],
-        settings: Settings,
-        bf16: bool,
-    ):
-        self.encoder, self.settings, self.bf16 = encoder, settings, bf16
-        self.channels_last = bf16 or content.device.type == "cpu"
-        s = settings
-        self.layers = sorted(set(s.content_layers) | set(s.style_layers), key=layer_index)
-        self.generator = torch.Generator().manual_seed(s.seed)  # the sliced-Wasserstein term's random draws
-        with torch.no_grad():
-            feats = self.features(content)
-            self.content_targets = [feats[name].float() for name in s.content_layers]
-            grams: list[torch.Tensor] = []
-            samples: list[list[torch.Tensor]] = [[] for _ in s.style_layers]
-            for style, weight in zip(styles, blend):
-                if weight == 0:  # a painting blended out leaves no trace, not even a sampled point
-                    continue
-                style_feats = self.features(style, s.style_layers)
-                layer_grams = [weight * gram_matrix(style_feats[name]) for name in s.style_layers]
-                grams = layer_grams if not grams else [a + b for a, b in zip(grams, layer_grams)]
-                if s.swd_weight > 0:  # the blend as a mixture: each painting gives its share of the points
-                    count = max(1, round(weight * _SWD_POINTS))
-                    for kept, name in zip(samples, s.style_layers):
-                        kept.append(self._sample(_points(style_feats[name]), count))
-            self.style_targets = grams
-            self.style_points = [torch.cat(kept) for kept in samples] if s.swd_weight > 0 else []
-        layer_weights = s.style_layer_weights or (1.0,) * len(s.style_layers)
-        total = sum(layer_weights)
-        if s.normalize == "target":  # relative errors: each term over its target's squared norm
-            self.style_weights = [w / total / _squared_norm(t) for w, t in zip(layer_weights, self.style_targets)]
-            self.content_weights = [1.0 / (len(s.content_layers) * _squared_norm(t)) for t in self.content_targets]
-        else:  # per Gram entry and per content element
-            self.style_weights = [w / total / t.shape[-1] ** 2 for w, t in zip(layer_weights, self.style_targets)]
-            self.content_weights = [1.0 / (len(s.content_layers) * t.numel()) for t in self.content_targets]
-
-    def _sample(self, points: torch.Tensor, count: int) -> torch.Tensor:
-        """``count`` of the rows of ``points`` at random (all of them, in order, when there are no more)."""
-        n = points.shape[0]
-        if n <= count:
-            return points.float()
-        return points[torch.randperm(n, generator=self.generator)[:count].to(points.device)].float()
-
-    def _swd(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The sliced-Wasserstein term, on fresh random directions and positions each call, averaged over layers."""
-        total = feats[self.settings.style_layers[0]].new_zeros((), dtype=torch.float32)
-        for name, target in zip(self.settings.style_layers, self.style_points):
-            points = self._sample(_points(feats[name]), _SWD_POINTS)
-            directions = torch.randn(target.shape[1], _SWD_DIRECTIONS, generator=self.generator)
-            directions = (directions / directions.norm(dim=0, keepdim=True)).to(target.device)
-            total = total + sliced_wasserstein_loss(points, target, directions)
-        return total / len(self.style_points)
-
-    def features(self, image: torch.Tensor, layers: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
-        """The encoder's features of ``image`` at ``layers`` (default: every layer the loss uses)."""
-        layers = self.layers if layers is None else layers
-        if self.channels_last:
-            image = image.contiguous(memory_format=torch.channels_last)
-        if self.bf16:
-            with torch.autocast(image.device.type, dtype=torch.bfloat16):
-                return self.encoder(image, layers)
-        return self.encoder(image, layers)
-
-    def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        s = self.settings
-        feats = self.features(image)  # style layers go to the Gram as they are: it works in float32 itself
-        c = sum(
-            (
-                content_loss(w, feats[name].float(), target)
-                for name, target, w in zip(s.content_layers, self.content_targets, self.content_weights)
-            ),
-            image.new_zeros(()),
-        )
-        st = style_loss(feats, s.style_layers, self.style_targets, self.style_weights)
-        tv = tv_loss(image, 1.0 / image.numel()) if s.tv_weight > 0 else image.new_zeros(())
-        loss = total_loss(c, st, tv, s.content_weight, s.style_weight, s.tv_weight)
-        style = s.style_weight * st
-        if s.swd_weight > 0:  # a second style term: the painting's feature distributions, not only their Grams
-            swd = s.swd_weight * self._swd(feats)
-            loss, style = loss + swd, style + swd
-        return loss, {"content": s.content_weight * c, "style": style, "tv": s.tv_weight * tv}
-
-
-def _points(features: torch.Tensor) -> torch.Tensor:
-    """``(N, C, H, W)`` features as ``(N*H*W, C)`` feature vectors, one per position (a view when channels-last)."""
-    return features.permute(0, 2, 3, 1).reshape(-1, features.shape[1])
-
-
-def _squared_norm(target: torch.Tensor) -> float:
-    """A target's squared Frobenius norm (never zero: a blank painting or photo still gives a finite loss)."""
-    return max(float(target.double().pow(2).sum()), 1e-12)
-
-
 def prepare_inputs(
     content: Picture, styles: Sequence[Picture], settings: Settings, wh: tuple[int, int], device: torch.device
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -278,6 +129,19 @@ def initial_image(
     return to_tensor(start).to(content.device)
 
 
+def plan(content: Picture, styles: Sequence[Picture], settings: Settings, encoder: VGG19 | None = None) -> RunPlan:
+    """What a run of these pictures and settings will need here, level by level (see :mod:`brushwork.budget`).
+
+    Loads the network and times one small step on this machine. A :class:`SettingsError` when even
+    tiles cannot fit the free memory: it names the size that would.
+    """
+    paintings = [(s.name, s.rgb.size) for s in styles]
+    check_sizes(content.rgb.size, paintings, settings)  # a picture too thin is refused before the network loads
+    device = pick_device(settings.device)
+    encoder = encoder or encoder_for(settings, device)
+    return plan_run(content.rgb.size, paintings, settings, measure(settings, device, encoder))
+
+
 def run(
     content: Picture,
     styles: Sequence[Picture],
@@ -286,15 +150,18 @@ def run(
     callback: Callback | None = None,
     encoder: VGG19 | None = None,
     keep_memory: bool = False,
+    planned: RunPlan | None = None,
 ) -> Result:
     """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``).
 
+    ``planned`` is the run's :func:`plan` when the caller has made it (to show it); else it is made here.
     ``keep_memory`` keeps freed memory in the process for the run (see :mod:`brushwork.allocator`):
     faster on glibc, but it changes the process's allocator settings while the run lasts, so only a
     program that owns its process (the command line, the studio) should ask for it.
     """
+    planned = planned or plan(content, styles, settings, encoder)
     with keep_freed_memory() if keep_memory else contextlib.nullcontext():
-        return _Run(content, styles, settings, callback, encoder).paint()
+        return _Run(content, styles, settings, callback, encoder, planned).paint()
 
 
 @dataclass
@@ -318,11 +185,13 @@ class _Run:
         settings: Settings,
         callback: Callback | None,
         encoder: VGG19 | None,
+        planned: RunPlan,
     ):
         self.content, self.styles, self.settings, self.callback = content, styles, settings, callback
         self.blend = blend_weights(settings, len(styles))
-        self.sizes = check_sizes(content.rgb.size, [(s.name, s.rgb.size) for s in styles], settings)
-        self.budgets = level_budgets(settings.steps, self.sizes)
+        self.sizes = [level.size for level in planned.levels]
+        self.budgets = [level.steps for level in planned.levels]
+        self.tiles = [level.tile for level in planned.levels]
         torch.manual_seed(settings.seed)
         self.device = pick_device(settings.device)
         if self.device.type == "cuda":
@@ -347,7 +216,12 @@ class _Run:
                 start = initial_image(content_t, style_ts, self.blend, self.settings)
             else:
                 start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
-            objective = Objective(self.encoder, content_t, style_ts, self.blend, self.settings, self.bf16)
+            tile = self.tiles[level]
+            objective = (
+                TiledObjective(self.encoder, content_t, style_ts, self.blend, self.settings, self.bf16, tile)
+                if tile
+                else Objective(self.encoder, content_t, style_ts, self.blend, self.settings, self.bf16)
+            )
             self.timer.start_level(time.perf_counter() - self.start, wh)
             outcome = self._paint_level(level, objective, start, self.budgets[level])
             best = outcome.best
@@ -385,16 +259,15 @@ class _Run:
         def closure() -> torch.Tensor:
             nonlocal scale
             optimizer.zero_grad(set_to_none=True)
-            loss, parts = objective(x)
-            loss.backward()
+            loss, parts = objective.evaluate(x, grad=True)
             assert x.grad is not None
             if scale is None:
                 scale = _gradient_scale(x.grad)
             if scale != 1.0:
                 x.grad.mul_(scale)
-            last.update({k: v.detach() for k, v in parts.items()}, total=loss.detach())
-            keep_if_best(loss.detach())
-            return loss.detach() * scale
+            last.update(parts, total=loss)
+            keep_if_best(loss)
+            return loss * scale
 
         optimizer: torch.optim.Optimizer
         if s.optimizer == "lbfgs":
@@ -431,7 +304,7 @@ class _Run:
                     break
             with torch.no_grad():  # each step scored the picture before its update: score the last update too
                 objective.bf16 = self.bf16
-                keep_if_best(objective(x)[0].detach())
+                keep_if_best(objective.evaluate(x, grad=False)[0])
         except KeyboardInterrupt:
             return _Level(
                 best, len(level_losses), "interrupted", f"interrupted at step {self.step}; kept the best picture so far"

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from .errors import SettingsError
 
-__all__ = ["LAYER_NAMES", "CONV_SHAPES", "layer_index", "smallest_side"]
+__all__ = ["LAYER_NAMES", "CONV_SHAPES", "layer_index", "smallest_side", "stride", "halo", "feature_size"]
 
 # (in_channels, out_channels) of the 16 conv layers, block by block.
 _BLOCKS = [
@@ -38,3 +38,33 @@ def smallest_side(layers: Iterable[str]) -> int:
     """Shortest image side, in pixels, that leaves a pixel after every pooling up to the deepest layer."""
     deepest = max(layer_index(name) for name in layers)
     return 2 ** sum(name.startswith("pool") for name in LAYER_NAMES[: deepest + 1])
+
+
+def stride(name: str) -> int:
+    """Pixels per position of a layer's features (2 to the number of poolings before it)."""
+    return 2 ** sum(n.startswith("pool") for n in LAYER_NAMES[: layer_index(name)])
+
+
+def halo(layers: Iterable[str]) -> int:
+    """Margin around a tile, in pixels, that makes its features at ``layers`` exactly the whole picture's.
+
+    The deepest layer's receptive-field radius, rounded up to a multiple of its stride so that a
+    tile's poolings line up with the whole picture's (80 px for relu5_1, checked in the tests).
+    """
+    deepest = max(layer_index(name) for name in layers)
+    field, jump = 1, 1
+    for name in LAYER_NAMES[: deepest + 1]:
+        if name.startswith("conv"):
+            field += 2 * jump
+        elif name.startswith("pool"):
+            field, jump = field + jump, jump * 2
+    radius = field // 2
+    return -(-radius // jump) * jump
+
+
+def feature_size(width: int, height: int, name: str) -> tuple[int, int]:
+    """(width, height) of a layer's features for a ``width`` x ``height`` picture (poolings round down)."""
+    for n in LAYER_NAMES[: layer_index(name)]:
+        if n.startswith("pool"):
+            width, height = width // 2, height // 2
+    return width, height

@@ -17,7 +17,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["gram_matrix", "content_loss", "style_loss", "sliced_wasserstein_loss", "tv_loss", "total_loss"]
+__all__ = [
+    "gram_matrix",
+    "content_loss",
+    "style_loss",
+    "sliced_wasserstein_loss",
+    "sliced_wasserstein_targets",
+    "tv_loss",
+    "total_loss",
+]
 
 
 def gram_matrix(features: Tensor, normalize: bool = True) -> Tensor:
@@ -143,16 +151,28 @@ def sliced_wasserstein_loss(points: Tensor, target: Tensor, directions: Tensor) 
     target's projections (Heitz et al., *A Sliced Wasserstein Loss for Neural Texture Synthesis*,
     CVPR 2021). Unlike a Gram matrix it compares whole distributions, not just second moments.
     """
-    mine = directions.T @ points.float().T  # (K, N): one row per direction, sorted along the rows
-    mine = torch.gather(mine, 1, _row_order(mine.detach()))  # sorted, and differentiable
+    mine = directions.T @ points.float().T  # (K, N): one row per direction
+    matched, spread = sliced_wasserstein_targets(mine.detach(), target, directions)
+    return (mine - matched).pow(2).mean() / spread
+
+
+def sliced_wasserstein_targets(projections: Tensor, target: Tensor, directions: Tensor) -> tuple[Tensor, Tensor]:
+    """Where each projected point should be: the target's projection at the point's quantile, and the spread.
+
+    ``projections`` ``(K, N)`` are the points projected on ``directions`` ``(C, K)``. Returns ``(K, N)``
+    matched values and the mean variance of the target's projections; the loss of
+    :func:`sliced_wasserstein_loss` is ``mean((projections - matched)**2) / spread``. Split out so that a
+    picture painted in tiles can match the projections of all its tiles at once.
+    """
     with torch.no_grad():
         theirs = _sorted_rows(directions.T @ target.float().T)
         spread = theirs.var(dim=1, correction=0).mean().clamp_min(1e-12)  # of all its points: a picture may have one
-        if theirs.shape[1] != mine.shape[1]:  # compare at the same quantiles
-            n, m = mine.shape[1], theirs.shape[1]  # each of mine's quantiles at the middle of its share of theirs
+        n, m = projections.shape[1], theirs.shape[1]
+        if m != n:  # compare at the same quantiles: each of mine at the middle of its share of theirs
             index = ((torch.arange(n, device=theirs.device) + 0.5) * (m / n)).long().clamp_max(m - 1)
             theirs = theirs[:, index]
-    return (mine - theirs).pow(2).mean() / spread
+        order = _row_order(projections)
+        return torch.empty_like(theirs).scatter_(1, order.to(theirs.device), theirs), spread
 
 
 def _row_order(values: Tensor) -> Tensor:

@@ -36,6 +36,10 @@ STEP_COST_EXPONENT = 0.93
 0.88 from 128 to 256 px and 1.0 from 512 to 1024 px; 0.75-0.9 with bf16 on an AVX512-BF16 CPU; small
 pictures are overhead-bound)."""
 
+PAINTING_ENLARGEMENT = 2.0
+"""A painting is enlarged at most this many times past its own pixels: further only blurs its strokes, so at
+print sizes a small scan's strokes come out finer than the size asks (the plan says so)."""
+
 Size = tuple[int, int]
 
 
@@ -102,9 +106,11 @@ def check_sizes(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Se
 
 
 def painting_longest(painting: Size, level: Size, settings: Settings) -> int:
-    """Longest side a painting is seen at for a level: ``style_scale`` times the level's, enlarged if too thin."""
+    """Longest side a painting is seen at for a level: ``style_scale`` times the level's, but never past
+    :data:`PAINTING_ENLARGEMENT` times its own; enlarged anyway if too thin for the network."""
     wanted = max(16, round(max(level) * settings.style_scale))
-    return max(wanted, longest_side_for(*painting, smallest_side(settings.style_layers)))
+    capped = min(wanted, max(round(PAINTING_ENLARGEMENT * max(painting)), 16))
+    return max(capped, longest_side_for(*painting, smallest_side(settings.style_layers)))
 
 
 def step_cost(smaller: Size, larger: Size, exponent: float = STEP_COST_EXPONENT) -> float:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .errors import SettingsError
-from .layers import LAYER_NAMES
+from .layers import LAYER_NAMES, halo
 
 __all__ = ["Settings", "Spec", "SPECS", "PRESETS", "MAX_SIZE", "preset", "resolve", "blend_weights"]
 
@@ -298,6 +298,17 @@ class Settings:
         studio=False,
         help="auto picks a GPU when there is one",
     )
+    tile_size: int = _option(
+        0,
+        kind="int",
+        low=0,
+        high=MAX_SIZE,
+        group=_OPTIMISATION,
+        label="Tile size",
+        metavar="PX",
+        help="paint levels larger than this in tiles of this many px a side, with the whole picture's style "
+        "statistics (0: automatic, whole while it fits in memory)",
+    )
     weights: str | None = _option(
         None,
         kind="text",
@@ -339,6 +350,13 @@ class Settings:
             raise SettingsError("needs at least one layer, or set content_weight to 0", "content_layers")
         if not self.style_layers:
             raise SettingsError("needs at least one layer, e.g. relu1_1,relu2_1,relu3_1", "style_layers")
+        margin = halo((*self.content_layers, *self.style_layers))
+        if 0 < self.tile_size < margin:
+            raise SettingsError(
+                f"{self.tile_size} px is smaller than the {margin} px margin each tile needs for these layers; "
+                f"use {margin} or more (512 or more paints faster), or 0 for automatic",
+                "tile_size",
+            )
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
             raise SettingsError(
                 f"needs one weight per style layer ({len(self.style_layers)}), not {len(self.style_layer_weights)}",

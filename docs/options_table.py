@@ -13,7 +13,11 @@ from brushwork.cli.kit import flag
 from brushwork.settings import PRESET_HELP, SPECS, Settings
 
 BEFORE = [
-    ("`-o, --output`", "(required)", "output file: `.png`, `.jpg` or `.webp`; never overwritten unless `--overwrite`"),
+    (
+        "`-o, --output`",
+        "(required)",
+        "output file: `.png`, `.jpg` or `.webp`; never overwritten unless `--overwrite`; not needed with `--plan`",
+    ),
     (
         "`--preset`",
         "none",
@@ -22,6 +26,7 @@ BEFORE = [
     ),
 ]
 AFTER = [
+    ("`--plan`", "off", "print the run's plan (levels, whole or in tiles, memory and time on this machine) and stop"),
     ("`--overwrite`", "off", "allow replacing existing output files"),
     ("`-q, --quiet`", "off", "no progress bar (the bar shows step, losses and time left)"),
 ]

@@ -277,14 +277,14 @@ def test_preset_with_explicit_overrides(capsys, tmp_path, tubingen, starry_night
 def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night, monkeypatch):
     real_run = engine.run
 
-    def run_then_ctrl_c(content, styles, settings, *, callback=None, encoder=None, keep_memory=False):
+    def run_then_ctrl_c(content, styles, settings, *, callback=None, **kwargs):
         def pressed(p):
             if callback is not None:
                 callback(p)
             if p.step == 2:
                 raise KeyboardInterrupt
 
-        return real_run(content, styles, settings, callback=pressed, encoder=encoder, keep_memory=keep_memory)
+        return real_run(content, styles, settings, callback=pressed, **kwargs)
 
     monkeypatch.setattr(engine, "run", run_then_ctrl_c)
     out = tmp_path / "out.png"
@@ -599,3 +599,49 @@ def test_submodules_load_on_first_use_as_with_an_eager_package():
     script = "import brushwork; print(brushwork.features.load_vgg19.__name__, brushwork.Settings().size)"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["load_vgg19", "512"]
+
+
+# -- the plan: shown before a run, printed alone with --plan, and a run that cannot fit refused first ---------
+
+
+def test_plan_prints_the_plan_and_paints_nothing(capsys, tmp_path, tubingen, starry_night):
+    rc, out, err = cli(capsys, tubingen, starry_night, "--plan", "--size", "4096", "--tile-size", "1024")
+    assert rc == 0, err
+    assert "4096x3072 px in 6 levels" in out and "tiles of 1024 px (+80 px margin)" in out and "peak memory" in out
+    assert "seen at 2048 px, not 4096" in out  # the painting (1024 px wide) is not blown up past twice its size
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_run_shows_its_plan_first(capsys, tmp_path, tubingen, starry_night):
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", *FAST)
+    assert rc == 0, err
+    assert err.index("plan: 32x24 px") < err.index("wrote")
+
+
+def test_an_output_is_required_without_plan(capsys, tubingen, starry_night):
+    rc, _, err = cli(capsys, tubingen, starry_night, *FAST)
+    assert "required: -o/--output" in assert_one_line_error(rc, err)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--tile-size", "40"], "--tile-size 40 px is smaller than the 80 px margin"),
+        (["--size", "9000"], "--size must be at most 8192"),
+    ],
+)
+def test_bad_print_settings_are_one_line_errors(capsys, tmp_path, tubingen, starry_night, args, words):
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", *args)
+    assert words in assert_one_line_error(rc, err)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_run_that_cannot_fit_is_refused_before_any_work(capsys, tmp_path, tubingen, starry_night, monkeypatch):
+    from brushwork.budget import GB, Machine
+
+    tiny = Machine("cpu", "a small machine", int(0.5 * GB), int(0.4 * GB), 4, 0.5, 1.0)
+    monkeypatch.setattr(engine, "measure", lambda *args: tiny)
+    monkeypatch.setattr(engine, "run", lambda *a, **k: pytest.fail("painted a run that cannot fit"))
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", "--size", "8192")
+    assert "--size 8192 needs" in assert_one_line_error(rc, err) and "even in tiles" in err and "or less" in err
+    assert not list(tmp_path.iterdir())

@@ -624,3 +624,39 @@ def test_the_api_docs_page_needs_no_network(make_client):
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
         src = next(part.split('"')[0] for part in page.split('="')[1:] if part.split('"')[0].endswith(asset))
         assert src.startswith("/") and client.get(src).status_code == 200
+
+
+# --- the plan: before painting, with every job, and a run that cannot fit refused ------------------------
+
+
+def test_a_plan_is_made_without_a_job(make_client):
+    client = make_client(Painter(), max_size=4096)
+    answer = client.post("/api/plan", data={**EXAMPLES, "size": "4096", "tile_size": "1024"})
+    assert answer.status_code == 200, answer.text
+    text = answer.json()["plan"]
+    assert "4096x3072 px in 6 levels" in text and "tiles of 1024 px" in text and "peak memory" in text
+    assert client.get("/api/jobs").json() == []
+    assert not [p for p in (client.app.state.store.root).iterdir() if p.is_dir()]
+
+
+def test_every_job_carries_its_plan(make_client):
+    client = make_client(Painter())
+    job = client.post("/api/jobs", data={**EXAMPLES, **TINY}).json()
+    assert job["plan"].startswith("plan: 64x48 px")
+    assert wait_for(client, job["id"])["plan"] == job["plan"]
+
+
+def test_a_job_that_cannot_fit_is_refused_in_one_line(make_client, monkeypatch):
+    from brushwork import engine
+    from brushwork.budget import GB, Machine
+
+    tiny = Machine("cpu", "a small machine", int(0.5 * GB), int(0.4 * GB), 4, 0.5, 1.0)
+    monkeypatch.setattr(engine, "measure", lambda *args: tiny)
+    painter = Painter()
+    client = make_client(painter, max_size=8192)
+    for route in ("/api/plan", "/api/jobs"):
+        answer = client.post(route, data={**EXAMPLES, "size": "8192"})
+        assert answer.status_code == 422, answer.text
+        detail = answer.json()["detail"]
+        assert "8192 needs" in detail and "even in tiles" in detail and "\n" not in detail
+    assert painter.calls == 0 and client.get("/api/jobs").json() == []

@@ -93,6 +93,12 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     page.click('#sizes [data-value="64"]')
     page.click("#advanced summary")
     page.fill("#opt-steps", "10")
+    page.dispatch_event("#opt-steps", "change")
+    # before painting, the brush shows what the run needs on this machine
+    page.wait_for_function(
+        "() => /^plan: 64x48 px.*\\n.*1 +64x48 +10 +whole/s.test(document.getElementById('plan').textContent)",
+        timeout=60_000,
+    )
     page.click("#paint")
 
     page.wait_for_selector('#status[data-state="running"]', timeout=60_000)
@@ -101,6 +107,7 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     shown = page.evaluate("window.shown")
     assert any("/preview?n=" in src for src in shown), shown  # it painted before our eyes
     assert page.text_content("#steps-done") == "10 / 10 steps"
+    assert page.text_content("#job-plan-text").startswith("plan: 64x48 px")  # and each job keeps its plan
     assert page.locator("#plot-line").get_attribute("d").count("L") >= 5
     page.wait_for_selector(".work img")
     assert "Tubingen, after Starry Night" in page.text_content(".work .cap")

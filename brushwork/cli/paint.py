@@ -29,7 +29,7 @@ def parser() -> Parser:
     )
     p.add_argument("content", help="the photo to repaint")
     p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
-    p.add_argument("-o", "--output", required=True, help="output picture (.png, .jpg or .webp)")
+    p.add_argument("-o", "--output", help="output picture (.png, .jpg or .webp); required unless --plan")
     p.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -37,6 +37,11 @@ def parser() -> Parser:
         + ". Options you type change the preset's values",
     )
     add_settings(p)
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the run's plan (levels, whole or tiled, memory and time on this machine) and stop",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--version", action="version", version=f"brushwork {__version__}")
@@ -48,14 +53,22 @@ def command(argv: Sequence[str]) -> int:
     from ..images import check_output_path, load_image
     from ..settings import blend_weights
 
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if not args.plan and not args.output:
+        p.error("the following arguments are required: -o/--output")
     settings = resolve(preset_name=args.preset, **given_settings(args))
-    output = check_output_path(args.output, args.overwrite, (args.content, *args.styles))
+    output = None if args.plan else check_output_path(args.output, args.overwrite, (args.content, *args.styles))
     content = load_image(args.content, "content")
     styles = [load_image(path, "style") for path in args.styles]
     blend_weights(settings, len(styles))
     if settings.init not in INIT_WORDS:
         load_image(settings.init, "init image")
+    if output is None:
+        from ..engine import plan
+
+        print(plan(content, styles, settings).describe())
+        return 0
     snap_dir, sheet_path = snapshot_paths(output)
     if settings.save_every:
         if sheet_path.exists() and not args.overwrite:
@@ -95,8 +108,12 @@ def paint_and_save(
     from tqdm import tqdm
 
     from .. import recipes
-    from ..engine import run
+    from ..engine import plan, run
     from ..report.sheets import contact_sheet
+
+    planned = plan(content, styles, settings)  # refuses a run that cannot fit before any work
+    if not quiet:
+        print(planned.describe(), file=sys.stderr)
 
     recipe = recipes.build(settings, paths[0], paths[1:])
     snap_dir, sheet_path = snapshot_paths(output)
@@ -130,7 +147,7 @@ def paint_and_save(
             snapshots.append((f"step {p.step}", path))
 
     try:
-        result = run(content, styles, settings, callback=progress, keep_memory=True)
+        result = run(content, styles, settings, callback=progress, keep_memory=True, planned=planned)
         if bar is not None and result.status == "done":
             bar.total = bar.n  # the forecast is settled: the bar ends full
             bar.set_postfix_str("done", refresh=False)

@@ -23,15 +23,16 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from .. import __version__
-from ..engine import pick_device
+from ..engine import pick_device, plan
 from ..errors import BrushworkError, SettingsError
+from ..images import load_image
 from ..settings import Settings, blend_weights, resolve
 from .examples import EXAMPLES_DIR, Example, Examples
 from .forms import form_parameters, in_page_words, page_options, settings_problem
 from .intake import check_photo_shape, store_example, store_upload
 from .jobs import Conflict, JobQueue
 from .limits import BodyLimit, Limits
-from .models import ConfigOut, ExampleOut, JobOut, Problem, example_out, job_out
+from .models import ConfigOut, ExampleOut, JobOut, PlanOut, Problem, example_out, job_out
 from .store import FINAL, JOB_ID_PATTERN, Job, Store
 from .thumbs import thumbnail
 
@@ -147,13 +148,14 @@ def create_app(
             return Response(thumbnail(example.path), media_type="image/jpeg")
         return FileResponse(example.path, media_type=mimetypes.guess_type(example.path.name)[0])
 
-    def create_job(
-        content: UploadFile | None = None,
-        styles: list[UploadFile] | None = None,
-        content_example: str | None = None,
-        style_examples: list[str] | None = None,
-        **options: Any,
-    ) -> JobOut:
+    def intake(
+        content: UploadFile | None,
+        styles: list[UploadFile] | None,
+        content_example: str | None,
+        style_examples: list[str] | None,
+        options: dict[str, Any],
+    ) -> tuple[str, Settings, list[dict[str, str]], str]:
+        """Check a job's form, keep its pictures in a new job folder and plan the run; the folder goes on failure."""
         settings = resolve(**options)
         uploads = [s for s in styles or [] if s.filename or s.size]
         named = [n for n in style_examples or [] if n]
@@ -176,7 +178,23 @@ def create_app(
             check_photo_shape(folder / inputs[0]["file"], limits.max_size, settings)
             inputs += [store_upload(u, folder, f"style{i}", "style", limits) for i, u in enumerate(uploads, 1)]
             inputs += [store_example(e, folder, f"style{i}") for i, e in enumerate(paintings, len(uploads) + 1)]
-            job = jobs.submit(Job(id=job_id, settings=settings.to_dict(), inputs=inputs))
+            pictures = [load_image(folder / item["file"], item["role"]) for item in inputs]
+            planned = plan(pictures[0], pictures[1:], settings)  # a run that cannot fit is refused here
+        except BaseException:
+            store.delete(job_id)
+            raise
+        return job_id, settings, inputs, planned.describe()
+
+    def create_job(
+        content: UploadFile | None = None,
+        styles: list[UploadFile] | None = None,
+        content_example: str | None = None,
+        style_examples: list[str] | None = None,
+        **options: Any,
+    ) -> JobOut:
+        job_id, settings, inputs, text = intake(content, styles, content_example, style_examples, options)
+        try:
+            job = jobs.submit(Job(id=job_id, settings=settings.to_dict(), inputs=inputs, plan=text))
         except Conflict as exc:
             store.delete(job_id)
             raise HTTPException(409, str(exc)) from None
@@ -184,6 +202,17 @@ def create_app(
             store.delete(job_id)
             raise
         return view(job)
+
+    def plan_job(
+        content: UploadFile | None = None,
+        styles: list[UploadFile] | None = None,
+        content_example: str | None = None,
+        style_examples: list[str] | None = None,
+        **options: Any,
+    ) -> PlanOut:
+        job_id, _, _, text = intake(content, styles, content_example, style_examples, options)
+        store.delete(job_id)
+        return PlanOut(plan=text)
 
     signature = inspect.Signature(
         [
@@ -225,6 +254,13 @@ def create_app(
         return_annotation=JobOut,
     )
     setattr(create_job, "__signature__", signature)  # noqa: B010 - FastAPI reads the form from the signature
+    setattr(plan_job, "__signature__", signature.replace(return_annotation=PlanOut))  # noqa: B010
+    app.post(
+        "/api/plan",
+        response_model=PlanOut,
+        summary="Plan a job without starting it: levels, whole or tiled, memory and time on this machine",
+        responses=_problems(400, 413, 415, 422),
+    )(plan_job)
     app.post(
         "/api/jobs",
         response_model=JobOut,
@@ -245,7 +281,7 @@ def create_app(
         new_id, folder = store.new_folder()
         try:
             inputs = store.copy_inputs(old, folder)
-            job = jobs.submit(Job(id=new_id, settings=old.settings, inputs=inputs))
+            job = jobs.submit(Job(id=new_id, settings=old.settings, inputs=inputs, plan=old.plan))
         except Conflict as exc:
             store.delete(new_id)
             raise HTTPException(409, str(exc)) from None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..settings import MAX_SIZE
+
 MB = 1024 * 1024
 
 
@@ -24,8 +26,8 @@ class Limits:
     """Largest accepted image file."""
     max_pixels: int = 40_000_000
     """Largest accepted image, in pixels (width x height), checked before it is decoded."""
-    max_size: int = 2048
-    """Largest output size (longest side) a job may ask for."""
+    max_size: int = MAX_SIZE
+    """Largest output size (longest side) a job may ask for; each job's plan refuses what this machine cannot fit."""
     max_steps: int = 2000
     """Most optimisation steps a job may ask for."""
     max_styles: int = 4

@@ -52,11 +52,21 @@ class JobOut(BaseModel):
     cancel_requested: bool
     previews: int = Field(description="Preview counter: refetch preview_url when it changes.")
     settings: dict[str, Any]
+    plan: str = Field(
+        description="What the run needs here, made when the job was accepted: levels, whole or "
+        "in tiles, memory and time."
+    )
     inputs: list[InputOut]
     preview_url: str
     result_url: str | None
     download_url: str | None
     thumbnail_url: str | None
+
+
+class PlanOut(BaseModel):
+    """A run's plan before it starts."""
+
+    plan: str = Field(description="Levels, whole or in tiles, estimated peak memory and time, and notes; for people.")
 
 
 class ConfigOut(BaseModel):
@@ -116,6 +126,7 @@ def job_out(job: Job, position: int | None, has_result: bool) -> JobOut:
         cancel_requested=job.cancel_requested,
         previews=job.previews,
         settings=job.settings,
+        plan=job.plan,
         inputs=inputs,
         preview_url=f"{base}/preview",
         result_url=f"{base}/result" if has_result else None,

@@ -53,6 +53,8 @@ class Job:
     started: float | None = None
     finished: float | None = None
     cancel_requested: bool = False
+    plan: str = ""
+    """The run's plan when the job was accepted (levels, whole or tiled, memory and time), for people."""
     previews: int = 0
     """How many previews were made so far; clients refetch the preview when it changes."""
 

@@ -1,0 +1,271 @@
+"""What a run will need before it starts: memory and time per level, whole or in tiles (plain Python).
+
+:func:`plan_run` takes the run's shape (:mod:`brushwork.plan`) and a :class:`Machine` (measured by
+:mod:`brushwork.machine`) and decides, level by level, whether the picture is painted whole or in
+tiles (:mod:`brushwork.tiles`), and how large the tiles are: whole while it fits, else the largest
+tiles that fit. The memory model's constants are measured (``benchmarks/bench_tiles.py``, ``bench_gpu.py``); so is the
+step time, on the machine itself, at plan time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .errors import ImageError, SettingsError
+from .forecast import LEVEL_SETUP
+from .layers import halo, stride
+from .plan import (
+    PAINTING_ENLARGEMENT,
+    STEP_COST_EXPONENT,
+    Size,
+    check_sizes,
+    level_budgets,
+    painting_longest,
+)
+from .settings import Settings
+from .tiles import tile_grid
+
+__all__ = ["Machine", "LevelPlan", "RunPlan", "plan_run", "TILE_SIZES"]
+
+GB = 1024**3
+TILE_SIZES = (2048, 1536, 1024, 768, 512, 384, 256)
+"""Tile sizes the plan tries, largest first (fewer tiles: less margin to compute twice)."""
+USABLE = 0.85
+"""Share of the free memory a plan may fill (the rest is for the system and the allocator's slack)."""
+CALIBRATION = (256, 256)
+"""Size of the step :mod:`brushwork.machine` times to learn this machine's speed."""
+
+# Memory model, in bytes per pixel (measured: benchmarks/bench_tiles.py on a CPU in fp32, bench_gpu.py in bf16).
+ACTIVATION = {4: 3400.0, 2: 2400.0}
+"""A step's network activations, per pixel the network sees, by element size (fp32: 4, bf16: 2; bf16 keeps
+some float32 tensors, so it is not half)."""
+PAINTING = {4: 1200.0, 2: 850.0}
+"""Measuring a painting's statistics (no gradients kept), per pixel, by element size."""
+PICTURE = 12 * 8
+"""The picture and its kin (gradient, best, start, content, optimiser state), per pixel, besides the history."""
+HISTORY = 12 * 2
+"""One L-BFGS curvature pair, per pixel (it keeps one per step, up to its history size)."""
+CONTENT = 4 * 512 / 64
+"""The photo's features at conv4_2 (the default content layer), per pixel."""
+FORWARD_SHARE = 0.4
+"""A forward pass without gradients, as a share of a step (measured): a tiled step runs one more."""
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where the run happens, as the plan needs it."""
+
+    device: str
+    """``cpu``, ``cuda`` or ``mps``."""
+    name: str
+    """For people: the processor or GPU, and the precision."""
+    free: int
+    """Bytes free for this run now."""
+    in_use: int
+    """Bytes the process already holds (the network's weights among them)."""
+    element: int
+    """Bytes of an activation: 2 in bf16, 4 in fp32."""
+    step_seconds: float
+    """Measured seconds of one step at :data:`CALIBRATION` px."""
+    exponent: float = STEP_COST_EXPONENT
+    """A step's cost grows as pixels to this power."""
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    size: Size
+    steps: int
+    tile: int | None
+    """Core size of the tiles, or ``None`` for the whole picture at once."""
+    tiles: int
+    painting: Size
+    """The size the (largest) painting is seen at."""
+    memory: int
+    """Estimated peak bytes of the process while this level runs."""
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    levels: list[LevelPlan]
+    machine: Machine
+    halo: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def peak(self) -> int:
+        return max(level.memory for level in self.levels)
+
+    @property
+    def seconds(self) -> float:
+        return sum(level.seconds for level in self.levels)
+
+    def describe(self) -> str:
+        """The plan as a few lines for people (the command line's ``--plan``, a run's start, the studio)."""
+        m = self.machine
+        lines = [
+            f"plan: {_wh(self.levels[-1].size)} px in {len(self.levels)} level{'s' * (len(self.levels) > 1)} "
+            f"on {m.name}",
+            "  level  size        steps  how                                  memory    time",
+        ]
+        for i, level in enumerate(self.levels, 1):
+            how = "whole" if level.tile is None else f"{level.tiles} tiles of {level.tile} px (+{self.halo} px margin)"
+            lines.append(
+                f"  {i:<6} {_wh(level.size):<11} {level.steps:<6} {how:<36} {_gb(level.memory):>7}  "
+                f"{_duration(level.seconds):>6}"
+            )
+        lines.append(
+            f"  peak memory about {_gb(self.peak)} of {_gb(m.free + m.in_use)} available; "
+            f"time about {_duration(self.seconds)}"
+        )
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def _wh(size: Size) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+def _gb(amount: float) -> str:
+    return f"{amount / GB:.1f} GB"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _step_seconds(pixels: float, machine: Machine) -> float:
+    return machine.step_seconds * (pixels / (CALIBRATION[0] * CALIBRATION[1])) ** machine.exponent
+
+
+def _level(
+    size: Size,
+    steps: int,
+    painting: Size,
+    tile: int | None,
+    settings: Settings,
+    machine: Machine,
+    margin: int,
+) -> LevelPlan:
+    """Memory and time of one level, whole (``tile=None``) or in tiles."""
+    layers = (*settings.content_layers, *settings.style_layers)
+    align = max(stride(name) for name in layers)
+    pixels = size[0] * size[1]
+    grid = tile_grid(*size, tile, margin, align) if tile else []
+    crops = [(t.crop[2] - t.crop[0]) * (t.crop[3] - t.crop[1]) for t in grid] or [pixels]
+    seen = max(crops)  # the network sees one tile (or the picture) at a time
+    painting_seen = painting[0] * painting[1]
+    if tile:  # a painting larger than a tile is measured in tiles too
+        painting_crops = [
+            (t.crop[2] - t.crop[0]) * (t.crop[3] - t.crop[1]) for t in tile_grid(*painting, tile, margin, align)
+        ]
+        painting_seen = max(painting_crops)
+    network = max(ACTIVATION[machine.element] * seen, PAINTING[machine.element] * painting_seen)
+    kept = pixels * (PICTURE + CONTENT + HISTORY * min(steps, 20))
+    memory = int(machine.in_use + network + kept)
+    if tile:
+        step = sum(_step_seconds(c, machine) for c in crops) * (1 + FORWARD_SHARE)
+    else:
+        step = _step_seconds(pixels, machine)
+    return LevelPlan(size, steps, tile, len(grid), painting, memory, (steps + LEVEL_SETUP) * step)
+
+
+def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Settings, machine: Machine) -> RunPlan:
+    """The plan of a run: each level whole or tiled, its memory and time; a :class:`SettingsError` when even
+    the smallest tiles cannot fit the free memory (it says what size would)."""
+    sizes = check_sizes(photo, paintings, settings)
+    budgets = level_budgets(settings.steps, sizes)
+    margin = halo((*settings.content_layers, *settings.style_layers))
+    room = machine.in_use + USABLE * machine.free
+    levels, notes = [], []
+    for size, steps in zip(sizes, budgets):
+        painting = _largest_painting(paintings, size, settings)
+        options: list[int | None]
+        if settings.tile_size and max(size) > settings.tile_size:
+            options = [settings.tile_size]
+        elif settings.tile_size:
+            options = [None]
+        else:
+            options = [None, *(t for t in TILE_SIZES if t < max(size) and t >= margin)]
+        fitting = None
+        for tile in options:  # the first that fits: whole, then ever smaller tiles
+            choice = _level(size, steps, painting, tile, settings, machine, margin)
+            if choice.memory <= room:
+                fitting = choice
+                break
+        if fitting is None:
+            raise SettingsError(_too_large(choice, room, photo, paintings, settings, machine), _culprit(settings))
+        levels.append(fitting)
+    notes += _enlargements(paintings, sizes[-1], settings)
+    return RunPlan(levels, machine, margin, notes)
+
+
+def _culprit(settings: Settings) -> str:
+    return "tile_size" if settings.tile_size else "size"
+
+
+def _too_large(
+    level: LevelPlan,
+    room: float,
+    photo: Size,
+    paintings: Sequence[tuple[str, Size]],
+    settings: Settings,
+    machine: Machine,
+) -> str:
+    """Why a run cannot fit, and the largest size that would (the problem of the setting to change)."""
+    where = f"at {_wh(level.size)} px" + (f" in {level.tile} px tiles" if level.tile else "")
+    free = f"the {_gb(room)} that {machine.device} memory has free for it"
+    if settings.tile_size:
+        return (
+            f"{settings.tile_size} needs {_gb(level.memory)} {where}, more than {free}; "
+            "use a smaller tile size, or 0 for automatic"
+        )
+    fits, low, high = 0, 16, settings.size - 1
+    while low <= high:  # the largest size whose plan fits: plans grow with the size
+        middle = (low + high) // 2
+        try:
+            plan_run(photo, paintings, settings.replace(size=middle), machine)
+            fits, low = middle, middle + 1
+        except (SettingsError, ImageError):
+            high = middle - 1
+    advice = f"use {fits} or less, or free some memory" if fits else "free some memory"
+    return f"{settings.size} needs {_gb(level.memory)} {where} even in tiles, more than {free}; {advice}"
+
+
+def _largest_painting(paintings: Sequence[tuple[str, Size]], level: Size, settings: Settings) -> Size:
+    """The size of the largest painting as seen at this level (it sets the painting's memory)."""
+    seen = [_painting_size(wh, level, settings) for _, wh in paintings]
+    return max(seen, key=lambda wh: wh[0] * wh[1], default=(1, 1))
+
+
+def _painting_size(painting: Size, level: Size, settings: Settings) -> Size:
+    longest = painting_longest(painting, level, settings)
+    scale = longest / max(painting)
+    return max(1, round(painting[0] * scale)), max(1, round(painting[1] * scale))
+
+
+def _enlargements(paintings: Sequence[tuple[str, Size]], final: Size, settings: Settings) -> list[str]:
+    """A note for each painting enlarged past its own pixels at the final level (capped, see
+    :data:`PAINTING_ENLARGEMENT`): its strokes will be softer, or finer than the size asks."""
+    notes = []
+    for name, wh in paintings:
+        wanted = max(16, round(max(final) * settings.style_scale))
+        shown = painting_longest(wh, final, settings)
+        label = f"the painting {name}" if name else "a painting"
+        if wanted > shown:
+            notes.append(
+                f"{label} ({_wh(wh)}) is seen at {shown} px, not {wanted}: enlarging it past "
+                f"{PAINTING_ENLARGEMENT:g}x its own pixels would only blur it, so its strokes come out finer than "
+                "at smaller sizes; a larger scan keeps them in scale"
+            )
+        elif shown > max(wh):
+            notes.append(
+                f"{label} ({_wh(wh)}) is enlarged {shown / max(wh):.1f}x to {shown} px to keep its strokes in "
+                "scale with the picture; its strokes will be softer (a larger scan gives sharper ones)"
+            )
+    return notes

@@ -1,0 +1,142 @@
+"""Where a run happens: the device, its precision, the network on it, and what the device can give a run.
+
+:func:`measure` describes the machine for :func:`brushwork.budget.plan_run`: free memory (RAM, or
+the GPU's), what the process already holds, and the seconds of one step at a small size, timed
+here (once per process and kind of run), so that the plan's times are this machine's.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import time
+
+import psutil
+import torch
+
+from .budget import CALIBRATION, Machine
+from .errors import SettingsError
+from .features import VGG19, load_vgg19
+from .objective import Objective
+from .plan import STEP_COST_EXPONENT
+from .settings import Settings
+
+__all__ = ["pick_device", "encoder_for", "use_bf16", "channels_last", "measure", "describe_processor"]
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto`` takes CUDA, then Apple MPS, then the CPU; an unavailable choice is a clear error."""
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if name == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
+        raise SettingsError(f"{name} is not available on this machine; use cpu or auto", "device")
+    return torch.device(name)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_encoder(weights: str | None, pooling: str, device: str, channels_last: bool) -> VGG19:
+    encoder = load_vgg19(weights, pooling).to(device)
+    return encoder.to(memory_format=torch.channels_last) if channels_last else encoder  # type: ignore[call-overload]
+
+
+def encoder_for(settings: Settings, device: torch.device) -> VGG19:
+    """The VGG19 for these settings, loaded once per process and device."""
+    return _cached_encoder(settings.weights, settings.pooling, str(device), channels_last(settings, device))
+
+
+def channels_last(settings: Settings, device: torch.device) -> bool:
+    """bf16 convolutions and fp32 ones on a CPU run fastest on channels-last tensors (``bench_step.py``)."""
+    return use_bf16(settings, device) or device.type == "cpu"
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def use_bf16(settings: Settings, device: torch.device) -> bool:
+    """bf16 autocast where it is fast: CUDA with bf16 support, or CPUs with AVX512-BF16/AMX."""
+    if settings.precision != "auto":
+        return settings.precision == "bf16"
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and _cpu_has_bf16()
+
+
+def measure(settings: Settings, device: torch.device, encoder: VGG19) -> Machine:
+    """This machine as the plan needs it: free memory now, and the measured time of a step."""
+    bf16 = use_bf16(settings, device)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        in_use = torch.cuda.memory_allocated(device)  # the allocator's cached blocks are free for this run
+        free += torch.cuda.memory_reserved(device) - in_use
+        name = torch.cuda.get_device_name(device)
+    else:
+        free, in_use, name = psutil.virtual_memory().available, psutil.Process().memory_info().rss, describe_processor()
+    exponent = 1.0 if device.type == "cpu" and not bf16 else STEP_COST_EXPONENT  # see forecast.StepTimer
+    return Machine(
+        device=device.type,
+        name=f"{name}, {'bf16' if bf16 else 'fp32'}",
+        free=int(free),
+        in_use=int(in_use),
+        element=2 if bf16 else 4,
+        step_seconds=_step_seconds(
+            settings.content_layers, settings.style_layers, settings.swd_weight > 0, bf16, encoder
+        ),
+        exponent=exponent,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _step_seconds(
+    content_layers: tuple[str, ...], style_layers: tuple[str, ...], swd: bool, bf16: bool, encoder: VGG19
+) -> float:
+    """Seconds of one step at :data:`brushwork.budget.CALIBRATION` px (the best of two, after a warm-up)."""
+    device = encoder.mean.device
+    generator = torch.Generator().manual_seed(0)
+    width, height = CALIBRATION
+    photo, painting, start = (torch.rand(1, 3, height, width, generator=generator).to(device) * 255 for _ in range(3))
+    settings = Settings(content_layers=content_layers, style_layers=style_layers, swd_weight=6.0 if swd else 0.0)
+    objective = Objective(encoder, photo, [painting], [1.0], settings, bf16)
+    x = start.requires_grad_(True)
+    times = []
+    for _ in range(3):
+        x.grad = None
+        begin = time.perf_counter()
+        objective.evaluate(x, grad=True)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - begin)
+    return min(times[1:])
+
+
+def describe_processor() -> str:
+    """The CPU's model and vector extensions, as a speed claim must name them."""
+    model = platform.processor() or platform.machine()
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and model in ("", platform.machine(), "x86_64"):
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = line
+                    break
+    except OSError:
+        pass
+    extension = (
+        "AVX512-BF16"
+        if "avx512_bf16" in flags
+        else "AVX512"
+        if "avx512f" in flags
+        else "AVX2"
+        if "avx2" in flags
+        else ""
+    )
+    threads = torch.get_num_threads()
+    return f"{model}{f' ({extension})' if extension else ''}, {threads} thread{'s' * (threads > 1)}"

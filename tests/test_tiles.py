@@ -1,0 +1,130 @@
+"""Print sizes: tiles whose features are exactly the whole picture's, a tiled loss equal to the whole one,
+and the plan that decides whole or tiled (and refuses what cannot fit) before any work."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from brushwork import engine, objective
+from brushwork.budget import GB, Machine, plan_run
+from brushwork.errors import SettingsError
+from brushwork.layers import halo, stride
+from brushwork.objective import Objective, TiledObjective
+from brushwork.settings import Settings
+from brushwork.tiles import tile_grid
+
+LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1", "conv4_2")
+GEN = torch.Generator().manual_seed(0)
+
+
+def noise(width: int, height: int) -> torch.Tensor:
+    return torch.rand(1, 3, height, width, generator=GEN) * 255
+
+
+def machine(free_gb: float = 20.0) -> Machine:
+    return Machine("cpu", "test CPU, fp32", int(free_gb * GB), int(0.4 * GB), 4, 0.5, 1.0)
+
+
+@pytest.mark.parametrize(("width", "height", "tile"), [(1024, 768, 512), (4096, 3072, 1536), (300, 170, 96), (17, 33, 16)])
+def test_tile_cores_cover_the_picture_once_and_crops_add_the_margin(width, height, tile):
+    margin, align = 80, 16
+    tiles = tile_grid(width, height, tile, margin, align)
+    covered = torch.zeros(height, width, dtype=torch.int32)
+    for t in tiles:
+        left, top, right, bottom = t.core
+        assert 0 < right - left <= tile and 0 < bottom - top <= tile
+        assert left % align == 0 and top % align == 0  # poolings line up with the picture's
+        covered[top:bottom, left:right] += 1
+        assert t.crop == (max(0, left - margin), max(0, top - margin), min(width, right + margin), min(height, bottom + margin))
+    assert bool((covered == 1).all())
+
+
+def test_the_margin_is_the_deepest_layers_reach_rounded_to_its_stride():
+    assert halo(LAYERS) == 80 and stride("relu5_1") == 16
+    assert halo(("relu1_1",)) == 1 and halo(("relu3_1",)) == 12
+
+
+def test_a_tiles_features_at_its_core_are_the_whole_pictures(encoder):
+    picture = noise(272, 200)
+    with torch.no_grad():
+        whole = encoder(picture, LAYERS)
+        for t in tile_grid(272, 200, 96, halo(LAYERS), 16):
+            left, top, right, bottom = t.crop
+            mine = encoder(picture[:, :, top:bottom, left:right], LAYERS)
+            for name in LAYERS:
+                ours, theirs = objective._core(mine[name], t, name), objective._core_view(whole[name], t, name)
+                assert ours.shape == theirs.shape
+                assert float((ours - theirs).abs().max()) <= 1e-4 * float(theirs.abs().max())
+
+
+@pytest.mark.parametrize(("swd_weight", "tv_weight"), [(0.0, 3e-5), (6.0, 3e-5), (6.0, 0.0)])
+def test_the_tiled_loss_and_gradient_are_the_whole_pictures(encoder, monkeypatch, swd_weight, tv_weight):
+    # every position is a sliced-Wasserstein point, so both draw the same random directions in the same order
+    monkeypatch.setattr(objective, "SWD_POINTS", 10**6)
+    settings = Settings(swd_weight=swd_weight, tv_weight=tv_weight)
+    content, painting, start = noise(240, 176), noise(200, 160), noise(240, 176)
+    whole = Objective(encoder, content, [painting], [1.0], settings, bf16=False)
+    tiled = TiledObjective(encoder, content, [painting], [1.0], settings, bf16=False, tile=96)
+    assert len(tiled.grid) == 6
+    a, b = start.clone().requires_grad_(True), start.clone().requires_grad_(True)
+    loss_a, parts_a = whole.evaluate(a, grad=True)
+    loss_b, parts_b = tiled.evaluate(b, grad=True)
+    assert float(loss_b) == pytest.approx(float(loss_a), rel=1e-4)
+    for name in parts_a:
+        assert float(parts_b[name]) == pytest.approx(float(parts_a[name]), rel=1e-4, abs=1e-9)
+    assert a.grad is not None and b.grad is not None
+    assert float((a.grad - b.grad).abs().max()) <= 1e-3 * float(a.grad.abs().max())
+
+
+def test_a_tiled_run_paints_the_whole_runs_picture(pictures, monkeypatch):
+    monkeypatch.setattr(objective, "SWD_POINTS", 10**6)
+    settings = Settings(size=160, scales=1, steps=3, device="cpu")
+    whole = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings)
+    tiled = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings.replace(tile_size=96))
+    a, b = (torch.from_numpy(np.asarray(r.image, dtype=np.float32)) for r in (whole, tiled))
+    assert whole.status == tiled.status == "done"
+    assert float((a - b).abs().mean()) < 0.5  # the same picture, up to the order of float sums
+
+
+def test_the_plan_paints_whole_while_it_fits_and_in_tiles_after():
+    photo, paintings = (1024, 768), [("starry.jpg", (1024, 640))]
+    roomy = plan_run(photo, paintings, Settings(size=4096), machine(200))
+    assert all(level.tile is None for level in roomy.levels)
+    tight = plan_run(photo, paintings, Settings(size=4096), machine(6))
+    assert [level.tile is None for level in tight.levels] == [True] * 4 + [False] * 2
+    assert tight.peak <= 0.4 * GB + 0.85 * 6 * GB
+    assert tight.levels[-1].tiles > 1 and "tiles of" in tight.describe()
+
+
+def test_a_tile_size_tiles_only_the_levels_larger_than_it():
+    plan = plan_run((1024, 768), [("p", (1024, 640))], Settings(size=1024, tile_size=256), machine())
+    assert [level.tile for level in plan.levels] == [None, None, 256, 256]
+    assert plan.levels[-1].tiles == 12
+
+
+def test_a_run_that_cannot_fit_even_in_tiles_is_refused_with_the_size_that_fits():
+    with pytest.raises(SettingsError, match=r"8192 needs .* even in tiles, more than .*; use \d+ or less") as info:
+        plan_run((1024, 768), [("p", (1024, 640))], Settings(size=8192), machine(0.5))
+    assert info.value.field == "size"
+    with pytest.raises(SettingsError, match="use a smaller tile size") as info:
+        plan_run((1024, 768), [("p", (1024, 640))], Settings(size=4096, tile_size=4096), machine(2))
+    assert info.value.field == "tile_size"
+
+
+def test_a_tile_smaller_than_its_margin_is_refused():
+    with pytest.raises(SettingsError, match="smaller than the 80 px margin") as info:
+        Settings(tile_size=64)
+    assert info.value.field == "tile_size"
+    Settings(tile_size=64, style_layers=("relu1_1", "relu2_1"), content_layers=("relu2_1",))  # a shallow net's is less
+
+
+def test_a_painting_is_never_enlarged_past_twice_its_pixels_and_the_plan_says_so():
+    small = [("little.jpg", (500, 400))]
+    plan = plan_run((1024, 768), small, Settings(size=4096), machine(200))
+    assert plan.levels[-1].painting == (1000, 800)
+    assert any("little.jpg (500x400) is seen at 1000 px, not 4096" in note for note in plan.notes)
+    plan = plan_run((1024, 768), small, Settings(size=800), machine(200))
+    assert plan.levels[-1].painting == (800, 640) and "enlarged 1.6x" in plan.notes[0]
+    assert not plan_run((1024, 768), small, Settings(size=400), machine(200)).notes
