@@ -17,6 +17,8 @@ _HOMES = {
     "stylize": "api",
     "transfer": "api",
     "plan_for": "api",
+    "stylize_video": "api",
+    "VideoSettings": "settings",
     "RunPlan": "budget",
     "DivergedError": "api",
     "Progress": "engine",
@@ -35,6 +37,8 @@ __all__ = [
     "stylize",
     "transfer",
     "plan_for",
+    "stylize_video",
+    "VideoSettings",
     "RunPlan",
     "DivergedError",
     "Progress",
@@ -51,11 +55,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .api import DivergedError, plan_for, stylize, transfer
+    from .api import DivergedError, plan_for, stylize, stylize_video, transfer
     from .budget import RunPlan
     from .engine import Progress, Result
     from .errors import BrushworkError, ImageError, SettingsError, WeightsError
-    from .settings import PRESETS, Settings, preset, resolve
+    from .settings import PRESETS, Settings, VideoSettings, preset, resolve
 
 
 def __getattr__(name: str) -> Any:

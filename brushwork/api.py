@@ -11,18 +11,23 @@ with keyword options (any :class:`~brushwork.settings.Settings` field) applied o
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from typing import Any, Union
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
 
 from PIL import Image
 
 from .budget import RunPlan
 from .engine import Callback, Result, plan, run
 from .errors import BrushworkError
-from .images import Picture, load_image, picture_from_image
-from .settings import Settings, resolve
+from .images import Picture, check_output_path, load_image, picture_from_image
+from .settings import VIDEO_SPECS, Settings, VideoSettings, resolve
 
-__all__ = ["stylize", "transfer", "plan_for", "DivergedError", "ImageInput"]
+if TYPE_CHECKING:
+    from .video import FrameProgress, VideoResult
+
+__all__ = ["stylize", "transfer", "plan_for", "stylize_video", "DivergedError", "ImageInput"]
 
 ImageInput = Union[str, os.PathLike, Image.Image]
 
@@ -100,3 +105,32 @@ def stylize(
         image = image.copy()
         image.putalpha(result.alpha.resize(image.size, Image.Resampling.LANCZOS))
     return image
+
+
+def stylize_video(
+    clip: str | os.PathLike,
+    style: ImageInput | Sequence[ImageInput],
+    output: str | os.PathLike,
+    *,
+    settings: Settings | None = None,
+    preset: str | None = None,
+    video: VideoSettings | None = None,
+    progress: Callable[[FrameProgress], bool | None] | None = None,
+    overwrite: bool = False,
+    **options: Any,
+) -> VideoResult:
+    """Paint a clip into ``output`` (an ``.mp4``, ``.mov``, ``.mkv`` or ``.m4v``), its sound copied unchanged.
+
+    ``options`` are :class:`~brushwork.settings.Settings` fields and :class:`~brushwork.settings.VideoSettings`
+    fields (``start=``, ``end=``, ``temporal_weight=``, ``later_steps=``). Finished frames are kept in
+    ``OUTPUT.frames/``; after an interruption (``result.status``) the same call goes on from them.
+    ``progress`` is called after each frame; returning ``False`` stops.
+    """
+    from .clips import VIDEO_SUFFIXES, probe  # PyAV and OpenCV load only for clips
+    from .video import paint_clip
+
+    video_options = {k: options.pop(k) for k in list(options) if k in VIDEO_SPECS}
+    chosen = resolve(settings, preset, **options)
+    motion = replace(video or VideoSettings(), **video_options)
+    path = check_output_path(output, overwrite, (clip,), suffixes=VIDEO_SUFFIXES)
+    return paint_clip(probe(Path(clip)), _styles(style), chosen, motion, path, callback=progress, overwrite=overwrite)

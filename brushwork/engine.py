@@ -31,7 +31,7 @@ from .features import VGG19
 from .forecast import CONVERGENCE_WINDOW, StepTimer, forecast
 from .images import Picture, load_image, resize_longest, to_pil, to_tensor
 from .machine import encoder_for, measure, pick_device, use_bf16
-from .objective import Objective, TiledObjective
+from .objective import Objective, Temporal, TiledObjective
 from .plan import check_sizes, painting_longest
 from .settings import Settings, blend_weights
 
@@ -39,6 +39,7 @@ __all__ = [
     "Progress",
     "Result",
     "Objective",
+    "Temporal",
     "run",
     "plan",
     "pick_device",
@@ -151,17 +152,21 @@ def run(
     encoder: VGG19 | None = None,
     keep_memory: bool = False,
     planned: RunPlan | None = None,
+    start: Image.Image | None = None,
+    temporal: Temporal | None = None,
 ) -> Result:
     """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``).
 
     ``planned`` is the run's :func:`plan` when the caller has made it (to show it); else it is made here.
+    ``start`` replaces the first level's starting picture, and ``temporal`` adds its term at the level of its
+    size (a video's later frames, :mod:`brushwork.video`).
     ``keep_memory`` keeps freed memory in the process for the run (see :mod:`brushwork.allocator`):
     faster on glibc, but it changes the process's allocator settings while the run lasts, so only a
     program that owns its process (the command line, the studio) should ask for it.
     """
     planned = planned or plan(content, styles, settings, encoder)
     with keep_freed_memory() if keep_memory else contextlib.nullcontext():
-        return _Run(content, styles, settings, callback, encoder, planned).paint()
+        return _Run(content, styles, settings, callback, encoder, planned, start, temporal).paint()
 
 
 @dataclass
@@ -186,8 +191,11 @@ class _Run:
         callback: Callback | None,
         encoder: VGG19 | None,
         planned: RunPlan,
+        start: Image.Image | None = None,
+        temporal: Temporal | None = None,
     ):
         self.content, self.styles, self.settings, self.callback = content, styles, settings, callback
+        self.start_picture, self.temporal = start, temporal
         self.blend = blend_weights(settings, len(styles))
         self.sizes = [level.size for level in planned.levels]
         self.budgets = [level.steps for level in planned.levels]
@@ -212,7 +220,10 @@ class _Run:
         outcome = None
         for level, wh in enumerate(self.sizes):
             content_t, style_ts = prepare_inputs(self.content, self.styles, self.settings, wh, self.device)
-            if best is None:
+            if best is None and self.start_picture is not None:
+                given = self.start_picture.convert("RGB").resize(wh, Image.Resampling.LANCZOS)
+                start = to_tensor(given).to(self.device)
+            elif best is None:
                 start = initial_image(content_t, style_ts, self.blend, self.settings)
             else:
                 start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
@@ -222,6 +233,8 @@ class _Run:
                 if tile
                 else Objective(self.encoder, content_t, style_ts, self.blend, self.settings, self.bf16)
             )
+            if self.temporal is not None and tuple(self.temporal.previous.shape[-1:-3:-1]) == wh:
+                objective.temporal = self.temporal
             self.timer.start_level(time.perf_counter() - self.start, wh)
             outcome = self._paint_level(level, objective, start, self.budgets[level])
             best = outcome.best

@@ -10,6 +10,7 @@ import hashlib
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,16 +142,22 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def check_output_path(
-    path: str | os.PathLike, overwrite: bool = False, inputs: tuple[str | os.PathLike, ...] = ()
+    path: str | os.PathLike,
+    overwrite: bool = False,
+    inputs: tuple[str | os.PathLike, ...] = (),
+    suffixes: Sequence[str] | None = None,
 ) -> Path:
     """Validate an output path before any work is done, so a long run never ends in a failed save.
 
     The folder is tried with a real (removed at once) file, so a read-only or special
-    folder such as ``/proc`` is refused now rather than after the run.
+    folder such as ``/proc`` is refused now rather than after the run. ``suffixes`` are the
+    file types the caller writes (default: pictures).
     """
     p = Path(path)
-    if p.suffix.lower() not in OUTPUT_FORMATS:
+    if suffixes is None and p.suffix.lower() not in OUTPUT_FORMATS:
         raise ImageError(f"cannot write {p.name!r}: use a .png, .jpg or .webp file name")
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise ImageError(f"cannot write {p.name!r}: use a {', '.join(suffixes[:-1])} or {suffixes[-1]} file name")
     for src in inputs:
         if Path(src).exists() and p.exists() and p.resolve() == Path(src).resolve():
             raise ImageError(f"output {p} is one of the inputs; choose another output name")

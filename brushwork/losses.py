@@ -24,6 +24,7 @@ __all__ = [
     "sliced_wasserstein_loss",
     "sliced_wasserstein_targets",
     "tv_loss",
+    "temporal_loss",
     "total_loss",
 ]
 
@@ -194,6 +195,13 @@ def tv_loss(img: Tensor, tv_weight: float) -> Tensor:
     down = img[:, :, 1:, :] - img[:, :, :-1, :]
     right = img[:, :, :, 1:] - img[:, :, :, :-1]
     return tv_weight * (torch.sum(down * down) + torch.sum(right * right))
+
+
+def temporal_loss(img: Tensor, previous: Tensor, certainty: Tensor) -> Tensor:
+    """Ruder et al.'s temporal term: the mean squared difference from the previous painted frame warped to this
+    one, counted where the flow is certain (``certainty`` ``(N, 1, H, W)``, 0 or 1)."""
+    diff = img - previous
+    return torch.sum(certainty * diff * diff) / img.numel()
 
 
 def total_loss(

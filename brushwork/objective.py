@@ -25,18 +25,33 @@ from .losses import (
     sliced_wasserstein_loss,
     sliced_wasserstein_targets,
     style_loss,
+    temporal_loss,
     total_loss,
     tv_loss,
 )
 from .settings import Settings
 from .tiles import Tile, tile_grid
 
-__all__ = ["Objective", "TiledObjective", "SWD_POINTS"]
+__all__ = ["Objective", "TiledObjective", "Temporal", "SWD_POINTS"]
 
 SWD_POINTS = 4096  # positions compared per layer and step: all of them in deep layers, a sample elsewhere
 _SWD_DIRECTIONS = 32  # random projections per layer and step, drawn afresh each step (a sort costs as they grow)
 
 Parts = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """Hold a video frame to the previous painted frame, warped to it, where the flow is certain."""
+
+    previous: torch.Tensor
+    """``(1, 3, H, W)``, 0-255, at the size of the level it applies to."""
+    certainty: torch.Tensor
+    """``(1, 1, H, W)``, 0 or 1."""
+    weight: float
+
+    def loss(self, image: torch.Tensor) -> torch.Tensor:
+        return self.weight * temporal_loss(image, self.previous, self.certainty)
 
 
 class Objective:
@@ -57,6 +72,8 @@ class Objective:
         bf16: bool,
     ):
         self.encoder, self.settings, self.bf16 = encoder, settings, bf16
+        self.temporal: Temporal | None = None
+        """Set for a video frame after the first (see :mod:`brushwork.video`)."""
         self.channels_last = bf16 or content.device.type == "cpu"
         s = settings
         self.layers = sorted(set(s.content_layers) | set(s.style_layers), key=layer_index)
@@ -143,7 +160,11 @@ class Objective:
         if s.swd_weight > 0:  # a second style term: the painting's feature distributions, not only their Grams
             swd = s.swd_weight * self._swd(feats)
             loss, style = loss + swd, style + swd
-        return loss, {"content": s.content_weight * c, "style": style, "tv": s.tv_weight * tv}
+        parts = {"content": s.content_weight * c, "style": style, "tv": s.tv_weight * tv}
+        if self.temporal is not None:
+            parts["temporal"] = self.temporal.loss(image)
+            loss = loss + parts["temporal"]
+        return loss, parts
 
     def evaluate(self, image: torch.Tensor, grad: bool) -> tuple[torch.Tensor, Parts]:
         """The loss and its terms (detached); with ``grad``, the loss's gradient is left in ``image.grad``."""
@@ -232,21 +253,25 @@ class TiledObjective(Objective):
         picks = [self._positions(width, height, n, SWD_POINTS) for n in s.style_layers] if s.swd_weight > 0 else []
         stats = self._whole_picture(image, picks, [self._directions(target) for target in self.style_points])
         x = image.detach().requires_grad_(grad)
-        with torch.set_grad_enabled(grad):  # TV is a sum over neighbours: cheap on the whole picture at once
+        with torch.set_grad_enabled(grad):  # pixel terms are cheap on the whole picture at once
             tv = s.tv_weight * tv_loss(x, 1.0 / x.numel()) if s.tv_weight > 0 else None
+            temporal = self.temporal.loss(x) if self.temporal is not None else None
         parts = {
             "content": s.content_weight * stats.content,
             "style": s.style_weight * stats.style + s.swd_weight * stats.swd,
             "tv": tv.detach() if tv is not None else x.new_zeros(()),
         }
+        if temporal is not None:
+            parts["temporal"] = temporal.detach()
         if grad:
             x.grad = torch.zeros_like(x)
-            if tv is not None:
-                tv.backward()
+            for term in (tv, temporal):
+                if term is not None:
+                    term.backward()
             for index, t in enumerate(self.grid):
                 self._tile_gradient(x, t, index, stats)
             image.grad = x.grad
-        return parts["content"] + parts["style"] + parts["tv"], parts
+        return sum(parts.values(), x.new_zeros(())), parts
 
     def _whole_picture(self, image: torch.Tensor, picks: list[torch.Tensor], directions: list[torch.Tensor]) -> _Pass1:
         """Pass 1: the whole picture's style statistics and content error, tile by tile, without gradients."""

@@ -22,7 +22,18 @@ from typing import Any
 from .errors import SettingsError
 from .layers import LAYER_NAMES, halo
 
-__all__ = ["Settings", "Spec", "SPECS", "PRESETS", "MAX_SIZE", "preset", "resolve", "blend_weights"]
+__all__ = [
+    "Settings",
+    "VideoSettings",
+    "Spec",
+    "SPECS",
+    "VIDEO_SPECS",
+    "PRESETS",
+    "MAX_SIZE",
+    "preset",
+    "resolve",
+    "blend_weights",
+]
 
 MAX_SIZE = 8192
 INIT_WORDS = ("content", "palette", "noise")
@@ -507,3 +518,62 @@ def resolve(settings: Settings | None = None, preset_name: str | None = None, **
     if preset_name is not None:
         return preset(preset_name, **options)
     return (settings or Settings()).replace(**options)
+
+
+_VIDEO = "video"
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """What a clip adds to a picture's :class:`Settings`: which part to paint, and how frames hold together."""
+
+    start: float = _option(
+        0.0, kind="float", low=0, group=_VIDEO, label="Start", metavar="SECONDS", help="paint from this time on"
+    )
+    end: float | None = _option(
+        None,
+        kind="float",
+        low=0,
+        above=True,
+        optional=True,
+        group=_VIDEO,
+        label="End",
+        metavar="SECONDS",
+        help="paint up to this time (none: to the end of the clip)",
+    )
+    temporal_weight: float = _option(
+        0.02,
+        kind="float",
+        low=0,
+        high=1e6,
+        group=_VIDEO,
+        label="Steadiness",
+        metavar="W",
+        help="how strongly each frame holds to the previous painted frame, carried along the optical flow where it "
+        "is certain (Ruder et al. 2016); 0: every frame painted on its own",
+    )
+    later_steps: int = _option(
+        12,
+        kind="int",
+        low=1,
+        high=100000,
+        group=_VIDEO,
+        label="Steps of later frames",
+        metavar="N",
+        help="steps of each frame after the first, at full size: it starts from the previous painted frame, "
+        "so it needs far fewer than the first (which takes --steps over its levels)",
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            _check(f.name, f.metadata["spec"], value)
+        if self.end is not None and self.end <= self.start:
+            raise SettingsError(f"must be after the start ({self.start:g} s), not {self.end:g}", "end")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+VIDEO_SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(VideoSettings)}
+"""The :class:`Spec` of every video setting, by field name."""

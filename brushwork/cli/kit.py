@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 from ..errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError
-from ..settings import SPECS, Settings, Spec
+from ..settings import SPECS, VIDEO_SPECS, Settings, Spec
 
 __all__ = [
     "EXIT_USAGE",
@@ -36,7 +36,8 @@ _EXTRA_FLAGS = {"preset": "--preset"}
 
 def flag(field: str) -> str:
     """The command-line option of a setting (``style_weight`` -> ``--style-weight``)."""
-    return _EXTRA_FLAGS.get(field) or ("--" + field.replace("_", "-") if field in SPECS else field)
+    known = field in SPECS or field in VIDEO_SPECS
+    return _EXTRA_FLAGS.get(field) or ("--" + field.replace("_", "-") if known else field)
 
 
 def describe(error: BrushworkError) -> str:
@@ -147,11 +148,19 @@ _TYPES: dict[str, Callable[[str], Any]] = {
 }
 
 
-def add_settings(parser: argparse.ArgumentParser, skip: Iterable[str] = ()) -> None:
-    """Add one option per setting (but ``skip``), grouped as the specs group them; none has a parsed default."""
+def add_settings(
+    parser: argparse.ArgumentParser,
+    skip: Iterable[str] = (),
+    specs: dict[str, Spec] = SPECS,
+    defaults: Any = None,
+) -> None:
+    """Add one option per setting (but ``skip``), grouped as the specs group them; none has a parsed default.
+
+    ``specs`` and ``defaults`` default to a picture's :class:`Settings`; a clip adds its ``VideoSettings``.
+    """
     groups: dict[str, argparse._ArgumentGroup] = {}
-    defaults = Settings()
-    for name, spec in SPECS.items():
+    defaults = defaults if defaults is not None else Settings()
+    for name, spec in specs.items():
         if name in skip:
             continue
         group = groups.get(spec.group) or groups.setdefault(spec.group, parser.add_argument_group(spec.group))
@@ -165,6 +174,6 @@ def _argument(spec: Spec) -> dict[str, Any]:
     return {"type": _TYPES[spec.kind], "metavar": spec.metavar}
 
 
-def given_settings(args: argparse.Namespace) -> dict[str, Any]:
+def given_settings(args: argparse.Namespace, specs: dict[str, Spec] = SPECS) -> dict[str, Any]:
     """The settings the user typed (options they did not type are absent)."""
-    return {name: value for name, value in vars(args).items() if name in SPECS}
+    return {name: value for name, value in vars(args).items() if name in specs}

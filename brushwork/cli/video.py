@@ -1,0 +1,99 @@
+"""``brushwork video CLIP STYLE [STYLE...] -o OUT.mp4``: paint a clip, frames held together along the flow."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..settings import PRESET_HELP, PRESETS, VIDEO_SPECS, VideoSettings, resolve
+from .kit import EXIT_INTERRUPTED, Parser, add_settings, given_settings
+
+if TYPE_CHECKING:
+    from ..video import FrameProgress
+
+__all__ = ["parser", "command"]
+
+
+def parser() -> Parser:
+    p = Parser(
+        prog="brushwork video",
+        description="Paint a video clip in the style of one or more paintings. Each frame after the first starts "
+        "from the one before, carried along the optical flow, and is held to it where the flow is sure "
+        "(Ruder et al. 2016), so strokes do not flicker. Finished frames are kept in OUT.frames/ as they are "
+        "painted: after Ctrl-C, the same command goes on where it stopped. Sound is copied unchanged.",
+    )
+    p.add_argument("clip", help="the video to paint (MP4, MOV, MKV, WebM ...)")
+    p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
+    p.add_argument("-o", "--output", required=True, help="the painted clip (.mp4, .mov, .mkv or .m4v)")
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()),
+    )
+    add_settings(p, specs=VIDEO_SPECS, defaults=VideoSettings())
+    add_settings(p)
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing output, and start again over frames of another run left in OUT.frames/",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--version", action="version", version=f"brushwork {__version__}")
+    return p
+
+
+def command(argv: Sequence[str]) -> int:
+    from PIL import Image
+    from tqdm import tqdm
+
+    from ..clips import VIDEO_SUFFIXES, probe
+    from ..engine import plan
+    from ..images import Picture, check_output_path, load_image
+    from ..settings import blend_weights
+    from ..video import frame_size, paint_clip, work_folder
+
+    args = parser().parse_args(argv)
+    settings = resolve(preset_name=args.preset, **given_settings(args))
+    video = VideoSettings(**given_settings(args, VIDEO_SPECS))
+    output = check_output_path(args.output, args.overwrite, (args.clip, *args.styles), suffixes=VIDEO_SUFFIXES)
+    clip = probe(args.clip)
+    styles = [load_image(path, "style") for path in args.styles]
+    blend_weights(settings, len(styles))
+    size = frame_size(clip, settings)
+    planned = plan(Picture(Image.new("RGB", size), None, clip.path.name), styles, settings.replace(size=max(size)))
+    if not args.quiet:
+        print(planned.describe().replace("plan:", "plan of the first frame:", 1), file=sys.stderr)
+    bar = None
+
+    def progress(p: FrameProgress) -> None:
+        nonlocal bar
+        if args.quiet:
+            return
+        if bar is None:
+            bar = tqdm(total=p.total, unit="frame", desc="painting", file=sys.stderr, dynamic_ncols=True)
+        bar.set_postfix_str(f"frame {p.index}, {p.seconds:.1f} s; about {p.eta:.0f} s left", refresh=False)
+        bar.update(p.done - bar.n)
+
+    try:
+        result = paint_clip(
+            clip, styles, settings, video, output, callback=progress, keep_memory=True, overwrite=args.overwrite
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    work = work_folder(output)
+    if result.status != "done":
+        print(
+            f"brushwork: interrupted; {result.done} of {result.total} frames are kept in {work}; "
+            "run the same command again to go on",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(
+            f"wrote {output} ({result.done} frames, {size[0]}x{size[1]}, {result.elapsed:.1f} s); frames in {work}",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,185 @@
+"""Video files: what a clip holds, its frames with their times, and writing a painted clip (PyAV).
+
+A painted clip keeps what the player needs to show it as the original: each frame's timestamp
+(so a variable frame rate stays variable), the rotation the player applies, the pixel aspect
+ratio, and every audio stream, copied packet by packet (no re-encoding). H.264 takes only even
+sides, so :func:`even_size` picks the painted size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from .errors import ImageError
+
+__all__ = ["ClipInfo", "Frame", "probe", "frames", "even_size", "write_clip", "VIDEO_SUFFIXES"]
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
+"""Containers :func:`write_clip` writes (H.264 video, the audio copied as it is)."""
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    path: Path
+    width: int
+    height: int
+    """Coded size (before the rotation a player applies)."""
+    fps: Fraction
+    """Average frame rate (a variable-rate clip keeps its own timestamps anyway)."""
+    duration: float
+    """Seconds."""
+    frames: int
+    """Frames in the clip (counted when the container does not say)."""
+    rotation: int
+    """Degrees a player rotates the picture by (display matrix), 0 when none."""
+    aspect: Fraction
+    """Pixel (sample) aspect ratio; 1 for square pixels."""
+    audio: int
+    """Number of audio streams (copied into the painted clip)."""
+    time_base: Fraction
+    times: tuple[float, ...] = ()
+    """Each frame's time, seconds from the clip's start."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    """Position in the clip (0 is its first frame)."""
+    time: float
+    """Seconds from the start of the clip."""
+    pts: int
+    """Timestamp in the clip's video time base."""
+    image: Image.Image
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    if not path.is_file():
+        raise ImageError(f"video not found: {path}")
+    try:
+        return av.open(str(path))
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise ImageError(f"cannot read {path.name} as a video ({_why(exc)}); give an MP4, MOV or MKV file") from None
+
+
+def _why(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc).split(":")[-1].strip() or type(exc).__name__
+
+
+def probe(path: str | Path) -> ClipInfo:
+    """What a clip holds; a one-line :class:`ImageError` for a file that is not a playable video."""
+    path = Path(path)
+    with _open(path) as container:
+        if not container.streams.video:
+            raise ImageError(f"{path.name} has no video stream; give a video file")
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        if ctx.name in ("png", "mjpeg", "bmp", "tiff", "webp", "gif") and (stream.frames or 0) <= 1:
+            raise ImageError(f"{path.name} is a still picture, not a video; paint it with 'brushwork' instead")
+        rotation, count, last, times = 0, 0, 0.0, []
+        origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        try:
+            for frame in container.decode(video=0):
+                if count == 0:
+                    rotation = int(round(frame.rotation or 0)) % 360
+                count += 1
+                last = float(frame.time or 0.0) - origin
+                times.append(last)
+        except (av.error.FFmpegError, ValueError) as exc:
+            if count == 0:
+                raise ImageError(f"{path.name} is corrupt: no frame could be decoded ({_why(exc)})") from None
+        if count == 0:
+            raise ImageError(f"{path.name} has no frames; give a clip with at least one frame")
+        fps = Fraction(stream.average_rate or stream.guessed_rate or 25)
+        duration = float(container.duration / 1e6) if container.duration else last + 1 / float(fps)
+        return ClipInfo(
+            path=path,
+            width=ctx.width,
+            height=ctx.height,
+            fps=fps,
+            duration=duration,
+            frames=count,
+            rotation=rotation,
+            aspect=Fraction(stream.sample_aspect_ratio or 1) or Fraction(1),
+            audio=len(container.streams.audio),
+            time_base=Fraction(stream.time_base),
+            times=tuple(times),
+        )
+
+
+def frames(path: str | Path, start: float = 0.0, end: float = math.inf) -> Iterator[Frame]:
+    """The clip's frames from ``start`` to ``end`` seconds (RGB, coded orientation), in order."""
+    path = Path(path)
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        index = 0
+        try:
+            for frame in container.decode(video=0):
+                time = float(frame.time or 0.0) - origin
+                if time >= end - 1e-6:
+                    break
+                if time >= start - 1e-6:
+                    yield Frame(index, time, int(frame.pts or 0), frame.to_image().convert("RGB"))
+                index += 1
+        except (av.error.FFmpegError, ValueError):
+            return  # a clip cut short ends at its last good frame (probe has checked there is one)
+
+
+def even_size(width: int, height: int, longest: int) -> tuple[int, int]:
+    """The painted size: longest side ``longest`` (never past the clip's), both sides even for H.264."""
+    scale = min(1.0, longest / max(width, height))
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def write_clip(
+    pictures: list[tuple[float, Path]],
+    source: ClipInfo,
+    output: Path,
+    start: float = 0.0,
+    end: float = math.inf,
+) -> None:
+    """Encode painted frames (``(seconds from the clip's start, PNG path)``) into ``output`` as H.264, with the
+    source's rotation, pixel aspect and audio (the part from ``start`` to ``end``, copied as it is)."""
+    first = Image.open(pictures[0][1])
+    width, height = first.size
+    time_base = source.time_base
+    with av.open(str(output), "w") as out, av.open(str(source.path)) as src:
+        video = out.add_stream("libx264", rate=source.fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.time_base = time_base
+        video.codec_context.time_base = time_base
+        video.codec_context.sample_aspect_ratio = source.aspect
+        video.options = {"crf": "18", "preset": "medium"}
+        if source.rotation:
+            video.set_display_rotation(source.rotation)
+        audio = [(stream, out.add_stream_from_template(stream)) for stream in src.streams.audio]
+        last = -1
+        for seconds, path in pictures:
+            frame = av.VideoFrame.from_ndarray(np.asarray(Image.open(path).convert("RGB")), format="rgb24")
+            pts = max(last + 1, round(Fraction(seconds - start).limit_denominator(10**6) / time_base))
+            frame.pts, frame.time_base, last = pts, time_base, pts
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        for stream_in, stream_out in audio:
+            origin = stream_in.start_time or 0
+            for packet in src.demux(stream_in):
+                if packet.pts is None or packet.dts is None:
+                    continue
+                seconds = float((packet.pts - origin) * stream_in.time_base)
+                if (start > 0 and seconds < start - 1e-6) or seconds >= end:  # from 0 on: the encoder's priming too
+                    continue
+                shift = round(Fraction(start).limit_denominator(10**6) / stream_in.time_base)
+                packet.pts -= origin + shift
+                packet.dts -= origin + shift
+                packet.stream = stream_out
+                out.mux(packet)

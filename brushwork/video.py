@@ -1,0 +1,249 @@
+"""Painting a clip: frame after frame, each held to the one before along the optical flow (Ruder et al. 2016).
+
+The first frame is painted as a picture is (coarse to fine). Every later frame starts from the
+previous painted frame, warped along the flow to where things are now, and its loss adds a
+temporal term that holds it to that warped frame wherever the flow is certain
+(:mod:`brushwork.flow`), so strokes stay put and do not flicker; being warm-started, it needs
+only :attr:`VideoSettings.later_steps` steps at full size.
+
+Work is never lost: each finished frame is written (atomically, with its recipe) into a work
+folder beside the output, ``OUT.frames/``, the moment it is done. Running the same command
+again skips the frames already there, and the clip is assembled from the folder at the end,
+so it can always be assembled again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import __version__, recipes
+from .clips import ClipInfo, even_size, frames, write_clip
+from .engine import run
+from .errors import ImageError
+from .features import VGG19
+from .flow import certainty, flow_between, warp
+from .images import Picture, to_tensor
+from .machine import encoder_for, pick_device
+from .objective import Temporal
+from .settings import Settings, VideoSettings
+
+__all__ = ["FrameProgress", "VideoResult", "paint_clip", "work_folder", "frame_size"]
+
+RECIPE = "recipe.json"
+
+
+@dataclass
+class FrameProgress:
+    """What the progress callback sees after each frame. Return ``False`` to stop (finished frames are kept)."""
+
+    done: int
+    """Frames finished, those found in the work folder included."""
+    total: int
+    index: int
+    """The frame just finished (its position in the clip)."""
+    seconds: float
+    """What painting it took (0 for a frame found already painted)."""
+    elapsed: float
+    eta: float
+    path: Path
+    """Its picture in the work folder."""
+
+
+@dataclass
+class VideoResult:
+    status: str
+    """``done``, ``interrupted`` (Ctrl-C) or ``cancelled`` (callback)."""
+    done: int
+    total: int
+    elapsed: float
+    work: Path
+    first_seconds: float | None = None
+    """Seconds the first frame took to paint in this run (None if it was already there)."""
+    later_seconds: list[float] = field(default_factory=list)
+    """Seconds of each later frame painted in this run."""
+    pictures: list[tuple[float, Path]] = field(default_factory=list)
+    """(seconds from the clip's start, picture) of every finished frame, in order."""
+
+
+def work_folder(output: Path) -> Path:
+    """Where a clip's painted frames are kept: ``OUT.frames/`` beside ``OUT``."""
+    return output.with_name(output.name + ".frames")
+
+
+def frame_size(clip: ClipInfo, settings: Settings) -> tuple[int, int]:
+    """The painted frame size: the clip's shape at ``settings.size`` (never larger), both sides even."""
+    return even_size(clip.width, clip.height, settings.size)
+
+
+def _fingerprint(clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings) -> dict:
+    """What must match for frames in a work folder to be this run's: settings and every input's bytes."""
+
+    def digest(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    return {
+        "brushwork": __version__,
+        "settings": settings.to_dict(),
+        "video": {k: v for k, v in video.to_dict().items() if k not in ("start", "end")},
+        "clip": digest(clip.path.read_bytes()),
+        "styles": [digest(np.asarray(s.rgb).tobytes()) for s in styles],
+    }
+
+
+def _claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
+    """Make or reuse the work folder; one holding another run's frames is refused rather than mixed (or, with
+    ``overwrite``, emptied)."""
+    if work.exists() and not work.is_dir():
+        raise ImageError(f"{work} is a file; the painted frames go in a folder of that name: move the file")
+    work.mkdir(exist_ok=True)
+    recipe = work / RECIPE
+    if recipe.exists():
+        try:
+            kept = json.loads(recipe.read_text())
+        except (OSError, ValueError):
+            kept = None
+        if kept != fingerprint and overwrite:
+            for old in work.glob("frame_*.png"):
+                old.unlink()
+            recipe.unlink()
+        elif kept != fingerprint:
+            raise ImageError(
+                f"{work} holds frames painted from other inputs or settings; delete it (or pass --overwrite) "
+                "to start again, or choose another output name"
+            )
+    if not recipe.exists():
+        recipe.write_text(json.dumps(fingerprint, indent=1, sort_keys=True))
+
+
+def paint_clip(
+    clip: ClipInfo,
+    styles: Sequence[Picture],
+    settings: Settings,
+    video: VideoSettings,
+    output: Path,
+    *,
+    callback: Callable[[FrameProgress], bool | None] | None = None,
+    encoder: VGG19 | None = None,
+    keep_memory: bool = False,
+    overwrite: bool = False,
+) -> VideoResult:
+    """Paint the frames of ``clip`` from ``video.start`` to ``video.end`` and, when all are done, write ``output``.
+
+    Never raises for Ctrl-C or a cancel: the frames finished so far stay in :func:`work_folder`, and the same
+    call later goes on from them. ``overwrite`` empties a work folder of another run's frames.
+    """
+    start = time.perf_counter()
+    work = work_folder(output)
+    fingerprint = _fingerprint(clip, styles, settings, video)
+    _claim(work, fingerprint, overwrite)
+    inputs = [{"role": "clip", "name": clip.path.name, "path": str(clip.path.resolve()), "sha256": fingerprint["clip"]}]
+    inputs += [{"role": "style", "name": s.name, "pixels_sha256": h} for s, h in zip(styles, fingerprint["styles"])]
+    end = video.end if video.end is not None else math.inf
+    total = sum(1 for t in clip.times if video.start - 1e-6 <= t < end - 1e-6)
+    size = frame_size(clip, settings)
+    first_settings = settings.replace(size=max(size))
+    later_settings = first_settings.replace(scales=1, steps=video.later_steps)
+    encoder = encoder or encoder_for(settings, pick_device(settings.device))
+    result = VideoResult("done", 0, total, 0.0, work)
+    previous: tuple[Image.Image, Image.Image] | None = None  # (photo, painted) of the frame before
+    paint_times: list[float] = []
+    try:
+        for frame in frames(clip.path, video.start, end):
+            path = work / f"frame_{frame.index:06d}.png"
+            photo = frame.image.resize(size, Image.Resampling.LANCZOS)
+            began = time.perf_counter()
+            if path.exists():
+                painted = Image.open(path).convert("RGB")
+                seconds = 0.0
+            else:
+                picture = Picture(photo, None, f"frame {frame.index}")
+                if previous is None or video.temporal_weight == 0:
+                    outcome = run(picture, styles, first_settings, encoder=encoder, keep_memory=keep_memory)
+                else:
+                    warm, temporal = _carried(previous, photo, video.temporal_weight, encoder)
+                    outcome = run(
+                        picture,
+                        styles,
+                        later_settings,
+                        encoder=encoder,
+                        keep_memory=keep_memory,
+                        start=warm,
+                        temporal=temporal,
+                    )
+                if outcome.status != "done":  # a frame cut short is not a finished frame
+                    result.status = "interrupted" if outcome.status == "interrupted" else outcome.status
+                    break
+                painted = outcome.image
+                recipe = {
+                    "brushwork": __version__,
+                    "settings": settings.to_dict(),
+                    "seed": settings.seed,
+                    "video": video.to_dict(),
+                    "inputs": inputs,
+                    "frame": frame.index,
+                    "time": frame.time,
+                }
+                recipes.save(painted, path, recipe, overwrite=True)
+                seconds = time.perf_counter() - began
+                if previous is None or video.temporal_weight == 0:
+                    result.first_seconds = seconds if result.first_seconds is None else result.first_seconds
+                else:
+                    result.later_seconds.append(seconds)
+                paint_times.append(seconds)
+            previous = (photo, painted)
+            result.done += 1
+            result.pictures.append((frame.time, path))
+            if callback is not None:
+                elapsed = time.perf_counter() - start
+                rate = (result.later_seconds or paint_times or [0.0])[-1]
+                if len(result.later_seconds) > 1:
+                    rate = sum(result.later_seconds[-5:]) / len(result.later_seconds[-5:])
+                progress = FrameProgress(
+                    result.done, total, frame.index, seconds, elapsed, rate * (total - result.done), path
+                )
+                if callback(progress) is False:
+                    result.status = "cancelled"
+                    break
+    except KeyboardInterrupt:
+        result.status = "interrupted"
+    if result.status == "done" and result.done == 0:
+        raise ImageError(f"{clip.path.name} has no frames between {video.start:g} s and {end:g} s")
+    if result.status == "done":
+        _assemble(result.pictures, clip, output, video.start, end)
+    result.elapsed = time.perf_counter() - start
+    return result
+
+
+def _carried(
+    previous: tuple[Image.Image, Image.Image], photo: Image.Image, weight: float, encoder: VGG19
+) -> tuple[Image.Image, Temporal]:
+    """The previous painted frame carried along the flow to this frame, and the term holding this one to it."""
+    before, painted = previous
+    backward = flow_between(photo, before)  # where each pixel of this frame was in the one before
+    forward = flow_between(before, photo)
+    carried = warp(np.asarray(painted, dtype=np.float32), backward)
+    sure = certainty(backward, forward)
+    device = encoder.mean.device
+    target = to_tensor(Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))).to(device)
+    mask = torch.from_numpy(sure)[None, None].to(device)
+    return Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8)), Temporal(target, mask, weight)
+
+
+def _assemble(pictures: list[tuple[float, Path]], clip: ClipInfo, output: Path, start: float, end: float) -> None:
+    """Write the clip from its painted frames, atomically (a stopped assembly leaves no broken file)."""
+    partial = output.with_name(f".{output.stem}.partial{output.suffix}")
+    try:
+        write_clip(pictures, clip, partial, start, end)
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -1,0 +1,219 @@
+"""Video: clips read and written as players expect (times, rotation, pixel aspect, sound), frames held together
+along the flow, work kept frame by frame and resumed, and bad clips refused in one line before any work."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+import brushwork
+from brushwork import video as video_module
+from brushwork.cli import main
+from brushwork.clips import probe
+from brushwork.flow import certainty, flow_between, warp
+from brushwork.settings import Settings, VideoSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+STYLE = ROOT / "brushwork/examples/style/wave.jpg"
+PHOTO = ROOT / "brushwork/examples/content/tubingen.jpg"
+FAST = Settings(size=32, steps=3)
+TIMES = (0.0, 0.04, 0.1, 0.13, 0.2)  # a variable frame rate
+
+
+def make_clip(path: Path, size=(67, 49), times=TIMES, rotation=90, sound=True, aspect=Fraction(4, 3)) -> Path:
+    """A small clip of a photo panning sideways: odd size, uneven frame times, a rotation, sound."""
+    photo = Image.open(PHOTO).convert("RGB").resize((size[0] * 2, size[1]))
+    base = Fraction(1, 1000)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv444p"  # odd sides need 4:4:4
+        stream.time_base = base
+        stream.codec_context.time_base = base
+        stream.codec_context.sample_aspect_ratio = aspect
+        if rotation:
+            stream.set_display_rotation(rotation)
+        audio = out.add_stream("aac", rate=16000) if sound else None
+        for i, t in enumerate(times):
+            shifted = photo.crop((3 * i, 0, 3 * i + size[0], size[1]))
+            frame = av.VideoFrame.from_image(shifted)
+            frame.pts, frame.time_base = round(Fraction(t).limit_denominator(1000) / base), base
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        if audio is not None:
+            samples = int(16000 * (times[-1] + 0.05))
+            tone = (0.2 * np.sin(np.arange(samples) * 2 * math.pi * 440 / 16000)).astype(np.float32)[None]
+            frame = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 16000, 0
+            for packet in audio.encode(frame):
+                out.mux(packet)
+            for packet in audio.encode():
+                out.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("clips") / "pan.mp4")
+
+
+def style():
+    from brushwork.images import load_image
+
+    return [load_image(STYLE, "style")]
+
+
+def test_a_clip_is_described_as_a_player_sees_it(clip):
+    info = probe(clip)
+    assert (info.width, info.height, info.frames, info.rotation, info.aspect, info.audio) == (
+        67,
+        49,
+        5,
+        90,
+        Fraction(4, 3),
+        1,
+    )
+    assert info.times == pytest.approx(TIMES, abs=1e-3)
+
+
+def test_a_painted_clip_keeps_times_rotation_aspect_and_sound(clip, tmp_path):
+    out = tmp_path / "painted.mp4"
+    result = brushwork.stylize_video(clip, STYLE, out, size=32, steps=3, later_steps=2)
+    assert result.status == "done" and result.done == 5
+    painted = probe(out)
+    assert (painted.width % 2, painted.height % 2) == (0, 0) and max(painted.width, painted.height) == 32
+    assert painted.times == pytest.approx(TIMES, abs=2e-3)
+    assert (painted.rotation, painted.aspect, painted.audio) == (90, Fraction(4, 3), 1)
+    with av.open(str(clip)) as a, av.open(str(out)) as b:
+        original = [bytes(p) for p in a.demux(a.streams.audio[0]) if p.size]
+        copied = [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
+    assert copied == original  # the sound is the very same packets, not re-encoded
+    frames = sorted((out.parent / "painted.mp4.frames").glob("frame_*.png"))
+    assert len(frames) == 5 and brushwork.recipes.read(frames[0])["frame"] == 0
+
+
+def test_start_and_end_paint_part_of_a_clip(clip, tmp_path):
+    out = tmp_path / "part.mp4"
+    result = brushwork.stylize_video(clip, STYLE, out, size=32, steps=3, later_steps=2, start=0.05, end=0.15)
+    assert result.done == 2
+    assert probe(out).times == pytest.approx((0.0, 0.03), abs=2e-3)
+
+
+def test_an_interrupted_clip_keeps_its_frames_and_goes_on_from_them(clip, tmp_path, monkeypatch):
+    out = tmp_path / "resumed.mp4"
+    stopped = video_module.paint_clip(
+        probe(clip), style(), FAST, VideoSettings(later_steps=2), out, callback=lambda p: p.done < 2
+    )
+    assert stopped.status == "cancelled" and stopped.done == 2 and not out.exists()
+    painted = []
+    real_run = video_module.run
+    monkeypatch.setattr(video_module, "run", lambda *a, **k: painted.append(1) or real_run(*a, **k))
+    again = video_module.paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2), out)
+    assert again.status == "done" and again.done == 5 and len(painted) == 3 and out.exists()
+
+
+def test_frames_of_another_run_are_not_mixed_in(clip, tmp_path):
+    out = tmp_path / "mixed.mp4"
+    video_module.paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
+    with pytest.raises(brushwork.ImageError, match="holds frames painted from other inputs or settings"):
+        video_module.paint_clip(probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2), out)
+
+
+def test_later_frames_hold_to_the_previous_one_along_the_flow(clip, tmp_path):
+    """With the temporal term the painted frames follow the pan; painted alone they flicker far more."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from warping import warping_error
+
+    info = probe(clip)
+    inputs = [f.image.resize((32, 24)) for f in brushwork.clips.frames(clip)]
+    errors = {}
+    for weight in (0.0, 0.02):
+        out = tmp_path / f"w{weight}.mp4"
+        run = video_module.paint_clip(
+            info, style(), Settings(size=32, steps=20), VideoSettings(temporal_weight=weight, later_steps=8), out
+        )
+        errors[weight] = warping_error(inputs, [Image.open(p).resize((32, 24)) for _, p in run.pictures])
+    assert errors[0.02] < 0.6 * errors[0.0], errors
+
+
+def test_flow_follows_a_shift_and_doubts_what_is_uncovered():
+    photo = Image.open(PHOTO).convert("RGB").resize((160, 120))
+    before, after = photo.crop((0, 0, 128, 120)), photo.crop((4, 0, 132, 120))  # the view moves 4 px right
+    backward = flow_between(after, before)  # each pixel of `after` was 4 px further right in `before`
+    assert float(np.median(backward[..., 0])) == pytest.approx(4, abs=0.5)
+    carried = warp(np.asarray(before, dtype=np.float32), backward)
+    inner = (slice(10, -10), slice(10, -20))
+    assert np.abs(carried[inner] - np.asarray(after, dtype=np.float32)[inner]).mean() < 6
+    sure = certainty(backward, flow_between(before, after))
+    assert sure[:, -2:].mean() < 0.5 < sure[:, 20:100].mean()  # the strip that came into view is uncertain
+
+
+def cli(capsys, *argv) -> tuple[int, str]:
+    try:
+        rc = main([str(a) for a in argv])
+    except SystemExit as exc:
+        rc = exc.code
+    return rc, capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def sound_only(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("clips") / "sound.m4a"
+    with av.open(str(path), "w") as out:
+        audio = out.add_stream("aac", rate=16000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 4000), dtype=np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 16000, 0
+        for packet in [*audio.encode(frame), *audio.encode()]:
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("sound only", "has no video stream"),
+        ("a photo", "is a still picture, not a video"),
+        ("corrupt", "cannot read corrupt.mp4 as a video"),
+        ("empty", "cannot read empty.mp4 as a video"),
+        ("output is the input", "is one of the inputs"),
+        ("unwritable", "cannot write to folder /proc"),
+        ("not a video name", "use a .mp4, .mov, .mkv or .m4v file name"),
+        ("end before start", "--end must be after the start"),
+    ],
+)
+def test_bad_clips_are_one_line_errors_before_any_work(capsys, tmp_path, clip, sound_only, case, words):
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(clip.read_bytes()[:600])
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    source, out, extra = {
+        "sound only": (sound_only, tmp_path / "o.mp4", []),
+        "a photo": (PHOTO, tmp_path / "o.mp4", []),
+        "corrupt": (corrupt, tmp_path / "o.mp4", []),
+        "empty": (tmp_path / "empty.mp4", tmp_path / "o.mp4", []),
+        "output is the input": (clip, clip, ["--overwrite"]),
+        "unwritable": (clip, Path("/proc/o.mp4"), []),
+        "not a video name": (clip, tmp_path / "o.png", []),
+        "end before start": (clip, tmp_path / "o.mp4", ["--start", "1", "--end", "0.5"]),
+    }[case]
+    before = clip.read_bytes()
+    rc, err = cli(capsys, "video", source, STYLE, "-o", out, "--size", "32", *extra)
+    assert rc == 2, err
+    assert words in err and err.count("\n") == 1 and "Traceback" not in err
+    assert clip.read_bytes() == before and not (tmp_path / "o.mp4").exists()
+
+
+def test_the_command_paints_a_clip_and_says_where_its_frames_are(capsys, clip, tmp_path):
+    out = tmp_path / "cli.mp4"
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2")
+    assert rc == 0, err
+    assert "plan of the first frame: 32x24 px" in err and f"wrote {out} (5 frames, 32x24" in err
+    assert probe(out).frames == 5
