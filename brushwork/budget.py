@@ -84,6 +84,8 @@ class LevelPlan:
     memory: int
     """Estimated peak bytes of the process while this level runs."""
     seconds: float
+    overhead: float = 1.0
+    """A step's cost over a whole-picture step's at this size (tiles: their margins and the first pass)."""
 
 
 @dataclass(frozen=True)
@@ -168,11 +170,9 @@ def _level(
     network = max(ACTIVATION[machine.element] * seen, PAINTING[machine.element] * painting_seen)
     kept = pixels * (PICTURE + CONTENT + HISTORY * min(steps, 20))
     memory = int(machine.in_use + network + kept)
-    if tile:
-        step = sum(_step_seconds(c, machine) for c in crops) * (1 + FORWARD_SHARE)
-    else:
-        step = _step_seconds(pixels, machine)
-    return LevelPlan(size, steps, tile, len(grid), painting, memory, (steps + LEVEL_SETUP) * step)
+    whole = _step_seconds(pixels, machine)
+    step = sum(_step_seconds(c, machine) for c in crops) * (1 + FORWARD_SHARE) if tile else whole
+    return LevelPlan(size, steps, tile, len(grid), painting, memory, (steps + LEVEL_SETUP) * step, step / whole)
 
 
 def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Settings, machine: Machine) -> RunPlan:

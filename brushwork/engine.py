@@ -200,6 +200,7 @@ class _Run:
         self.sizes = [level.size for level in planned.levels]
         self.budgets = [level.steps for level in planned.levels]
         self.tiles = [level.tile for level in planned.levels]
+        self.overheads = [level.overhead for level in planned.levels]
         torch.manual_seed(settings.seed)
         self.device = pick_device(settings.device)
         if self.device.type == "cuda":
@@ -235,7 +236,7 @@ class _Run:
             )
             if self.temporal is not None and tuple(self.temporal.previous.shape[-1:-3:-1]) == wh:
                 objective.temporal = self.temporal
-            self.timer.start_level(time.perf_counter() - self.start, wh)
+            self.timer.start_level(time.perf_counter() - self.start, wh, self.overheads[level])
             outcome = self._paint_level(level, objective, start, self.budgets[level])
             best = outcome.best
             if outcome.status != "done":
@@ -345,7 +346,15 @@ class _Run:
         s = self.settings
         rate = self.timer.step(elapsed)
         total, eta = forecast(
-            self.budgets, s.tolerance, self.sizes, level, self.finished, level_steps, rate, self.timer.exponent()
+            self.budgets,
+            s.tolerance,
+            self.sizes,
+            level,
+            self.finished,
+            level_steps,
+            rate,
+            self.timer.exponent(),
+            self.overheads,
         )
         shown = best if level == len(self.sizes) - 1 else x  # a coarse level's picture is still moving
         progress = Progress(

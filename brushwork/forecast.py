@@ -34,6 +34,7 @@ def forecast(
     level_steps: int,
     seconds_per_step: float,
     exponent: float = STEP_COST_EXPONENT,
+    overheads: Sequence[float] | None = None,
 ) -> tuple[int, float]:
     """Expected steps of the whole run and seconds left.
 
@@ -41,9 +42,11 @@ def forecast(
     ``tolerance`` a level is expected to use the same fraction of its budget as the level before
     it (the first, all of it), and never fewer steps than it has done plus a convergence window.
     A later level's step costs what a step costs now times :func:`~brushwork.plan.step_cost`
-    with ``exponent`` (measured by :class:`StepTimer` once two levels have run).
-    Exact in steps when ``tolerance`` is 0.
+    with ``exponent`` (measured by :class:`StepTimer` once two levels have run), times its
+    ``overheads`` over the current level's (a level painted in tiles costs more a step than its
+    pixels say: :attr:`brushwork.budget.LevelPlan.overhead`). Exact in steps when ``tolerance`` is 0.
     """
+    overheads = overheads or [1.0] * len(sizes)
     budget = budgets[level]
     fraction = finished[-1] / budgets[level - 1] if finished and level else 1.0
     if tolerance <= 0:
@@ -55,7 +58,8 @@ def forecast(
     for index in range(level + 1, len(sizes)):
         steps = budgets[index] if tolerance <= 0 else max(1, min(budgets[index], round(fraction * budgets[index])))
         spent += steps
-        later_cost += (steps + LEVEL_SETUP) * step_cost(sizes[level], sizes[index], exponent)
+        cost = step_cost(sizes[level], sizes[index], exponent) * overheads[index] / overheads[level]
+        later_cost += (steps + LEVEL_SETUP) * cost
     return spent, seconds_per_step * (current - level_steps + LEVEL_END + later_cost)
 
 
@@ -75,14 +79,18 @@ class StepTimer:
         self.began, self.steps, self.guess, self.skip = 0.0, 0, 0.0, warm_up
         self.settled: float | None = None
         self.size: Size | None = None
+        self.overhead = 1.0
         self.measured: list[tuple[Size, float]] = []  # (level size, its seconds per step), finished levels
 
-    def start_level(self, now: float, size: Size) -> None:
-        """A new level of ``size`` starts at time ``now``."""
+    def start_level(self, now: float, size: Size, overhead: float = 1.0) -> None:
+        """A new level of ``size`` starts at time ``now``; ``overhead``: its step's cost over its pixels' (tiles)."""
         if self.size is not None and self.rate > 0:
-            self.measured.append((self.size, self.rate))
-        self.guess = self.rate * step_cost(self.size, size, self.exponent()) if self.size is not None else 0.0
-        self.began, self.steps, self.size = now, 0, size
+            self.measured.append((self.size, self.rate / self.overhead))  # as if whole: the growth is the pixels'
+        if self.size is not None:
+            self.guess = self.rate * step_cost(self.size, size, self.exponent()) * overhead / self.overhead
+        else:
+            self.guess = 0.0
+        self.began, self.steps, self.size, self.overhead = now, 0, size, overhead
         # a level's first step also carries its gradient scale and first-touch page faults (at 1024 px it took
         # 2.5 times a later step), so once there is a guess it is left out of the rate too
         self.skip = max(self.warm_up, 1) if self.guess else self.warm_up
@@ -103,7 +111,7 @@ class StepTimer:
         """How step cost grows with pixels here: measured between the last two finished levels, else the default."""
         points = list(self.measured)
         if self.size is not None and self.steps >= self.skip + 3:  # the current level's rate has settled
-            points.append((self.size, self.rate))
+            points.append((self.size, self.rate / self.overhead))
         if len(points) < 2:
             return STEP_COST_EXPONENT
         (small, small_rate), (large, large_rate) = points[-2:]

@@ -128,3 +128,23 @@ def test_a_painting_is_never_enlarged_past_twice_its_pixels_and_the_plan_says_so
     plan = plan_run((1024, 768), small, Settings(size=800), machine(200))
     assert plan.levels[-1].painting == (800, 640) and "enlarged 1.6x" in plan.notes[0]
     assert not plan_run((1024, 768), small, Settings(size=400), machine(200)).notes
+
+
+def test_the_time_left_counts_a_tiled_levels_dearer_steps():
+    from brushwork.forecast import LEVEL_END, LEVEL_SETUP, StepTimer, forecast
+    from brushwork.plan import STEP_COST_EXPONENT
+
+    sizes, budgets = [(100, 100), (200, 200)], [10, 10]
+    _, whole = forecast(budgets, 0, sizes, 0, [], 5, 1.0, 1.0)
+    _, tiled = forecast(budgets, 0, sizes, 0, [], 5, 1.0, 1.0, [1.0, 1.8])
+    later = (10 + LEVEL_SETUP) * 4
+    assert whole == pytest.approx(5 + LEVEL_END + later) and tiled == pytest.approx(5 + LEVEL_END + 1.8 * later)
+    timer = StepTimer(0, min_exponent=1.0)  # a tiled level's steps do not read as faster growth with size
+    timer.start_level(0.0, (100, 100))
+    for step in range(1, 6):
+        timer.step(step * 1.0)
+    timer.start_level(10.0, (200, 200), overhead=1.8)
+    assert timer.guess == pytest.approx(4**STEP_COST_EXPONENT * 1.8)  # the default growth, before two levels
+    for step in range(1, 6):
+        timer.step(10.0 + step * 7.2)
+    assert timer.exponent() == pytest.approx(1.0)
