@@ -9,7 +9,11 @@ scores (tiled against whole at the same size), the seam measure, and docs/tile_c
 100%, whole beside tiled).
 
 Seam measure: the mean gradient magnitude (of the luminance, between neighbouring pixels) across the final
-level's tile borders, over the mean across every other row and column; 1.0 is no seam at all.
+level's tile borders, over the mean across the rows and columns within 16 px of them (the same part of the
+picture); 1.0 is no seam at all. The whole picture's measure at the same rows and columns is the control: what
+the picture's own content gives there.
+
+``--runs-log FILE`` scores the runs a previous invocation printed (one JSON line each) instead of painting.
 """
 
 from __future__ import annotations
@@ -60,8 +64,7 @@ def one_run(size: int, tile: int, precision: str) -> dict:
         "size": size,
         "tile": tile,
         "wh": list(last.size),
-        "how": ", ".join(f"{lv.size[0]}: {lv.tiles} tiles of {lv.tile}" for lv in planned.levels if lv.tile)
-        or "whole",
+        "how": ", ".join(f"{lv.size[0]}: {lv.tiles} tiles of {lv.tile}" for lv in planned.levels if lv.tile) or "whole",
         "steps": result.steps,
         "status": result.status,
         "wall": result.elapsed,
@@ -84,16 +87,26 @@ def keep(image: Image.Image, name: str) -> None:
         image.crop((w // 2 - 256, h // 2 - 256, w // 2 + 256, h // 2 + 256)).save(PICTURES / f"{name}_crop.png")
 
 
+BAND = 16
+
+
 def seam_ratio(image: Image.Image, cuts: list[list[int]]) -> float:
-    """Mean |gradient| across the tile borders over that across every other row and column."""
+    """Mean |gradient| across the tile borders over that across the lines within :data:`BAND` px of them."""
     lum = np.asarray(image.convert("L"), dtype=np.float64)
     across_x = np.abs(np.diff(lum, axis=1))  # column j: between pixel j and j+1
     across_y = np.abs(np.diff(lum, axis=0))
-    xs, ys = [c - 1 for c in cuts[0]], [c - 1 for c in cuts[1]]
-    border = np.concatenate([across_x[:, xs].ravel(), across_y[ys, :].ravel()])
-    other_x = np.delete(across_x, xs, axis=1).ravel()
-    other_y = np.delete(across_y, ys, axis=0).ravel()
-    return float(border.mean() / np.concatenate([other_x, other_y]).mean())
+    border, near = [], []
+    for x in cuts[0]:
+        border.append(across_x[:, x - 1])
+        near += [across_x[:, x - 1 + d] for d in range(-BAND, BAND + 1) if d]
+    for y in cuts[1]:
+        border.append(across_y[y - 1, :])
+        near += [across_y[y - 1 + d, :] for d in range(-BAND, BAND + 1) if d]
+    return float(np.concatenate(border).mean() / np.concatenate(near).mean())
+
+
+def _largest_difference(a: Image.Image, b: Image.Image) -> int:
+    return int(np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max())
 
 
 def corner_crop(whole: Image.Image, tiled: Image.Image, cuts: list[list[int]], path: Path) -> None:
@@ -110,6 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default="1024,1024:512,512,2048,2048:512,4096")
     parser.add_argument("--precision", default="auto")
+    parser.add_argument("--runs-log", type=Path, help="score the runs printed by an earlier invocation")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -117,7 +131,10 @@ def main() -> None:
         print(json.dumps(one_run(int(size), int(tile), precision)))
         return
     runs = []
-    for item in args.runs.split(","):
+    if args.runs_log:
+        lines = args.runs_log.read_text().splitlines()
+        runs = [json.loads(line) for line in lines if line.startswith("{")]
+    for item in args.runs.split(",") if not args.runs_log else []:
         size, _, tile = item.partition(":")
         done = subprocess.run(
             [sys.executable, __file__, "--worker", size, tile or "0", args.precision],
@@ -156,18 +173,21 @@ def main() -> None:
         notes.append(
             f"- {size} px, tiles of {tile} px against whole: judge content {diffs['content']:+.1%}, "
             f"gram {diffs['gram']:+.1%}, swd {diffs['swd']:+.1%}; seam measure {seam_ratio(image, r['cuts']):.3f} "
-            f"(the whole picture at the same rows and columns: {control:.3f})."
+            f"(the whole picture at the same rows and columns: {control:.3f}); largest pixel difference from the "
+            f"whole picture {_largest_difference(image, whole)} of 255."
         )
         if size == 1024:
             corner_crop(whole, image, r["cuts"], ROOT / "docs/tile_corner.png")
+    rescored = " (its printed runs scored again with `--runs-log`)" if args.runs_log else ""
     text = f"""## Print sizes: tiles, seams and the plan (`bench_tiles.py`)
 
-Command: `.venv/bin/python benchmarks/bench_tiles.py --runs {args.runs} --precision {args.precision}`
+Command: `.venv/bin/python benchmarks/bench_tiles.py --runs {args.runs} --precision {args.precision}`{rescored}
 Machine: {machine()}; CPU flags: {cpu_flags()}.
 Default settings, Tübingen + The Starry Night, each run in its own process (the plan made first, as the command
 line does). "Plan" columns are the plan's estimates, made before the run; memory is the peak RSS of the process.
 Judge at 384 px (content / gram / swd). Seam: mean gradient magnitude across the final level's tile borders over
-that elsewhere (1.0: no trace of the borders).
+that across the lines within {BAND} px of them (1.0: no trace of the borders); the whole run's at the same lines
+is the control.
 
 | size | tiled levels | steps | wall time | plan: time | peak RSS | plan: memory | judge | seam |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |

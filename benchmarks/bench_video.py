@@ -13,6 +13,7 @@ and the RESULTS.md section.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -70,7 +71,9 @@ def main() -> None:
     wh = frame_size(clip, settings)
     inputs = [f.image.resize(wh, Image.Resampling.LANCZOS) for f in frames(CLIP, 0, args.seconds)]
     ours, ours_wall, ours_frames = paint(clip, style, settings, video, "brushwork")
-    alone, alone_wall, alone_frames = paint(clip, style, settings, VideoSettings(end=args.seconds, temporal_weight=0), "per_frame")
+    alone, alone_wall, alone_frames = paint(
+        clip, style, settings, VideoSettings(end=args.seconds, temporal_weight=0), "per_frame"
+    )
     errors = {
         "input": warping_error(inputs, inputs),
         "per frame": warping_error(inputs, alone_frames),
@@ -95,9 +98,11 @@ def main() -> None:
         for name, error in errors.items()
     )
     style_change = {k: scores["brushwork video"][k] / scores["per frame"][k] - 1 for k in ("gram", "swd")}
+    command = f"--seconds {args.seconds:g} --size {args.size} --speed-size {args.speed_size} --style {args.style}"
+    first, later_mean, fast_mean = ours.first_seconds or math.nan, float(np.mean(later)), float(np.mean(fast_later))
     text = f"""## Video (`bench_video.py`)
 
-Command: `.venv/bin/python benchmarks/bench_video.py --seconds {args.seconds:g} --size {args.size} --speed-size {args.speed_size} --style {args.style}`
+Command: `.venv/bin/python benchmarks/bench_video.py {command}`
 Machine: {machine()}; CPU flags: {cpu_flags()}.
 Clip: the first {args.seconds:g} s of the fox ({len(inputs)} frames, {clip.fps} fps), painted at {wh[0]}x{wh[1]} after
 {args.style}. "per frame": every frame painted on its own with the same settings (temporal weight 0: coarse to fine,
@@ -111,12 +116,12 @@ difference (0-1 pixels) between each output frame and the next warped back, over
 {rows}
 
 - brushwork video's warping error is {ratio:.0%} of the per-frame one (target: at most 35%); its style scores are
-  {style_change['gram']:+.1%} (gram) and {style_change['swd']:+.1%} (swd) from the per-frame run's (target: within 10%).
-- Seconds per frame at {args.size} px: first {ours.first_seconds:.1f} s, later {np.mean(later):.2f} s on average
-  ({np.mean(later) / ours.first_seconds:.0%} of the first; target at most 33%); per frame alone: {alone_wall / len(inputs):.1f} s
-  a frame. Whole clip: {ours_wall:.0f} s against {alone_wall:.0f} s.
-- At {args.speed_size} px ({args.speed_frames} frames): first {fast.first_seconds:.1f} s, later {np.mean(fast_later):.2f} s
-  on average ({np.mean(fast_later) / fast.first_seconds:.0%} of the first).
+  {style_change["gram"]:+.1%} (gram) and {style_change["swd"]:+.1%} (swd) from the per-frame run's (target: within 10%).
+- Seconds per frame at {args.size} px: first {first:.1f} s, later {later_mean:.2f} s on average
+  ({later_mean / first:.0%} of the first; target at most 33%); per frame alone: {alone_wall / len(inputs):.1f} s a
+  frame. Whole clip: {ours_wall:.0f} s against {alone_wall:.0f} s.
+- At {args.speed_size} px ({args.speed_frames} frames): first {fast.first_seconds or math.nan:.1f} s, later
+  {fast_mean:.2f} s on average ({fast_mean / (fast.first_seconds or math.nan):.0%} of the first).
 
 Side by side (input | per frame | brushwork video): `docs/video_side_by_side.mp4`."""
     write_section("bench_video", text)
