@@ -27,7 +27,9 @@ def machine(free_gb: float = 20.0) -> Machine:
     return Machine("cpu", "test CPU, fp32", int(free_gb * GB), int(0.4 * GB), 4, 0.5, 1.0)
 
 
-@pytest.mark.parametrize(("width", "height", "tile"), [(1024, 768, 512), (4096, 3072, 1536), (300, 170, 96), (17, 33, 16)])
+@pytest.mark.parametrize(
+    ("width", "height", "tile"), [(1024, 768, 512), (4096, 3072, 1536), (300, 170, 96), (17, 33, 16)]
+)
 def test_tile_cores_cover_the_picture_once_and_crops_add_the_margin(width, height, tile):
     margin, align = 80, 16
     tiles = tile_grid(width, height, tile, margin, align)
@@ -37,7 +39,12 @@ def test_tile_cores_cover_the_picture_once_and_crops_add_the_margin(width, heigh
         assert 0 < right - left <= tile and 0 < bottom - top <= tile
         assert left % align == 0 and top % align == 0  # poolings line up with the picture's
         covered[top:bottom, left:right] += 1
-        assert t.crop == (max(0, left - margin), max(0, top - margin), min(width, right + margin), min(height, bottom + margin))
+        assert t.crop == (
+            max(0, left - margin),
+            max(0, top - margin),
+            min(width, right + margin),
+            min(height, bottom + margin),
+        )
     assert bool((covered == 1).all())
 
 
