@@ -99,7 +99,7 @@ class Settings:
         label="Steps",
         metavar="N",
         help="optimisation steps of the whole run, all levels together: many cheap coarse steps, few "
-        "full-size ones (at 512 px: 100 at 128 px, 40 at 256 px, 16 at 512 px)",
+        "full-size ones (at 512 px: 102 at 128 px, 39 at 256 px, 15 at 512 px)",
     )
     scales: int = _option(
         0,
