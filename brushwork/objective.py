@@ -194,7 +194,7 @@ class TiledObjective(Objective):
         tile: int,
     ):
         self.tile = tile
-        self.halo = halo(sorted(set(settings.content_layers) | set(settings.style_layers), key=layer_index))
+        self.halo = halo((*settings.content_layers, *settings.style_layers))
         self.align = max(stride(name) for name in (*settings.content_layers, *settings.style_layers))
         super().__init__(encoder, content, styles, blend, settings, bf16)
         self.grid = self._grid(content)

@@ -234,9 +234,9 @@ def _carried(
     carried = warp(np.asarray(painted, dtype=np.float32), backward)
     sure = certainty(backward, forward)
     device = encoder.mean.device
-    target = to_tensor(Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))).to(device)
+    start = Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))
     mask = torch.from_numpy(sure)[None, None].to(device)
-    return Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8)), Temporal(target, mask, weight)
+    return start, Temporal(to_tensor(start).to(device), mask, weight)
 
 
 def _assemble(pictures: list[tuple[float, Path]], clip: ClipInfo, output: Path, start: float, end: float) -> None:
