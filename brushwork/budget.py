@@ -115,11 +115,11 @@ class RunPlan:
             how = "whole" if level.tile is None else f"{level.tiles} tiles of {level.tile} px (+{self.halo} px margin)"
             lines.append(
                 f"  {i:<6} {_wh(level.size):<11} {level.steps:<6} {how:<36} {_gb(level.memory):>7}  "
-                f"{_duration(level.seconds):>6}"
+                f"{duration(level.seconds):>6}"
             )
         lines.append(
             f"  peak memory about {_gb(self.peak)} of {_gb(m.free + m.in_use)} available; "
-            f"time about {_duration(self.seconds)}"
+            f"time about {duration(self.seconds)}"
         )
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
@@ -133,7 +133,8 @@ def _gb(amount: float) -> str:
     return f"{amount / GB:.1f} GB"
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """Seconds in the words a plan uses: 40 s, 12 min, 1.5 h."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:

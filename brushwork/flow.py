@@ -26,13 +26,19 @@ def flow_between(source: Image.Image, target: Image.Image) -> np.ndarray:
     return dis.calc(_grey(source), _grey(target), None)
 
 
-def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+_SAMPLING = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
+
+
+def warp(image: np.ndarray, flow: np.ndarray, sampling: str = "linear") -> np.ndarray:
     """``image`` (``(H, W)`` or ``(H, W, C)``) sampled at ``x + flow[x]``: with the flow from frame t to frame
-    t-1, it brings frame t-1's picture to where things are in frame t."""
+    t-1, it brings frame t-1's picture to where things are in frame t.
+
+    ``sampling="cubic"`` for a painted frame carried from frame to frame: linear sampling blurs a little at
+    each step, and over a clip the strokes fade (measured in benchmarks/explore_video_warp.py)."""
     height, width = flow.shape[:2]
     grid = np.stack(np.meshgrid(np.arange(width), np.arange(height)), axis=-1).astype(np.float32)
     where = grid + flow
-    return cv2.remap(image, where[..., 0], where[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(image, where[..., 0], where[..., 1], _SAMPLING[sampling], borderMode=cv2.BORDER_REPLICATE)
 
 
 def certainty(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:

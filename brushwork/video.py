@@ -27,8 +27,9 @@ import torch
 from PIL import Image
 
 from . import __version__, recipes
+from .budget import RunPlan, duration
 from .clips import ClipInfo, even_size, frames, write_clip
-from .engine import run
+from .engine import Callback, plan, run
 from .errors import ImageError
 from .features import VGG19
 from .flow import certainty, flow_between, warp
@@ -37,9 +38,20 @@ from .machine import encoder_for, pick_device
 from .objective import Temporal
 from .settings import Settings, VideoSettings
 
-__all__ = ["FrameProgress", "VideoResult", "paint_clip", "work_folder", "frame_size"]
+__all__ = [
+    "ClipPlan",
+    "FrameProgress",
+    "VideoResult",
+    "assemble",
+    "paint_clip",
+    "painted_times",
+    "plan_clip",
+    "work_folder",
+    "frame_size",
+]
 
 RECIPE = "recipe.json"
+CARRY_SAMPLING = "cubic"  # bilinear carrying blurs the strokes a little more at every frame
 
 
 @dataclass
@@ -85,16 +97,68 @@ def frame_size(clip: ClipInfo, settings: Settings) -> tuple[int, int]:
     return even_size(clip.width, clip.height, settings.size)
 
 
+def painted_times(clip: ClipInfo, video: VideoSettings) -> list[float]:
+    """The times of the frames ``video`` paints (from its start, before its end)."""
+    end = video.end if video.end is not None else math.inf
+    return [t for t in clip.times if video.start - 1e-6 <= t < end - 1e-6]
+
+
+def _frame_settings(clip: ClipInfo, settings: Settings, video: VideoSettings) -> tuple[Settings, Settings]:
+    """The first frame's settings (coarse to fine, as a picture) and every later frame's (one level)."""
+    first = settings.replace(size=max(frame_size(clip, settings)))
+    return first, first.replace(scales=1, steps=video.later_steps)
+
+
+@dataclass
+class ClipPlan:
+    """What painting a clip needs here: the first frame's plan, one later frame's, and how many frames."""
+
+    first: RunPlan
+    later: RunPlan
+    frames: int
+
+    @property
+    def seconds(self) -> float:
+        return self.first.seconds + (self.frames - 1) * self.later.seconds
+
+    def describe(self) -> str:
+        """The first frame's plan, then the later frames and the whole clip's time, for people."""
+        width, height = self.first.levels[-1].size
+        text = self.first.describe().replace("plan:", "plan of the first frame:", 1)
+        if self.frames > 1:
+            text += (
+                f"\nthen {self.frames - 1} later frames of {self.later.levels[-1].steps} steps at {width}x{height} px, "
+                f"about {duration(self.later.seconds)} each; the clip about {duration(self.seconds)}"
+            )
+        return text
+
+
+def plan_clip(
+    clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings, encoder: VGG19 | None = None
+) -> ClipPlan:
+    """Plan a clip before painting it (see :func:`brushwork.engine.plan`); refuses a part of the clip with no
+    frames, and a frame size that cannot fit, with one line."""
+    count = len(painted_times(clip, video))
+    if count == 0:
+        end = f"{video.end:g} s" if video.end is not None else "its end"
+        raise ImageError(f"{clip.path.name} has no frames between {video.start:g} s and {end}")
+    first, later = _frame_settings(clip, settings, video)
+    frame = Picture(Image.new("RGB", frame_size(clip, settings)), None, clip.path.name)
+    return ClipPlan(plan(frame, styles, first, encoder), plan(frame, styles, later, encoder), count)
+
+
 def _fingerprint(clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings) -> dict:
     """What must match for frames in a work folder to be this run's: settings and every input's bytes."""
 
     def digest(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
+    unused = {"start", "end"} | ({"later_steps"} if video.temporal_weight == 0 else set())  # frames painted alone
+
     return {
         "brushwork": __version__,
         "settings": settings.to_dict(),
-        "video": {k: v for k, v in video.to_dict().items() if k not in ("start", "end")},
+        "video": {k: v for k, v in video.to_dict().items() if k not in unused},
         "clip": digest(clip.path.read_bytes()),
         "styles": [digest(np.asarray(s.rgb).tobytes()) for s in styles],
     }
@@ -133,6 +197,7 @@ def paint_clip(
     output: Path,
     *,
     callback: Callable[[FrameProgress], bool | None] | None = None,
+    step_callback: Callback | None = None,
     encoder: VGG19 | None = None,
     keep_memory: bool = False,
     overwrite: bool = False,
@@ -140,7 +205,9 @@ def paint_clip(
     """Paint the frames of ``clip`` from ``video.start`` to ``video.end`` and, when all are done, write ``output``.
 
     Never raises for Ctrl-C or a cancel: the frames finished so far stay in :func:`work_folder`, and the same
-    call later goes on from them. ``overwrite`` empties a work folder of another run's frames.
+    call later goes on from them. ``overwrite`` empties a work folder of another run's frames. ``callback``
+    hears of each finished frame, ``step_callback`` of each step within a frame (as :func:`brushwork.engine.run`'s
+    callback); either stops the clip by returning ``False``.
     """
     start = time.perf_counter()
     work = work_folder(output)
@@ -149,10 +216,9 @@ def paint_clip(
     inputs = [{"role": "clip", "name": clip.path.name, "path": str(clip.path.resolve()), "sha256": fingerprint["clip"]}]
     inputs += [{"role": "style", "name": s.name, "pixels_sha256": h} for s, h in zip(styles, fingerprint["styles"])]
     end = video.end if video.end is not None else math.inf
-    total = sum(1 for t in clip.times if video.start - 1e-6 <= t < end - 1e-6)
+    total = len(painted_times(clip, video))
     size = frame_size(clip, settings)
-    first_settings = settings.replace(size=max(size))
-    later_settings = first_settings.replace(scales=1, steps=video.later_steps)
+    first_settings, later_settings = _frame_settings(clip, settings, video)
     encoder = encoder or encoder_for(settings, pick_device(settings.device))
     result = VideoResult("done", 0, total, 0.0, work)
     previous: tuple[Image.Image, Image.Image] | None = None  # (photo, painted) of the frame before
@@ -168,13 +234,21 @@ def paint_clip(
             else:
                 picture = Picture(photo, None, f"frame {frame.index}")
                 if previous is None or video.temporal_weight == 0:
-                    outcome = run(picture, styles, first_settings, encoder=encoder, keep_memory=keep_memory)
+                    outcome = run(
+                        picture,
+                        styles,
+                        first_settings,
+                        callback=step_callback,
+                        encoder=encoder,
+                        keep_memory=keep_memory,
+                    )
                 else:
                     warm, temporal = _carried(previous, photo, video.temporal_weight, encoder)
                     outcome = run(
                         picture,
                         styles,
                         later_settings,
+                        callback=step_callback,
                         encoder=encoder,
                         keep_memory=keep_memory,
                         start=warm,
@@ -231,12 +305,23 @@ def _carried(
     before, painted = previous
     backward = flow_between(photo, before)  # where each pixel of this frame was in the one before
     forward = flow_between(before, photo)
-    carried = warp(np.asarray(painted, dtype=np.float32), backward)
+    carried = warp(np.asarray(painted, dtype=np.float32), backward, CARRY_SAMPLING)
     sure = certainty(backward, forward)
     device = encoder.mean.device
     start = Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))
     mask = torch.from_numpy(sure)[None, None].to(device)
     return start, Temporal(to_tensor(start).to(device), mask, weight)
+
+
+def assemble(result: VideoResult, clip: ClipInfo, video: VideoSettings, output: Path) -> None:
+    """Write ``output`` from the frames ``result`` finished: the whole clip once done, after a stop the part
+    painted so far (its sound cut to match)."""
+    if not result.pictures:
+        raise ImageError("no frame was finished, so there is no clip to write")
+    last = result.pictures[-1][0]
+    following = [t for t in clip.times if t > last + 1e-6]
+    end = min(following[0] if following else math.inf, video.end if video.end is not None else math.inf)
+    _assemble(result.pictures, clip, output, video.start, end)
 
 
 def _assemble(pictures: list[tuple[float, Path]], clip: ClipInfo, output: Path, start: float, end: float) -> None:

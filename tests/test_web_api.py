@@ -595,11 +595,13 @@ def test_the_form_accepts_what_the_command_line_accepts(make_client):
 
 
 def test_config_describes_every_studio_setting_from_its_spec(make_client):
-    from brushwork.settings import SPECS
+    from brushwork.settings import SPECS, VIDEO_SPECS
 
     options = {o["name"]: o for o in make_client(Painter()).get("/api/config").json()["options"]}
     offered = [name for name, spec in SPECS.items() if spec.studio]
-    assert list(options) == offered and "weights" not in options and "device" not in options
+    clips = [name for name, spec in VIDEO_SPECS.items() if spec.studio]
+    assert list(options) == offered + clips and "weights" not in options and "device" not in options
+    assert {options[name]["group"] for name in clips} == {"video"}
     assert options["size"]["high"] == 64  # the studio's own limit, tighter than the spec's
     assert [c["value"] for c in options["pooling"]["choices"]] == list(SPECS["pooling"].choices)
     assert options["style_weight"]["low"] == 0 and options["style_weight"]["default"] == Settings().style_weight
@@ -660,3 +662,88 @@ def test_a_job_that_cannot_fit_is_refused_in_one_line(make_client, monkeypatch):
         detail = answer.json()["detail"]
         assert "8192 needs" in detail and "even in tiles" in detail and "\n" not in detail
     assert painter.calls == 0 and client.get("/api/jobs").json() == []
+
+
+# --- clips -----------------------------------------------------------------------------------------
+
+FOX = Path(__file__).resolve().parents[1] / "brushwork" / "examples" / "video" / "fox.mp4"
+CLIP = {"size": "64", "steps": "4", "end": "0.1", "later_steps": "2", "style_examples": ["wave"]}
+
+
+def clip_upload(data: bytes | None = None, name: str = "my fox.mp4") -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("content", (name, FOX.read_bytes() if data is None else data, "video/mp4"))]
+
+
+def test_a_clip_is_painted_in_the_photos_place_and_comes_back_as_a_video(make_client):
+    from brushwork.clips import probe
+
+    client = make_client()
+    config = client.get("/api/config").json()
+    assert config["max_clip_seconds"] == 10 and config["max_clip_bytes"] >= 50 * 2**20  # limits the page shows
+    assert {"fox": True, "tubingen": False}.items() <= {
+        e["name"]: e["clip"] for e in client.get("/api/examples").json() if e["role"] == "content"
+    }.items()
+    planned = client.post("/api/plan", data=CLIP, files=clip_upload())
+    assert planned.status_code == 200 and "then 2 later frames of 2 steps at 64x" in planned.json()["plan"]
+
+    created = client.post("/api/jobs", data=CLIP, files=clip_upload())
+    assert created.status_code == 201, created.text
+    assert created.json()["kind"] == "clip" and created.json()["inputs"][0]["clip"] is True
+    job = wait_for(client, created.json()["id"])
+    assert job["state"] == "done", job
+    assert (job["frames_done"], job["frames_total"]) == (3, 3) and job["video"]["later_steps"] == 2
+    assert job["previews"] >= 3  # the first frame emerging, then each finished frame
+    movie = client.get(job["download_url"])
+    assert movie.headers["content-type"] == "video/mp4" and ".mp4" in movie.headers["content-disposition"]
+    saved = client.app.state.store.result(job["id"])
+    info = probe(saved)
+    assert info.frames == 3 and max(info.width, info.height) == 64 and info.audio == probe(FOX).audio
+    for url in (job["thumbnail_url"], job["preview_url"], job["inputs"][0]["thumbnail_url"]):
+        answer = client.get(url)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/"), url
+    assert client.get(job["inputs"][0]["image_url"]).headers["content-type"] == "video/mp4"
+
+    again = client.post(f"/api/jobs/{job['id']}/repaint")  # the same clip and settings, again
+    assert again.status_code == 201 and again.json()["kind"] == "clip" and again.json()["video"] == job["video"]
+    client.post(f"/api/jobs/{again.json()['id']}/cancel")
+
+
+def test_a_stopped_clip_keeps_the_frames_it_painted_as_a_video(make_client):
+    from brushwork.clips import probe
+
+    client = make_client()
+    data = {**CLIP, "end": "0.5", "later_steps": "30", "content_example": "fox"}
+    job_id = client.post("/api/jobs", data=data).json()["id"]
+    deadline = time.monotonic() + 120
+    while client.get(f"/api/jobs/{job_id}").json()["frames_done"] < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    client.post(f"/api/jobs/{job_id}/cancel")
+    job = wait_for(client, job_id)
+    assert job["state"] == "cancelled" and "frames painted are kept" in job["message"]
+    assert 2 <= job["frames_done"] < job["frames_total"] == 15
+    assert probe(client.app.state.store.result(job_id)).frames == job["frames_done"]
+
+
+@pytest.mark.parametrize(
+    ("form", "upload", "status", "words"),
+    [
+        ({"end": None}, None, 422, "at most 1 s of a clip"),
+        ({"start": "5", "end": None}, None, 422, "lasts 2.0 s"),
+        ({"start": "0.5", "end": "0.2"}, None, 422, "End must be after the start"),
+        ({}, b"\0\0\0 ftypisom" + b"x" * 500, 415, "cannot read 'my fox.mp4' as a video"),
+        ({"temporal_weight": "-1"}, None, 422, "Steadiness must be at least 0"),
+    ],
+)
+def test_a_clip_the_studio_cannot_paint_is_refused_with_one_line(make_client, form, upload, status, words):
+    client = make_client(Painter(), max_clip_seconds=1.0)
+    data = {k: v for k, v in {**CLIP, **form}.items() if v is not None}
+    answer = client.post("/api/jobs", data=data, files=clip_upload(upload))
+    assert answer.status_code == status and words in answer.json()["detail"], answer.json()
+    assert not any(client.app.state.store.root.iterdir())  # nothing left behind
+
+
+def test_a_clip_larger_than_the_studio_takes_is_refused(make_client):
+    client = make_client(Painter(), max_clip_bytes=100_000)
+    answer = client.post("/api/jobs", data=CLIP, files=clip_upload())
+    assert answer.status_code == 413 and "MB for a clip" in answer.json()["detail"]

@@ -131,6 +131,46 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     assert errors == []
 
 
+def test_a_clip_is_painted_frame_by_frame_and_downloaded_as_a_video(browser, studio, tmp_path):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(studio)
+    page.wait_for_selector("#style-examples .thumb")
+    assert "clips up to 10 s" in page.text_content("#limits")  # the limits are shown before anything is chosen
+    assert page.is_hidden("#clip-fields")
+
+    page.set_input_files("#content-file", str(EXAMPLES / "video" / "fox.mp4"))
+    page.wait_for_selector("#clip-fields", state="visible")  # a clip's own settings appear with it
+    assert page.text_content("#content-drop b") == "fox.mp4"
+    page.click('#style-examples [data-example="wave"]')
+    page.click('#sizes [data-value="64"]')
+    page.fill("#opt-end", "0.1")
+    page.fill("#opt-later_steps", "2")
+    page.click("#advanced summary")
+    page.fill("#opt-steps", "6")
+    page.dispatch_event("#opt-end", "change")
+    page.wait_for_function(
+        "() => /then 2 later frames of 2 steps/.test(document.getElementById('plan').textContent)", timeout=60_000
+    )
+    page.click("#paint")
+
+    page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
+    page.wait_for_selector("#movie", state="visible")
+    assert "/result" in page.get_attribute("#movie", "src")
+    assert page.text_content("#steps-done") == "3 / 3 frames"
+    assert page.text_content("#download") == "↓ Download MP4"
+    page.wait_for_selector(".work .clipmark")  # the gallery marks it as a clip, its first frame as the picture
+
+    with page.expect_download() as download:
+        page.click("#download")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.suffix == ".mp4" and saved.read_bytes()[4:8] == b"ftyp"
+    page.screenshot(path=tmp_path / "studio_clip.png", full_page=True)
+    assert errors == []
+
+
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 

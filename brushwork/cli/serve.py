@@ -50,6 +50,13 @@ def parser() -> Parser:
         metavar="N",
         help="most steps a job may ask for",
     )
+    p.add_argument(
+        "--max-clip-seconds",
+        type=bounded(float, 0.1, 3600.0),
+        default=Limits.max_clip_seconds,
+        metavar="S",
+        help="longest part of a video clip a job may paint",
+    )
     return p
 
 
@@ -59,7 +66,7 @@ def command(argv: Sequence[str]) -> int:
     p = parser()
     args = p.parse_args(list(argv))
     try:
-        serve(args.data, args.host, args.port, args.open, args.max_size, args.max_steps)
+        serve(args.data, args.host, args.port, args.open, args.max_size, args.max_steps, args.max_clip_seconds)
     except ServerError as exc:
         p.exit(EXIT_USAGE, f"{p.prog}: error: {exc}; choose another --{exc.option}\n")
     return 0

@@ -45,14 +45,12 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from PIL import Image
     from tqdm import tqdm
 
     from ..clips import VIDEO_SUFFIXES, probe
-    from ..engine import plan
-    from ..images import Picture, check_output_path, load_image
+    from ..images import check_output_path, load_image
     from ..settings import blend_weights
-    from ..video import frame_size, paint_clip, work_folder
+    from ..video import frame_size, paint_clip, plan_clip, work_folder
 
     args = parser().parse_args(argv)
     settings = resolve(preset_name=args.preset, **given_settings(args))
@@ -62,9 +60,9 @@ def command(argv: Sequence[str]) -> int:
     styles = [load_image(path, "style") for path in args.styles]
     blend_weights(settings, len(styles))
     size = frame_size(clip, settings)
-    planned = plan(Picture(Image.new("RGB", size), None, clip.path.name), styles, settings.replace(size=max(size)))
+    planned = plan_clip(clip, styles, settings, video)
     if not args.quiet:
-        print(planned.describe().replace("plan:", "plan of the first frame:", 1), file=sys.stderr)
+        print(planned.describe(), file=sys.stderr)
     bar = None
 
     def progress(p: FrameProgress) -> None:

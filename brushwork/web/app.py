@@ -1,5 +1,8 @@
 """The studio's routes: the page, the bundled examples, and jobs (create, watch, fetch, cancel, delete).
 
+A job paints a picture, or a short clip given in the photo's place (within the studio's clip limits):
+its frames show as previews as they finish, and its result is an MP4.
+
 Every error answer is ``{"detail": "one line"}`` with a 4xx status, whatever went
 wrong: a malformed form, a bad id, an upload that is no image, settings that
 brushwork refuses. Routes are built inside :func:`create_app` so that each
@@ -26,10 +29,11 @@ from .. import __version__
 from ..engine import pick_device, plan
 from ..errors import BrushworkError, SettingsError
 from ..images import load_image
-from ..settings import Settings, blend_weights, resolve
+from ..settings import Settings, VideoSettings, blend_weights, resolve
+from ..video import plan_clip
 from .examples import EXAMPLES_DIR, Example, Examples
-from .forms import form_parameters, in_page_words, page_options, settings_problem
-from .intake import check_photo_shape, store_example, store_upload
+from .forms import STUDIO_VIDEO_SETTINGS, form_parameters, in_page_words, page_options, settings_problem
+from .intake import check_clip, check_photo_shape, store_example, store_upload
 from .jobs import Conflict, JobQueue
 from .limits import BodyLimit, Limits
 from .models import ConfigOut, ExampleOut, JobOut, PlanOut, Problem, example_out, job_out
@@ -63,11 +67,20 @@ def create_app(
     max_pixels: int = Limits.max_pixels,
     max_size: int = Limits.max_size,
     max_steps: int = Limits.max_steps,
+    max_clip_bytes: int = Limits.max_clip_bytes,
+    max_clip_seconds: float = Limits.max_clip_seconds,
     examples_dir: Path | None = EXAMPLES_DIR,
     preview_interval: float = 1.0,
 ) -> FastAPI:
     """A studio keeping its jobs under ``data_dir``; the limits bound what any request may ask for."""
-    limits = Limits(max_upload_bytes=max_upload_bytes, max_pixels=max_pixels, max_size=max_size, max_steps=max_steps)
+    limits = Limits(
+        max_upload_bytes=max_upload_bytes,
+        max_pixels=max_pixels,
+        max_size=max_size,
+        max_steps=max_steps,
+        max_clip_bytes=max_clip_bytes,
+        max_clip_seconds=max_clip_seconds,
+    )
     store = Store(Path(data_dir))
     jobs = JobQueue(store, preview_interval=preview_interval)
     examples = Examples(examples_dir)
@@ -106,7 +119,7 @@ def create_app(
             raise HTTPException(404, "no such job; it may have been deleted") from None
 
     def view(job: Job) -> JobOut:
-        return job_out(job, jobs.position(job.id), store.result(job.id) is not None)
+        return job_out(job, jobs.position(job.id), store.result(job.id) is not None, store.poster(job.id) is not None)
 
     @app.get("/", include_in_schema=False)
     def page() -> HTMLResponse:
@@ -122,6 +135,8 @@ def create_app(
             max_styles=limits.max_styles,
             max_upload_bytes=limits.max_upload_bytes,
             max_pixels=limits.max_pixels,
+            max_clip_bytes=limits.max_clip_bytes,
+            max_clip_seconds=limits.max_clip_seconds,
             defaults=defaults.to_dict(),
             options=page_options(limits),
         )
@@ -146,7 +161,7 @@ def create_app(
             raise HTTPException(404, f"no {role} example called {name!r}")
         if thumb:
             return Response(thumbnail(example.path), media_type="image/jpeg")
-        return FileResponse(example.path, media_type=mimetypes.guess_type(example.path.name)[0])
+        return FileResponse(example.path, media_type=_media_type(example.path))
 
     def intake(
         content: UploadFile | None,
@@ -154,8 +169,10 @@ def create_app(
         content_example: str | None,
         style_examples: list[str] | None,
         options: dict[str, Any],
-    ) -> tuple[str, Settings, list[dict[str, str]], str]:
-        """Check a job's form, keep its pictures in a new job folder and plan the run; the folder goes on failure."""
+    ) -> tuple[str, Settings, dict[str, Any], list[dict[str, str]], str]:
+        """Check a job's form, keep its pictures (or clip) in a new job folder and plan the run; the folder goes on
+        failure. Gives the job's id, settings, video settings (empty for a picture), inputs and plan."""
+        video = VideoSettings(**{name: options.pop(name) for name in STUDIO_VIDEO_SETTINGS})
         settings = resolve(**options)
         uploads = [s for s in styles or [] if s.filename or s.size]
         named = [n for n in style_examples or [] if n]
@@ -173,17 +190,24 @@ def create_app(
             inputs = [
                 store_example(photo, folder, "content")
                 if photo
-                else store_upload(cast(UploadFile, content), folder, "content", "content", limits)
+                else store_upload(cast(UploadFile, content), folder, "content", "content", limits, clips=True)
             ]
-            check_photo_shape(folder / inputs[0]["file"], limits.max_size, settings)
+            first = folder / inputs[0]["file"]
+            clip = check_clip(first, inputs[0]["name"], settings, video, limits) if inputs[0].get("kind") else None
+            if clip is None:
+                check_photo_shape(first, limits.max_size, settings)
             inputs += [store_upload(u, folder, f"style{i}", "style", limits) for i, u in enumerate(uploads, 1)]
             inputs += [store_example(e, folder, f"style{i}") for i, e in enumerate(paintings, len(uploads) + 1)]
-            pictures = [load_image(folder / item["file"], item["role"]) for item in inputs]
-            planned = plan(pictures[0], pictures[1:], settings)  # a run that cannot fit is refused here
+            looks = [load_image(folder / item["file"], "style") for item in inputs[1:]]
+            # a run that cannot fit is refused here
+            if clip is not None:
+                text = plan_clip(clip, looks, settings, video).describe()
+            else:
+                text = plan(load_image(first, "content"), looks, settings).describe()
         except BaseException:
             store.delete(job_id)
             raise
-        return job_id, settings, inputs, planned.describe()
+        return job_id, settings, video.to_dict() if clip else {}, inputs, text
 
     def create_job(
         content: UploadFile | None = None,
@@ -192,9 +216,9 @@ def create_app(
         style_examples: list[str] | None = None,
         **options: Any,
     ) -> JobOut:
-        job_id, settings, inputs, text = intake(content, styles, content_example, style_examples, options)
+        job_id, settings, video, inputs, text = intake(content, styles, content_example, style_examples, options)
         try:
-            job = jobs.submit(Job(id=job_id, settings=settings.to_dict(), inputs=inputs, plan=text))
+            job = jobs.submit(Job(id=job_id, settings=settings.to_dict(), inputs=inputs, plan=text, video=video))
         except Conflict as exc:
             store.delete(job_id)
             raise HTTPException(409, str(exc)) from None
@@ -210,7 +234,7 @@ def create_app(
         style_examples: list[str] | None = None,
         **options: Any,
     ) -> PlanOut:
-        job_id, _, _, text = intake(content, styles, content_example, style_examples, options)
+        job_id, _, _, _, text = intake(content, styles, content_example, style_examples, options)
         store.delete(job_id)
         return PlanOut(plan=text)
 
@@ -220,7 +244,9 @@ def create_app(
                 "content",
                 inspect.Parameter.KEYWORD_ONLY,
                 default=None,
-                annotation=Annotated[UploadFile | None, File(description="The photo to repaint.")],
+                annotation=Annotated[
+                    UploadFile | None, File(description="The photo to repaint, or a short video clip.")
+                ],
             ),
             inspect.Parameter(
                 "styles",
@@ -281,7 +307,7 @@ def create_app(
         new_id, folder = store.new_folder()
         try:
             inputs = store.copy_inputs(old, folder)
-            job = jobs.submit(Job(id=new_id, settings=old.settings, inputs=inputs, plan=old.plan))
+            job = jobs.submit(Job(id=new_id, settings=old.settings, inputs=inputs, plan=old.plan, video=old.video))
         except Conflict as exc:
             store.delete(new_id)
             raise HTTPException(409, str(exc)) from None
@@ -323,7 +349,7 @@ def create_app(
                     yield "event: deleted\ndata: {}\n\n"
                     return
                 out = view(job)
-                key = (out.state, out.step, out.previews, out.position, out.cancel_requested)
+                key = (out.state, out.step, out.frames_done, out.previews, out.position, out.cancel_requested)
                 if key != seen:
                     seen, quiet = key, 0.0
                     yield f"event: job\ndata: {out.model_dump_json()}\n\n"
@@ -355,18 +381,22 @@ def create_app(
         picture = jobs.preview(job_id)
         if picture is not None:
             return Response(picture, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
-        result = store.result(job_id)
-        if result is None:
+        poster = store.poster(job_id)
+        if poster is None:
             raise HTTPException(404, "no picture yet; the job has not painted a step")
-        return FileResponse(result, media_type="image/png")
+        return FileResponse(poster, media_type="image/png")
 
     @app.get(
         "/api/jobs/{job_id}/result",
         response_class=Response,
-        summary="The finished picture (PNG with recipe)",
+        summary="The finished picture (PNG with recipe) or clip (MP4)",
         responses={
             **_image_answer(
-                "image/png", "image/jpeg", description="PNG with the recipe in its metadata; a JPEG when thumb=true."
+                "image/png",
+                "video/mp4",
+                "image/jpeg",
+                description="PNG with the recipe in its metadata, or a clip's MP4; a JPEG when thumb=true "
+                "(a clip's first painted frame, there as soon as it is painted).",
             ),
             **_problems(404, 422),
         },
@@ -377,13 +407,15 @@ def create_app(
         download: Annotated[bool, Query(description="Ask the browser to save it.")] = False,
     ) -> Response:
         find(job_id)
-        result = store.result(job_id)
+        result = store.poster(job_id) if thumb else store.result(job_id)
         if result is None:
             raise HTTPException(404, "this job has no picture yet")
         if thumb:
             return Response(thumbnail(result), media_type="image/jpeg")
         return FileResponse(
-            result, media_type="image/png", filename=f"brushwork-{job_id[:8]}.png" if download else None
+            result,
+            media_type=_media_type(result),
+            filename=f"brushwork-{job_id[:8]}{result.suffix}" if download else None,
         )
 
     @app.get(
@@ -398,8 +430,9 @@ def create_app(
                 "image/tiff",
                 "image/gif",
                 "image/bmp",
+                "video/mp4",
                 "application/octet-stream",
-                description="0 is the photo, 1... the paintings.",
+                description="0 is the photo (or clip), 1... the paintings.",
             ),
             **_problems(404, 422),
         },
@@ -412,7 +445,7 @@ def create_app(
             raise HTTPException(404, f"this job has no input {index}")
         if thumb:
             return Response(thumbnail(path), media_type="image/jpeg")
-        return FileResponse(path, media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+        return FileResponse(path, media_type=_media_type(path))
 
     @app.post(
         "/api/jobs/{job_id}/cancel",
@@ -455,3 +488,7 @@ def _example(examples: Examples, role: str, name: str) -> Example:
         known = ", ".join(examples.names(role)) or "none in this installation"
         raise HTTPException(422, f"no {role} example called {name!r}; choose one of: {known}")
     return example
+
+
+def _media_type(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -1,4 +1,6 @@
-"""The bundled example photos and paintings, as the studio offers them (see :mod:`brushwork.bundled`).
+"""The bundled example photos, clips and paintings, as the studio offers them (see :mod:`brushwork.bundled`).
+
+A bundled clip (``examples/video/``) is offered in the photo's place.
 
 Requests name an example by role and name; the name is looked up in the folder
 listing made at start-up, so it never becomes part of a path.
@@ -11,8 +13,8 @@ from pathlib import Path
 
 from ..bundled import EXAMPLES_DIR
 
-ROLES = ("content", "style")
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+CLIP_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm")
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,10 @@ class Example:
     role: str
     name: str
     path: Path
+
+    @property
+    def clip(self) -> bool:
+        return self.path.suffix.lower() in CLIP_SUFFIXES
 
     @property
     def title(self) -> str:
@@ -31,13 +37,17 @@ class Examples:
 
     def __init__(self, root: Path | None = EXAMPLES_DIR):
         self.items: dict[tuple[str, str], Example] = {}
-        for role in ROLES:
-            folder = Path(root) / role if root is not None else None
+        for role, folder_name, suffixes in (
+            ("content", "content", SUFFIXES),
+            ("content", "video", CLIP_SUFFIXES),
+            ("style", "style", SUFFIXES),
+        ):
+            folder = Path(root) / folder_name if root is not None else None
             if folder is None or not folder.is_dir():
                 continue
             for path in sorted(folder.iterdir()):
-                if path.suffix.lower() in SUFFIXES and path.is_file():
-                    self.items[(role, path.stem)] = Example(role, path.stem, path)
+                if path.suffix.lower() in suffixes and path.is_file():
+                    self.items.setdefault((role, path.stem), Example(role, path.stem, path))
 
     def all(self) -> list[Example]:
         return list(self.items.values())

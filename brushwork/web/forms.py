@@ -13,13 +13,23 @@ from typing import Annotated, Any, Literal, Optional
 from fastapi import Form
 
 from ..errors import SettingsError
-from ..settings import SPECS, Settings, Spec
+from ..settings import SPECS, VIDEO_SPECS, Settings, Spec, VideoSettings
 from .limits import Limits
 
-__all__ = ["STUDIO_SETTINGS", "form_parameters", "page_options", "label", "in_page_words", "settings_problem"]
+__all__ = [
+    "STUDIO_SETTINGS",
+    "STUDIO_VIDEO_SETTINGS",
+    "form_parameters",
+    "page_options",
+    "label",
+    "in_page_words",
+    "settings_problem",
+]
 
 STUDIO_SETTINGS = tuple(name for name, spec in SPECS.items() if spec.studio)
 """The settings a studio job may set, in the order of :class:`~brushwork.settings.Settings`."""
+STUDIO_VIDEO_SETTINGS = tuple(name for name, spec in VIDEO_SPECS.items() if spec.studio)
+"""What a clip's job may set besides (:class:`~brushwork.settings.VideoSettings`)."""
 
 
 def _limited(name: str, spec: Spec, limits: Limits) -> Spec:
@@ -48,13 +58,18 @@ def _annotation(spec: Spec) -> Any:
     return Annotated[Literal[spec.choices], Form(description=description)]
 
 
+def _studio_specs(limits: Limits) -> list[tuple[str, Spec, Any]]:
+    """(name, spec within the studio's limits, default) of every setting a job may set, a clip's last."""
+    pictures, clips = Settings(), VideoSettings()
+    return [(n, _limited(n, SPECS[n], limits), getattr(pictures, n)) for n in STUDIO_SETTINGS] + [
+        (n, VIDEO_SPECS[n], getattr(clips, n)) for n in STUDIO_VIDEO_SETTINGS
+    ]
+
+
 def form_parameters(limits: Limits) -> list[inspect.Parameter]:
     """One keyword parameter per studio setting, typed and bounded for FastAPI, defaulting to the settings'."""
-    defaults = Settings()
     params = []
-    for name in STUDIO_SETTINGS:
-        spec = _limited(name, SPECS[name], limits)
-        default = getattr(defaults, name)
+    for name, spec, default in _studio_specs(limits):
         if spec.high is not None and isinstance(default, (int, float)):
             default = min(default, type(default)(spec.high))
         params.append(
@@ -64,18 +79,18 @@ def form_parameters(limits: Limits) -> list[inspect.Parameter]:
 
 
 def page_options(limits: Limits) -> list[dict[str, Any]]:
-    """What the page builds its controls from: each studio setting's kind, words, default, bounds and choices."""
-    defaults = Settings()
+    """What the page builds its controls from: each studio setting's kind, words, group (``video``: a clip's
+    only), default, bounds and choices."""
     out = []
-    for name in STUDIO_SETTINGS:
-        spec = _limited(name, SPECS[name], limits)
+    for name, spec, default in _studio_specs(limits):
         out.append(
             {
                 "name": name,
                 "kind": spec.kind,
                 "label": spec.label,
                 "help": spec.help,
-                "default": getattr(defaults, name),
+                "group": spec.group,
+                "default": default,
                 "low": spec.low,
                 "high": spec.high,
                 "above": spec.above,
@@ -88,7 +103,7 @@ def page_options(limits: Limits) -> list[dict[str, Any]]:
 
 def label(field: str) -> str:
     """The page's name for a form field."""
-    spec = SPECS.get(field)
+    spec = SPECS.get(field) or VIDEO_SPECS.get(field)
     if spec is not None:
         return spec.label
     return {
@@ -110,7 +125,7 @@ def in_page_words(errors: Any) -> str:
     for error in list(errors)[:3]:
         where = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
         field = where[0] if where else ""
-        spec = SPECS.get(field)
+        spec = SPECS.get(field) or VIDEO_SPECS.get(field)
         kind = str(error.get("type", ""))
         if "Expected UploadFile" in str(error.get("msg", "")):
             text = f"{label(field)}: send a picture file here, not text"

@@ -3,7 +3,9 @@
 An upload is judged by its content, never its name or declared type: it is
 written under a server-chosen name, its pixel count is read from the header
 before anything is decoded, and then :func:`brushwork.images.load_image` must
-decode it fully. Every refusal is an ``HTTPException`` with a one-line reason.
+decode it fully. The photo's place may hold a clip instead: an upload no picture
+decoder reads is tried as a video (:func:`brushwork.clips.probe`), within the
+studio's clip limits. Every refusal is an ``HTTPException`` with a one-line reason.
 """
 
 from __future__ import annotations
@@ -15,15 +17,18 @@ from pathlib import Path, PurePosixPath
 from fastapi import HTTPException, UploadFile
 from PIL import Image
 
+from ..clips import ClipInfo, probe
 from ..errors import ImageError
 from ..images import load_image
 from ..plan import thin_photo_problem
-from ..settings import Settings
+from ..settings import Settings, VideoSettings
 from .examples import Example
 from .limits import MB, Limits
 
 CHUNK = 1 << 20
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "GIF": "gif", "BMP": "bmp"}
+CLIP_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
+"""A clip keeps its own suffix if it is one of these (the browser plays it back by it), else becomes ``.mp4``."""
 
 
 def shown_name(filename: str | None, fallback: str) -> str:
@@ -33,30 +38,74 @@ def shown_name(filename: str | None, fallback: str) -> str:
     return name or fallback
 
 
-def store_upload(upload: UploadFile, folder: Path, stem: str, role: str, limits: Limits) -> dict[str, str]:
-    """Copy an upload into ``folder`` as ``stem.EXT`` after checking its size, pixels and content."""
+def store_upload(
+    upload: UploadFile, folder: Path, stem: str, role: str, limits: Limits, clips: bool = False
+) -> dict[str, str]:
+    """Copy an upload into ``folder`` as ``stem.EXT`` after checking its size, pixels and content; with ``clips``,
+    a video is taken too (its record says ``"kind": "clip"``)."""
     name = shown_name(upload.filename, role)
     raw = folder / f"{stem}.upload"
+    largest = max(limits.max_upload_bytes, limits.max_clip_bytes) if clips else limits.max_upload_bytes
     size = 0
     with raw.open("wb") as out:
         while chunk := upload.file.read(CHUNK):
             size += len(chunk)
-            if size > limits.max_upload_bytes:
-                raise HTTPException(
-                    413,
-                    f"{role} image {name!r} is larger than {limits.max_upload_bytes / MB:g} MB; send a smaller file",
-                )
+            if size > largest:
+                raise HTTPException(413, _too_large(role, name, limits, clips))
             out.write(chunk)
     if size == 0:
         raise HTTPException(422, f"{role} image {name!r} is empty; choose a picture file")
-    return _accept(raw, folder, stem, role, name, limits)
+    fmt = _check_pixels(raw, role, name, limits)
+    suffix = PurePosixPath(name).suffix.lower()
+    if fmt is None and clips:
+        try:
+            probe(raw)
+        except ImageError as exc:
+            if suffix in CLIP_SUFFIXES or (upload.content_type or "").startswith("video/"):  # meant as a clip
+                raise HTTPException(415, str(exc).replace(raw.name, repr(name))) from None
+        else:
+            if size > limits.max_clip_bytes:
+                raise HTTPException(413, _too_large(role, name, limits, clips))
+            dest = raw.rename(folder / f"{stem}{suffix if suffix in CLIP_SUFFIXES else '.mp4'}")
+            return {"role": role, "name": name, "file": dest.name, "kind": "clip"}
+    if size > limits.max_upload_bytes:
+        raise HTTPException(413, _too_large(role, name, limits, False))
+    return _accept(raw, fmt, folder, stem, role, name)
+
+
+def _too_large(role: str, name: str, limits: Limits, clips: bool) -> str:
+    if clips:
+        return (
+            f"{name!r} is larger than the studio takes ({limits.max_upload_bytes / MB:g} MB for a picture, "
+            f"{limits.max_clip_bytes / MB:g} MB for a clip); send a smaller file"
+        )
+    return f"{role} image {name!r} is larger than {limits.max_upload_bytes / MB:g} MB; send a smaller file"
+
+
+def check_clip(path: Path, shown: str, settings: Settings, video: VideoSettings, limits: Limits) -> ClipInfo:
+    """Refuse a clip whose painted part is longer than the studio paints, or too thin to paint, in one line."""
+    clip = probe(path)
+    end = min(video.end if video.end is not None else clip.duration, clip.duration)
+    if video.start >= clip.duration:
+        raise HTTPException(422, f"Start is {video.start:g} s but {shown!r} lasts {clip.duration:.1f} s")
+    if end - video.start > limits.max_clip_seconds + 1e-6:
+        raise HTTPException(
+            422,
+            f"the studio paints at most {limits.max_clip_seconds:g} s of a clip and {shown!r} would be "
+            f"{end - video.start:.1f} s: set Start and End to a shorter part, or use 'brushwork video'",
+        )
+    problem = thin_photo_problem(clip.width, clip.height, limits.max_size, settings)
+    if problem is not None:
+        raise HTTPException(422, problem.replace(" px its", " px (the largest this studio paints) its"))
+    return clip
 
 
 def store_example(example: Example, folder: Path, stem: str) -> dict[str, str]:
     """Copy a bundled example into ``folder``, so that the job stands on its own."""
     dest = folder / f"{stem}{example.path.suffix.lower()}"
     shutil.copyfile(example.path, dest)
-    return {"role": example.role, "name": example.title, "file": dest.name}
+    record = {"role": example.role, "name": example.title, "file": dest.name}
+    return {**record, "kind": "clip"} if example.clip else record
 
 
 def check_photo_shape(path: Path, largest: int, settings: Settings) -> None:
@@ -68,8 +117,7 @@ def check_photo_shape(path: Path, largest: int, settings: Settings) -> None:
         raise HTTPException(422, problem.replace(" px its", " px (the largest this studio paints) its"))
 
 
-def _accept(raw: Path, folder: Path, stem: str, role: str, name: str, limits: Limits) -> dict[str, str]:
-    fmt = _check_pixels(raw, role, name, limits)
+def _accept(raw: Path, fmt: str | None, folder: Path, stem: str, role: str, name: str) -> dict[str, str]:
     try:
         load_image(raw, role)
     except ImageError as exc:

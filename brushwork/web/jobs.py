@@ -1,8 +1,10 @@
 """The job queue: one worker thread paints jobs in order on the device while requests read their state.
 
 One worker, because the device is one: two jobs at once would only fight for its
-memory. A job that fails, for whatever reason, is recorded as failed with a
-one-line reason and the worker takes the next; nothing a job does stops the queue.
+memory. A clip's job shows its first frame emerging as a picture's does, then each
+frame as it is finished; stopped, it keeps the clip painted so far. A job that fails,
+for whatever reason, is recorded as failed with a one-line reason and the worker takes
+the next; nothing a job does stops the queue.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from PIL import Image
+
 from .. import engine, recipes
+from ..clips import probe
 from ..errors import BrushworkError, SettingsError
 from ..images import load_image
-from ..settings import Settings
+from ..settings import Settings, VideoSettings
+from ..video import FrameProgress, assemble, paint_clip, painted_times
 from .forms import label, settings_problem
-from .store import ACTIVE, RESULT, Job, Store
+from .store import ACTIVE, CLIP_RESULT, RESULT, Job, Store
 from .thumbs import jpeg_bytes
 
 log = logging.getLogger("brushwork.web")
@@ -168,10 +174,20 @@ class JobQueue:
                         self._thread = None
                         self._start_worker()
 
+    def _show(self, job: Job, picture: Image.Image) -> None:
+        """Make ``picture`` the job's preview."""
+        data = jpeg_bytes(picture)
+        with self._lock:
+            self._previews[job.id] = data
+            job.previews += 1
+
     def _paint(self, job: Job) -> None:
         folder = self.store.folder(job.id)
         settings = Settings.from_dict(job.settings)
         paths = [folder / Path(item["file"]).name for item in job.inputs]
+        if job.kind == "clip":
+            self._paint_clip(job, folder, settings, paths)
+            return
         content = load_image(paths[0], "content")
         styles = [load_image(p, "style") for p in paths[1:]]
         last_preview = -math.inf
@@ -187,10 +203,7 @@ class JobQueue:
             now = time.monotonic()
             if p.step == 1 or now - last_preview >= self.preview_interval:
                 last_preview = now
-                picture = jpeg_bytes(p.image())
-                with self._lock:
-                    self._previews[job.id] = picture
-                    job.previews += 1
+                self._show(job, p.image())
             return not stop
 
         result = self.runner(content, styles, settings, callback=progress, keep_memory=True)
@@ -205,6 +218,46 @@ class JobQueue:
             self._finish(job, "cancelled", reason, result)
         else:
             self._finish(job, "done", "", result)
+
+    def _paint_clip(self, job: Job, folder: Path, settings: Settings, paths: list[Path]) -> None:
+        """Paint a clip into ``result.mp4``; stopped, the frames finished so far become the clip."""
+        clip = probe(paths[0])
+        styles = [load_image(p, "style") for p in paths[1:]]
+        video = VideoSettings(**job.video)
+        with self._lock:
+            job.frames_total = len(painted_times(clip, video))
+        last_preview = -math.inf
+
+        def step(p: engine.Progress) -> bool:
+            nonlocal last_preview
+            with self._lock:
+                job.step, job.total, job.elapsed = p.step, p.total, p.elapsed
+                first = job.frames_done == 0
+                stop = job.cancel_requested
+            now = time.monotonic()
+            if first and (p.step == 1 or now - last_preview >= self.preview_interval):  # it emerges as a picture
+                last_preview = now
+                self._show(job, p.image())
+            return not stop
+
+        def frame(p: FrameProgress) -> bool:
+            self._show(job, Image.open(p.path))
+            with self._lock:
+                job.frames_done, job.frames_total, job.eta = p.done, p.total, p.eta
+                return not job.cancel_requested
+
+        output = folder / CLIP_RESULT
+        result = paint_clip(clip, styles, settings, video, output, callback=frame, step_callback=step, keep_memory=True)
+        with self._lock:
+            job.elapsed = result.elapsed
+        if result.status == "done":
+            self._finish(job, "done", "")
+            return
+        if result.pictures:
+            assemble(result, clip, video, output)
+        kept = f"; the {result.done} frames painted are kept as the clip" if result.pictures else ""
+        stopped = "the studio stopped" if self._closed else "stopped"
+        self._finish(job, "cancelled", f"{stopped} after {result.done} of {result.total} frames{kept}")
 
     def _finish(self, job: Job, state: str, reason: str, result: engine.Result | None = None) -> None:
         with self._lock:

@@ -32,11 +32,15 @@ class Limits:
     """Most optimisation steps a job may ask for."""
     max_styles: int = 4
     """Most style paintings in one job."""
+    max_clip_bytes: int = 100 * MB
+    """Largest accepted video file."""
+    max_clip_seconds: float = 10.0
+    """Longest part of a clip one job may paint (a CPU paints a 512 px frame in tens of seconds)."""
 
     @property
     def max_body_bytes(self) -> int:
-        """A whole job request: every image at its limit plus room for the form fields."""
-        return self.max_upload_bytes * (self.max_styles + 1) + MB
+        """A whole job request: every image (or a clip) at its limit plus room for the form fields."""
+        return self.max_upload_bytes * self.max_styles + max(self.max_upload_bytes, self.max_clip_bytes) + MB
 
 
 class BodyLimit:

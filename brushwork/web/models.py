@@ -23,6 +23,7 @@ class ExampleOut(BaseModel):
     role: Literal["content", "style"]
     name: str = Field(description="Pass this as content_example or style_examples when creating a job.")
     title: str
+    clip: bool = Field(description="A video clip, offered in the photo's place.")
     image_url: str
     thumbnail_url: str
 
@@ -30,12 +31,14 @@ class ExampleOut(BaseModel):
 class InputOut(BaseModel):
     role: Literal["content", "style"]
     name: str
+    clip: bool
     image_url: str
     thumbnail_url: str
 
 
 class JobOut(BaseModel):
     id: str
+    kind: Literal["picture", "clip"]
     state: State
     position: int | None = Field(description="0 while painting, 1 for next in line, ...; null once finished.")
     created: float = Field(description="Unix time.")
@@ -51,14 +54,17 @@ class JobOut(BaseModel):
     message: str
     cancel_requested: bool
     previews: int = Field(description="Preview counter: refetch preview_url when it changes.")
+    frames_done: int = Field(description="A clip's frames painted so far (0 for a picture).")
+    frames_total: int = Field(description="A clip's frames to paint (0 for a picture).")
     settings: dict[str, Any]
+    video: dict[str, Any] = Field(description="A clip's video settings (empty for a picture).")
     plan: str = Field(
         description="What the run needs here, made when the job was accepted: levels, whole or "
         "in tiles, memory and time."
     )
     inputs: list[InputOut]
     preview_url: str
-    result_url: str | None
+    result_url: str | None = Field(description="The PNG picture, or a clip's MP4.")
     download_url: str | None
     thumbnail_url: str | None
 
@@ -79,6 +85,8 @@ class ConfigOut(BaseModel):
     max_styles: int
     max_upload_bytes: int
     max_pixels: int
+    max_clip_bytes: int
+    max_clip_seconds: float
     defaults: dict[str, Any]
     options: list[dict[str, Any]] = Field(
         description="Each setting a job may set: kind, label, help, default, "
@@ -92,17 +100,19 @@ def example_out(example: Example) -> ExampleOut:
         role=cast(Role, example.role),
         name=example.name,
         title=example.title,
+        clip=example.clip,
         image_url=base,
         thumbnail_url=f"{base}?thumb=true",
     )
 
 
-def job_out(job: Job, position: int | None, has_result: bool) -> JobOut:
+def job_out(job: Job, position: int | None, has_result: bool, has_poster: bool) -> JobOut:
     base = f"/api/jobs/{job.id}"
     inputs = [
         InputOut(
             role=cast(Role, item["role"]),
             name=item["name"],
+            clip=item.get("kind") == "clip",
             image_url=f"{base}/inputs/{i}",
             thumbnail_url=f"{base}/inputs/{i}?thumb=true",
         )
@@ -110,6 +120,7 @@ def job_out(job: Job, position: int | None, has_result: bool) -> JobOut:
     ]
     return JobOut(
         id=job.id,
+        kind=cast(Literal["picture", "clip"], job.kind),
         state=cast(State, job.state),
         position=position,
         created=job.created,
@@ -125,11 +136,14 @@ def job_out(job: Job, position: int | None, has_result: bool) -> JobOut:
         message=job.message,
         cancel_requested=job.cancel_requested,
         previews=job.previews,
+        frames_done=job.frames_done,
+        frames_total=job.frames_total,
         settings=job.settings,
+        video=job.video,
         plan=job.plan,
         inputs=inputs,
         preview_url=f"{base}/preview",
         result_url=f"{base}/result" if has_result else None,
         download_url=f"{base}/result?download=true" if has_result else None,
-        thumbnail_url=f"{base}/result?thumb=true" if has_result else None,
+        thumbnail_url=f"{base}/result?thumb=true" if has_poster else None,
     )

@@ -47,6 +47,7 @@ def serve(
     open_browser: bool = False,
     max_size: int = Limits.max_size,
     max_steps: int = Limits.max_steps,
+    max_clip_seconds: float = Limits.max_clip_seconds,
 ) -> None:
     """Run the studio until Ctrl-C or SIGTERM; an unusable data folder or a busy port is a :class:`ServerError`."""
     share_main_heap()  # before uvicorn's and the painter's threads: the painter's big blocks stay reusable
@@ -61,7 +62,7 @@ def serve(
         sock = socket.create_server((host, port), family=family)
     except OSError as exc:
         raise ServerError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", "port") from None
-    app = create_app(data, max_size=max_size, max_steps=max_steps)
+    app = create_app(data, max_size=max_size, max_steps=max_steps, max_clip_seconds=max_clip_seconds)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(bound_host, bound_host)
     url = f"http://{f'[{shown}]' if ':' in shown else shown}:{bound_port}/"

@@ -1,4 +1,7 @@
-"""Jobs on disk: one folder per job under ``DATA/jobs/ID`` with its inputs, ``result.png`` and ``job.json``.
+"""Jobs on disk: one folder per job under ``DATA/jobs/ID`` with its inputs, its result and ``job.json``.
+
+A picture's result is ``result.png``; a clip's is ``result.mp4``, with its painted frames in
+``result.mp4.frames/`` (see :mod:`brushwork.video`).
 
 Only server-made ids (uuid4 hex) name folders, and every id is checked against
 :data:`JOB_ID` before a path is built from it, so no request can reach outside the
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImageError
+from ..video import work_folder
 
 log = logging.getLogger("brushwork.web")
 
@@ -28,6 +32,7 @@ JOB_ID_PATTERN = "^[0-9a-f]{32}$"
 ACTIVE = ("queued", "running")
 FINAL = ("done", "cancelled", "failed")
 RESULT = "result.png"
+CLIP_RESULT = "result.mp4"
 
 
 @dataclass
@@ -37,7 +42,8 @@ class Job:
     id: str
     settings: dict[str, Any]
     inputs: list[dict[str, str]]
-    """``{"role": "content"|"style", "name": shown name, "file": file name in the job folder}``."""
+    """``{"role": "content"|"style", "name": shown name, "file": file name in the job folder}``; a clip's
+    content also has ``"kind": "clip"``."""
     created: float = field(default_factory=time.time)
     state: str = "queued"
     error: str | None = None
@@ -57,6 +63,15 @@ class Job:
     """The run's plan when the job was accepted (levels, whole or tiled, memory and time), for people."""
     previews: int = 0
     """How many previews were made so far; clients refetch the preview when it changes."""
+    video: dict[str, Any] = field(default_factory=dict)
+    """A clip's :class:`~brushwork.settings.VideoSettings` (empty for a picture)."""
+    frames_done: int = 0
+    frames_total: int = 0
+
+    @property
+    def kind(self) -> str:
+        """``clip`` when the job paints a video, else ``picture``."""
+        return "clip" if self.inputs and self.inputs[0].get("kind") == "clip" else "picture"
 
 
 def check_id(job_id: str) -> str:
@@ -114,8 +129,21 @@ class Store:
         shutil.rmtree(self.folder(job_id), ignore_errors=True)
 
     def result(self, job_id: str) -> Path | None:
-        path = self.folder(job_id) / RESULT
-        return path if path.is_file() else None
+        """The finished picture or clip, if there is one."""
+        for name in (RESULT, CLIP_RESULT):
+            path = self.folder(job_id) / name
+            if path.is_file():
+                return path
+        return None
+
+    def poster(self, job_id: str) -> Path | None:
+        """A picture standing for the result: the picture itself, or a clip's first painted frame (there may be
+        frames before the clip is whole)."""
+        result = self.folder(job_id) / RESULT
+        if result.is_file():
+            return result
+        painted = sorted(work_folder(self.folder(job_id) / CLIP_RESULT).glob("frame_*.png"))
+        return painted[0] if painted else None
 
     def copy_inputs(self, job: Job, folder: Path) -> list[dict[str, str]]:
         """Copy a job's input files into another job's ``folder``; returns the new job's input records."""

@@ -1,4 +1,6 @@
-"""Small JPEG versions of pictures for the page's thumbnails, made once per file version and kept in memory."""
+"""Small JPEG versions of pictures for the page's thumbnails, made once per file version and kept in memory.
+
+A clip's thumbnail is its first frame."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from ..clips import frames
+from ..errors import ImageError
 from ..images import open_image
 
 THUMB_SIZE = 480
@@ -22,7 +26,10 @@ def jpeg_bytes(img: Image.Image, quality: int = 88) -> bytes:
 
 @functools.lru_cache(maxsize=256)
 def _thumbnail(path: str, mtime_ns: int, longest: int) -> bytes:
-    img = open_image(path, "picture")
+    try:
+        img = open_image(path, "picture")
+    except ImageError:  # a clip: its first frame
+        img = next(iter(frames(path))).image
     img.thumbnail((longest, longest), Image.Resampling.LANCZOS)
     return jpeg_bytes(img, quality=85)
 
