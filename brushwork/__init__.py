@@ -18,6 +18,7 @@ _HOMES = {
     "transfer": "api",
     "plan_for": "api",
     "stylize_video": "api",
+    "stylize_batch": "api",
     "VideoSettings": "settings",
     "RunPlan": "budget",
     "DivergedError": "api",
@@ -38,6 +39,7 @@ __all__ = [
     "transfer",
     "plan_for",
     "stylize_video",
+    "stylize_batch",
     "VideoSettings",
     "RunPlan",
     "DivergedError",
@@ -55,7 +57,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .api import DivergedError, plan_for, stylize, stylize_video, transfer
+    from .api import DivergedError, plan_for, stylize, stylize_batch, stylize_video, transfer
     from .budget import RunPlan
     from .engine import Progress, Result
     from .errors import BrushworkError, ImageError, SettingsError, WeightsError

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from PIL import Image
 
+from .batch import BatchProgress, Summary, collect, run_batch
 from .budget import RunPlan
 from .engine import Callback, Result, plan, run
 from .errors import BrushworkError
@@ -27,7 +28,7 @@ from .settings import VIDEO_SPECS, Settings, VideoSettings, resolve
 if TYPE_CHECKING:
     from .video import FrameProgress, VideoResult
 
-__all__ = ["stylize", "transfer", "plan_for", "stylize_video", "DivergedError", "ImageInput"]
+__all__ = ["stylize", "transfer", "plan_for", "stylize_video", "stylize_batch", "DivergedError", "ImageInput"]
 
 ImageInput = Union[str, os.PathLike, Image.Image]
 
@@ -134,3 +135,40 @@ def stylize_video(
     motion = replace(video or VideoSettings(), **video_options)
     path = check_output_path(output, overwrite, (clip,), suffixes=VIDEO_SUFFIXES)
     return paint_clip(probe(Path(clip)), _styles(style), chosen, motion, path, callback=progress, overwrite=overwrite)
+
+
+def stylize_batch(
+    photos: str | os.PathLike | Sequence[str | os.PathLike],
+    styles: str | os.PathLike | Sequence[str | os.PathLike],
+    outdir: str | os.PathLike,
+    *,
+    manifest: str | os.PathLike | None = None,
+    settings: Settings | None = None,
+    preset: str | None = None,
+    progress: Callable[[BatchProgress], bool | None] | None = None,
+    ray: str | None = None,
+    workers: int | None = None,
+    worker_cpus: int = 1,
+    **options: Any,
+) -> Summary:
+    """Paint every photo with every painting (or the pairs ``manifest`` lists) into ``outdir``, resumably.
+
+    ``photos`` and ``styles`` are files, folders or globs (give ``()`` for both with a manifest). Each picture
+    is ``OUTDIR/{photo}__{painting}.png`` with its recipe; ``OUTDIR/batch.jsonl`` logs every item, and the
+    same call again skips the items painted from the same inputs and settings. A bad input fails its item
+    alone (``summary.failures``); ``progress`` is called after each item, and returning ``False`` stops.
+    ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints on Ray workers instead (see
+    :mod:`brushwork.cluster`): ``workers`` of them (default: one per GPU, else one per ``worker_cpus`` cores).
+    """
+
+    def listed(given: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
+        return [given] if isinstance(given, (str, os.PathLike)) else list(given)
+
+    chosen = resolve(settings, preset, **options)
+    items = collect(listed(photos), listed(styles), Path(outdir), manifest)
+    execute = None
+    if ray is not None:
+        from .cluster import RayExecutor
+
+        execute = RayExecutor(ray, workers, worker_cpus)
+    return run_batch(items, chosen, outdir, execute=execute, callback=progress)

@@ -6,6 +6,7 @@ same checks and the same one-line errors. Tensors are RGB, 0-255, ``(1, 3, H, W)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -217,17 +218,23 @@ def save_image(
     parent = p.parent if str(p.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=".brushwork-", suffix=p.suffix, dir=parent)
+    except OSError as exc:
+        raise ImageError(f"cannot write {p}: {exc.strerror or exc}; choose another output path") from None
+    try:
         with os.fdopen(fd, "wb") as f:
             out.save(f, fmt, **options)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions of a new file
         if not overwrite and p.exists():
-            os.unlink(tmp)
             raise OutputExistsError(p)
         os.replace(tmp, p)
-    except OSError as exc:
-        raise ImageError(f"cannot write {p}: {exc.strerror or exc}; choose another output path") from None
+    except BaseException as exc:  # a failed write or a Ctrl-C mid-write leaves no half-written file behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise ImageError(f"cannot write {p}: {exc.strerror or exc}; choose another output path") from None
+        raise
     return p
 
 

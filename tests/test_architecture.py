@@ -30,6 +30,8 @@ ORDER = [
     "engine",
     "recipes",
     "video",
+    "batch",
+    "cluster",
     "report",
     "api",
     "cli",

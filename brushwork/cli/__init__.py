@@ -17,7 +17,7 @@ from types import FrameType
 
 __all__ = ["main", "COMMANDS"]
 
-COMMANDS = ("recipe", "sheet", "figures", "serve", "video")
+COMMANDS = ("recipe", "sheet", "figures", "serve", "video", "batch")
 """Subcommands by their first word; anything else is a picture to paint (:mod:`brushwork.cli.paint`)."""
 
 

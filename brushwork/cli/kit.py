@@ -177,3 +177,45 @@ def _argument(spec: Spec) -> dict[str, Any]:
 def given_settings(args: argparse.Namespace, specs: dict[str, Spec] = SPECS) -> dict[str, Any]:
     """The settings the user typed (options they did not type are absent)."""
     return {name: value for name, value in vars(args).items() if name in specs}
+
+
+def add_ray_options(p: argparse.ArgumentParser) -> None:
+    """``--ray`` and how many workers, for the commands that can spread their work over a Ray cluster."""
+    group = p.add_argument_group("Ray cluster (pip install 'brushwork[ray]')")
+    group.add_argument(
+        "--ray",
+        metavar="WHERE",
+        help="paint on Ray workers: local (start Ray on this machine), auto (the cluster this machine is in) "
+        "or HOST:PORT of a cluster's head",
+    )
+    group.add_argument(
+        "--workers",
+        type=bounded(int, 1, 100000),
+        metavar="N",
+        help="Ray workers to start (default: one per GPU, else one per --worker-cpus cores)",
+    )
+    group.add_argument(
+        "--worker-cpus",
+        type=bounded(int, 1, 1024),
+        default=1,
+        metavar="N",
+        help="cores (and torch threads) of each CPU worker (default: %(default)s)",
+    )
+    group.add_argument(
+        "--retries",
+        type=bounded(int, 0, 100),
+        default=2,
+        metavar="N",
+        help="times an item goes to a fresh worker when the one painting it dies (default: %(default)s)",
+    )
+
+
+def ray_executor(args: argparse.Namespace) -> Any:
+    """The :class:`brushwork.cluster.RayExecutor` the options ask for, connected (a cluster out of reach is
+    refused before any work), or None without ``--ray``."""
+    if not args.ray:
+        return None
+    from ..cluster import RayExecutor, connect
+
+    connect(args.ray)
+    return RayExecutor(args.ray, args.workers, args.worker_cpus, args.retries)

@@ -1,0 +1,560 @@
+"""Painting many pictures: every photo with every painting, or the pairs a manifest lists.
+
+A batch is resumable and honest. Each item's key is a hash of the settings and of its inputs'
+bytes; the driver appends one JSON line per painted item to ``OUTDIR/batch.jsonl``, and a later
+run skips an item whose key has a ``done`` record *and* whose output carries that key in its
+recipe, so a changed setting or an edited input is painted again however the files are named.
+Pictures are written atomically, and an item cut short by Ctrl-C writes nothing.
+
+Painting is behind a seam: :func:`run_batch` hands the items still to paint to an
+:class:`Executor` (here, :class:`LocalExecutor`) and learns of each one through the
+:class:`Record` it returns, so the items can be painted elsewhere (other processes, other
+machines) by a different executor calling :func:`paint_item`; the driver alone writes the log.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import __version__, recipes
+from .engine import Callback, Result, run
+from .errors import BrushworkError, ImageError, SettingsError
+from .features import VGG19
+from .images import OUTPUT_FORMATS, file_sha256, load_image
+from .machine import encoder_for, pick_device
+from .settings import INIT_WORDS, Settings, blend_weights
+
+__all__ = [
+    "Item",
+    "Record",
+    "BatchProgress",
+    "Summary",
+    "Executor",
+    "LocalExecutor",
+    "BatchLog",
+    "LOG_NAME",
+    "collect",
+    "item_key",
+    "paint_item",
+    "paint_pictures",
+    "finish_item",
+    "run_batch",
+]
+
+LOG_NAME = "batch.jsonl"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+"""The files a folder or a glob contributes (a file named on its own is taken whatever its name)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One picture to paint: a photo, its paintings, and where the picture goes."""
+
+    photo: Path
+    styles: tuple[Path, ...]
+    output: Path
+
+
+@dataclass
+class Record:
+    """How one item went; one line of the log. Plain values only, so it travels between processes."""
+
+    photo: str
+    styles: list[str]
+    output: str
+    key: str | None
+    """:func:`item_key` of the inputs painted (None when one could not be read)."""
+    status: str
+    """``done``, ``failed`` (``error`` says why) or ``interrupted`` (Ctrl-C or a cancel; nothing written)."""
+    seconds: float
+    error: str = ""
+    culprit: str | None = None
+    """For a run whose loss turned NaN, the setting to lower."""
+    steps: int = 0
+    time: str = ""
+    """When the item ended (UTC, ISO 8601)."""
+    attempts: int = 1
+    """Workers that took the item: more than one when a worker died while painting it (see :mod:`brushwork.cluster`)."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass
+class BatchProgress:
+    """What the batch callback sees before painting starts (``item`` None) and after each item."""
+
+    done: int
+    failed: int
+    skipped: int
+    """Items found already painted."""
+    left: int
+    total: int
+    elapsed: float
+    eta: float | None
+    """Seconds left at the mean time of the items painted so far (None before the first)."""
+    item: Item | None = None
+    record: Record | None = None
+
+
+@dataclass
+class Summary:
+    """The outcome of :func:`run_batch`."""
+
+    status: str
+    """``done`` (every item tried) or ``interrupted`` (Ctrl-C, or a callback returned ``False``)."""
+    done: int
+    failed: int
+    skipped: int
+    total: int
+    elapsed: float
+    log: Path
+    records: list[Record] = field(default_factory=list)
+    """This run's records, in the order the items ended."""
+
+    @property
+    def left(self) -> int:
+        return self.total - self.done - self.failed - self.skipped
+
+    @property
+    def failures(self) -> list[Record]:
+        return [r for r in self.records if r.status == "failed"]
+
+
+OnRecord = Callable[[Record], bool]
+
+
+class Executor(Protocol):
+    """Paints ``items`` and calls ``on_record`` with each one's :class:`Record` as it ends, in any order.
+
+    It stops handing out items once ``on_record`` returns ``False`` or a record is ``interrupted``.
+    A remote executor sends :func:`paint_item` and its (picklable) arguments to its workers.
+    """
+
+    def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None: ...
+
+
+@dataclass
+class LocalExecutor:
+    """Paints the items one after another in this process, with one network loaded once."""
+
+    steps: Callback | None = None
+    """Called after every step of the item being painted (see :class:`~brushwork.engine.Progress`)."""
+    keep_memory: bool = False
+    """Passed to :func:`~brushwork.engine.run`: only a program that owns its process asks."""
+
+    def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
+        encoder = encoder_for(settings, pick_device(settings.device))
+        for item in items:
+            record = paint_item(item, settings, encoder, self.steps, keep_memory=self.keep_memory)
+            if not on_record(record) or record.status == "interrupted":
+                return
+
+
+def _is_glob(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
+def _images_in(argument: str, role: str) -> list[Path]:
+    """The files one argument names: itself, a folder's pictures (sorted, not recursive), or a glob's."""
+    path = Path(argument)
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.is_file() and _is_picture(p))
+    elif path.is_file():
+        found = [path]
+    elif _is_glob(argument):
+        found = [p for p in map(Path, sorted(glob.glob(argument, recursive=True))) if p.is_file() and _is_picture(p)]
+    else:
+        raise ImageError(f"{role} file or folder not found: {argument}; check the path")
+    if not found:
+        raise ImageError(f"no {role} pictures match {argument}; give image files, folders or globs")
+    return found
+
+
+def _is_picture(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
+def _expand(arguments: Sequence[str | os.PathLike[str]], role: str) -> list[Path]:
+    """Every file the arguments name, in order, each once."""
+    seen, out = set(), []
+    for argument in arguments:
+        for path in _images_in(os.fspath(argument), role):
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                out.append(path)
+    return out
+
+
+Row = tuple[Path, tuple[Path, ...], str | None]
+"""A photo, its paintings and the output name a manifest gives it (None: the usual name)."""
+
+
+def collect(
+    photos: Sequence[str | os.PathLike[str]],
+    styles: Sequence[str | os.PathLike[str]],
+    outdir: str | os.PathLike[str],
+    manifest: str | os.PathLike[str] | None = None,
+) -> list[Item]:
+    """The items of a batch: every photo with every painting, or the pairs ``manifest`` lists (not both).
+
+    Each of ``photos`` and ``styles`` is a file, a folder or a glob. Pictures are named
+    ``OUTDIR/{photo}__{painting}.png`` (several paintings joined by ``+``); a name taken twice gets
+    ``_2``, ``_3``... in the order of the items. An argument that matches nothing is an :class:`ImageError`.
+    """
+    if manifest is not None:
+        if photos or styles:
+            raise BrushworkError("give either photos and paintings, or a manifest, not both")
+        rows = _read_manifest(Path(manifest))
+    else:
+        if not photos or not styles:
+            raise BrushworkError("give at least one photo and one painting (or a manifest)")
+        paintings = _expand(styles, "painting")
+        rows = [(photo, (painting,), None) for photo in _expand(photos, "photo") for painting in paintings]
+    return [Item(photo, paintings, Path(outdir) / name) for (photo, paintings, _), name in zip(rows, _names(rows))]
+
+
+def _names(rows: list[Row]) -> list[str]:
+    """Each row's output name: its own, or ``photo__painting.png`` made unique in order (ignoring case)."""
+    taken = {name.lower() for *_, name in rows if name}
+    names = []
+    for photo, paintings, name in rows:
+        if name is None:
+            base = f"{photo.stem}__{'+'.join(p.stem for p in paintings)}"
+            name, n = f"{base}.png", 1
+            while name.lower() in taken:
+                n += 1
+                name = f"{base}_{n}.png"
+            taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _read_manifest(path: Path) -> list[Row]:
+    """A manifest's rows: CSV with columns photo, style (and output), or JSON, a list of
+    ``{"photo", "styles" or "style", "output"}``. Input paths are relative to the manifest's folder;
+    an output is a file name in OUTDIR."""
+    kind = path.suffix.lower()
+    if kind not in (".csv", ".json"):
+        raise BrushworkError(f"manifest {path} must be a .csv or .json file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BrushworkError(f"cannot read manifest {path} ({getattr(exc, 'strerror', None) or exc})") from None
+    entries: list[tuple[str, dict[str, Any]]]
+    if kind == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        missing = {"photo", "style"} - set(reader.fieldnames or ())
+        if missing:
+            raise BrushworkError(f"manifest {path} needs the columns photo and style (and output), in its first row")
+        entries = [
+            (f"row {n}", row)
+            for n, row in enumerate(reader, start=2)
+            if any(isinstance(v, str) and v.strip() for v in row.values())
+        ]
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BrushworkError(f"manifest {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        if not isinstance(data, list):
+            raise BrushworkError(f'manifest {path} must hold a list of {{"photo": ..., "styles": [...]}}')
+        entries = [(f"item {n}", entry) for n, entry in enumerate(data, start=1)]
+    rows = [_row(path, where, entry) for where, entry in entries]
+    if not rows:
+        raise BrushworkError(f"manifest {path} lists no pictures to paint")
+    twice = [name for name, n in Counter(name.lower() for *_, name in rows if name).items() if n > 1]
+    if twice:
+        raise BrushworkError(f"manifest {path} names the output {twice[0]} more than once")
+    return rows
+
+
+def _row(manifest: Path, where: str, entry: Any) -> Row:
+    def bad(problem: str) -> BrushworkError:
+        return BrushworkError(f"manifest {manifest}, {where}: {problem}")
+
+    if not isinstance(entry, dict):
+        raise bad('must be {"photo": ..., "styles": [...]}')
+    styles = entry.get("styles", [entry["style"]] if entry.get("style") else [])
+    texts = [entry.get("photo"), *(styles if isinstance(styles, list) else [None])]
+    if not styles or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise bad("needs a photo and at least one style, each a file path")
+    output = entry.get("output")
+    output = (output.strip() if isinstance(output, str) else output) or None
+    if output is not None and not (
+        isinstance(output, str) and Path(output).name == output and Path(output).suffix.lower() in OUTPUT_FORMATS
+    ):
+        raise bad(f"output {output!r} must be a file name ending in .png, .jpg or .webp (it goes in OUTDIR)")
+    photo, *paintings = (Path(os.path.normpath(manifest.parent / t.strip())) for t in texts)
+    return photo, tuple(paintings), output
+
+
+def item_key(item: Item, settings: Settings, digests: dict[Path, str] | None = None) -> str | None:
+    """SHA-256 of the version, the settings and every input's bytes: what must match to skip the item.
+
+    ``digests`` caches file hashes across the items of one run. None when an input cannot be read:
+    the item then fails when painted, with the reason.
+    """
+    digests = {} if digests is None else digests
+    key = hashlib.sha256(json.dumps([__version__, settings.to_dict()], sort_keys=True).encode())
+    start = [] if settings.init in INIT_WORDS else [Path(settings.init)]
+    try:
+        for path in (item.photo, *item.styles, *start):
+            if path not in digests:
+                digests[path] = file_sha256(path)
+            key.update(digests[path].encode())
+    except OSError:
+        return None
+    return key.hexdigest()
+
+
+def _batch_key(picture: Path) -> str | None:
+    """The key a batch wrote into a picture's recipe; None for a picture no batch wrote (or none at all)."""
+    if not picture.is_file():
+        return None
+    try:
+        return recipes.read(picture).get("batch_key")
+    except ImageError:
+        return None
+
+
+def paint_item(
+    item: Item,
+    settings: Settings,
+    encoder: VGG19 | None = None,
+    callback: Callback | None = None,
+    *,
+    keep_memory: bool = False,
+) -> Record:
+    """Paint one item and write its picture (atomically, with its recipe and key); never raises for bad input.
+
+    A bad input, a run that cannot fit or a NaN loss is a ``failed`` record with its one-line reason;
+    Ctrl-C (or ``callback`` returning ``False``) an ``interrupted`` one. Either way nothing is written.
+    """
+    began = time.perf_counter()
+    key = item_key(item, settings)
+    outcome = paint_pictures(item, settings, encoder, callback, keep_memory=keep_memory, check_output=True, began=began)
+    if isinstance(outcome, Record):
+        outcome.key = key
+        return outcome
+    return finish_item(item, settings, key, outcome, began)
+
+
+def paint_pictures(
+    item: Item,
+    settings: Settings,
+    encoder: VGG19 | None = None,
+    callback: Callback | None = None,
+    *,
+    keep_memory: bool = False,
+    check_output: bool = False,
+    began: float | None = None,
+) -> Result | Record:
+    """The painting half of :func:`paint_item`: the run's :class:`~brushwork.engine.Result`, or a ``failed`` or
+    ``interrupted`` record when it could not run. Writes nothing, so a worker on another machine can call it
+    on copies of the inputs and hand the result back to the driver (:func:`finish_item`)."""
+    began = time.perf_counter() if began is None else began
+    try:
+        if check_output and item.output.exists() and _batch_key(item.output) is None:
+            raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
+        content = load_image(item.photo, "photo")
+        styles = [load_image(path, "painting") for path in item.styles]
+        return run(content, styles, settings, callback=callback, encoder=encoder, keep_memory=keep_memory)
+    except BrushworkError as exc:
+        return _record(item, None, "failed", began, str(exc))
+    except MemoryError:
+        return _record(item, None, "failed", began, "out of memory; try a smaller size or scales 1")
+    except KeyboardInterrupt:
+        return _record(item, None, "interrupted", began, "interrupted; nothing written")
+
+
+def finish_item(item: Item, settings: Settings, key: str | None, result: Result, began: float) -> Record:
+    """The writing half of :func:`paint_item`: a finished run's picture goes to ``item.output`` (atomically, with
+    its recipe naming the driver's input files and the item's key); a stopped or diverged run writes nothing."""
+    if result.status in ("interrupted", "cancelled"):
+        message = f"{result.status} at step {result.steps}; nothing written"
+        return _record(item, key, "interrupted", began, message, steps=result.steps)
+    if result.status == "diverged":  # the engine keeps its last good picture; a batch writes none
+        reason = result.message.removesuffix("; kept the last good picture")
+        return _record(item, key, "failed", began, f"{reason}; nothing written", result.culprit, result.steps)
+    try:
+        if item.output.exists() and _batch_key(item.output) is None:
+            raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
+        recipe = {**recipes.build(settings, item.photo, item.styles, result), "batch_key": key}
+        recipes.save_result(result, item.output, recipe, overwrite=True)
+    except BrushworkError as exc:
+        return _record(item, key, "failed", began, str(exc))
+    return _record(item, key, "done", began, steps=result.steps)
+
+
+def _record(
+    item: Item,
+    key: str | None,
+    status: str,
+    began: float,
+    error: str = "",
+    culprit: str | None = None,
+    steps: int = 0,
+) -> Record:
+    return Record(
+        str(item.photo),
+        [str(s) for s in item.styles],
+        str(item.output),
+        key,
+        status,
+        round(time.perf_counter() - began, 2),
+        error,
+        culprit,
+        steps,
+        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+class BatchLog:
+    """``OUTDIR/batch.jsonl``: one JSON line per item painted, appended and synced as each ends.
+
+    Read tolerantly: a line torn by a crash is ignored (and ended, so the next record starts on its own line).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def records(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(entry, dict):
+                out.append(entry)
+        return out
+
+    def finished_keys(self) -> set[str]:
+        """Keys with a ``done`` record."""
+        return {r["key"] for r in self.records() if r.get("status") == "done" and isinstance(r.get("key"), str)}
+
+    def append(self, record: Record) -> None:
+        try:
+            with open(self.path, "a+b") as f:
+                if f.tell() > 0:
+                    f.seek(-1, os.SEEK_END)
+                    if f.read(1) != b"\n":  # a torn last line
+                        f.write(b"\n")
+                f.write(record.to_json().encode() + b"\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise ImageError(f"cannot write the log {self.path}: {exc.strerror or exc}") from None
+
+
+def _claim(outdir: Path) -> BatchLog:
+    """Make the output folder and check its log can be written, before any work."""
+    if outdir.exists() and not outdir.is_dir():
+        raise ImageError(f"{outdir} is a file; give a folder for the pictures")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        with open(outdir / LOG_NAME, "ab"):
+            pass
+    except OSError as exc:
+        raise ImageError(f"cannot write to folder {outdir}: {exc.strerror or exc}; choose another OUTDIR") from None
+    return BatchLog(outdir / LOG_NAME)
+
+
+def _check(items: Sequence[Item], settings: Settings) -> None:
+    """What would fail every item is refused before any work."""
+    twice = [path for path, n in Counter(item.output.resolve() for item in items).items() if n > 1]
+    if twice:
+        raise BrushworkError(f"two items would write {twice[0]}; give each its own output")
+    for count in sorted({len(item.styles) for item in items}):
+        blend_weights(settings, count)
+    if settings.save_every:
+        raise SettingsError("is not available in a batch; paint one picture to see its steps", "save_every")
+    if settings.init not in INIT_WORDS:
+        load_image(settings.init, "init image")
+
+
+def run_batch(
+    items: Sequence[Item],
+    settings: Settings,
+    outdir: str | os.PathLike[str],
+    *,
+    execute: Executor | None = None,
+    callback: Callable[[BatchProgress], bool | None] | None = None,
+) -> Summary:
+    """Paint the items not yet finished, logging each one in ``OUTDIR/batch.jsonl``; never raises for Ctrl-C.
+
+    ``execute`` paints (default: a :class:`LocalExecutor` here). ``callback`` is called before painting
+    starts and after each item; returning ``False`` stops after that item. Bad items fail alone
+    (``Summary.failures``); what would fail them all (settings, the folder) raises before any work.
+    """
+    began = time.perf_counter()
+    _check(items, settings)
+    log = _claim(Path(outdir))
+    finished = log.finished_keys()
+    digests: dict[Path, str] = {}  # each painting is hashed once, not once per photo
+    pending = []
+    for item in items:
+        key = item_key(item, settings, digests)
+        if key is None or key not in finished or _batch_key(item.output) != key:
+            pending.append(item)
+    summary = Summary("done", 0, 0, len(items) - len(pending), len(items), 0.0, log.path)
+    painted: list[float] = []
+
+    def report(item: Item | None = None, record: Record | None = None) -> bool:
+        summary.elapsed = time.perf_counter() - began
+        eta = sum(painted) / len(painted) * summary.left if painted else None
+        progress = BatchProgress(
+            summary.done,
+            summary.failed,
+            summary.skipped,
+            summary.left,
+            summary.total,
+            summary.elapsed,
+            eta,
+            item,
+            record,
+        )
+        return callback is None or callback(progress) is not False
+
+    by_output = {str(item.output): item for item in pending}
+
+    def on_record(record: Record) -> bool:
+        log.append(record)
+        summary.records.append(record)
+        if record.status == "interrupted":
+            summary.status = "interrupted"
+            return False
+        if record.status == "done":
+            summary.done += 1
+            painted.append(record.seconds)
+        else:
+            summary.failed += 1
+        if not report(by_output[record.output], record):
+            summary.status = "interrupted"
+            return False
+        return True
+
+    try:
+        if report() and pending:
+            (execute or LocalExecutor())(pending, settings, on_record)
+        elif pending:
+            summary.status = "interrupted"
+    except KeyboardInterrupt:
+        summary.status = "interrupted"
+    summary.elapsed = time.perf_counter() - began
+    return summary

@@ -1,0 +1,222 @@
+"""Painting on a Ray cluster: a batch's items, or a long clip's segments, spread over workers.
+
+Ray (an optional extra: ``pip install 'brushwork[ray]'``) schedules; brushwork only says what runs
+where. Each worker is a Ray actor that loads the VGG19 once and keeps it: one per GPU, or one per
+``cpus`` cores. Workers need no shared disk: the driver sends each item's input files as bytes and
+gets back the painted picture (or frames), and writes everything itself, atomically, so a worker
+killed mid-item leaves no broken file. An item whose worker dies is given to a fresh worker, at
+most ``retries`` more times, then fails with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .batch import Item, OnRecord, Record, finish_item, item_key, paint_pictures
+from .engine import Result
+from .errors import BrushworkError
+from .machine import encoder_for, pick_device
+from .settings import Settings
+
+__all__ = ["RayExecutor", "Parcel", "connect"]
+
+LOCAL = "local"
+
+
+def connect(address: str) -> Any:
+    """The ``ray`` module, connected: ``local`` starts a Ray instance on this machine (or joins the one this
+    process already started), ``auto`` joins the cluster this machine belongs to, else ``HOST:PORT`` of a head."""
+    try:
+        import ray
+    except ImportError:
+        raise BrushworkError("Ray is not installed; pip install 'brushwork[ray]' (or pip install ray)") from None
+    if ray.is_initialized():
+        return ray
+    if address not in (LOCAL, "auto"):
+        _check_reachable(address)  # Ray itself waits for an unreachable head for minutes
+    try:
+        if address == LOCAL:
+            # Ray starts its workers at niceness 15; painting is the job here, so it competes like a local run
+            os.environ.setdefault("RAY_worker_niceness", "0")
+            ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        else:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BrushworkError(
+            f"cannot reach a Ray cluster at {address!r} ({first}); start one with 'ray start --head' or use --ray local"
+        ) from None
+    return ray
+
+
+def _check_reachable(address: str) -> None:
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise BrushworkError(f"--ray takes local, auto or HOST:PORT of a cluster's head, not {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise BrushworkError(
+            f"cannot reach a Ray cluster at {address!r} ({exc.strerror or exc}); start one with 'ray start --head' "
+            "(it prints the address) or use --ray local"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """An item's input files as bytes, for a worker that cannot see the driver's disk."""
+
+    item: Item
+    files: tuple[tuple[str, bytes], ...]
+    """(file name, bytes) of the photo, then of each painting."""
+
+    @classmethod
+    def of(cls, item: Item) -> Parcel:
+        """The item's files as they are now; an unreadable one travels empty and fails the item with its reason."""
+
+        def read(path: Path) -> bytes:
+            try:
+                return path.read_bytes()
+            except OSError:
+                return b""
+
+        return cls(item, tuple((path.name, read(path)) for path in (item.photo, *item.styles)))
+
+    @contextmanager
+    def unpacked(self) -> Iterator[Item]:
+        """The item with its inputs written to a temporary folder (each in its own, so equal names do not clash)."""
+        with tempfile.TemporaryDirectory(prefix="brushwork-") as folder:
+            paths = []
+            for index, (name, data) in enumerate(self.files):
+                path = Path(folder) / str(index) / name
+                path.parent.mkdir()
+                path.write_bytes(data)
+                paths.append(path)
+            yield Item(paths[0], tuple(paths[1:]), Path(folder) / "unused")
+
+
+class Painter:
+    """A worker: the network loaded once, kept for every item it paints."""
+
+    def __init__(self, settings: Settings, threads: int):
+        torch.set_num_threads(max(1, threads))
+        self.encoder = encoder_for(settings, pick_device(settings.device))
+
+    def paint(self, parcel: Parcel, settings: Settings) -> Result | Record:
+        with parcel.unpacked() as item:
+            outcome = paint_pictures(item, settings, self.encoder)
+        if isinstance(outcome, Record):  # name the driver's files, not the worker's copies
+            outcome = replace(
+                outcome,
+                photo=str(parcel.item.photo),
+                styles=[str(s) for s in parcel.item.styles],
+                output=str(parcel.item.output),
+            )
+        return outcome
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run ``function(encoder, *args)`` here (a clip's segment, see :mod:`brushwork.video`)."""
+        return function(self.encoder, *args)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+@dataclass
+class RayExecutor:
+    """Paints a batch's items on Ray actors (see :class:`brushwork.batch.Executor`)."""
+
+    address: str = LOCAL
+    workers: int | None = None
+    """Actors to start; None: one per GPU, else one per ``cpus`` cores of the cluster."""
+    cpus: int = 1
+    """Cores (and torch threads) per CPU worker."""
+    retries: int = 2
+    """Further workers an item gets when the one painting it dies."""
+
+    def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
+        ray = connect(self.address)
+        with Pool(ray, settings, self.workers, self.cpus) as pool:
+            queue = deque((item, 1) for item in items)
+            began: dict[Item, float] = {}  # when its current worker took it
+            running: dict[Any, tuple[Any, Item, int]] = {}
+            while queue or running:
+                while queue and pool.idle:
+                    item, attempt = queue.popleft()
+                    actor = pool.idle.pop()
+                    began[item] = time.perf_counter()
+                    running[actor.paint.remote(Parcel.of(item), settings)] = (actor, item, attempt)
+                ready, _ = ray.wait(list(running), num_returns=1)
+                actor, item, attempt = running.pop(ready[0])
+                try:
+                    outcome = ray.get(ready[0])
+                except ray.exceptions.RayActorError as exc:  # the worker died (killed, out of memory, node lost)
+                    pool.replace(actor)
+                    if attempt <= self.retries:
+                        queue.appendleft((item, attempt + 1))
+                        continue
+                    outcome = Record(
+                        photo=str(item.photo),
+                        styles=[str(s) for s in item.styles],
+                        output=str(item.output),
+                        key=None,
+                        status="failed",
+                        seconds=round(time.perf_counter() - began[item], 2),
+                        error=f"its worker died {attempt} times ({_why(exc)}); nothing written",
+                    )
+                else:
+                    pool.idle.append(actor)
+                if isinstance(outcome, Result):
+                    outcome = finish_item(item, settings, item_key(item, settings), outcome, began[item])
+                outcome.attempts = attempt
+                if not on_record(outcome) or outcome.status == "interrupted":
+                    return
+
+
+class Pool:
+    """The actors of one run; all are stopped when it ends, however it ends (Ctrl-C included)."""
+
+    def __init__(self, ray: Any, settings: Settings, workers: int | None, cpus: int):
+        self.ray, self.settings = ray, settings
+        resources = ray.cluster_resources()
+        gpus = int(resources.get("GPU", 0))
+        largest = max((int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive")), default=1)
+        self.cpus = max(1, min(cpus, largest))  # an actor asking for more cores than any node has never starts
+        self.gpus = 1 if gpus and settings.device != "cpu" else 0
+        count = workers or (gpus if self.gpus else max(1, int(resources.get("CPU", 1)) // self.cpus))
+        self.actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus, max_restarts=0)(Painter)
+        self.idle = [self._start() for _ in range(count)]
+        self.all = list(self.idle)
+
+    def _start(self) -> Any:
+        return self.actor.remote(self.settings, self.cpus)
+
+    def replace(self, dead: Any) -> None:
+        """A fresh worker for one that died."""
+        fresh = self._start()
+        self.all = [a for a in self.all if a is not dead] + [fresh]
+        self.idle.append(fresh)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for actor in self.all:
+            self.ray.kill(actor)
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:160] if text else type(exc).__name__

@@ -1,0 +1,254 @@
+"""Batches: what is collected and how it is named, resuming by keys, failures alone, Ctrl-C, the command line."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import brushwork
+from brushwork import engine
+from brushwork.batch import BatchLog, BatchProgress, Item, LocalExecutor, collect, item_key, paint_item, run_batch
+from brushwork.cli import main
+from brushwork.errors import BrushworkError, ImageError, SettingsError
+from brushwork.images import load_image
+from brushwork.recipes import read as read_recipe
+from brushwork.settings import Settings
+
+FAST = Settings(size=64, steps=4, scales=1)
+FAST_FLAGS = ["--size", "64", "--steps", "4", "--scales", "1", "-q"]
+
+
+def small_copy(source: Path, target: Path) -> Path:
+    """A 96 px copy of a bundled picture, so hashing and loading cost nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(source) as img:
+        img.convert("RGB").resize((96, 72)).save(target)
+    return target
+
+
+@pytest.fixture
+def inputs(tmp_path, tubingen, starry_night, wave):
+    """photos/a.jpg, photos/b.png and paintings/starry.jpg, paintings/wave.jpg, all small."""
+    return {
+        "a": small_copy(tubingen, tmp_path / "photos" / "a.jpg"),
+        "b": small_copy(tubingen.with_name("stata.jpg"), tmp_path / "photos" / "b.png"),
+        "starry": small_copy(starry_night, tmp_path / "paintings" / "starry.jpg"),
+        "wave": small_copy(wave, tmp_path / "paintings" / "wave.jpg"),
+    }
+
+
+def cli(capsys, *argv) -> tuple[int, str]:
+    try:
+        rc = main(["batch", *map(str, argv)])
+    except SystemExit as exc:
+        rc = exc.code
+    return rc, capsys.readouterr().err
+
+
+def log_lines(outdir: Path) -> list[dict]:
+    return [json.loads(line) for line in (outdir / "batch.jsonl").read_text().splitlines()]
+
+
+def test_every_photo_with_every_painting_from_files_folders_and_globs(inputs, tmp_path):
+    (tmp_path / "photos" / "notes.txt").write_text("not a picture")
+    (tmp_path / "photos" / ".hidden.jpg").write_bytes(inputs["a"].read_bytes())
+    items = collect([tmp_path / "photos", inputs["a"]], [str(tmp_path / "paintings" / "*.jpg")], tmp_path / "out")
+    assert [(i.photo.name, [s.name for s in i.styles], i.output.name) for i in items] == [
+        ("a.jpg", ["starry.jpg"], "a__starry.png"),  # the folder's pictures, sorted; a.jpg named again counts once
+        ("a.jpg", ["wave.jpg"], "a__wave.png"),
+        ("b.png", ["starry.jpg"], "b__starry.png"),
+        ("b.png", ["wave.jpg"], "b__wave.png"),
+    ]
+    assert all(i.output.parent == tmp_path / "out" for i in items)
+
+    other = small_copy(inputs["a"], tmp_path / "more" / "a.png")  # the same name from another folder
+    names = [i.output.name for i in collect([inputs["a"], other], [inputs["wave"]], tmp_path / "out")]
+    assert names == ["a__wave.png", "a__wave_2.png"]
+
+    for photos, styles, words in [
+        ([tmp_path / "nowhere"], [inputs["wave"]], "not found"),
+        ([str(tmp_path / "photos" / "*.webp")], [inputs["wave"]], "no photo pictures match"),
+        ([inputs["a"]], [], "one painting"),
+    ]:
+        with pytest.raises(BrushworkError, match=words) as caught:
+            collect(photos, styles, tmp_path / "out")
+        assert "\n" not in str(caught.value)
+
+
+def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):
+    csv = tmp_path / "photos" / "pairs.csv"
+    csv.write_text("photo,style,output\na.jpg,../paintings/wave.jpg,\nb.png,../paintings/starry.jpg,mine.jpg\n")
+    items = collect([], [], tmp_path / "out", csv)
+    assert items == [
+        Item(inputs["a"], (inputs["wave"],), tmp_path / "out" / "a__wave.png"),
+        Item(inputs["b"], (inputs["starry"],), tmp_path / "out" / "mine.jpg"),
+    ]
+    manifest = tmp_path / "pairs.json"
+    manifest.write_text(
+        json.dumps(
+            [
+                {"photo": "photos/a.jpg", "styles": ["paintings/starry.jpg", "paintings/wave.jpg"]},
+                {"photo": "photos/b.png", "style": "paintings/wave.jpg", "output": "b.webp"},
+            ]
+        )
+    )
+    items = collect([], [], tmp_path / "out", manifest)
+    assert [(i.photo, i.styles, i.output.name) for i in items] == [
+        (inputs["a"], (inputs["starry"], inputs["wave"]), "a__starry+wave.png"),
+        (inputs["b"], (inputs["wave"],), "b.webp"),
+    ]
+    for text, words in [
+        ('{"photo": "a.jpg"}', "must hold a list"),
+        ('[{"photo": "a.jpg"}]', "item 1: needs a photo and at least one style"),
+        ('[{"photo": "a.jpg", "style": "s.jpg", "output": "../x.png"}]', "must be a file name"),
+        ("[", "not valid JSON"),
+        ("[]", "lists no pictures"),
+    ]:
+        manifest.write_text(text)
+        with pytest.raises(BrushworkError, match=words):
+            collect([], [], tmp_path / "out", manifest)
+    with pytest.raises(BrushworkError, match="not both"):
+        collect([inputs["a"]], [inputs["wave"]], tmp_path / "out", csv)
+
+
+def test_a_second_run_skips_by_keys_and_changes_are_painted_again(inputs, tmp_path):
+    out = tmp_path / "out"
+    items = collect([inputs["a"], inputs["b"]], [inputs["wave"]], out)
+    seen: list[BatchProgress] = []
+    first = run_batch(items, FAST, out, callback=seen.append)
+    assert (first.status, first.done, first.failed, first.skipped) == ("done", 2, 0, 0)
+    assert seen[0].item is None and seen[0].left == 2 and seen[0].eta is None
+    assert (seen[1].done, seen[1].left) == (1, 1) and seen[1].eta is not None and seen[-1].left == 0
+    for item in items:
+        assert read_recipe(item.output)["batch_key"] == item_key(item, FAST)
+    records = log_lines(out)
+    assert [(r["status"], Path(r["output"]).name, r["steps"], r["error"]) for r in records] == [
+        ("done", "a__wave.png", 4, ""),
+        ("done", "b__wave.png", 4, ""),
+    ]
+    assert pickle.loads(pickle.dumps((items, FAST, first.records))) == (items, FAST, first.records)  # for workers
+
+    log_before = (out / "batch.jsonl").read_bytes()
+    stamps = {item.output: item.output.stat().st_mtime_ns for item in items}
+    again = run_batch(items, FAST, out)
+    assert (again.done, again.skipped, again.records) == (0, 2, [])
+    assert (out / "batch.jsonl").read_bytes() == log_before
+    assert {item.output: item.output.stat().st_mtime_ns for item in items} == stamps
+
+    small_copy(inputs["a"], inputs["b"])  # b's bytes change, its name does not
+    edited = run_batch(items, FAST, out)
+    assert (edited.done, edited.skipped) == (1, 1) and edited.records[0].photo == str(inputs["b"])
+    assert items[0].output.stat().st_mtime_ns == stamps[items[0].output]
+
+    reseeded = run_batch(items, FAST.replace(seed=1), out)
+    assert (reseeded.done, reseeded.skipped) == (2, 0)
+    assert len(log_lines(out)) == 5
+
+
+def test_same_seed_same_picture_as_the_engine(inputs, tmp_path):
+    [item] = collect([inputs["a"]], [inputs["starry"]], tmp_path)
+    record = paint_item(item, FAST)
+    assert record.status == "done" and record.key == item_key(item, FAST)
+    alone = engine.run(load_image(inputs["a"]), [load_image(inputs["starry"])], FAST)
+    with Image.open(item.output) as painted:
+        assert np.array_equal(np.asarray(painted.convert("RGB")), np.asarray(alone.image))
+
+
+def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, inputs, tmp_path):
+    (tmp_path / "photos" / "broken.jpg").write_text("these are not pixels\n")
+    small_copy(inputs["a"], tmp_path / "photos" / "c.jpg")
+    out = tmp_path / "out"
+    out.mkdir()
+    foreign = inputs["b"].read_bytes()
+    (out / "c__wave.png").write_bytes(foreign)  # someone else's picture: never replaced
+    inputs["b"].unlink()
+    rc, err = cli(capsys, tmp_path / "photos", "--styles", inputs["wave"], "-o", out, *FAST_FLAGS)
+    assert rc == 1 and "Traceback" not in err
+    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 2
+    assert "broken.jpg with wave.jpg: photo" in failed[0] and "not an image" in failed[0]
+    assert "c.jpg with wave.jpg" in failed[1] and "no batch painted it" in failed[1]
+    assert err.splitlines()[-1].startswith("brushwork batch: 1 done, 2 failed (see ")
+    records = {Path(r["photo"]).name: r for r in log_lines(out)}
+    assert records["a.jpg"]["status"] == "done" and (out / "a__wave.png").exists()
+    assert records["broken.jpg"]["status"] == "failed" and "\n" not in records["broken.jpg"]["error"]
+    assert not (out / "broken__wave.png").exists()
+    assert (out / "c__wave.png").read_bytes() == foreign
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["nowhere.jpg", "--styles", "{wave}", "-o", "{out}"], "not found"),
+        (["{a}", "--styles", "{wave}", "-o", "{a}"], "is a file"),
+        (["{a}", "-o", "{out}"], "give PHOTOS and --styles"),
+        (["{a}", "--styles", "{wave}", "-o", "{out}", "--style-blend", "1,2"], "--style-blend needs one weight"),
+        (["{a}", "--styles", "{wave}", "-o", "{out}", "--save-every", "2"], "unrecognized arguments: --save-every"),
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_status_2(capsys, inputs, tmp_path, argv, words):
+    values = {"wave": inputs["wave"], "a": inputs["a"], "out": tmp_path / "out"}
+    rc, err = cli(capsys, *(arg.format(**values) for arg in argv))
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and words in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_ctrl_c_writes_nothing_half_and_the_same_run_goes_on(inputs, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    items = collect([inputs["a"], inputs["b"]], [inputs["wave"]], out)
+
+    def pressed_at_step_2(p: engine.Progress) -> None:
+        if p.step == 2:
+            raise KeyboardInterrupt
+
+    stopped = run_batch(items, FAST, out, execute=LocalExecutor(steps=pressed_at_step_2))
+    assert (stopped.status, stopped.done, stopped.left) == ("interrupted", 0, 2)
+    assert [r["status"] for r in log_lines(out)] == ["interrupted"]
+    assert sorted(p.name for p in out.iterdir()) == ["batch.jsonl"]  # no picture, no temporary file
+
+    real_save = Image.Image.save
+
+    def pressed_while_saving(self, fp, *args, **kwargs):
+        fp.write(b"\x89PNG half a picture")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Image.Image, "save", pressed_while_saving)
+    assert run_batch(items, FAST, out).status == "interrupted"
+    assert sorted(p.name for p in out.iterdir()) == ["batch.jsonl"]
+    monkeypatch.setattr(Image.Image, "save", real_save)
+
+    def pressed_after_the_first(p: BatchProgress) -> None:
+        if p.done:
+            raise KeyboardInterrupt
+
+    first = run_batch(items, FAST, out, callback=pressed_after_the_first)
+    assert (first.status, first.done, first.left) == ("interrupted", 1, 1)
+    with open(out / "batch.jsonl", "a") as log:
+        log.write('{"key": "torn by a crash", "sta')
+    rest = run_batch(items, FAST, out)
+    assert (rest.status, rest.done, rest.skipped) == ("done", 1, 1)
+    lines = (out / "batch.jsonl").read_text().splitlines()
+    assert lines[-2].startswith('{"key": "torn') and json.loads(lines[-1])["status"] == "done"
+    assert len(BatchLog(out / "batch.jsonl").finished_keys()) == 2
+    assert all(item.output.exists() for item in items)
+
+
+def test_the_api_paints_a_manifest(inputs, tmp_path):
+    manifest = tmp_path / "pairs.json"
+    manifest.write_text(
+        json.dumps([{"photo": "photos/a.jpg", "styles": ["paintings/starry.jpg", "paintings/wave.jpg"]}])
+    )
+    summary = brushwork.stylize_batch((), (), tmp_path / "out", manifest=manifest, settings=FAST, style_blend=(3, 1))
+    assert (summary.status, summary.done, summary.failed) == ("done", 1, 0)
+    recipe = read_recipe(tmp_path / "out" / "a__starry+wave.png")
+    assert recipe["settings"]["style_blend"] == [3, 1]
+    assert [i["name"] for i in recipe["inputs"]] == ["a.jpg", "starry.jpg", "wave.jpg"]
+    with pytest.raises(ImageError, match="not found"):
+        brushwork.stylize_batch(tmp_path / "nowhere", inputs["wave"], tmp_path / "out")
+    with pytest.raises(SettingsError, match="save_every is not available in a batch"):
+        brushwork.stylize_batch(inputs["a"], inputs["wave"], tmp_path / "out", save_every=2)

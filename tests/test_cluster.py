@@ -1,0 +1,117 @@
+"""Batches on Ray: the same inputs_folder as a local run, a killed worker's item retried, a bad input failing alone.
+
+One local Ray instance (``ray.init(num_cpus=2)``) serves every test here; they share an xdist group so
+that one test process starts it once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import psutil
+import pytest
+from PIL import Image
+
+from brushwork.batch import collect, run_batch
+from brushwork.cli import main
+from brushwork.cluster import RayExecutor
+from brushwork.settings import Settings
+
+pytestmark = pytest.mark.xdist_group("ray")
+
+FAST = Settings(size=64, steps=4, scales=1)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray = pytest.importorskip("ray") if not os.environ.get("CI") else __import__("ray")
+    os.environ.setdefault("RAY_worker_niceness", "0")  # as brushwork.cluster.connect starts it
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture
+def inputs_folder(tmp_path, tubingen, wave):
+    """Two small photos and one painting."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, source, size in (("a.jpg", tubingen, (96, 72)), ("b.jpg", tubingen, (72, 96))):
+        with Image.open(source) as img:
+            img.convert("RGB").resize(size).save(folder / name)
+    with Image.open(wave) as img:
+        img.convert("RGB").resize((96, 64)).save(folder / "wave.jpg")
+    return folder
+
+
+def test_ray_paints_the_same_pictures_as_a_local_run(cluster, inputs_folder, tmp_path):
+    photos, painting = [inputs_folder / "a.jpg", inputs_folder / "b.jpg"], [inputs_folder / "wave.jpg"]
+    here = run_batch(collect(photos, painting, tmp_path / "here"), FAST, tmp_path / "here")
+    there = run_batch(collect(photos, painting, tmp_path / "there"), FAST, tmp_path / "there", execute=RayExecutor())
+    assert (here.done, there.done, there.failed) == (2, 2, 0)
+    for name in ("a__wave.png", "b__wave.png"):
+        here_picture, there_picture = (np.asarray(Image.open(tmp_path / where / name)) for where in ("here", "there"))
+        assert np.array_equal(here_picture, there_picture)
+    again = run_batch(collect(photos, painting, tmp_path / "there"), FAST, tmp_path / "there", execute=RayExecutor())
+    assert (again.skipped, again.done) == (2, 0)  # the driver's log and keys, whoever painted
+
+
+def test_an_item_whose_worker_is_killed_is_retried_and_the_batch_completes(cluster, inputs_folder, tmp_path):
+    killed: list[int] = []
+
+    def kill_one_painting_worker() -> None:
+        deadline = time.monotonic() + 240
+        while not killed and time.monotonic() < deadline:
+            for proc in psutil.process_iter(["pid", "cmdline"]):
+                if "ray::Painter.paint" in " ".join(proc.info["cmdline"] or []):
+                    time.sleep(0.5)  # well into its item
+                    os.kill(proc.info["pid"], signal.SIGKILL)
+                    killed.append(proc.info["pid"])
+                    return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_painting_worker)
+    killer.start()
+    items = collect([inputs_folder / "a.jpg", inputs_folder / "b.jpg"], [inputs_folder / "wave.jpg"], tmp_path / "out")
+    slow = FAST.replace(size=96, steps=40)  # an item lasts a few seconds: time to kill it mid-way
+    summary = run_batch(items, slow, tmp_path / "out", execute=RayExecutor(workers=1))
+    killer.join()
+    assert killed, "no painting worker was seen"
+    assert (summary.done, summary.failed) == (2, 0)
+    assert sorted(r.attempts for r in summary.records) == [1, 2]  # the killed item went to a fresh worker
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a__wave.png", "b__wave.png", "batch.jsonl"]
+
+
+def test_a_corrupt_input_fails_alone_on_ray(cluster, inputs_folder, tmp_path, capsys):
+    (inputs_folder / "c.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    try:
+        rc = main(
+            ["batch", str(inputs_folder / "a.jpg"), str(inputs_folder / "c.jpg")]
+            + ["--styles", str(inputs_folder / "wave.jpg"), "-o", str(tmp_path / "out"), "--ray", "local"]
+            + ["--size", "64", "--steps", "4", "--scales", "1", "-q"]
+        )
+    except SystemExit as exc:
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "failed: c.jpg with wave.jpg:" in err and "Traceback" not in err
+    assert (tmp_path / "out" / "a__wave.png").is_file() and not (tmp_path / "out" / "c__wave.png").exists()
+
+
+def test_a_cluster_out_of_reach_is_one_line_before_any_work(inputs_folder, tmp_path):
+    answer = subprocess.run(
+        [sys.executable, "-m", "brushwork", "batch", str(inputs_folder / "a.jpg"), "--styles"]
+        + [str(inputs_folder / "wave.jpg"), "-o", str(tmp_path / "o"), "--ray", "127.0.0.1:1", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert answer.returncode == 2 and "Traceback" not in answer.stderr
+    assert "cannot reach a Ray cluster at '127.0.0.1:1'" in answer.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "o").exists()
