@@ -21,7 +21,7 @@ from PIL import Image
 from .batch import BatchProgress, Summary, collect, run_batch
 from .budget import RunPlan
 from .engine import Callback, Result, plan, run
-from .errors import BrushworkError
+from .errors import BrushworkError, ImageError
 from .images import Picture, check_output_path, load_image, picture_from_image
 from .settings import VIDEO_SPECS, Settings, VideoSettings, resolve
 
@@ -118,6 +118,10 @@ def stylize_video(
     video: VideoSettings | None = None,
     progress: Callable[[FrameProgress], bool | None] | None = None,
     overwrite: bool = False,
+    ray: str | None = None,
+    workers: int | None = None,
+    worker_cpus: int = 1,
+    segment_frames: int | None = None,
     **options: Any,
 ) -> VideoResult:
     """Paint a clip into ``output`` (an ``.mp4``, ``.mov``, ``.mkv`` or ``.m4v``), its sound copied unchanged.
@@ -125,16 +129,31 @@ def stylize_video(
     ``options`` are :class:`~brushwork.settings.Settings` fields and :class:`~brushwork.settings.VideoSettings`
     fields (``start=``, ``end=``, ``temporal_weight=``, ``later_steps=``). Finished frames are kept in
     ``OUTPUT.frames/``; after an interruption (``result.status``) the same call goes on from them.
-    ``progress`` is called after each frame; returning ``False`` stops.
+    ``progress`` is called after each frame (with ``ray``, each segment); returning ``False`` stops.
+    ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints segments of ``segment_frames`` frames (default:
+    shared out evenly) in parallel on Ray workers (see :mod:`brushwork.cluster`); ``style`` must then be files.
     """
     from .clips import VIDEO_SUFFIXES, probe  # PyAV and OpenCV load only for clips
-    from .video import paint_clip
+    from .video import paint_clip, paint_clip_in_segments, painted_positions, segment_length
 
     video_options = {k: options.pop(k) for k in list(options) if k in VIDEO_SPECS}
     chosen = resolve(settings, preset, **options)
     motion = replace(video or VideoSettings(), **video_options)
     path = check_output_path(output, overwrite, (clip,), suffixes=VIDEO_SUFFIXES)
-    return paint_clip(probe(Path(clip)), _styles(style), chosen, motion, path, callback=progress, overwrite=overwrite)
+    info, styles = probe(Path(clip)), _styles(style)
+    if ray is None:
+        return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite)
+    from .cluster import ray_segments
+
+    given = [style] if isinstance(style, (str, os.PathLike, Image.Image)) else list(style)
+    files = [Path(s) for s in given if isinstance(s, (str, os.PathLike))]
+    if len(files) < len(given):
+        raise ImageError("on Ray the paintings travel as files: give their paths, not pictures in memory")
+    runner = ray_segments(Path(clip), files, chosen, ray, workers, worker_cpus)
+    length = segment_frames or segment_length(len(painted_positions(info, motion)), runner.workers or 1)
+    return paint_clip_in_segments(
+        info, styles, chosen, motion, path, runner, length=length, callback=progress, overwrite=overwrite
+    )
 
 
 def stylize_batch(

@@ -20,19 +20,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from .batch import Item, OnRecord, Record, finish_item, item_key, paint_pictures
 from .engine import Result
-from .errors import BrushworkError
+from .errors import BrushworkError, ImageError
 from .machine import encoder_for, pick_device
-from .settings import Settings
+from .settings import Settings, VideoSettings
+from .video import Segment, paint_segment
 
-__all__ = ["RayExecutor", "Parcel", "connect"]
+__all__ = ["RayExecutor", "RaySegments", "Parcel", "Pool", "connect", "ray_segments", "shape", "spread"]
 
 LOCAL = "local"
+T = TypeVar("T")
 
 
 def connect(address: str) -> Any:
@@ -148,41 +150,123 @@ class RayExecutor:
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
         ray = connect(self.address)
+        began: dict[Item, float] = {}  # when its current worker took it
+
+        def submit(actor: Any, item: Item) -> Any:
+            began[item] = time.perf_counter()
+            return actor.paint.remote(Parcel.of(item), settings)
+
+        def done(item: Item, outcome: Result | Record, attempt: int) -> bool:
+            if isinstance(outcome, Result):
+                outcome = finish_item(item, settings, item_key(item, settings), outcome, began[item])
+            outcome.attempts = attempt
+            return on_record(outcome) and outcome.status != "interrupted"
+
+        def failed(item: Item, reason: str, attempt: int) -> bool:
+            seconds = round(time.perf_counter() - began[item], 2)
+            record = Record(str(item.photo), [str(s) for s in item.styles], str(item.output), None, "failed", seconds)
+            record.error, record.attempts = f"{reason}; nothing written", attempt
+            return on_record(record)
+
         with Pool(ray, settings, self.workers, self.cpus) as pool:
-            queue = deque((item, 1) for item in items)
-            began: dict[Item, float] = {}  # when its current worker took it
-            running: dict[Any, tuple[Any, Item, int]] = {}
-            while queue or running:
-                while queue and pool.idle:
-                    item, attempt = queue.popleft()
-                    actor = pool.idle.pop()
-                    began[item] = time.perf_counter()
-                    running[actor.paint.remote(Parcel.of(item), settings)] = (actor, item, attempt)
-                ready, _ = ray.wait(list(running), num_returns=1)
-                actor, item, attempt = running.pop(ready[0])
-                try:
-                    outcome = ray.get(ready[0])
-                except ray.exceptions.RayActorError as exc:  # the worker died (killed, out of memory, node lost)
-                    pool.replace(actor)
-                    if attempt <= self.retries:
-                        queue.appendleft((item, attempt + 1))
-                        continue
-                    outcome = Record(
-                        photo=str(item.photo),
-                        styles=[str(s) for s in item.styles],
-                        output=str(item.output),
-                        key=None,
-                        status="failed",
-                        seconds=round(time.perf_counter() - began[item], 2),
-                        error=f"its worker died {attempt} times ({_why(exc)}); nothing written",
-                    )
-                else:
-                    pool.idle.append(actor)
-                if isinstance(outcome, Result):
-                    outcome = finish_item(item, settings, item_key(item, settings), outcome, began[item])
-                outcome.attempts = attempt
-                if not on_record(outcome) or outcome.status == "interrupted":
-                    return
+            spread(pool, list(items), submit, done, failed, self.retries)
+
+
+@dataclass
+class RaySegments:
+    """Paints a clip's segments on Ray actors (a :data:`brushwork.video.SegmentRunner`)."""
+
+    clip: Path
+    styles: Sequence[Path]
+    settings: Settings
+    address: str = LOCAL
+    workers: int | None = None
+    cpus: int = 1
+    retries: int = 2
+
+    def __call__(
+        self, segments: list[tuple[Segment, VideoSettings]], on_segment: Callable[[Segment, list[bytes]], bool]
+    ) -> None:
+        ray = connect(self.address)
+        parcel = ray.put(Parcel.of(Item(self.clip, tuple(self.styles), self.clip)))  # sent once, shared by all
+
+        def submit(actor: Any, task: tuple[Segment, VideoSettings]) -> Any:
+            return actor.call.remote(_paint_segment, parcel, self.settings, task[1])
+
+        def done(task: tuple[Segment, VideoSettings], frames: list[bytes], attempt: int) -> bool:
+            return on_segment(task[0], frames)
+
+        def failed(task: tuple[Segment, VideoSettings], reason: str, attempt: int) -> bool:
+            segment = task[0]
+            raise ImageError(f"frames {segment.first}-{segment.last} could not be painted: {reason}")
+
+        with Pool(ray, self.settings, self.workers, self.cpus) as pool:
+            spread(pool, segments, submit, done, failed, self.retries)
+
+
+def ray_segments(
+    clip: Path, styles: Sequence[Path], settings: Settings, address: str, workers: int | None = None, cpus: int = 1
+) -> RaySegments:
+    """A clip's segment runner on the Ray cluster at ``address``, connected, with its worker count settled."""
+    count = shape(connect(address), settings, workers, cpus)[0]
+    return RaySegments(clip, styles, settings, address, count, cpus)
+
+
+def _paint_segment(encoder: Any, parcel: Parcel, settings: Settings, video: VideoSettings) -> list[bytes]:
+    with parcel.unpacked() as item:
+        return paint_segment(encoder, item.photo, item.styles, settings, video)
+
+
+def spread(
+    pool: Pool,
+    tasks: Sequence[T],
+    submit: Callable[[Any, T], Any],
+    done: Callable[[T, Any, int], bool],
+    failed: Callable[[T, str, int], bool],
+    retries: int,
+) -> None:
+    """Give ``tasks`` to the pool's idle workers as they free up; ``done`` hears of each result and ``failed`` of
+    each task that raised, or whose worker died ``retries + 1`` times (a dead worker's task goes to a fresh
+    worker first). Either stops everything by returning ``False``."""
+    ray = pool.ray
+    queue = deque((task, 1) for task in tasks)
+    running: dict[Any, tuple[Any, T, int]] = {}
+    while queue or running:
+        while queue and pool.idle:
+            task, attempt = queue.popleft()
+            actor = pool.idle.pop()
+            running[submit(actor, task)] = (actor, task, attempt)
+        ready, _ = ray.wait(list(running), num_returns=1)
+        actor, task, attempt = running.pop(ready[0])
+        try:
+            value = ray.get(ready[0])
+        except ray.exceptions.RayActorError as exc:  # the worker died (killed, out of memory, node lost)
+            pool.replace(actor)
+            if attempt <= retries:
+                queue.appendleft((task, attempt + 1))
+                continue
+            if not failed(task, f"its worker died {attempt} times ({_why(exc)})", attempt):
+                return
+            continue
+        except ray.exceptions.RayTaskError as exc:  # it raised on the worker: another worker would too
+            pool.idle.append(actor)
+            if not failed(task, _why(exc.cause if exc.cause is not None else exc), attempt):
+                return
+            continue
+        pool.idle.append(actor)
+        if not done(task, value, attempt):
+            return
+
+
+def shape(ray: Any, settings: Settings, workers: int | None, cpus: int) -> tuple[int, int, int]:
+    """(workers, cores each, GPUs each) on the connected cluster: one worker per GPU, else one per ``cpus``
+    cores (never more cores than a node has: such a worker would wait forever), or ``workers`` if given."""
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0))
+    largest = max((int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive")), default=1)
+    cpus = max(1, min(cpus, largest))
+    each_gpu = 1 if gpus and settings.device != "cpu" else 0
+    return workers or (gpus if each_gpu else max(1, int(resources.get("CPU", 1)) // cpus)), cpus, each_gpu
 
 
 class Pool:
@@ -190,12 +274,7 @@ class Pool:
 
     def __init__(self, ray: Any, settings: Settings, workers: int | None, cpus: int):
         self.ray, self.settings = ray, settings
-        resources = ray.cluster_resources()
-        gpus = int(resources.get("GPU", 0))
-        largest = max((int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive")), default=1)
-        self.cpus = max(1, min(cpus, largest))  # an actor asking for more cores than any node has never starts
-        self.gpus = 1 if gpus and settings.device != "cpu" else 0
-        count = workers or (gpus if self.gpus else max(1, int(resources.get("CPU", 1)) // self.cpus))
+        count, self.cpus, self.gpus = shape(ray, settings, workers, cpus)
         self.actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus, max_restarts=0)(Painter)
         self.idle = [self._start() for _ in range(count)]
         self.all = list(self.idle)

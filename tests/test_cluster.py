@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -115,3 +116,26 @@ def test_a_cluster_out_of_reach_is_one_line_before_any_work(inputs_folder, tmp_p
     assert answer.returncode == 2 and "Traceback" not in answer.stderr
     assert "cannot reach a Ray cluster at '127.0.0.1:1'" in answer.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "o").exists()
+
+
+def test_a_clip_on_ray_is_painted_in_segments_and_joined_with_its_sound(cluster, tmp_path, capsys):
+    from brushwork.clips import probe
+
+    clip = tmp_path / "fox.mp4"
+    clip.write_bytes((Path(__file__).resolve().parents[1] / "brushwork/examples/video/fox.mp4").read_bytes())
+    out = tmp_path / "painted.mp4"
+    try:
+        rc = main(
+            ["video", str(clip), str(Path(__file__).resolve().parents[1] / "brushwork/examples/style/wave.jpg")]
+            + ["-o", str(out), "--end", "0.5", "--size", "48", "--steps", "3", "--later-steps", "2"]
+            + ["--ray", "local", "--workers", "2", "--segment-frames", "8"]
+        )
+    except SystemExit as exc:
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "on Ray: 2 workers, segments of about 8 frames" in err
+    work = out.with_name(out.name + ".frames")
+    assert sorted(p.name for p in work.glob("segment_*")) == ["segment_000000_000007", "segment_000004_000014"]
+    painted, source = probe(out), probe(clip)
+    assert painted.frames == 15 and painted.audio == source.audio

@@ -26,9 +26,13 @@ FAST = Settings(size=32, steps=3)
 TIMES = (0.0, 0.04, 0.1, 0.13, 0.2)  # a variable frame rate
 
 
-def make_clip(path: Path, size=(67, 49), times=TIMES, rotation=90, sound=True, aspect=Fraction(4, 3)) -> Path:
-    """A small clip of a photo panning sideways: odd size, uneven frame times, a rotation, sound."""
+def make_clip(
+    path: Path, size=(67, 49), times=TIMES, rotation=90, sound=True, aspect=Fraction(4, 3), cut: int | None = None
+) -> Path:
+    """A small clip of a photo panning sideways: odd size, uneven frame times, a rotation, sound; from frame
+    ``cut`` on, another shot (the painting, upside down)."""
     photo = Image.open(PHOTO).convert("RGB").resize((size[0] * 2, size[1]))
+    other = Image.open(STYLE).convert("RGB").rotate(180).resize((size[0] * 2, size[1]))
     base = Fraction(1, 1000)
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=25)
@@ -40,7 +44,8 @@ def make_clip(path: Path, size=(67, 49), times=TIMES, rotation=90, sound=True, a
             stream.set_display_rotation(rotation)
         audio = out.add_stream("aac", rate=16000) if sound else None
         for i, t in enumerate(times):
-            shifted = photo.crop((3 * i, 0, 3 * i + size[0], size[1]))
+            shot = other if cut is not None and i >= cut else photo
+            shifted = shot.crop((3 * i, 0, 3 * i + size[0], size[1]))
             frame = av.VideoFrame.from_image(shifted)
             frame.pts, frame.time_base = round(Fraction(t).limit_denominator(1000) / base), base
             for packet in stream.encode(frame):
@@ -217,3 +222,49 @@ def test_the_command_paints_a_clip_and_says_where_its_frames_are(capsys, clip, t
     assert rc == 0, err
     assert "plan of the first frame: 32x24 px" in err and f"wrote {out} (5 frames, 32x24" in err
     assert probe(out).frames == 5
+
+
+# --- segments (a long clip painted in parts, e.g. on Ray) ------------------------------------------------
+
+
+def test_segments_start_at_scene_cuts_else_share_cross_faded_frames():
+    Segment = video_module.Segment
+    plan = video_module.plan_segments
+    assert plan(list(range(60)), [], 34, 4) == [Segment(0, 33, 0), Segment(30, 59, 4)]
+    assert plan(list(range(60)), [20], 34, 4) == [Segment(0, 19, 0), Segment(20, 53, 0), Segment(50, 59, 4)]
+    assert plan(list(range(10)), [], 8, 2) == [Segment(0, 9, 0)]  # a 2-frame remainder joins the segment
+    assert plan(list(range(5, 9)), [], 2, 4) == [Segment(5, 6, 0), Segment(6, 8, 1)]  # overlap < length
+
+
+def test_a_scene_cut_is_found_where_the_shot_changes(tmp_path):
+    cut = make_clip(tmp_path / "cut.mp4", size=(64, 48), times=tuple(i / 10 for i in range(8)), rotation=0, cut=5)
+    assert video_module.scene_cuts(probe(cut), VideoSettings()) == [5]
+    plain = make_clip(tmp_path / "plain.mp4", size=(64, 48), times=tuple(i / 10 for i in range(8)), rotation=0)
+    assert video_module.scene_cuts(probe(plain), VideoSettings()) == []
+
+
+def test_a_clip_in_segments_is_joined_with_cross_fades_and_resumes_by_segment(clip, tmp_path, encoder):
+    info, out = probe(clip), tmp_path / "out.mp4"
+    painted: list[video_module.Segment] = []
+
+    def runner(segments, on_segment):  # in this process, one after another: what Ray spreads out
+        for segment, part in segments:
+            painted.append(segment)
+            if not on_segment(segment, video_module.paint_segment(encoder, clip, [STYLE], FAST, part)):
+                return
+
+    stop_after_one = lambda progress: False  # noqa: E731 - stop after the first segment
+    first = video_module.paint_clip_in_segments(
+        info, style(), FAST, VideoSettings(), out, runner, length=3, overlap=1, callback=stop_after_one
+    )
+    assert first.status == "interrupted" and not out.exists() and painted == [video_module.Segment(0, 2, 0)]
+    result = video_module.paint_clip_in_segments(info, style(), FAST, VideoSettings(), out, runner, length=3, overlap=1)
+    assert result.status == "done" and painted[1:] == [video_module.Segment(2, 4, 1)]  # the first was kept
+    work = video_module.work_folder(out)
+    shared = [
+        Image.open(work / name / "frame_000002.png") for name in ("segment_000000_000002", "segment_000002_000004")
+    ]
+    joined = np.asarray(Image.open(work / "frame_000002.png"), dtype=float)
+    assert np.abs(joined - np.mean([np.asarray(p, dtype=float) for p in shared], axis=0)).max() <= 1  # half and half
+    written = probe(out)
+    assert written.frames == 5 and written.audio == 1 and written.rotation == info.rotation

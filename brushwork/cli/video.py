@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..settings import PRESET_HELP, PRESETS, VIDEO_SPECS, VideoSettings, resolve
-from .kit import EXIT_INTERRUPTED, Parser, add_settings, given_settings
+from .kit import EXIT_INTERRUPTED, Parser, add_ray_options, add_settings, bounded, given_settings
 
 if TYPE_CHECKING:
     from ..video import FrameProgress
@@ -39,6 +40,14 @@ def parser() -> Parser:
         action="store_true",
         help="replace an existing output, and start again over frames of another run left in OUT.frames/",
     )
+    add_ray_options(p)
+    p.add_argument(
+        "--segment-frames",
+        type=bounded(int, 2, 10**7),
+        metavar="N",
+        help="with --ray: frames per segment, each painted by one worker (default: the clip shared out evenly); "
+        "segments start at scene cuts, else share 4 frames, cross-faded, with the one before",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--version", action="version", version=f"brushwork {__version__}")
     return p
@@ -50,7 +59,7 @@ def command(argv: Sequence[str]) -> int:
     from ..clips import VIDEO_SUFFIXES, probe
     from ..images import check_output_path, load_image
     from ..settings import blend_weights
-    from ..video import frame_size, paint_clip, plan_clip, work_folder
+    from ..video import frame_size, paint_clip, paint_clip_in_segments, plan_clip, segment_length, work_folder
 
     args = parser().parse_args(argv)
     settings = resolve(preset_name=args.preset, **given_settings(args))
@@ -63,6 +72,16 @@ def command(argv: Sequence[str]) -> int:
     planned = plan_clip(clip, styles, settings, video)
     if not args.quiet:
         print(planned.describe(), file=sys.stderr)
+    if args.ray:
+        from ..cluster import ray_segments
+
+        segments = ray_segments(
+            Path(args.clip), [Path(s) for s in args.styles], settings, args.ray, args.workers, args.worker_cpus
+        )
+        segments.retries = args.retries
+        length = args.segment_frames or segment_length(planned.frames, segments.workers or 1)
+        if not args.quiet:
+            print(f"on Ray: {segments.workers} workers, segments of about {length} frames", file=sys.stderr)
     bar = None
 
     def progress(p: FrameProgress) -> None:
@@ -75,9 +94,22 @@ def command(argv: Sequence[str]) -> int:
         bar.update(p.done - bar.n)
 
     try:
-        result = paint_clip(
-            clip, styles, settings, video, output, callback=progress, keep_memory=True, overwrite=args.overwrite
-        )
+        if args.ray:
+            result = paint_clip_in_segments(
+                clip,
+                styles,
+                settings,
+                video,
+                output,
+                segments,
+                length=length,
+                callback=progress,
+                overwrite=args.overwrite,
+            )
+        else:
+            result = paint_clip(
+                clip, styles, settings, video, output, callback=progress, keep_memory=True, overwrite=args.overwrite
+            )
     finally:
         if bar is not None:
             bar.close()
