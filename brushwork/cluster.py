@@ -236,7 +236,9 @@ def spread(
             task, attempt = queue.popleft()
             actor = pool.idle.pop()
             running[submit(actor, task)] = (actor, task, attempt)
-        ready, _ = ray.wait(list(running), num_returns=1)
+        ready: list[Any] = []
+        while not ready:  # in short waits: Ctrl-C is only heard between them
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
         actor, task, attempt = running.pop(ready[0])
         try:
             value = ray.get(ready[0])

@@ -139,3 +139,26 @@ def test_a_clip_on_ray_is_painted_in_segments_and_joined_with_its_sound(cluster,
     assert sorted(p.name for p in work.glob("segment_*")) == ["segment_000000_000007", "segment_000004_000014"]
     painted, source = probe(out), probe(clip)
     assert painted.frames == 15 and painted.audio == source.audio
+
+
+def test_ctrl_c_on_a_ray_batch_stops_at_once_and_writes_nothing(inputs_folder, tmp_path):
+    command = [sys.executable, "-m", "brushwork", "batch", str(inputs_folder / "a.jpg"), str(inputs_folder / "b.jpg")]
+    command += ["--styles", str(inputs_folder / "wave.jpg"), "-o", str(tmp_path / "out"), "--ray", "local", "-q"]
+    proc = subprocess.Popen(command + ["--size", "96", "--steps", "2000"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:  # until its workers paint (they run under its own Ray instance)
+        if any("ray::Painter.paint" in _cmdline(c) for c in psutil.Process(proc.pid).children(recursive=True)):
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; 0 done, 2 left" in err and "Traceback" not in err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["batch.jsonl"]
+
+
+def _cmdline(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # it ended meanwhile
+        return ""
