@@ -65,22 +65,23 @@ def test_ray_paints_the_same_pictures_as_a_local_run(cluster, inputs_folder, tmp
 
 def test_an_item_whose_worker_is_killed_is_retried_and_the_batch_completes(cluster, inputs_folder, tmp_path):
     killed: list[int] = []
+    earlier = {p.pid for p in psutil.process_iter() if "ray::Painter" in _cmdline(p)}  # other tests' workers
 
     def kill_one_painting_worker() -> None:
         deadline = time.monotonic() + 240
         while not killed and time.monotonic() < deadline:
-            for proc in psutil.process_iter(["pid", "cmdline"]):
-                if "ray::Painter.paint" in " ".join(proc.info["cmdline"] or []):
-                    time.sleep(0.5)  # well into its item
-                    os.kill(proc.info["pid"], signal.SIGKILL)
-                    killed.append(proc.info["pid"])
+            for proc in psutil.process_iter():
+                if proc.pid not in earlier and "ray::Painter.paint" in _cmdline(proc):
+                    time.sleep(1.0)  # well into its item
+                    os.kill(proc.pid, signal.SIGKILL)
+                    killed.append(proc.pid)
                     return
             time.sleep(0.05)
 
     killer = threading.Thread(target=kill_one_painting_worker)
     killer.start()
     items = collect([inputs_folder / "a.jpg", inputs_folder / "b.jpg"], [inputs_folder / "wave.jpg"], tmp_path / "out")
-    slow = FAST.replace(size=96, steps=40)  # an item lasts a few seconds: time to kill it mid-way
+    slow = FAST.replace(size=96, steps=150)  # an item lasts a few seconds: time to kill it mid-way
     summary = run_batch(items, slow, tmp_path / "out", execute=RayExecutor(workers=1))
     killer.join()
     assert killed, "no painting worker was seen"

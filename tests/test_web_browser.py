@@ -217,7 +217,7 @@ def test_a_non_image_is_refused_at_once_and_reuse_brings_the_pictures_back(brows
     page.set_input_files("#content-file", str(tmp_path / "notes.jpg"))
     page.wait_for_selector(".toast.show")
     assert "notes.jpg is not a picture" in page.text_content("#toast")
-    assert page.text_content("#content-drop b") == "Drop a photo here"  # nothing was taken, no broken thumbnail
+    assert page.text_content("#content-drop b") == "Drop a photo or a clip here"  # nothing taken, no broken thumbnail
 
     page.set_input_files("#content-file", str(EXAMPLES / "content" / "chicago.jpg"))
     page.set_input_files("#style-files", str(EXAMPLES / "style" / "wave.jpg"))
