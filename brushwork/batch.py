@@ -85,6 +85,8 @@ class Record:
     steps: int = 0
     time: str = ""
     """When the item ended (UTC, ISO 8601)."""
+    painting: float = 0.0
+    """Of ``seconds``, those spent painting (in the engine); the rest is loading, sending and writing."""
     attempts: int = 1
     """Workers that took the item: more than one when a worker died while painting it (see :mod:`brushwork.cluster`)."""
 
@@ -396,7 +398,9 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
         recipes.save_result(result, item.output, recipe, overwrite=True)
     except BrushworkError as exc:
         return _record(item, key, "failed", began, str(exc))
-    return _record(item, key, "done", began, steps=result.steps)
+    record = _record(item, key, "done", began, steps=result.steps)
+    record.painting = round(result.elapsed, 2)
+    return record
 
 
 def _record(
