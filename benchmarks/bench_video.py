@@ -36,7 +36,8 @@ WORK = ROOT / "benchmarks/results/video"
 
 def paint(clip, style, settings, video, name, fresh=True):
     """Paint into WORK/name.mp4; ``fresh=False`` goes on from the frames an earlier run left (the per-frame run
-    costs about a minute a frame here, so its frames are kept: delete its folder to paint them again)."""
+    costs about a minute a frame here, so its frames are kept, in git too: delete its folder to paint them
+    again)."""
     out = WORK / f"{name}.mp4"
     if fresh:
         shutil.rmtree(work_folder(out), ignore_errors=True)
