@@ -72,8 +72,10 @@ def test_an_item_whose_worker_is_killed_is_retried_and_the_batch_completes(clust
         while not killed and time.monotonic() < deadline:
             for proc in psutil.process_iter():
                 if proc.pid not in earlier and "ray::Painter.paint" in _cmdline(proc):
-                    time.sleep(1.0)  # well into its item
-                    os.kill(proc.pid, signal.SIGKILL)
+                    try:  # at once: an item killed at any point must go to a fresh worker
+                        os.kill(proc.pid, signal.SIGKILL)
+                    except ProcessLookupError:  # it went meanwhile: watch for the next item
+                        continue
                     killed.append(proc.pid)
                     return
             time.sleep(0.05)
