@@ -65,12 +65,12 @@ def test_ray_paints_the_same_pictures_as_a_local_run(cluster, inputs_folder, tmp
 
 def test_an_item_whose_worker_is_killed_is_retried_and_the_batch_completes(cluster, inputs_folder, tmp_path):
     killed: list[int] = []
-    earlier = {p.pid for p in psutil.process_iter() if "ray::Painter" in _cmdline(p)}  # other tests' workers
+    earlier = {p.pid for p in _ray_processes() if "ray::Painter" in _cmdline(p)}  # other tests' workers
 
     def kill_one_painting_worker() -> None:
         deadline = time.monotonic() + 240
         while not killed and time.monotonic() < deadline:
-            for proc in psutil.process_iter():
+            for proc in _ray_processes():
                 if proc.pid not in earlier and "ray::Painter.paint" in _cmdline(proc):
                     try:  # at once: an item killed at any point must go to a fresh worker
                         os.kill(proc.pid, signal.SIGKILL)
@@ -158,6 +158,11 @@ def test_ctrl_c_on_a_ray_batch_stops_at_once_and_writes_nothing(inputs_folder, t
     assert proc.returncode == 130, err
     assert "interrupted; 0 done, 2 left" in err and "Traceback" not in err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["batch.jsonl"]
+
+
+def _ray_processes() -> list[psutil.Process]:
+    """This test process's Ray instance (the raylet and its workers are its descendants), not any other."""
+    return psutil.Process().children(recursive=True)
 
 
 def _cmdline(process: psutil.Process) -> str:
