@@ -16,9 +16,11 @@ from PIL import Image
 from brushwork.flow import certainty, flow_between, warp
 
 
-def warping_error(inputs: Sequence[Image.Image], outputs: Sequence[Image.Image]) -> float:
+def warping_error(inputs: Sequence[Image.Image], outputs: Sequence[Image.Image], gap: int = 1) -> float:
+    """Lai et al.'s error over the pairs of frames ``gap`` apart (1: consecutive, as in the paper; more: how well
+    the painting holds over longer spans, through occlusions)."""
     errors = []
-    for (a, b), (p, q) in zip(zip(inputs, inputs[1:]), zip(outputs, outputs[1:])):
+    for (a, b), (p, q) in zip(zip(inputs, inputs[gap:]), zip(outputs, outputs[gap:])):
         b, q = b.resize(a.size), q.resize(a.size)
         p = p.resize(a.size)
         forward = flow_between(a, b)  # where each pixel of frame t is in frame t+1

@@ -261,6 +261,12 @@ def _read_manifest(path: Path) -> list[Row]:
         missing = {"photo", "style"} - set(reader.fieldnames or ())
         if missing:
             raise BrushworkError(f"manifest {path} needs the columns photo and style (and output), in its first row")
+        unknown = [name for name in reader.fieldnames or () if name not in ("photo", "style", "output")]
+        if unknown:  # a second style column, say, would otherwise be dropped without a word
+            raise BrushworkError(
+                f"manifest {path} has a column {unknown[0]!r}; its columns are photo, style and output (several "
+                "paintings for one photo: a JSON manifest)"
+            )
         entries = [
             (f"row {n}", row)
             for n, row in enumerate(reader, start=2)
@@ -289,7 +295,8 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
 
     if not isinstance(entry, dict):
         raise bad('must be {"photo": ..., "styles": [...]}')
-    styles = entry.get("styles", [entry["style"]] if entry.get("style") else [])
+    styles = entry.get("styles", entry.get("style") or [])
+    styles = [styles] if isinstance(styles, str) else styles  # one painting, given as a string
     texts = [entry.get("photo"), *(styles if isinstance(styles, list) else [None])]
     if not styles or not all(isinstance(t, str) and t.strip() for t in texts):
         raise bad("needs a photo and at least one style, each a file path")

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -31,19 +33,24 @@ from .machine import encoder_for, pick_device
 from .settings import Settings, VideoSettings
 from .video import Segment, paint_segment
 
-__all__ = ["RayExecutor", "RaySegments", "Parcel", "Pool", "connect", "ray_segments", "shape", "spread"]
+__all__ = ["RayExecutor", "RaySegments", "Parcel", "Pool", "connect", "ray_segments", "session", "shape", "spread"]
 
 LOCAL = "local"
 T = TypeVar("T")
 
 
-def connect(address: str) -> Any:
-    """The ``ray`` module, connected: ``local`` starts a Ray instance on this machine (or joins the one this
-    process already started), ``auto`` joins the cluster this machine belongs to, else ``HOST:PORT`` of a head."""
+def _ray() -> Any:
     try:
         import ray
     except ImportError:
         raise BrushworkError("Ray is not installed; pip install 'brushwork[ray]' (or pip install ray)") from None
+    return ray
+
+
+def connect(address: str) -> Any:
+    """The ``ray`` module, connected: ``local`` starts a Ray instance on this machine (or joins the one this
+    process already started), ``auto`` joins the cluster this machine belongs to, else ``HOST:PORT`` of a head."""
+    ray = _ray()
     if ray.is_initialized():
         return ray
     if address not in (LOCAL, "auto"):
@@ -61,6 +68,23 @@ def connect(address: str) -> Any:
             f"cannot reach a Ray cluster at {address!r} ({first}); start one with 'ray start --head' or use --ray local"
         ) from None
     return ray
+
+
+@contextmanager
+def session(address: str) -> Iterator[Any]:
+    """:func:`connect`, and at the end stop what this call started, deaf to Ctrl-C: the work is over by then, and
+    Ray's own exit handler, interrupted, prints a traceback and exits 0. A connection made before is left open."""
+    ray = _ray()
+    opened = not ray.is_initialized()
+    yield connect(address)
+    if opened and ray.is_initialized():
+        deaf = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if deaf else None
+        try:
+            ray.shutdown()
+        finally:
+            if deaf:
+                signal.signal(signal.SIGINT, previous)
 
 
 def _check_reachable(address: str) -> None:
@@ -120,11 +144,15 @@ class Painter:
         with parcel.unpacked() as item:
             outcome = paint_pictures(item, settings, self.encoder)
         if isinstance(outcome, Record):  # name the driver's files, not the worker's copies
+            error = outcome.error
+            for copy, original in zip((item.photo, *item.styles), (parcel.item.photo, *parcel.item.styles)):
+                error = error.replace(str(copy), str(original))
             outcome = replace(
                 outcome,
                 photo=str(parcel.item.photo),
                 styles=[str(s) for s in parcel.item.styles],
                 output=str(parcel.item.output),
+                error=error,
             )
         return outcome
 
@@ -158,18 +186,27 @@ class RayExecutor:
 
         def done(item: Item, outcome: Result | Record, attempt: int) -> bool:
             if isinstance(outcome, Result):
-                outcome = finish_item(item, settings, item_key(item, settings), outcome, began[item])
+                outcome = finish_item(item, settings, item_key(item, settings), outcome, began.pop(item))
+            else:
+                began.pop(item)
+                outcome.key = item_key(item, settings)
             outcome.attempts = attempt
             return on_record(outcome) and outcome.status != "interrupted"
 
-        def failed(item: Item, reason: str, attempt: int) -> bool:
-            seconds = round(time.perf_counter() - began[item], 2)
-            record = Record(str(item.photo), [str(s) for s in item.styles], str(item.output), None, "failed", seconds)
+        def ended(item: Item, status: str, reason: str, attempt: int = 1) -> bool:
+            seconds = round(time.perf_counter() - began.pop(item), 2)
+            key = item_key(item, settings)
+            record = Record(str(item.photo), [str(s) for s in item.styles], str(item.output), key, status, seconds)
             record.error, record.attempts = f"{reason}; nothing written", attempt
             return on_record(record)
 
         with Pool(ray, settings, self.workers, self.cpus) as pool:
-            spread(pool, list(items), submit, done, failed, self.retries)
+            try:
+                spread(pool, list(items), submit, done, lambda i, why, n: ended(i, "failed", why, n), self.retries)
+            except KeyboardInterrupt:  # the items being painted are logged as a local run logs its one
+                for item in list(began):
+                    ended(item, "interrupted", "interrupted")
+                raise
 
 
 @dataclass

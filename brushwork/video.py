@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,10 +63,14 @@ __all__ = [
     "plan_clip",
     "work_folder",
     "frame_size",
+    "frames_kept",
 ]
 
 RECIPE = "recipe.json"
 CARRY_SAMPLING = "cubic"  # bilinear carrying blurs the strokes a little more at every frame
+HELD_TO = (1,)
+"""How many frames back a frame is held to (Ruder et al.'s long-term term: a pixel uncertain in the frame before
+is held to the nearest earlier one where it is certain)."""
 
 
 @dataclass
@@ -183,6 +188,19 @@ def _fingerprint(clip: ClipInfo, styles: Sequence[Picture], settings: Settings, 
     }
 
 
+def frames_kept(
+    output: Path, clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings
+) -> int:
+    """How many of the frames to paint an earlier, stopped run of the same inputs and settings left in the work
+    folder (the same call goes on from them)."""
+    work = work_folder(output)
+    try:
+        same = json.loads((work / RECIPE).read_text()) == _fingerprint(clip, styles, settings, video)
+    except (OSError, ValueError):
+        return 0
+    return sum((work / f"frame_{p:06d}.png").exists() for p in painted_positions(clip, video)) if same else 0
+
+
 def _claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
     """Make or reuse the work folder; one holding another run's frames is refused rather than mixed (or, with
     ``overwrite``, emptied)."""
@@ -243,7 +261,7 @@ def paint_clip(
     first_settings, later_settings = _frame_settings(clip, settings, video)
     encoder = encoder or encoder_for(settings, pick_device(settings.device))
     result = VideoResult("done", 0, total, 0.0, work)
-    previous: tuple[Image.Image, Image.Image] | None = None  # (photo, painted) of the frame before
+    history: deque[tuple[Image.Image, Image.Image]] = deque(maxlen=max(HELD_TO))  # (photo, painted), newest first
     paint_times: list[float] = []
     try:
         for frame in frames(clip.path, video.start, end):
@@ -255,7 +273,7 @@ def paint_clip(
                 seconds = 0.0
             else:
                 picture = Picture(photo, None, f"frame {frame.index}")
-                if previous is None or video.temporal_weight == 0:
+                if not history or video.temporal_weight == 0:
                     outcome = run(
                         picture,
                         styles,
@@ -265,7 +283,7 @@ def paint_clip(
                         keep_memory=keep_memory,
                     )
                 else:
-                    warm, temporal = _carried(previous, photo, video.temporal_weight, encoder)
+                    warm, temporal = _carried(history, photo, video.temporal_weight, encoder)
                     outcome = run(
                         picture,
                         styles,
@@ -283,12 +301,12 @@ def paint_clip(
                 recipe = {**_recipe(settings, video, inputs), "frame": frame.index, "time": frame.time}
                 recipes.save(painted, path, recipe, overwrite=True)
                 seconds = time.perf_counter() - began
-                if previous is None or video.temporal_weight == 0:
+                if not history or video.temporal_weight == 0:
                     result.first_seconds = seconds if result.first_seconds is None else result.first_seconds
                 else:
                     result.later_seconds.append(seconds)
                 paint_times.append(seconds)
-            previous = (photo, painted)
+            history.appendleft((photo, painted))
             result.done += 1
             result.pictures.append((frame.time, path))
             if callback is not None:
@@ -331,18 +349,29 @@ def _recipe(settings: Settings, video: VideoSettings, inputs: list[dict[str, str
 
 
 def _carried(
-    previous: tuple[Image.Image, Image.Image], photo: Image.Image, weight: float, encoder: VGG19
+    history: Sequence[tuple[Image.Image, Image.Image]], photo: Image.Image, weight: float, encoder: VGG19
 ) -> tuple[Image.Image, Temporal]:
-    """The previous painted frame carried along the flow to this frame, and the term holding this one to it."""
-    before, painted = previous
-    backward = flow_between(photo, before)  # where each pixel of this frame was in the one before
-    forward = flow_between(before, photo)
-    carried = warp(np.asarray(painted, dtype=np.float32), backward, CARRY_SAMPLING)
-    sure = certainty(backward, forward)
+    """The previous painted frame carried along the flow to this frame, and the term holding this one to the
+    frames :data:`HELD_TO` back: each pixel to the nearest of them where its flow is certain."""
     device = encoder.mean.device
-    start = Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))
+    target = np.zeros((photo.height, photo.width, 3), np.float32)
+    sure = np.zeros((photo.height, photo.width), np.float32)
+    start = None
+    for back in HELD_TO:
+        if back > len(history):
+            break
+        before, painted = history[back - 1]
+        backward = flow_between(photo, before)  # where each pixel of this frame was in that one
+        carried = warp(np.asarray(painted, dtype=np.float32), backward, CARRY_SAMPLING)
+        if start is None:
+            start = Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))
+        new = certainty(backward, flow_between(before, photo)) * (1 - sure)
+        target += new[..., None] * carried
+        sure += new
+    assert start is not None, "a frame is carried only when there is one before it"
+    held = Image.fromarray(np.clip(target, 0, 255).round().astype(np.uint8))
     mask = torch.from_numpy(sure)[None, None].to(device)
-    return start, Temporal(to_tensor(start).to(device), mask, weight)
+    return start, Temporal(to_tensor(held).to(device), mask, weight)
 
 
 def assemble(result: VideoResult, clip: ClipInfo, video: VideoSettings, output: Path) -> None:
@@ -461,6 +490,7 @@ def paint_clip_in_segments(
     length: int,
     overlap: int = SEGMENT_OVERLAP,
     callback: Callable[[FrameProgress], bool | None] | None = None,
+    on_plan: Callable[[Sequence[Segment], int], None] | None = None,
     overwrite: bool = False,
 ) -> VideoResult:
     """Paint a clip as segments of about ``length`` frames (split at scene cuts, else sharing ``overlap``
@@ -468,6 +498,7 @@ def paint_clip_in_segments(
 
     The same work folder as :func:`paint_clip`: each finished segment's frames are kept in their own folder
     in it, so a stopped run goes on from the segments finished; the clip is joined, with its sound, at the end.
+    ``on_plan`` hears of the segments, and how many of them are left to paint, before any is painted.
     """
     start = time.perf_counter()
     work = work_folder(output)
@@ -485,6 +516,8 @@ def paint_clip_in_segments(
             painted[segment] = sorted((work / segment.name).glob("frame_*.png"))
         else:
             pending.append((segment, segment_settings(clip, video, segment)))
+    if on_plan is not None:
+        on_plan(segments, len(pending))
     result = VideoResult("done", 0, len(positions), 0.0, work)
     result.done = len({p for seg in painted for p in range(seg.first, seg.last + 1)})
     fresh: list[int] = []

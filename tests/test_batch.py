@@ -94,6 +94,7 @@ def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):
             [
                 {"photo": "photos/a.jpg", "styles": ["paintings/starry.jpg", "paintings/wave.jpg"]},
                 {"photo": "photos/b.png", "style": "paintings/wave.jpg", "output": "b.webp"},
+                {"photo": "photos/b.png", "styles": "paintings/starry.jpg"},
             ]
         )
     )
@@ -101,7 +102,11 @@ def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):
     assert [(i.photo, i.styles, i.output.name) for i in items] == [
         (inputs["a"], (inputs["starry"], inputs["wave"]), "a__starry+wave.png"),
         (inputs["b"], (inputs["wave"],), "b.webp"),
+        (inputs["b"], (inputs["starry"],), "b__starry.png"),
     ]
+    csv.write_text("photo,style,style2\na.jpg,../paintings/wave.jpg,../paintings/starry.jpg\n")
+    with pytest.raises(BrushworkError, match="has a column 'style2'; its columns are photo, style and output"):
+        collect([], [], tmp_path / "out", csv)
     for text, words in [
         ('{"photo": "a.jpg"}', "must hold a list"),
         ('[{"photo": "a.jpg"}]', "item 1: needs a photo and at least one style"),
@@ -189,6 +194,7 @@ def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, input
         (["{a}", "-o", "{out}"], "give PHOTOS and --styles"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--style-blend", "1,2"], "--style-blend needs one weight"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--save-every", "2"], "unrecognized arguments: --save-every"),
+        (["{a}", "--styles", "{wave}", "-o", "{out}", "--workers", "2"], "--workers only apply with --ray"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_status_2(capsys, inputs, tmp_path, argv, words):
@@ -236,6 +242,14 @@ def test_ctrl_c_writes_nothing_half_and_the_same_run_goes_on(inputs, tmp_path, m
     assert lines[-2].startswith('{"key": "torn') and json.loads(lines[-1])["status"] == "done"
     assert len(BatchLog(out / "batch.jsonl").finished_keys()) == 2
     assert all(item.output.exists() for item in items)
+
+
+def test_quiet_hides_the_bars_not_the_summary(capsys, inputs, tmp_path):
+    argv = [inputs["a"], "--styles", inputs["wave"], "-o", tmp_path / "out", *FAST_FLAGS]
+    rc, err = cli(capsys, *argv)
+    assert rc == 0 and err.strip().startswith("brushwork batch: 1 done in ") and len(err.strip().splitlines()) == 1
+    rc, err = cli(capsys, *argv)
+    assert rc == 0 and err.strip().startswith("brushwork batch: 0 done, 1 skipped as already painted in ")
 
 
 def test_the_api_paints_a_manifest(inputs, tmp_path):

@@ -6,6 +6,7 @@ that one test process starts it once.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -105,6 +106,9 @@ def test_a_corrupt_input_fails_alone_on_ray(cluster, inputs_folder, tmp_path, ca
     err = capsys.readouterr().err
     assert rc == 1
     assert "failed: c.jpg with wave.jpg:" in err and "Traceback" not in err
+    assert f"photo {inputs_folder / 'c.jpg'} " in err  # the user's file, not the worker's copy
+    failed = [json.loads(line) for line in (tmp_path / "out" / "batch.jsonl").read_text().splitlines()]
+    assert [(r["status"], r["key"] is not None) for r in failed if r["status"] != "done"] == [("failed", True)]
     assert (tmp_path / "out" / "a__wave.png").is_file() and not (tmp_path / "out" / "c__wave.png").exists()
 
 
@@ -137,7 +141,7 @@ def test_a_clip_on_ray_is_painted_in_segments_and_joined_with_its_sound(cluster,
         rc = exc.code
     err = capsys.readouterr().err
     assert rc == 0, err
-    assert "on Ray: 2 workers, segments of about 8 frames" in err
+    assert "on Ray: 2 segments of up to 11 frames, painted by 2 of 2 workers" in err
     work = out.with_name(out.name + ".frames")
     assert sorted(p.name for p in work.glob("segment_*")) == ["segment_000000_000007", "segment_000004_000014"]
     painted, source = probe(out), probe(clip)
@@ -158,6 +162,8 @@ def test_ctrl_c_on_a_ray_batch_stops_at_once_and_writes_nothing(inputs_folder, t
     assert proc.returncode == 130, err
     assert "interrupted; 0 done, 2 left" in err and "Traceback" not in err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["batch.jsonl"]
+    logged = [json.loads(line) for line in (tmp_path / "out" / "batch.jsonl").read_text().splitlines()]
+    assert [r["status"] for r in logged] == ["interrupted", "interrupted"]  # both were being painted
 
 
 def _ray_processes() -> list[psutil.Process]:

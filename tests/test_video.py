@@ -117,6 +117,8 @@ def test_an_interrupted_clip_keeps_its_frames_and_goes_on_from_them(clip, tmp_pa
         probe(clip), style(), FAST, VideoSettings(later_steps=2), out, callback=lambda p: p.done < 2
     )
     assert stopped.status == "cancelled" and stopped.done == 2 and not out.exists()
+    assert video_module.frames_kept(out, probe(clip), style(), FAST, VideoSettings(later_steps=2)) == 2
+    assert video_module.frames_kept(out, probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2)) == 0
     painted = []
     real_run = video_module.run
     monkeypatch.setattr(video_module, "run", lambda *a, **k: painted.append(1) or real_run(*a, **k))
@@ -222,6 +224,12 @@ def test_the_command_paints_a_clip_and_says_where_its_frames_are(capsys, clip, t
     assert rc == 0, err
     assert "plan of the first frame: 32x24 px" in err and f"wrote {out} (5 frames, 32x24" in err
     assert probe(out).frames == 5
+    (out.with_name(out.name + ".frames") / "frame_000004.png").unlink()
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2")
+    assert rc == 2 and "exists" in err  # the painted clip is never replaced without --overwrite
+    args = ("video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "--overwrite")
+    rc, err = cli(capsys, *args)
+    assert rc == 0 and "4 of 5 frames are already painted in " in err
 
 
 # --- segments (a long clip painted in parts, e.g. on Ray) ------------------------------------------------

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..budget import duration
 from ..settings import PRESET_HELP, PRESETS, resolve
-from .kit import EXIT_INTERRUPTED, Parser, add_ray_options, add_settings, flag, given_settings, ray_executor
+from .kit import (
+    EXIT_INTERRUPTED,
+    Parser,
+    add_ray_options,
+    add_settings,
+    flag,
+    given_settings,
+    ray_executor,
+    ray_session,
+)
 
 if TYPE_CHECKING:
     from ..batch import BatchProgress, Record, Summary
@@ -25,10 +34,11 @@ def parser() -> Parser:
         description="Paint every photo with every painting (or the pairs a manifest lists) into OUTDIR, each "
         "picture named PHOTO__PAINTING.png and carrying its recipe. OUTDIR/batch.jsonl logs every item; the same "
         "command again skips the pictures already painted from the same inputs and settings. Exit status 0 when "
-        "every item succeeded, 1 when some failed (their reasons are printed and logged), 130 on Ctrl-C.",
+        "every item succeeded, 1 when some failed (their reasons are printed and logged), 2 for a usage error found "
+        "before any work, 130 on Ctrl-C.",
     )
     p.add_argument("photos", nargs="*", metavar="PHOTOS", help="photos: files, folders (their pictures) or globs")
-    p.add_argument("--styles", nargs="+", default=[], metavar="PAINTINGS", help="paintings: files, folders or globs")
+    p.add_argument("--styles", nargs="+", metavar="PAINTINGS", help="paintings: files, folders or globs")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="the folder for the pictures and the log")
     p.add_argument(
         "--manifest",
@@ -60,9 +70,10 @@ def command(argv: Sequence[str]) -> int:
         p.error("give PHOTOS and --styles PAINTINGS, or --manifest FILE")
     if args.manifest is not None and (args.photos or args.styles):
         p.error("give PHOTOS and --styles PAINTINGS, or --manifest FILE, not both")
+    cluster = ray_session(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     outdir = Path(args.output)
-    items = collect(args.photos, args.styles, outdir, args.manifest)
+    items = collect(args.photos, args.styles or [], outdir, args.manifest)
     bars: dict[str, Any] = {}
 
     def on_item(b: BatchProgress) -> None:
@@ -101,20 +112,21 @@ def command(argv: Sequence[str]) -> int:
         bars["steps"].update(s.step - bars["steps"].n)
 
     try:
-        summary = run_batch(
-            items,
-            settings,
-            outdir,
-            execute=ray_executor(args) or LocalExecutor(steps=None if args.quiet else on_step, keep_memory=True),
-            callback=on_item,
-        )
+        with cluster:
+            summary = run_batch(
+                items,
+                settings,
+                outdir,
+                execute=ray_executor(args) or LocalExecutor(steps=None if args.quiet else on_step, keep_memory=True),
+                callback=on_item,
+            )
     finally:
         for bar in bars.values():
             bar.close()
-    return _report(summary, args.quiet)
+    return _report(summary)
 
 
-def _report(summary: Summary, quiet: bool) -> int:
+def _report(summary: Summary) -> int:
     """Each failure's reason, then one summary line; the exit status says whether every item succeeded."""
     for record in summary.failures:
         print(f"failed: {_names(record)}: {_reason(record)}", file=sys.stderr)
@@ -130,8 +142,7 @@ def _report(summary: Summary, quiet: bool) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    if summary.failed or not quiet:
-        print(f"brushwork batch: {', '.join(parts)} in {duration(summary.elapsed)}", file=sys.stderr)
+    print(f"brushwork batch: {', '.join(parts)} in {duration(summary.elapsed)}", file=sys.stderr)
     return 1 if summary.failed else 0
 
 

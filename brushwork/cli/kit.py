@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn
 
 from ..errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError
@@ -179,7 +180,7 @@ def given_settings(args: argparse.Namespace, specs: dict[str, Spec] = SPECS) -> 
     return {name: value for name, value in vars(args).items() if name in specs}
 
 
-def add_ray_options(p: argparse.ArgumentParser) -> None:
+def add_ray_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     """``--ray`` and how many workers, for the commands that can spread their work over a Ray cluster."""
     group = p.add_argument_group("Ray cluster (pip install 'brushwork[ray]')")
     group.add_argument(
@@ -197,25 +198,38 @@ def add_ray_options(p: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--worker-cpus",
         type=bounded(int, 1, 1024),
-        default=1,
         metavar="N",
-        help="cores (and torch threads) of each CPU worker (default: %(default)s)",
+        help="cores (and torch threads) of each CPU worker (default: 1)",
     )
     group.add_argument(
         "--retries",
         type=bounded(int, 0, 100),
-        default=2,
         metavar="N",
-        help="times an item goes to a fresh worker when the one painting it dies (default: %(default)s)",
+        help="times an item goes to a fresh worker when the one painting it dies (default: 2)",
     )
+    return group
+
+
+RAY_ONLY = ("workers", "worker_cpus", "retries", "segment_frames")
+
+
+def ray_session(p: argparse.ArgumentParser, args: argparse.Namespace) -> AbstractContextManager[Any]:
+    """With ``--ray``: connected to the cluster (one out of reach is refused before any work) until the block ends,
+    then a Ray started here is stopped, deaf to Ctrl-C. Without it, nothing; and the Ray-only options are refused."""
+    if not args.ray:
+        given = [name for name in RAY_ONLY if getattr(args, name, None) is not None]
+        if given:
+            p.error(f"{', '.join('--' + name.replace('_', '-') for name in given)} only apply with --ray")
+        return nullcontext()
+    from ..cluster import session
+
+    return session(args.ray)
 
 
 def ray_executor(args: argparse.Namespace) -> Any:
-    """The :class:`brushwork.cluster.RayExecutor` the options ask for, connected (a cluster out of reach is
-    refused before any work), or None without ``--ray``."""
+    """The :class:`brushwork.cluster.RayExecutor` the options ask for, or None without ``--ray``."""
     if not args.ray:
         return None
-    from ..cluster import RayExecutor, connect
+    from ..cluster import RayExecutor
 
-    connect(args.ray)
-    return RayExecutor(args.ray, args.workers, args.worker_cpus, args.retries)
+    return RayExecutor(args.ray, args.workers, args.worker_cpus or 1, 2 if args.retries is None else args.retries)

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..settings import PRESET_HELP, PRESETS, VIDEO_SPECS, VideoSettings, resolve
-from .kit import EXIT_INTERRUPTED, Parser, add_ray_options, add_settings, bounded, given_settings
+from .kit import EXIT_INTERRUPTED, Parser, add_ray_options, add_settings, bounded, given_settings, ray_session
 
 if TYPE_CHECKING:
-    from ..video import FrameProgress
+    from ..video import FrameProgress, Segment
 
 __all__ = ["parser", "command"]
 
@@ -31,7 +31,8 @@ def parser() -> Parser:
     p.add_argument(
         "--preset",
         choices=sorted(PRESETS),
-        help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()),
+        help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
+        + ". Options you type change the preset's values",
     )
     add_settings(p, specs=VIDEO_SPECS, defaults=VideoSettings())
     add_settings(p)
@@ -40,8 +41,7 @@ def parser() -> Parser:
         action="store_true",
         help="replace an existing output, and start again over frames of another run left in OUT.frames/",
     )
-    add_ray_options(p)
-    p.add_argument(
+    add_ray_options(p).add_argument(
         "--segment-frames",
         type=bounded(int, 2, 10**7),
         metavar="N",
@@ -59,9 +59,19 @@ def command(argv: Sequence[str]) -> int:
     from ..clips import VIDEO_SUFFIXES, probe
     from ..images import check_output_path, load_image
     from ..settings import blend_weights
-    from ..video import frame_size, paint_clip, paint_clip_in_segments, plan_clip, segment_length, work_folder
+    from ..video import (
+        frame_size,
+        frames_kept,
+        paint_clip,
+        paint_clip_in_segments,
+        plan_clip,
+        segment_length,
+        work_folder,
+    )
 
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    cluster = ray_session(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     video = VideoSettings(**given_settings(args, VIDEO_SPECS))
     output = check_output_path(args.output, args.overwrite, (args.clip, *args.styles), suffixes=VIDEO_SUFFIXES)
@@ -70,18 +80,26 @@ def command(argv: Sequence[str]) -> int:
     blend_weights(settings, len(styles))
     size = frame_size(clip, settings)
     planned = plan_clip(clip, styles, settings, video)
+    work = work_folder(output)
     if not args.quiet:
         print(planned.describe(), file=sys.stderr)
-    if args.ray:
-        from ..cluster import ray_segments
+        kept = 0 if args.ray else frames_kept(output, clip, styles, settings, video)
+        if kept:
+            print(
+                f"{kept} of {planned.frames} frames are already painted in {work}: going on from them", file=sys.stderr
+            )
 
-        segments = ray_segments(
-            Path(args.clip), [Path(s) for s in args.styles], settings, args.ray, args.workers, args.worker_cpus
+    def announce(segments: Sequence[Segment], left: int) -> None:
+        if args.quiet:
+            return
+        longest = max(s.last - s.first + 1 for s in segments)
+        done = f" ({len(segments) - left} already painted)" if left < len(segments) else ""
+        print(
+            f"on Ray: {len(segments)} segment{'s'[: len(segments) > 1]} of up to {longest} frames{done}, "
+            f"painted by {min(left, workers)} of {workers} workers",
+            file=sys.stderr,
         )
-        segments.retries = args.retries
-        length = args.segment_frames or segment_length(planned.frames, segments.workers or 1)
-        if not args.quiet:
-            print(f"on Ray: {segments.workers} workers, segments of about {length} frames", file=sys.stderr)
+
     bar = None
 
     def progress(p: FrameProgress) -> None:
@@ -94,26 +112,39 @@ def command(argv: Sequence[str]) -> int:
         bar.update(p.done - bar.n)
 
     try:
-        if args.ray:
-            result = paint_clip_in_segments(
-                clip,
-                styles,
-                settings,
-                video,
-                output,
-                segments,
-                length=length,
-                callback=progress,
-                overwrite=args.overwrite,
-            )
-        else:
-            result = paint_clip(
-                clip, styles, settings, video, output, callback=progress, keep_memory=True, overwrite=args.overwrite
-            )
+        with cluster:
+            if args.ray:
+                from ..cluster import ray_segments
+
+                retries = 2 if args.retries is None else args.retries
+                runner = ray_segments(
+                    Path(args.clip),
+                    [Path(s) for s in args.styles],
+                    settings,
+                    args.ray,
+                    args.workers,
+                    args.worker_cpus or 1,
+                )
+                runner.retries, workers = retries, runner.workers or 1
+                result = paint_clip_in_segments(
+                    clip,
+                    styles,
+                    settings,
+                    video,
+                    output,
+                    runner,
+                    length=args.segment_frames or segment_length(planned.frames, workers),
+                    callback=progress,
+                    on_plan=announce,
+                    overwrite=args.overwrite,
+                )
+            else:
+                result = paint_clip(
+                    clip, styles, settings, video, output, callback=progress, keep_memory=True, overwrite=args.overwrite
+                )
     finally:
         if bar is not None:
             bar.close()
-    work = work_folder(output)
     if result.status != "done":
         print(
             f"brushwork: interrupted; {result.done} of {result.total} frames are kept in {work}; "
