@@ -113,7 +113,8 @@ def bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         value = parse_number(text)
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text} is not between {low:g} and {high:g}")
+            ends = (f"{int(low)}", f"{int(high)}") if kind is int else (f"{low:g}", f"{high:g}")
+            raise argparse.ArgumentTypeError(f"{text} is not between {ends[0]} and {ends[1]}")
         return value
 
     parse.__name__ = kind.__name__
