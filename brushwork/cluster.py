@@ -200,7 +200,7 @@ class RayExecutor:
             record.error, record.attempts = f"{reason}; nothing written", attempt
             return on_record(record)
 
-        with Pool(ray, settings, self.workers, self.cpus) as pool:
+        with Pool(ray, settings, self.workers, self.cpus, len(items)) as pool:
             try:
                 spread(pool, list(items), submit, done, lambda i, why, n: ended(i, "failed", why, n), self.retries)
             except KeyboardInterrupt:  # the items being painted are logged as a local run logs its one
@@ -237,7 +237,7 @@ class RaySegments:
             segment = task[0]
             raise ImageError(f"frames {segment.first}-{segment.last} could not be painted: {reason}")
 
-        with Pool(ray, self.settings, self.workers, self.cpus) as pool:
+        with Pool(ray, self.settings, self.workers, self.cpus, len(segments)) as pool:
             spread(pool, segments, submit, done, failed, self.retries)
 
 
@@ -311,9 +311,10 @@ def shape(ray: Any, settings: Settings, workers: int | None, cpus: int) -> tuple
 class Pool:
     """The actors of one run; all are stopped when it ends, however it ends (Ctrl-C included)."""
 
-    def __init__(self, ray: Any, settings: Settings, workers: int | None, cpus: int):
+    def __init__(self, ray: Any, settings: Settings, workers: int | None, cpus: int, tasks: int):
         self.ray, self.settings = ray, settings
         count, self.cpus, self.gpus = shape(ray, settings, workers, cpus)
+        count = max(1, min(count, tasks))  # a worker with nothing to paint would only load the network
         self.actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus, max_restarts=0)(Painter)
         self.idle = [self._start() for _ in range(count)]
         self.all = list(self.idle)
