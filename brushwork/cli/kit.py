@@ -181,6 +181,10 @@ def given_settings(args: argparse.Namespace, specs: dict[str, Spec] = SPECS) -> 
     return {name: value for name, value in vars(args).items() if name in specs}
 
 
+WORKER_CPUS, RETRIES = 1, 2
+"""Defaults of --worker-cpus and --retries (left None when not typed, so that without --ray they can be refused)."""
+
+
 def add_ray_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     """``--ray`` and how many workers, for the commands that can spread their work over a Ray cluster."""
     group = p.add_argument_group("Ray cluster (pip install 'brushwork[ray]')")
@@ -200,13 +204,13 @@ def add_ray_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
         "--worker-cpus",
         type=bounded(int, 1, 1024),
         metavar="N",
-        help="cores (and torch threads) of each CPU worker (default: 1)",
+        help=f"cores (and torch threads) of each CPU worker (default: {WORKER_CPUS})",
     )
     group.add_argument(
         "--retries",
         type=bounded(int, 0, 100),
         metavar="N",
-        help="times an item goes to a fresh worker when the one painting it dies (default: 2)",
+        help=f"times an item goes to a fresh worker when the one painting it dies (default: {RETRIES})",
     )
     return group
 
@@ -233,4 +237,10 @@ def ray_executor(args: argparse.Namespace) -> Any:
         return None
     from ..cluster import RayExecutor
 
-    return RayExecutor(args.ray, args.workers, args.worker_cpus or 1, 2 if args.retries is None else args.retries)
+    return RayExecutor(args.ray, args.workers, *ray_worker_options(args))
+
+
+def ray_worker_options(args: argparse.Namespace) -> tuple[int, int]:
+    """(cores of each worker, retries) as typed, else their defaults."""
+    cpus = WORKER_CPUS if args.worker_cpus is None else args.worker_cpus
+    return cpus, RETRIES if args.retries is None else args.retries

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..settings import PRESET_HELP, PRESETS, VIDEO_SPECS, VideoSettings, resolve
-from .kit import EXIT_INTERRUPTED, Parser, add_ray_options, add_settings, bounded, given_settings, ray_session
+from .kit import (
+    EXIT_INTERRUPTED,
+    Parser,
+    add_ray_options,
+    add_settings,
+    bounded,
+    given_settings,
+    ray_session,
+    ray_worker_options,
+)
 
 if TYPE_CHECKING:
     from ..video import FrameProgress, Segment
@@ -89,17 +98,6 @@ def command(argv: Sequence[str]) -> int:
                 f"{kept} of {planned.frames} frames are already painted in {work}: going on from them", file=sys.stderr
             )
 
-    def announce(segments: Sequence[Segment], left: int) -> None:
-        if args.quiet:
-            return
-        longest = max(s.last - s.first + 1 for s in segments)
-        done = f" ({len(segments) - left} already painted)" if left < len(segments) else ""
-        print(
-            f"on Ray: {len(segments)} segment{'s'[: len(segments) > 1]} of up to {longest} frames{done}, "
-            f"painted by {min(left, workers)} of {workers} workers",
-            file=sys.stderr,
-        )
-
     bar = None
 
     def progress(p: FrameProgress) -> None:
@@ -116,16 +114,23 @@ def command(argv: Sequence[str]) -> int:
             if args.ray:
                 from ..cluster import ray_segments
 
-                retries = 2 if args.retries is None else args.retries
+                cpus, retries = ray_worker_options(args)
                 runner = ray_segments(
-                    Path(args.clip),
-                    [Path(s) for s in args.styles],
-                    settings,
-                    args.ray,
-                    args.workers,
-                    args.worker_cpus or 1,
+                    Path(args.clip), [Path(s) for s in args.styles], settings, args.ray, args.workers, cpus
                 )
                 runner.retries, workers = retries, runner.workers or 1
+
+                def announce(segments: Sequence[Segment], left: int) -> None:
+                    if args.quiet:
+                        return
+                    longest = max(s.last - s.first + 1 for s in segments)
+                    done = f" ({len(segments) - left} already painted)" if left < len(segments) else ""
+                    print(
+                        f"on Ray: {len(segments)} segment{'s'[: len(segments) > 1]} of up to {longest} frames{done}, "
+                        f"painted by {min(left, workers)} of {workers} workers",
+                        file=sys.stderr,
+                    )
+
                 result = paint_clip_in_segments(
                     clip,
                     styles,
