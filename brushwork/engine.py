@@ -32,7 +32,7 @@ from .forecast import CONVERGENCE_WINDOW, StepTimer, forecast
 from .images import Picture, load_image, resize_longest, to_pil, to_tensor
 from .machine import encoder_for, measure, pick_device, use_bf16
 from .objective import Objective, Temporal, TiledObjective
-from .plan import check_sizes, painting_longest
+from .plan import check_sizes, level_style_layers, painting_longest
 from .settings import Settings, blend_weights
 
 __all__ = [
@@ -228,11 +228,11 @@ class _Run:
                 start = initial_image(content_t, style_ts, self.blend, self.settings)
             else:
                 start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
-            tile = self.tiles[level]
+            tile, terms = self.tiles[level], level_style_layers(self.settings, wh)
             objective = (
-                TiledObjective(self.encoder, content_t, style_ts, self.blend, self.settings, self.bf16, tile)
+                TiledObjective(self.encoder, content_t, style_ts, self.blend, terms, self.bf16, tile)
                 if tile
-                else Objective(self.encoder, content_t, style_ts, self.blend, self.settings, self.bf16)
+                else Objective(self.encoder, content_t, style_ts, self.blend, terms, self.bf16)
             )
             if self.temporal is not None and tuple(self.temporal.previous.shape[-1:-3:-1]) == wh:
                 objective.temporal = self.temporal

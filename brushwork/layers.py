@@ -6,7 +6,16 @@ from collections.abc import Iterable
 
 from .errors import SettingsError
 
-__all__ = ["LAYER_NAMES", "CONV_SHAPES", "layer_index", "smallest_side", "stride", "halo", "feature_size"]
+__all__ = [
+    "LAYER_NAMES",
+    "CONV_SHAPES",
+    "layer_index",
+    "smallest_side",
+    "stride",
+    "receptive_field",
+    "halo",
+    "feature_size",
+]
 
 # (in_channels, out_channels) of the 16 conv layers, block by block.
 _BLOCKS = [
@@ -45,20 +54,31 @@ def stride(name: str) -> int:
     return 2 ** sum(n.startswith("pool") for n in LAYER_NAMES[: layer_index(name)])
 
 
+def receptive_field(name: str) -> int:
+    """Width in pixels of the patch of the picture that one position of a layer's features sees.
+
+    3 px for relu1_1, 68 for relu4_1, 156 for relu5_1: a deep layer at a small picture sees most of
+    it, which is how a painting's objects get painted in (see :func:`brushwork.plan.level_style_layers`).
+    """
+    field, jump = 1, 1
+    for n in LAYER_NAMES[: layer_index(name) + 1]:
+        if n.startswith("conv"):
+            field += 2 * jump
+        elif n.startswith("pool"):
+            field, jump = field + jump, jump * 2
+    return field
+
+
 def halo(layers: Iterable[str]) -> int:
     """Margin around a tile, in pixels, that makes its features at ``layers`` exactly the whole picture's.
 
     The deepest layer's receptive-field radius, rounded up to a multiple of its stride so that a
     tile's poolings line up with the whole picture's (80 px for relu5_1, checked in the tests).
     """
-    deepest = max(layer_index(name) for name in layers)
-    field, jump = 1, 1
-    for name in LAYER_NAMES[: deepest + 1]:
-        if name.startswith("conv"):
-            field += 2 * jump
-        elif name.startswith("pool"):
-            field, jump = field + jump, jump * 2
-    radius = field // 2
+    deepest = max(layers, key=layer_index)
+    radius, jump = receptive_field(deepest) // 2, stride(deepest)
+    if deepest.startswith("pool"):  # a pooling's output is on the next, coarser grid
+        jump *= 2
     return -(-radius // jump) * jump
 
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from .errors import ImageError, SettingsError
-from .layers import smallest_side
+from .layers import receptive_field, smallest_side
 from .settings import MAX_SIZE, Settings
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "painting_longest",
     "level_budgets",
     "level_count",
+    "level_style_layers",
 ]
 
 MIN_LEVEL_SIZE = 64
@@ -133,3 +134,26 @@ def level_budgets(total: int, sizes: Sequence[Size]) -> list[int]:
     while sum(later) > total - 1:  # tiny totals: every level keeps one step
         later[later.index(max(later))] -= 1
     return [total - sum(later), *later]
+
+
+def level_style_layers(settings: Settings, level: Size) -> Settings:
+    """The settings a level is painted with: only the style layers whose reach fits the level.
+
+    A position of relu5_1 sees 156 px: at a 128 px level that is the whole picture, so matching
+    its statistics paints the painting's objects (a face, a boat) whole into the photo. A layer
+    takes part only where its receptive field is at most ``layer_reach`` of the level's short
+    side; the shallowest style layer always does. Its weight goes with it.
+    """
+    if settings.layer_reach <= 0:
+        return settings
+    reach = settings.layer_reach * min(level)
+    weights = settings.style_layer_weights or (1.0,) * len(settings.style_layers)
+    kept = [(name, w) for name, w in zip(settings.style_layers, weights) if receptive_field(name) <= reach]
+    if not kept:
+        kept = [min(zip(settings.style_layers, weights), key=lambda pair: receptive_field(pair[0]))]
+    if len(kept) == len(settings.style_layers):
+        return settings
+    names, kept_weights = zip(*kept)
+    return settings.replace(
+        style_layers=names, style_layer_weights=kept_weights if settings.style_layer_weights else None
+    )

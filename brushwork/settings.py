@@ -200,6 +200,19 @@ class Settings:
         metavar="W,W,...",
         help="one weight per style layer (normalised to sum 1); none: equal",
     )
+    layer_reach: float = _option(
+        0.5,
+        kind="float",
+        low=0,
+        group=_WEIGHTS,
+        label="Deep layers' reach",
+        studio=False,
+        metavar="F",
+        help="a style layer takes part in a coarse-to-fine level only where one of its positions sees at most "
+        "this fraction of the level's short side: the deepest layers, which see whole objects of the painting "
+        "(faces, boats), then shape only the finer levels, and paint its style, not its subject; 0: every "
+        "style layer at every level",
+    )
     style_blend: tuple[float, ...] | None = _option(
         None,
         kind="floats",
@@ -478,6 +491,7 @@ def blend_weights(settings: Settings, count: int) -> list[float]:
 
 # The seed report's and the paper's terms and weights, as brushwork 0.1 set them: later defaults leave them alone.
 _REPORT_TERMS = dict(
+    layer_reach=0.0,
     normalize="size", content_weight=1.0, style_weight=300.0, tv_weight=150.0, swd_weight=0.0, init="content"
 )
 PRESETS: dict[str, dict[str, Any]] = {

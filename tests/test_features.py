@@ -8,7 +8,7 @@ import torch
 from brushwork.errors import SettingsError, WeightsError
 from brushwork.features import CAFFE_BGR_MEAN, IMAGENET_MEAN, IMAGENET_STD, VGG19, caffe_weights_path, load_vgg19
 from brushwork.images import resize_longest, to_tensor
-from brushwork.layers import CONV_SHAPES, LAYER_NAMES, layer_index, smallest_side
+from brushwork.layers import CONV_SHAPES, LAYER_NAMES, layer_index, receptive_field, smallest_side
 from brushwork.losses import gram_matrix
 
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
@@ -48,6 +48,21 @@ def test_layer_names():
     assert layer_index("conv4_2") < layer_index("relu4_2") < layer_index("pool4")
     with pytest.raises(SettingsError, match="relu9_1"):  # a name the user typed: a settings mistake
         layer_index("relu9_1")
+
+
+@pytest.mark.parametrize(("name", "width"), [("relu1_1", 3), ("relu2_1", 10), ("relu3_1", 24), ("relu4_1", 68)])
+def test_receptive_field_is_the_patch_that_one_position_sees(name, width):
+    """With average pooling every pixel of the patch moves a position's features, and no pixel outside it does."""
+    from brushwork.features import load_vgg19
+
+    assert receptive_field(name) == width and receptive_field("relu5_1") == 156
+    image = (torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(0)) * 255).requires_grad_(True)
+    feats = load_vgg19(pooling="avg")(image, [name])[name]
+    row = feats.shape[2] // 2
+    feats[0, :, row, row].abs().sum().backward()
+    assert image.grad is not None
+    seen = image.grad.abs().sum(dim=(0, 1, 2)).nonzero()
+    assert int(seen.max() - seen.min()) + 1 == width
 
 
 @pytest.mark.parametrize(

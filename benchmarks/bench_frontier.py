@@ -1,0 +1,102 @@
+"""Content against style distance at several style strengths, beside neural-style's pictures: the Pareto plot.
+
+    .venv/bin/python benchmarks/bench_frontier.py [--strengths 2,4,6,10] [--size 512] [--judge-size 384]
+
+One default setting is one point; a frontier is what a tool gives as its strength moves. For each pair
+neural-style published (or ``neural_style_reference.py`` emulated) a picture of, brushwork paints the
+photo at each style strength (``style_weight`` and ``swd_weight`` together; 6 is the default), and
+``judge.Judge`` scores every picture. brushwork's curve should pass below and left of the reference:
+less content lost for the same style distance. Writes ``benchmarks/frontier.png`` and a table in
+RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench_peers import PUBLISHED, reference_for
+from common import ROOT, machine, paint, write_section
+from explore_subject import find
+from judge import Judge
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strengths", default="2,4,6,10")
+    parser.add_argument("--pairs", default=",".join(PUBLISHED))
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--judge-size", type=int, default=384)
+    parser.add_argument("--references", type=Path, default=ROOT.parent / "shared" / "reference")
+    args = parser.parse_args()
+
+    import brushwork
+
+    strengths = [float(s) for s in args.strengths.split(",")]
+    points: dict[str, dict[str, list[tuple[float, dict[str, float]]]]] = {}
+    rows = []
+    out = HERE / "results" / "frontier"
+    out.mkdir(parents=True, exist_ok=True)
+    for pair in args.pairs.split(","):
+        photo, painting = pair.split("+")
+        content, style = find("content", photo), find("style", painting)
+        judge = Judge(Image.open(content), Image.open(style), size=args.judge_size)
+        reference = reference_for(pair, args.references)
+        mine = points.setdefault(pair, {"brushwork": [], "reference": []})
+        if reference:
+            r = judge.score(Image.open(reference[0]))
+            mine["reference"].append((0.0, r))
+            rows.append(f"| {pair} | neural-style ({reference[1]}) | {r['content']:.3f} | {r['gram']:.3f} | {r['swd']:.3f} |")
+        for strength in strengths:
+            settings = brushwork.Settings(size=args.size, style_weight=strength, swd_weight=strength)
+            picture = paint(content, style, settings).image
+            picture.save(out / f"{pair}_{strength:g}.png")
+            s = judge.score(picture)
+            mine["brushwork"].append((strength, s))
+            rows.append(f"| {pair} | brushwork, strength {strength:g} | {s['content']:.3f} | {s['gram']:.3f} | {s['swd']:.3f} |")
+            print(rows[-1], flush=True)
+    plot(points, HERE / "frontier.png")
+    text = f"""## Content against style at several strengths (`bench_frontier.py`)
+
+Command: `.venv/bin/python benchmarks/bench_frontier.py --strengths {args.strengths} --size {args.size} \
+--judge-size {args.judge_size}`
+Machine: {machine()}.
+brushwork at each style strength (`--style-weight` and `--swd-weight` together; 6 is the default) beside
+neural-style's picture of the pair, judged at {args.judge_size} px (lower is better). Plot: `benchmarks/frontier.png`.
+
+| pair | picture | content | gram | swd |
+| --- | --- | --- | --- | --- |
+{chr(10).join(rows)}"""
+    write_section("bench_frontier", text)
+    print(text)
+
+
+def plot(points: dict[str, dict[str, list[tuple[float, dict[str, float]]]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(points), 2, figsize=(10, 3.8 * len(points)), squeeze=False)
+    for row, (pair, tools) in enumerate(points.items()):
+        for col, metric in enumerate(("gram", "swd")):
+            ax = axes[row][col]
+            curve = tools["brushwork"]
+            ax.plot([s[metric] for _, s in curve], [s["content"] for _, s in curve], "o-", label="brushwork")
+            for strength, s in curve:
+                ax.annotate(f"{strength:g}", (s[metric], s["content"]), textcoords="offset points", xytext=(4, 4))
+            for _, s in tools["reference"]:
+                ax.plot([s[metric]], [s["content"]], "r*", markersize=14, label="neural-style")
+            ax.set_xlabel(f"{metric} distance to the painting")
+            ax.set_ylabel("content distance to the photo")
+            ax.set_title(pair)
+            ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+if __name__ == "__main__":
+    main()
