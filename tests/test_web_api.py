@@ -707,6 +707,7 @@ def test_a_clip_is_painted_in_the_photos_place_and_comes_back_as_a_video(make_cl
     assert job["state"] == "done", job
     assert (job["frames_done"], job["frames_total"]) == (3, 3) and job["video"]["later_steps"] == 2
     assert job["previews"] >= 3  # the first frame emerging, then each finished frame
+    assert len(job["history"]) == 4 + 2 * 2 and job["losses"]["total"] > 0  # every frame's steps: the loss chart
     movie = client.get(job["download_url"])
     assert movie.headers["content-type"] == "video/mp4" and ".mp4" in movie.headers["content-disposition"]
     saved = client.app.state.store.result(job["id"])
