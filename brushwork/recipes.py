@@ -34,24 +34,29 @@ def build(
     styles: Sequence[str | os.PathLike[str]],
     result: Result | None = None,
     base: str | os.PathLike[str] | None = None,
+    names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The recipe of a run: settings, seed, version, and the inputs with their hashes.
 
     Input paths are absolute, or relative to ``base`` when given (a server's pictures then do not
-    reveal where it keeps its files); every input must then lie in ``base``.
+    reveal where it keeps its files); every input must then lie in ``base``. ``names`` are the
+    inputs' names as their owner knows them (a server's uploads), content first; by default the
+    files' own. :func:`find_inputs` looks for each by that name beside the picture.
     """
 
-    def describe(path: str | os.PathLike[str], role: str) -> dict[str, str]:
+    def describe(path: str | os.PathLike[str], role: str, name: str) -> dict[str, str]:
         p = Path(path)
         where = p.resolve()
         shown = where.relative_to(Path(base).resolve()) if base is not None else where
-        return {"role": role, "name": p.name, "path": str(shown), "sha256": file_sha256(p)}
+        return {"role": role, "name": name, "path": str(shown), "sha256": file_sha256(p)}
 
+    known = list(names) if names else [Path(p).name for p in (content, *styles)]
     recipe: dict[str, Any] = {
         "brushwork": __version__,
         "settings": settings.to_dict(),
         "seed": settings.seed,
-        "inputs": [describe(content, "content")] + [describe(s, "style") for s in styles],
+        "inputs": [describe(content, "content", known[0])]
+        + [describe(s, "style", n) for s, n in zip(styles, known[1:], strict=True)],
     }
     if result is not None:
         recipe["run"] = {

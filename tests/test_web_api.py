@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import warnings
 import zlib
 from pathlib import Path
@@ -27,6 +32,7 @@ from brushwork.errors import SettingsError
 from brushwork.recipes import read as read_recipe
 from brushwork.settings import Settings
 from brushwork.web.app import create_app
+from brushwork.web.guard import TOKEN_HEADER, Access
 from brushwork.web.jobs import STOPPED, UNEXPECTED
 
 with warnings.catch_warnings():  # Starlette now asks for httpx2; the project tests with httpx
@@ -52,6 +58,11 @@ def uploads(content: bytes | None = None, *styles: bytes) -> list[tuple[str, tup
     files = [("content", ("photo.png", content if content is not None else png(), "image/png"))]
     styles = styles or (png(color=(20, 60, 200)),)
     return files + [("styles", (f"painting{i}.png", s, "image/png")) for i, s in enumerate(styles)]
+
+
+def studio_client(app, **kwargs) -> TestClient:
+    """A client as the studio's own page is: at 127.0.0.1, sending the token."""
+    return TestClient(app, base_url="http://127.0.0.1", headers={TOKEN_HEADER: app.state.access.token}, **kwargs)
 
 
 def wait_for(client: TestClient, job_id: str, states: tuple[str, ...] = FINAL, timeout: float = 90) -> dict:
@@ -100,7 +111,7 @@ def make_client(tmp_path):
         app = create_app(data or tmp_path / "studio", **options)
         if painter is not None:
             app.state.jobs.runner = painter
-        client = TestClient(app)
+        client = studio_client(app)
         client.__enter__()
         clients.append(client)
         return client
@@ -114,7 +125,7 @@ def make_client(tmp_path):
 def painted(tmp_path_factory):
     """One real painting from two uploads, finished; the data folder is kept for the restart test."""
     data = tmp_path_factory.mktemp("painted")
-    with TestClient(create_app(data, max_size=64, max_steps=4, preview_interval=0.0)) as client:
+    with studio_client(create_app(data, max_size=64, max_steps=4, preview_interval=0.0)) as client:
         created = client.post("/api/jobs", data=TINY, files=uploads())
         assert created.status_code == 201, created.text
         job = wait_for(client, created.json()["id"])
@@ -190,15 +201,18 @@ def test_a_painting_from_uploads_runs_to_the_end(painted):
 
 def test_result_preview_and_inputs_are_served(painted):
     data, job = painted
-    with TestClient(create_app(data, max_size=64)) as client:
+    with studio_client(create_app(data, max_size=64)) as client:
         result = client.get(job["download_url"])
         assert result.status_code == 200 and result.headers["content-type"] == "image/png"
-        assert "attachment" in result.headers["content-disposition"]
+        assert result.headers["content-disposition"] == 'attachment; filename="photo__painting0.png"'
         path = data / "out.png"
         path.write_bytes(result.content)
         recipe = read_recipe(path)
         assert recipe["settings"]["size"] == 64 and recipe["run"]["status"] == "done"
-        assert [i["role"] for i in recipe["inputs"]] == ["content", "style"]
+        assert [(i["role"], i["name"]) for i in recipe["inputs"]] == [
+            ("content", "photo.png"),
+            ("style", "painting0.png"),
+        ]
         assert all(str(data) not in i["path"] and "/" not in i["path"] for i in recipe["inputs"])  # no server paths
         assert Image.open(io.BytesIO(client.get(job["result_url"]).content)).size == (64, 48)
         assert client.get(job["thumbnail_url"]).headers["content-type"] == "image/jpeg"
@@ -332,7 +346,7 @@ def test_a_job_whose_files_vanished_fails_cleanly_and_the_worker_lives_on(make_c
 
 def test_the_gallery_survives_a_restart(painted, tmp_path):
     data, job = painted
-    with TestClient(create_app(data)) as client:
+    with studio_client(create_app(data)) as client:
         listed = client.get("/api/jobs").json()
         assert [j["id"] for j in listed] == [job["id"]] and listed[0]["state"] == "done"
         assert client.get(listed[0]["result_url"]).status_code == 200
@@ -364,14 +378,14 @@ def test_after_a_crash_the_painting_job_is_failed_and_waiting_ones_run(make_clie
 
 def test_after_a_clean_stop_waiting_jobs_run_and_the_stopped_one_keeps_its_picture(tmp_path):
     painter = Painter()
-    client = TestClient(create_app(tmp_path / "d", max_size=64, max_steps=400, preview_interval=0.0))
+    client = studio_client(create_app(tmp_path / "d", max_size=64, max_steps=400, preview_interval=0.0))
     client.__enter__()
     client.app.state.jobs.runner = painter
     running = client.post("/api/jobs", data={**TINY, **EXAMPLES, "steps": "400"}).json()
     waiting = [client.post("/api/jobs", data={**TINY, **EXAMPLES}).json() for _ in range(2)]
     assert painter.started.wait(10)
     client.__exit__(None, None, None)  # SIGTERM: the studio shuts down cleanly
-    with TestClient(create_app(tmp_path / "d", max_size=64, max_steps=400, preview_interval=0.0)) as again:
+    with studio_client(create_app(tmp_path / "d", max_size=64, max_steps=400, preview_interval=0.0)) as again:
         again.app.state.jobs.runner = Painter()
         stopped = again.get(f"/api/jobs/{running['id']}").json()
         assert stopped["state"] == "cancelled" and "the studio stopped at step" in stopped["message"]
@@ -693,6 +707,7 @@ def test_a_clip_is_painted_in_the_photos_place_and_comes_back_as_a_video(make_cl
     assert job["state"] == "done", job
     assert (job["frames_done"], job["frames_total"]) == (3, 3) and job["video"]["later_steps"] == 2
     assert job["previews"] >= 3  # the first frame emerging, then each finished frame
+    assert len(job["history"]) == 4 + 2 * 2 and job["losses"]["total"] > 0  # every frame's steps: the loss chart
     movie = client.get(job["download_url"])
     assert movie.headers["content-type"] == "video/mp4" and ".mp4" in movie.headers["content-disposition"]
     saved = client.app.state.store.result(job["id"])
@@ -747,3 +762,130 @@ def test_a_clip_larger_than_the_studio_takes_is_refused(make_client):
     client = make_client(Painter(), max_clip_bytes=100_000)
     answer = client.post("/api/jobs", data=CLIP, files=clip_upload())
     assert answer.status_code == 413 and "MB for a clip" in answer.json()["detail"]
+
+
+# --- who may talk to the studio --------------------------------------------------------------------
+
+ATTACK = {"content_example": "stata", "style_examples": "starry_night", "size": "32"}
+"""What an auto-submitting form on any web page can send: form-encoded, no token."""
+ELSEWHERE = {"origin": "http://evil.example", "sec-fetch-site": "cross-site"}
+
+
+def stranger(client: TestClient, base_url: str = "http://127.0.0.1") -> TestClient:
+    """Another client of the same running studio, without the token its page carries."""
+    return TestClient(client.app, base_url=base_url)
+
+
+def refused(answer, words: str) -> bool:
+    detail = answer.json()["detail"]
+    return answer.status_code == 403 and words in detail and "\n" not in detail
+
+
+def test_another_web_site_cannot_start_cancel_or_delete_jobs(make_client):
+    painter = Painter()
+    client = make_client(painter)
+    other = stranger(client)
+    assert refused(other.post("/api/jobs", data=ATTACK, headers=ELSEWHERE), "only from its own page")
+    assert refused(other.post("/api/jobs", data=ATTACK, headers={"sec-fetch-site": "same-site"}), "its own page")
+    assert refused(other.post("/api/plan", data=ATTACK, headers={"origin": "null"}), "its own page")
+    assert refused(other.post("/api/jobs", data=ATTACK), f"token in the {TOKEN_HEADER} header")  # curl, no token
+    assert refused(client.post("/api/jobs", data=ATTACK, headers=ELSEWHERE), "its own page")  # token or not
+    assert client.get("/api/jobs").json() == []
+
+    job = client.post("/api/jobs", data={**TINY, **EXAMPLES, "steps": "400"}).json()
+    assert painter.started.wait(10)
+    for route in (f"/api/jobs/{job['id']}/cancel", f"/api/jobs/{job['id']}/repaint"):
+        assert refused(other.post(route, headers=ELSEWHERE), "its own page")
+    assert refused(other.delete(f"/api/jobs/{job['id']}", headers=ELSEWHERE), "its own page")
+    assert [(j["state"], j["cancel_requested"]) for j in client.get("/api/jobs").json()] == [("running", False)]
+    painter.release.set()
+
+
+def test_the_page_carries_the_token_its_own_requests_need(make_client):
+    client = make_client(Painter())
+    visitor = stranger(client)
+    page = visitor.get("/").text
+    token = re.search(r'<meta name="brushwork-token" content="([^"]+)">', page).group(1)
+    assert token == client.app.state.access.token and f'"{TOKEN_HEADER}": TOKEN' in page  # and its script sends it
+    own = {"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin", TOKEN_HEADER: token}
+    created = visitor.post("/api/jobs", data={**TINY, **EXAMPLES}, headers=own)
+    assert created.status_code == 201, created.text
+    assert visitor.post(f"/api/jobs/{created.json()['id']}/cancel", headers=own).status_code in (200, 409)
+    assert refused(visitor.post("/api/jobs", data=TINY, headers={**own, TOKEN_HEADER: "guessed"}), "token")
+
+
+@pytest.mark.parametrize("host", ["evil.example:18942", "evil.example", "192.168.1.5:8000", "127.0.0.1.evil.example"])
+def test_a_studio_on_loopback_answers_no_other_host_name(make_client, host):
+    """DNS rebinding: another site's name pointed at 127.0.0.1 reaches the studio, but gets nothing."""
+    client = make_client(Painter())
+    job = client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()
+    for path in ("/", "/api/jobs", f"/api/jobs/{job['id']}/inputs/0", "/docs", "/nowhere"):
+        assert refused(client.get(path, headers={"host": host}), "answers only at 127.0.0.1, localhost or [::1]")
+
+
+def test_a_studio_on_loopback_answers_the_loopback_names_and_its_own(make_client, tmp_path):
+    client = make_client(access=Access.local(name="studio.lan"))
+    for host in ("127.0.0.1:8000", "localhost:8000", "LOCALHOST", "[::1]:8000", "studio.lan:8000"):
+        assert client.get("/api/jobs", headers={"host": host}).status_code == 200, host
+
+
+def test_a_studio_shared_on_a_network_needs_its_token_for_everything(make_client):
+    client = make_client(Painter(), access=Access.shared("s3cret-token"))
+    visitor = stranger(client, "http://192.168.1.5:8000")
+    for path in ("/", "/api/jobs", "/api/config", "/docs"):
+        assert refused(visitor.get(path), "needs its token")
+    page = visitor.get("/?token=s3cret-token")  # the address 'brushwork serve' printed
+    assert page.status_code == 200 and 'content="s3cret-token"' in page.text
+    assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=Strict" in page.headers["set-cookie"]
+    assert visitor.get("/api/jobs").status_code == 200  # the cookie carries it from now on
+    own = {"origin": "http://192.168.1.5:8000", "sec-fetch-site": "same-origin"}
+    assert refused(visitor.post("/api/jobs", data={**TINY, **EXAMPLES}, headers=own), "token")  # changes: the header
+    created = visitor.post("/api/jobs", data={**TINY, **EXAMPLES}, headers={**own, TOKEN_HEADER: "s3cret-token"})
+    assert created.status_code == 201, created.text
+
+
+def test_one_machine_may_keep_only_so_many_jobs_waiting(make_client):
+    painter = Painter()
+    client = make_client(painter, max_waiting=2)
+    first = client.post("/api/jobs", data={**TINY, **EXAMPLES, "steps": "400"}).json()
+    assert painter.started.wait(10)  # painting: no longer waiting
+    assert [client.post("/api/jobs", data={**TINY, **EXAMPLES}).status_code for _ in range(2)] == [201, 201]
+    for answer in (
+        client.post("/api/jobs", data={**TINY, **EXAMPLES}),
+        client.post(f"/api/jobs/{first['id']}/repaint"),
+    ):
+        detail = answer.json()["detail"]
+        assert answer.status_code == 429 and "2 jobs waiting" in detail and "\n" not in detail, answer.text
+    assert len(client.get("/api/jobs").json()) == 3 and len(list(client.app.state.store.root.iterdir())) == 3
+    painter.release.set()
+
+
+def test_a_clip_with_frames_larger_than_a_picture_may_be_is_refused(make_client):
+    client = make_client(Painter(), max_pixels=10_000)
+    for files, data in ((clip_upload(), CLIP), ([], {**CLIP, "content_example": "fox"})):
+        answer = client.post("/api/jobs", data=data, files=files)
+        detail = answer.json()["detail"]
+        assert answer.status_code == 413 and "more than 0.01 megapixels" in detail and "\n" not in detail, detail
+    assert not any(client.app.state.store.root.iterdir())
+
+
+def test_serve_on_a_network_address_warns_and_prints_the_address_with_its_token(tmp_path):
+    argv = ["serve", "--host", "0.0.0.0", "--port", "0", "--data", str(tmp_path), "--token", "s3cret-token"]
+    proc = subprocess.Popen([sys.executable, "-m", "brushwork", *argv], stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stderr.readline()]
+        while "warning" not in lines[-1] and lines[-1]:
+            lines.append(proc.stderr.readline())
+        said = "".join(lines)
+        url = re.search(r"at (http://(\S+):\d+/\?token=s3cret-token) ", lines[0])
+        assert url and not url.group(2).startswith(("0.0.0.0", "[::]")), said
+        assert "warning: the studio has no login" in said, said
+        port = url.group(1).split(":")[2].split("/")[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/config?token=s3cret-token") as answer:
+            assert answer.status == 200
+        with pytest.raises(urllib.error.HTTPError) as no_token:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/config")
+        assert no_token.value.code == 403
+    finally:
+        proc.terminate()
+        proc.wait(30)

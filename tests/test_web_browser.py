@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from brushwork.recipes import find_inputs
 from brushwork.recipes import read as read_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,6 +81,14 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(studio)
     page.wait_for_selector("#style-examples .thumb")
+    # the studio takes changes only with its token: the page has it, a request without it is refused
+    bare = (
+        "() => fetch('/api/jobs', {method: 'POST', body: new FormData()}).then(async (r) => [r.status, await r.json()])"
+    )
+    status, answer = page.evaluate(bare)
+    assert status == 403 and "token" in answer["detail"]
+    posts: list[dict[str, str]] = []
+    page.on("request", lambda r: posts.append(r.headers) if r.method == "POST" and "/api/jobs" in r.url else None)
     page.evaluate("""() => {  /* remember every picture the easel shows */
         window.shown = [];
         new MutationObserver(() => window.shown.push(document.getElementById('picture').src))
@@ -90,15 +99,26 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     page.set_input_files("#style-files", str(EXAMPLES / "style" / "starry_night.jpg"))
     assert page.text_content("#content-drop b") == "tubingen.jpg"
     assert page.text_content("#style-chips .chip span") == "starry_night.jpg"
+    assert page.get_attribute("#size", "min") == "16"  # any size the studio takes, not only the buttons'
+    page.fill("#size", "24")
+    page.dispatch_event("#size", "change")
+    assert page.locator("#sizes button.on").count() == 0
     page.click('#sizes [data-value="64"]')
+    assert page.input_value("#size") == "64"
     page.click("#advanced summary")
+    start_from, steps = page.locator("#opt-init").bounding_box(), page.locator("#opt-steps").bounding_box()
+    assert start_from["width"] > 1.5 * steps["width"]  # its long choices get a whole row, not half of one
     page.fill("#opt-steps", "10")
     page.dispatch_event("#opt-steps", "change")
-    # before painting, the brush shows what the run needs on this machine
+    # before painting, the brush shows what the run needs on this machine, its table within the column
     page.wait_for_function(
-        "() => /^plan: 64x48 px.*\\n.*1 +64x48 +10 +whole/s.test(document.getElementById('plan').textContent)",
+        """() => document.getElementById('plan').textContent.startsWith('plan: 64x48 px')
+            && [...document.querySelectorAll('#plan tr')].some((r) =>
+                [...r.cells].slice(0, 4).map((c) => c.textContent).join(' ') === '1 64x48 10 whole')""",
         timeout=60_000,
     )
+    plan = page.locator("#plan")
+    assert plan.evaluate("(e) => e.scrollWidth <= e.clientWidth")
     page.click("#paint")
 
     page.wait_for_selector('#status[data-state="running"]', timeout=60_000)
@@ -108,6 +128,7 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     assert any("/preview?n=" in src for src in shown), shown  # it painted before our eyes
     assert page.text_content("#steps-done") == "10 / 10 steps"
     assert page.text_content("#job-plan-text").startswith("plan: 64x48 px")  # and each job keeps its plan
+    assert posts and all(h.get("x-brushwork-token") for h in posts)
     assert page.locator("#plot-line").get_attribute("d").count("L") >= 5
     page.wait_for_selector(".work img")
     assert "Tubingen, after Starry Night" in page.text_content(".work .cap")
@@ -116,10 +137,13 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
         page.click("#download")
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
-    assert saved.suffix == ".png" and saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert saved.name == "tubingen__starry_night.png" and saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     recipe = read_recipe(saved)
     assert recipe["settings"]["size"] == 64 and recipe["settings"]["steps"] == 10
-    assert [i["name"] for i in recipe["inputs"]] == ["content.jpg", "style1.jpg"]
+    assert [i["name"] for i in recipe["inputs"]] == ["tubingen.jpg", "starry_night.jpg"]  # as uploaded
+    for name in ("content/tubingen.jpg", "style/starry_night.jpg"):  # beside the download, a rerun finds them
+        shutil.copyfile(EXAMPLES / name, tmp_path / Path(name).name)
+    assert [p.name for p in find_inputs(recipe, saved)] == ["tubingen.jpg", "starry_night.jpg"]
 
     page.click("#advanced summary")  # fold the advanced settings away again for the picture
     page.evaluate("window.scrollTo(0, 0)")
@@ -159,6 +183,8 @@ def test_a_clip_is_painted_frame_by_frame_and_downloaded_as_a_video(browser, stu
     page.wait_for_selector("#movie", state="visible")
     assert "/result" in page.get_attribute("#movie", "src")
     assert page.text_content("#steps-done") == "3 / 3 frames"
+    assert page.text_content("#plot-what") == "loss, frame by frame"  # every frame's steps: 6 + 2 + 2
+    assert page.locator("#plot-line").get_attribute("d").count("L") >= 8
     assert page.text_content("#download") == "↓ Download MP4"
     page.wait_for_selector(".work .clipmark")  # the gallery marks it as a clip, its first frame as the picture
 
@@ -166,7 +192,7 @@ def test_a_clip_is_painted_frame_by_frame_and_downloaded_as_a_video(browser, stu
         page.click("#download")
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
-    assert saved.suffix == ".mp4" and saved.read_bytes()[4:8] == b"ftyp"
+    assert saved.name == "fox__wave.mp4" and saved.read_bytes()[4:8] == b"ftyp"
     page.screenshot(path=tmp_path / "studio_clip.png", full_page=True)
     assert errors == []
 
@@ -188,6 +214,11 @@ def test_on_a_phone_the_page_is_one_column_that_fits(browser, studio, tmp_path):
     page.goto(studio)
     page.wait_for_selector("#style-examples .thumb")
     assert no_sideways_scroll(page)
+    frame, palette = page.locator(".frame").bounding_box(), page.locator(".palette").bounding_box()
+    assert palette["y"] - (frame["y"] + frame["height"]) <= 30  # no empty rows under an empty easel
+    fox = page.locator('#content-examples [data-example="fox"]')
+    badge, name = fox.locator(".film").bounding_box(), fox.locator(".name").bounding_box()
+    assert badge["y"] + badge["height"] <= name["y"] and badge["width"] < 60  # the CLIP badge leaves the name be
     assert page.locator("#qualities button.on").count() == 1  # the default number of steps is one of the choices
     page.set_input_files("#content-file", photo)
     page.click('#style-examples [data-example="wave"]')

@@ -27,6 +27,7 @@ from schemathesis.checks import (
 
 from brushwork.engine import Result
 from brushwork.web.app import create_app
+from brushwork.web.guard import TOKEN_HEADER
 
 with warnings.catch_warnings():  # Starlette now asks for httpx2; the project tests with httpx
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -44,7 +45,9 @@ def still_life(content, styles, settings, callback=None, keep_memory=False) -> R
 DATA = tempfile.TemporaryDirectory(prefix="brushwork-fuzz-")
 STUDIO = create_app(Path(DATA.name), max_size=32, max_steps=2, max_upload_bytes=200_000, max_pixels=250_000)
 STUDIO.state.jobs.runner = still_life
-schema = schemathesis.openapi.from_asgi("/openapi.json", STUDIO)
+AS_THE_PAGE = {"host": "127.0.0.1", TOKEN_HEADER: STUDIO.state.access.token}
+"""What the studio's own page sends (the guard's refusals have tests of their own)."""
+schema = schemathesis.openapi.from_asgi("/openapi.json", STUDIO, headers=AS_THE_PAGE)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -58,7 +61,7 @@ def studio():
 @schema.parametrize()
 @FUZZ
 def test_no_request_gets_a_server_error(case):
-    case.call_and_validate(checks=CHECKS)
+    case.call_and_validate(checks=CHECKS, headers=AS_THE_PAGE)
 
 
 def picture_bytes(fmt: str) -> bytes:
@@ -82,7 +85,7 @@ def damaged(draw) -> bytes:
 @given(content=damaged(), name=st.sampled_from(["photo.jpg", "x.png", "../../etc/passwd", "", "a\x00b.gif"]))
 @FUZZ
 def test_damaged_pictures_get_a_clear_4xx_or_paint(studio, content, name):
-    with TestClient(studio) as client:
+    with TestClient(studio, base_url="http://127.0.0.1", headers=AS_THE_PAGE) as client:
         answer = client.post(
             "/api/jobs",
             data={"size": "32", "steps": "1", "style_examples": ["wave"]},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +13,12 @@ from .kit import EXIT_USAGE, Parser, bounded
 __all__ = ["parser", "command", "DEFAULT_DATA"]
 
 DEFAULT_DATA = Path("~/.brushwork/studio")
+
+
+def _token(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._~-]{8,}", text):
+        raise argparse.ArgumentTypeError("must be at least 8 letters, digits or ._~- (it goes in an address)")
+    return text
 
 
 def parser() -> Parser:
@@ -24,7 +32,14 @@ def parser() -> Parser:
     p.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on; 0.0.0.0 shares the studio with your network (it has no login)",
+        help="address to listen on; 0.0.0.0 shares the studio with your network, where only those with its "
+        "token (printed in its address) may use it",
+    )
+    p.add_argument(
+        "--token",
+        type=_token,
+        help="the studio's token instead of a new random one each start: the page sends it with each change, "
+        "and a studio shared on a network asks every visitor for it",
     )
     p.add_argument("--port", type=bounded(int, 0, 65535), default=8000, help="port to listen on (0: any free port)")
     p.add_argument(
@@ -66,7 +81,16 @@ def command(argv: Sequence[str]) -> int:
     p = parser()
     args = p.parse_args(list(argv))
     try:
-        serve(args.data, args.host, args.port, args.open, args.max_size, args.max_steps, args.max_clip_seconds)
+        serve(
+            args.data,
+            args.host,
+            args.port,
+            args.open,
+            args.max_size,
+            args.max_steps,
+            args.max_clip_seconds,
+            args.token,
+        )
     except ServerError as exc:
         p.exit(EXIT_USAGE, f"{p.prog}: error: {exc}; choose another --{exc.option}\n")
     return 0

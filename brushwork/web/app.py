@@ -11,6 +11,7 @@ does without ``from __future__ import annotations``: FastAPI must evaluate them)
 """
 
 import asyncio
+import html
 import inspect
 import mimetypes
 import threading
@@ -19,10 +20,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
-from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, Security, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
 
 from .. import __version__
@@ -33,14 +35,17 @@ from ..settings import Settings, VideoSettings, blend_weights, resolve
 from ..video import plan_clip
 from .examples import EXAMPLES_DIR, Example, Examples
 from .forms import STUDIO_VIDEO_SETTINGS, form_parameters, in_page_words, page_options, settings_problem
+from .guard import TOKEN_HEADER, Access, Guard
 from .intake import check_clip, check_photo_shape, store_example, store_upload
-from .jobs import Conflict, JobQueue
+from .jobs import Conflict, Full, JobQueue
 from .limits import BodyLimit, Limits
 from .models import ConfigOut, ExampleOut, JobOut, PlanOut, Problem, example_out, job_out
 from .store import FINAL, JOB_ID_PATTERN, Job, Store
 from .thumbs import thumbnail
 
 PAGE = Path(__file__).parent / "static" / "index.html"
+TOKEN_SLOT = '<meta name="brushwork-token" content="">'
+"""Where the page is handed the studio's token, which it sends with every change."""
 EVENT_POLL = 0.2
 HEARTBEAT = 15.0
 
@@ -69,10 +74,13 @@ def create_app(
     max_steps: int = Limits.max_steps,
     max_clip_bytes: int = Limits.max_clip_bytes,
     max_clip_seconds: float = Limits.max_clip_seconds,
+    max_waiting: int = Limits.max_waiting,
     examples_dir: Path | None = EXAMPLES_DIR,
     preview_interval: float = 1.0,
+    access: Access | None = None,
 ) -> FastAPI:
-    """A studio keeping its jobs under ``data_dir``; the limits bound what any request may ask for."""
+    """A studio keeping its jobs under ``data_dir``; the limits bound what any request may ask for, ``access``
+    who may ask (by default: a studio on loopback with a new token, see :mod:`brushwork.web.guard`)."""
     limits = Limits(
         max_upload_bytes=max_upload_bytes,
         max_pixels=max_pixels,
@@ -80,9 +88,11 @@ def create_app(
         max_steps=max_steps,
         max_clip_bytes=max_clip_bytes,
         max_clip_seconds=max_clip_seconds,
+        max_waiting=max_waiting,
     )
+    access = access or Access.local()
     store = Store(Path(data_dir))
-    jobs = JobQueue(store, preview_interval=preview_interval)
+    jobs = JobQueue(store, preview_interval=preview_interval, max_waiting=limits.max_waiting)
     examples = Examples(examples_dir)
     defaults = Settings()
 
@@ -97,11 +107,16 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         redoc_url=None,
-        description="Repaint photos in the style of paintings (Gatys et al.), one job at a time.",
+        description="Repaint photos in the style of paintings (Gatys et al.), one job at a time. "
+        f"Changes (POST, DELETE) need the token 'brushwork serve' prints, in the {TOKEN_HEADER} header.",
+        # documents the token (and lets /docs send it); the Guard middleware is what checks it
+        dependencies=[Security(APIKeyHeader(name=TOKEN_HEADER, auto_error=False))],
+        responses=_problems(403),
     )
-    app.state.jobs, app.state.limits, app.state.store = jobs, limits, store
+    app.state.jobs, app.state.limits, app.state.store, app.state.access = jobs, limits, store, access
     app.state.stopping = threading.Event()  # set on Ctrl-C: event streams end so shutdown need not wait
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
+    app.add_middleware(Guard, access=access)  # outermost: a refused request's body is never read
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -123,7 +138,8 @@ def create_app(
 
     @app.get("/", include_in_schema=False)
     def page() -> HTMLResponse:
-        return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+        filled = TOKEN_SLOT.replace('content=""', f'content="{html.escape(access.token)}"')
+        return HTMLResponse(PAGE.read_text(encoding="utf-8").replace(TOKEN_SLOT, filled, 1))
 
     @app.get("/api/config", response_model=ConfigOut, summary="Limits and default settings")
     def config() -> ConfigOut:
@@ -210,6 +226,7 @@ def create_app(
         return job_id, settings, video.to_dict() if clip else {}, inputs, text
 
     def create_job(
+        request: Request,
         content: UploadFile | None = None,
         styles: list[UploadFile] | None = None,
         content_example: str | None = None,
@@ -217,11 +234,14 @@ def create_app(
         **options: Any,
     ) -> JobOut:
         job_id, settings, video, inputs, text = intake(content, styles, content_example, style_examples, options)
+        job = Job(
+            id=job_id, settings=settings.to_dict(), inputs=inputs, plan=text, video=video, client=_client(request)
+        )
         try:
-            job = jobs.submit(Job(id=job_id, settings=settings.to_dict(), inputs=inputs, plan=text, video=video))
-        except Conflict as exc:
+            job = jobs.submit(job)
+        except (Conflict, Full) as exc:
             store.delete(job_id)
-            raise HTTPException(409, str(exc)) from None
+            raise _refusal(exc) from None
         except BaseException:
             store.delete(job_id)
             raise
@@ -238,7 +258,7 @@ def create_app(
         store.delete(job_id)
         return PlanOut(plan=text)
 
-    signature = inspect.Signature(
+    form = inspect.Signature(
         [
             inspect.Parameter(
                 "content",
@@ -279,8 +299,10 @@ def create_app(
         ],
         return_annotation=JobOut,
     )
+    asker = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+    signature = form.replace(parameters=[asker, *form.parameters.values()])
     setattr(create_job, "__signature__", signature)  # noqa: B010 - FastAPI reads the form from the signature
-    setattr(plan_job, "__signature__", signature.replace(return_annotation=PlanOut))  # noqa: B010
+    setattr(plan_job, "__signature__", form.replace(return_annotation=PlanOut))  # noqa: B010
     app.post(
         "/api/plan",
         response_model=PlanOut,
@@ -292,7 +314,7 @@ def create_app(
         response_model=JobOut,
         status_code=201,
         summary="Start a job",
-        responses=_problems(400, 409, 413, 415, 422),
+        responses=_problems(400, 409, 413, 415, 422, 429),
     )(create_job)
 
     @app.post(
@@ -300,17 +322,18 @@ def create_app(
         response_model=JobOut,
         status_code=201,
         summary="Paint a job again: a new job with the same pictures and settings",
-        responses=_problems(404, 409, 422),
+        responses=_problems(404, 409, 422, 429),
     )
-    def repaint_job(job_id: JobId) -> JobOut:
+    def repaint_job(job_id: JobId, request: Request) -> JobOut:
         old = find(job_id)
         new_id, folder = store.new_folder()
         try:
             inputs = store.copy_inputs(old, folder)
-            job = jobs.submit(Job(id=new_id, settings=old.settings, inputs=inputs, plan=old.plan, video=old.video))
-        except Conflict as exc:
+            again = Job(new_id, old.settings, inputs, plan=old.plan, video=old.video, client=_client(request))
+            job = jobs.submit(again)
+        except (Conflict, Full) as exc:
             store.delete(new_id)
-            raise HTTPException(409, str(exc)) from None
+            raise _refusal(exc) from None
         except BaseException:
             store.delete(new_id)
             raise
@@ -406,7 +429,7 @@ def create_app(
         thumb: Thumb = False,
         download: Annotated[bool, Query(description="Ask the browser to save it.")] = False,
     ) -> Response:
-        find(job_id)
+        job = find(job_id)
         result = store.poster(job_id) if thumb else store.result(job_id)
         if result is None:
             raise HTTPException(404, "this job has no picture yet")
@@ -415,7 +438,7 @@ def create_app(
         return FileResponse(
             result,
             media_type=_media_type(result),
-            filename=f"brushwork-{job_id[:8]}{result.suffix}" if download else None,
+            filename=_download_name(job, result.suffix) if download else None,
         )
 
     @app.get(
@@ -488,6 +511,22 @@ def _example(examples: Examples, role: str, name: str) -> Example:
         known = ", ".join(examples.names(role)) or "none in this installation"
         raise HTTPException(422, f"no {role} example called {name!r}; choose one of: {known}")
     return example
+
+
+def _download_name(job: Job, suffix: str) -> str:
+    """``photo__painting.png`` from the inputs' own names, as a batch names its pictures: saved beside those
+    files, ``brushwork recipe --rerun`` finds them by the names its recipe gives."""
+    photo, *paintings = (Path(name).stem or "picture" for name in job.sources)
+    return f"{photo}__{'+'.join(paintings)}{suffix}"
+
+
+def _client(request: Request) -> str:
+    """Whom a job is queued for: the asking machine's address."""
+    return request.client.host if request.client else ""
+
+
+def _refusal(exc: Conflict | Full) -> HTTPException:
+    return HTTPException(429 if isinstance(exc, Full) else 409, str(exc))
 
 
 def _media_type(path: Path) -> str:

@@ -83,8 +83,15 @@ def _too_large(role: str, name: str, limits: Limits, clips: bool) -> str:
 
 
 def check_clip(path: Path, shown: str, settings: Settings, video: VideoSettings, limits: Limits) -> ClipInfo:
-    """Refuse a clip whose painted part is longer than the studio paints, or too thin to paint, in one line."""
+    """Refuse a clip whose frames are larger than a picture may be, whose painted part is longer than the
+    studio paints, or that is too thin to paint, in one line."""
     clip = probe(path)
+    if clip.width * clip.height > limits.max_pixels:
+        raise HTTPException(
+            413,
+            f"{shown!r} has frames of {clip.width}x{clip.height}, more than {limits.max_pixels / 1e6:g} "
+            "megapixels; shrink it first",
+        )
     end = min(video.end if video.end is not None else clip.duration, clip.duration)
     if video.start >= clip.duration:
         raise HTTPException(422, f"Start is {video.start:g} s but {shown!r} lasts {clip.duration:.1f} s")
@@ -104,7 +111,7 @@ def store_example(example: Example, folder: Path, stem: str) -> dict[str, str]:
     """Copy a bundled example into ``folder``, so that the job stands on its own."""
     dest = folder / f"{stem}{example.path.suffix.lower()}"
     shutil.copyfile(example.path, dest)
-    record = {"role": example.role, "name": example.title, "file": dest.name}
+    record = {"role": example.role, "name": example.title, "file": dest.name, "source": example.path.name}
     return {**record, "kind": "clip"} if example.clip else record
 
 

@@ -27,6 +27,7 @@ from ..images import load_image
 from ..settings import Settings, VideoSettings
 from ..video import FrameProgress, assemble, paint_clip, painted_times
 from .forms import label, settings_problem
+from .limits import Limits
 from .store import ACTIVE, CLIP_RESULT, RESULT, Job, Store
 from .thumbs import jpeg_bytes
 
@@ -40,12 +41,17 @@ class Conflict(Exception):
     """The job is in a state that does not allow this (e.g. deleting one that is painting)."""
 
 
+class Full(Exception):
+    """The client asking already has as many jobs waiting as one client may."""
+
+
 class JobQueue:
     """Jobs by id, the queue of waiting ones, and the worker thread that paints them."""
 
-    def __init__(self, store: Store, preview_interval: float = 1.0):
+    def __init__(self, store: Store, preview_interval: float = 1.0, max_waiting: int = Limits.max_waiting):
         self.store = store
         self.preview_interval = preview_interval
+        self.max_waiting = max_waiting
         self.runner: Callable[..., engine.Result] = engine.run
         """What paints; tests swap in one that fails."""
         self._lock = threading.Condition()
@@ -68,6 +74,11 @@ class JobQueue:
         with self._lock:
             if self._closed:
                 raise Conflict("the studio is shutting down; try again in a moment")
+            if sum(self._jobs[i].client == job.client for i in self._pending) >= self.max_waiting:
+                raise Full(
+                    f"you already have {self.max_waiting} jobs waiting, the most the studio queues for one "
+                    "machine; wait for one to start, or cancel one"
+                )
             self.store.save(job)
             self._jobs[job.id] = job
             self._pending.append(job.id)
@@ -194,22 +205,18 @@ class JobQueue:
 
         def progress(p: engine.Progress) -> bool:
             nonlocal last_preview
-            total = p.losses.get("total", math.nan)
-            with self._lock:
-                job.step, job.total, job.eta, job.elapsed = p.step, p.total, p.eta, p.elapsed
-                job.losses = {k: v for k, v in p.losses.items() if math.isfinite(v)}
-                job.history.append(float(f"{total:.6g}") if math.isfinite(total) else None)
-                stop = job.cancel_requested
             now = time.monotonic()
-            if p.step == 1 or now - last_preview >= self.preview_interval:
-                last_preview = now
+            if p.step == 1 or now - last_preview >= self.preview_interval:  # before the step: whoever sees
+                last_preview = now  # the step finds its picture
                 self._show(job, p.image())
-            return not stop
+            with self._lock:
+                _record(job, p)
+                job.eta = p.eta
+                return not job.cancel_requested
 
         result = self.runner(content, styles, settings, callback=progress, keep_memory=True)
-        recipes.save_result(
-            result, folder / RESULT, recipes.build(settings, paths[0], paths[1:], result, base=folder), overwrite=True
-        )
+        recipe = recipes.build(settings, paths[0], paths[1:], result, base=folder, names=job.sources)
+        recipes.save_result(result, folder / RESULT, recipe, overwrite=True)
         if result.status == "diverged":
             advice = f"; try a lower {label(result.culprit).lower()}" if result.culprit else ""
             self._finish(job, "failed", result.message + advice, result)
@@ -230,15 +237,14 @@ class JobQueue:
 
         def step(p: engine.Progress) -> bool:
             nonlocal last_preview
-            with self._lock:
-                job.step, job.total, job.elapsed = p.step, p.total, p.elapsed
-                first = job.frames_done == 0
-                stop = job.cancel_requested
             now = time.monotonic()
-            if first and (p.step == 1 or now - last_preview >= self.preview_interval):  # it emerges as a picture
-                last_preview = now
+            first = job.frames_done == 0  # only this thread changes it
+            if first and (p.step == 1 or now - last_preview >= self.preview_interval):  # it emerges as a picture,
+                last_preview = now  # shown before its step is
                 self._show(job, p.image())
-            return not stop
+            with self._lock:
+                _record(job, p)  # every frame's steps: the loss chart shows each frame settle
+                return not job.cancel_requested
 
         def frame(p: FrameProgress) -> bool:
             self._show(job, Image.open(p.path))
@@ -275,6 +281,14 @@ class JobQueue:
                 self.store.save(job)
             except OSError as exc:
                 log.warning("could not record job %s: %s", job.id, exc)
+
+
+def _record(job: Job, p: engine.Progress) -> None:
+    """Note a step's progress and losses on the job (call with the lock held)."""
+    total = p.losses.get("total", math.nan)
+    job.step, job.total, job.elapsed = p.step, p.total, p.elapsed
+    job.losses = {k: v for k, v in p.losses.items() if math.isfinite(v)}
+    job.history.append(float(f"{total:.6g}") if math.isfinite(total) else None)
 
 
 def _reason(exc: BaseException) -> str:

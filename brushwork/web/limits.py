@@ -36,6 +36,8 @@ class Limits:
     """Largest accepted video file."""
     max_clip_seconds: float = 10.0
     """Longest part of a clip one job may paint (a CPU paints a 512 px frame in tens of seconds)."""
+    max_waiting: int = 20
+    """Most jobs one client may have waiting, so that no one fills the queue (and the disk) for everyone."""
 
     @property
     def max_body_bytes(self) -> int:
@@ -56,7 +58,7 @@ class BodyLimit:
         message = f"the request is larger than the studio accepts ({self.limit / MB:.0f} MB); send smaller images"
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
-            await _reply(send, 413, message)
+            await reply(send, 413, message)
             return
         seen = 0
 
@@ -71,7 +73,8 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-async def _reply(send: Send, status: int, detail: str) -> None:
+async def reply(send: Send, status: int, detail: str) -> None:
+    """Answer an ASGI request with ``{"detail": ...}`` before any route sees it."""
     body = json.dumps({"detail": detail}).encode()
     await send(
         {

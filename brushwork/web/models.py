@@ -49,7 +49,7 @@ class JobOut(BaseModel):
     eta: float | None = Field(description="Seconds left, estimated.")
     elapsed: float
     losses: dict[str, float] = Field(description="Latest loss terms: content, style, tv, total.")
-    history: list[float | None] = Field(description="Total loss after each step.")
+    history: list[float | None] = Field(description="Total loss after each step (a clip's: each frame's in turn).")
     error: str | None = Field(description="Why a failed job failed, in one line.")
     message: str
     cancel_requested: bool

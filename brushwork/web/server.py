@@ -1,7 +1,13 @@
-"""Serving the studio: bind the port first (a busy port is a one-line error), then run uvicorn until stopped."""
+"""Serving the studio: bind the port first (a busy port is a one-line error), then run uvicorn until stopped.
+
+On loopback the studio prints its address and the token scripts send; bound to any other address
+it prints the addresses other machines reach it at, each with its token, and warns that whoever
+holds that address can use it: it has no other login.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import sys
 import threading
@@ -14,6 +20,7 @@ import uvicorn
 from ..allocator import share_main_heap
 from ..errors import BrushworkError
 from .app import create_app
+from .guard import TOKEN_HEADER, Access, is_loopback
 from .limits import Limits
 
 __all__ = ["ServerError", "serve"]
@@ -48,8 +55,10 @@ def serve(
     max_size: int = Limits.max_size,
     max_steps: int = Limits.max_steps,
     max_clip_seconds: float = Limits.max_clip_seconds,
+    token: str | None = None,
 ) -> None:
-    """Run the studio until Ctrl-C or SIGTERM; an unusable data folder or a busy port is a :class:`ServerError`."""
+    """Run the studio until Ctrl-C or SIGTERM; an unusable data folder or a busy port is a :class:`ServerError`.
+    Without ``token`` the studio makes a new one."""
     share_main_heap()  # before uvicorn's and the painter's threads: the painter's big blocks stay reusable
     data = data.expanduser()
     try:
@@ -62,11 +71,26 @@ def serve(
         sock = socket.create_server((host, port), family=family)
     except OSError as exc:
         raise ServerError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", "port") from None
-    app = create_app(data, max_size=max_size, max_steps=max_steps, max_clip_seconds=max_clip_seconds)
     bound_host, bound_port = sock.getsockname()[:2]
-    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(bound_host, bound_host)
-    url = f"http://{f'[{shown}]' if ':' in shown else shown}:{bound_port}/"
-    print(f"brushwork studio at {url} (results in {data}); Ctrl-C to stop", file=sys.stderr, flush=True)
+    local = is_loopback(bound_host)
+    access = Access.local(token, host) if local else Access.shared(token)
+    app = create_app(data, max_size=max_size, max_steps=max_steps, max_clip_seconds=max_clip_seconds, access=access)
+    urls = [f"http://{f'[{a}]' if ':' in a else a}:{bound_port}/" for a in _addresses(bound_host)]
+    if not local:
+        urls = [f"{u}?token={access.token}" for u in urls]
+    url = urls[0]
+    print(f"brushwork studio at {url} (results in {data}); Ctrl-C to stop", file=sys.stderr)
+    for other in urls[1:]:
+        print(f"  also at {other}", file=sys.stderr)
+    if local:
+        print(f"scripts send the header {TOKEN_HEADER}: {access.token} with each change", file=sys.stderr)
+    else:
+        print(
+            "warning: the studio has no login; anyone who has this address, token included, can paint, "
+            "see and delete its pictures",
+            file=sys.stderr,
+        )
+    sys.stderr.flush()
     if open_browser:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
@@ -76,3 +100,26 @@ def serve(
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; the studio has stopped cleanly
         pass
     print("brushwork studio stopped", file=sys.stderr)
+
+
+def _addresses(bound: str) -> list[str]:
+    """Where the studio bound to ``bound`` is reached: that address, or for 0.0.0.0 and :: this machine's
+    own addresses as other machines see them (its loopback address where it has none)."""
+    if not ipaddress.ip_address(bound).is_unspecified:
+        return [bound]
+    family = socket.AF_INET6 if ":" in bound else socket.AF_INET
+    found = set()
+    try:
+        found |= {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, family)}
+    except OSError:
+        pass
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:  # the address the default route leaves from
+        try:
+            probe.connect(("2001:db8::1" if family == socket.AF_INET6 else "192.0.2.1", 9))  # sends nothing
+            found.add(str(probe.getsockname()[0]))
+        except OSError:
+            pass
+    outside = sorted(
+        a for a in found if not (ipaddress.ip_address(a).is_loopback or ipaddress.ip_address(a).is_link_local)
+    )
+    return outside or ["::1" if family == socket.AF_INET6 else "127.0.0.1"]

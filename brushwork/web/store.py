@@ -43,7 +43,7 @@ class Job:
     settings: dict[str, Any]
     inputs: list[dict[str, str]]
     """``{"role": "content"|"style", "name": shown name, "file": file name in the job folder}``; a clip's
-    content also has ``"kind": "clip"``."""
+    content also has ``"kind": "clip"``, a bundled example ``"source"``: its file's name."""
     created: float = field(default_factory=time.time)
     state: str = "queued"
     error: str | None = None
@@ -55,7 +55,7 @@ class Job:
     elapsed: float = 0.0
     losses: dict[str, float] = field(default_factory=dict)
     history: list[float | None] = field(default_factory=list)
-    """Total loss after each step (``None`` where it was not finite)."""
+    """Total loss after each step (``None`` where it was not finite); a clip's, each frame's steps in turn."""
     started: float | None = None
     finished: float | None = None
     cancel_requested: bool = False
@@ -67,6 +67,13 @@ class Job:
     """A clip's :class:`~brushwork.settings.VideoSettings` (empty for a picture)."""
     frames_done: int = 0
     frames_total: int = 0
+    client: str = ""
+    """The address of the machine that asked for it, which :class:`~brushwork.web.jobs.JobQueue` counts."""
+
+    @property
+    def sources(self) -> list[str]:
+        """The inputs' file names as the user knows them (an upload's own, an example's file's), content first."""
+        return [item.get("source", item["name"]) for item in self.inputs]
 
     @property
     def kind(self) -> str:

@@ -1,0 +1,123 @@
+"""Who may talk to the studio: its own page, or whoever holds its token; never another web site.
+
+Every web page the user visits can send requests to a studio on 127.0.0.1, so, as Jupyter
+does, each request is checked before any route sees it (and before its body is read):
+
+- Host: on loopback only the loopback names (and the name the studio was started with) are
+  answered, so a site whose name is rebound to 127.0.0.1 (DNS rebinding) reads nothing.
+- Changes (POST, PUT, PATCH, DELETE) must come from the studio's own origin and carry its
+  token in :data:`TOKEN_HEADER`. The page is served with the token; another site's form or
+  script cannot read it, nor send the header without the studio's consent.
+- A studio shared beyond loopback answers nothing without the token: given once as
+  ``?token=``, it is kept in a cookie for the page's pictures and event streams.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .limits import reply
+
+__all__ = ["TOKEN_HEADER", "Access", "Guard", "is_loopback"]
+
+TOKEN_HEADER = "X-Brushwork-Token"
+TOKEN_COOKIE = "brushwork-token"
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FOREIGN_SITES = frozenset({"cross-site", "same-site"})
+
+
+def is_loopback(address: str) -> bool:
+    """Whether a bound address is reachable from this machine only."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+@dataclass(frozen=True)
+class Access:
+    """A studio's token, and the Host names it answers (``None``: any, for a studio shared on a network,
+    where every request needs the token instead)."""
+
+    token: str
+    hosts: frozenset[str] | None = LOOPBACK_NAMES
+
+    @classmethod
+    def local(cls, token: str | None = None, name: str | None = None) -> Access:
+        """A studio on loopback, also answering to ``name`` (the host it was started with)."""
+        extra = {name.strip("[]").lower()} if name else set()
+        return cls(token or new_token(), LOOPBACK_NAMES | extra)
+
+    @classmethod
+    def shared(cls, token: str | None = None) -> Access:
+        """A studio reachable from other machines: nothing without the token."""
+        return cls(token or new_token(), None)
+
+    def holds(self, given: str | None) -> bool:
+        return given is not None and secrets.compare_digest(given.encode(), self.token.encode())
+
+    def refusal(self, request: Request) -> str | None:
+        """Why the studio will not answer ``request`` (one line), or ``None``."""
+        host = (request.url.hostname or "").lower()
+        if self.hosts is not None and host not in self.hosts:
+            return (
+                f"this studio answers only at 127.0.0.1, localhost or [::1], not {host or 'an empty host'!r}; "
+                "open it at the address 'brushwork serve' printed"
+            )
+        if self.hosts is None and not any(
+            self.holds(given)
+            for given in (
+                request.headers.get(TOKEN_HEADER),
+                request.cookies.get(TOKEN_COOKIE),
+                request.query_params.get("token"),
+            )
+        ):
+            return "this studio needs its token: open the address with ?token= that 'brushwork serve' printed"
+        if request.method not in CHANGES:
+            return None
+        origin, own = request.headers.get("origin"), f"{request.url.scheme}://{request.headers.get('host', '')}"
+        if request.headers.get("sec-fetch-site") in FOREIGN_SITES or (origin and origin.lower() != own.lower()):
+            return "the studio takes changes only from its own page, not from another web site"
+        if not self.holds(request.headers.get(TOKEN_HEADER)):
+            return f"changes need the studio's token in the {TOKEN_HEADER} header (its page sends it)"
+        return None
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Guard:
+    """ASGI middleware: a request :meth:`Access.refusal` refuses ends in 403; a token that came as ``?token=``
+    is kept in a cookie, so that the page's pictures and event streams carry it."""
+
+    def __init__(self, app: ASGIApp, access: Access):
+        self.app, self.access = app, access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        problem = self.access.refusal(request)
+        if problem is not None:
+            await reply(send, 403, problem)
+            return
+        if not self.access.holds(request.query_params.get("token")):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cookie = f"{TOKEN_COOKIE}={self.access.token}; Path=/; HttpOnly; SameSite=Strict"
+                MutableHeaders(scope=message).append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
