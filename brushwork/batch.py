@@ -32,7 +32,7 @@ from . import __version__, recipes
 from .engine import Callback, Result, run
 from .errors import BrushworkError, ImageError, SettingsError
 from .features import VGG19
-from .images import OUTPUT_FORMATS, file_sha256, load_image
+from .images import OUTPUT_FORMATS, file_sha256, load_image, regular_file
 from .machine import encoder_for, pick_device
 from .settings import INIT_WORDS, Settings, blend_weights
 
@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 LOG_NAME = "batch.jsonl"
+NAME_MAX = 255
+"""Bytes in a file name, on the usual file systems."""
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 """The files a folder or a glob contributes (a file named on its own is taken whatever its name)."""
 
@@ -172,14 +174,12 @@ def _is_glob(text: str) -> bool:
 def _images_in(argument: str, role: str) -> list[Path]:
     """The files one argument names: itself, a folder's pictures (sorted, not recursive), or a glob's."""
     path = Path(argument)
-    if path.is_dir():
+    if os.path.isdir(argument):
         found = sorted(p for p in path.iterdir() if p.is_file() and _is_picture(p))
-    elif path.is_file():
-        found = [path]
-    elif _is_glob(argument):
+    elif _is_glob(argument) and not os.path.lexists(argument):
         found = [p for p in map(Path, sorted(glob.glob(argument, recursive=True))) if p.is_file() and _is_picture(p)]
     else:
-        raise ImageError(f"{role} file or folder not found: {argument}; check the path")
+        found = [regular_file(argument, role)]
     if not found:
         raise ImageError(f"no {role} pictures match {argument}; give image files, folders or globs")
     return found
@@ -234,7 +234,7 @@ def _names(rows: list[Row]) -> list[str]:
     names = []
     for photo, paintings, name in rows:
         if name is None:
-            base = f"{photo.stem}__{'+'.join(p.stem for p in paintings)}"
+            base = _shortened(f"{photo.stem}__{'+'.join(p.stem for p in paintings)}")
             name, n = f"{base}.png", 1
             while name.lower() in taken:
                 n += 1
@@ -242,6 +242,12 @@ def _names(rows: list[Row]) -> list[str]:
             taken.add(name.lower())
         names.append(name)
     return names
+
+
+def _shortened(base: str) -> str:
+    """``base`` cut so that ``base_NNN.webp`` fits in a file name (long photo and painting names add up)."""
+    room = NAME_MAX - len("_999.jpeg")
+    return base.encode()[:room].decode(errors="ignore")
 
 
 def _read_manifest(path: Path) -> list[Row]:
@@ -252,12 +258,16 @@ def _read_manifest(path: Path) -> list[Row]:
     if kind not in (".csv", ".json"):
         raise BrushworkError(f"manifest {path} must be a .csv or .json file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = regular_file(path, "manifest", "a .csv or .json file").read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BrushworkError(f"cannot read manifest {path} ({getattr(exc, 'strerror', None) or exc})") from None
     entries: list[tuple[str, dict[str, Any]]]
     if kind == ".csv":
         reader = csv.DictReader(io.StringIO(text))
+        try:
+            rows = list(reader)
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit
+            raise BrushworkError(f"manifest {path} is not a CSV file this can read ({exc})") from None
         missing = {"photo", "style"} - set(reader.fieldnames or ())
         if missing:
             raise BrushworkError(f"manifest {path} needs the columns photo and style (and output), in its first row")
@@ -269,7 +279,7 @@ def _read_manifest(path: Path) -> list[Row]:
             )
         entries = [
             (f"row {n}", row)
-            for n, row in enumerate(reader, start=2)
+            for n, row in enumerate(rows, start=2)
             if any(isinstance(v, str) and v.strip() for v in row.values())
         ]
     else:
@@ -277,6 +287,10 @@ def _read_manifest(path: Path) -> list[Row]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BrushworkError(f"manifest {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        except RecursionError:
+            raise BrushworkError(f"manifest {path} is nested too deeply to read; a manifest is a flat list") from None
+        except ValueError:  # Python refuses integers of over 4300 digits
+            raise BrushworkError(f"manifest {path} holds a number too long to read") from None
         if not isinstance(data, list):
             raise BrushworkError(f'manifest {path} must hold a list of {{"photo": ..., "styles": [...]}}')
         entries = [(f"item {n}", entry) for n, entry in enumerate(data, start=1)]
@@ -302,10 +316,14 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
         raise bad("needs a photo and at least one style, each a file path")
     output = entry.get("output")
     output = (output.strip() if isinstance(output, str) else output) or None
+    if any("\0" in t for t in [*texts, output] if isinstance(t, str)):
+        raise bad("a path holds a NUL byte, which no file name can")
     if output is not None and not (
         isinstance(output, str) and Path(output).name == output and Path(output).suffix.lower() in OUTPUT_FORMATS
     ):
         raise bad(f"output {output!r} must be a file name ending in .png, .jpg or .webp (it goes in OUTDIR)")
+    if output is not None and len(output.encode()) > NAME_MAX:
+        raise bad(f"output {output[:20]}... is {len(output.encode())} bytes long; a file name takes at most {NAME_MAX}")
     photo, *paintings = (Path(os.path.normpath(manifest.parent / t.strip())) for t in texts)
     return photo, tuple(paintings), output
 
@@ -324,18 +342,16 @@ def item_key(item: Item, settings: Settings, digests: dict[Path, str] | None = N
             if path not in digests:
                 digests[path] = file_sha256(path)
             key.update(digests[path].encode())
-    except OSError:
+    except (OSError, ImageError):  # the item fails when painted, saying why
         return None
     return key.hexdigest()
 
 
 def _batch_key(picture: Path) -> str | None:
     """The key a batch wrote into a picture's recipe; None for a picture no batch wrote (or none at all)."""
-    if not picture.is_file():
-        return None
     try:
-        return recipes.read(picture).get("batch_key")
-    except ImageError:
+        return recipes.read(picture).get("batch_key") if picture.is_file() else None
+    except (ImageError, OSError):
         return None
 
 
@@ -385,6 +401,8 @@ def paint_pictures(
         return _record(item, None, "failed", began, str(exc))
     except MemoryError:
         return _record(item, None, "failed", began, "out of memory; try a smaller size or scales 1")
+    except OSError as exc:  # e.g. an output name this file system cannot take
+        return _record(item, None, "failed", began, f"cannot use {exc.filename or item.output}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         return _record(item, None, "interrupted", began, "interrupted; nothing written")
 

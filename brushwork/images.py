@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ __all__ = [
     "picture_from_image",
     "check_output_path",
     "open_image",
+    "regular_file",
     "resize_longest",
     "to_tensor",
     "to_pil",
@@ -71,11 +73,7 @@ def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, Image.Image | None
 
 def open_image(path: str | os.PathLike, role: str = "image") -> Image.Image:
     """Open and fully decode an image file, turning every failure into one :class:`ImageError` line."""
-    p = Path(path)
-    if not p.exists():
-        raise ImageError(f"{role} file not found: {p}; check the path")
-    if p.is_dir():
-        raise ImageError(f"{role} path is a folder, not an image: {p}; give an image file")
+    p = regular_file(path, role)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -97,6 +95,27 @@ def open_image(path: str | os.PathLike, role: str = "image") -> Image.Image:
     if img.width < 1 or img.height < 1:
         raise ImageError(f"{role} {p} has zero size ({img.width}x{img.height}); use a real picture")
     return img
+
+
+def regular_file(path: str | os.PathLike, role: str = "image", wanted: str = "an image file") -> Path:
+    """``path``, refused in one :class:`ImageError` line unless it is a regular file: a device such as
+    ``/dev/zero`` or a pipe would be read for ever, and a name the system cannot take (too long, a NUL byte)
+    would raise from deep inside a run."""
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise ImageError(f"{role} file not found: {p}; check the path") from None
+    except PermissionError:
+        raise ImageError(f"cannot read {role} {p}: permission denied; check the file's permissions") from None
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise ImageError(f"cannot read {role} {str(p)!r}: {why}; check the path") from None
+    if stat.S_ISDIR(mode):
+        raise ImageError(f"{role} path is a folder: {p}; give {wanted}")
+    if not stat.S_ISREG(mode):
+        raise ImageError(f"{role} {p} is not a regular file (a device, pipe or socket); give {wanted}")
+    return p
 
 
 def picture_from_image(img: Image.Image, name: str = "") -> Picture:
@@ -133,10 +152,10 @@ def to_pil(tensor: torch.Tensor) -> Image.Image:
     return Image.fromarray(arr, "RGB")
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, recorded in recipes so a rerun can check its inputs."""
+def file_sha256(path: str | os.PathLike, role: str = "image") -> str:
+    """Hex SHA-256 of a file, recorded in recipes so a rerun can check its inputs (see :func:`regular_file`)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open(regular_file(path, role), "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

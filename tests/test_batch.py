@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -266,3 +268,62 @@ def test_the_api_paints_a_manifest(inputs, tmp_path):
         brushwork.stylize_batch(tmp_path / "nowhere", inputs["wave"], tmp_path / "out")
     with pytest.raises(SettingsError, match="save_every is not available in a batch"):
         brushwork.stylize_batch(inputs["a"], inputs["wave"], tmp_path / "out", save_every=2)
+
+
+def run_command(*argv, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``brushwork batch ARGV`` in a process of its own: a hang is a failure, not a stuck test run."""
+    command = [sys.executable, "-m", "brushwork", "batch", *map(str, argv)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def test_devices_in_a_manifest_fail_alone_instead_of_hanging(inputs, tmp_path):
+    manifest = tmp_path / "pairs.json"
+    pairs = [
+        {"photo": "/dev/zero", "style": "paintings/wave.jpg"},
+        {"photo": "photos/a.jpg", "style": "/dev/urandom"},
+        {"photo": "photos/a.jpg", "style": "paintings/wave.jpg"},
+    ]
+    manifest.write_text(json.dumps(pairs))
+    proc = run_command("--manifest", manifest, "-o", tmp_path / "out", *FAST_FLAGS, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    failed = [line for line in proc.stderr.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 2 and all("is not a regular file" in line for line in failed), failed
+    assert proc.stderr.splitlines()[-1].startswith("brushwork batch: 1 done, 2 failed")
+    proc = run_command("/dev/zero", "--styles", inputs["wave"], "-o", tmp_path / "out2", *FAST_FLAGS, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "/dev/zero is not a regular file" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "case, words",
+    [
+        ("a 300-character output name", "is 300 bytes long; a file name takes at most 255"),
+        ("a NUL byte in a path", "item 1: a path holds a NUL byte"),
+        ("JSON nested 200,000 deep", "is nested too deeply to read"),
+        ("an integer of 100,000 digits", "holds a number too long to read"),
+        ("a CSV field over the csv module's limit", "is not a CSV file this can read"),
+    ],
+)
+def test_manifests_that_would_crash_are_refused_in_one_line(capsys, inputs, tmp_path, case, words):
+    text = {
+        "a 300-character output name": json.dumps(
+            [{"photo": "photos/a.jpg", "style": "paintings/wave.jpg", "output": "x" * 296 + ".png"}]
+        ),
+        "a NUL byte in a path": json.dumps([{"photo": "photos/a.jpg\0.png", "style": "paintings/wave.jpg"}]),
+        "JSON nested 200,000 deep": "[" * 200_000 + "]" * 200_000,
+        "an integer of 100,000 digits": '[{"photo": ' + "9" * 100_000 + "}]",
+        "a CSV field over the csv module's limit": "photo,style\n" + "a" * 200_000 + ",wave.jpg\n",
+    }[case]
+    manifest = tmp_path / ("pairs.csv" if "CSV" in case else "pairs.json")
+    manifest.write_text(text)
+    rc, err = cli(capsys, "--manifest", manifest, "-o", tmp_path / "out", *FAST_FLAGS)
+    assert rc == 2 and "Traceback" not in err and err.count("\n") == 1 and words in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_long_photo_and_painting_names_make_an_output_name_that_fits(inputs, tmp_path):
+    photo = small_copy(inputs["a"], tmp_path / "long" / ("p" * 200 + ".jpg"))
+    painting = small_copy(inputs["wave"], tmp_path / "long" / ("s" * 200 + ".jpg"))
+    other = small_copy(inputs["b"], photo.with_name("p" * 200 + ".png"))  # the same stem: the name is numbered
+    items = collect([photo, other], [painting], tmp_path / "out")
+    names = [item.output.name for item in items]
+    assert all(len(name) <= 255 for name in names) and names[1].endswith("_2.png") and len(set(names)) == 2

@@ -242,3 +242,25 @@ def test_resize_longest_and_tensor_round_trip():
     assert t.shape == (1, 3, 48, 64) and t.dtype.is_floating_point and t.max() == 255
     assert np.array_equal(np.asarray(to_pil(t)), np.asarray(img))
     assert to_pil(t * 2 - 100).getpixel((0, 0)) == (255, 0, 0)  # clipped to 0-255
+
+
+def test_only_regular_files_are_read(tmp_path):
+    """A device or a pipe would be read for ever (or block); a name the system cannot take would raise deep down."""
+    import os
+
+    from brushwork.images import file_sha256
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    for path, words in [
+        ("/dev/zero", "is not a regular file"),
+        (fifo, "is not a regular file"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "nowhere.png", "not found"),
+        (tmp_path / ("x" * 300 + ".png"), "File name too long"),
+        (str(tmp_path / "a\0.png"), "null byte"),
+    ]:
+        for read in (load_image, file_sha256):
+            with pytest.raises(ImageError, match=words) as caught:
+                read(path, "photo")
+            assert "\n" not in str(caught.value)
