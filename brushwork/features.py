@@ -11,6 +11,7 @@ preprocessing, so the optimiser always works in pixel units.
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -113,10 +114,12 @@ def _load_state(path: Path) -> dict:
     if not path.is_file():  # a folder, or a device such as /dev/zero that torch.load would read for ever
         raise WeightsError(f"cannot read weights file {path}: not a regular file; give a VGG19 state_dict file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # stray bytes can draw a pickle-protocol warning before the error
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except MemoryError:
         raise
-    except Exception as exc:  # the unpickler fails on a stray file in many ways (IndexError, KeyError ...)
+    except Exception as exc:  # noqa: BLE001 - the unpickler fails on stray bytes in many ways (IndexError, KeyError ...)
         raise WeightsError(
             f"cannot read weights file {path} ({type(exc).__name__}); "
             "it must be a VGG19 state_dict saved with torch.save"
