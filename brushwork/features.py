@@ -119,10 +119,11 @@ def _load_state(path: Path) -> dict:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except MemoryError:
         raise
-    except Exception as exc:  # noqa: BLE001 - the unpickler fails on stray bytes in many ways (IndexError, KeyError ...)
+    except OSError as exc:
+        raise WeightsError(f"cannot read weights file {path}: {exc.strerror or exc}") from None
+    except Exception:  # noqa: BLE001 - the unpickler fails on stray bytes in many ways (IndexError, KeyError ...)
         raise WeightsError(
-            f"cannot read weights file {path} ({type(exc).__name__}); "
-            "it must be a VGG19 state_dict saved with torch.save"
+            f"cannot read weights file {path}: it is not a file saved with torch.save; give a VGG19 state_dict"
         ) from None
     if not isinstance(state, dict):
         raise WeightsError(
