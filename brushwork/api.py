@@ -11,6 +11,7 @@ with keyword options (any :class:`~brushwork.settings.Settings` field) applied o
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -141,6 +142,8 @@ def stylize_video(
     motion = replace(video or VideoSettings(), **video_options)
     path = check_output_path(output, overwrite, (clip,), suffixes=VIDEO_SUFFIXES)
     info, styles = probe(Path(clip)), _styles(style)
+    if info.damage:
+        warnings.warn(f"{info.path.name} looks damaged: {info.damage}; painting those", stacklevel=2)
     if ray is None:
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite)
     from .cluster import ray_segments
