@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +42,11 @@ __all__ = [
 ]
 
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+STALE_AFTER = 3600.0
+"""Seconds after which a temporary file of :func:`save_image` is taken as abandoned by a killed process:
+writing one picture never takes that long."""
+_TEMPORARY = re.compile(r"\.brushwork-[a-z0-9_]{8}\.[A-Za-z0-9]{1,5}")  # tempfile.mkstemp's names, with our prefix
+_swept: set[Path] = set()
 _EXIF_DESCRIPTION = 0x010E  # ImageDescription: where JPEG and WebP keep the recipe
 
 
@@ -235,6 +242,7 @@ def save_image(
             exif[_EXIF_DESCRIPTION] = tag[1]
             options["exif"] = exif.tobytes()
     parent = p.parent if str(p.parent) else Path(".")
+    _sweep(parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".brushwork-", suffix=p.suffix, dir=parent)
     except OSError as exc:
@@ -255,6 +263,22 @@ def save_image(
             raise ImageError(f"cannot write {p}: {exc.strerror or exc}; choose another output path") from None
         raise
     return p
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the temporary files that processes killed mid-write (SIGKILL, a power cut) left in ``folder``:
+    only names :func:`save_image` makes, only those older than :data:`STALE_AFTER`; once per folder per process."""
+    if folder.resolve() in _swept:
+        return
+    _swept.add(folder.resolve())
+    stale = time.time() - STALE_AFTER
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not _TEMPORARY.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < stale:
+                    os.unlink(entry.path)
 
 
 def read_tag(path: str | os.PathLike, key: str) -> str | None:
