@@ -171,6 +171,7 @@ def stylize_batch(
     ray: str | None = None,
     workers: int | None = None,
     worker_cpus: int = 1,
+    overwrite: bool = False,
     **options: Any,
 ) -> Summary:
     """Paint every photo with every painting (or the pairs ``manifest`` lists) into ``outdir``, resumably.
@@ -178,7 +179,8 @@ def stylize_batch(
     ``photos`` and ``styles`` are files, folders or globs (give ``()`` for both with a manifest). Each picture
     is ``OUTDIR/{photo}__{painting}.png`` with its recipe; ``OUTDIR/batch.jsonl`` logs every item, and the
     same call again skips the items painted from the same inputs and settings. A bad input fails its item
-    alone (``summary.failures``); ``progress`` is called after each item, and returning ``False`` stops.
+    alone (``summary.failures``); ``progress`` is called after each item, and returning ``False`` stops. A picture
+    an earlier batch painted from other inputs or settings is replaced only with ``overwrite``.
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints on Ray workers instead (see
     :mod:`brushwork.cluster`): ``workers`` of them (default: one per GPU, else one per ``worker_cpus`` cores).
     """
@@ -193,4 +195,4 @@ def stylize_batch(
         from .cluster import RayExecutor
 
         execute = RayExecutor(ray, workers, worker_cpus)
-    return run_batch(items, chosen, outdir, execute=execute, callback=progress)
+    return run_batch(items, chosen, outdir, execute=execute, callback=progress, overwrite=overwrite)
