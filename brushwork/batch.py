@@ -2,9 +2,10 @@
 
 A batch is resumable and honest. Each item's key is a hash of the settings and of its inputs'
 bytes; the driver appends one JSON line per painted item to ``OUTDIR/batch.jsonl``, and a later
-run skips an item whose key has a ``done`` record *and* whose output carries that key in its
-recipe, so a changed setting or an edited input is painted again however the files are named.
-Pictures are written atomically, and an item cut short by Ctrl-C writes nothing.
+run skips an item whose output carries that key in its recipe (logging it again if its line was
+lost), so a changed setting or an edited input is painted again however the files are named; the
+earlier picture is replaced only when the caller allows it. Pictures are written atomically, and an
+item cut short by Ctrl-C writes nothing.
 
 Painting is behind a seam: :func:`run_batch` hands the items still to paint to an
 :class:`Executor` (here, :class:`LocalExecutor`) and learns of each one through the
@@ -472,9 +473,10 @@ class BatchLog:
         self.path = path
 
     def records(self) -> list[dict[str, Any]]:
-        if not self.path.is_file():
+        try:
+            return [entry for _, entry in self._lines(self.path.read_bytes())] if self.path.is_file() else []
+        except OSError:  # unreadable: no records (the pictures' own keys still tell what is painted)
             return []
-        return [entry for _, entry in self._lines(self.path.read_bytes())]
 
     @staticmethod
     def _lines(data: bytes) -> list[tuple[bytes, dict[str, Any]]]:
@@ -514,8 +516,11 @@ class BatchLog:
                 os.truncate(self.path, len(kept))
             else:
                 partial = self.path.with_name(f".{self.path.name}.partial")
-                partial.write_bytes(kept)
-                os.replace(partial, self.path)
+                try:
+                    partial.write_bytes(kept)
+                    os.replace(partial, self.path)
+                finally:
+                    partial.unlink(missing_ok=True)
         except OSError as exc:
             raise ImageError(f"cannot repair the log {self.path}: {exc.strerror or exc}") from None
 
@@ -608,15 +613,19 @@ def run_batch(
             if key not in finished:
                 unlogged.append(_recovered(item, key))
             continue
-        if kept is not None:
+        if kept is not None and key is not None:  # (an unreadable input fails its item, replacing nothing)
             replaced.append(item)
         pending.append(item)
     if replaced and not overwrite:
         more = f", as are {len(replaced) - 1} more in {outdir}" if len(replaced) > 1 else ""
         raise OutputExistsError(replaced[0].output, f" (painted by a batch from other inputs or settings{more})")
-    for record in unlogged:
-        log.append(record)
     summary = Summary("done", 0, 0, len(items) - len(pending), len(items), 0.0, log.path)
+    try:
+        for record in unlogged:
+            log.append(record)
+    except ImageError as exc:  # the disk is still full
+        summary.status, summary.error = "stopped", str(exc)
+        return summary
     painted: list[float] = []
 
     def report(item: Item | None = None, record: Record | None = None) -> bool:
