@@ -11,11 +11,13 @@ with keyword options (any :class:`~brushwork.settings.Settings` field) applied o
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+import numpy as np
 from PIL import Image
 
 from .batch import BatchProgress, Summary, collect, run_batch
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["stylize", "transfer", "plan_for", "stylize_video", "stylize_batch", "DivergedError", "ImageInput"]
 
-ImageInput = Union[str, os.PathLike, Image.Image]
+ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
+_ACCEPTED = "a file path, a PIL image or an HxWx3 uint8 numpy array"
 
 
 class DivergedError(BrushworkError):
@@ -43,14 +46,32 @@ class DivergedError(BrushworkError):
 
 
 def _picture(source: ImageInput, role: str) -> Picture:
+    """A picture from any :data:`ImageInput`; anything else is a TypeError naming the parameter (``role``)."""
     if isinstance(source, Image.Image):
         return picture_from_image(source, f"<{role} image>")
+    if isinstance(source, np.ndarray):
+        grey_or_colour = source.ndim == 2 or (source.ndim == 3 and source.shape[2] in (3, 4))
+        if source.dtype != np.uint8 or not grey_or_colour:
+            raise TypeError(f"{role} must be {_ACCEPTED} (or HxW, HxWx4), not a {source.dtype} array of {source.shape}")
+        return picture_from_image(Image.fromarray(source), f"<{role} array>")
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"{role} must be {_ACCEPTED}, not {type(source).__name__}")
     return load_image(source, role)
 
 
 def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
-    styles = [style] if isinstance(style, (str, os.PathLike, Image.Image)) else list(style)
-    return [_picture(s, "style") for s in styles]
+    if isinstance(style, (str, os.PathLike, Image.Image, np.ndarray)):
+        return [_picture(style, "style")]
+    if not isinstance(style, (list, tuple)):
+        raise TypeError(f"style must be {_ACCEPTED}, or a list of them, not {type(style).__name__}")
+    return [_picture(s, "style") for s in style]
+
+
+def _path(value: object, name: str) -> Path:
+    """``value`` as a path; anything else is a TypeError naming the parameter."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike), not {type(value).__name__}")
+    return Path(value)
 
 
 def plan_for(
@@ -138,9 +159,13 @@ def stylize_video(
 
     video_options = {k: options.pop(k) for k in list(options) if k in VIDEO_SPECS}
     chosen = resolve(settings, preset, **options)
+    if video is not None and not isinstance(video, VideoSettings):
+        raise TypeError(f"video must be a brushwork.VideoSettings or None, not {type(video).__name__}")
     motion = replace(video or VideoSettings(), **video_options)
-    path = check_output_path(output, overwrite, (clip,), suffixes=VIDEO_SUFFIXES)
+    path = check_output_path(_path(output, "output"), overwrite, (_path(clip, "clip"),), suffixes=VIDEO_SUFFIXES)
     info, styles = probe(Path(clip)), _styles(style)
+    if info.damage:
+        warnings.warn(f"{info.path.name} looks damaged: {info.damage}; painting those", stacklevel=2)
     if ray is None:
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite)
     from .cluster import ray_segments
@@ -168,6 +193,7 @@ def stylize_batch(
     ray: str | None = None,
     workers: int | None = None,
     worker_cpus: int = 1,
+    overwrite: bool = False,
     **options: Any,
 ) -> Summary:
     """Paint every photo with every painting (or the pairs ``manifest`` lists) into ``outdir``, resumably.
@@ -175,19 +201,26 @@ def stylize_batch(
     ``photos`` and ``styles`` are files, folders or globs (give ``()`` for both with a manifest). Each picture
     is ``OUTDIR/{photo}__{painting}.png`` with its recipe; ``OUTDIR/batch.jsonl`` logs every item, and the
     same call again skips the items painted from the same inputs and settings. A bad input fails its item
-    alone (``summary.failures``); ``progress`` is called after each item, and returning ``False`` stops.
+    alone (``summary.failures``); ``progress`` is called after each item, and returning ``False`` stops. A picture
+    an earlier batch painted from other inputs or settings is replaced only with ``overwrite``.
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints on Ray workers instead (see
     :mod:`brushwork.cluster`): ``workers`` of them (default: one per GPU, else one per ``worker_cpus`` cores).
     """
 
-    def listed(given: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
-        return [given] if isinstance(given, (str, os.PathLike)) else list(given)
+    def listed(given: str | os.PathLike | Sequence[str | os.PathLike], name: str) -> list[str | os.PathLike]:
+        if isinstance(given, (str, os.PathLike)):
+            return [given]
+        if not isinstance(given, (list, tuple)):
+            kind = type(given).__name__
+            raise TypeError(f"{name} must be a path (file, folder or glob) or a list of them, not {kind}")
+        return [_path(path, name) for path in given]
 
     chosen = resolve(settings, preset, **options)
-    items = collect(listed(photos), listed(styles), Path(outdir), manifest)
+    place = None if manifest is None else _path(manifest, "manifest")
+    items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place)
     execute = None
     if ray is not None:
         from .cluster import RayExecutor
 
         execute = RayExecutor(ray, workers, worker_cpus)
-    return run_batch(items, chosen, outdir, execute=execute, callback=progress)
+    return run_batch(items, chosen, outdir, execute=execute, callback=progress, overwrite=overwrite)

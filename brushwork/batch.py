@@ -2,9 +2,10 @@
 
 A batch is resumable and honest. Each item's key is a hash of the settings and of its inputs'
 bytes; the driver appends one JSON line per painted item to ``OUTDIR/batch.jsonl``, and a later
-run skips an item whose key has a ``done`` record *and* whose output carries that key in its
-recipe, so a changed setting or an edited input is painted again however the files are named.
-Pictures are written atomically, and an item cut short by Ctrl-C writes nothing.
+run skips an item whose output carries that key in its recipe (logging it again if its line was
+lost), so a changed setting or an edited input is painted again however the files are named; the
+earlier picture is replaced only when the caller allows it. Pictures are written atomically, and an
+item cut short by Ctrl-C writes nothing.
 
 Painting is behind a seam: :func:`run_batch` hands the items still to paint to an
 :class:`Executor` (here, :class:`LocalExecutor`) and learns of each one through the
@@ -30,9 +31,9 @@ from typing import Any, Protocol
 
 from . import __version__, recipes
 from .engine import Callback, Result, run
-from .errors import BrushworkError, ImageError, SettingsError
+from .errors import BrushworkError, ImageError, OutputExistsError, SettingsError
 from .features import VGG19
-from .images import OUTPUT_FORMATS, file_sha256, load_image
+from .images import OUTPUT_FORMATS, file_sha256, load_image, regular_file
 from .machine import encoder_for, pick_device
 from .settings import INIT_WORDS, Settings, blend_weights
 
@@ -54,6 +55,8 @@ __all__ = [
 ]
 
 LOG_NAME = "batch.jsonl"
+NAME_MAX = 255
+"""Bytes in a file name, on the usual file systems."""
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 """The files a folder or a glob contributes (a file named on its own is taken whatever its name)."""
 
@@ -116,7 +119,8 @@ class Summary:
     """The outcome of :func:`run_batch`."""
 
     status: str
-    """``done`` (every item tried) or ``interrupted`` (Ctrl-C, or a callback returned ``False``)."""
+    """``done`` (every item tried), ``interrupted`` (Ctrl-C, or a callback returned ``False``) or ``stopped``
+    (the log could not be written; ``error`` says why)."""
     done: int
     failed: int
     skipped: int
@@ -125,6 +129,8 @@ class Summary:
     log: Path
     records: list[Record] = field(default_factory=list)
     """This run's records, in the order the items ended."""
+    error: str = ""
+    """Why the batch stopped (``status`` ``stopped``): its log could not be written, e.g. on a full disk."""
 
     @property
     def left(self) -> int:
@@ -169,17 +175,20 @@ def _is_glob(text: str) -> bool:
     return any(c in text for c in "*?[")
 
 
-def _images_in(argument: str, role: str) -> list[Path]:
-    """The files one argument names: itself, a folder's pictures (sorted, not recursive), or a glob's."""
+def _images_in(argument: str, role: str, painted: set[Path]) -> list[Path]:
+    """The files one argument names: itself, a folder's pictures (sorted, not recursive), or a glob's; a folder
+    or glob leaves out the ``painted`` pictures (so that OUTDIR may be the photos' folder)."""
     path = Path(argument)
-    if path.is_dir():
-        found = sorted(p for p in path.iterdir() if p.is_file() and _is_picture(p))
-    elif path.is_file():
-        found = [path]
-    elif _is_glob(argument):
-        found = [p for p in map(Path, sorted(glob.glob(argument, recursive=True))) if p.is_file() and _is_picture(p)]
+    if os.path.isdir(argument):
+        found = sorted(p for p in path.iterdir() if p.is_file() and _is_picture(p) and p.resolve() not in painted)
+    elif _is_glob(argument) and not os.path.lexists(argument):
+        found = [
+            p
+            for p in map(Path, sorted(glob.glob(argument, recursive=True)))
+            if p.is_file() and _is_picture(p) and p.resolve() not in painted
+        ]
     else:
-        raise ImageError(f"{role} file or folder not found: {argument}; check the path")
+        found = [regular_file(argument, role)]
     if not found:
         raise ImageError(f"no {role} pictures match {argument}; give image files, folders or globs")
     return found
@@ -189,11 +198,11 @@ def _is_picture(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
-def _expand(arguments: Sequence[str | os.PathLike[str]], role: str) -> list[Path]:
-    """Every file the arguments name, in order, each once."""
+def _expand(arguments: Sequence[str | os.PathLike[str]], role: str, painted: set[Path]) -> list[Path]:
+    """Every file the arguments name, in order, each once (see :func:`_images_in`)."""
     seen, out = set(), []
     for argument in arguments:
-        for path in _images_in(os.fspath(argument), role):
+        for path in _images_in(os.fspath(argument), role, painted):
             if path.resolve() not in seen:
                 seen.add(path.resolve())
                 out.append(path)
@@ -215,6 +224,7 @@ def collect(
     Each of ``photos`` and ``styles`` is a file, a folder or a glob. Pictures are named
     ``OUTDIR/{photo}__{painting}.png`` (several paintings joined by ``+``); a name taken twice gets
     ``_2``, ``_3``... in the order of the items. An argument that matches nothing is an :class:`ImageError`.
+    Folders and globs leave out the pictures a batch logged in ``OUTDIR`` (they are not photos to paint again).
     """
     if manifest is not None:
         if photos or styles:
@@ -223,8 +233,9 @@ def collect(
     else:
         if not photos or not styles:
             raise BrushworkError("give at least one photo and one painting (or a manifest)")
-        paintings = _expand(styles, "painting")
-        rows = [(photo, (painting,), None) for photo in _expand(photos, "photo") for painting in paintings]
+        painted = BatchLog(Path(outdir) / LOG_NAME).painted()
+        paintings = _expand(styles, "painting", painted)
+        rows = [(photo, (painting,), None) for photo in _expand(photos, "photo", painted) for painting in paintings]
     return [Item(photo, paintings, Path(outdir) / name) for (photo, paintings, _), name in zip(rows, _names(rows))]
 
 
@@ -234,7 +245,7 @@ def _names(rows: list[Row]) -> list[str]:
     names = []
     for photo, paintings, name in rows:
         if name is None:
-            base = f"{photo.stem}__{'+'.join(p.stem for p in paintings)}"
+            base = _shortened(f"{photo.stem}__{'+'.join(p.stem for p in paintings)}")
             name, n = f"{base}.png", 1
             while name.lower() in taken:
                 n += 1
@@ -242,6 +253,12 @@ def _names(rows: list[Row]) -> list[str]:
             taken.add(name.lower())
         names.append(name)
     return names
+
+
+def _shortened(base: str) -> str:
+    """``base`` cut so that ``base_NNN.webp`` fits in a file name (long photo and painting names add up)."""
+    room = NAME_MAX - len("_999.jpeg")
+    return base.encode()[:room].decode(errors="ignore")
 
 
 def _read_manifest(path: Path) -> list[Row]:
@@ -252,12 +269,16 @@ def _read_manifest(path: Path) -> list[Row]:
     if kind not in (".csv", ".json"):
         raise BrushworkError(f"manifest {path} must be a .csv or .json file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = regular_file(path, "manifest", "a .csv or .json file").read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BrushworkError(f"cannot read manifest {path} ({getattr(exc, 'strerror', None) or exc})") from None
     entries: list[tuple[str, dict[str, Any]]]
     if kind == ".csv":
         reader = csv.DictReader(io.StringIO(text))
+        try:
+            lines = list(reader)
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit
+            raise BrushworkError(f"manifest {path} is not a CSV file this can read ({exc})") from None
         missing = {"photo", "style"} - set(reader.fieldnames or ())
         if missing:
             raise BrushworkError(f"manifest {path} needs the columns photo and style (and output), in its first row")
@@ -269,7 +290,7 @@ def _read_manifest(path: Path) -> list[Row]:
             )
         entries = [
             (f"row {n}", row)
-            for n, row in enumerate(reader, start=2)
+            for n, row in enumerate(lines, start=2)
             if any(isinstance(v, str) and v.strip() for v in row.values())
         ]
     else:
@@ -277,6 +298,10 @@ def _read_manifest(path: Path) -> list[Row]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BrushworkError(f"manifest {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        except RecursionError:
+            raise BrushworkError(f"manifest {path} is nested too deeply to read; a manifest is a flat list") from None
+        except ValueError:  # Python refuses integers of over 4300 digits
+            raise BrushworkError(f"manifest {path} holds a number too long to read") from None
         if not isinstance(data, list):
             raise BrushworkError(f'manifest {path} must hold a list of {{"photo": ..., "styles": [...]}}')
         entries = [(f"item {n}", entry) for n, entry in enumerate(data, start=1)]
@@ -302,10 +327,14 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
         raise bad("needs a photo and at least one style, each a file path")
     output = entry.get("output")
     output = (output.strip() if isinstance(output, str) else output) or None
+    if any("\0" in t for t in [*texts, output] if isinstance(t, str)):
+        raise bad("a path holds a NUL byte, which no file name can")
     if output is not None and not (
         isinstance(output, str) and Path(output).name == output and Path(output).suffix.lower() in OUTPUT_FORMATS
     ):
         raise bad(f"output {output!r} must be a file name ending in .png, .jpg or .webp (it goes in OUTDIR)")
+    if output is not None and len(output.encode()) > NAME_MAX:
+        raise bad(f"output {output[:20]}... is {len(output.encode())} bytes long; a file name takes at most {NAME_MAX}")
     photo, *paintings = (Path(os.path.normpath(manifest.parent / t.strip())) for t in texts)
     return photo, tuple(paintings), output
 
@@ -324,18 +353,16 @@ def item_key(item: Item, settings: Settings, digests: dict[Path, str] | None = N
             if path not in digests:
                 digests[path] = file_sha256(path)
             key.update(digests[path].encode())
-    except OSError:
+    except (OSError, ImageError):  # the item fails when painted, saying why
         return None
     return key.hexdigest()
 
 
 def _batch_key(picture: Path) -> str | None:
     """The key a batch wrote into a picture's recipe; None for a picture no batch wrote (or none at all)."""
-    if not picture.is_file():
-        return None
     try:
-        return recipes.read(picture).get("batch_key")
-    except ImageError:
+        return recipes.read(picture).get("batch_key") if picture.is_file() else None
+    except (ImageError, OSError):
         return None
 
 
@@ -385,6 +412,8 @@ def paint_pictures(
         return _record(item, None, "failed", began, str(exc))
     except MemoryError:
         return _record(item, None, "failed", began, "out of memory; try a smaller size or scales 1")
+    except OSError as exc:  # e.g. an output name this file system cannot take
+        return _record(item, None, "failed", began, f"cannot use {exc.filename or item.output}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         return _record(item, None, "interrupted", began, "interrupted; nothing written")
 
@@ -436,39 +465,80 @@ def _record(
 class BatchLog:
     """``OUTDIR/batch.jsonl``: one JSON line per item painted, appended and synced as each ends.
 
-    Read tolerantly: a line torn by a crash is ignored (and ended, so the next record starts on its own line).
+    Every line stays JSON that ``jq`` and pandas read: an append that fails (a full disk) is taken back, and a
+    line torn by a crash is removed by :meth:`repair` at the start of the next run.
     """
 
     def __init__(self, path: Path):
         self.path = path
 
     def records(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
+        try:
+            return [entry for _, entry in self._lines(self.path.read_bytes())] if self.path.is_file() else []
+        except OSError:  # unreadable: no records (the pictures' own keys still tell what is painted)
             return []
+
+    @staticmethod
+    def _lines(data: bytes) -> list[tuple[bytes, dict[str, Any]]]:
+        """Each readable record with its line; torn or damaged lines are left out."""
         out = []
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in data.splitlines():
             try:
                 entry = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(entry, dict):
-                out.append(entry)
+                out.append((line, entry))
         return out
 
     def finished_keys(self) -> set[str]:
         """Keys with a ``done`` record."""
         return {r["key"] for r in self.records() if r.get("status") == "done" and isinstance(r.get("key"), str)}
 
-    def append(self, record: Record) -> None:
+    def painted(self) -> set[Path]:
+        """The pictures the log says a batch wrote (resolved; each in the log's folder)."""
+        return {
+            (self.path.parent / Path(r["output"]).name).resolve()
+            for r in self.records()
+            if r.get("status") == "done" and isinstance(r.get("output"), str)
+        }
+
+    def repair(self) -> None:
+        """Remove the lines a crash tore (or anything else that is not a record), so the log reads as JSON lines."""
+        if not self.path.is_file():
+            return
+        data = self.path.read_bytes()
+        kept = b"".join(line + b"\n" for line, _ in self._lines(data))
+        if kept == data:
+            return
         try:
-            with open(self.path, "a+b") as f:
-                if f.tell() > 0:
-                    f.seek(-1, os.SEEK_END)
-                    if f.read(1) != b"\n":  # a torn last line
-                        f.write(b"\n")
-                f.write(record.to_json().encode() + b"\n")
-                f.flush()
-                os.fsync(f.fileno())
+            if data.startswith(kept):  # only the last line is torn: cut it off, which needs no space
+                os.truncate(self.path, len(kept))
+            else:
+                partial = self.path.with_name(f".{self.path.name}.partial")
+                try:
+                    partial.write_bytes(kept)
+                    os.replace(partial, self.path)
+                finally:
+                    partial.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ImageError(f"cannot repair the log {self.path}: {exc.strerror or exc}") from None
+
+    def append(self, record: Record) -> None:
+        """Add ``record``; a write that fails (a full disk) is taken back, so no torn line stays."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                size, rest = os.fstat(fd).st_size, memoryview(record.to_json().encode() + b"\n")
+                try:
+                    while rest:
+                        rest = rest[os.write(fd, rest) :]
+                    os.fsync(fd)
+                except OSError:
+                    os.ftruncate(fd, size)
+                    raise
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise ImageError(f"cannot write the log {self.path}: {exc.strerror or exc}") from None
 
@@ -483,7 +553,22 @@ def _claim(outdir: Path) -> BatchLog:
             pass
     except OSError as exc:
         raise ImageError(f"cannot write to folder {outdir}: {exc.strerror or exc}; choose another OUTDIR") from None
-    return BatchLog(outdir / LOG_NAME)
+    log = BatchLog(outdir / LOG_NAME)
+    log.repair()
+    return log
+
+
+def _recovered(item: Item, key: str) -> Record:
+    """The ``done`` record of an item whose picture carries its key but whose log line was lost (the disk filled
+    up, or the run was killed, between the two writes), rebuilt from the picture and its recipe."""
+    run = recipes.read(item.output).get("run")
+    run = run if isinstance(run, dict) else {}
+    seconds = run.get("seconds", 0.0)
+    seconds = float(seconds) if isinstance(seconds, (int, float)) else 0.0
+    ended = datetime.fromtimestamp(item.output.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+    record = _record(item, key, "done", time.perf_counter() - seconds, steps=int(run.get("steps") or 0))
+    record.time, record.painting = ended, seconds
+    return record
 
 
 def _check(items: Sequence[Item], settings: Settings) -> None:
@@ -506,24 +591,41 @@ def run_batch(
     *,
     execute: Executor | None = None,
     callback: Callable[[BatchProgress], bool | None] | None = None,
+    overwrite: bool = False,
 ) -> Summary:
     """Paint the items not yet finished, logging each one in ``OUTDIR/batch.jsonl``; never raises for Ctrl-C.
 
     ``execute`` paints (default: a :class:`LocalExecutor` here). ``callback`` is called before painting
     starts and after each item; returning ``False`` stops after that item. Bad items fail alone
-    (``Summary.failures``); what would fail them all (settings, the folder) raises before any work.
+    (``Summary.failures``); what would fail them all (settings, the folder) raises before any work, and so
+    does a picture an earlier batch painted from other inputs or settings, unless ``overwrite``. A log that
+    cannot be written (a full disk) stops the batch (``Summary.error``).
     """
     began = time.perf_counter()
     _check(items, settings)
     log = _claim(Path(outdir))
     finished = log.finished_keys()
     digests: dict[Path, str] = {}  # each painting is hashed once, not once per photo
-    pending = []
+    pending, replaced, unlogged = [], [], []
     for item in items:
-        key = item_key(item, settings, digests)
-        if key is None or key not in finished or _batch_key(item.output) != key:
-            pending.append(item)
+        key, kept = item_key(item, settings, digests), _batch_key(item.output)
+        if key is not None and kept == key:
+            if key not in finished:
+                unlogged.append(_recovered(item, key))
+            continue
+        if kept is not None and key is not None:  # (an unreadable input fails its item, replacing nothing)
+            replaced.append(item)
+        pending.append(item)
+    if replaced and not overwrite:
+        more = f", as are {len(replaced) - 1} more in {outdir}" if len(replaced) > 1 else ""
+        raise OutputExistsError(replaced[0].output, f" (painted by a batch from other inputs or settings{more})")
     summary = Summary("done", 0, 0, len(items) - len(pending), len(items), 0.0, log.path)
+    try:
+        for record in unlogged:
+            log.append(record)
+    except ImageError as exc:  # the disk is still full
+        summary.status, summary.error = "stopped", str(exc)
+        return summary
     painted: list[float] = []
 
     def report(item: Item | None = None, record: Record | None = None) -> bool:
@@ -545,8 +647,11 @@ def run_batch(
     by_output = {str(item.output): item for item in pending}
 
     def on_record(record: Record) -> bool:
-        log.append(record)
         summary.records.append(record)
+        try:
+            log.append(record)
+        except ImageError as exc:  # the picture (if any) keeps its key: the next run logs it and goes on
+            summary.status, summary.error = "stopped", str(exc)
         if record.status == "interrupted":
             summary.status = "interrupted"
             return False
@@ -555,6 +660,8 @@ def run_batch(
             painted.append(record.seconds)
         else:
             summary.failed += 1
+        if summary.error:
+            return False
         if not report(by_output[record.output], record):
             summary.status = "interrupted"
             return False

@@ -47,6 +47,8 @@ class ClipInfo:
     time_base: Fraction
     times: tuple[float, ...] = ()
     """Each frame's time, seconds from the clip's start."""
+    damage: str = ""
+    """Why the frames end before the clip does (a damaged or cut-off file), for a warning; empty for a whole clip."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def probe(path: str | Path) -> ClipInfo:
         ctx = stream.codec_context
         if ctx.name in ("png", "mjpeg", "bmp", "tiff", "webp", "gif") and (stream.frames or 0) <= 1:
             raise ImageError(f"{path.name} is a still picture, not a video; paint it with 'brushwork' instead")
-        rotation, count, last, times = 0, 0, 0.0, []
+        rotation, count, last, times, failure = 0, 0, 0.0, [], ""
         origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         try:
             for frame in container.decode(video=0):
@@ -95,10 +97,13 @@ def probe(path: str | Path) -> ClipInfo:
         except (av.error.FFmpegError, ValueError) as exc:
             if count == 0:
                 raise ImageError(f"{path.name} is corrupt: no frame could be decoded ({_why(exc)})") from None
+            failure = _why(exc)
         if count == 0:
             raise ImageError(f"{path.name} has no frames; give a clip with at least one frame")
         fps = Fraction(stream.average_rate or stream.guessed_rate or 25)
         duration = float(container.duration / 1e6) if container.duration else last + 1 / float(fps)
+        length = float(stream.duration * stream.time_base) if stream.duration else duration
+        damage = _damage(count, stream.frames or 0, last, length, float(fps), failure)
         return ClipInfo(
             path=path,
             width=ctx.width,
@@ -111,7 +116,22 @@ def probe(path: str | Path) -> ClipInfo:
             audio=len(container.streams.audio),
             time_base=Fraction(stream.time_base),
             times=tuple(times),
+            damage=damage,
         )
+
+
+def _damage(count: int, declared: int, last: float, length: float, fps: float, failure: str) -> str:
+    """Why a clip's decodable frames end early, or "": a decoder error, fewer frames than the container
+    declares, or the last frame well before the stream's end (a file cut off, or damaged in the middle:
+    decoders drop what they cannot read without an error)."""
+    if declared > count:
+        return f"only {count} of its {declared} frames could be decoded"
+    if failure or length - last > max(1.0, 3 / fps):
+        frames = f"{count} frame{'s' if count > 1 else ''}"
+        return f"only {frames}, up to {last:.2f} s of {length:.2f} s, could be decoded" + (
+            f" ({failure})" if failure else ""
+        )
+    return ""
 
 
 def frames(path: str | Path, start: float = 0.0, end: float = math.inf) -> Iterator[Frame]:

@@ -22,9 +22,9 @@ class ImageError(BrushworkError):
 class OutputExistsError(ImageError):
     """An output file exists and replacing it was not allowed; each front door says how to allow it."""
 
-    def __init__(self, path: object):
-        super().__init__(f"{path} already exists; choose another name or allow overwriting")
-        self.path = path
+    def __init__(self, path: object, why: str = ""):
+        super().__init__(f"{path} already exists{why}; choose another name or allow overwriting")
+        self.path, self.why = path, why
 
 
 class InputChangedError(ImageError):

@@ -11,7 +11,7 @@ preprocessing, so the optimiser always works in pixel units.
 from __future__ import annotations
 
 import importlib.util
-import pickle
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -109,14 +109,21 @@ def caffe_weights_path() -> Path:
 
 
 def _load_state(path: Path) -> dict:
-    if not path.is_file():
+    if not path.exists():
         raise WeightsError(f"weights file not found: {path}; give the path of a VGG19 state_dict saved with torch.save")
+    if not path.is_file():  # a folder, or a device such as /dev/zero that torch.load would read for ever
+        raise WeightsError(f"cannot read weights file {path}: not a regular file; give a VGG19 state_dict file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        with warnings.catch_warnings():  # stray bytes can draw a pickle-protocol warning before the error
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except MemoryError:
+        raise
+    except OSError as exc:
+        raise WeightsError(f"cannot read weights file {path}: {exc.strerror or exc}") from None
+    except Exception:  # noqa: BLE001 - the unpickler fails on stray bytes in many ways (IndexError, KeyError ...)
         raise WeightsError(
-            f"cannot read weights file {path} ({type(exc).__name__}); "
-            "it must be a VGG19 state_dict saved with torch.save"
+            f"cannot read weights file {path}: it is not a file saved with torch.save; give a VGG19 state_dict"
         ) from None
     if not isinstance(state, dict):
         raise WeightsError(

@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import stat
 import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ __all__ = [
     "picture_from_image",
     "check_output_path",
     "open_image",
+    "regular_file",
     "resize_longest",
     "to_tensor",
     "to_pil",
@@ -38,6 +42,11 @@ __all__ = [
 ]
 
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+STALE_AFTER = 3600.0
+"""Seconds after which a temporary file of :func:`save_image` is taken as abandoned by a killed process:
+writing one picture never takes that long."""
+_TEMPORARY = re.compile(r"\.brushwork-[a-z0-9_]{8}\.[A-Za-z0-9]{1,5}")  # tempfile.mkstemp's names, with our prefix
+_swept: set[Path] = set()
 _EXIF_DESCRIPTION = 0x010E  # ImageDescription: where JPEG and WebP keep the recipe
 
 
@@ -71,11 +80,7 @@ def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, Image.Image | None
 
 def open_image(path: str | os.PathLike, role: str = "image") -> Image.Image:
     """Open and fully decode an image file, turning every failure into one :class:`ImageError` line."""
-    p = Path(path)
-    if not p.exists():
-        raise ImageError(f"{role} file not found: {p}; check the path")
-    if p.is_dir():
-        raise ImageError(f"{role} path is a folder, not an image: {p}; give an image file")
+    p = regular_file(path, role)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -97,6 +102,27 @@ def open_image(path: str | os.PathLike, role: str = "image") -> Image.Image:
     if img.width < 1 or img.height < 1:
         raise ImageError(f"{role} {p} has zero size ({img.width}x{img.height}); use a real picture")
     return img
+
+
+def regular_file(path: str | os.PathLike, role: str = "image", wanted: str = "an image file") -> Path:
+    """``path``, refused in one :class:`ImageError` line unless it is a regular file: a device such as
+    ``/dev/zero`` or a pipe would be read for ever, and a name the system cannot take (too long, a NUL byte)
+    would raise from deep inside a run."""
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise ImageError(f"{role} file not found: {p}; check the path") from None
+    except PermissionError:
+        raise ImageError(f"cannot read {role} {p}: permission denied; check the file's permissions") from None
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise ImageError(f"cannot read {role} {str(p)!r}: {why}; check the path") from None
+    if stat.S_ISDIR(mode):
+        raise ImageError(f"{role} path is a folder: {p}; give {wanted}")
+    if not stat.S_ISREG(mode):
+        raise ImageError(f"{role} {p} is not a regular file (a device, pipe or socket); give {wanted}")
+    return p
 
 
 def picture_from_image(img: Image.Image, name: str = "") -> Picture:
@@ -133,10 +159,10 @@ def to_pil(tensor: torch.Tensor) -> Image.Image:
     return Image.fromarray(arr, "RGB")
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, recorded in recipes so a rerun can check its inputs."""
+def file_sha256(path: str | os.PathLike, role: str = "image") -> str:
+    """Hex SHA-256 of a file, recorded in recipes so a rerun can check its inputs (see :func:`regular_file`)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open(regular_file(path, role), "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -216,6 +242,7 @@ def save_image(
             exif[_EXIF_DESCRIPTION] = tag[1]
             options["exif"] = exif.tobytes()
     parent = p.parent if str(p.parent) else Path(".")
+    _sweep(parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".brushwork-", suffix=p.suffix, dir=parent)
     except OSError as exc:
@@ -236,6 +263,22 @@ def save_image(
             raise ImageError(f"cannot write {p}: {exc.strerror or exc}; choose another output path") from None
         raise
     return p
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the temporary files that processes killed mid-write (SIGKILL, a power cut) left in ``folder``:
+    only names :func:`save_image` makes, only those older than :data:`STALE_AFTER`; once per folder per process."""
+    if folder.resolve() in _swept:
+        return
+    _swept.add(folder.resolve())
+    stale = time.time() - STALE_AFTER
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not _TEMPORARY.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < stale:
+                    os.unlink(entry.path)
 
 
 def read_tag(path: str | os.PathLike, key: str) -> str | None:

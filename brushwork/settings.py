@@ -523,6 +523,11 @@ def resolve(settings: Settings | None = None, preset_name: str | None = None, **
 
     Giving both ``settings`` and a preset is an error: one of them would be silently lost.
     """
+    if settings is not None and not isinstance(settings, Settings):
+        hint = ": give the options as keywords (size=256), or Settings(**options)" if isinstance(settings, dict) else ""
+        raise TypeError(f"settings must be a brushwork.Settings or None, not {type(settings).__name__}{hint}")
+    if preset_name is not None and not isinstance(preset_name, str):
+        raise TypeError(f"preset must be the name of a preset (str) or None, not {type(preset_name).__name__}")
     if settings is not None and preset_name is not None:
         raise SettingsError(
             "cannot be combined with settings=: pass the changes to the preset as keywords "

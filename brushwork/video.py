@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import av
 import numpy as np
 import torch
 from PIL import Image
@@ -206,26 +207,30 @@ def _claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
     ``overwrite``, emptied)."""
     if work.exists() and not work.is_dir():
         raise ImageError(f"{work} is a file; the painted frames go in a folder of that name: move the file")
-    work.mkdir(exist_ok=True)
     recipe = work / RECIPE
-    if recipe.exists():
-        try:
-            kept = json.loads(recipe.read_text())
-        except (OSError, ValueError):
-            kept = None
-        if kept != fingerprint and overwrite:
-            for old in work.glob("frame_*.png"):
-                old.unlink()
-            for folder in work.glob("segment_*"):
-                shutil.rmtree(folder)
-            recipe.unlink()
-        elif kept != fingerprint:
-            raise ImageError(
-                f"{work} holds frames painted from other inputs or settings; delete it (or pass --overwrite) "
-                "to start again, or choose another output name"
-            )
-    if not recipe.exists():
-        recipe.write_text(json.dumps(fingerprint, indent=1, sort_keys=True))
+    try:
+        work.mkdir(exist_ok=True)
+        if recipe.exists():
+            try:
+                kept = json.loads(recipe.read_text())
+            except (OSError, ValueError):
+                kept = None
+            painted = any(work.glob("frame_*.png")) or any(work.glob("segment_*/frame_*.png"))
+            if kept != fingerprint and (overwrite or not painted):  # a run stopped before its first frame: no work
+                for old in work.glob("frame_*.png"):
+                    old.unlink()
+                for folder in work.glob("segment_*"):
+                    shutil.rmtree(folder)
+                recipe.unlink()
+            elif kept != fingerprint:
+                raise ImageError(
+                    f"{work} holds frames painted from other inputs or settings; delete it (or pass --overwrite) "
+                    "to start again, or choose another output name"
+                )
+        if not recipe.exists():
+            _write_atomically(recipe, json.dumps(fingerprint, indent=1, sort_keys=True).encode())
+    except OSError as exc:  # a full disk, say: the frames already there stay
+        raise ImageError(f"cannot write {recipe}: {exc.strerror or exc}; free some space and run again") from None
 
 
 def paint_clip(
@@ -391,6 +396,11 @@ def _assemble(pictures: list[tuple[float, Path]], clip: ClipInfo, output: Path, 
     try:
         write_clip(pictures, clip, partial, start, end)
         partial.replace(output)
+    except (OSError, av.error.FFmpegError) as exc:  # a full disk, say: the painted frames are all kept
+        raise ImageError(
+            f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}; the painted frames are kept in "
+            f"{work_folder(output)}: free some space and run the same command again to write the clip"
+        ) from None
     finally:
         partial.unlink(missing_ok=True)
 
@@ -555,8 +565,11 @@ def paint_clip_in_segments(
 
 def _write_atomically(path: Path, data: bytes) -> Path:
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:  # a write cut short (a full disk) leaves nothing half-written
+        partial.unlink(missing_ok=True)
     return path
 
 

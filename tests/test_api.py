@@ -135,3 +135,43 @@ def test_diverged_error_carries_the_last_good_picture(tubingen, starry_night):
     assert result.culprit == "lr" and str(info.value).endswith("try a lower lr")
     assert result.image.size == (32, 24) and np.asarray(result.image).std() > 20
     assert isinstance(info.value, brushwork.BrushworkError)
+
+
+def test_numpy_arrays_are_pictures(tubingen, starry_night):
+    photo = np.asarray(Image.open(tubingen).convert("RGB").resize((64, 48)))
+    painting = np.asarray(Image.open(starry_night).convert("RGB").resize((64, 64)))
+    assert photo.shape == (48, 64, 3) and photo.dtype == np.uint8
+    from_arrays = brushwork.stylize(photo, painting, size=32, steps=2, seed=3)
+    from_images = brushwork.stylize(Image.fromarray(photo), [Image.fromarray(painting)], size=32, steps=2, seed=3)
+    assert np.array_equal(np.asarray(from_arrays), np.asarray(from_images))
+    assert brushwork.transfer(photo, [painting, painting], size=32, steps=1).image.size == (32, 24)
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda p, s: brushwork.stylize(None, s), "content must be a file path, a PIL image or an HxWx3 uint8"),
+        (
+            lambda p, s: brushwork.stylize(p, 7),
+            "style must be a file path, a PIL image or an HxWx3 uint8 numpy array, ",
+        ),
+        (lambda p, s: brushwork.transfer(p, [s, None]), "style must be .* not NoneType"),
+        (lambda p, s: brushwork.stylize(np.zeros((8, 8, 3)), s), "content must be .* not a float64 array of .8, 8, 3."),
+        (lambda p, s: brushwork.stylize(np.zeros((3, 8, 8), np.uint8), s), "content must be .* array of .3, 8, 8."),
+        (
+            lambda p, s: brushwork.stylize(p, s, settings={"size": 32}),
+            "settings must be a brushwork.Settings or None, ",
+        ),
+        (lambda p, s: brushwork.plan_for(p, s, settings=64), "settings must be a brushwork.Settings or None, not int"),
+        (lambda p, s: brushwork.stylize(p, s, settings=np.zeros(3)), "settings must be .* not ndarray"),
+        (lambda p, s: brushwork.stylize(p, s, preset=["seed"]), "preset must be the name of a preset"),
+        (lambda p, s: brushwork.stylize_video(None, s, "out.mp4"), "clip must be a file path"),
+        (lambda p, s: brushwork.stylize_video(p, s, "o.mp4", video={"end": 1}), "video must be a brushwork.VideoSett"),
+        (lambda p, s: brushwork.stylize_batch(None, s, "out"), "photos must be a path .* or a list of them, not None"),
+        (lambda p, s: brushwork.stylize_batch(p, [s, 3], "out"), "styles must be a file path .* not int"),
+        (lambda p, s: brushwork.stylize_batch(p, s, None), "outdir must be a file path .* not NoneType"),
+    ],
+)
+def test_wrong_types_name_the_parameter_and_what_it_takes(tubingen, starry_night, call, words):
+    with pytest.raises(TypeError, match=words):
+        call(tubingen, starry_night)

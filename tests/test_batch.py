@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +18,7 @@ import brushwork
 from brushwork import engine
 from brushwork.batch import BatchLog, BatchProgress, Item, LocalExecutor, collect, item_key, paint_item, run_batch
 from brushwork.cli import main
-from brushwork.errors import BrushworkError, ImageError, SettingsError
+from brushwork.errors import BrushworkError, ImageError, OutputExistsError, SettingsError
 from brushwork.images import load_image
 from brushwork.recipes import read as read_recipe
 from brushwork.settings import Settings
@@ -146,11 +150,16 @@ def test_a_second_run_skips_by_keys_and_changes_are_painted_again(inputs, tmp_pa
     assert {item.output: item.output.stat().st_mtime_ns for item in items} == stamps
 
     small_copy(inputs["a"], inputs["b"])  # b's bytes change, its name does not
-    edited = run_batch(items, FAST, out)
+    with pytest.raises(OutputExistsError, match="b__wave.png already exists .painted by a batch from other inputs"):
+        run_batch(items, FAST, out)  # an earlier picture is never replaced without being allowed to
+    assert {item.output: item.output.stat().st_mtime_ns for item in items} == stamps
+    edited = run_batch(items, FAST, out, overwrite=True)
     assert (edited.done, edited.skipped) == (1, 1) and edited.records[0].photo == str(inputs["b"])
     assert items[0].output.stat().st_mtime_ns == stamps[items[0].output]
 
-    reseeded = run_batch(items, FAST.replace(seed=1), out)
+    with pytest.raises(OutputExistsError, match="a__wave.png already exists .* as are 1 more in "):
+        run_batch(items, FAST.replace(seed=1), out)
+    reseeded = run_batch(items, FAST.replace(seed=1), out, overwrite=True)
     assert (reseeded.done, reseeded.skipped) == (2, 0)
     assert len(log_lines(out)) == 5
 
@@ -238,8 +247,8 @@ def test_ctrl_c_writes_nothing_half_and_the_same_run_goes_on(inputs, tmp_path, m
         log.write('{"key": "torn by a crash", "sta')
     rest = run_batch(items, FAST, out)
     assert (rest.status, rest.done, rest.skipped) == ("done", 1, 1)
-    lines = (out / "batch.jsonl").read_text().splitlines()
-    assert lines[-2].startswith('{"key": "torn') and json.loads(lines[-1])["status"] == "done"
+    records = log_lines(out)  # the torn line is gone: every line is JSON again, for jq and pandas
+    assert [r["status"] for r in records] == ["interrupted", "done", "done"]
     assert len(BatchLog(out / "batch.jsonl").finished_keys()) == 2
     assert all(item.output.exists() for item in items)
 
@@ -266,3 +275,130 @@ def test_the_api_paints_a_manifest(inputs, tmp_path):
         brushwork.stylize_batch(tmp_path / "nowhere", inputs["wave"], tmp_path / "out")
     with pytest.raises(SettingsError, match="save_every is not available in a batch"):
         brushwork.stylize_batch(inputs["a"], inputs["wave"], tmp_path / "out", save_every=2)
+
+
+def run_command(*argv, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``brushwork batch ARGV`` in a process of its own: a hang is a failure, not a stuck test run."""
+    command = [sys.executable, "-m", "brushwork", "batch", *map(str, argv)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def test_devices_in_a_manifest_fail_alone_instead_of_hanging(inputs, tmp_path):
+    manifest = tmp_path / "pairs.json"
+    pairs = [
+        {"photo": "/dev/zero", "style": "paintings/wave.jpg"},
+        {"photo": "photos/a.jpg", "style": "/dev/urandom"},
+        {"photo": "photos/a.jpg", "style": "paintings/wave.jpg"},
+    ]
+    manifest.write_text(json.dumps(pairs))
+    proc = run_command("--manifest", manifest, "-o", tmp_path / "out", *FAST_FLAGS, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    failed = [line for line in proc.stderr.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 2 and all("is not a regular file" in line for line in failed), failed
+    assert proc.stderr.splitlines()[-1].startswith("brushwork batch: 1 done, 2 failed")
+    proc = run_command("/dev/zero", "--styles", inputs["wave"], "-o", tmp_path / "out2", *FAST_FLAGS, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "/dev/zero is not a regular file" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "case, words",
+    [
+        ("a 300-character output name", "is 300 bytes long; a file name takes at most 255"),
+        ("a NUL byte in a path", "item 1: a path holds a NUL byte"),
+        ("JSON nested 200,000 deep", "is nested too deeply to read"),
+        ("an integer of 100,000 digits", "holds a number too long to read"),
+        ("a CSV field over the csv module's limit", "is not a CSV file this can read"),
+    ],
+)
+def test_manifests_that_would_crash_are_refused_in_one_line(capsys, inputs, tmp_path, case, words):
+    text = {
+        "a 300-character output name": json.dumps(
+            [{"photo": "photos/a.jpg", "style": "paintings/wave.jpg", "output": "x" * 296 + ".png"}]
+        ),
+        "a NUL byte in a path": json.dumps([{"photo": "photos/a.jpg\0.png", "style": "paintings/wave.jpg"}]),
+        "JSON nested 200,000 deep": "[" * 200_000 + "]" * 200_000,
+        "an integer of 100,000 digits": '[{"photo": ' + "9" * 100_000 + "}]",
+        "a CSV field over the csv module's limit": "photo,style\n" + "a" * 200_000 + ",wave.jpg\n",
+    }[case]
+    manifest = tmp_path / ("pairs.csv" if "CSV" in case else "pairs.json")
+    manifest.write_text(text)
+    rc, err = cli(capsys, "--manifest", manifest, "-o", tmp_path / "out", *FAST_FLAGS)
+    assert rc == 2 and "Traceback" not in err and err.count("\n") == 1 and words in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_long_photo_and_painting_names_make_an_output_name_that_fits(inputs, tmp_path):
+    photo = small_copy(inputs["a"], tmp_path / "long" / ("p" * 200 + ".jpg"))
+    painting = small_copy(inputs["wave"], tmp_path / "long" / ("s" * 200 + ".jpg"))
+    other = small_copy(inputs["b"], photo.with_name("p" * 200 + ".png"))  # the same stem: the name is numbered
+    items = collect([photo, other], [painting], tmp_path / "out")
+    names = [item.output.name for item in items]
+    assert all(len(name) <= 255 for name in names) and names[1].endswith("_2.png") and len(set(names)) == 2
+
+
+def test_an_outdir_in_the_photo_folder_does_not_paint_its_own_pictures(capsys, inputs, tmp_path):
+    photos = tmp_path / "photos"
+    argv = [photos, "--styles", inputs["wave"], "-o", photos, *FAST_FLAGS]
+    rc, err = cli(capsys, *argv)
+    assert rc == 0 and "2 done" in err, err
+    rc, err = cli(capsys, *argv)
+    assert rc == 0 and "0 done, 2 skipped as already painted" in err, err
+    assert sorted(p.name for p in photos.iterdir()) == ["a.jpg", "a__wave.png", "b.png", "b__wave.png", "batch.jsonl"]
+    rc, err = cli(capsys, str(photos / "*.png"), "--styles", inputs["wave"], "-o", photos, *FAST_FLAGS)
+    assert rc == 0 and "0 done, 1 skipped" in err, err  # a glob leaves them out too: b.png alone, painted already
+    assert not (photos / "b__wave__wave.png").exists()
+
+
+def test_a_changed_setting_never_replaces_a_picture_without_overwrite(capsys, inputs, tmp_path):
+    out = tmp_path / "out"
+    argv = [inputs["a"], "--styles", inputs["wave"], "-o", out, *FAST_FLAGS]
+    assert cli(capsys, *argv)[0] == 0
+    before = (out / "a__wave.png").read_bytes()
+    rc, err = cli(capsys, *argv, "--seed", "7")
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"{out / 'a__wave.png'} already exists (painted by a batch from other inputs or settings)" in err
+    assert "pass --overwrite" in err and (out / "a__wave.png").read_bytes() == before
+    rc, err = cli(capsys, *argv, "--seed", "7", "--overwrite")
+    assert rc == 0 and "1 done" in err and (out / "a__wave.png").read_bytes() != before
+    assert read_recipe(out / "a__wave.png")["settings"]["seed"] == 7
+
+
+def test_a_full_disk_mid_batch_keeps_the_log_whole_and_the_next_run_logs_the_lost_record(
+    capsys, inputs, tmp_path, monkeypatch
+):
+    out = tmp_path / "out"
+    argv = [inputs["a"], inputs["b"], "--styles", inputs["wave"], "-o", out, *FAST_FLAGS]
+    real_write = os.write
+
+    def disk_full_for_the_log(fd: int, data) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("batch.jsonl"):
+            real_write(fd, bytes(data)[: len(data) // 2])  # half a line gets on disk, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", disk_full_for_the_log)
+    rc, err = cli(capsys, *argv)
+    monkeypatch.setattr(os, "write", real_write)
+    assert rc == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"cannot write the log {out / 'batch.jsonl'}: No space left on device; stopped: 1 done, 1 left" in err
+    assert (out / "batch.jsonl").read_bytes() == b""  # the half line was taken back
+    assert (out / "a__wave.png").exists() and not (out / "b__wave.png").exists()
+
+    rc, err = cli(capsys, *argv)
+    assert rc == 0 and "1 done, 1 skipped as already painted" in err, err
+    records = log_lines(out)
+    assert [(Path(r["output"]).name, r["status"], r["steps"]) for r in records] == [
+        ("a__wave.png", "done", 4),  # rebuilt from the picture's recipe: a was not painted again
+        ("b__wave.png", "done", 4),
+    ]
+
+
+def test_lines_a_crash_tore_are_removed_from_the_log(inputs, tmp_path):
+    out = tmp_path / "out"
+    items = collect([inputs["a"]], [inputs["wave"]], out)
+    run_batch(items, FAST, out)
+    log = out / "batch.jsonl"
+    good = log.read_bytes()
+    log.write_bytes(b'{"status": "do\n' + good + b'{"key": "torn by a cr')  # one torn in the middle by an old run
+    again = run_batch(items, FAST, out)
+    assert (again.done, again.skipped) == (0, 1) and log.read_bytes() == good

@@ -180,6 +180,9 @@ def test_corrupt_weights_file(capsys, tmp_path, tubingen, starry_night):
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--weights", weights)
     assert "cannot read weights file" in assert_one_line_error(rc, err)  # no progress bar line before it
     assert not out.exists()
+    passwd = _write(tmp_path, "passwd", b"root:x:0:0:root:/root:/bin/bash\nbin:x:2:2:bin:/bin:/usr/sbin/nologin\n")
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--weights", passwd)
+    assert f"cannot read weights file {passwd}" in assert_one_line_error(rc, err)
 
 
 def test_unavailable_device(capsys, tmp_path, tubingen, starry_night):

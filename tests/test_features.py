@@ -267,8 +267,17 @@ def test_missing_weights_file(tmp_path):
     assert "not found" in _one_line_weights_error(tmp_path / "nowhere.pth")
 
 
-def test_weights_path_is_a_folder(tmp_path):
-    assert "not found" in _one_line_weights_error(tmp_path)
+def test_weights_path_is_a_folder_or_a_device(tmp_path):
+    assert "not a regular file" in _one_line_weights_error(tmp_path)
+    assert "not a regular file" in _one_line_weights_error("/dev/zero")  # never read: it has no end
+
+
+def test_a_small_text_file_as_weights(tmp_path):
+    """Short text makes torch's unpickler fail with IndexError or KeyError: still a WeightsError, in one line."""
+    for text in ("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n", "hello\nworld\n"):
+        path = tmp_path / "passwd"
+        path.write_text(text)
+        assert "cannot read weights file" in _one_line_weights_error(path)
 
 
 def test_corrupt_weights_file(tmp_path):

@@ -242,3 +242,61 @@ def test_resize_longest_and_tensor_round_trip():
     assert t.shape == (1, 3, 48, 64) and t.dtype.is_floating_point and t.max() == 255
     assert np.array_equal(np.asarray(to_pil(t)), np.asarray(img))
     assert to_pil(t * 2 - 100).getpixel((0, 0)) == (255, 0, 0)  # clipped to 0-255
+
+
+def test_only_regular_files_are_read(tmp_path):
+    """A device or a pipe would be read for ever (or block); a name the system cannot take would raise deep down."""
+    import os
+
+    from brushwork.images import file_sha256
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    for path, words in [
+        ("/dev/zero", "is not a regular file"),
+        (fifo, "is not a regular file"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "nowhere.png", "not found"),
+        (tmp_path / ("x" * 300 + ".png"), "File name too long"),
+        (str(tmp_path / "a\0.png"), "null byte"),
+    ]:
+        for read in (load_image, file_sha256):
+            with pytest.raises(ImageError, match=words) as caught:
+                read(path, "photo")
+            assert "\n" not in str(caught.value)
+
+
+def test_temporary_files_a_killed_process_left_are_removed_later(tmp_path):
+    """SIGKILL mid-write leaves a hidden ``.brushwork-*`` file; a later write in that folder removes it once it is
+    old enough to be abandoned, and nothing else."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from brushwork import images
+
+    stuck = (
+        "import sys, time; from PIL import Image; from brushwork.images import save_image\n"
+        "def hang(*args, **kwargs): print('saving', flush=True); time.sleep(600)\n"
+        "Image.Image.save = hang\n"
+        f"save_image(Image.new('RGB', (8, 8)), {str(tmp_path / 'killed.png')!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", stuck], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "saving\n"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    [left] = tmp_path.glob(".brushwork-*.png")
+    assert left.stat().st_size == 0
+    hour_ago = time.time() - images.STALE_AFTER - 60
+    os.utime(left, (hour_ago, hour_ago))
+    fresh = tmp_path / ".brushwork-abcd1234.png"  # another process may be writing it right now
+    other = tmp_path / ".brushwork-notes.txt.bak"  # not a name save_image makes
+    for path in (fresh, other):
+        path.write_bytes(b"")
+    os.utime(other, (hour_ago, hour_ago))
+    save_image(Image.new("RGB", (8, 8)), tmp_path / "next.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, other.name, "next.png"])

@@ -3,6 +3,7 @@ along the flow, work kept frame by frame and resumed, and bad clips refused in o
 
 from __future__ import annotations
 
+import errno
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -276,3 +277,67 @@ def test_a_clip_in_segments_is_joined_with_cross_fades_and_resumes_by_segment(cl
     assert np.abs(joined - np.mean([np.asarray(p, dtype=float) for p in shared], axis=0)).max() <= 1  # half and half
     written = probe(out)
     assert written.frames == 5 and written.audio == 1 and written.rotation == info.rotation
+
+
+# --- full disks, damaged clips, and work folders left by stopped runs -------------------------------------
+
+
+def full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_when_starting_is_one_line_and_leaves_no_torn_recipe(capsys, clip, tmp_path, monkeypatch):
+    out = tmp_path / "full.mp4"
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "-q")
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "cannot write " in err and "recipe.json: No space left on device" in err
+    assert list(video_module.work_folder(out).iterdir()) == []  # no half-written recipe to block the next run
+
+
+def test_a_full_disk_when_assembling_keeps_every_frame(capsys, clip, tmp_path, monkeypatch):
+    out = tmp_path / "full.mp4"
+    argv = ("video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "-q")
+    real_write = video_module.write_clip
+
+    def disk_fills_up(pictures, source, output, *args):
+        real_write(pictures[:2], source, output, *args)  # a partial clip is on disk when the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(video_module, "write_clip", disk_fills_up)
+    rc, err = cli(capsys, *argv)
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"cannot write {out}: No space left on device; the painted frames are kept in " in err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["full.mp4.frames"]  # no partial
+    assert len(list(video_module.work_folder(out).glob("frame_*.png"))) == 5
+    monkeypatch.setattr(video_module, "write_clip", real_write)
+    painted = []
+    monkeypatch.setattr(video_module, "run", lambda *a, **k: painted.append(1))
+    rc, err = cli(capsys, *argv)
+    assert rc == 0 and painted == [] and probe(out).frames == 5  # assembled from the kept frames alone
+
+
+def test_a_work_folder_with_no_frame_yet_does_not_block_other_settings(clip, tmp_path):
+    out = tmp_path / "stopped.mp4"
+    stopped = video_module.paint_clip(
+        probe(clip), style(), FAST, VideoSettings(later_steps=2), out, step_callback=lambda p: False
+    )
+    assert stopped.done == 0 and list(video_module.work_folder(out).glob("frame_*")) == []
+    other = video_module.paint_clip(probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2), out)
+    assert other.status == "done" and other.done == 5 and out.exists()
+
+
+def test_a_damaged_clip_is_painted_with_a_warning(capsys, tmp_path):
+    whole = make_clip(tmp_path / "whole.mkv", size=(32, 24), times=tuple(i / 4 for i in range(12)), sound=False)
+    assert probe(whole).damage == ""
+    damaged = tmp_path / "damaged.mkv"
+    damaged.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) * 4 // 5])  # cut off, as by a failed download
+    info = probe(damaged)
+    assert 0 < info.frames < 12 and f"only {info.frames} frames, up to " in info.damage
+    out = tmp_path / "painted.mp4"
+    rc, err = cli(capsys, "video", damaged, STYLE, "-o", out, "--size", "32", "--steps", "2", "--later-steps=1", "-q")
+    assert rc == 0 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"brushwork video: warning: damaged.mkv looks damaged: only {info.frames} frames")
+    assert probe(out).frames == info.frames
+    with pytest.warns(UserWarning, match="damaged.mkv looks damaged"):
+        brushwork.stylize_video(damaged, STYLE, out, overwrite=True, size=32, steps=2, later_steps=1)

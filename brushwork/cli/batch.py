@@ -11,6 +11,7 @@ from .. import __version__
 from ..budget import duration
 from ..settings import PRESET_HELP, PRESETS, resolve
 from .kit import (
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     Parser,
     add_ray_options,
@@ -34,8 +35,8 @@ def parser() -> Parser:
         description="Paint every photo with every painting (or the pairs a manifest lists) into OUTDIR, each "
         "picture named PHOTO__PAINTING.png and carrying its recipe. OUTDIR/batch.jsonl logs every item; the same "
         "command again skips the pictures already painted from the same inputs and settings. Exit status 0 when "
-        "every item succeeded, 1 when some failed (their reasons are printed and logged), 2 for a usage error found "
-        "before any work, 130 on Ctrl-C.",
+        "every item succeeded, 1 when some failed (their reasons are printed and logged) or the batch stopped on "
+        "a full disk, 2 for a usage error found before any work, 130 on Ctrl-C.",
     )
     p.add_argument("photos", nargs="*", metavar="PHOTOS", help="photos: files, folders (their pictures) or globs")
     p.add_argument("--styles", nargs="+", metavar="PAINTINGS", help="paintings: files, folders or globs")
@@ -51,6 +52,11 @@ def parser() -> Parser:
         choices=sorted(PRESETS),
         help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
         + ". Options you type change the preset's values",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace pictures an earlier batch painted from other inputs or settings (else the batch refuses)",
     )
     add_ray_options(p)
     add_settings(p, skip=("save_every",))  # a batch keeps no snapshots
@@ -119,6 +125,7 @@ def command(argv: Sequence[str]) -> int:
                 outdir,
                 execute=ray_executor(args) or LocalExecutor(steps=None if args.quiet else on_step, keep_memory=True),
                 callback=on_item,
+                overwrite=args.overwrite,
             )
     finally:
         for bar in bars.values():
@@ -135,6 +142,13 @@ def _report(summary: Summary) -> int:
         parts.append(f"{summary.failed} failed (see {summary.log})")
     if summary.skipped:
         parts.append(f"{summary.skipped} skipped as already painted")
+    if summary.error:
+        print(
+            f"brushwork batch: error: {summary.error}; stopped: {', '.join(parts)}, {summary.left} left; the pictures "
+            "written are kept, and the same command goes on from there once the log can be written",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     if summary.status == "interrupted":
         print(
             f"brushwork batch: interrupted; {', '.join(parts)}, {summary.left} left; "
@@ -143,7 +157,7 @@ def _report(summary: Summary) -> int:
         )
         return EXIT_INTERRUPTED
     print(f"brushwork batch: {', '.join(parts)} in {duration(summary.elapsed)}", file=sys.stderr)
-    return 1 if summary.failed else 0
+    return EXIT_FAILED if summary.failed else 0
 
 
 def _names(record: Record) -> str:

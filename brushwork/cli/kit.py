@@ -21,6 +21,7 @@ __all__ = [
     "EXIT_USAGE",
     "EXIT_DIVERGED",
     "EXIT_INTERRUPTED",
+    "EXIT_FAILED",
     "Parser",
     "HelpFormatter",
     "add_settings",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
+EXIT_FAILED = 1
+"""A run that went wrong on the way (some items failed, a full disk), not a usage error."""
 _EXTRA_FLAGS = {"preset": "--preset"}
 
 
@@ -46,7 +49,7 @@ def describe(error: BrushworkError) -> str:
     if isinstance(error, SettingsError) and error.field:
         return f"{flag(error.field)} {error.problem}"
     if isinstance(error, OutputExistsError):
-        return f"{error.path} already exists; choose another name or pass --overwrite"
+        return f"{error.path} already exists{error.why}; choose another name or pass --overwrite"
     if isinstance(error, InputChangedError):
         return f"{error}, or pass --allow-changed to rerun with it as it is now"
     return str(error)

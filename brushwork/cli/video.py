@@ -85,6 +85,10 @@ def command(argv: Sequence[str]) -> int:
     video = VideoSettings(**given_settings(args, VIDEO_SPECS))
     output = check_output_path(args.output, args.overwrite, (args.clip, *args.styles), suffixes=VIDEO_SUFFIXES)
     clip = probe(args.clip)
+    if clip.damage:  # shown even with -q: the painted clip will be short
+        print(
+            f"brushwork video: warning: {clip.path.name} looks damaged: {clip.damage}; painting those", file=sys.stderr
+        )
     styles = [load_image(path, "style") for path in args.styles]
     blend_weights(settings, len(styles))
     size = frame_size(clip, settings)
