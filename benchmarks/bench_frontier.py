@@ -49,14 +49,14 @@ def main() -> None:
         if reference:
             r = judge.score(Image.open(reference[0]))
             mine["reference"].append((0.0, r))
-            rows.append(f"| {pair} | neural-style ({reference[1]}) | {r['content']:.3f} | {r['gram']:.3f} | {r['swd']:.3f} |")
+            rows.append(f"| {pair} | neural-style ({reference[1]}) | {_scores(r)} |")
         for strength in strengths:
             settings = brushwork.Settings(size=args.size, style_weight=strength, swd_weight=strength)
             picture = paint(content, style, settings).image
             picture.save(out / f"{pair}_{strength:g}.png")
             s = judge.score(picture)
             mine["brushwork"].append((strength, s))
-            rows.append(f"| {pair} | brushwork, strength {strength:g} | {s['content']:.3f} | {s['gram']:.3f} | {s['swd']:.3f} |")
+            rows.append(f"| {pair} | brushwork, strength {strength:g} | {_scores(s)} |")
             print(rows[-1], flush=True)
     plot(points, HERE / "frontier.png")
     text = f"""## Content against style at several strengths (`bench_frontier.py`)
@@ -72,6 +72,10 @@ neural-style's picture of the pair, judged at {args.judge_size} px (lower is bet
 {chr(10).join(rows)}"""
     write_section("bench_frontier", text)
     print(text)
+
+
+def _scores(s: dict[str, float]) -> str:
+    return f"{s['content']:.3f} | {s['gram']:.3f} | {s['swd']:.3f}"
 
 
 def plot(points: dict[str, dict[str, list[tuple[float, dict[str, float]]]]], path: Path) -> None:

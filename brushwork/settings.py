@@ -492,7 +492,12 @@ def blend_weights(settings: Settings, count: int) -> list[float]:
 # The seed report's and the paper's terms and weights, as brushwork 0.1 set them: later defaults leave them alone.
 _REPORT_TERMS = dict(
     layer_reach=0.0,
-    normalize="size", content_weight=1.0, style_weight=300.0, tv_weight=150.0, swd_weight=0.0, init="content"
+    normalize="size",
+    content_weight=1.0,
+    style_weight=300.0,
+    tv_weight=150.0,
+    swd_weight=0.0,
+    init="content",
 )
 PRESETS: dict[str, dict[str, Any]] = {
     # The seed report: Adam, lr 3.0 decayed to 0.1 at step 180, 200 steps, TV on, one scale.
