@@ -11,7 +11,8 @@ the tile. Both loop over the level's terms (:mod:`brushwork.terms`) and know non
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import torch
 
@@ -24,6 +25,7 @@ from .tiles import Tile, core, crop, tile_grid, whole_tile
 __all__ = ["Objective", "TiledObjective"]
 
 Parts = dict[str, torch.Tensor]
+_Tiles = Iterator[tuple[Tile, dict[str, torch.Tensor]]]
 
 
 class Objective:
@@ -56,20 +58,22 @@ class Objective:
         self.features_of = [term for term in self.active if isinstance(term, FeatureTerm)]
         self.pixels_of = [term for term in self.active if not isinstance(term, FeatureTerm)]
         self.layers = sorted({name for term in self.features_of for name in term.layers}, key=layer_index)
-        photo = _Sight(self, content)
-        paintings = [(_Sight(self, style), weight) for style, weight in zip(styles, blend) if weight != 0]
-        with torch.no_grad():  # a painting blended out leaves no trace, not even a sampled point
+        photo = self._sight(content)
+        # a painting blended out leaves no trace, not even a sampled point
+        paintings = [(self._sight(style), weight) for style, weight in zip(styles, blend) if weight != 0]
+        with torch.no_grad():
             for term in self.active:
                 term.aim(photo, paintings)
+
+    def _sight(self, picture: torch.Tensor) -> _Sight:
+        return _Sight(picture, functools.partial(self._tiles, picture), self.keeps_features)
 
     def _grid(self, image: torch.Tensor) -> list[Tile]:
         """The tiles the network sees ``image`` in: the whole of it at once."""
         height, width = image.shape[-2:]
         return [whole_tile(width, height)]
 
-    def _tiles(
-        self, image: torch.Tensor, layers: Sequence[str], grid: list[Tile] | None = None
-    ) -> Iterator[tuple[Tile, dict[str, torch.Tensor]]]:
+    def _tiles(self, image: torch.Tensor, layers: Sequence[str], grid: list[Tile] | None = None) -> _Tiles:
         """Each tile and the features of its core at ``layers``, computed without gradients."""
         for t in grid or self._grid(image):
             with torch.no_grad():
@@ -184,13 +188,12 @@ class TiledObjective(Objective):
 class _Sight:
     """A photo or painting as the terms measure it (:class:`brushwork.terms.Sight`), in the objective's tiles.
 
-    Where the objective :attr:`~Objective.keeps_features`, they are kept per set of layers while the
-    terms aim, so terms that read the same layers (the Gram and sliced-Wasserstein terms) run the
-    network once.
+    With ``keep`` (a whole picture's features fit) they are kept per set of layers while the terms
+    aim, so terms that read the same layers (the Gram and sliced-Wasserstein terms) run the network once.
     """
 
-    def __init__(self, objective: Objective, picture: torch.Tensor):
-        self.objective, self._picture = objective, picture
+    def __init__(self, picture: torch.Tensor, measure: Callable[[Sequence[str]], _Tiles], keep: bool):
+        self._picture, self.measure, self.keep = picture, measure, keep
         self.kept: dict[tuple[str, ...], list[tuple[Tile, dict[str, torch.Tensor]]]] = {}
 
     @property
@@ -198,9 +201,9 @@ class _Sight:
         return self._picture
 
     def tiles(self, layers: Sequence[str]) -> Iterable[tuple[Tile, dict[str, torch.Tensor]]]:
-        if not self.objective.keeps_features:
-            return self.objective._tiles(self._picture, layers)
+        if not self.keep:
+            return self.measure(layers)
         key = tuple(layers)
         if key not in self.kept:
-            self.kept[key] = list(self.objective._tiles(self._picture, layers))
+            self.kept[key] = list(self.measure(layers))
         return self.kept[key]
