@@ -229,13 +229,13 @@ class _Run:
                 start = initial_image(content_t, style_ts, self.blend, self.settings)
             else:
                 start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
-            tile, terms = self.tiles[level], level_style_layers(self.settings, wh)
+            tile, weighed = self.tiles[level], level_style_layers(self.settings, wh)
             held = self.temporal  # at the level of its size
             extra = [held] if held is not None and tuple(held.previous.shape[-1:-3:-1]) == wh else []
             objective = (
-                TiledObjective(self.encoder, content_t, style_ts, self.blend, terms, self.bf16, tile, extra)
+                TiledObjective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, tile, extra)
                 if tile
-                else Objective(self.encoder, content_t, style_ts, self.blend, terms, self.bf16, extra)
+                else Objective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, extra)
             )
             self.timer.start_level(time.perf_counter() - self.start, wh, self.overheads[level])
             outcome = self._paint_level(level, objective, start, self.budgets[level])
@@ -326,11 +326,12 @@ class _Run:
             )
         return _Level(best, len(level_losses))
 
-    def _diverged(self, best: torch.Tensor, settings: dict[str, str]) -> _Level:
-        """A NaN loss: keep the last good picture and name the part (and the setting of ``settings``) that blew up."""
-        broken = [part for part in settings if not math.isfinite(self.losses.get(part, math.nan))]
+    def _diverged(self, best: torch.Tensor, weights: dict[str, str]) -> _Level:
+        """A NaN loss: keep the last good picture and name the part that blew up, and the setting (of ``weights``,
+        by part) to lower."""
+        broken = [part for part in weights if not math.isfinite(self.losses.get(part, math.nan))]
         if len(broken) == 1:  # one weight too large for the rest to matter
-            what, culprit = f"the {broken[0]} term overflowed", settings[broken[0]]
+            what, culprit = f"the {broken[0]} term overflowed", weights[broken[0]]
         else:  # the picture itself blew up: every term it feeds breaks at once
             what, culprit = "the optimiser's step overshot", "lr"
         return _Level(

@@ -87,7 +87,7 @@ class Term(ABC):
     def __init__(self, settings: Settings):
         self.weight: float = getattr(settings, self.setting)
 
-    def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:  # noqa: B027 (most terms aim)
+    def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:  # noqa: B027 (a term may need no target)
         """Measure the target from the photo and the paintings (each with its blend weight, never 0)."""
 
     @abstractmethod
@@ -121,13 +121,13 @@ class FeatureTerm(Term):
         """Pass 2: a function of tile ``index``'s cores whose gradient is the tile's share of the loss's."""
 
 
-T = TypeVar("T", bound=type[Term])
+_Class = TypeVar("_Class", bound=type[Term])
 
 TERMS: list[type[Term]] = []
 """The terms of every run, in the order they are added up."""
 
 
-def register(term: T) -> T:
+def register(term: _Class) -> _Class:
     """Add a term to every run (a class decorator; ``TERMS.remove`` takes it out again)."""
     TERMS.append(term)
     return term

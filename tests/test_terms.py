@@ -94,3 +94,14 @@ def test_a_registered_term_paints_a_clips_frames(tmp_path, registered):
     assert result.status == "done" and len(result.pictures) == 3 and (tmp_path / "out.mp4").exists()
     assert all("colour" in parts for parts in seen)
     assert any("temporal" in parts for parts in seen)  # the later frames have both
+
+
+def test_a_diverged_part_names_the_setting_of_its_first_term(registered):
+    frame = terms.Temporal(torch.zeros(1, 3, 4, 4), torch.ones(1, 1, 4, 4), 0.02)
+    assert terms.culprits([*terms.build(Settings()), frame]) == {
+        "content": "content_weight",
+        "style": "style_weight",  # the Gram term's, before the sliced-Wasserstein term's swd_weight
+        "tv": "tv_weight",
+        "colour": "style_weight",
+        "temporal": "temporal_weight",
+    }
