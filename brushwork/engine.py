@@ -1,7 +1,7 @@
 """The optimisation loop: targets, coarse-to-fine levels, optimisers, schedules, safety.
 
-The engine minimises ``alpha*content + beta*style + gamma*tv`` (see
-:mod:`brushwork.losses`) over the pixels of an RGB 0-255 image. It never loses
+The engine minimises the sum of the loss terms (:mod:`brushwork.terms`: content, style, smoothness
+and, for a video's later frames, the temporal term) over the pixels of an RGB 0-255 image. It never loses
 work: it keeps the best image seen, stops cleanly on Ctrl-C, on a cancel from the
 progress callback, or when the loss turns NaN, and reports which in the result.
 
@@ -31,9 +31,10 @@ from .features import VGG19
 from .forecast import CONVERGENCE_WINDOW, StepTimer, forecast
 from .images import Picture, load_image, resize_longest, to_pil, to_tensor
 from .machine import encoder_for, measure, pick_device, use_bf16
-from .objective import Objective, Temporal, TiledObjective
+from .objective import Objective, TiledObjective
 from .plan import check_sizes, level_style_layers, painting_longest
 from .settings import Settings, blend_weights
+from .terms import Temporal, culprits
 
 __all__ = [
     "Progress",
@@ -50,7 +51,6 @@ __all__ = [
 ]
 
 _LBFGS_HISTORY = 20  # judged as good as 50 at 512 and 1024 px, with 2.5x less memory and time for the pairs
-_TERM_SETTINGS = {"content": "content_weight", "style": "style_weight", "tv": "tv_weight"}
 
 Callback = Callable[["Progress"], "bool | None"]
 
@@ -93,7 +93,8 @@ class Result:
     history: list[tuple[float, float]] = field(default_factory=list)
     """(seconds, total loss) after each step, for loss-vs-time plots."""
     culprit: str | None = None
-    """For a diverged run, the setting to lower (``tv_weight``, ``style_weight``, ``content_weight`` or ``lr``)."""
+    """For a diverged run, the setting to lower: the weight of the term that overflowed (``style_weight``...) or
+    ``lr``."""
 
 
 def prepare_inputs(
@@ -228,14 +229,14 @@ class _Run:
                 start = initial_image(content_t, style_ts, self.blend, self.settings)
             else:
                 start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
-            tile, terms = self.tiles[level], level_style_layers(self.settings, wh)
+            tile, weighed = self.tiles[level], level_style_layers(self.settings, wh)
+            held = self.temporal  # at the level of its size
+            extra = [held] if held is not None and tuple(held.previous.shape[-1:-3:-1]) == wh else []
             objective = (
-                TiledObjective(self.encoder, content_t, style_ts, self.blend, terms, self.bf16, tile)
+                TiledObjective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, tile, extra)
                 if tile
-                else Objective(self.encoder, content_t, style_ts, self.blend, terms, self.bf16)
+                else Objective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, extra)
             )
-            if self.temporal is not None and tuple(self.temporal.previous.shape[-1:-3:-1]) == wh:
-                objective.temporal = self.temporal
             self.timer.start_level(time.perf_counter() - self.start, wh, self.overheads[level])
             outcome = self._paint_level(level, objective, start, self.budgets[level])
             best = outcome.best
@@ -310,7 +311,7 @@ class _Run:
                 elapsed = time.perf_counter() - self.start
                 self.history.append((elapsed, self.losses["total"]))
                 if not math.isfinite(self.losses["total"]):
-                    return self._diverged(best)
+                    return self._diverged(best, culprits(objective.terms))
                 level_losses.append(self.losses["total"])
                 if self.callback is not None and not self._report(level, len(level_losses), elapsed, x, best):
                     return _Level(best, len(level_losses), "cancelled", f"cancelled at step {self.step}")
@@ -325,11 +326,12 @@ class _Run:
             )
         return _Level(best, len(level_losses))
 
-    def _diverged(self, best: torch.Tensor) -> _Level:
-        """A NaN loss: keep the last good picture and name the term (and setting) that blew up."""
-        broken = [t for t in _TERM_SETTINGS if not math.isfinite(self.losses.get(t, math.nan))]
+    def _diverged(self, best: torch.Tensor, weights: dict[str, str]) -> _Level:
+        """A NaN loss: keep the last good picture and name the part that blew up, and the setting (of ``weights``,
+        by part) to lower."""
+        broken = [part for part in weights if not math.isfinite(self.losses.get(part, math.nan))]
         if len(broken) == 1:  # one weight too large for the rest to matter
-            what, culprit = f"the {broken[0]} term overflowed", _TERM_SETTINGS[broken[0]]
+            what, culprit = f"the {broken[0]} term overflowed", weights[broken[0]]
         else:  # the picture itself blew up: every term it feeds breaks at once
             what, culprit = "the optimiser's step overshot", "lr"
         return _Level(

@@ -2,8 +2,8 @@
 
 Each function is written exactly as the report's formulas, with the report's
 argument order, so a reader can put this file beside the report (and beside
-``matlab/``) and check it term by term. Size normalisation of the weights is
-the engine's job (see :mod:`brushwork.engine`), not these functions'.
+``matlab/``) and check it term by term. Normalising the weights (by size or by
+target) is the loss terms' job (see :mod:`brushwork.terms`), not these functions'.
 
 Shapes: feature maps are ``(N, C, H, W)`` tensors; images are ``(N, 3, H, W)``.
 """

@@ -20,6 +20,7 @@ from .features import VGG19, load_vgg19
 from .objective import Objective
 from .plan import STEP_COST_EXPONENT
 from .settings import Settings
+from .terms import TERMS
 
 __all__ = ["pick_device", "encoder_for", "use_bf16", "channels_last", "measure", "describe_processor"]
 
@@ -85,23 +86,25 @@ def measure(settings: Settings, device: torch.device, encoder: VGG19) -> Machine
         free=int(free),
         in_use=int(in_use),
         element=2 if bf16 else 4,
-        step_seconds=_step_seconds(
-            settings.content_layers, settings.style_layers, settings.swd_weight > 0, bf16, encoder
-        ),
+        step_seconds=_step_seconds(_timed(settings), bf16, encoder),
         exponent=exponent,
     )
 
 
+def _timed(settings: Settings) -> Settings:
+    """The settings a step is timed with: the run's layers and terms (each registered term on or off), at the
+    defaults' weights, so that runs that differ only in weights share one timing."""
+    off = {term.setting: 0.0 for term in TERMS if not getattr(settings, term.setting)}
+    return Settings(content_layers=settings.content_layers, style_layers=settings.style_layers).replace(**off)
+
+
 @functools.lru_cache(maxsize=8)
-def _step_seconds(
-    content_layers: tuple[str, ...], style_layers: tuple[str, ...], swd: bool, bf16: bool, encoder: VGG19
-) -> float:
+def _step_seconds(settings: Settings, bf16: bool, encoder: VGG19) -> float:
     """Seconds of one step at :data:`brushwork.budget.CALIBRATION` px (the best of two, after a warm-up)."""
     device = encoder.mean.device
     generator = torch.Generator().manual_seed(0)
     width, height = CALIBRATION
     photo, painting, start = (torch.rand(1, 3, height, width, generator=generator).to(device) * 255 for _ in range(3))
-    settings = Settings(content_layers=content_layers, style_layers=style_layers, swd_weight=6.0 if swd else 0.0)
     objective = Objective(encoder, photo, [painting], [1.0], settings, bf16)
     x = start.requires_grad_(True)
     times = []

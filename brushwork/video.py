@@ -40,8 +40,8 @@ from .features import VGG19
 from .flow import certainty, flow_between, warp
 from .images import Picture, load_image, to_tensor
 from .machine import encoder_for, pick_device
-from .objective import Temporal
 from .settings import Settings, VideoSettings
+from .terms import Temporal
 
 __all__ = [
     "ClipPlan",

@@ -24,6 +24,7 @@ ORDER = [
     "color",
     "features",
     "losses",
+    "terms",
     "objective",
     "machine",
     "allocator",

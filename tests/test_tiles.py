@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from brushwork import engine, objective
+from brushwork import engine, terms
 from brushwork.budget import GB, Machine, plan_run
 from brushwork.errors import SettingsError
 from brushwork.layers import halo, stride
 from brushwork.objective import Objective, TiledObjective
 from brushwork.settings import Settings
-from brushwork.tiles import tile_grid
+from brushwork.terms import Temporal, Term
+from brushwork.tiles import core, core_view, tile_grid
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1", "conv4_2")
 GEN = torch.Generator().manual_seed(0)
@@ -61,32 +62,55 @@ def test_a_tiles_features_at_its_core_are_the_whole_pictures(encoder):
             left, top, right, bottom = t.crop
             mine = encoder(picture[:, :, top:bottom, left:right], LAYERS)
             for name in LAYERS:
-                ours, theirs = objective._core(mine[name], t, name), objective._core_view(whole[name], t, name)
+                ours, theirs = core(mine[name], t, name), core_view(whole[name], t, name)
                 assert ours.shape == theirs.shape
                 assert float((ours - theirs).abs().max()) <= 1e-4 * float(theirs.abs().max())
 
 
-@pytest.mark.parametrize(("swd_weight", "tv_weight"), [(0.0, 3e-5), (6.0, 3e-5), (6.0, 0.0)])
-def test_the_tiled_loss_and_gradient_are_the_whole_pictures(encoder, monkeypatch, swd_weight, tv_weight):
-    # every position is a sliced-Wasserstein point, so both draw the same random directions in the same order
-    monkeypatch.setattr(objective, "SWD_POINTS", 10**6)
-    settings = Settings(swd_weight=swd_weight, tv_weight=tv_weight)
+def alone(term: type[Term]) -> Settings:
+    """Settings with ``term`` the only registered term on."""
+    return Settings().replace(**{other.setting: 0.0 for other in terms.TERMS if other.setting != term.setting})
+
+
+def held(width: int, height: int) -> Temporal:
+    """A video frame's temporal term: held to a previous frame where a random half of the flow is certain."""
+    return Temporal(noise(width, height), (torch.rand(1, 1, height, width, generator=GEN) > 0.5).float(), 0.02)
+
+
+def assert_tiled_is_whole(encoder, settings: Settings, extra: list[Term]) -> dict[str, torch.Tensor]:
+    """The tiled loss, its parts and its gradient are the whole picture's; the parts."""
     content, painting, start = noise(240, 176), noise(200, 160), noise(240, 176)
-    whole = Objective(encoder, content, [painting], [1.0], settings, bf16=False)
-    tiled = TiledObjective(encoder, content, [painting], [1.0], settings, bf16=False, tile=96)
-    assert len(tiled.grid) == 6
+    whole = Objective(encoder, content, [painting], [1.0], settings, bf16=False, extra=extra)
+    tiled = TiledObjective(encoder, content, [painting], [1.0], settings, bf16=False, tile=96, extra=extra)
+    assert len(tiled.grid) == (6 if tiled.layers else 0)
     a, b = start.clone().requires_grad_(True), start.clone().requires_grad_(True)
     loss_a, parts_a = whole.evaluate(a, grad=True)
     loss_b, parts_b = tiled.evaluate(b, grad=True)
     assert float(loss_b) == pytest.approx(float(loss_a), rel=1e-4)
+    assert parts_a.keys() == parts_b.keys()
     for name in parts_a:
         assert float(parts_b[name]) == pytest.approx(float(parts_a[name]), rel=1e-4, abs=1e-9)
     assert a.grad is not None and b.grad is not None
     assert float((a.grad - b.grad).abs().max()) <= 1e-3 * float(a.grad.abs().max())
+    return parts_a
+
+
+@pytest.mark.parametrize("term", terms.TERMS, ids=lambda term: term.__name__)
+def test_each_terms_tiled_loss_and_gradient_are_the_whole_pictures(encoder, monkeypatch, term):
+    # every position is a sliced-Wasserstein point, so both draw the same random directions in the same order
+    monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
+    parts = assert_tiled_is_whole(encoder, alone(term), [])
+    assert float(parts[term.part]) > 0 and sum(float(value) > 0 for value in parts.values()) == 1
+
+
+def test_all_terms_together_and_a_video_frames_tiled_are_whole(encoder, monkeypatch):
+    monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
+    parts = assert_tiled_is_whole(encoder, Settings(), [held(240, 176)])
+    assert all(float(value) > 0 for value in parts.values()) and "temporal" in parts
 
 
 def test_a_tiled_run_paints_the_whole_runs_picture(pictures, monkeypatch):
-    monkeypatch.setattr(objective, "SWD_POINTS", 10**6)
+    monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
     settings = Settings(size=160, scales=1, steps=3, device="cpu")
     whole = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings)
     tiled = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings.replace(tile_size=96))

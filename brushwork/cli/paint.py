@@ -136,8 +136,7 @@ def paint_and_save(
             bar.total = p.total
             bar.set_postfix_str(
                 f"about {p.eta:.0f} s left, level {p.level + 1}/{p.levels} {p.size[0]}x{p.size[1]} "
-                f"content {p.losses['content']:.3g} style {p.losses['style']:.3g} "
-                f"tv {p.losses['tv']:.3g}",
+                + " ".join(f"{part} {value:.3g}" for part, value in p.losses.items() if part != "total"),
                 refresh=False,
             )
             bar.update(p.step - bar.n)

@@ -1,0 +1,107 @@
+"""Loss terms plug in: a new term is one class and one registration, and it works whole, tiled and in a video;
+taken out again, runs are as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+import pytest
+import torch
+from test_video import make_clip, style
+from torch import Tensor
+
+from brushwork import terms
+from brushwork import video as video_module
+from brushwork.clips import probe
+from brushwork.objective import Objective, TiledObjective
+from brushwork.settings import Settings, VideoSettings
+from brushwork.terms import PixelTerm, Sight
+
+GEN = torch.Generator().manual_seed(1)
+
+
+class MeanColour(PixelTerm):
+    """The picture's mean colour held to the paintings' (blended), per squared pixel value."""
+
+    part, setting = "colour", "style_weight"
+
+    def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:
+        self.target = sum(blend * painting.picture.mean(dim=(2, 3)) for painting, blend in paintings)
+
+    def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
+        return self.weight * (image.mean(dim=(2, 3)) - self.target).pow(2).sum() / 255**2
+
+
+@pytest.fixture
+def registered() -> Iterator[None]:
+    terms.register(MeanColour)
+    try:
+        yield
+    finally:
+        terms.TERMS.remove(MeanColour)
+
+
+def noise(width: int, height: int) -> Tensor:
+    return torch.rand(1, 3, height, width, generator=GEN) * 255
+
+
+def evaluate(objective: Objective, start: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+    x = start.clone().requires_grad_(True)
+    loss, parts = objective.evaluate(x, grad=True)
+    assert x.grad is not None
+    return loss, parts, x.grad
+
+
+def test_a_registered_term_counts_whole_and_tiled_and_unregistered_it_is_gone(encoder, monkeypatch):
+    monkeypatch.setattr(terms, "SWD_POINTS", 10**6)  # whole and tiled draw the same directions
+    content, painting, start = noise(240, 176), noise(200, 160), noise(240, 176)
+    settings = Settings()
+
+    def whole() -> Objective:
+        return Objective(encoder, content, [painting], [1.0], settings, bf16=False)
+
+    before = evaluate(whole(), start)
+    terms.register(MeanColour)
+    try:
+        loss, parts, grad = evaluate(whole(), start)
+        tiled_loss, tiled_parts, tiled_grad = evaluate(
+            TiledObjective(encoder, content, [painting], [1.0], settings, bf16=False, tile=96), start
+        )
+    finally:
+        terms.TERMS.remove(MeanColour)
+    assert list(parts) == ["content", "style", "tv", "colour"] and float(parts["colour"]) > 0
+    assert float(loss) == pytest.approx(float(before[0] + parts["colour"]), rel=1e-6)
+    assert float((grad - before[2]).abs().max()) > 0  # it pulls the picture
+    assert float(tiled_loss) == pytest.approx(float(loss), rel=1e-4)
+    assert float(tiled_parts["colour"]) == pytest.approx(float(parts["colour"]), rel=1e-6)
+    assert float((tiled_grad - grad).abs().max()) <= 1e-3 * float(grad.abs().max())
+    after = evaluate(whole(), start)
+    assert after[1].keys() == before[1].keys() and float(after[0]) == float(before[0])
+    assert torch.equal(after[2], before[2])
+
+
+def test_a_registered_term_paints_a_clips_frames(tmp_path, registered):
+    clip = make_clip(tmp_path / "pan.mp4", times=(0.0, 0.04, 0.08))
+    seen: list[set[str]] = []
+    result = video_module.paint_clip(
+        probe(clip),
+        style(),
+        Settings(size=32, steps=3),
+        VideoSettings(later_steps=2),
+        tmp_path / "out.mp4",
+        step_callback=lambda p: seen.append(set(p.losses)),
+    )
+    assert result.status == "done" and len(result.pictures) == 3 and (tmp_path / "out.mp4").exists()
+    assert all("colour" in parts for parts in seen)
+    assert any("temporal" in parts for parts in seen)  # the later frames have both
+
+
+def test_a_diverged_part_names_the_setting_of_its_first_term(registered):
+    frame = terms.Temporal(torch.zeros(1, 3, 4, 4), torch.ones(1, 1, 4, 4), 0.02)
+    assert terms.culprits([*terms.build(Settings()), frame]) == {
+        "content": "content_weight",
+        "style": "style_weight",  # the Gram term's, before the sliced-Wasserstein term's swd_weight
+        "tv": "tv_weight",
+        "colour": "style_weight",
+        "temporal": "temporal_weight",
+    }
