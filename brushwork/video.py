@@ -112,8 +112,8 @@ def work_folder(output: Path) -> Path:
 
 
 def frame_size(clip: ClipInfo, settings: Settings) -> tuple[int, int]:
-    """The painted frame size: the clip's shape at ``settings.size`` (never larger), both sides even."""
-    return even_size(clip.width, clip.height, settings.size)
+    """The painted frame size: the clip's shape, upright, at ``settings.size`` (never larger), both sides even."""
+    return even_size(*clip.upright, settings.size)
 
 
 def painted_times(clip: ClipInfo, video: VideoSettings) -> list[float]:

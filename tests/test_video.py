@@ -88,20 +88,33 @@ def test_a_clip_is_described_as_a_player_sees_it(clip):
     assert info.times == pytest.approx(TIMES, abs=1e-3)
 
 
-def test_a_painted_clip_keeps_times_rotation_aspect_and_sound(clip, tmp_path):
+def test_a_painted_clip_keeps_times_upright_shape_aspect_and_sound(clip, tmp_path):
     out = tmp_path / "painted.mp4"
     result = brushwork.stylize_video(clip, STYLE, out, size=32, steps=3, later_steps=2)
     assert result.status == "done" and result.done == 5
     painted = probe(out)
-    assert (painted.width % 2, painted.height % 2) == (0, 0) and max(painted.width, painted.height) == 32
+    assert (painted.width, painted.height) == (24, 32)  # 67x49 turned a quarter: painted upright, as shown
     assert painted.times == pytest.approx(TIMES, abs=2e-3)
-    assert (painted.rotation, painted.aspect, painted.audio) == (90, Fraction(4, 3), 1)
+    assert (painted.rotation, painted.aspect, painted.audio) == (0, Fraction(3, 4), 1)  # wide pixels, turned
     with av.open(str(clip)) as a, av.open(str(out)) as b:
         original = [bytes(p) for p in a.demux(a.streams.audio[0]) if p.size]
         copied = [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
     assert copied == original  # the sound is the very same packets, not re-encoded
     frames = sorted((out.parent / "painted.mp4.frames").glob("frame_*.png"))
     assert len(frames) == 5 and brushwork.recipes.read(frames[0])["frame"] == 0
+    assert Image.open(frames[0]).size == (24, 32)
+
+
+@pytest.mark.parametrize("rotation", [90, -90, 180])
+def test_a_turned_clip_is_read_upright_as_a_player_shows_it(tmp_path, rotation):
+    path = make_clip(tmp_path / "phone.mp4", size=(64, 48), times=(0.0, 0.04), rotation=rotation, sound=False)
+    info = probe(path)
+    assert info.upright == ((48, 64) if rotation % 180 else (64, 48))
+    coded = Image.open(PHOTO).convert("RGB").resize((128, 48)).crop((0, 0, 64, 48))
+    shown = np.asarray(coded.rotate(rotation, expand=True), dtype=np.float32)  # counter-clockwise, as players do
+    first = next(iter(brushwork.clips.frames(path))).image
+    assert first.size == info.upright and np.abs(np.asarray(first, dtype=np.float32) - shown).mean() < 8
+    assert video_module.frame_size(info, FAST) == ((24, 32) if rotation % 180 else (32, 24))
 
 
 def test_start_and_end_paint_part_of_a_clip(clip, tmp_path):
