@@ -302,10 +302,10 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
         raise bad("needs a photo and at least one style, each a file path")
     output = entry.get("output")
     output = (output.strip() if isinstance(output, str) else output) or None
-    if output is not None and not (
-        isinstance(output, str) and Path(output).name == output and Path(output).suffix.lower() in OUTPUT_FORMATS
-    ):
+    if output is not None and not (isinstance(output, str) and Path(output).suffix.lower() in OUTPUT_FORMATS):
         raise bad(f"output {output!r} must be a file name ending in .png, .jpg or .webp (it goes in OUTDIR)")
+    if output is not None and Path(output).name != output:
+        raise bad(f"output {output!r} must be a file name alone, with no folder (it goes in OUTDIR)")
     photo, *paintings = (Path(os.path.normpath(manifest.parent / t.strip())) for t in texts)
     return photo, tuple(paintings), output
 

@@ -110,7 +110,8 @@ def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):
     for text, words in [
         ('{"photo": "a.jpg"}', "must hold a list"),
         ('[{"photo": "a.jpg"}]', "item 1: needs a photo and at least one style"),
-        ('[{"photo": "a.jpg", "style": "s.jpg", "output": "../x.png"}]', "must be a file name"),
+        ('[{"photo": "a.jpg", "style": "s.jpg", "output": "../x.png"}]', "must be a file name alone, with no folder"),
+        ('[{"photo": "a.jpg", "style": "s.jpg", "output": "x.tif"}]', "must be a file name ending in .png, .jpg"),
         ("[", "not valid JSON"),
         ("[]", "lists no pictures"),
     ]:

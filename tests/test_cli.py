@@ -628,6 +628,7 @@ def test_an_output_is_required_without_plan(capsys, tubingen, starry_night):
     [
         (["--tile-size", "40"], "--tile-size 40 px is smaller than the 80 px margin"),
         (["--size", "9000"], "--size must be at most 8192"),
+        (["--steps", "1000000000"], "--steps must be at most 100000, not 1000000000"),  # not 1e+09
     ],
 )
 def test_bad_print_settings_are_one_line_errors(capsys, tmp_path, tubingen, starry_night, args, words):

@@ -208,6 +208,8 @@ def sound_only(tmp_path_factory) -> Path:
         ("unwritable", "cannot write to folder /proc"),
         ("not a video name", "use a .mp4, .mov, .mkv or .m4v file name"),
         ("end before start", "--end must be after the start"),
+        ("a folder", "is a folder, not a video"),
+        ("output is a folder", "is a folder; give a file name such as "),
     ],
 )
 def test_bad_clips_are_one_line_errors_before_any_work(capsys, tmp_path, clip, sound_only, case, words):
@@ -223,11 +225,15 @@ def test_bad_clips_are_one_line_errors_before_any_work(capsys, tmp_path, clip, s
         "unwritable": (clip, Path("/proc/o.mp4"), []),
         "not a video name": (clip, tmp_path / "o.png", []),
         "end before start": (clip, tmp_path / "o.mp4", ["--start", "1", "--end", "0.5"]),
+        "a folder": (tmp_path, tmp_path / "o.mp4", []),
+        "output is a folder": (clip, tmp_path / "made.mp4", []),
     }[case]
+    (tmp_path / "made.mp4").mkdir(exist_ok=True)
     before = clip.read_bytes()
     rc, err = cli(capsys, "video", source, STYLE, "-o", out, "--size", "32", *extra)
     assert rc == 2, err
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
+    assert case != "output is a folder" or err.rstrip().endswith("made.mp4/out.mp4")  # a clip's name, not out.png
     assert clip.read_bytes() == before and not (tmp_path / "o.mp4").exists()
 
 
@@ -235,14 +241,48 @@ def test_the_command_paints_a_clip_and_says_where_its_frames_are(capsys, clip, t
     out = tmp_path / "cli.mp4"
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2")
     assert rc == 0, err
-    assert "plan of the first frame: 32x24 px" in err and f"wrote {out} (5 frames, 32x24" in err
+    assert "plan of the first frame: 24x32 px" in err and "then 4 later frames of 2 steps" in err
+    assert f"wrote {out}: 5 frames of 24x32 px, painted in " in err  # not "(5 frames, 3.1 s)": not the clip's length
+    assert "frame 1: step 3/3; about " in err  # progress within the first frame, one time left
     assert probe(out).frames == 5
     (out.with_name(out.name + ".frames") / "frame_000004.png").unlink()
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2")
     assert rc == 2 and "exists" in err  # the painted clip is never replaced without --overwrite
     args = ("video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "--overwrite")
     rc, err = cli(capsys, *args)
-    assert rc == 0 and "4 of 5 frames are already painted in " in err
+    assert rc == 0 and "4 of 5 frames are already painted\nthe 1 later frame of 2 steps" in err
+    assert "the frames left about " in err and "going on from the 4 frames painted in " in err
+
+
+def test_video_plan_paints_nothing_and_quiet_keeps_the_summary(capsys, clip, tmp_path):
+    out = tmp_path / "planned.mp4"
+    args = ["video", str(clip), str(STYLE), "--size", "32", "--steps", "3", "--later-steps", "2"]
+    assert main([*args, "--plan", "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "plan of the first frame: 24x32 px" in printed.out and "then 4 later frames" in printed.out
+    assert printed.err == "" and not list(tmp_path.iterdir())  # nothing painted, no work folder
+    rc, err = cli(capsys, *args, "--end", "0.05", "-q", "-o", out)
+    assert rc == 0 and err.startswith(f"wrote {out}: 2 frames") and err.count("\n") == 1, err
+
+
+def test_video_refuses_save_every_in_one_line(capsys, clip, tmp_path):
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", tmp_path / "o.mp4", "--save-every", "5")
+    assert rc == 2 and "--save-every" in err and err.count("\n") == 1
+
+
+def test_the_time_left_after_the_first_frame_is_the_later_frames_cost(clip, tmp_path):
+    seen = []
+    result = video_module.paint_clip(
+        probe(clip),
+        style(),
+        FAST.replace(steps=15),
+        VideoSettings(later_steps=2),
+        tmp_path / "eta.mp4",
+        callback=seen.append,
+    )
+    assert result.status == "done" and result.first_seconds is not None
+    after_first = seen[0].eta / (seen[0].total - seen[0].done)  # each frame left, before any later one is painted
+    assert after_first < 0.6 * result.first_seconds  # 2 steps, not the first frame's 15 and its setup
 
 
 # --- segments (a long clip painted in parts, e.g. on Ray) ------------------------------------------------
