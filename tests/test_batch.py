@@ -165,6 +165,13 @@ def test_same_seed_same_picture_as_the_engine(inputs, tmp_path):
         assert np.array_equal(np.asarray(painted.convert("RGB")), np.asarray(alone.image))
 
 
+def test_an_item_stopped_after_some_steps_logs_the_time_it_spent_painting(inputs, tmp_path):
+    [item] = collect([inputs["a"]], [inputs["starry"]], tmp_path)
+    record = paint_item(item, FAST.replace(steps=10), callback=lambda p: p.step < 3)
+    assert (record.status, record.steps) == ("interrupted", 3) and not item.output.exists()
+    assert 0 < record.painting <= record.seconds  # not 0.0: three steps were painted
+
+
 def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, inputs, tmp_path):
     (tmp_path / "photos" / "broken.jpg").write_text("these are not pixels\n")
     small_copy(inputs["a"], tmp_path / "photos" / "c.jpg")
