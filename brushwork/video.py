@@ -28,20 +28,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from . import __version__, recipes
 from .budget import RunPlan, duration
 from .clips import ClipInfo, even_size, frames, probe, write_clip
-from .engine import Callback, Progress, plan, run
+from .engine import Callback, Progress, initial_image, plan, prepare_inputs, run
 from .errors import ImageError
 from .features import VGG19
-from .flow import certainty, flow_between, warp
+from .flow import certainty, flow_between, inside, warp
 from .forecast import LEVEL_SETUP
-from .images import Picture, load_image, to_tensor
+from .images import Picture, load_image, to_pil, to_tensor
 from .machine import encoder_for, pick_device
 from .objective import Temporal
-from .settings import Settings, VideoSettings
+from .settings import Settings, VideoSettings, blend_weights
 
 __all__ = [
     "ClipPlan",
@@ -306,7 +306,10 @@ def paint_clip(
                         keep_memory=keep_memory,
                     )
                 else:
-                    warm, temporal = _carried(history, photo, video.temporal_weight, encoder)
+                    warm, temporal, uncovered = _carried(history, photo, video.temporal_weight, encoder)
+                    if uncovered.any():  # what came into view starts as a first frame would, not as streaks
+                        own = _own_start(picture, styles, later_settings, encoder.mean.device)
+                        warm = _filled(warm, uncovered, own)
                     outcome = run(
                         picture,
                         styles,
@@ -376,13 +379,14 @@ def _recipe(settings: Settings, video: VideoSettings, inputs: list[dict[str, str
 
 def _carried(
     history: Sequence[tuple[Image.Image, Image.Image]], photo: Image.Image, weight: float, encoder: VGG19
-) -> tuple[Image.Image, Temporal]:
-    """The previous painted frame carried along the flow to this frame, and the term holding this one to the
-    frames :data:`HELD_TO` back: each pixel to the nearest of them where its flow is certain."""
+) -> tuple[Image.Image, Temporal, np.ndarray]:
+    """The previous painted frame carried along the flow to this frame, the term holding this one to the
+    frames :data:`HELD_TO` back (each pixel to the nearest of them where its flow is certain), and where the
+    carried frame has no source: what came into view since the frame before."""
     device = encoder.mean.device
     target = np.zeros((photo.height, photo.width, 3), np.float32)
     sure = np.zeros((photo.height, photo.width), np.float32)
-    start = None
+    start, uncovered = None, np.zeros((photo.height, photo.width), bool)
     for back in HELD_TO:
         if back > len(history):
             break
@@ -391,13 +395,28 @@ def _carried(
         carried = warp(np.asarray(painted, dtype=np.float32), backward, CARRY_SAMPLING)
         if start is None:
             start = Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))
+            uncovered = ~inside(backward)
         new = certainty(backward, flow_between(before, photo)) * (1 - sure)
         target += new[..., None] * carried
         sure += new
     assert start is not None, "a frame is carried only when there is one before it"
     held = Image.fromarray(np.clip(target, 0, 255).round().astype(np.uint8))
     mask = torch.from_numpy(sure)[None, None].to(device)
-    return start, Temporal(to_tensor(held).to(device), mask, weight)
+    return start, Temporal(to_tensor(held).to(device), mask, weight), uncovered
+
+
+def _own_start(picture: Picture, styles: Sequence[Picture], settings: Settings, device: torch.device) -> Image.Image:
+    """Where the frame would start if it were the first (by default the photo in the paintings' colours)."""
+    content, paintings = prepare_inputs(picture, styles, settings, picture.rgb.size, device)
+    return to_pil(initial_image(content, paintings, blend_weights(settings, len(styles)), settings))
+
+
+def _filled(carried: Image.Image, uncovered: np.ndarray, own: Image.Image) -> Image.Image:
+    """The carried frame with what it has no source for taken from the frame's own start: warping would only
+    stretch the edge pixels into streaks, which later frames then carry on and hold to. The seam is widened by
+    the cubic sampling's reach and feathered."""
+    mask = Image.fromarray(uncovered.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(5))
+    return Image.composite(own, carried, mask.filter(ImageFilter.GaussianBlur(1.5)))
 
 
 def assemble(result: VideoResult, clip: ClipInfo, video: VideoSettings, output: Path) -> None:

@@ -154,15 +154,29 @@ def test_later_frames_hold_to_the_previous_one_along_the_flow(clip, tmp_path):
     from warping import warping_error
 
     info = probe(clip)
-    inputs = [f.image.resize((32, 24)) for f in brushwork.clips.frames(clip)]
+    inputs = [f.image.resize((24, 32)) for f in brushwork.clips.frames(clip)]
     errors = {}
     for weight in (0.0, 0.02):
         out = tmp_path / f"w{weight}.mp4"
         run = video_module.paint_clip(
             info, style(), Settings(size=32, steps=20), VideoSettings(temporal_weight=weight, later_steps=8), out
         )
-        errors[weight] = warping_error(inputs, [Image.open(p).resize((32, 24)) for _, p in run.pictures])
+        errors[weight] = warping_error(inputs, [Image.open(p) for _, p in run.pictures])
     assert errors[0.02] < 0.6 * errors[0.0], errors
+
+
+def test_what_comes_into_view_starts_as_a_first_frame_does_not_as_stretched_edge_pixels(tmp_path):
+    times = tuple(i * 0.04 for i in range(7))
+    path = make_clip(tmp_path / "pan.mp4", size=(96, 64), times=times, rotation=0, sound=False)  # 3 px a frame
+    result = video_module.paint_clip(
+        probe(path), style(), Settings(size=96, steps=10, scales=1), VideoSettings(later_steps=1), tmp_path / "o.mp4"
+    )
+    last = np.asarray(Image.open(result.pictures[-1][1]).convert("L"), dtype=np.float64)
+
+    def along_rows(columns: slice) -> float:  # a stretched edge pixel is a streak: flat along its row
+        return float((np.diff(last[:, columns], axis=1) ** 2).mean())
+
+    assert along_rows(slice(-12, None)) > 0.2 * along_rows(slice(12, -12))  # 18 px came in at the right (was 0.0002)
 
 
 def test_flow_follows_a_shift_and_doubts_what_is_uncovered():
