@@ -93,18 +93,19 @@ def command(argv: Sequence[str]) -> int:
     cluster = ray_session(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     video = VideoSettings(**given_settings(args, VIDEO_SPECS))
-    output = None
-    if args.output and not args.plan:
+    if args.plan:
+        output = Path(args.output) if args.output else None
+    else:
         output = check_output_path(args.output, args.overwrite, (args.clip, *args.styles), suffixes=VIDEO_SUFFIXES)
     clip = probe(args.clip)
     styles = [load_image(path, "style") for path in args.styles]
     blend_weights(settings, len(styles))
     size = frame_size(clip, settings)
-    if output is None:
-        print(plan_clip(clip, styles, settings, video).describe())
-        return 0
-    kept = 0 if args.ray else frames_kept(output, clip, styles, settings, video)
+    kept = 0 if args.ray or output is None else frames_kept(output, clip, styles, settings, video)
     planned = plan_clip(clip, styles, settings, video, kept=kept)
+    if args.plan or output is None:
+        print(planned.describe())
+        return 0
     work = work_folder(output)
     if not args.quiet:
         print(planned.describe(), file=sys.stderr)
