@@ -344,4 +344,6 @@ def test_a_clip_in_segments_is_joined_with_cross_fades_and_resumes_by_segment(cl
     joined = np.asarray(Image.open(work / "frame_000002.png"), dtype=float)
     assert np.abs(joined - np.mean([np.asarray(p, dtype=float) for p in shared], axis=0)).max() <= 1  # half and half
     written = probe(out)
-    assert written.frames == 5 and written.audio == 1 and written.rotation == info.rotation
+    assert (
+        written.frames == 5 and written.audio == 1 and (written.width, written.height, written.rotation) == (24, 32, 0)
+    )
