@@ -329,10 +329,10 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
     output = (output.strip() if isinstance(output, str) else output) or None
     if any("\0" in t for t in [*texts, output] if isinstance(t, str)):
         raise bad("a path holds a NUL byte, which no file name can")
-    if output is not None and not (
-        isinstance(output, str) and Path(output).name == output and Path(output).suffix.lower() in OUTPUT_FORMATS
-    ):
+    if output is not None and not (isinstance(output, str) and Path(output).suffix.lower() in OUTPUT_FORMATS):
         raise bad(f"output {output!r} must be a file name ending in .png, .jpg or .webp (it goes in OUTDIR)")
+    if output is not None and Path(output).name != output:
+        raise bad(f"output {output!r} must be a file name alone, with no folder (it goes in OUTDIR)")
     if output is not None and len(output.encode()) > NAME_MAX:
         raise bad(f"output {output[:20]}... is {len(output.encode())} bytes long; a file name takes at most {NAME_MAX}")
     photo, *paintings = (Path(os.path.normpath(manifest.parent / t.strip())) for t in texts)
@@ -421,12 +421,13 @@ def paint_pictures(
 def finish_item(item: Item, settings: Settings, key: str | None, result: Result, began: float) -> Record:
     """The writing half of :func:`paint_item`: a finished run's picture goes to ``item.output`` (atomically, with
     its recipe naming the driver's input files and the item's key); a stopped or diverged run writes nothing."""
-    if result.status in ("interrupted", "cancelled"):
+    if result.status in ("interrupted", "cancelled"):  # the painting time is logged too: it was spent
         message = f"{result.status} at step {result.steps}; nothing written"
-        return _record(item, key, "interrupted", began, message, steps=result.steps)
+        return _record(item, key, "interrupted", began, message, steps=result.steps, painting=result.elapsed)
     if result.status == "diverged":  # the engine keeps its last good picture; a batch writes none
         reason = result.message.removesuffix("; kept the last good picture")
-        return _record(item, key, "failed", began, f"{reason}; nothing written", result.culprit, result.steps)
+        message = f"{reason}; nothing written"
+        return _record(item, key, "failed", began, message, result.culprit, result.steps, result.elapsed)
     try:
         if item.output.exists() and _batch_key(item.output) is None:
             raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
@@ -434,9 +435,7 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
         recipes.save_result(result, item.output, recipe, overwrite=True)
     except BrushworkError as exc:
         return _record(item, key, "failed", began, str(exc))
-    record = _record(item, key, "done", began, steps=result.steps)
-    record.painting = round(result.elapsed, 2)
-    return record
+    return _record(item, key, "done", began, steps=result.steps, painting=result.elapsed)
 
 
 def _record(
@@ -447,6 +446,7 @@ def _record(
     error: str = "",
     culprit: str | None = None,
     steps: int = 0,
+    painting: float = 0.0,
 ) -> Record:
     return Record(
         str(item.photo),
@@ -459,6 +459,7 @@ def _record(
         culprit,
         steps,
         datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        round(painting, 2),
     )
 
 

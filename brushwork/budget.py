@@ -33,6 +33,8 @@ TILE_SIZES = (2048, 1536, 1024, 768, 512, 384, 256)
 """Tile sizes the plan tries, largest first (fewer tiles: less margin to compute twice)."""
 USABLE = 0.85
 """Share of the free memory a plan may fill (the rest is for the system and the allocator's slack)."""
+PHOTO_ENLARGEMENT_NOTED = 1.1
+"""A photo enlarged this many times or more gets a note in the plan (less is rounding, not news)."""
 CALIBRATION = (256, 256)
 """Size of the step :mod:`brushwork.machine` times to learn this machine's speed."""
 
@@ -203,6 +205,11 @@ def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Setti
             raise SettingsError(_too_large(choice, room, photo, paintings, settings, machine), _culprit(settings))
         levels.append(fitting)
     notes += _enlargements(paintings, sizes[-1], settings)
+    if max(sizes[-1]) >= PHOTO_ENLARGEMENT_NOTED * max(photo):
+        notes.append(
+            f"the photo ({_wh(photo)}) is enlarged {max(sizes[-1]) / max(photo):.1f}x to {_wh(sizes[-1])} px: the "
+            "strokes are painted at that size, but the photo's details are only as sharp as its own pixels"
+        )
     return RunPlan(levels, machine, margin, notes)
 
 

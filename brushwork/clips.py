@@ -1,9 +1,10 @@
 """Video files: what a clip holds, its frames with their times, and writing a painted clip (PyAV).
 
-A painted clip keeps what the player needs to show it as the original: each frame's timestamp
-(so a variable frame rate stays variable), the rotation the player applies, the pixel aspect
-ratio, and every audio stream, copied packet by packet (no re-encoding). H.264 takes only even
-sides, so :func:`even_size` picks the painted size.
+Frames are read upright, turned as a player turns them (a phone's portrait clip is stored sideways,
+with a display matrix), so they are painted as people see them. A painted clip keeps what the
+player needs to show it as the original: each frame's timestamp (so a variable frame rate stays
+variable), the pixel aspect ratio, and every audio stream, copied packet by packet (no
+re-encoding). H.264 takes only even sides, so :func:`even_size` picks the painted size.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class ClipInfo:
     rotation: int
     """Degrees a player rotates the picture by (display matrix), 0 when none."""
     aspect: Fraction
-    """Pixel (sample) aspect ratio; 1 for square pixels."""
+    """Pixel (sample) aspect ratio, of the coded pixels; 1 for square pixels."""
     audio: int
     """Number of audio streams (copied into the painted clip)."""
     time_base: Fraction
@@ -49,6 +50,11 @@ class ClipInfo:
     """Each frame's time, seconds from the clip's start."""
     damage: str = ""
     """Why the frames end before the clip does (a damaged or cut-off file), for a warning; empty for a whole clip."""
+
+    @property
+    def upright(self) -> tuple[int, int]:
+        """(width, height) as a player shows the frames: turned by :attr:`rotation`."""
+        return (self.height, self.width) if self.rotation in (90, 270) else (self.width, self.height)
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,21 @@ class Frame:
     pts: int
     """Timestamp in the clip's video time base."""
     image: Image.Image
+    """Upright: turned as a player shows it."""
+
+
+_TURNS = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}
+
+
+def _upright(image: Image.Image, rotation: float) -> Image.Image:
+    """A frame turned by its display matrix's rotation (degrees counter-clockwise), as a player shows it."""
+    turn = _TURNS.get(int(round(rotation)) % 360)
+    return image.transpose(turn) if turn is not None else image
 
 
 def _open(path: Path) -> av.container.InputContainer:
+    if path.is_dir():
+        raise ImageError(f"{path} is a folder, not a video; give a video file")
     if not path.is_file():
         raise ImageError(f"video not found: {path}")
     try:
@@ -135,7 +153,7 @@ def _damage(count: int, declared: int, last: float, length: float, fps: float, f
 
 
 def frames(path: str | Path, start: float = 0.0, end: float = math.inf) -> Iterator[Frame]:
-    """The clip's frames from ``start`` to ``end`` seconds (RGB, coded orientation), in order."""
+    """The clip's frames from ``start`` to ``end`` seconds (RGB, upright), in order."""
     path = Path(path)
     with _open(path) as container:
         stream = container.streams.video[0]
@@ -147,7 +165,8 @@ def frames(path: str | Path, start: float = 0.0, end: float = math.inf) -> Itera
                 if time >= end - 1e-6:
                     break
                 if time >= start - 1e-6:
-                    yield Frame(index, time, int(frame.pts or 0), frame.to_image().convert("RGB"))
+                    image = _upright(frame.to_image().convert("RGB"), frame.rotation or 0)
+                    yield Frame(index, time, int(frame.pts or 0), image)
                 index += 1
         except (av.error.FFmpegError, ValueError):
             return  # a clip cut short ends at its last good frame (probe has checked there is one)
@@ -166,8 +185,9 @@ def write_clip(
     start: float = 0.0,
     end: float = math.inf,
 ) -> None:
-    """Encode painted frames (``(seconds from the clip's start, PNG path)``) into ``output`` as H.264, with the
-    source's rotation, pixel aspect and audio (the part from ``start`` to ``end``, copied as it is)."""
+    """Encode painted frames (``(seconds from the clip's start, PNG path)``, upright) into ``output`` as H.264, with
+    the source's pixel aspect (turned with the frames) and audio (the part from ``start`` to ``end``, copied as it
+    is)."""
     first = Image.open(pictures[0][1])
     width, height = first.size
     time_base = source.time_base
@@ -176,10 +196,9 @@ def write_clip(
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.time_base = time_base
         video.codec_context.time_base = time_base
-        video.codec_context.sample_aspect_ratio = source.aspect
+        turned = source.rotation in (90, 270)  # a pixel wide in the coded frame is tall in the upright one
+        video.codec_context.sample_aspect_ratio = 1 / source.aspect if turned else source.aspect
         video.options = {"crf": "18", "preset": "medium"}
-        if source.rotation:
-            video.set_display_rotation(source.rotation)
         audio = [(stream, out.add_stream_from_template(stream)) for stream in src.streams.audio]
         last = -1
         for seconds, path in pictures:

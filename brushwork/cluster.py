@@ -175,6 +175,8 @@ class RayExecutor:
     """Cores (and torch threads) per CPU worker."""
     retries: int = 2
     """Further workers an item gets when the one painting it dies."""
+    on_start: Callable[[Pool], None] | None = None
+    """Hears of the workers once they are started (to say how many)."""
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
         ray = connect(self.address)
@@ -201,6 +203,8 @@ class RayExecutor:
             return on_record(record)
 
         with Pool(ray, settings, self.workers, self.cpus, len(items)) as pool:
+            if self.on_start is not None:
+                self.on_start(pool)
             try:
                 spread(pool, list(items), submit, done, lambda i, why, n: ended(i, "failed", why, n), self.retries)
             except KeyboardInterrupt:  # the items being painted are logged as a local run logs its one
@@ -318,6 +322,11 @@ class Pool:
         self.actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus, max_restarts=0)(Painter)
         self.idle = [self._start() for _ in range(count)]
         self.all = list(self.idle)
+
+    def describe(self) -> str:
+        """The workers in a few words, for people: ``2 workers of 1 core each``."""
+        count, each = len(self.all), f"1 GPU and {self.cpus}" if self.gpus else f"{self.cpus}"
+        return f"{count} worker{'s' * (count > 1)} of {each} core{'s' * (self.cpus > 1)} each"
 
     def _start(self) -> Any:
         return self.actor.remote(self.settings, self.cpus)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-__all__ = ["flow_between", "warp", "certainty"]
+__all__ = ["flow_between", "warp", "certainty", "inside"]
 
 
 def _grey(image: Image.Image) -> np.ndarray:
@@ -54,12 +54,17 @@ def certainty(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
     du = np.gradient(backward[..., 0])
     dv = np.gradient(backward[..., 1])
     edge = (du[0] ** 2 + du[1] ** 2 + dv[0] ** 2 + dv[1] ** 2) > 0.01 * np.sum(backward**2, axis=-1) + 0.002
-    height, width = backward.shape[:2]
+    return (consistent & ~edge & inside(backward)).astype(np.float32)
+
+
+def inside(flow: np.ndarray) -> np.ndarray:
+    """Where ``flow`` leads to a point inside the frame, as ``(H, W)`` bool: elsewhere, warping by it can only
+    stretch the frame's edge pixels (what came into view has no source)."""
+    height, width = flow.shape[:2]
     ys, xs = np.mgrid[0:height, 0:width]
-    inside = (
-        (xs + backward[..., 0] >= 0)
-        & (xs + backward[..., 0] <= width - 1)
-        & (ys + backward[..., 1] >= 0)
-        & (ys + backward[..., 1] <= height - 1)
+    return (
+        (xs + flow[..., 0] >= 0)
+        & (xs + flow[..., 0] <= width - 1)
+        & (ys + flow[..., 1] >= 0)
+        & (ys + flow[..., 1] <= height - 1)
     )
-    return (consistent & ~edge & inside).astype(np.float32)

@@ -189,7 +189,7 @@ def check_output_path(
         if Path(src).exists() and p.exists() and p.resolve() == Path(src).resolve():
             raise ImageError(f"output {p} is one of the inputs; choose another output name")
     if p.is_dir():
-        raise ImageError(f"output {p} is a folder; give a file name such as {p / 'out.png'}")
+        raise ImageError(f"output {p} is a folder; give a file name such as {p / ('out' + (suffixes or ['.png'])[0])}")
     if p.exists() and not overwrite:
         raise OutputExistsError(p)
     parent = p.parent if str(p.parent) else Path(".")

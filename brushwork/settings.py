@@ -440,9 +440,16 @@ def _number(name: str, spec: Spec, value: Any, whole: bool) -> None:
     if not math.isfinite(value):
         raise SettingsError(f"must be a finite number, not {value!r}", name)
     if spec.low is not None and (value < spec.low or (spec.above and value == spec.low)):
-        raise SettingsError(f"must be {'above' if spec.above else 'at least'} {spec.low:g}, not {value:g}", name)
+        raise SettingsError(
+            f"must be {'above' if spec.above else 'at least'} {_figure(spec.low)}, not {_figure(value)}", name
+        )
     if spec.high is not None and value > spec.high:
-        raise SettingsError(f"must be at most {spec.high:g}, not {value:g}", name)
+        raise SettingsError(f"must be at most {_figure(spec.high)}, not {_figure(value)}", name)
+
+
+def _figure(value: float) -> str:
+    """A number as people write it: a whole one in full (1000000000, not 1e+09), others short."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 def _check(name: str, spec: Spec, value: Any) -> None:

@@ -29,18 +29,19 @@ from pathlib import Path
 import av
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from . import __version__, recipes
 from .budget import RunPlan, duration
 from .clips import ClipInfo, even_size, frames, probe, write_clip
-from .engine import Callback, plan, run
+from .engine import Callback, Progress, initial_image, plan, prepare_inputs, run
 from .errors import ImageError
 from .features import VGG19
-from .flow import certainty, flow_between, warp
-from .images import Picture, load_image, to_tensor
+from .flow import certainty, flow_between, inside, warp
+from .forecast import LEVEL_SETUP
+from .images import Picture, load_image, to_pil, to_tensor
 from .machine import encoder_for, pick_device
-from .settings import Settings, VideoSettings
+from .settings import Settings, VideoSettings, blend_weights
 from .terms import Temporal
 
 __all__ = [
@@ -113,8 +114,8 @@ def work_folder(output: Path) -> Path:
 
 
 def frame_size(clip: ClipInfo, settings: Settings) -> tuple[int, int]:
-    """The painted frame size: the clip's shape at ``settings.size`` (never larger), both sides even."""
-    return even_size(clip.width, clip.height, settings.size)
+    """The painted frame size: the clip's shape, upright, at ``settings.size`` (never larger), both sides even."""
+    return even_size(*clip.upright, settings.size)
 
 
 def painted_times(clip: ClipInfo, video: VideoSettings) -> list[float]:
@@ -136,40 +137,54 @@ def _frame_settings(clip: ClipInfo, settings: Settings, video: VideoSettings) ->
 
 @dataclass
 class ClipPlan:
-    """What painting a clip needs here: the first frame's plan, one later frame's, and how many frames."""
+    """What painting a clip needs here: the first frame's plan, one later frame's, how many frames, and how many
+    of them an earlier, stopped run already painted (the first ones: frames are painted in order)."""
 
     first: RunPlan
     later: RunPlan
     frames: int
+    kept: int = 0
 
     @property
     def seconds(self) -> float:
-        return self.first.seconds + (self.frames - 1) * self.later.seconds
+        """What painting the frames left takes."""
+        later = self.frames - max(self.kept, 1)
+        return (self.first.seconds if not self.kept else 0.0) + later * self.later.seconds
 
     def describe(self) -> str:
-        """The first frame's plan, then the later frames and the whole clip's time, for people."""
+        """The first frame's plan, then the later frames and the time of the frames left, for people."""
         width, height = self.first.levels[-1].size
         text = self.first.describe().replace("plan:", "plan of the first frame:", 1)
-        if self.frames > 1:
+        if self.kept:
+            text += f"\n{self.kept} of {self.frames} frames are already painted"
+        later = self.frames - max(self.kept, 1)
+        if later > 0:
             text += (
-                f"\nthen {self.frames - 1} later frames of {self.later.levels[-1].steps} steps at {width}x{height} px, "
-                f"about {duration(self.later.seconds)} each; the clip about {duration(self.seconds)}"
+                f"\n{'then ' if not self.kept else 'the '}{later} later frame{'s' * (later > 1)} of "
+                f"{self.later.levels[-1].steps} steps at {width}x{height} px, about {duration(self.later.seconds)} "
+                f"each; {'the clip' if not self.kept else 'the frames left'} about {duration(self.seconds)}"
             )
         return text
 
 
 def plan_clip(
-    clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings, encoder: VGG19 | None = None
+    clip: ClipInfo,
+    styles: Sequence[Picture],
+    settings: Settings,
+    video: VideoSettings,
+    encoder: VGG19 | None = None,
+    kept: int = 0,
 ) -> ClipPlan:
-    """Plan a clip before painting it (see :func:`brushwork.engine.plan`); refuses a part of the clip with no
-    frames, and a frame size that cannot fit, with one line."""
+    """Plan a clip before painting it (see :func:`brushwork.engine.plan`), ``kept`` of its frames already painted
+    (:func:`frames_kept`); refuses a part of the clip with no frames, and a frame size that cannot fit, with one
+    line."""
     count = len(painted_times(clip, video))
     if count == 0:
         end = f"{video.end:g} s" if video.end is not None else "its end"
         raise ImageError(f"{clip.path.name} has no frames between {video.start:g} s and {end}")
     first, later = _frame_settings(clip, settings, video)
     frame = Picture(Image.new("RGB", frame_size(clip, settings)), None, clip.path.name)
-    return ClipPlan(plan(frame, styles, first, encoder), plan(frame, styles, later, encoder), count)
+    return ClipPlan(plan(frame, styles, first, encoder), plan(frame, styles, later, encoder), count, kept)
 
 
 def _fingerprint(clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings) -> dict:
@@ -268,6 +283,14 @@ def paint_clip(
     result = VideoResult("done", 0, total, 0.0, work)
     history: deque[tuple[Image.Image, Image.Image]] = deque(maxlen=max(HELD_TO))  # (photo, painted), newest first
     paint_times: list[float] = []
+    full_size: list[float] = []  # when each full-size step of the first frame ended: what a later frame's step costs
+    later_guess = None  # a later frame's seconds, until one is painted
+
+    def first_frame_step(p: Progress) -> bool | None:
+        if p.level == p.levels - 1:
+            full_size.append(p.elapsed)
+        return step_callback(p) if step_callback is not None else None
+
     try:
         for frame in frames(clip.path, video.start, end):
             path = work / f"frame_{frame.index:06d}.png"
@@ -283,12 +306,15 @@ def paint_clip(
                         picture,
                         styles,
                         first_settings,
-                        callback=step_callback,
+                        callback=first_frame_step,
                         encoder=encoder,
                         keep_memory=keep_memory,
                     )
                 else:
-                    warm, temporal = _carried(history, photo, video.temporal_weight, encoder)
+                    warm, temporal, uncovered = _carried(history, photo, video.temporal_weight, encoder)
+                    if uncovered.any():  # what came into view starts as a first frame would, not as streaks
+                        own = _own_start(picture, styles, later_settings, encoder.mean.device)
+                        warm = _filled(warm, uncovered, own)
                     outcome = run(
                         picture,
                         styles,
@@ -308,6 +334,9 @@ def paint_clip(
                 seconds = time.perf_counter() - began
                 if not history or video.temporal_weight == 0:
                     result.first_seconds = seconds if result.first_seconds is None else result.first_seconds
+                    if video.temporal_weight and len(full_size) > 1:
+                        step = (full_size[-1] - full_size[0]) / (len(full_size) - 1)
+                        later_guess = step * (later_settings.steps + LEVEL_SETUP)
                 else:
                     result.later_seconds.append(seconds)
                 paint_times.append(seconds)
@@ -316,9 +345,9 @@ def paint_clip(
             result.pictures.append((frame.time, path))
             if callback is not None:
                 elapsed = time.perf_counter() - start
-                rate = (result.later_seconds or paint_times or [0.0])[-1]
-                if len(result.later_seconds) > 1:
-                    rate = sum(result.later_seconds[-5:]) / len(result.later_seconds[-5:])
+                # what the frames left cost: the later frames' recent time (the first costs many times more)
+                recent = (result.later_seconds if video.temporal_weight else paint_times)[-5:]
+                rate = sum(recent) / len(recent) if recent else later_guess or (paint_times or [0.0])[-1]
                 progress = FrameProgress(
                     result.done, total, frame.index, seconds, elapsed, rate * (total - result.done), path
                 )
@@ -355,13 +384,14 @@ def _recipe(settings: Settings, video: VideoSettings, inputs: list[dict[str, str
 
 def _carried(
     history: Sequence[tuple[Image.Image, Image.Image]], photo: Image.Image, weight: float, encoder: VGG19
-) -> tuple[Image.Image, Temporal]:
-    """The previous painted frame carried along the flow to this frame, and the term holding this one to the
-    frames :data:`HELD_TO` back: each pixel to the nearest of them where its flow is certain."""
+) -> tuple[Image.Image, Temporal, np.ndarray]:
+    """The previous painted frame carried along the flow to this frame, the term holding this one to the
+    frames :data:`HELD_TO` back (each pixel to the nearest of them where its flow is certain), and where the
+    carried frame has no source: what came into view since the frame before."""
     device = encoder.mean.device
     target = np.zeros((photo.height, photo.width, 3), np.float32)
     sure = np.zeros((photo.height, photo.width), np.float32)
-    start = None
+    start, uncovered = None, np.zeros((photo.height, photo.width), bool)
     for back in HELD_TO:
         if back > len(history):
             break
@@ -370,13 +400,28 @@ def _carried(
         carried = warp(np.asarray(painted, dtype=np.float32), backward, CARRY_SAMPLING)
         if start is None:
             start = Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))
+            uncovered = ~inside(backward)
         new = certainty(backward, flow_between(before, photo)) * (1 - sure)
         target += new[..., None] * carried
         sure += new
     assert start is not None, "a frame is carried only when there is one before it"
     held = Image.fromarray(np.clip(target, 0, 255).round().astype(np.uint8))
     mask = torch.from_numpy(sure)[None, None].to(device)
-    return start, Temporal(to_tensor(held).to(device), mask, weight)
+    return start, Temporal(to_tensor(held).to(device), mask, weight), uncovered
+
+
+def _own_start(picture: Picture, styles: Sequence[Picture], settings: Settings, device: torch.device) -> Image.Image:
+    """Where the frame would start if it were the first (by default the photo in the paintings' colours)."""
+    content, paintings = prepare_inputs(picture, styles, settings, picture.rgb.size, device)
+    return to_pil(initial_image(content, paintings, blend_weights(settings, len(styles)), settings))
+
+
+def _filled(carried: Image.Image, uncovered: np.ndarray, own: Image.Image) -> Image.Image:
+    """The carried frame with what it has no source for taken from the frame's own start: warping would only
+    stretch the edge pixels into streaks, which later frames then carry on and hold to. The seam is widened by
+    the cubic sampling's reach and feathered."""
+    mask = Image.fromarray(uncovered.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(5))
+    return Image.composite(own, carried, mask.filter(ImageFilter.GaussianBlur(1.5)))
 
 
 def assemble(result: VideoResult, clip: ClipInfo, video: VideoSettings, output: Path) -> None:

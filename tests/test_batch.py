@@ -114,7 +114,8 @@ def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):
     for text, words in [
         ('{"photo": "a.jpg"}', "must hold a list"),
         ('[{"photo": "a.jpg"}]', "item 1: needs a photo and at least one style"),
-        ('[{"photo": "a.jpg", "style": "s.jpg", "output": "../x.png"}]', "must be a file name"),
+        ('[{"photo": "a.jpg", "style": "s.jpg", "output": "../x.png"}]', "must be a file name alone, with no folder"),
+        ('[{"photo": "a.jpg", "style": "s.jpg", "output": "x.tif"}]', "must be a file name ending in .png, .jpg"),
         ("[", "not valid JSON"),
         ("[]", "lists no pictures"),
     ]:
@@ -171,6 +172,13 @@ def test_same_seed_same_picture_as_the_engine(inputs, tmp_path):
     alone = engine.run(load_image(inputs["a"]), [load_image(inputs["starry"])], FAST)
     with Image.open(item.output) as painted:
         assert np.array_equal(np.asarray(painted.convert("RGB")), np.asarray(alone.image))
+
+
+def test_an_item_stopped_after_some_steps_logs_the_time_it_spent_painting(inputs, tmp_path):
+    [item] = collect([inputs["a"]], [inputs["starry"]], tmp_path)
+    record = paint_item(item, FAST.replace(steps=10), callback=lambda p: p.step < 3)
+    assert (record.status, record.steps) == ("interrupted", 3) and not item.output.exists()
+    assert 0 < record.painting <= record.seconds  # not 0.0: three steps were painted
 
 
 def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, inputs, tmp_path):

@@ -631,6 +631,7 @@ def test_an_output_is_required_without_plan(capsys, tubingen, starry_night):
     [
         (["--tile-size", "40"], "--tile-size 40 px is smaller than the 80 px margin"),
         (["--size", "9000"], "--size must be at most 8192"),
+        (["--steps", "1000000000"], "--steps must be at most 100000, not 1000000000"),  # not 1e+09
     ],
 )
 def test_bad_print_settings_are_one_line_errors(capsys, tmp_path, tubingen, starry_night, args, words):
@@ -648,3 +649,14 @@ def test_a_run_that_cannot_fit_is_refused_before_any_work(capsys, tmp_path, tubi
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", "--size", "8192")
     assert "--size 8192 needs" in assert_one_line_error(rc, err) and "even in tiles" in err and "or less" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_help_and_a_bare_brushwork_list_every_command(capsys):
+    from brushwork.cli import COMMANDS
+
+    rc, out, _ = cli(capsys, "--help")
+    listed = out.split("other commands")[1]
+    assert rc == 0 and all(f"\n  {name} " in listed for name in COMMANDS)
+    assert "'brushwork video'" in out and "'brushwork batch'" in out
+    rc, _, err = cli(capsys)  # typed alone: the usage and the commands, as git does
+    assert rc == 2 and err.startswith("usage: brushwork") and all(f"\n  {name} " in err for name in COMMANDS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -99,12 +100,13 @@ def test_a_corrupt_input_fails_alone_on_ray(cluster, inputs_folder, tmp_path, ca
         rc = main(
             ["batch", str(inputs_folder / "a.jpg"), str(inputs_folder / "c.jpg")]
             + ["--styles", str(inputs_folder / "wave.jpg"), "-o", str(tmp_path / "out"), "--ray", "local"]
-            + ["--size", "64", "--steps", "4", "--scales", "1", "-q"]
+            + ["--size", "64", "--steps", "4", "--scales", "1"]
         )
     except SystemExit as exc:
         rc = exc.code
     err = capsys.readouterr().err
     assert rc == 1
+    assert re.search(r"on Ray: [12] workers? of 1 core each started", err), err  # one per item at most
     assert "failed: c.jpg with wave.jpg:" in err and "Traceback" not in err
     assert f"photo {inputs_folder / 'c.jpg'} " in err  # the user's file, not the worker's copy
     failed = [json.loads(line) for line in (tmp_path / "out" / "batch.jsonl").read_text().splitlines()]

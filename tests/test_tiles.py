@@ -161,6 +161,13 @@ def test_a_painting_is_never_enlarged_past_twice_its_pixels_and_the_plan_says_so
     assert not plan_run((1024, 768), small, Settings(size=400), machine(200)).notes
 
 
+def test_a_photo_enlarged_is_noted_in_the_plan():
+    painting = [("big.jpg", (8192, 6144))]
+    plan = plan_run((1024, 768), painting, Settings(size=8192, tile_size=2048), machine(200))
+    assert "the photo (1024x768) is enlarged 8.0x to 8192x6144 px" in plan.describe()
+    assert not any("photo" in note for note in plan_run((1024, 768), painting, Settings(size=1100), machine(200)).notes)
+
+
 def test_the_time_left_counts_a_tiled_levels_dearer_steps():
     from brushwork.forecast import LEVEL_END, LEVEL_SETUP, StepTimer, forecast
     from brushwork.plan import STEP_COST_EXPONENT

@@ -89,20 +89,33 @@ def test_a_clip_is_described_as_a_player_sees_it(clip):
     assert info.times == pytest.approx(TIMES, abs=1e-3)
 
 
-def test_a_painted_clip_keeps_times_rotation_aspect_and_sound(clip, tmp_path):
+def test_a_painted_clip_keeps_times_upright_shape_aspect_and_sound(clip, tmp_path):
     out = tmp_path / "painted.mp4"
     result = brushwork.stylize_video(clip, STYLE, out, size=32, steps=3, later_steps=2)
     assert result.status == "done" and result.done == 5
     painted = probe(out)
-    assert (painted.width % 2, painted.height % 2) == (0, 0) and max(painted.width, painted.height) == 32
+    assert (painted.width, painted.height) == (24, 32)  # 67x49 turned a quarter: painted upright, as shown
     assert painted.times == pytest.approx(TIMES, abs=2e-3)
-    assert (painted.rotation, painted.aspect, painted.audio) == (90, Fraction(4, 3), 1)
+    assert (painted.rotation, painted.aspect, painted.audio) == (0, Fraction(3, 4), 1)  # wide pixels, turned
     with av.open(str(clip)) as a, av.open(str(out)) as b:
         original = [bytes(p) for p in a.demux(a.streams.audio[0]) if p.size]
         copied = [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
     assert copied == original  # the sound is the very same packets, not re-encoded
     frames = sorted((out.parent / "painted.mp4.frames").glob("frame_*.png"))
     assert len(frames) == 5 and brushwork.recipes.read(frames[0])["frame"] == 0
+    assert Image.open(frames[0]).size == (24, 32)
+
+
+@pytest.mark.parametrize("rotation", [90, -90, 180])
+def test_a_turned_clip_is_read_upright_as_a_player_shows_it(tmp_path, rotation):
+    path = make_clip(tmp_path / "phone.mp4", size=(64, 48), times=(0.0, 0.04), rotation=rotation, sound=False)
+    info = probe(path)
+    assert info.upright == ((48, 64) if rotation % 180 else (64, 48))
+    coded = Image.open(PHOTO).convert("RGB").resize((128, 48)).crop((0, 0, 64, 48))
+    shown = np.asarray(coded.rotate(rotation, expand=True), dtype=np.float32)  # counter-clockwise, as players do
+    first = next(iter(brushwork.clips.frames(path))).image
+    assert first.size == info.upright and np.abs(np.asarray(first, dtype=np.float32) - shown).mean() < 8
+    assert video_module.frame_size(info, FAST) == ((24, 32) if rotation % 180 else (32, 24))
 
 
 def test_start_and_end_paint_part_of_a_clip(clip, tmp_path):
@@ -142,15 +155,29 @@ def test_later_frames_hold_to_the_previous_one_along_the_flow(clip, tmp_path):
     from warping import warping_error
 
     info = probe(clip)
-    inputs = [f.image.resize((32, 24)) for f in brushwork.clips.frames(clip)]
+    inputs = [f.image.resize((24, 32)) for f in brushwork.clips.frames(clip)]
     errors = {}
     for weight in (0.0, 0.02):
         out = tmp_path / f"w{weight}.mp4"
         run = video_module.paint_clip(
             info, style(), Settings(size=32, steps=20), VideoSettings(temporal_weight=weight, later_steps=8), out
         )
-        errors[weight] = warping_error(inputs, [Image.open(p).resize((32, 24)) for _, p in run.pictures])
+        errors[weight] = warping_error(inputs, [Image.open(p) for _, p in run.pictures])
     assert errors[0.02] < 0.6 * errors[0.0], errors
+
+
+def test_what_comes_into_view_starts_as_a_first_frame_does_not_as_stretched_edge_pixels(tmp_path):
+    times = tuple(i * 0.04 for i in range(7))
+    path = make_clip(tmp_path / "pan.mp4", size=(96, 64), times=times, rotation=0, sound=False)  # 3 px a frame
+    result = video_module.paint_clip(
+        probe(path), style(), Settings(size=96, steps=10, scales=1), VideoSettings(later_steps=1), tmp_path / "o.mp4"
+    )
+    last = np.asarray(Image.open(result.pictures[-1][1]).convert("L"), dtype=np.float64)
+
+    def along_rows(columns: slice) -> float:  # a stretched edge pixel is a streak: flat along its row
+        return float((np.diff(last[:, columns], axis=1) ** 2).mean())
+
+    assert along_rows(slice(-12, None)) > 0.2 * along_rows(slice(12, -12))  # 18 px came in at the right (was 0.0002)
 
 
 def test_flow_follows_a_shift_and_doubts_what_is_uncovered():
@@ -196,6 +223,8 @@ def sound_only(tmp_path_factory) -> Path:
         ("unwritable", "cannot write to folder /proc"),
         ("not a video name", "use a .mp4, .mov, .mkv or .m4v file name"),
         ("end before start", "--end must be after the start"),
+        ("a folder", "is a folder, not a video"),
+        ("output is a folder", "is a folder; give a file name such as "),
     ],
 )
 def test_bad_clips_are_one_line_errors_before_any_work(capsys, tmp_path, clip, sound_only, case, words):
@@ -211,11 +240,15 @@ def test_bad_clips_are_one_line_errors_before_any_work(capsys, tmp_path, clip, s
         "unwritable": (clip, Path("/proc/o.mp4"), []),
         "not a video name": (clip, tmp_path / "o.png", []),
         "end before start": (clip, tmp_path / "o.mp4", ["--start", "1", "--end", "0.5"]),
+        "a folder": (tmp_path, tmp_path / "o.mp4", []),
+        "output is a folder": (clip, tmp_path / "made.mp4", []),
     }[case]
+    (tmp_path / "made.mp4").mkdir(exist_ok=True)
     before = clip.read_bytes()
     rc, err = cli(capsys, "video", source, STYLE, "-o", out, "--size", "32", *extra)
     assert rc == 2, err
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
+    assert case != "output is a folder" or err.rstrip().endswith("made.mp4/out.mp4")  # a clip's name, not out.png
     assert clip.read_bytes() == before and not (tmp_path / "o.mp4").exists()
 
 
@@ -223,14 +256,50 @@ def test_the_command_paints_a_clip_and_says_where_its_frames_are(capsys, clip, t
     out = tmp_path / "cli.mp4"
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2")
     assert rc == 0, err
-    assert "plan of the first frame: 32x24 px" in err and f"wrote {out} (5 frames, 32x24" in err
+    assert "plan of the first frame: 24x32 px" in err and "then 4 later frames of 2 steps" in err
+    assert f"wrote {out}: 5 frames of 24x32 px, painted in " in err  # not "(5 frames, 3.1 s)": not the clip's length
+    assert "frame 1: step 3/3; about " in err  # progress within the first frame, one time left
     assert probe(out).frames == 5
     (out.with_name(out.name + ".frames") / "frame_000004.png").unlink()
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2")
     assert rc == 2 and "exists" in err  # the painted clip is never replaced without --overwrite
     args = ("video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "--overwrite")
+    assert main([*map(str, args), "--plan"]) == 0  # the plan counts the frames left
+    assert "4 of 5 frames are already painted\nthe 1 later frame " in capsys.readouterr().out
     rc, err = cli(capsys, *args)
-    assert rc == 0 and "4 of 5 frames are already painted in " in err
+    assert rc == 0 and "4 of 5 frames are already painted\nthe 1 later frame of 2 steps" in err
+    assert "the frames left about " in err and "going on from the 4 frames painted in " in err
+
+
+def test_video_plan_paints_nothing_and_quiet_keeps_the_summary(capsys, clip, tmp_path):
+    out = tmp_path / "planned.mp4"
+    args = ["video", str(clip), str(STYLE), "--size", "32", "--steps", "3", "--later-steps", "2"]
+    assert main([*args, "--plan", "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "plan of the first frame: 24x32 px" in printed.out and "then 4 later frames" in printed.out
+    assert printed.err == "" and not list(tmp_path.iterdir())  # nothing painted, no work folder
+    rc, err = cli(capsys, *args, "--end", "0.05", "-q", "-o", out)
+    assert rc == 0 and err.startswith(f"wrote {out}: 2 frames") and err.count("\n") == 1, err
+
+
+def test_video_refuses_save_every_in_one_line(capsys, clip, tmp_path):
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", tmp_path / "o.mp4", "--save-every", "5")
+    assert rc == 2 and "--save-every" in err and err.count("\n") == 1
+
+
+def test_the_time_left_after_the_first_frame_is_the_later_frames_cost(clip, tmp_path):
+    seen = []
+    result = video_module.paint_clip(
+        probe(clip),
+        style(),
+        FAST.replace(steps=15),
+        VideoSettings(later_steps=2),
+        tmp_path / "eta.mp4",
+        callback=seen.append,
+    )
+    assert result.status == "done" and result.first_seconds is not None
+    after_first = seen[0].eta / (seen[0].total - seen[0].done)  # each frame left, before any later one is painted
+    assert after_first < 0.6 * result.first_seconds  # 2 steps, not the first frame's 15 and its setup
 
 
 # --- segments (a long clip painted in parts, e.g. on Ray) ------------------------------------------------
@@ -276,7 +345,9 @@ def test_a_clip_in_segments_is_joined_with_cross_fades_and_resumes_by_segment(cl
     joined = np.asarray(Image.open(work / "frame_000002.png"), dtype=float)
     assert np.abs(joined - np.mean([np.asarray(p, dtype=float) for p in shared], axis=0)).max() <= 1  # half and half
     written = probe(out)
-    assert written.frames == 5 and written.audio == 1 and written.rotation == info.rotation
+    assert (
+        written.frames == 5 and written.audio == 1 and (written.width, written.height, written.rotation) == (24, 32, 0)
+    )
 
 
 # --- full disks, damaged clips, and work folders left by stopped runs -------------------------------------

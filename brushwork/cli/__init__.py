@@ -1,9 +1,10 @@
 """The command line: ``brushwork CONTENT STYLE [STYLE...] -o OUT`` and its subcommands.
 
-One module per subcommand (:mod:`~brushwork.cli.paint`, ``recipe``, ``sheet``, ``figures``,
-``serve``), all built with the shared :mod:`~brushwork.cli.kit`. Every user mistake ends in
-one line on stderr and exit status 2; Ctrl-C, SIGTERM and SIGHUP write the best picture so
-far and exit 130; a diverged run writes its last good picture and exits 1.
+One module per subcommand (:mod:`~brushwork.cli.paint`, ``video``, ``batch``, ``recipe``, ``sheet``,
+``figures``, ``serve``), all built with the shared :mod:`~brushwork.cli.kit`; ``brushwork --help``
+lists them. Every user mistake ends in one line on stderr and exit status 2; Ctrl-C, SIGTERM and
+SIGHUP write the best picture so far and exit 130; a diverged run writes its last good picture and
+exits 1.
 """
 
 from __future__ import annotations
@@ -17,8 +18,16 @@ from types import FrameType
 
 __all__ = ["main", "COMMANDS"]
 
-COMMANDS = ("recipe", "sheet", "figures", "serve", "video", "batch")
-"""Subcommands by their first word; anything else is a picture to paint (:mod:`brushwork.cli.paint`)."""
+COMMANDS = {
+    "video": "paint a video clip, its frames held together along the optical flow",
+    "batch": "paint every photo with every painting into a folder, resumably (on Ray too)",
+    "recipe": "print a picture's recipe, or repeat its run",
+    "sheet": "lay out pictures side by side, labelled",
+    "figures": "remake the seed report's figures",
+    "serve": "start the studio, a web page to paint pictures and clips in",
+}
+"""Subcommands by their first word, with what each does (``brushwork --help`` lists them); anything else is a
+picture to paint (:mod:`brushwork.cli.paint`)."""
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

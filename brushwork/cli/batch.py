@@ -117,13 +117,16 @@ def command(argv: Sequence[str]) -> int:
         bars["steps"].set_postfix_str(f"about {s.eta:.0f} s left", refresh=False)
         bars["steps"].update(s.step - bars["steps"].n)
 
+    executor = ray_executor(args)
+    if executor is not None and not args.quiet:
+        executor.on_start = lambda pool: tqdm.write(f"on Ray: {pool.describe()} started", file=sys.stderr)
     try:
         with cluster:
             summary = run_batch(
                 items,
                 settings,
                 outdir,
-                execute=ray_executor(args) or LocalExecutor(steps=None if args.quiet else on_step, keep_memory=True),
+                execute=executor or LocalExecutor(steps=None if args.quiet else on_step, keep_memory=True),
                 callback=on_item,
                 overwrite=args.overwrite,
             )

@@ -67,7 +67,12 @@ class Parser(argparse.ArgumentParser):
 
 
 class HelpFormatter(argparse.HelpFormatter):
-    """Shows an option's default where it has a real one, a list the way it is typed (comma-separated)."""
+    """Shows an option's default where it has a real one, a list the way it is typed (comma-separated); keeps
+    the indented lines of a description or epilog as they are (a list of commands)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        fill = super()._fill_text
+        return "\n\n".join(part if "\n  " in part else fill(part, width, indent) for part in text.split("\n\n"))
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""

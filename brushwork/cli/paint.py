@@ -9,23 +9,23 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..settings import INIT_WORDS, PRESET_HELP, PRESETS, resolve
-from .kit import EXIT_DIVERGED, EXIT_INTERRUPTED, Parser, add_settings, flag, given_settings
+from .kit import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_USAGE, Parser, add_settings, flag, given_settings
 
 if TYPE_CHECKING:
     from ..engine import Progress
     from ..images import Picture
     from ..settings import Settings
 
-__all__ = ["parser", "command", "paint_and_save"]
+__all__ = ["parser", "commands", "command", "paint_and_save"]
 
 
 def parser() -> Parser:
     p = Parser(
         prog="brushwork",
         description="Repaint a photo in the style of one or more paintings "
-        "(neural style transfer, Gatys et al. 2016). Other commands: 'brushwork recipe OUT.png' prints or "
-        "reruns the recipe of a picture; 'brushwork sheet' builds a progression sheet; 'brushwork figures' "
-        "draws the seed report's figures; 'brushwork serve' starts the web studio.",
+        "(neural style transfer, Gatys et al. 2016). To paint a video clip, or many photos at once, see "
+        "'brushwork video' and 'brushwork batch' below.",
+        epilog=commands(),
     )
     p.add_argument("content", help="the photo to repaint")
     p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
@@ -48,12 +48,23 @@ def parser() -> Parser:
     return p
 
 
+def commands() -> str:
+    """The other commands, one a line, for the help and for ``brushwork`` typed alone (as git lists its own)."""
+    from . import COMMANDS
+
+    width = max(map(len, COMMANDS))
+    lines = [f"  {name:<{width}}  {text}" for name, text in COMMANDS.items()]
+    return "other commands ('brushwork COMMAND --help' tells more):\n" + "\n".join(lines)
+
+
 def command(argv: Sequence[str]) -> int:
     from ..errors import ImageError
     from ..images import check_output_path, load_image
     from ..settings import blend_weights
 
     p = parser()
+    if not argv:
+        p.exit(EXIT_USAGE, f"{p.format_usage()}\n{commands()}\n")
     args = p.parse_args(argv)
     if not args.plan and not args.output:
         p.error("the following arguments are required: -o/--output")

@@ -21,6 +21,7 @@ from .kit import (
 )
 
 if TYPE_CHECKING:
+    from ..engine import Progress
     from ..video import FrameProgress, Segment
 
 __all__ = ["parser", "command"]
@@ -36,7 +37,7 @@ def parser() -> Parser:
     )
     p.add_argument("clip", help="the video to paint (MP4, MOV, MKV, WebM ...)")
     p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
-    p.add_argument("-o", "--output", required=True, help="the painted clip (.mp4, .mov, .mkv or .m4v)")
+    p.add_argument("-o", "--output", help="the painted clip (.mp4, .mov, .mkv or .m4v); required unless --plan")
     p.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -44,7 +45,13 @@ def parser() -> Parser:
         + ". Options you type change the preset's values",
     )
     add_settings(p, specs=VIDEO_SPECS, defaults=VideoSettings())
-    add_settings(p)
+    add_settings(p, skip=("save_every",))  # every finished frame is kept anyway, in OUT.frames/
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the clip's plan (the first frame's levels, the later frames, memory and time on this machine) "
+        "and stop",
+    )
     p.add_argument(
         "--overwrite",
         action="store_true",
@@ -57,7 +64,7 @@ def parser() -> Parser:
         help="with --ray: frames per segment, each painted by one worker (default: the clip shared out evenly); "
         "segments start at scene cuts, else share 4 frames, cross-faded, with the one before",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="no plan or progress bar, only the summary")
     p.add_argument("--version", action="version", version=f"brushwork {__version__}")
     return p
 
@@ -65,6 +72,7 @@ def parser() -> Parser:
 def command(argv: Sequence[str]) -> int:
     from tqdm import tqdm
 
+    from ..budget import duration
     from ..clips import VIDEO_SUFFIXES, probe
     from ..images import check_output_path, load_image
     from ..settings import blend_weights
@@ -80,10 +88,15 @@ def command(argv: Sequence[str]) -> int:
 
     p = parser()
     args = p.parse_args(argv)
+    if not args.plan and not args.output:
+        p.error("the following arguments are required: -o/--output")
     cluster = ray_session(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     video = VideoSettings(**given_settings(args, VIDEO_SPECS))
-    output = check_output_path(args.output, args.overwrite, (args.clip, *args.styles), suffixes=VIDEO_SUFFIXES)
+    if args.plan:
+        output = Path(args.output) if args.output else None
+    else:
+        output = check_output_path(args.output, args.overwrite, (args.clip, *args.styles), suffixes=VIDEO_SUFFIXES)
     clip = probe(args.clip)
     if clip.damage:  # shown even with -q: the painted clip will be short
         print(
@@ -92,26 +105,47 @@ def command(argv: Sequence[str]) -> int:
     styles = [load_image(path, "style") for path in args.styles]
     blend_weights(settings, len(styles))
     size = frame_size(clip, settings)
-    planned = plan_clip(clip, styles, settings, video)
+    kept = 0 if args.ray or output is None else frames_kept(output, clip, styles, settings, video)
+    planned = plan_clip(clip, styles, settings, video, kept=kept)
+    if args.plan or output is None:
+        print(planned.describe())
+        return 0
     work = work_folder(output)
     if not args.quiet:
         print(planned.describe(), file=sys.stderr)
-        kept = 0 if args.ray else frames_kept(output, clip, styles, settings, video)
         if kept:
-            print(
-                f"{kept} of {planned.frames} frames are already painted in {work}: going on from them", file=sys.stderr
-            )
+            print(f"going on from the {kept} frames painted in {work}", file=sys.stderr)
 
     bar = None
+    each = planned.later.seconds  # a later frame's seconds: the plan's, then what they take here
 
-    def progress(p: FrameProgress) -> None:
+    def show(done: int, total: int, where: str, eta: float) -> None:
+        """One bar in frames, with the one time left: the frame being painted's and the frames after it."""
         nonlocal bar
         if args.quiet:
             return
         if bar is None:
-            bar = tqdm(total=p.total, unit="frame", desc="painting", file=sys.stderr, dynamic_ncols=True)
-        bar.set_postfix_str(f"frame {p.index}, {p.seconds:.1f} s; about {p.eta:.0f} s left", refresh=False)
-        bar.update(p.done - bar.n)
+            bar = tqdm(
+                total=total,
+                unit="frame",
+                desc="painting",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} frames [{elapsed}{postfix}]",
+            )
+        bar.set_postfix_str(f"{where}about {duration(eta)} left", refresh=False)
+        bar.update(done - bar.n)
+
+    def progress(p: FrameProgress) -> None:
+        nonlocal each
+        if p.total > p.done:
+            each = p.eta / (p.total - p.done)
+        show(p.done, p.total, "", p.eta)
+
+    def step(p: Progress) -> None:
+        done = bar.n if bar is not None else 0
+        where = f"frame {done + 1}: step {p.step}/{p.total}; "
+        show(done, planned.frames, where, p.eta + each * (planned.frames - done - 1))
 
     try:
         with cluster:
@@ -149,7 +183,15 @@ def command(argv: Sequence[str]) -> int:
                 )
             else:
                 result = paint_clip(
-                    clip, styles, settings, video, output, callback=progress, keep_memory=True, overwrite=args.overwrite
+                    clip,
+                    styles,
+                    settings,
+                    video,
+                    output,
+                    callback=progress,
+                    step_callback=step,
+                    keep_memory=True,
+                    overwrite=args.overwrite,
                 )
     finally:
         if bar is not None:
@@ -161,9 +203,9 @@ def command(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    if not args.quiet:
-        print(
-            f"wrote {output} ({result.done} frames, {size[0]}x{size[1]}, {result.elapsed:.1f} s); frames in {work}",
-            file=sys.stderr,
-        )
+    print(
+        f"wrote {output}: {result.done} frames of {size[0]}x{size[1]} px, painted in {duration(result.elapsed)}; "
+        f"frames in {work}",
+        file=sys.stderr,
+    )
     return 0

@@ -101,7 +101,7 @@ def check_clip(path: Path, shown: str, settings: Settings, video: VideoSettings,
             f"the studio paints at most {limits.max_clip_seconds:g} s of a clip and {shown!r} would be "
             f"{end - video.start:.1f} s: set Start and End to a shorter part, or use 'brushwork video'",
         )
-    problem = thin_photo_problem(clip.width, clip.height, limits.max_size, settings)
+    problem = thin_photo_problem(*clip.upright, limits.max_size, settings)
     if problem is not None:
         raise HTTPException(422, problem.replace(" px its", " px (the largest this studio paints) its"))
     return clip
