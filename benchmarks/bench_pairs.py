@@ -1,12 +1,14 @@
-"""The default run on every bundled photo x painting, judged, with a contact sheet to look at them all.
+"""The default run on every photo x painting, bundled and kept for benchmarks, judged, with a contact sheet.
 
     .venv/bin/python benchmarks/bench_pairs.py [--size 512] [--judge-size 384] [--precision auto]
 
-Tuning on two paintings proves little; this sweep paints each of the bundled photos in each of
-the bundled paintings with brushwork's defaults, scores every picture with ``judge.Judge`` (and,
-where neural-style's picture of the pair exists, gives the ratios to it, as ``bench_peers.py``
-does), and writes the pictures as one sheet, ``benchmarks/pairs.jpg``, beside a table in
-RESULTS.md. All runs share one process (the model loads once); each pair's wall time is its own.
+Tuning on two paintings proves little; this sweep paints each photo in each painting (the bundled
+examples and the portraits and figures in ``benchmarks/images/``) with brushwork's defaults, scores
+every picture with ``judge.Judge`` (and, where neural-style's picture of the pair exists, gives the
+ratios to it, as ``bench_peers.py`` does), and writes the pictures as one sheet,
+``benchmarks/pairs.jpg``, beside a table in RESULTS.md, to be looked at: a painting's face, figure
+or boat in the photo is what the scores cannot see. All runs share one process (the model loads
+once); each pair's wall time is its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import time
 from pathlib import Path
 
 from bench_peers import TARGET_STYLE, reference_for
-from common import EXAMPLES, ROOT, cpu_flags, machine, paint, write_section
+from common import ROOT, cpu_flags, machine, paint, write_section
+from explore_subject import IMAGES, find
 from judge import Judge
 from PIL import Image
 
@@ -34,8 +37,8 @@ def main() -> None:
     import brushwork
     from brushwork.report.sheets import contact_sheet
 
-    photos = sorted(p.stem for p in (EXAMPLES / "content").glob("*.jpg"))
-    paintings = sorted(p.stem for p in (EXAMPLES / "style").glob("*.jpg"))
+    photos = [p.stem for folder in IMAGES for p in sorted((folder / "content").glob("*.jpg"))]
+    paintings = [p.stem for folder in IMAGES for p in sorted((folder / "style").glob("*.jpg"))]
     settings = brushwork.Settings(size=args.size, precision=args.precision)
     out = HERE / "results" / "pairs"
     out.mkdir(parents=True, exist_ok=True)
@@ -43,7 +46,7 @@ def main() -> None:
     for photo in photos:
         for painting in paintings:
             pair = f"{photo}+{painting}"
-            content, style = EXAMPLES / "content" / f"{photo}.jpg", EXAMPLES / "style" / f"{painting}.jpg"
+            content, style = find("content", photo), find("style", painting)
             start = time.perf_counter()
             result = paint(content, style, settings)
             seconds = time.perf_counter() - start
@@ -67,7 +70,7 @@ def main() -> None:
             thumb = result.image.copy()
             thumb.thumbnail((320, 320))
             cells.append((pair, thumb))
-    sheet = contact_sheet(cells, columns=len(paintings), cell_width=320, title="brushwork defaults, every pair")
+    sheet = contact_sheet(cells, columns=len(paintings), cell_width=240, title="brushwork defaults, every pair")
     sheet.convert("RGB").save(HERE / "pairs.jpg", quality=88)
     text = f"""## Every bundled pair (`bench_pairs.py`)
 

@@ -139,10 +139,12 @@ def level_budgets(total: int, sizes: Sequence[Size]) -> list[int]:
 def level_style_layers(settings: Settings, level: Size) -> Settings:
     """The settings a level is painted with: only the style layers whose reach fits the level.
 
-    A position of relu5_1 sees 156 px: at a 128 px level that is the whole picture, so matching
-    its statistics paints the painting's objects (a face, a boat) whole into the photo. A layer
-    takes part only where its receptive field is at most ``layer_reach`` of the level's short
-    side; the shallowest style layer always does. Its weight goes with it.
+    A position of relu5_1 sees 156 px, most of a 128 px level, and a good part of a 512 px one: its
+    statistics then describe the painting's objects, and matching them paints those objects (the
+    Mona Lisa's face, a boat) into the photo. A layer takes part only where its receptive field is
+    at most ``layer_reach`` of the level's short side; the shallowest style layer always does, and
+    each keeps its own weight. With the default 0.2, a 512 px picture takes relu1_1 and relu2_1 at
+    128 px, relu3_1 from 256 px and relu4_1 at 512 px; relu5_1 joins at a short side of 780 px.
     """
     if settings.layer_reach <= 0:
         return settings

@@ -133,7 +133,7 @@ class Settings:
         help="alpha, weight of the content loss",
     )
     style_weight: float = _option(
-        6.0,
+        10.0,
         kind="float",
         low=0,
         group=_WEIGHTS,
@@ -151,7 +151,7 @@ class Settings:
         help="gamma, smoothness (total variation, per squared pixel difference); 0 turns it off",
     )
     swd_weight: float = _option(
-        6.0,
+        10.0,
         kind="float",
         low=0,
         group=_WEIGHTS,
@@ -201,17 +201,16 @@ class Settings:
         help="one weight per style layer (normalised to sum 1); none: equal",
     )
     layer_reach: float = _option(
-        0.5,
+        0.2,
         kind="float",
         low=0,
         group=_WEIGHTS,
         label="Deep layers' reach",
         studio=False,
         metavar="F",
-        help="a style layer takes part in a coarse-to-fine level only where one of its positions sees at most "
-        "this fraction of the level's short side: the deepest layers, which see whole objects of the painting "
-        "(faces, boats), then shape only the finer levels, and paint its style, not its subject; 0: every "
-        "style layer at every level",
+        help="a style layer joins a coarse-to-fine level only where one of its positions sees at most this fraction "
+        "of the level's short side (relu4_1 sees 68 px, relu5_1 156 px): deep layers that see whole objects of the "
+        "painting (a portrait's face, a boat) would paint them into the photo; 0: every style layer at every level",
     )
     style_blend: tuple[float, ...] | None = _option(
         None,

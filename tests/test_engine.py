@@ -366,11 +366,12 @@ def test_two_scale_run_shares_the_steps_between_its_levels(pictures):
 
 
 def test_deep_style_layers_join_only_the_levels_where_they_see_a_small_part_of_the_picture():
-    """relu5_1 sees 156 px: it shapes a 512 px picture's last level, not the 128 px level it would fill."""
+    """relu5_1 sees 156 px: at 512 px it would paint a portrait's face whole, so it waits for larger pictures."""
     settings = Settings(style_layer_weights=(1, 2, 3, 4, 5))
-    layers = [plan.level_style_layers(settings, wh) for wh in [(128, 96), (256, 192), (512, 384)]]
-    assert [s.style_layers for s in layers] == [STYLE_LAYERS[:3], STYLE_LAYERS[:4], STYLE_LAYERS]
-    assert [s.style_layer_weights for s in layers] == [(1, 2, 3), (1, 2, 3, 4), (1, 2, 3, 4, 5)]  # each keeps its own
+    sizes = [(128, 96), (256, 192), (512, 384), (1024, 1024)]
+    layers = [plan.level_style_layers(settings, wh) for wh in sizes]
+    assert [s.style_layers for s in layers] == [STYLE_LAYERS[:2], STYLE_LAYERS[:3], STYLE_LAYERS[:4], STYLE_LAYERS]
+    assert [s.style_layer_weights for s in layers] == [(1, 2), (1, 2, 3), (1, 2, 3, 4), (1, 2, 3, 4, 5)]  # their own
     assert plan.level_style_layers(Settings(), (16, 12)).style_layers == ("relu1_1",)  # always a style layer
     assert plan.level_style_layers(Settings(layer_reach=0), (16, 12)).style_layers == STYLE_LAYERS  # the rule off
     assert all(preset(name).layer_reach == 0 for name in PRESETS)  # the report's terms at every level
@@ -380,13 +381,13 @@ def test_each_level_is_painted_with_the_style_layers_that_fit_it(pictures, monke
     seen = []
 
     class Spy(engine.Objective):
-        def __init__(self, *args):
+        def __init__(self, *args, **kwargs):
             seen.append(args[4].style_layers)
-            super().__init__(*args)
+            super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(engine, "Objective", Spy)
     engine.run(pictures["tubingen"], [pictures["starry_night"]], Settings(size=256, steps=3, device="cpu"))
-    assert seen == [STYLE_LAYERS[:3], STYLE_LAYERS[:4]]  # 128x96, then 256x192
+    assert seen == [STYLE_LAYERS[:2], STYLE_LAYERS[:3]]  # 128x96, then 256x192
 
 
 def test_level_budgets_give_each_finer_level_a_little_more_time():
