@@ -407,8 +407,9 @@ def test_a_damaged_clip_is_painted_with_a_warning(capsys, tmp_path):
     assert 0 < info.frames < 12 and f"only {info.frames} frames, up to " in info.damage
     out = tmp_path / "painted.mp4"
     rc, err = cli(capsys, "video", damaged, STYLE, "-o", out, "--size", "32", "--steps", "2", "--later-steps=1", "-q")
-    assert rc == 0 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert rc == 0 and err.count("\n") == 2 and "Traceback" not in err, err  # the warning, then -q's summary
     assert err.startswith(f"brushwork video: warning: damaged.mkv looks damaged: only {info.frames} frames")
+    assert err.splitlines()[1].startswith(f"wrote {out}: {info.frames} frames of ")
     assert probe(out).frames == info.frames
     with pytest.warns(UserWarning, match="damaged.mkv looks damaged"):
         brushwork.stylize_video(damaged, STYLE, out, overwrite=True, size=32, steps=2, later_steps=1)
