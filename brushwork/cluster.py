@@ -200,6 +200,8 @@ class RayExecutor:
             key = item_key(item, settings)
             record = Record(str(item.photo), [str(s) for s in item.styles], str(item.output), key, status, seconds)
             record.error, record.attempts = f"{reason}; nothing written", attempt
+            if status == "interrupted":  # stopped here while its worker painted: that time was spent on it
+                record.painting = seconds
             return on_record(record)
 
         with Pool(ray, settings, self.workers, self.cpus, len(items)) as pool:

@@ -166,6 +166,7 @@ def test_ctrl_c_on_a_ray_batch_stops_at_once_and_writes_nothing(inputs_folder, t
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["batch.jsonl"]
     logged = [json.loads(line) for line in (tmp_path / "out" / "batch.jsonl").read_text().splitlines()]
     assert [r["status"] for r in logged] == ["interrupted", "interrupted"]  # both were being painted
+    assert all(0 < r["painting"] == r["seconds"] for r in logged)  # the time their workers spent on them
 
 
 def _ray_processes() -> list[psutil.Process]:
