@@ -72,13 +72,14 @@ def main() -> None:
             cells.append((pair, thumb))
     sheet = contact_sheet(cells, columns=len(paintings), cell_width=240, title="brushwork defaults, every pair")
     sheet.convert("RGB").save(HERE / "pairs.jpg", quality=88)
-    text = f"""## Every bundled pair (`bench_pairs.py`)
+    text = f"""## Every pair, portraits and figures included (`bench_pairs.py`)
 
 Command: `.venv/bin/python benchmarks/bench_pairs.py --size {args.size} --judge-size {args.judge_size} \
 --precision {args.precision}`
 Machine: {machine()}; CPU flags: {cpu_flags()}.
-brushwork's defaults on each bundled photo in each bundled painting, judged as in `bench_peers.py` (evaluation
-at {args.judge_size} px, lower is better). "vs neural-style" (where its picture of the pair exists): meets issue
+brushwork's defaults on each photo in each painting (bundled, and in `benchmarks/images/`), judged as in
+`bench_peers.py` (evaluation at {args.judge_size} px, lower is better).
+"vs neural-style" (where its picture of the pair exists): meets issue
 9's target (content no worse, Gram and SWD at most {TARGET_STYLE}x), then the ratios content / gram / swd.
 
 | pair | wall time | content | gram | swd | vs neural-style |
