@@ -411,17 +411,24 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
-        """Inverse of :meth:`to_dict`; unknown keys are an error (a newer recipe)."""
+        """Inverse of :meth:`to_dict`; unknown keys are an error (a newer recipe).
+
+        A setting the recipe does not name is one added after it was written: it takes the value that
+        paints as brushwork did then (:data:`_BEFORE_IT_EXISTED`), so a rerun gives the same picture.
+        """
         unknown = sorted(set(data) - set(SPECS))
         if unknown:
             raise SettingsError(f"unknown settings {', '.join(unknown)}; is this recipe from a newer brushwork?")
-        return cls(**data)
+        return cls(**{**_BEFORE_IT_EXISTED, **data})
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes``; an unknown name is a :class:`SettingsError`."""
         _known(changes)
         return replace(self, **changes)
 
+
+_BEFORE_IT_EXISTED: dict[str, Any] = {"layer_reach": 0.0}
+"""Settings added since recipes were first written, at the value that turns each off (see ``from_dict``)."""
 
 SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(Settings)}
 """The :class:`Spec` of every setting, by field name, in the order of :class:`Settings`."""

@@ -120,6 +120,12 @@ def test_settings_validation_and_round_trip():
     assert Settings().learning_rate == 1.0 and Settings(optimizer="adam").learning_rate == 2.0
 
 
+def test_a_recipe_older_than_a_setting_reruns_as_it_was_painted():
+    """brushwork 0.2's recipes name no layer_reach: every style layer took part at every level then."""
+    old = {k: v for k, v in Settings(style_weight=6.0, swd_weight=6.0).to_dict().items() if k != "layer_reach"}
+    assert Settings.from_dict(old).layer_reach == 0.0 and Settings.from_dict(Settings().to_dict()).layer_reach == 0.2
+
+
 def test_unknown_preset_and_missing_image(tubingen, starry_night, tmp_path):
     with pytest.raises(SettingsError, match="preset"):
         brushwork.stylize(tubingen, starry_night, preset="fastest", size=32, steps=1)
