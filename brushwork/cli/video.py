@@ -133,7 +133,7 @@ def command(argv: Sequence[str]) -> int:
                 dynamic_ncols=True,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} frames [{elapsed}{postfix}]",
             )
-        bar.set_postfix_str(f"{where}about {duration(eta)} left", refresh=False)
+        bar.set_postfix_str(f"{where}about {duration(eta)} left", refresh=bool(where))  # each step shows
         bar.update(done - bar.n)
 
     def progress(p: FrameProgress) -> None:
