@@ -21,10 +21,10 @@ import torch
 from common import EXAMPLES, machine, write_section
 
 import brushwork
-from brushwork.allocator import keep_freed_memory
-from brushwork.engine import Objective, encoder_for, pick_device, prepare_inputs, use_bf16
-from brushwork.images import load_image
-from brushwork.plan import level_sizes
+from brushwork.engine.allocator import keep_freed_memory
+from brushwork.engine.runner import Objective, encoder_for, pick_device, prepare_inputs, use_bf16
+from brushwork.media.images import load_image
+from brushwork.planning.levels import level_sizes
 
 MODES = ("eager", "torch.compile")
 

@@ -14,7 +14,7 @@ from judge import Judge
 from PIL import Image
 
 import brushwork
-from brushwork import engine
+from brushwork.engine import runner as engine
 
 DEFAULT_HISTORY = engine._LBFGS_HISTORY
 

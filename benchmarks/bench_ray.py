@@ -22,9 +22,10 @@ import numpy as np
 import torch
 from common import EXAMPLES, ROOT, cpu_flags, machine, write_section
 
-from brushwork.batch import collect, run_batch
+from brushwork.batch.inputs import collect
+from brushwork.batch.run import run_batch
 from brushwork.cluster import RayExecutor, connect
-from brushwork.settings import Settings
+from brushwork.core.settings import Settings
 
 WORK = ROOT / "benchmarks/results/ray"
 

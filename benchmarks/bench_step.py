@@ -32,11 +32,11 @@ import torch
 from common import EXAMPLES, cpu_flags, machine, write_section
 
 import brushwork
-from brushwork import losses
-from brushwork.allocator import keep_freed_memory, share_main_heap
-from brushwork.engine import Objective, encoder_for, pick_device, prepare_inputs
-from brushwork.images import load_image
-from brushwork.plan import level_sizes
+from brushwork.engine.allocator import keep_freed_memory, share_main_heap
+from brushwork.engine.runner import Objective, encoder_for, pick_device, prepare_inputs
+from brushwork.media.images import load_image
+from brushwork.model import losses
+from brushwork.planning.levels import level_sizes
 
 # name, bf16, own Gram, kept memory, thread, channels-last (fp32 only; bf16 always runs channels-last)
 VARIANTS = (

@@ -40,13 +40,13 @@ def name_of(size: int, tile: int) -> str:
 
 def one_run(size: int, tile: int, precision: str) -> dict:
     import brushwork
-    from brushwork import engine
-    from brushwork.images import load_image
+    from brushwork.engine import runner as engine
+    from brushwork.media.images import load_image
 
     settings = brushwork.Settings(size=size, tile_size=tile, precision=precision)
     content, style = load_image(CONTENT, "content"), load_image(STYLE, "style")
     begin = time.perf_counter()
-    planned = engine.plan(content, [style], settings)
+    planned = engine.measure_and_plan(content, [style], settings)
     plan_seconds = time.perf_counter() - begin
     result = engine.run(content, [style], settings, keep_memory=True, planned=planned)
     PICTURES.mkdir(parents=True, exist_ok=True)
@@ -54,8 +54,8 @@ def one_run(size: int, tile: int, precision: str) -> dict:
     last = planned.levels[-1]
     cuts = []
     if last.tile:
-        from brushwork.layers import halo, stride
-        from brushwork.tiles import tile_grid
+        from brushwork.core.layers import halo, stride
+        from brushwork.planning.tiles import tile_grid
 
         layers = (*settings.content_layers, *settings.style_layers)
         grid = tile_grid(*last.size, last.tile, halo(layers), max(stride(n) for n in layers))

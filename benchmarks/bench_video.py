@@ -25,10 +25,12 @@ from judge import Judge
 from PIL import Image
 from warping import warping_error
 
-from brushwork.clips import frames, probe
-from brushwork.images import load_image
-from brushwork.settings import Settings, VideoSettings
-from brushwork.video import frame_size, paint_clip, work_folder
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.media.clips import frames, probe
+from brushwork.media.images import load_image
+from brushwork.video.painting import paint_clip
+from brushwork.video.timeline import frame_size
+from brushwork.video.work_folder import work_folder
 
 CLIP = EXAMPLES / "video/fox.mp4"
 WORK = ROOT / "benchmarks/results/video"

@@ -68,8 +68,8 @@ def write_section(name: str, text: str) -> None:
 
 def paint(content, style, settings, callback=None):
     """One run the way the command line makes it (freed memory kept for the run): the engine's :class:`Result`."""
-    from brushwork.engine import run
-    from brushwork.images import load_image
+    from brushwork.engine.runner import run
+    from brushwork.media.images import load_image
 
     return run(
         load_image(content, "content"), [load_image(style, "style")], settings, callback=callback, keep_memory=True

@@ -22,11 +22,12 @@ import numpy as np
 from common import EXAMPLES
 from PIL import Image
 
-from brushwork import engine
-from brushwork.clips import frames, probe
-from brushwork.images import Picture, load_image
-from brushwork.settings import Settings, VideoSettings
-from brushwork.video import frame_size, paint_clip
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.engine import runner as engine
+from brushwork.media.clips import frames, probe
+from brushwork.media.images import Picture, load_image
+from brushwork.video.painting import paint_clip
+from brushwork.video.timeline import frame_size
 
 CLIP, STYLE = EXAMPLES / "video/fox.mp4", EXAMPLES / "style/starry_night.jpg"
 

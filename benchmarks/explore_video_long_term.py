@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import brushwork.video.frames
 import numpy as np
 from bench_video import CLIP, WORK
 from common import EXAMPLES
@@ -20,11 +21,11 @@ from judge import Judge
 from PIL import Image
 from warping import warping_error
 
-import brushwork.video
-from brushwork.clips import frames, probe
-from brushwork.images import load_image
-from brushwork.settings import Settings, VideoSettings
-from brushwork.video import frame_size, paint_clip
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.media.clips import frames, probe
+from brushwork.media.images import load_image
+from brushwork.video.painting import paint_clip
+from brushwork.video.timeline import frame_size
 
 
 def main() -> None:
@@ -36,7 +37,7 @@ def main() -> None:
     style = load_image(EXAMPLES / "style/starry_night.jpg", "style")
     size = frame_size(clip, settings)
     inputs = [f.image.resize(size, Image.Resampling.LANCZOS) for f in frames(CLIP, 0, args.seconds)]
-    brushwork.video.HELD_TO = (1, 10, 20, 40)
+    brushwork.video.frames.HELD_TO = (1, 10, 20, 40)
     began = time.perf_counter()
     paint_clip(clip, [style], settings, VideoSettings(end=args.seconds), WORK / "long_term.mp4", keep_memory=True)
     print(f"long-term run: {time.perf_counter() - began:.0f} s")

@@ -14,9 +14,9 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
-from brushwork.features import load_vgg19
-from brushwork.images import resize_longest, to_tensor
-from brushwork.losses import gram_matrix
+from brushwork.media.images import resize_longest, to_tensor
+from brushwork.model.losses import gram_matrix
+from brushwork.model.network import load_vgg19
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "conv4_2"

@@ -23,9 +23,9 @@ import torch
 from common import EXAMPLES
 from PIL import Image
 
-from brushwork.features import load_vgg19
-from brushwork.images import load_image, to_pil, to_tensor
-from brushwork.losses import gram_matrix
+from brushwork.media.images import load_image, to_pil, to_tensor
+from brushwork.model.losses import gram_matrix
+from brushwork.model.network import load_vgg19
 
 HERE = Path(__file__).resolve().parent
 CONTENT_LAYER = "relu4_2"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from brushwork.flow import certainty, flow_between, warp
+from brushwork.media.flow import certainty, flow_between, warp
 
 
 def warping_error(inputs: Sequence[Image.Image], outputs: Sequence[Image.Image], gap: int = 1) -> float:

@@ -19,19 +19,19 @@ _HOMES = {
     "plan_for": "api",
     "stylize_video": "api",
     "stylize_batch": "api",
-    "VideoSettings": "settings",
-    "RunPlan": "budget",
+    "VideoSettings": "core.settings",
+    "RunPlan": "planning.run_plan",
     "DivergedError": "api",
-    "Progress": "engine",
-    "Result": "engine",
-    "BrushworkError": "errors",
-    "ImageError": "errors",
-    "SettingsError": "errors",
-    "WeightsError": "errors",
-    "Settings": "settings",
-    "preset": "settings",
-    "PRESETS": "settings",
-    "resolve": "settings",
+    "Progress": "engine.runner",
+    "Result": "engine.runner",
+    "BrushworkError": "core.errors",
+    "ImageError": "core.errors",
+    "SettingsError": "core.errors",
+    "WeightsError": "core.errors",
+    "Settings": "core.settings",
+    "preset": "core.settings",
+    "PRESETS": "core.settings",
+    "resolve": "core.settings",
 }
 
 __all__ = [
@@ -57,17 +57,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .api import DivergedError, plan_for, stylize, stylize_batch, stylize_video, transfer
-    from .budget import RunPlan
-    from .engine import Progress, Result
-    from .errors import BrushworkError, ImageError, SettingsError, WeightsError
-    from .settings import PRESETS, Settings, VideoSettings, preset, resolve
+    from brushwork.api import DivergedError, plan_for, stylize, stylize_batch, stylize_video, transfer
+    from brushwork.core.errors import BrushworkError, ImageError, SettingsError, WeightsError
+    from brushwork.core.settings import PRESETS, Settings, VideoSettings, preset, resolve
+    from brushwork.engine.runner import Progress, Result
+    from brushwork.planning.run_plan import RunPlan
 
 
 def __getattr__(name: str) -> Any:
     if name in _HOMES:
         value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
-    else:  # a submodule, as after an eager import: brushwork.features.load_vgg19()
+    else:  # a layer package, as after an eager import: brushwork.model
         try:
             value = importlib.import_module(f".{name}", __name__)
         except ModuleNotFoundError as exc:

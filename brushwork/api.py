@@ -5,7 +5,7 @@
     picture.save("out.png")
 
 Settings come from ``settings=`` or a named ``preset=`` (not both: one would be lost),
-with keyword options (any :class:`~brushwork.settings.Settings` field) applied over them.
+with keyword options (any :class:`~brushwork.core.settings.Settings` field) applied over them.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 from PIL import Image
 
-from .batch import BatchProgress, Summary, collect, run_batch
-from .budget import RunPlan
-from .engine import Callback, Result, plan, run
-from .errors import BrushworkError, ImageError
-from .images import Picture, check_output_path, load_image, picture_from_image
-from .settings import VIDEO_SPECS, Settings, VideoSettings, resolve
+from brushwork.batch.inputs import collect
+from brushwork.batch.run import BatchProgress, Summary, run_batch
+from brushwork.core.errors import BrushworkError, ImageError
+from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
+from brushwork.engine.runner import Callback, Result, measure_and_plan, run
+from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
+from brushwork.planning.run_plan import RunPlan
 
 if TYPE_CHECKING:
-    from .video import FrameProgress, VideoResult
+    from brushwork.video.painting import FrameProgress, VideoResult
 
 __all__ = ["stylize", "transfer", "plan_for", "stylize_video", "stylize_batch", "DivergedError", "ImageInput"]
 
@@ -85,9 +86,9 @@ def plan_for(
     """The plan of a run, without running it: levels, whole or tiled, estimated memory and time here.
 
     ``print(brushwork.plan_for("photo.jpg", "painting.jpg", size=4096).describe())``. Raises
-    :class:`~brushwork.errors.SettingsError` when the run cannot fit this machine's free memory.
+    :class:`~brushwork.core.errors.SettingsError` when the run cannot fit this machine's free memory.
     """
-    return plan(_picture(content, "content"), _styles(style), resolve(settings, preset, **options))
+    return measure_and_plan(_picture(content, "content"), _styles(style), resolve(settings, preset, **options))
 
 
 def transfer(
@@ -99,7 +100,7 @@ def transfer(
     progress: Callback | None = None,
     **options: Any,
 ) -> Result:
-    """Run style transfer and return the full :class:`~brushwork.engine.Result` (status, losses, history)."""
+    """Run style transfer and return the full :class:`~brushwork.engine.runner.Result` (status, losses, history)."""
     chosen = resolve(settings, preset, **options)
     return run(_picture(content, "content"), _styles(style), chosen, callback=progress)
 
@@ -115,7 +116,7 @@ def stylize(
 ) -> Image.Image:
     """Repaint ``content`` in the style of ``style`` (one image or several) and return the picture.
 
-    ``options`` are :class:`~brushwork.settings.Settings` fields (``size=``, ``style_weight=`` ...).
+    ``options`` are :class:`~brushwork.core.settings.Settings` fields (``size=``, ``style_weight=`` ...).
     ``progress`` is called after every step; returning ``False`` stops early with the picture so far.
     Raises :class:`DivergedError` if the loss turns NaN.
     """
@@ -147,15 +148,18 @@ def stylize_video(
 ) -> VideoResult:
     """Paint a clip into ``output`` (an ``.mp4``, ``.mov``, ``.mkv`` or ``.m4v``), its sound copied unchanged.
 
-    ``options`` are :class:`~brushwork.settings.Settings` fields and :class:`~brushwork.settings.VideoSettings`
+    ``options`` are :class:`~brushwork.core.settings.Settings` fields and
+    :class:`~brushwork.core.settings.VideoSettings`
     fields (``start=``, ``end=``, ``temporal_weight=``, ``later_steps=``). Finished frames are kept in
     ``OUTPUT.frames/``; after an interruption (``result.status``) the same call goes on from them.
     ``progress`` is called after each frame (with ``ray``, each segment); returning ``False`` stops.
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints segments of ``segment_frames`` frames (default:
     shared out evenly) in parallel on Ray workers (see :mod:`brushwork.cluster`); ``style`` must then be files.
     """
-    from .clips import VIDEO_SUFFIXES, probe  # PyAV and OpenCV load only for clips
-    from .video import paint_clip, paint_clip_in_segments, painted_positions, segment_length
+    from brushwork.media.clips import VIDEO_SUFFIXES, probe  # PyAV and OpenCV load only for clips
+    from brushwork.video.painting import paint_clip
+    from brushwork.video.segments import paint_clip_in_segments, segment_length
+    from brushwork.video.timeline import painted_positions
 
     video_options = {k: options.pop(k) for k in list(options) if k in VIDEO_SPECS}
     chosen = resolve(settings, preset, **options)
@@ -168,7 +172,7 @@ def stylize_video(
         warnings.warn(f"{info.path.name} looks damaged: {info.damage}; painting those", stacklevel=2)
     if ray is None:
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite)
-    from .cluster import ray_segments
+    from brushwork.cluster import ray_segments
 
     given = [style] if isinstance(style, (str, os.PathLike, Image.Image)) else list(style)
     files = [Path(s) for s in given if isinstance(s, (str, os.PathLike))]
@@ -220,7 +224,7 @@ def stylize_batch(
     items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place)
     execute = None
     if ray is not None:
-        from .cluster import RayExecutor
+        from brushwork.cluster import RayExecutor
 
         execute = RayExecutor(ray, workers, worker_cpus)
     return run_batch(items, chosen, outdir, execute=execute, callback=progress, overwrite=overwrite)

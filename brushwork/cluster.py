@@ -26,14 +26,26 @@ from typing import Any, TypeVar
 
 import torch
 
-from .batch import Item, OnRecord, Record, finish_item, item_key, paint_pictures
-from .engine import Result
-from .errors import BrushworkError, ImageError
-from .machine import encoder_for, pick_device
-from .settings import Settings, VideoSettings
-from .video import Segment, paint_segment
+from brushwork.batch.inputs import Item
+from brushwork.batch.log import Record
+from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures
+from brushwork.core.errors import BrushworkError, ImageError
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.engine.runner import Result
+from brushwork.model.device import encoder_for, pick_device
+from brushwork.video.segments import Segment, paint_segment
 
-__all__ = ["RayExecutor", "RaySegments", "Parcel", "Pool", "connect", "ray_segments", "session", "shape", "spread"]
+__all__ = [
+    "RayExecutor",
+    "RaySegments",
+    "Parcel",
+    "Pool",
+    "connect",
+    "ray_segments",
+    "session",
+    "worker_counts",
+    "spread",
+]
 
 LOCAL = "local"
 T = TypeVar("T")
@@ -157,7 +169,7 @@ class Painter:
         return outcome
 
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Run ``function(encoder, *args)`` here (a clip's segment, see :mod:`brushwork.video`)."""
+        """Run ``function(encoder, *args)`` here (a clip's segment, see :mod:`brushwork.video.frames`)."""
         return function(self.encoder, *args)
 
     def pid(self) -> int:
@@ -166,7 +178,7 @@ class Painter:
 
 @dataclass
 class RayExecutor:
-    """Paints a batch's items on Ray actors (see :class:`brushwork.batch.Executor`)."""
+    """Paints a batch's items on Ray actors (see :class:`brushwork.batch.run.Executor`)."""
 
     address: str = LOCAL
     workers: int | None = None
@@ -217,7 +229,7 @@ class RayExecutor:
 
 @dataclass
 class RaySegments:
-    """Paints a clip's segments on Ray actors (a :data:`brushwork.video.SegmentRunner`)."""
+    """Paints a clip's segments on Ray actors (a :data:`brushwork.video.frames.SegmentRunner`)."""
 
     clip: Path
     styles: Sequence[Path]
@@ -251,7 +263,7 @@ def ray_segments(
     clip: Path, styles: Sequence[Path], settings: Settings, address: str, workers: int | None = None, cpus: int = 1
 ) -> RaySegments:
     """A clip's segment runner on the Ray cluster at ``address``, connected, with its worker count settled."""
-    count = shape(connect(address), settings, workers, cpus)[0]
+    count = worker_counts(connect(address), settings, workers, cpus)[0]
     return RaySegments(clip, styles, settings, address, count, cpus)
 
 
@@ -303,7 +315,7 @@ def spread(
             return
 
 
-def shape(ray: Any, settings: Settings, workers: int | None, cpus: int) -> tuple[int, int, int]:
+def worker_counts(ray: Any, settings: Settings, workers: int | None, cpus: int) -> tuple[int, int, int]:
     """(workers, cores each, GPUs each) on the connected cluster: one worker per GPU, else one per ``cpus``
     cores (never more cores than a node has: such a worker would wait forever), or ``workers`` if given."""
     resources = ray.cluster_resources()
@@ -319,7 +331,7 @@ class Pool:
 
     def __init__(self, ray: Any, settings: Settings, workers: int | None, cpus: int, tasks: int):
         self.ray, self.settings = ray, settings
-        count, self.cpus, self.gpus = shape(ray, settings, workers, cpus)
+        count, self.cpus, self.gpus = worker_counts(ray, settings, workers, cpus)
         count = max(1, min(count, tasks))  # a worker with nothing to paint would only load the network
         self.actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus, max_restarts=0)(Painter)
         self.idle = [self._start() for _ in range(count)]

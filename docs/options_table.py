@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from brushwork.cli.kit import flag
-from brushwork.settings import PRESET_HELP, SPECS, Settings
+from brushwork.core.settings import PRESET_HELP, SPECS, Settings
 
 BEFORE = [
     (

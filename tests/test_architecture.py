@@ -3,94 +3,109 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "brushwork"
-# Top to bottom; a module may import only modules listed before it (or its own package's).
-ORDER = [
-    "errors",
-    "layers",
-    "settings",
-    "plan",
-    "tiles",
-    "forecast",
-    "budget",
-    "bundled",
-    "images",
-    "clips",
-    "flow",
-    "color",
-    "features",
-    "losses",
-    "terms",
-    "objective",
-    "machine",
-    "allocator",
-    "engine",
-    "recipes",
-    "video",
-    "batch",
-    "cluster",
-    "report",
-    "api",
-    "cli",
-    "web",
-]
-FRONT_DOORS = {"api", "cli", "web"}
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "brushwork"
+DOC = ROOT / "docs" / "ARCHITECTURE.md"
+ROW = re.compile(r"^\| *([^|`]*?) *\| *`([\w/]+(?:\.py)?)` *\|")
 ALLOWED_CROSSINGS = {("cli.serve", "web")}  # `brushwork serve` starts the studio
 
 
-def _unit(module: str) -> str:
-    unit = module.split(".")[0]
-    return "cli" if unit == "__main__" else unit  # `python -m brushwork` is the command line
+def _table() -> list[tuple[str, str]]:
+    """ARCHITECTURE.md's table, top to bottom: (layer, unit), a unit being a module (``core.errors``) or a package
+    whose modules are one unit (``cli``); a blank layer cell continues the layer above."""
+    rows: list[tuple[str, str]] = []
+    for line in DOC.read_text().splitlines():
+        match = ROW.match(line)
+        if match:
+            layer = match.group(1) or rows[-1][0]
+            rows.append((layer, match.group(2).removesuffix(".py").removesuffix("/").replace("/", ".")))
+    return rows
 
 
-def _imports(path: Path) -> set[str]:
+ORDER = [unit for _, unit in _table()]
+FRONT_DOORS = {unit for layer, unit in _table() if layer == "front doors"}
+
+
+def _modules() -> dict[str, Path]:
+    """Every module of the package by dotted name (a package's ``__init__`` under the package's name)."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+UNITLESS = {m for m in _modules() if m not in ORDER and any(unit.startswith(f"{m}.") for unit in ORDER)}
+"""Packages whose ``__init__`` only names a layer: their modules are the table's units."""
+
+
+def _unit(module: str) -> str | None:
+    """The table's unit holding ``module``: itself, or the package it is in; None when the table does not place it."""
+    if module == "__main__":
+        return "cli"  # `python -m brushwork` is the command line
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in ORDER:
+            return ".".join(parts[:n])
+    return None
+
+
+def _imports(path: Path, module: str) -> set[str]:
     """The brushwork modules a file imports (relative imports resolved), as dotted names under brushwork."""
-    here = path.relative_to(PACKAGE).with_suffix("").parts
-    package = here[:-1] if here[-1] != "__init__" else here[:-1]
+    package = module.split(".")[:-1] if path.name != "__init__.py" else module.split(".")
+    modules = _modules()
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = list(package)[: len(package) - node.level + 1]
+                base = package[: len(package) - node.level + 1]
                 target = [*base, *(node.module.split(".") if node.module else [])]
-            elif node.module and node.module.startswith("brushwork"):
+            elif node.module and node.module.split(".")[0] == "brushwork":
                 target = node.module.split(".")[1:]
             else:
                 continue
-            if target:
-                found.add(".".join(target))
-            elif not node.module:  # from . import x
-                found.update(alias.name for alias in node.names)
+            for alias in node.names:  # `from brushwork.engine import recipes` imports the module engine.recipes
+                name = ".".join([*target, alias.name])
+                found.add(name if name in modules else ".".join(target))
         elif isinstance(node, ast.Import):
             found.update(a.name.split(".", 1)[1] for a in node.names if a.name.startswith("brushwork."))
-    return found
+    return {name for name in found if name}
+
+
+def test_the_tree_and_the_table_agree():
+    """Every module sits in a unit of ARCHITECTURE.md's table, and every unit of the table is in the tree."""
+    modules = _modules()
+    unplaced = [m for m in modules if m and _unit(m) is None and m not in UNITLESS]
+    missing = [unit for unit in ORDER if unit not in modules]
+    assert unplaced == [] and missing == []
 
 
 def test_imports_point_down_the_layers_and_front_doors_stay_apart():
     problems = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        module = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
-        if module == "__init__":
-            continue  # the package's lazy names
+    for module, path in _modules().items():
+        if not module or module in UNITLESS:
+            continue  # the package's lazy names; the layers' docstrings
         me = _unit(module)
-        for target in _imports(path):
+        for target in _imports(path, module):
             other = _unit(target)
-            if other in ("__init__", "__version__") or other == me:
+            if target in ("", "__version__") or other == me:
                 continue
-            if other not in ORDER:
+            if other is None:
                 problems.append(f"{module} imports {target}, which ARCHITECTURE.md does not place")
             elif me in FRONT_DOORS and other in FRONT_DOORS:
                 if (module, other) not in ALLOWED_CROSSINGS:
                     problems.append(f"front door {module} imports front door {target}")
-            elif ORDER.index(other) > ORDER.index(me):
+            elif me is not None and ORDER.index(other) > ORDER.index(me):
                 problems.append(f"{module} imports {target}, a layer above it")
     assert problems == []
 
 
 def test_settings_and_the_command_line_kit_load_without_torch():
-    script = "import sys, brushwork.settings, brushwork.plan, brushwork.cli.kit; assert 'torch' not in sys.modules"
+    modules = "brushwork.core.settings, brushwork.planning.levels, brushwork.planning.run_plan, brushwork.cli.kit"
+    script = f"import sys, {modules}; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", script], check=True)

@@ -15,13 +15,15 @@ import pytest
 from PIL import Image
 
 import brushwork
-from brushwork import engine
-from brushwork.batch import BatchLog, BatchProgress, Item, LocalExecutor, collect, item_key, paint_item, run_batch
+from brushwork.batch.inputs import Item, collect
+from brushwork.batch.log import BatchLog
+from brushwork.batch.run import BatchProgress, LocalExecutor, item_key, paint_item, run_batch
 from brushwork.cli import main
-from brushwork.errors import BrushworkError, ImageError, OutputExistsError, SettingsError
-from brushwork.images import load_image
-from brushwork.recipes import read as read_recipe
-from brushwork.settings import Settings
+from brushwork.core.errors import BrushworkError, ImageError, OutputExistsError, SettingsError
+from brushwork.core.settings import Settings
+from brushwork.engine import runner as engine
+from brushwork.engine.recipes import read as read_recipe
+from brushwork.media.images import load_image
 
 FAST = Settings(size=64, steps=4, scales=1)
 FAST_FLAGS = ["--size", "64", "--steps", "4", "--scales", "1", "-q"]

@@ -17,9 +17,9 @@ import pytest
 from PIL import Image
 
 import brushwork
-from brushwork import engine
 from brushwork.cli import main
-from brushwork.recipes import read as read_recipe
+from brushwork.engine import runner as engine
+from brushwork.engine.recipes import read as read_recipe
 
 FAST = ["--size", "32", "--steps", "2"]
 
@@ -300,12 +300,12 @@ def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night
 
 
 def test_ctrl_c_before_painting(capsys, tmp_path, tubingen, starry_night, monkeypatch):
-    import brushwork.images
+    import brushwork.media.images
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(brushwork.images, "load_image", interrupted)
+    monkeypatch.setattr(brushwork.media.images, "load_image", interrupted)
     out = tmp_path / "out.png"
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST)
     assert rc == 130 and len(err.strip().splitlines()) == 1 and "nothing written" in err
@@ -495,7 +495,7 @@ def test_the_command_line_starts_before_torch_loads_so_an_early_ctrl_c_is_one_li
 
 def test_settings_errors_name_the_option_by_lookup_and_leave_the_users_words_alone():
     from brushwork.cli.kit import describe
-    from brushwork.errors import SettingsError
+    from brushwork.core.errors import SettingsError
 
     assert describe(SettingsError("must be at least 0, not -1", "style_weight")) == (
         "--style-weight must be at least 0, not -1"
@@ -598,10 +598,13 @@ def test_overwrite_clears_an_earlier_runs_snapshots(capsys, tmp_path, tubingen, 
     assert names and "step_00300.png" not in names
 
 
-def test_submodules_load_on_first_use_as_with_an_eager_package():
-    script = "import brushwork; print(brushwork.features.load_vgg19.__name__, brushwork.Settings().size)"
+def test_public_names_and_layer_packages_load_on_first_use():
+    script = (
+        "import brushwork, brushwork.model.network as network; "
+        "print(network.load_vgg19.__name__, brushwork.Settings().size, brushwork.model.network is network)"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["load_vgg19", "512"]
+    assert done.stdout.split() == ["load_vgg19", "512", "True"]
 
 
 # -- the plan: shown before a run, printed alone with --plan, and a run that cannot fit refused first ---------
@@ -641,7 +644,7 @@ def test_bad_print_settings_are_one_line_errors(capsys, tmp_path, tubingen, star
 
 
 def test_a_run_that_cannot_fit_is_refused_before_any_work(capsys, tmp_path, tubingen, starry_night, monkeypatch):
-    from brushwork.budget import GB, Machine
+    from brushwork.planning.machine import GB, Machine
 
     tiny = Machine("cpu", "a small machine", int(0.5 * GB), int(0.4 * GB), 4, 0.5, 1.0)
     monkeypatch.setattr(engine, "measure", lambda *args: tiny)

@@ -21,10 +21,11 @@ import psutil
 import pytest
 from PIL import Image
 
-from brushwork.batch import collect, run_batch
+from brushwork.batch.inputs import collect
+from brushwork.batch.run import run_batch
 from brushwork.cli import main
 from brushwork.cluster import RayExecutor
-from brushwork.settings import Settings
+from brushwork.core.settings import Settings
 
 pytestmark = pytest.mark.xdist_group("ray")
 
@@ -128,7 +129,7 @@ def test_a_cluster_out_of_reach_is_one_line_before_any_work(inputs_folder, tmp_p
 
 
 def test_a_clip_on_ray_is_painted_in_segments_and_joined_with_its_sound(cluster, tmp_path, capsys):
-    from brushwork.clips import probe
+    from brushwork.media.clips import probe
 
     clip = tmp_path / "fox.mp4"
     clip.write_bytes((Path(__file__).resolve().parents[1] / "brushwork/examples/video/fox.mp4").read_bytes())

@@ -9,11 +9,14 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork import color, engine, forecast, plan
-from brushwork.errors import ImageError, SettingsError
-from brushwork.images import Picture, resize_longest, to_pil, to_tensor
-from brushwork.losses import gram_matrix
-from brushwork.settings import PRESETS, Settings, preset
+from brushwork.core.errors import ImageError, SettingsError
+from brushwork.core.settings import PRESETS, Settings, preset
+from brushwork.engine import runner as engine
+from brushwork.media import color
+from brushwork.media.images import Picture, resize_longest, to_pil, to_tensor
+from brushwork.model.losses import gram_matrix
+from brushwork.planning import forecast
+from brushwork.planning import levels as plan
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 SIZE = 64

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from brushwork.errors import SettingsError, WeightsError
-from brushwork.features import CAFFE_BGR_MEAN, IMAGENET_MEAN, IMAGENET_STD, VGG19, caffe_weights_path, load_vgg19
-from brushwork.images import resize_longest, to_tensor
-from brushwork.layers import CONV_SHAPES, LAYER_NAMES, layer_index, receptive_field, smallest_side
-from brushwork.losses import gram_matrix
+from brushwork.core.errors import SettingsError, WeightsError
+from brushwork.core.layers import CONV_SHAPES, LAYER_NAMES, layer_index, receptive_field, smallest_side
+from brushwork.media.images import resize_longest, to_tensor
+from brushwork.model.losses import gram_matrix
+from brushwork.model.network import CAFFE_BGR_MEAN, IMAGENET_MEAN, IMAGENET_STD, VGG19, caffe_weights_path, load_vgg19
 
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 TORCHVISION_INDEX = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
@@ -17,7 +17,7 @@ TORCHVISION_INDEX = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
 
 @pytest.fixture(scope="module")
 def photo(tubingen):
-    from brushwork.images import load_image
+    from brushwork.media.images import load_image
 
     return to_tensor(resize_longest(load_image(tubingen).rgb, 96))  # 1x3x72x96
 
@@ -53,7 +53,7 @@ def test_layer_names():
 @pytest.mark.parametrize(("name", "width"), [("relu1_1", 3), ("relu2_1", 10), ("relu3_1", 24), ("relu4_1", 68)])
 def test_receptive_field_is_the_patch_that_one_position_sees(name, width):
     """With average pooling every pixel of the patch moves a position's features, and no pixel outside it does."""
-    from brushwork.features import load_vgg19
+    from brushwork.model.network import load_vgg19
 
     assert receptive_field(name) == width and receptive_field("relu5_1") == 156
     image = (torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(0)) * 255).requires_grad_(True)
@@ -347,7 +347,7 @@ def test_non_dict_weights_file_is_rejected(tmp_path):
 
 
 def test_broken_caffe_weights_give_weights_error(monkeypatch, tmp_path):
-    import brushwork.features as features
+    import brushwork.model.network as features
 
     path = tmp_path / "broken.bin"
     torch.save({"block1_conv1_W_q": torch.zeros(64, 3, 3, 3, dtype=torch.uint8)}, path)

@@ -8,10 +8,10 @@ from PIL import Image
 
 from brushwork.cli import main
 from brushwork.cli.figures import parser as build_parser
-from brushwork.recipes import read as read_recipe
+from brushwork.core.settings import PRESETS, Settings
+from brushwork.engine.recipes import read as read_recipe
 from brushwork.report.figures import grainiest_box
 from brushwork.report.mondrian import PALETTE, mondrian
-from brushwork.settings import PRESETS, Settings
 
 
 def figures_command(argv: list[str]) -> int:

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 import brushwork
-from brushwork import recipes
-from brushwork.errors import ImageError
-from brushwork.images import load_image, picture_from_image, resize_longest, save_image, to_pil, to_tensor
-from brushwork.recipes import RECIPE_KEY
+from brushwork.core.errors import ImageError
+from brushwork.engine import recipes
+from brushwork.engine.recipes import RECIPE_KEY
+from brushwork.media.images import load_image, picture_from_image, resize_longest, save_image, to_pil, to_tensor
 
 RECIPE = {
     "settings": {"size": 64, "style_weight": 1e4},
@@ -248,7 +248,7 @@ def test_only_regular_files_are_read(tmp_path):
     """A device or a pipe would be read for ever (or block); a name the system cannot take would raise deep down."""
     import os
 
-    from brushwork.images import file_sha256
+    from brushwork.media.images import file_sha256
 
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
@@ -275,10 +275,10 @@ def test_temporary_files_a_killed_process_left_are_removed_later(tmp_path):
     import sys
     import time
 
-    from brushwork import images
+    from brushwork.media import images
 
     stuck = (
-        "import sys, time; from PIL import Image; from brushwork.images import save_image\n"
+        "import sys, time; from PIL import Image; from brushwork.media.images import save_image\n"
         "def hang(*args, **kwargs): print('saving', flush=True); time.sleep(600)\n"
         "Image.Image.save = hang\n"
         f"save_image(Image.new('RGB', (8, 8)), {str(tmp_path / 'killed.png')!r})\n"

@@ -6,7 +6,14 @@ import pytest
 import torch
 from torch.autograd import gradcheck
 
-from brushwork.losses import content_loss, gram_matrix, sliced_wasserstein_loss, style_loss, total_loss, tv_loss
+from brushwork.model.losses import (
+    content_loss,
+    gram_matrix,
+    seed_total_loss,
+    sliced_wasserstein_loss,
+    style_loss,
+    tv_loss,
+)
 
 # A 1x2x2x2 feature map: channel 0 = [[1, 2], [3, 4]], channel 1 = [[0, 1], [0, -1]].
 F = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, -1.0]]]])
@@ -77,9 +84,9 @@ def test_tv_loss_by_hand():
 
 def test_total_loss_by_hand():
     c, s, t = torch.tensor(2.0), torch.tensor(3.0), torch.tensor(5.0)
-    assert total_loss(c, s, t).item() == 10.0
-    assert total_loss(c, s, t, alpha=1.0, beta=10.0, gamma=100.0).item() == pytest.approx(532.0)
-    assert total_loss(c, s, t, alpha=0.0, beta=0.0, gamma=2.0).item() == pytest.approx(10.0)
+    assert seed_total_loss(c, s, t).item() == 10.0
+    assert seed_total_loss(c, s, t, alpha=1.0, beta=10.0, gamma=100.0).item() == pytest.approx(532.0)
+    assert seed_total_loss(c, s, t, alpha=0.0, beta=0.0, gamma=2.0).item() == pytest.approx(10.0)
 
 
 def _double(*shape: int, seed: int = 0) -> torch.Tensor:
@@ -107,7 +114,7 @@ def test_gram_matrix_gradcheck_channels_last():
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
 def test_gram_matrix_of_bf16_features_is_float32_in_chunks(monkeypatch, layout):
     """bf16 features are taken to float32 piece by piece; the result must equal one float32 product."""
-    from brushwork import losses
+    from brushwork.model import losses
 
     monkeypatch.setattr(losses, "_chunk", lambda features: 7)  # 24 positions: 4 chunks, the last short
     features = torch.randn(2, 5, 6, 4).bfloat16().contiguous(memory_format=layout).requires_grad_(True)
@@ -158,7 +165,7 @@ def test_total_loss_gradcheck():
     def objective(img):
         c = content_loss(0.5, img[:, :2], target)
         s = style_loss({"x": img[:, :2]}, ["x"], style_target, [2.0])
-        return total_loss(c, s, tv_loss(img, 0.1), alpha=1.5, beta=10.0, gamma=3.0)
+        return seed_total_loss(c, s, tv_loss(img, 0.1), alpha=1.5, beta=10.0, gamma=3.0)
 
     assert gradcheck(objective, (_double(1, 3, 3, 3, seed=8),))
 

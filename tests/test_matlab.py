@@ -1,4 +1,4 @@
-"""The MATLAB-language losses in ``matlab/`` against :mod:`brushwork.losses`, in float64.
+"""The MATLAB-language losses in ``matlab/`` against :mod:`brushwork.model.losses`, in float64.
 
 They run in GNU Octave (``octave-cli``), one process per test. Without Octave the
 tests are skipped, except when ``CI`` is set: CI installs Octave
@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork import losses
+from brushwork.model import losses
 
 ROOT = Path(__file__).resolve().parents[1]
 MATLAB_DIR = ROOT / "matlab"
@@ -52,7 +52,7 @@ def check(name: str, got: np.ndarray, want: torch.Tensor) -> None:
 
 
 def python_losses(case: dict) -> dict[str, torch.Tensor]:
-    """Reference values of one case (see :func:`octave_lines`) from brushwork.losses."""
+    """Reference values of one case (see :func:`octave_lines`) from brushwork.model.losses."""
     feats = {str(i): torch.from_numpy(f)[None] for i, f in enumerate(case["feats"])}
     out = {f"gram{i}": losses.gram_matrix(f)[0] for i, f in feats.items()}
     out["content"] = losses.content_loss(
@@ -151,7 +151,7 @@ def test_random_arrays(octave, tmp_path):
 
 
 def test_vgg19_features(octave, tmp_path):
-    from brushwork.features import load_vgg19
+    from brushwork.model.network import load_vgg19
 
     def photo(name: str) -> torch.Tensor:
         """(1, 3, 48, 64) float32 RGB in 0-255."""

@@ -10,12 +10,12 @@ import torch
 from test_video import make_clip, style
 from torch import Tensor
 
-from brushwork import terms
-from brushwork import video as video_module
-from brushwork.clips import probe
-from brushwork.objective import Objective, TiledObjective
-from brushwork.settings import Settings, VideoSettings
-from brushwork.terms import PixelTerm, Sight
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.media.clips import probe
+from brushwork.model import terms
+from brushwork.model.objective import Objective, TiledObjective
+from brushwork.model.terms import PixelTerm, Sight
+from brushwork.video.painting import paint_clip
 
 GEN = torch.Generator().manual_seed(1)
 
@@ -83,7 +83,7 @@ def test_a_registered_term_counts_whole_and_tiled_and_unregistered_it_is_gone(en
 def test_a_registered_term_paints_a_clips_frames(tmp_path, registered):
     clip = make_clip(tmp_path / "pan.mp4", times=(0.0, 0.04, 0.08))
     seen: list[set[str]] = []
-    result = video_module.paint_clip(
+    result = paint_clip(
         probe(clip),
         style(),
         Settings(size=32, steps=3),

@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from brushwork import engine, terms
-from brushwork.budget import GB, Machine, plan_run
-from brushwork.errors import SettingsError
-from brushwork.layers import halo, stride
-from brushwork.objective import Objective, TiledObjective
-from brushwork.settings import Settings
-from brushwork.terms import Temporal, Term
-from brushwork.tiles import core, core_view, tile_grid
+from brushwork.core.errors import SettingsError
+from brushwork.core.layers import halo, stride
+from brushwork.core.settings import Settings
+from brushwork.engine import runner as engine
+from brushwork.model import terms
+from brushwork.model.objective import Objective, TiledObjective
+from brushwork.model.terms import Temporal, Term
+from brushwork.planning.machine import GB, Machine
+from brushwork.planning.run_plan import plan_run
+from brushwork.planning.tiles import core, core_view, tile_grid
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1", "conv4_2")
 GEN = torch.Generator().manual_seed(0)
@@ -169,8 +171,8 @@ def test_a_photo_enlarged_is_noted_in_the_plan():
 
 
 def test_the_time_left_counts_a_tiled_levels_dearer_steps():
-    from brushwork.forecast import LEVEL_END, LEVEL_SETUP, StepTimer, forecast
-    from brushwork.plan import STEP_COST_EXPONENT
+    from brushwork.planning.forecast import LEVEL_END, LEVEL_SETUP, StepTimer, forecast
+    from brushwork.planning.levels import STEP_COST_EXPONENT
 
     sizes, budgets = [(100, 100), (200, 200)], [10, 10]
     _, whole = forecast(budgets, 0, sizes, 0, [], 5, 1.0, 1.0)

@@ -14,11 +14,15 @@ import pytest
 from PIL import Image
 
 import brushwork
-from brushwork import video as video_module
 from brushwork.cli import main
-from brushwork.clips import probe
-from brushwork.flow import certainty, flow_between, warp
-from brushwork.settings import Settings, VideoSettings
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.media.clips import probe
+from brushwork.media.flow import certainty, flow_between, warp
+from brushwork.video import painting
+from brushwork.video.painting import paint_clip
+from brushwork.video.segments import Segment, paint_clip_in_segments, paint_segment, plan_segments, scene_cuts
+from brushwork.video.timeline import frame_size
+from brushwork.video.work_folder import frames_kept, work_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 STYLE = ROOT / "brushwork/examples/style/wave.jpg"
@@ -71,7 +75,7 @@ def clip(tmp_path_factory) -> Path:
 
 
 def style():
-    from brushwork.images import load_image
+    from brushwork.media.images import load_image
 
     return [load_image(STYLE, "style")]
 
@@ -102,7 +106,7 @@ def test_a_painted_clip_keeps_times_upright_shape_aspect_and_sound(clip, tmp_pat
         copied = [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
     assert copied == original  # the sound is the very same packets, not re-encoded
     frames = sorted((out.parent / "painted.mp4.frames").glob("frame_*.png"))
-    assert len(frames) == 5 and brushwork.recipes.read(frames[0])["frame"] == 0
+    assert len(frames) == 5 and brushwork.engine.recipes.read(frames[0])["frame"] == 0
     assert Image.open(frames[0]).size == (24, 32)
 
 
@@ -113,9 +117,9 @@ def test_a_turned_clip_is_read_upright_as_a_player_shows_it(tmp_path, rotation):
     assert info.upright == ((48, 64) if rotation % 180 else (64, 48))
     coded = Image.open(PHOTO).convert("RGB").resize((128, 48)).crop((0, 0, 64, 48))
     shown = np.asarray(coded.rotate(rotation, expand=True), dtype=np.float32)  # counter-clockwise, as players do
-    first = next(iter(brushwork.clips.frames(path))).image
+    first = next(iter(brushwork.media.clips.frames(path))).image
     assert first.size == info.upright and np.abs(np.asarray(first, dtype=np.float32) - shown).mean() < 8
-    assert video_module.frame_size(info, FAST) == ((24, 32) if rotation % 180 else (32, 24))
+    assert frame_size(info, FAST) == ((24, 32) if rotation % 180 else (32, 24))
 
 
 def test_start_and_end_paint_part_of_a_clip(clip, tmp_path):
@@ -127,24 +131,22 @@ def test_start_and_end_paint_part_of_a_clip(clip, tmp_path):
 
 def test_an_interrupted_clip_keeps_its_frames_and_goes_on_from_them(clip, tmp_path, monkeypatch):
     out = tmp_path / "resumed.mp4"
-    stopped = video_module.paint_clip(
-        probe(clip), style(), FAST, VideoSettings(later_steps=2), out, callback=lambda p: p.done < 2
-    )
+    stopped = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2), out, callback=lambda p: p.done < 2)
     assert stopped.status == "cancelled" and stopped.done == 2 and not out.exists()
-    assert video_module.frames_kept(out, probe(clip), style(), FAST, VideoSettings(later_steps=2)) == 2
-    assert video_module.frames_kept(out, probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2)) == 0
+    assert frames_kept(out, probe(clip), style(), FAST, VideoSettings(later_steps=2)) == 2
+    assert frames_kept(out, probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2)) == 0
     painted = []
-    real_run = video_module.run
-    monkeypatch.setattr(video_module, "run", lambda *a, **k: painted.append(1) or real_run(*a, **k))
-    again = video_module.paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2), out)
+    real_run = painting.run
+    monkeypatch.setattr(painting, "run", lambda *a, **k: painted.append(1) or real_run(*a, **k))
+    again = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2), out)
     assert again.status == "done" and again.done == 5 and len(painted) == 3 and out.exists()
 
 
 def test_frames_of_another_run_are_not_mixed_in(clip, tmp_path):
     out = tmp_path / "mixed.mp4"
-    video_module.paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
+    paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
     with pytest.raises(brushwork.ImageError, match="holds frames painted from other inputs or settings"):
-        video_module.paint_clip(probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2), out)
+        paint_clip(probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2), out)
 
 
 def test_later_frames_hold_to_the_previous_one_along_the_flow(clip, tmp_path):
@@ -155,11 +157,11 @@ def test_later_frames_hold_to_the_previous_one_along_the_flow(clip, tmp_path):
     from warping import warping_error
 
     info = probe(clip)
-    inputs = [f.image.resize((24, 32)) for f in brushwork.clips.frames(clip)]
+    inputs = [f.image.resize((24, 32)) for f in brushwork.media.clips.frames(clip)]
     errors = {}
     for weight in (0.0, 0.02):
         out = tmp_path / f"w{weight}.mp4"
-        run = video_module.paint_clip(
+        run = paint_clip(
             info, style(), Settings(size=32, steps=20), VideoSettings(temporal_weight=weight, later_steps=8), out
         )
         errors[weight] = warping_error(inputs, [Image.open(p) for _, p in run.pictures])
@@ -169,7 +171,7 @@ def test_later_frames_hold_to_the_previous_one_along_the_flow(clip, tmp_path):
 def test_what_comes_into_view_starts_as_a_first_frame_does_not_as_stretched_edge_pixels(tmp_path):
     times = tuple(i * 0.04 for i in range(7))
     path = make_clip(tmp_path / "pan.mp4", size=(96, 64), times=times, rotation=0, sound=False)  # 3 px a frame
-    result = video_module.paint_clip(
+    result = paint_clip(
         probe(path), style(), Settings(size=96, steps=10, scales=1), VideoSettings(later_steps=1), tmp_path / "o.mp4"
     )
     last = np.asarray(Image.open(result.pictures[-1][1]).convert("L"), dtype=np.float64)
@@ -289,7 +291,7 @@ def test_video_refuses_save_every_in_one_line(capsys, clip, tmp_path):
 
 def test_the_time_left_after_the_first_frame_is_the_later_frames_cost(clip, tmp_path):
     seen = []
-    result = video_module.paint_clip(
+    result = paint_clip(
         probe(clip),
         style(),
         FAST.replace(steps=15),
@@ -306,8 +308,7 @@ def test_the_time_left_after_the_first_frame_is_the_later_frames_cost(clip, tmp_
 
 
 def test_segments_start_at_scene_cuts_else_share_cross_faded_frames():
-    Segment = video_module.Segment
-    plan = video_module.plan_segments
+    plan = plan_segments
     assert plan(list(range(60)), [], 34, 4) == [Segment(0, 33, 0), Segment(30, 59, 4)]
     assert plan(list(range(60)), [20], 34, 4) == [Segment(0, 19, 0), Segment(20, 53, 0), Segment(50, 59, 4)]
     assert plan(list(range(10)), [], 8, 2) == [Segment(0, 9, 0)]  # a 2-frame remainder joins the segment
@@ -316,29 +317,29 @@ def test_segments_start_at_scene_cuts_else_share_cross_faded_frames():
 
 def test_a_scene_cut_is_found_where_the_shot_changes(tmp_path):
     cut = make_clip(tmp_path / "cut.mp4", size=(64, 48), times=tuple(i / 10 for i in range(8)), rotation=0, cut=5)
-    assert video_module.scene_cuts(probe(cut), VideoSettings()) == [5]
+    assert scene_cuts(probe(cut), VideoSettings()) == [5]
     plain = make_clip(tmp_path / "plain.mp4", size=(64, 48), times=tuple(i / 10 for i in range(8)), rotation=0)
-    assert video_module.scene_cuts(probe(plain), VideoSettings()) == []
+    assert scene_cuts(probe(plain), VideoSettings()) == []
 
 
 def test_a_clip_in_segments_is_joined_with_cross_fades_and_resumes_by_segment(clip, tmp_path, encoder):
     info, out = probe(clip), tmp_path / "out.mp4"
-    painted: list[video_module.Segment] = []
+    painted: list[Segment] = []
 
     def runner(segments, on_segment):  # in this process, one after another: what Ray spreads out
         for segment, part in segments:
             painted.append(segment)
-            if not on_segment(segment, video_module.paint_segment(encoder, clip, [STYLE], FAST, part)):
+            if not on_segment(segment, paint_segment(encoder, clip, [STYLE], FAST, part)):
                 return
 
     stop_after_one = lambda progress: False  # noqa: E731 - stop after the first segment
-    first = video_module.paint_clip_in_segments(
+    first = paint_clip_in_segments(
         info, style(), FAST, VideoSettings(), out, runner, length=3, overlap=1, callback=stop_after_one
     )
-    assert first.status == "interrupted" and not out.exists() and painted == [video_module.Segment(0, 2, 0)]
-    result = video_module.paint_clip_in_segments(info, style(), FAST, VideoSettings(), out, runner, length=3, overlap=1)
-    assert result.status == "done" and painted[1:] == [video_module.Segment(2, 4, 1)]  # the first was kept
-    work = video_module.work_folder(out)
+    assert first.status == "interrupted" and not out.exists() and painted == [Segment(0, 2, 0)]
+    result = paint_clip_in_segments(info, style(), FAST, VideoSettings(), out, runner, length=3, overlap=1)
+    assert result.status == "done" and painted[1:] == [Segment(2, 4, 1)]  # the first was kept
+    work = work_folder(out)
     shared = [
         Image.open(work / name / "frame_000002.png") for name in ("segment_000000_000002", "segment_000002_000004")
     ]
@@ -363,38 +364,36 @@ def test_a_full_disk_when_starting_is_one_line_and_leaves_no_torn_recipe(capsys,
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "-q")
     assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert "cannot write " in err and "recipe.json: No space left on device" in err
-    assert list(video_module.work_folder(out).iterdir()) == []  # no half-written recipe to block the next run
+    assert list(work_folder(out).iterdir()) == []  # no half-written recipe to block the next run
 
 
 def test_a_full_disk_when_assembling_keeps_every_frame(capsys, clip, tmp_path, monkeypatch):
     out = tmp_path / "full.mp4"
     argv = ("video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "-q")
-    real_write = video_module.write_clip
+    real_write = painting.write_clip
 
     def disk_fills_up(pictures, source, output, *args):
         real_write(pictures[:2], source, output, *args)  # a partial clip is on disk when the disk is full
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(video_module, "write_clip", disk_fills_up)
+    monkeypatch.setattr(painting, "write_clip", disk_fills_up)
     rc, err = cli(capsys, *argv)
     assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert f"cannot write {out}: No space left on device; the painted frames are kept in " in err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["full.mp4.frames"]  # no partial
-    assert len(list(video_module.work_folder(out).glob("frame_*.png"))) == 5
-    monkeypatch.setattr(video_module, "write_clip", real_write)
+    assert len(list(work_folder(out).glob("frame_*.png"))) == 5
+    monkeypatch.setattr(painting, "write_clip", real_write)
     painted = []
-    monkeypatch.setattr(video_module, "run", lambda *a, **k: painted.append(1))
+    monkeypatch.setattr(painting, "run", lambda *a, **k: painted.append(1))
     rc, err = cli(capsys, *argv)
     assert rc == 0 and painted == [] and probe(out).frames == 5  # assembled from the kept frames alone
 
 
 def test_a_work_folder_with_no_frame_yet_does_not_block_other_settings(clip, tmp_path):
     out = tmp_path / "stopped.mp4"
-    stopped = video_module.paint_clip(
-        probe(clip), style(), FAST, VideoSettings(later_steps=2), out, step_callback=lambda p: False
-    )
-    assert stopped.done == 0 and list(video_module.work_folder(out).glob("frame_*")) == []
-    other = video_module.paint_clip(probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2), out)
+    stopped = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2), out, step_callback=lambda p: False)
+    assert stopped.done == 0 and list(work_folder(out).glob("frame_*")) == []
+    other = paint_clip(probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2), out)
     assert other.status == "done" and other.done == 5 and out.exists()
 
 

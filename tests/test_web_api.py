@@ -27,10 +27,10 @@ import pytest
 from PIL import Image
 
 from brushwork.cli.serve import command as serve_command
-from brushwork.engine import Progress, Result
-from brushwork.errors import SettingsError
-from brushwork.recipes import read as read_recipe
-from brushwork.settings import Settings
+from brushwork.core.errors import SettingsError
+from brushwork.core.settings import Settings
+from brushwork.engine.recipes import read as read_recipe
+from brushwork.engine.runner import Progress, Result
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER, Access
 from brushwork.web.jobs import STOPPED, UNEXPECTED
@@ -609,7 +609,7 @@ def test_the_form_accepts_what_the_command_line_accepts(make_client):
 
 
 def test_config_describes_every_studio_setting_from_its_spec(make_client):
-    from brushwork.settings import SPECS, VIDEO_SPECS
+    from brushwork.core.settings import SPECS, VIDEO_SPECS
 
     options = {o["name"]: o for o in make_client(Painter()).get("/api/config").json()["options"]}
     offered = [name for name, spec in SPECS.items() if spec.studio]
@@ -663,8 +663,8 @@ def test_every_job_carries_its_plan(make_client):
 
 
 def test_a_job_that_cannot_fit_is_refused_in_one_line(make_client, monkeypatch):
-    from brushwork import engine
-    from brushwork.budget import GB, Machine
+    from brushwork.engine import runner as engine
+    from brushwork.planning.machine import GB, Machine
 
     tiny = Machine("cpu", "a small machine", int(0.5 * GB), int(0.4 * GB), 4, 0.5, 1.0)
     monkeypatch.setattr(engine, "measure", lambda *args: tiny)
@@ -689,7 +689,7 @@ def clip_upload(data: bytes | None = None, name: str = "my fox.mp4") -> list[tup
 
 
 def test_a_clip_is_painted_in_the_photos_place_and_comes_back_as_a_video(make_client):
-    from brushwork.clips import probe
+    from brushwork.media.clips import probe
 
     client = make_client()
     config = client.get("/api/config").json()
@@ -724,7 +724,7 @@ def test_a_clip_is_painted_in_the_photos_place_and_comes_back_as_a_video(make_cl
 
 
 def test_a_stopped_clip_keeps_the_frames_it_painted_as_a_video(make_client):
-    from brushwork.clips import probe
+    from brushwork.media.clips import probe
 
     client = make_client()
     data = {**CLIP, "end": "0.5", "later_steps": "30", "content_example": "fox"}

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from brushwork.recipes import find_inputs
-from brushwork.recipes import read as read_recipe
+from brushwork.engine.recipes import find_inputs
+from brushwork.engine.recipes import read as read_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

@@ -25,7 +25,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from brushwork.engine import Result
+from brushwork.engine.runner import Result
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER
 

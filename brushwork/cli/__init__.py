@@ -37,8 +37,8 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``brushwork`` console script."""
-    from ..errors import BrushworkError
-    from .kit import EXIT_INTERRUPTED, EXIT_USAGE, describe
+    from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE, describe
+    from brushwork.core.errors import BrushworkError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     name = argv[0] if argv and argv[0] in COMMANDS else "paint"

@@ -7,10 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
-from ..budget import duration
-from ..settings import PRESET_HELP, PRESETS, resolve
-from .kit import (
+from brushwork import __version__
+from brushwork.cli.kit import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     Parser,
@@ -21,10 +19,13 @@ from .kit import (
     ray_executor,
     ray_session,
 )
+from brushwork.core.settings import PRESET_HELP, PRESETS, resolve
+from brushwork.planning.run_plan import duration
 
 if TYPE_CHECKING:
-    from ..batch import BatchProgress, Record, Summary
-    from ..engine import Progress
+    from brushwork.batch.log import Record
+    from brushwork.batch.run import BatchProgress, Summary
+    from brushwork.engine.runner import Progress
 
 __all__ = ["parser", "command"]
 
@@ -68,7 +69,8 @@ def parser() -> Parser:
 def command(argv: Sequence[str]) -> int:
     from tqdm import tqdm
 
-    from ..batch import LocalExecutor, collect, run_batch
+    from brushwork.batch.inputs import collect
+    from brushwork.batch.run import LocalExecutor, run_batch
 
     p = parser()
     args = p.parse_args(argv)

@@ -7,12 +7,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..report import FIGURES
-from ..settings import PRESETS, SPECS, Settings
-from .kit import Parser, bounded
+from brushwork.cli.kit import Parser, bounded
+from brushwork.core.settings import PRESETS, SPECS, Settings
+from brushwork.report import FIGURES
 
 if TYPE_CHECKING:
-    from ..engine import Progress
+    from brushwork.engine.runner import Progress
 
 __all__ = ["parser", "command"]
 
@@ -57,7 +57,7 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from ..report import figures
+    from brushwork.report import figures
 
     args = parser().parse_args(list(argv))
     wanted = list(FIGURES) if args.figure == "all" else [args.figure]

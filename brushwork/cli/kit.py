@@ -1,6 +1,6 @@
 """The parser kit every subcommand shares: one-line errors, options built from the settings' specs.
 
-Settings options are built from :data:`brushwork.settings.SPECS` and default to
+Settings options are built from :data:`brushwork.core.settings.SPECS` and default to
 "not given" (``argparse.SUPPRESS``), so a command knows exactly which options the user
 typed: a preset then keeps every value the user did not type, and never drops one they did.
 Abbreviated options are refused (``--style-w`` is not ``--style-weight``).
@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn
 
-from ..errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError
-from ..settings import SPECS, VIDEO_SPECS, Settings, Spec
+from brushwork.core.errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError
+from brushwork.core.settings import SPECS, VIDEO_SPECS, Settings, Spec
 
 __all__ = [
     "EXIT_USAGE",
@@ -234,7 +234,7 @@ def ray_session(p: argparse.ArgumentParser, args: argparse.Namespace) -> Abstrac
         if given:
             p.error(f"{', '.join('--' + name.replace('_', '-') for name in given)} only apply with --ray")
         return nullcontext()
-    from ..cluster import session
+    from brushwork.cluster import session
 
     return session(args.ray)
 
@@ -243,7 +243,7 @@ def ray_executor(args: argparse.Namespace) -> Any:
     """The :class:`brushwork.cluster.RayExecutor` the options ask for, or None without ``--ray``."""
     if not args.ray:
         return None
-    from ..cluster import RayExecutor
+    from brushwork.cluster import RayExecutor
 
     return RayExecutor(args.ray, args.workers, *ray_worker_options(args))
 

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__
-from ..settings import INIT_WORDS, PRESET_HELP, PRESETS, resolve
-from .kit import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_USAGE, Parser, add_settings, flag, given_settings
+from brushwork import __version__
+from brushwork.cli.kit import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_USAGE, Parser, add_settings, flag, given_settings
+from brushwork.core.settings import INIT_WORDS, PRESET_HELP, PRESETS, resolve
 
 if TYPE_CHECKING:
-    from ..engine import Progress
-    from ..images import Picture
-    from ..settings import Settings
+    from brushwork.core.settings import Settings
+    from brushwork.engine.runner import Progress
+    from brushwork.media.images import Picture
 
 __all__ = ["parser", "commands", "command", "paint_and_save"]
 
@@ -50,7 +50,7 @@ def parser() -> Parser:
 
 def commands() -> str:
     """The other commands, one a line, for the help and for ``brushwork`` typed alone (as git lists its own)."""
-    from . import COMMANDS
+    from brushwork.cli import COMMANDS
 
     width = max(map(len, COMMANDS))
     lines = [f"  {name:<{width}}  {text}" for name, text in COMMANDS.items()]
@@ -58,9 +58,9 @@ def commands() -> str:
 
 
 def command(argv: Sequence[str]) -> int:
-    from ..errors import ImageError
-    from ..images import check_output_path, load_image
-    from ..settings import blend_weights
+    from brushwork.core.errors import ImageError
+    from brushwork.core.settings import blend_weights
+    from brushwork.media.images import check_output_path, load_image
 
     p = parser()
     if not argv:
@@ -76,9 +76,9 @@ def command(argv: Sequence[str]) -> int:
     if settings.init not in INIT_WORDS:
         load_image(settings.init, "init image")
     if output is None:
-        from ..engine import plan
+        from brushwork.engine.runner import measure_and_plan
 
-        print(plan(content, styles, settings).describe())
+        print(measure_and_plan(content, styles, settings).describe())
         return 0
     snap_dir, sheet_path = snapshot_paths(output)
     if settings.save_every:
@@ -118,11 +118,11 @@ def paint_and_save(
     """Run with a progress bar, write the picture (also when stopped early) and say how it ended."""
     from tqdm import tqdm
 
-    from .. import recipes
-    from ..engine import plan, run
-    from ..report.sheets import contact_sheet
+    from brushwork.engine import recipes
+    from brushwork.engine.runner import measure_and_plan, run
+    from brushwork.report.sheets import contact_sheet
 
-    planned = plan(content, styles, settings)  # refuses a run that cannot fit before any work
+    planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
     if not quiet:
         print(planned.describe(), file=sys.stderr)
 

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from .kit import Parser
+from brushwork.cli.kit import Parser
 
 __all__ = ["parser", "command"]
 
@@ -30,10 +30,10 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from .. import recipes
-    from ..images import check_output_path, load_image
-    from ..settings import Settings
-    from .paint import paint_and_save
+    from brushwork.cli.paint import paint_and_save
+    from brushwork.core.settings import Settings
+    from brushwork.engine import recipes
+    from brushwork.media.images import check_output_path, load_image
 
     p = parser()
     args = p.parse_args(argv)

@@ -7,8 +7,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..settings import SPECS
-from .kit import EXIT_USAGE, Parser, bounded
+from brushwork.cli.kit import EXIT_USAGE, Parser, bounded
+from brushwork.core.settings import SPECS
 
 __all__ = ["parser", "command", "DEFAULT_DATA"]
 
@@ -22,7 +22,7 @@ def _token(text: str) -> str:
 
 
 def parser() -> Parser:
-    from ..web.limits import Limits
+    from brushwork.web.limits import Limits
 
     p = Parser(
         prog="brushwork serve",
@@ -76,7 +76,7 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from ..web.server import ServerError, serve
+    from brushwork.web.server import ServerError, serve
 
     p = parser()
     args = p.parse_args(list(argv))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .kit import Parser, number
+from brushwork.cli.kit import Parser, number
 
 __all__ = ["parser", "command"]
 
@@ -26,8 +26,8 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from ..images import check_output_path, open_image, save_image
-    from ..report.sheets import contact_sheet
+    from brushwork.media.images import check_output_path, open_image, save_image
+    from brushwork.report.sheets import contact_sheet
 
     p = parser()
     args = p.parse_args(argv)

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__
-from ..settings import PRESET_HELP, PRESETS, VIDEO_SPECS, VideoSettings, resolve
-from .kit import (
+from brushwork import __version__
+from brushwork.cli.kit import (
     EXIT_INTERRUPTED,
     Parser,
     add_ray_options,
@@ -19,10 +18,12 @@ from .kit import (
     ray_session,
     ray_worker_options,
 )
+from brushwork.core.settings import PRESET_HELP, PRESETS, VIDEO_SPECS, VideoSettings, resolve
 
 if TYPE_CHECKING:
-    from ..engine import Progress
-    from ..video import FrameProgress, Segment
+    from brushwork.engine.runner import Progress
+    from brushwork.video.painting import FrameProgress
+    from brushwork.video.segments import Segment
 
 __all__ = ["parser", "command"]
 
@@ -72,19 +73,14 @@ def parser() -> Parser:
 def command(argv: Sequence[str]) -> int:
     from tqdm import tqdm
 
-    from ..budget import duration
-    from ..clips import VIDEO_SUFFIXES, probe
-    from ..images import check_output_path, load_image
-    from ..settings import blend_weights
-    from ..video import (
-        frame_size,
-        frames_kept,
-        paint_clip,
-        paint_clip_in_segments,
-        plan_clip,
-        segment_length,
-        work_folder,
-    )
+    from brushwork.core.settings import blend_weights
+    from brushwork.media.clips import VIDEO_SUFFIXES, probe
+    from brushwork.media.images import check_output_path, load_image
+    from brushwork.planning.run_plan import duration
+    from brushwork.video.painting import paint_clip, plan_clip
+    from brushwork.video.segments import paint_clip_in_segments, segment_length
+    from brushwork.video.timeline import frame_size
+    from brushwork.video.work_folder import frames_kept, work_folder
 
     p = parser()
     args = p.parse_args(argv)
@@ -150,7 +146,7 @@ def command(argv: Sequence[str]) -> int:
     try:
         with cluster:
             if args.ray:
-                from ..cluster import ray_segments
+                from brushwork.cluster import ray_segments
 
                 cpus, retries = ray_worker_options(args)
                 runner = ray_segments(

@@ -10,7 +10,7 @@
   thumbnails;
 * ``mondrian``: the generated Mondrian used as the third style.
 
-Everything runs in this process through :func:`brushwork.engine.run`; nothing is
+Everything runs in this process through :func:`brushwork.engine.runner.run`; nothing is
 shelled out. ``steps_scale`` shortens every run by the same factor (for previews
 and tests); the step labels and the seed's learning-rate schedule are scaled with it.
 ``brushwork figures`` (:mod:`brushwork.cli.figures`) is the command-line door to :func:`make`.
@@ -26,16 +26,16 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..bundled import example
-from ..engine import Progress, Result, run
-from ..errors import BrushworkError, ImageError
-from ..images import check_output_path, load_image, open_image
-from ..recipes import build as recipe_for
-from ..recipes import save as save_with_recipe
-from ..settings import PRESETS, Settings, resolve
-from . import FIGURES
-from .mondrian import mondrian
-from .sheets import contact_sheet
+from brushwork.core.errors import BrushworkError, ImageError
+from brushwork.core.settings import PRESETS, Settings, resolve
+from brushwork.engine.recipes import build as recipe_for
+from brushwork.engine.recipes import save as save_with_recipe
+from brushwork.engine.runner import Progress, Result, run
+from brushwork.media.bundled import example
+from brushwork.media.images import check_output_path, load_image, open_image
+from brushwork.report import FIGURES
+from brushwork.report.mondrian import mondrian
+from brushwork.report.sheets import contact_sheet
 
 CONTENT = example("content", "tubingen")
 STARRY_NIGHT = example("style", "starry_night")
@@ -115,7 +115,7 @@ class _Maker:
         return self._seed_runs[tv]
 
     def ensure_mondrian(self, overwrite: bool) -> Path:
-        from .. import __version__
+        from brushwork import __version__
 
         recipe = {
             "brushwork": __version__,

@@ -27,21 +27,21 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
 
-from .. import __version__
-from ..engine import pick_device, plan
-from ..errors import BrushworkError, SettingsError
-from ..images import load_image
-from ..settings import Settings, VideoSettings, blend_weights, resolve
-from ..video import plan_clip
-from .examples import EXAMPLES_DIR, Example, Examples
-from .forms import STUDIO_VIDEO_SETTINGS, form_parameters, in_page_words, page_options, settings_problem
-from .guard import TOKEN_HEADER, Access, Guard
-from .intake import check_clip, check_photo_shape, store_example, store_upload
-from .jobs import Conflict, Full, JobQueue
-from .limits import BodyLimit, Limits
-from .models import ConfigOut, ExampleOut, JobOut, PlanOut, Problem, example_out, job_out
-from .store import FINAL, JOB_ID_PATTERN, Job, Store
-from .thumbs import thumbnail
+from brushwork import __version__
+from brushwork.core.errors import BrushworkError, SettingsError
+from brushwork.core.settings import Settings, VideoSettings, blend_weights, resolve
+from brushwork.engine.runner import measure_and_plan, pick_device
+from brushwork.media.images import load_image
+from brushwork.video.painting import plan_clip
+from brushwork.web.examples import EXAMPLES_DIR, Example, Examples
+from brushwork.web.forms import STUDIO_VIDEO_SETTINGS, form_parameters, in_page_words, page_options, settings_problem
+from brushwork.web.guard import TOKEN_HEADER, Access, Guard
+from brushwork.web.intake import check_clip, check_photo_shape, store_example, store_upload
+from brushwork.web.jobs import Conflict, Full, JobQueue
+from brushwork.web.limits import BodyLimit, Limits
+from brushwork.web.schemas import ConfigOut, ExampleOut, JobOut, PlanOut, Problem, example_out, job_out
+from brushwork.web.store import FINAL, JOB_ID_PATTERN, Job, Store
+from brushwork.web.thumbs import thumbnail
 
 PAGE = Path(__file__).parent / "static" / "index.html"
 TOKEN_SLOT = '<meta name="brushwork-token" content="">'
@@ -219,7 +219,7 @@ def create_app(
             if clip is not None:
                 text = plan_clip(clip, looks, settings, video).describe()
             else:
-                text = plan(load_image(first, "content"), looks, settings).describe()
+                text = measure_and_plan(load_image(first, "content"), looks, settings).describe()
         except BaseException:
             store.delete(job_id)
             raise

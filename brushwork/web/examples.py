@@ -1,4 +1,4 @@
-"""The bundled example photos, clips and paintings, as the studio offers them (see :mod:`brushwork.bundled`).
+"""The bundled example photos, clips and paintings, as the studio offers them (see :mod:`brushwork.media.bundled`).
 
 A bundled clip (``examples/video/``) is offered in the photo's place.
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bundled import EXAMPLES_DIR
+from brushwork.media.bundled import EXAMPLES_DIR
 
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 CLIP_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm")

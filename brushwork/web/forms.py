@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal, Optional
 
 from fastapi import Form
 
-from ..errors import SettingsError
-from ..settings import SPECS, VIDEO_SPECS, Settings, Spec, VideoSettings
-from .limits import Limits
+from brushwork.core.errors import SettingsError
+from brushwork.core.settings import SPECS, VIDEO_SPECS, Settings, Spec, VideoSettings
+from brushwork.web.limits import Limits
 
 __all__ = [
     "STUDIO_SETTINGS",
@@ -27,9 +27,9 @@ __all__ = [
 ]
 
 STUDIO_SETTINGS = tuple(name for name, spec in SPECS.items() if spec.studio)
-"""The settings a studio job may set, in the order of :class:`~brushwork.settings.Settings`."""
+"""The settings a studio job may set, in the order of :class:`~brushwork.core.settings.Settings`."""
 STUDIO_VIDEO_SETTINGS = tuple(name for name, spec in VIDEO_SPECS.items() if spec.studio)
-"""What a clip's job may set besides (:class:`~brushwork.settings.VideoSettings`)."""
+"""What a clip's job may set besides (:class:`~brushwork.core.settings.VideoSettings`)."""
 
 
 def _limited(name: str, spec: Spec, limits: Limits) -> Spec:

@@ -22,7 +22,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .limits import reply
+from brushwork.web.limits import reply
 
 __all__ = ["TOKEN_HEADER", "Access", "Guard", "is_loopback"]
 

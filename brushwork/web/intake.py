@@ -2,9 +2,9 @@
 
 An upload is judged by its content, never its name or declared type: it is
 written under a server-chosen name, its pixel count is read from the header
-before anything is decoded, and then :func:`brushwork.images.load_image` must
+before anything is decoded, and then :func:`brushwork.media.images.load_image` must
 decode it fully. The photo's place may hold a clip instead: an upload no picture
-decoder reads is tried as a video (:func:`brushwork.clips.probe`), within the
+decoder reads is tried as a video (:func:`brushwork.media.clips.probe`), within the
 studio's clip limits. Every refusal is an ``HTTPException`` with a one-line reason.
 """
 
@@ -17,13 +17,13 @@ from pathlib import Path, PurePosixPath
 from fastapi import HTTPException, UploadFile
 from PIL import Image
 
-from ..clips import ClipInfo, probe
-from ..errors import ImageError
-from ..images import load_image
-from ..plan import thin_photo_problem
-from ..settings import Settings, VideoSettings
-from .examples import Example
-from .limits import MB, Limits
+from brushwork.core.errors import ImageError
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.media.clips import ClipInfo, probe
+from brushwork.media.images import load_image
+from brushwork.planning.levels import thin_photo_problem
+from brushwork.web.examples import Example
+from brushwork.web.limits import MB, Limits
 
 CHUNK = 1 << 20
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "GIF": "gif", "BMP": "bmp"}

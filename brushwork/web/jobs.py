@@ -20,16 +20,18 @@ from pathlib import Path
 
 from PIL import Image
 
-from .. import engine, recipes
-from ..clips import probe
-from ..errors import BrushworkError, SettingsError
-from ..images import load_image
-from ..settings import Settings, VideoSettings
-from ..video import FrameProgress, assemble, paint_clip, painted_times
-from .forms import label, settings_problem
-from .limits import Limits
-from .store import ACTIVE, CLIP_RESULT, RESULT, Job, Store
-from .thumbs import jpeg_bytes
+from brushwork.core.errors import BrushworkError, SettingsError
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.engine import recipes
+from brushwork.engine import runner as engine
+from brushwork.media.clips import probe
+from brushwork.media.images import load_image
+from brushwork.video.painting import FrameProgress, assemble, paint_clip
+from brushwork.video.timeline import painted_times
+from brushwork.web.forms import label, settings_problem
+from brushwork.web.limits import Limits
+from brushwork.web.store import ACTIVE, CLIP_RESULT, RESULT, Job, Store
+from brushwork.web.thumbs import jpeg_bytes
 
 log = logging.getLogger("brushwork.web")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..settings import MAX_SIZE
+from brushwork.core.settings import MAX_SIZE
 
 MB = 1024 * 1024
 

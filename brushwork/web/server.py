@@ -17,11 +17,11 @@ from types import FrameType
 
 import uvicorn
 
-from ..allocator import share_main_heap
-from ..errors import BrushworkError
-from .app import create_app
-from .guard import TOKEN_HEADER, Access, is_loopback
-from .limits import Limits
+from brushwork.core.errors import BrushworkError
+from brushwork.engine.allocator import share_main_heap
+from brushwork.web.app import create_app
+from brushwork.web.guard import TOKEN_HEADER, Access, is_loopback
+from brushwork.web.limits import Limits
 
 __all__ = ["ServerError", "serve"]
 

@@ -1,7 +1,7 @@
 """Jobs on disk: one folder per job under ``DATA/jobs/ID`` with its inputs, its result and ``job.json``.
 
 A picture's result is ``result.png``; a clip's is ``result.mp4``, with its painted frames in
-``result.mp4.frames/`` (see :mod:`brushwork.video`).
+``result.mp4.frames/`` (see :mod:`brushwork.video.frames`).
 
 Only server-made ids (uuid4 hex) name folders, and every id is checked against
 :data:`JOB_ID` before a path is built from it, so no request can reach outside the
@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImageError
-from ..video import work_folder
+from brushwork.core.errors import ImageError
+from brushwork.video.work_folder import work_folder
 
 log = logging.getLogger("brushwork.web")
 
@@ -64,7 +64,7 @@ class Job:
     previews: int = 0
     """How many previews were made so far; clients refetch the preview when it changes."""
     video: dict[str, Any] = field(default_factory=dict)
-    """A clip's :class:`~brushwork.settings.VideoSettings` (empty for a picture)."""
+    """A clip's :class:`~brushwork.core.settings.VideoSettings` (empty for a picture)."""
     frames_done: int = 0
     frames_total: int = 0
     client: str = ""

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..clips import frames
-from ..errors import ImageError
-from ..images import open_image
+from brushwork.core.errors import ImageError
+from brushwork.media.clips import frames
+from brushwork.media.images import open_image
 
 THUMB_SIZE = 480
 

@@ -3,7 +3,7 @@
 Each function is written exactly as the report's formulas, with the report's
 argument order, so a reader can put this file beside the report (and beside
 ``matlab/``) and check it term by term. Normalising the weights (by size or by
-target) is the loss terms' job (see :mod:`brushwork.terms`), not these functions'.
+target) is the loss terms' job (see :mod:`brushwork.model.terms`), not these functions'.
 
 Shapes: feature maps are ``(N, C, H, W)`` tensors; images are ``(N, 3, H, W)``.
 """
@@ -25,7 +25,7 @@ __all__ = [
     "sliced_wasserstein_targets",
     "tv_loss",
     "temporal_loss",
-    "total_loss",
+    "seed_total_loss",
 ]
 
 
@@ -204,7 +204,7 @@ def temporal_loss(img: Tensor, previous: Tensor, certainty: Tensor) -> Tensor:
     return torch.sum(certainty * diff * diff) / img.numel()
 
 
-def total_loss(
+def seed_total_loss(
     content: Tensor, style: Tensor, tv: Tensor, alpha: float = 1.0, beta: float = 1.0, gamma: float = 1.0
 ) -> Tensor:
     """``alpha*content + beta*style + gamma*tv``, the objective minimised over the pixels."""

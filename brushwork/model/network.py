@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from .errors import WeightsError
-from .layers import CONV_SHAPES, LAYER_NAMES, layer_index
+from brushwork.core.errors import WeightsError
+from brushwork.core.layers import CONV_SHAPES, LAYER_NAMES, layer_index
 
 __all__ = ["VGG19", "load_vgg19", "caffe_weights_path"]
 

@@ -1,7 +1,7 @@
 """Tiles of a picture too large to paint whole: where each one's pixels and core lie (plain Python).
 
 A tile is a *core* (the positions whose features it contributes) inside a *crop* (the pixels the
-network sees): the core widened by the halo of :func:`brushwork.layers.halo` on every side that is
+network sees): the core widened by the halo of :func:`brushwork.core.layers.halo` on every side that is
 not the picture's edge. With that halo a tile's features at its core are exactly the whole
 picture's, so the sum of the tiles' statistics is the whole picture's and no seam can form. Cores
 start at multiples of the deepest layer's stride, so every tile's poolings line up with the
@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .layers import stride
+from brushwork.core.layers import stride
 
 if TYPE_CHECKING:
     from torch import Tensor

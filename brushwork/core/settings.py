@@ -19,8 +19,8 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .errors import SettingsError
-from .layers import LAYER_NAMES, halo
+from brushwork.core.errors import SettingsError
+from brushwork.core.layers import LAYER_NAMES, halo
 
 __all__ = [
     "Settings",

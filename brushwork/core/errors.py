@@ -45,7 +45,7 @@ class WeightsError(BrushworkError):
 class SettingsError(BrushworkError):
     """A setting is out of range or inconsistent.
 
-    ``field`` names the setting (a :class:`~brushwork.settings.Settings` field, or ``None``
+    ``field`` names the setting (a :class:`~brushwork.core.settings.Settings` field, or ``None``
     when no single one is to blame) and ``problem`` says what is wrong with it, so that
     ``str(error)`` reads ``"lr must be above 0, not -1"``.
     """

@@ -6,8 +6,8 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
-from .examples import Example
-from .store import Job
+from brushwork.web.examples import Example
+from brushwork.web.store import Job
 
 State = Literal["queued", "running", "done", "cancelled", "failed"]
 Role = Literal["content", "style"]

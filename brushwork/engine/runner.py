@@ -1,11 +1,11 @@
 """The optimisation loop: targets, coarse-to-fine levels, optimisers, schedules, safety.
 
-The engine minimises the sum of the loss terms (:mod:`brushwork.terms`: content, style, smoothness
+The engine minimises the sum of the loss terms (:mod:`brushwork.model.terms`: content, style, smoothness
 and, for a video's later frames, the temporal term) over the pixels of an RGB 0-255 image. It never loses
 work: it keeps the best image seen, stops cleanly on Ctrl-C, on a cancel from the
 progress callback, or when the loss turns NaN, and reports which in the result.
 
-:func:`run` reads top-down: it checks the run's shape (:mod:`brushwork.plan`), then
+:func:`run` reads top-down: it checks the run's shape (:mod:`brushwork.planning.levels`), then
 paints one level after another with :func:`_paint_level`, each starting from the
 previous level's best picture.
 """
@@ -24,17 +24,17 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from . import color
-from .allocator import keep_freed_memory
-from .budget import RunPlan, plan_run
-from .features import VGG19
-from .forecast import CONVERGENCE_WINDOW, StepTimer, forecast
-from .images import Picture, load_image, resize_longest, to_pil, to_tensor
-from .machine import encoder_for, measure, pick_device, use_bf16
-from .objective import Objective, TiledObjective
-from .plan import check_sizes, level_style_layers, painting_longest
-from .settings import Settings, blend_weights
-from .terms import Temporal, culprits
+from brushwork.core.settings import Settings, blend_weights
+from brushwork.engine.allocator import keep_freed_memory
+from brushwork.media import color
+from brushwork.media.images import Picture, load_image, resize_longest, to_pil, to_tensor
+from brushwork.model.device import encoder_for, measure, pick_device, use_bf16
+from brushwork.model.network import VGG19
+from brushwork.model.objective import Objective, TiledObjective
+from brushwork.model.terms import Temporal, culprits
+from brushwork.planning.forecast import CONVERGENCE_WINDOW, StepTimer, forecast
+from brushwork.planning.levels import check_sizes, level_style_layers, painting_longest
+from brushwork.planning.run_plan import RunPlan, plan_run
 
 __all__ = [
     "Progress",
@@ -42,7 +42,7 @@ __all__ = [
     "Objective",
     "Temporal",
     "run",
-    "plan",
+    "measure_and_plan",
     "pick_device",
     "encoder_for",
     "use_bf16",
@@ -131,8 +131,11 @@ def initial_image(
     return to_tensor(start).to(content.device)
 
 
-def plan(content: Picture, styles: Sequence[Picture], settings: Settings, encoder: VGG19 | None = None) -> RunPlan:
-    """What a run of these pictures and settings will need here, level by level (see :mod:`brushwork.budget`).
+def measure_and_plan(
+    content: Picture, styles: Sequence[Picture], settings: Settings, encoder: VGG19 | None = None
+) -> RunPlan:
+    """What a run of these pictures and settings will need here, level by level (see
+    :mod:`brushwork.planning.run_plan`).
 
     Loads the network and times one small step on this machine. A :class:`SettingsError` when even
     tiles cannot fit the free memory: it names the size that would.
@@ -158,14 +161,14 @@ def run(
 ) -> Result:
     """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``).
 
-    ``planned`` is the run's :func:`plan` when the caller has made it (to show it); else it is made here.
+    ``planned`` is the run's :func:`measure_and_plan` when the caller has made it (to show it); else it is made here.
     ``start`` replaces the first level's starting picture, and ``temporal`` adds its term at the level of its
-    size (a video's later frames, :mod:`brushwork.video`).
-    ``keep_memory`` keeps freed memory in the process for the run (see :mod:`brushwork.allocator`):
+    size (a video's later frames, :mod:`brushwork.video.frames`).
+    ``keep_memory`` keeps freed memory in the process for the run (see :mod:`brushwork.engine.allocator`):
     faster on glibc, but it changes the process's allocator settings while the run lasts, so only a
     program that owns its process (the command line, the studio) should ask for it.
     """
-    planned = planned or plan(content, styles, settings, encoder)
+    planned = planned or measure_and_plan(content, styles, settings, encoder)
     with keep_freed_memory() if keep_memory else contextlib.nullcontext():
         return _Run(content, styles, settings, callback, encoder, planned, start, temporal).paint()
 

@@ -1,6 +1,6 @@
 """Where a run happens: the device, its precision, the network on it, and what the device can give a run.
 
-:func:`measure` describes the machine for :func:`brushwork.budget.plan_run`: free memory (RAM, or
+:func:`measure` describes the machine for :func:`brushwork.planning.run_plan.plan_run`: free memory (RAM, or
 the GPU's), what the process already holds, and the seconds of one step at a small size, timed
 here (once per process and kind of run), so that the plan's times are this machine's.
 """
@@ -14,13 +14,13 @@ import time
 import psutil
 import torch
 
-from .budget import CALIBRATION, Machine
-from .errors import SettingsError
-from .features import VGG19, load_vgg19
-from .objective import Objective
-from .plan import STEP_COST_EXPONENT
-from .settings import Settings
-from .terms import TERMS
+from brushwork.core.errors import SettingsError
+from brushwork.core.settings import Settings
+from brushwork.model.network import VGG19, load_vgg19
+from brushwork.model.objective import Objective
+from brushwork.model.terms import TERMS
+from brushwork.planning.levels import STEP_COST_EXPONENT
+from brushwork.planning.machine import CALIBRATION, Machine
 
 __all__ = ["pick_device", "encoder_for", "use_bf16", "channels_last", "measure", "describe_processor"]
 
@@ -100,7 +100,7 @@ def _timed(settings: Settings) -> Settings:
 
 @functools.lru_cache(maxsize=8)
 def _step_seconds(settings: Settings, bf16: bool, encoder: VGG19) -> float:
-    """Seconds of one step at :data:`brushwork.budget.CALIBRATION` px (the best of two, after a warm-up)."""
+    """Seconds of one step at :data:`brushwork.planning.run_plan.CALIBRATION` px (the best of two, after a warm-up)."""
     device = encoder.mean.device
     generator = torch.Generator().manual_seed(0)
     width, height = CALIBRATION

@@ -6,7 +6,7 @@ from pathlib import Path
 
 __all__ = ["EXAMPLES_DIR", "example"]
 
-EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 """``content/`` holds the photos, ``style/`` the paintings."""
 
 

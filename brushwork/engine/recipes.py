@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .errors import ImageError, InputChangedError
-from .images import file_sha256, read_tag, save_image
-from .settings import Settings
+from brushwork import __version__
+from brushwork.core.errors import ImageError, InputChangedError
+from brushwork.core.settings import Settings
+from brushwork.media.images import file_sha256, read_tag, save_image
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from .engine import Result
+    from brushwork.engine.runner import Result
 
 __all__ = ["RECIPE_KEY", "build", "save", "save_result", "read", "find_inputs"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .errors import SettingsError
+from brushwork.core.errors import SettingsError
 
 __all__ = [
     "LAYER_NAMES",
@@ -58,7 +58,7 @@ def receptive_field(name: str) -> int:
     """Width in pixels of the patch of the picture that one position of a layer's features sees.
 
     3 px for relu1_1, 68 for relu4_1, 156 for relu5_1: a deep layer at a small picture sees most of
-    it, which is how a painting's objects get painted in (see :func:`brushwork.plan.level_style_layers`).
+    it, which is how a painting's objects get painted in (see :func:`brushwork.planning.levels.level_style_layers`).
     """
     field, jump = 1, 1
     for n in LAYER_NAMES[: layer_index(name) + 1]:

@@ -1,8 +1,8 @@
 """What a run will need before it starts: memory and time per level, whole or in tiles (plain Python).
 
-:func:`plan_run` takes the run's shape (:mod:`brushwork.plan`) and a :class:`Machine` (measured by
-:mod:`brushwork.machine`) and decides, level by level, whether the picture is painted whole or in
-tiles (:mod:`brushwork.tiles`), and how large the tiles are: whole while it fits, else the largest
+:func:`plan_run` takes the run's shape (:mod:`brushwork.planning.levels`) and a :class:`Machine` (measured by
+:mod:`brushwork.model.device`) and decides, level by level, whether the picture is painted whole or in
+tiles (:mod:`brushwork.planning.tiles`), and how large the tiles are: whole while it fits, else the largest
 tiles that fit. The memory model's constants are measured (``benchmarks/bench_tiles.py``, ``bench_gpu.py``); so is the
 step time, on the machine itself, at plan time.
 """
@@ -12,31 +12,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .errors import ImageError, SettingsError
-from .forecast import LEVEL_SETUP
-from .layers import halo, stride
-from .plan import (
+from brushwork.core.errors import ImageError, SettingsError
+from brushwork.core.layers import halo, stride
+from brushwork.core.settings import Settings
+from brushwork.planning.forecast import LEVEL_SETUP
+from brushwork.planning.levels import (
     PAINTING_ENLARGEMENT,
-    STEP_COST_EXPONENT,
     Size,
     check_sizes,
     level_budgets,
     painting_longest,
 )
-from .settings import Settings
-from .tiles import tile_grid
+from brushwork.planning.machine import CALIBRATION, GB, Machine
+from brushwork.planning.tiles import tile_grid
 
-__all__ = ["Machine", "LevelPlan", "RunPlan", "plan_run", "TILE_SIZES"]
+__all__ = ["LevelPlan", "RunPlan", "plan_run", "TILE_SIZES"]
 
-GB = 1024**3
 TILE_SIZES = (2048, 1536, 1024, 768, 512, 384, 256)
 """Tile sizes the plan tries, largest first (fewer tiles: less margin to compute twice)."""
 USABLE = 0.85
 """Share of the free memory a plan may fill (the rest is for the system and the allocator's slack)."""
 PHOTO_ENLARGEMENT_NOTED = 1.1
 """A photo enlarged this many times or more gets a note in the plan (less is rounding, not news)."""
-CALIBRATION = (256, 256)
-"""Size of the step :mod:`brushwork.machine` times to learn this machine's speed."""
 
 # Memory model, in bytes per pixel (measured: benchmarks/bench_tiles.py on a CPU in fp32, bench_gpu.py in bf16).
 ACTIVATION = {4: 3400.0, 2: 2400.0}
@@ -52,26 +49,6 @@ CONTENT = 4 * 512 / 64
 """The photo's features at conv4_2 (the default content layer), per pixel."""
 FORWARD_SHARE = 0.4
 """A forward pass without gradients, as a share of a step (measured): a tiled step runs one more."""
-
-
-@dataclass(frozen=True)
-class Machine:
-    """Where the run happens, as the plan needs it."""
-
-    device: str
-    """``cpu``, ``cuda`` or ``mps``."""
-    name: str
-    """For people: the processor or GPU, and the precision."""
-    free: int
-    """Bytes free for this run now."""
-    in_use: int
-    """Bytes the process already holds (the network's weights among them)."""
-    element: int
-    """Bytes of an activation: 2 in bf16, 4 in fp32."""
-    step_seconds: float
-    """Measured seconds of one step at :data:`CALIBRATION` px."""
-    exponent: float = STEP_COST_EXPONENT
-    """A step's cost grows as pixels to this power."""
 
 
 @dataclass(frozen=True)

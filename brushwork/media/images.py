@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from .errors import ImageError, OutputExistsError
+from brushwork.core.errors import ImageError, OutputExistsError
 
 __all__ = [
     "Picture",

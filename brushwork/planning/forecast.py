@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .plan import STEP_COST_EXPONENT, step_cost
+from brushwork.planning.levels import STEP_COST_EXPONENT, step_cost
 
 __all__ = ["CONVERGENCE_WINDOW", "StepTimer", "forecast"]
 
@@ -38,13 +38,13 @@ def forecast(
 ) -> tuple[int, float]:
     """Expected steps of the whole run and seconds left.
 
-    Each level takes its budget (:func:`~brushwork.plan.level_budgets`); with an early-stop
+    Each level takes its budget (:func:`~brushwork.planning.levels.level_budgets`); with an early-stop
     ``tolerance`` a level is expected to use the same fraction of its budget as the level before
     it (the first, all of it), and never fewer steps than it has done plus a convergence window.
-    A later level's step costs what a step costs now times :func:`~brushwork.plan.step_cost`
+    A later level's step costs what a step costs now times :func:`~brushwork.planning.levels.step_cost`
     with ``exponent`` (measured by :class:`StepTimer` once two levels have run), times its
     ``overheads`` over the current level's (a level painted in tiles costs more a step than its
-    pixels say: :attr:`brushwork.budget.LevelPlan.overhead`). Exact in steps when ``tolerance`` is 0.
+    pixels say: :attr:`brushwork.planning.run_plan.LevelPlan.overhead`). Exact in steps when ``tolerance`` is 0.
     """
     overheads = overheads or [1.0] * len(sizes)
     budget = budgets[level]

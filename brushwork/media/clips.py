@@ -19,7 +19,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from .errors import ImageError
+from brushwork.core.errors import ImageError
 
 __all__ = ["ClipInfo", "Frame", "probe", "frames", "even_size", "write_clip", "VIDEO_SUFFIXES"]
 

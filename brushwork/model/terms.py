@@ -4,14 +4,14 @@ A term knows the setting that weighs it and the part of the loss it is reported 
 its target once per level from the photo and the paintings (:meth:`Term.aim`) and gives its weighted
 loss of a picture (:meth:`Term.loss`). A :class:`PixelTerm` reads the pixels: it is cheap, so it is
 taken on the whole picture even when the picture is painted in tiles. A :class:`FeatureTerm` reads
-the network's features at its ``layers``; in tiles (:class:`~brushwork.objective.TiledObjective`)
+the network's features at its ``layers``; in tiles (:class:`~brushwork.model.objective.TiledObjective`)
 pass 1 adds each tile's statistics into the whole picture's (:meth:`FeatureTerm.add`), which give the
 loss (:meth:`FeatureTerm.settle`), and pass 2 takes each tile's share of the gradient against them
 (:meth:`FeatureTerm.tile_loss`). The objectives loop over the terms and know none by name.
 
-:data:`TERMS` lists the terms of every run, built from its :class:`~brushwork.settings.Settings` by
+:data:`TERMS` lists the terms of every run, built from its :class:`~brushwork.core.settings.Settings` by
 :func:`build`: a new term is one class and one :func:`register` (see ``docs/ARCHITECTURE.md``).
-A video adds :class:`Temporal` itself. The formulas are :mod:`brushwork.losses`'; the normalisation
+A video adds :class:`Temporal` itself. The formulas are :mod:`brushwork.model.losses`'; the normalisation
 (by size or by target) is the terms'.
 """
 
@@ -25,8 +25,9 @@ from typing import ClassVar, Protocol, TypeVar
 import torch
 from torch import Tensor
 
-from .layers import feature_size
-from .losses import (
+from brushwork.core.layers import feature_size
+from brushwork.core.settings import Settings
+from brushwork.model.losses import (
     content_loss,
     gram_matrix,
     sliced_wasserstein_loss,
@@ -35,8 +36,7 @@ from .losses import (
     temporal_loss,
     tv_loss,
 )
-from .settings import Settings
-from .tiles import Tile, core_view, pick
+from brushwork.planning.tiles import Tile, core_view, pick
 
 __all__ = [
     "Sight",
@@ -348,7 +348,7 @@ class SlicedWasserstein(FeatureTerm):
 class Temporal(PixelTerm):
     """Hold a video frame to the previous painted frame, warped to it, where the flow is certain.
 
-    Not registered: :mod:`brushwork.video` adds it to the runs of a clip's later frames.
+    Not registered: :mod:`brushwork.video.frames` adds it to the runs of a clip's later frames.
     """
 
     part, setting = "temporal", "temporal_weight"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .errors import ImageError, SettingsError
-from .layers import receptive_field, smallest_side
-from .settings import MAX_SIZE, Settings
+from brushwork.core.errors import ImageError, SettingsError
+from brushwork.core.layers import receptive_field, smallest_side
+from brushwork.core.settings import MAX_SIZE, Settings
 
 __all__ = [
     "MIN_LEVEL_SIZE",

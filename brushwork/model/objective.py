@@ -2,11 +2,11 @@
 
 :class:`Objective` runs the whole picture through the network at once. :class:`TiledObjective`
 gives the same loss and gradient for a picture too large for that: it runs the picture in tiles
-(:mod:`brushwork.tiles`) twice a step. The first pass, without gradients, sums each term's statistics
+(:mod:`brushwork.planning.tiles`) twice a step. The first pass, without gradients, sums each term's statistics
 over all tiles (a Gram matrix is a sum over positions, the sliced-Wasserstein term's projected points
 a set of them); the second takes each tile's gradient against those whole-picture statistics and adds
 it into the picture's gradient. The optimiser sees one picture and one loss; only memory is bounded by
-the tile. Both loop over the level's terms (:mod:`brushwork.terms`) and know none by name.
+the tile. Both loop over the level's terms (:mod:`brushwork.model.terms`) and know none by name.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import torch
 
-from .features import VGG19
-from .layers import halo, layer_index, stride
-from .settings import Settings
-from .terms import FeatureTerm, Term, build
-from .tiles import Tile, core, crop, tile_grid, whole_tile
+from brushwork.core.layers import halo, layer_index, stride
+from brushwork.core.settings import Settings
+from brushwork.model.network import VGG19
+from brushwork.model.terms import FeatureTerm, Term, build
+from brushwork.planning.tiles import Tile, core, crop, tile_grid, whole_tile
 
 __all__ = ["Objective", "TiledObjective"]
 
@@ -31,8 +31,8 @@ _Tiles = Iterator[tuple[Tile, dict[str, torch.Tensor]]]
 class Objective:
     """Targets of one level and the loss of a candidate image against them.
 
-    The terms are the registered ones (:data:`brushwork.terms.TERMS`), weighed by ``settings``, and
-    ``extra`` ones (a video frame's :class:`~brushwork.terms.Temporal`); a term of weight 0 is off.
+    The terms are the registered ones (:data:`brushwork.model.terms.TERMS`), weighed by ``settings``, and
+    ``extra`` ones (a video frame's :class:`~brushwork.model.terms.Temporal`); a term of weight 0 is off.
     :meth:`evaluate` gives ``(total loss, {part: weighted loss})`` (``content``, ``style``, ``tv``...)
     and, when asked, leaves the loss's gradient in the image's ``.grad``. ``bf16`` may be switched per
     step (the engine measures a level's first steps in fp32).
@@ -186,7 +186,7 @@ class TiledObjective(Objective):
 
 
 class _Sight:
-    """A photo or painting as the terms measure it (:class:`brushwork.terms.Sight`), in the objective's tiles.
+    """A photo or painting as the terms measure it (:class:`brushwork.model.terms.Sight`), in the objective's tiles.
 
     With ``keep`` (a whole picture's features fit) they are kept per set of layers while the terms
     aim, so terms that read the same layers (the Gram and sliced-Wasserstein terms) run the network once.

@@ -1,0 +1,203 @@
+"""A batch's items: every photo with every painting (files, folders, globs), or the pairs a manifest lists,
+each named predictably in OUTDIR."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from brushwork.batch.log import LOG_NAME, BatchLog
+from brushwork.core.errors import BrushworkError, ImageError
+from brushwork.media.images import OUTPUT_FORMATS, regular_file
+
+NAME_MAX = 255
+"""Bytes in a file name, on the usual file systems."""
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+"""The files a folder or a glob contributes (a file named on its own is taken whatever its name)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One picture to paint: a photo, its paintings, and where the picture goes."""
+
+    photo: Path
+    styles: tuple[Path, ...]
+    output: Path
+
+
+def _is_glob(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
+def _images_in(argument: str, role: str, painted: set[Path]) -> list[Path]:
+    """The files one argument names: itself, a folder's pictures (sorted, not recursive), or a glob's; a folder
+    or glob leaves out the ``painted`` pictures (so that OUTDIR may be the photos' folder)."""
+    path = Path(argument)
+    if os.path.isdir(argument):
+        found = sorted(p for p in path.iterdir() if p.is_file() and _is_picture(p) and p.resolve() not in painted)
+    elif _is_glob(argument) and not os.path.lexists(argument):
+        found = [
+            p
+            for p in map(Path, sorted(glob.glob(argument, recursive=True)))
+            if p.is_file() and _is_picture(p) and p.resolve() not in painted
+        ]
+    else:
+        found = [regular_file(argument, role)]
+    if not found:
+        raise ImageError(f"no {role} pictures match {argument}; give image files, folders or globs")
+    return found
+
+
+def _is_picture(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
+def _expand(arguments: Sequence[str | os.PathLike[str]], role: str, painted: set[Path]) -> list[Path]:
+    """Every file the arguments name, in order, each once (see :func:`_images_in`)."""
+    seen, out = set(), []
+    for argument in arguments:
+        for path in _images_in(os.fspath(argument), role, painted):
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                out.append(path)
+    return out
+
+
+Row = tuple[Path, tuple[Path, ...], str | None]
+"""A photo, its paintings and the output name a manifest gives it (None: the usual name)."""
+
+
+def collect(
+    photos: Sequence[str | os.PathLike[str]],
+    styles: Sequence[str | os.PathLike[str]],
+    outdir: str | os.PathLike[str],
+    manifest: str | os.PathLike[str] | None = None,
+) -> list[Item]:
+    """The items of a batch: every photo with every painting, or the pairs ``manifest`` lists (not both).
+
+    Each of ``photos`` and ``styles`` is a file, a folder or a glob. Pictures are named
+    ``OUTDIR/{photo}__{painting}.png`` (several paintings joined by ``+``); a name taken twice gets
+    ``_2``, ``_3``... in the order of the items. An argument that matches nothing is an :class:`ImageError`.
+    Folders and globs leave out the pictures a batch logged in ``OUTDIR`` (they are not photos to paint again).
+    """
+    if manifest is not None:
+        if photos or styles:
+            raise BrushworkError("give either photos and paintings, or a manifest, not both")
+        rows = _read_manifest(Path(manifest))
+    else:
+        if not photos or not styles:
+            raise BrushworkError("give at least one photo and one painting (or a manifest)")
+        painted = BatchLog(Path(outdir) / LOG_NAME).painted()
+        paintings = _expand(styles, "painting", painted)
+        rows = [(photo, (painting,), None) for photo in _expand(photos, "photo", painted) for painting in paintings]
+    return [Item(photo, paintings, Path(outdir) / name) for (photo, paintings, _), name in zip(rows, _names(rows))]
+
+
+def _names(rows: list[Row]) -> list[str]:
+    """Each row's output name: its own, or ``photo__painting.png`` made unique in order (ignoring case)."""
+    taken = {name.lower() for *_, name in rows if name}
+    names = []
+    for photo, paintings, name in rows:
+        if name is None:
+            base = _shortened(f"{photo.stem}__{'+'.join(p.stem for p in paintings)}")
+            name, n = f"{base}.png", 1
+            while name.lower() in taken:
+                n += 1
+                name = f"{base}_{n}.png"
+            taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _shortened(base: str) -> str:
+    """``base`` cut so that ``base_NNN.webp`` fits in a file name (long photo and painting names add up)."""
+    room = NAME_MAX - len("_999.jpeg")
+    return base.encode()[:room].decode(errors="ignore")
+
+
+def _read_manifest(path: Path) -> list[Row]:
+    """A manifest's rows: CSV with columns photo, style (and output), or JSON, a list of
+    ``{"photo", "styles" or "style", "output"}``. Input paths are relative to the manifest's folder;
+    an output is a file name in OUTDIR."""
+    kind = path.suffix.lower()
+    if kind not in (".csv", ".json"):
+        raise BrushworkError(f"manifest {path} must be a .csv or .json file")
+    try:
+        text = regular_file(path, "manifest", "a .csv or .json file").read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BrushworkError(f"cannot read manifest {path} ({getattr(exc, 'strerror', None) or exc})") from None
+    entries: list[tuple[str, dict[str, Any]]]
+    if kind == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        try:
+            lines = list(reader)
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit
+            raise BrushworkError(f"manifest {path} is not a CSV file this can read ({exc})") from None
+        missing = {"photo", "style"} - set(reader.fieldnames or ())
+        if missing:
+            raise BrushworkError(f"manifest {path} needs the columns photo and style (and output), in its first row")
+        unknown = [name for name in reader.fieldnames or () if name not in ("photo", "style", "output")]
+        if unknown:  # a second style column, say, would otherwise be dropped without a word
+            raise BrushworkError(
+                f"manifest {path} has a column {unknown[0]!r}; its columns are photo, style and output (several "
+                "paintings for one photo: a JSON manifest)"
+            )
+        entries = [
+            (f"row {n}", row)
+            for n, row in enumerate(lines, start=2)
+            if any(isinstance(v, str) and v.strip() for v in row.values())
+        ]
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BrushworkError(f"manifest {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        except RecursionError:
+            raise BrushworkError(f"manifest {path} is nested too deeply to read; a manifest is a flat list") from None
+        except ValueError:  # Python refuses integers of over 4300 digits
+            raise BrushworkError(f"manifest {path} holds a number too long to read") from None
+        if not isinstance(data, list):
+            raise BrushworkError(f'manifest {path} must hold a list of {{"photo": ..., "styles": [...]}}')
+        entries = [(f"item {n}", entry) for n, entry in enumerate(data, start=1)]
+    rows = [_row(path, where, entry) for where, entry in entries]
+    if not rows:
+        raise BrushworkError(f"manifest {path} lists no pictures to paint")
+    twice = [name for name, n in Counter(name.lower() for *_, name in rows if name).items() if n > 1]
+    if twice:
+        raise BrushworkError(f"manifest {path} names the output {twice[0]} more than once")
+    return rows
+
+
+def _row(manifest: Path, where: str, entry: Any) -> Row:
+    def bad(problem: str) -> BrushworkError:
+        return BrushworkError(f"manifest {manifest}, {where}: {problem}")
+
+    if not isinstance(entry, dict):
+        raise bad('must be {"photo": ..., "styles": [...]}')
+    styles = entry.get("styles", entry.get("style") or [])
+    styles = [styles] if isinstance(styles, str) else styles  # one painting, given as a string
+    texts = [entry.get("photo"), *(styles if isinstance(styles, list) else [None])]
+    if not styles or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise bad("needs a photo and at least one style, each a file path")
+    output = entry.get("output")
+    output = (output.strip() if isinstance(output, str) else output) or None
+    if any("\0" in t for t in [*texts, output] if isinstance(t, str)):
+        raise bad("a path holds a NUL byte, which no file name can")
+    if output is not None and not (isinstance(output, str) and Path(output).suffix.lower() in OUTPUT_FORMATS):
+        raise bad(f"output {output!r} must be a file name ending in .png, .jpg or .webp (it goes in OUTDIR)")
+    if output is not None and Path(output).name != output:
+        raise bad(f"output {output!r} must be a file name alone, with no folder (it goes in OUTDIR)")
+    if output is not None and len(output.encode()) > NAME_MAX:
+        raise bad(f"output {output[:20]}... is {len(output.encode())} bytes long; a file name takes at most {NAME_MAX}")
+    photo, *paintings = (Path(os.path.normpath(manifest.parent / t.strip())) for t in texts)
+    return photo, tuple(paintings), output

@@ -1,0 +1,356 @@
+"""Painting many pictures: every photo with every painting, or the pairs a manifest lists.
+
+A batch is resumable and honest. Each item's key is a hash of the settings and of its inputs'
+bytes; the driver appends one JSON line per painted item to ``OUTDIR/batch.jsonl``, and a later
+run skips an item whose output carries that key in its recipe (logging it again if its line was
+lost), so a changed setting or an edited input is painted again however the files are named; the
+earlier picture is replaced only when the caller allows it. Pictures are written atomically, and an
+item cut short by Ctrl-C writes nothing.
+
+Painting is behind a seam: :func:`run_batch` hands the items still to paint to an
+:class:`Executor` (here, :class:`LocalExecutor`) and learns of each one through the
+:class:`Record` it returns, so the items can be painted elsewhere (other processes, other
+machines) by a different executor calling :func:`paint_item`; the driver alone writes the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from brushwork import __version__
+from brushwork.batch.inputs import Item
+from brushwork.batch.log import Record, claim
+from brushwork.core.errors import BrushworkError, ImageError, OutputExistsError, SettingsError
+from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
+from brushwork.engine import recipes
+from brushwork.engine.runner import Callback, Result, run
+from brushwork.media.images import file_sha256, load_image
+from brushwork.model.device import encoder_for, pick_device
+from brushwork.model.network import VGG19
+
+
+@dataclass
+class BatchProgress:
+    """What the batch callback sees before painting starts (``item`` None) and after each item."""
+
+    done: int
+    failed: int
+    skipped: int
+    """Items found already painted."""
+    left: int
+    total: int
+    elapsed: float
+    eta: float | None
+    """Seconds left at the mean time of the items painted so far (None before the first)."""
+    item: Item | None = None
+    record: Record | None = None
+
+
+@dataclass
+class Summary:
+    """The outcome of :func:`run_batch`."""
+
+    status: str
+    """``done`` (every item tried), ``interrupted`` (Ctrl-C, or a callback returned ``False``) or ``stopped``
+    (the log could not be written; ``error`` says why)."""
+    done: int
+    failed: int
+    skipped: int
+    total: int
+    elapsed: float
+    log: Path
+    records: list[Record] = field(default_factory=list)
+    """This run's records, in the order the items ended."""
+    error: str = ""
+    """Why the batch stopped (``status`` ``stopped``): its log could not be written, e.g. on a full disk."""
+
+    @property
+    def left(self) -> int:
+        return self.total - self.done - self.failed - self.skipped
+
+    @property
+    def failures(self) -> list[Record]:
+        return [r for r in self.records if r.status == "failed"]
+
+
+OnRecord = Callable[[Record], bool]
+
+
+class Executor(Protocol):
+    """Paints ``items`` and calls ``on_record`` with each one's :class:`Record` as it ends, in any order.
+
+    It stops handing out items once ``on_record`` returns ``False`` or a record is ``interrupted``.
+    A remote executor sends :func:`paint_item` and its (picklable) arguments to its workers.
+    """
+
+    def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None: ...
+
+
+@dataclass
+class LocalExecutor:
+    """Paints the items one after another in this process, with one network loaded once."""
+
+    steps: Callback | None = None
+    """Called after every step of the item being painted (see :class:`~brushwork.engine.runner.Progress`)."""
+    keep_memory: bool = False
+    """Passed to :func:`~brushwork.engine.runner.run`: only a program that owns its process asks."""
+
+    def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
+        encoder = encoder_for(settings, pick_device(settings.device))
+        for item in items:
+            record = paint_item(item, settings, encoder, self.steps, keep_memory=self.keep_memory)
+            if not on_record(record) or record.status == "interrupted":
+                return
+
+
+def item_key(item: Item, settings: Settings, digests: dict[Path, str] | None = None) -> str | None:
+    """SHA-256 of the version, the settings and every input's bytes: what must match to skip the item.
+
+    ``digests`` caches file hashes across the items of one run. None when an input cannot be read:
+    the item then fails when painted, with the reason.
+    """
+    digests = {} if digests is None else digests
+    key = hashlib.sha256(json.dumps([__version__, settings.to_dict()], sort_keys=True).encode())
+    start = [] if settings.init in INIT_WORDS else [Path(settings.init)]
+    try:
+        for path in (item.photo, *item.styles, *start):
+            if path not in digests:
+                digests[path] = file_sha256(path)
+            key.update(digests[path].encode())
+    except (OSError, ImageError):  # the item fails when painted, saying why
+        return None
+    return key.hexdigest()
+
+
+def _batch_key(picture: Path) -> str | None:
+    """The key a batch wrote into a picture's recipe; None for a picture no batch wrote (or none at all)."""
+    try:
+        return recipes.read(picture).get("batch_key") if picture.is_file() else None
+    except (ImageError, OSError):
+        return None
+
+
+def paint_item(
+    item: Item,
+    settings: Settings,
+    encoder: VGG19 | None = None,
+    callback: Callback | None = None,
+    *,
+    keep_memory: bool = False,
+) -> Record:
+    """Paint one item and write its picture (atomically, with its recipe and key); never raises for bad input.
+
+    A bad input, a run that cannot fit or a NaN loss is a ``failed`` record with its one-line reason;
+    Ctrl-C (or ``callback`` returning ``False``) an ``interrupted`` one. Either way nothing is written.
+    """
+    began = time.perf_counter()
+    key = item_key(item, settings)
+    outcome = paint_pictures(item, settings, encoder, callback, keep_memory=keep_memory, check_output=True, began=began)
+    if isinstance(outcome, Record):
+        outcome.key = key
+        return outcome
+    return finish_item(item, settings, key, outcome, began)
+
+
+def paint_pictures(
+    item: Item,
+    settings: Settings,
+    encoder: VGG19 | None = None,
+    callback: Callback | None = None,
+    *,
+    keep_memory: bool = False,
+    check_output: bool = False,
+    began: float | None = None,
+) -> Result | Record:
+    """The painting half of :func:`paint_item`: the run's :class:`~brushwork.engine.runner.Result`, or a ``failed`` or
+    ``interrupted`` record when it could not run. Writes nothing, so a worker on another machine can call it
+    on copies of the inputs and hand the result back to the driver (:func:`finish_item`)."""
+    began = time.perf_counter() if began is None else began
+    try:
+        if check_output and item.output.exists() and _batch_key(item.output) is None:
+            raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
+        content = load_image(item.photo, "photo")
+        styles = [load_image(path, "painting") for path in item.styles]
+        return run(content, styles, settings, callback=callback, encoder=encoder, keep_memory=keep_memory)
+    except BrushworkError as exc:
+        return _record(item, None, "failed", began, str(exc))
+    except MemoryError:
+        return _record(item, None, "failed", began, "out of memory; try a smaller size or scales 1")
+    except OSError as exc:  # e.g. an output name this file system cannot take
+        return _record(item, None, "failed", began, f"cannot use {exc.filename or item.output}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        return _record(item, None, "interrupted", began, "interrupted; nothing written")
+
+
+def finish_item(item: Item, settings: Settings, key: str | None, result: Result, began: float) -> Record:
+    """The writing half of :func:`paint_item`: a finished run's picture goes to ``item.output`` (atomically, with
+    its recipe naming the driver's input files and the item's key); a stopped or diverged run writes nothing."""
+    if result.status in ("interrupted", "cancelled"):  # the painting time is logged too: it was spent
+        message = f"{result.status} at step {result.steps}; nothing written"
+        return _record(item, key, "interrupted", began, message, steps=result.steps, painting=result.elapsed)
+    if result.status == "diverged":  # the engine keeps its last good picture; a batch writes none
+        reason = result.message.removesuffix("; kept the last good picture")
+        message = f"{reason}; nothing written"
+        return _record(item, key, "failed", began, message, result.culprit, result.steps, result.elapsed)
+    try:
+        if item.output.exists() and _batch_key(item.output) is None:
+            raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
+        recipe = {**recipes.build(settings, item.photo, item.styles, result), "batch_key": key}
+        recipes.save_result(result, item.output, recipe, overwrite=True)
+    except BrushworkError as exc:
+        return _record(item, key, "failed", began, str(exc))
+    return _record(item, key, "done", began, steps=result.steps, painting=result.elapsed)
+
+
+def _record(
+    item: Item,
+    key: str | None,
+    status: str,
+    began: float,
+    error: str = "",
+    culprit: str | None = None,
+    steps: int = 0,
+    painting: float = 0.0,
+) -> Record:
+    return Record(
+        str(item.photo),
+        [str(s) for s in item.styles],
+        str(item.output),
+        key,
+        status,
+        round(time.perf_counter() - began, 2),
+        error,
+        culprit,
+        steps,
+        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        round(painting, 2),
+    )
+
+
+def _recovered(item: Item, key: str) -> Record:
+    """The ``done`` record of an item whose picture carries its key but whose log line was lost (the disk filled
+    up, or the run was killed, between the two writes), rebuilt from the picture and its recipe."""
+    run = recipes.read(item.output).get("run")
+    run = run if isinstance(run, dict) else {}
+    seconds = run.get("seconds", 0.0)
+    seconds = float(seconds) if isinstance(seconds, (int, float)) else 0.0
+    ended = datetime.fromtimestamp(item.output.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+    record = _record(item, key, "done", time.perf_counter() - seconds, steps=int(run.get("steps") or 0))
+    record.time, record.painting = ended, seconds
+    return record
+
+
+def _check(items: Sequence[Item], settings: Settings) -> None:
+    """What would fail every item is refused before any work."""
+    twice = [path for path, n in Counter(item.output.resolve() for item in items).items() if n > 1]
+    if twice:
+        raise BrushworkError(f"two items would write {twice[0]}; give each its own output")
+    for count in sorted({len(item.styles) for item in items}):
+        blend_weights(settings, count)
+    if settings.save_every:
+        raise SettingsError("is not available in a batch; paint one picture to see its steps", "save_every")
+    if settings.init not in INIT_WORDS:
+        load_image(settings.init, "init image")
+
+
+def run_batch(
+    items: Sequence[Item],
+    settings: Settings,
+    outdir: str | os.PathLike[str],
+    *,
+    execute: Executor | None = None,
+    callback: Callable[[BatchProgress], bool | None] | None = None,
+    overwrite: bool = False,
+) -> Summary:
+    """Paint the items not yet finished, logging each one in ``OUTDIR/batch.jsonl``; never raises for Ctrl-C.
+
+    ``execute`` paints (default: a :class:`LocalExecutor` here). ``callback`` is called before painting
+    starts and after each item; returning ``False`` stops after that item. Bad items fail alone
+    (``Summary.failures``); what would fail them all (settings, the folder) raises before any work, and so
+    does a picture an earlier batch painted from other inputs or settings, unless ``overwrite``. A log that
+    cannot be written (a full disk) stops the batch (``Summary.error``).
+    """
+    began = time.perf_counter()
+    _check(items, settings)
+    log = claim(Path(outdir))
+    finished = log.finished_keys()
+    digests: dict[Path, str] = {}  # each painting is hashed once, not once per photo
+    pending, replaced, unlogged = [], [], []
+    for item in items:
+        key, kept = item_key(item, settings, digests), _batch_key(item.output)
+        if key is not None and kept == key:
+            if key not in finished:
+                unlogged.append(_recovered(item, key))
+            continue
+        if kept is not None and key is not None:  # (an unreadable input fails its item, replacing nothing)
+            replaced.append(item)
+        pending.append(item)
+    if replaced and not overwrite:
+        more = f", as are {len(replaced) - 1} more in {outdir}" if len(replaced) > 1 else ""
+        raise OutputExistsError(replaced[0].output, f" (painted by a batch from other inputs or settings{more})")
+    summary = Summary("done", 0, 0, len(items) - len(pending), len(items), 0.0, log.path)
+    try:
+        for record in unlogged:
+            log.append(record)
+    except ImageError as exc:  # the disk is still full
+        summary.status, summary.error = "stopped", str(exc)
+        return summary
+    painted: list[float] = []
+
+    def report(item: Item | None = None, record: Record | None = None) -> bool:
+        summary.elapsed = time.perf_counter() - began
+        eta = sum(painted) / len(painted) * summary.left if painted else None
+        progress = BatchProgress(
+            summary.done,
+            summary.failed,
+            summary.skipped,
+            summary.left,
+            summary.total,
+            summary.elapsed,
+            eta,
+            item,
+            record,
+        )
+        return callback is None or callback(progress) is not False
+
+    by_output = {str(item.output): item for item in pending}
+
+    def on_record(record: Record) -> bool:
+        summary.records.append(record)
+        try:
+            log.append(record)
+        except ImageError as exc:  # the picture (if any) keeps its key: the next run logs it and goes on
+            summary.status, summary.error = "stopped", str(exc)
+        if record.status == "interrupted":
+            summary.status = "interrupted"
+            return False
+        if record.status == "done":
+            summary.done += 1
+            painted.append(record.seconds)
+        else:
+            summary.failed += 1
+        if summary.error:
+            return False
+        if not report(by_output[record.output], record):
+            summary.status = "interrupted"
+            return False
+        return True
+
+    try:
+        if report() and pending:
+            (execute or LocalExecutor())(pending, settings, on_record)
+        elif pending:
+            summary.status = "interrupted"
+    except KeyboardInterrupt:
+        summary.status = "interrupted"
+    summary.elapsed = time.perf_counter() - began
+    return summary

@@ -1,0 +1,1 @@
+"""Words: errors, VGG19's layer names and every setting, in plain Python (no torch)."""

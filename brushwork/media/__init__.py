@@ -1,0 +1,1 @@
+"""Pixels: pictures, clips, optical flow and colour, and the bundled examples."""

@@ -1,0 +1,322 @@
+"""Painting a clip: frame after frame, each held to the one before along the optical flow (Ruder et al. 2016).
+
+The first frame is painted as a picture is (coarse to fine). Every later frame starts from the
+previous painted frame, warped along the flow to where things are now, and its loss adds a
+temporal term that holds it to that warped frame wherever the flow is certain
+(:mod:`brushwork.media.flow`), so strokes stay put and do not flicker; being warm-started, it needs
+only :attr:`VideoSettings.later_steps` steps at full size.
+
+Work is never lost: each finished frame is written (atomically, with its recipe) into a work
+folder beside the output, ``OUT.frames/``, the moment it is done. Running the same command
+again skips the frames already there, and the clip is assembled from the folder at the end,
+so it can always be assembled again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+from PIL import Image, ImageFilter
+
+from brushwork.core.errors import ImageError
+from brushwork.core.settings import Settings, VideoSettings, blend_weights
+from brushwork.engine import recipes
+from brushwork.engine.runner import Callback, Progress, initial_image, measure_and_plan, prepare_inputs, run
+from brushwork.media.clips import ClipInfo, frames, write_clip
+from brushwork.media.flow import certainty, flow_between, inside, warp
+from brushwork.media.images import Picture, to_pil, to_tensor
+from brushwork.model.device import encoder_for, pick_device
+from brushwork.model.network import VGG19
+from brushwork.model.terms import Temporal
+from brushwork.planning.forecast import LEVEL_SETUP
+from brushwork.planning.run_plan import RunPlan, duration
+from brushwork.video.timeline import frame_settings, frame_size, painted_times
+from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, inputs_of, work_folder
+
+CARRY_SAMPLING = "cubic"  # bilinear carrying blurs the strokes a little more at every frame
+
+
+HELD_TO = (1,)
+"""How many frames back a frame is held to (Ruder et al.'s long-term term: a pixel uncertain in the frame before
+is held to the nearest earlier one where it is certain)."""
+
+
+@dataclass
+class FrameProgress:
+    """What the progress callback sees after each frame. Return ``False`` to stop (finished frames are kept)."""
+
+    done: int
+    """Frames finished, those found in the work folder included."""
+    total: int
+    index: int
+    """The frame just finished (its position in the clip)."""
+    seconds: float
+    """What painting it took (0 for a frame found already painted)."""
+    elapsed: float
+    eta: float
+    path: Path
+    """Its picture in the work folder."""
+
+
+@dataclass
+class VideoResult:
+    status: str
+    """``done``, ``interrupted`` (Ctrl-C) or ``cancelled`` (callback)."""
+    done: int
+    total: int
+    elapsed: float
+    work: Path
+    first_seconds: float | None = None
+    """Seconds the first frame took to paint in this run (None if it was already there)."""
+    later_seconds: list[float] = field(default_factory=list)
+    """Seconds of each later frame painted in this run."""
+    pictures: list[tuple[float, Path]] = field(default_factory=list)
+    """(seconds from the clip's start, picture) of every finished frame, in order."""
+
+
+@dataclass
+class ClipPlan:
+    """What painting a clip needs here: the first frame's plan, one later frame's, how many frames, and how many
+    of them an earlier, stopped run already painted (the first ones: frames are painted in order)."""
+
+    first: RunPlan
+    later: RunPlan
+    frames: int
+    kept: int = 0
+
+    @property
+    def seconds(self) -> float:
+        """What painting the frames left takes."""
+        later = self.frames - max(self.kept, 1)
+        return (self.first.seconds if not self.kept else 0.0) + later * self.later.seconds
+
+    def describe(self) -> str:
+        """The first frame's plan, then the later frames and the time of the frames left, for people."""
+        width, height = self.first.levels[-1].size
+        text = self.first.describe().replace("plan:", "plan of the first frame:", 1)
+        if self.kept:
+            text += f"\n{self.kept} of {self.frames} frames are already painted"
+        later = self.frames - max(self.kept, 1)
+        if later > 0:
+            text += (
+                f"\n{'then ' if not self.kept else 'the '}{later} later frame{'s' * (later > 1)} of "
+                f"{self.later.levels[-1].steps} steps at {width}x{height} px, about {duration(self.later.seconds)} "
+                f"each; {'the clip' if not self.kept else 'the frames left'} about {duration(self.seconds)}"
+            )
+        return text
+
+
+def plan_clip(
+    clip: ClipInfo,
+    styles: Sequence[Picture],
+    settings: Settings,
+    video: VideoSettings,
+    encoder: VGG19 | None = None,
+    kept: int = 0,
+) -> ClipPlan:
+    """Plan a clip before painting it (see :func:`~brushwork.engine.runner.measure_and_plan`), ``kept`` of its
+    frames already painted
+    (:func:`frames_kept`); refuses a part of the clip with no frames, and a frame size that cannot fit, with one
+    line."""
+    count = len(painted_times(clip, video))
+    if count == 0:
+        end = f"{video.end:g} s" if video.end is not None else "its end"
+        raise ImageError(f"{clip.path.name} has no frames between {video.start:g} s and {end}")
+    first, later = frame_settings(clip, settings, video)
+    frame = Picture(Image.new("RGB", frame_size(clip, settings)), None, clip.path.name)
+    return ClipPlan(
+        measure_and_plan(frame, styles, first, encoder), measure_and_plan(frame, styles, later, encoder), count, kept
+    )
+
+
+def paint_clip(
+    clip: ClipInfo,
+    styles: Sequence[Picture],
+    settings: Settings,
+    video: VideoSettings,
+    output: Path,
+    *,
+    callback: Callable[[FrameProgress], bool | None] | None = None,
+    step_callback: Callback | None = None,
+    encoder: VGG19 | None = None,
+    keep_memory: bool = False,
+    overwrite: bool = False,
+    assemble_clip: bool = True,
+) -> VideoResult:
+    """Paint the frames of ``clip`` from ``video.start`` to ``video.end`` and, when all are done, write ``output``
+    (unless ``assemble_clip`` is False: a segment painted for :func:`~brushwork.video.segments.join_segments`
+    needs only its frames).
+
+    Never raises for Ctrl-C or a cancel: the frames finished so far stay in :func:`work_folder`, and the same
+    call later goes on from them. ``overwrite`` empties a work folder of another run's frames. ``callback``
+    hears of each finished frame, ``step_callback`` of each step within a frame (as
+    :func:`~brushwork.engine.runner.run`'s callback); either stops the clip by returning ``False``.
+    """
+    start = time.perf_counter()
+    work = work_folder(output)
+    fingerprint = fingerprint_of(clip, styles, settings, video)
+    claim(work, fingerprint, overwrite)
+    inputs = inputs_of(clip, styles, fingerprint)
+    end = video.end if video.end is not None else math.inf
+    total = len(painted_times(clip, video))
+    size = frame_size(clip, settings)
+    first_settings, later_settings = frame_settings(clip, settings, video)
+    encoder = encoder or encoder_for(settings, pick_device(settings.device))
+    result = VideoResult("done", 0, total, 0.0, work)
+    history: deque[tuple[Image.Image, Image.Image]] = deque(maxlen=max(HELD_TO))  # (photo, painted), newest first
+    paint_times: list[float] = []
+    full_size: list[float] = []  # when each full-size step of the first frame ended: what a later frame's step costs
+    later_guess = None  # a later frame's seconds, until one is painted
+
+    def first_frame_step(p: Progress) -> bool | None:
+        if p.level == p.levels - 1:
+            full_size.append(p.elapsed)
+        return step_callback(p) if step_callback is not None else None
+
+    try:
+        for frame in frames(clip.path, video.start, end):
+            path = work / f"frame_{frame.index:06d}.png"
+            photo = frame.image.resize(size, Image.Resampling.LANCZOS)
+            began = time.perf_counter()
+            if path.exists():
+                painted = Image.open(path).convert("RGB")
+                seconds = 0.0
+            else:
+                picture = Picture(photo, None, f"frame {frame.index}")
+                if not history or video.temporal_weight == 0:
+                    outcome = run(
+                        picture,
+                        styles,
+                        first_settings,
+                        callback=first_frame_step,
+                        encoder=encoder,
+                        keep_memory=keep_memory,
+                    )
+                else:
+                    warm, temporal, uncovered = _carried(history, photo, video.temporal_weight, encoder)
+                    if uncovered.any():  # what came into view starts as a first frame would, not as streaks
+                        own = _own_start(picture, styles, later_settings, encoder.mean.device)
+                        warm = _filled(warm, uncovered, own)
+                    outcome = run(
+                        picture,
+                        styles,
+                        later_settings,
+                        callback=step_callback,
+                        encoder=encoder,
+                        keep_memory=keep_memory,
+                        start=warm,
+                        temporal=temporal,
+                    )
+                if outcome.status != "done":  # a frame cut short is not a finished frame
+                    result.status = "interrupted" if outcome.status == "interrupted" else outcome.status
+                    break
+                painted = outcome.image
+                recipe = {**frame_recipe(settings, video, inputs), "frame": frame.index, "time": frame.time}
+                recipes.save(painted, path, recipe, overwrite=True)
+                seconds = time.perf_counter() - began
+                if not history or video.temporal_weight == 0:
+                    result.first_seconds = seconds if result.first_seconds is None else result.first_seconds
+                    if video.temporal_weight and len(full_size) > 1:
+                        step = (full_size[-1] - full_size[0]) / (len(full_size) - 1)
+                        later_guess = step * (later_settings.steps + LEVEL_SETUP)
+                else:
+                    result.later_seconds.append(seconds)
+                paint_times.append(seconds)
+            history.appendleft((photo, painted))
+            result.done += 1
+            result.pictures.append((frame.time, path))
+            if callback is not None:
+                elapsed = time.perf_counter() - start
+                # what the frames left cost: the later frames' recent time (the first costs many times more)
+                recent = (result.later_seconds if video.temporal_weight else paint_times)[-5:]
+                rate = sum(recent) / len(recent) if recent else later_guess or (paint_times or [0.0])[-1]
+                progress = FrameProgress(
+                    result.done, total, frame.index, seconds, elapsed, rate * (total - result.done), path
+                )
+                if callback(progress) is False:
+                    result.status = "cancelled"
+                    break
+    except KeyboardInterrupt:
+        result.status = "interrupted"
+    if result.status == "done" and result.done == 0:
+        raise ImageError(f"{clip.path.name} has no frames between {video.start:g} s and {end:g} s")
+    if result.status == "done" and assemble_clip:
+        assemble_frames(result.pictures, clip, output, video.start, end)
+    result.elapsed = time.perf_counter() - start
+    return result
+
+
+def _carried(
+    history: Sequence[tuple[Image.Image, Image.Image]], photo: Image.Image, weight: float, encoder: VGG19
+) -> tuple[Image.Image, Temporal, np.ndarray]:
+    """The previous painted frame carried along the flow to this frame, the term holding this one to the
+    frames :data:`HELD_TO` back (each pixel to the nearest of them where its flow is certain), and where the
+    carried frame has no source: what came into view since the frame before."""
+    device = encoder.mean.device
+    target = np.zeros((photo.height, photo.width, 3), np.float32)
+    sure = np.zeros((photo.height, photo.width), np.float32)
+    start, uncovered = None, np.zeros((photo.height, photo.width), bool)
+    for back in HELD_TO:
+        if back > len(history):
+            break
+        before, painted = history[back - 1]
+        backward = flow_between(photo, before)  # where each pixel of this frame was in that one
+        carried = warp(np.asarray(painted, dtype=np.float32), backward, CARRY_SAMPLING)
+        if start is None:
+            start = Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))
+            uncovered = ~inside(backward)
+        new = certainty(backward, flow_between(before, photo)) * (1 - sure)
+        target += new[..., None] * carried
+        sure += new
+    assert start is not None, "a frame is carried only when there is one before it"
+    held = Image.fromarray(np.clip(target, 0, 255).round().astype(np.uint8))
+    mask = torch.from_numpy(sure)[None, None].to(device)
+    return start, Temporal(to_tensor(held).to(device), mask, weight), uncovered
+
+
+def _own_start(picture: Picture, styles: Sequence[Picture], settings: Settings, device: torch.device) -> Image.Image:
+    """Where the frame would start if it were the first (by default the photo in the paintings' colours)."""
+    content, paintings = prepare_inputs(picture, styles, settings, picture.rgb.size, device)
+    return to_pil(initial_image(content, paintings, blend_weights(settings, len(styles)), settings))
+
+
+def _filled(carried: Image.Image, uncovered: np.ndarray, own: Image.Image) -> Image.Image:
+    """The carried frame with what it has no source for taken from the frame's own start: warping would only
+    stretch the edge pixels into streaks, which later frames then carry on and hold to. The seam is widened by
+    the cubic sampling's reach and feathered."""
+    mask = Image.fromarray(uncovered.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(5))
+    return Image.composite(own, carried, mask.filter(ImageFilter.GaussianBlur(1.5)))
+
+
+def assemble(result: VideoResult, clip: ClipInfo, video: VideoSettings, output: Path) -> None:
+    """Write ``output`` from the frames ``result`` finished: the whole clip once done, after a stop the part
+    painted so far (its sound cut to match)."""
+    if not result.pictures:
+        raise ImageError("no frame was finished, so there is no clip to write")
+    last = result.pictures[-1][0]
+    following = [t for t in clip.times if t > last + 1e-6]
+    end = min(following[0] if following else math.inf, video.end if video.end is not None else math.inf)
+    assemble_frames(result.pictures, clip, output, video.start, end)
+
+
+def assemble_frames(pictures: list[tuple[float, Path]], clip: ClipInfo, output: Path, start: float, end: float) -> None:
+    """Write the clip from its painted frames, atomically (a stopped assembly leaves no broken file)."""
+    partial = output.with_name(f".{output.stem}.partial{output.suffix}")
+    try:
+        write_clip(pictures, clip, partial, start, end)
+        partial.replace(output)
+    except (OSError, av.error.FFmpegError) as exc:  # a full disk, say: the painted frames are all kept
+        raise ImageError(
+            f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}; the painted frames are kept in "
+            f"{work_folder(output)}: free some space and run the same command again to write the clip"
+        ) from None
+    finally:
+        partial.unlink(missing_ok=True)

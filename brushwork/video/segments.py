@@ -1,0 +1,219 @@
+"""A long clip in segments, painted in parallel (by :mod:`brushwork.cluster`) and joined with cross-fades.
+
+A segment is painted as a clip of its own (:func:`~brushwork.video.painting.paint_clip`); segments start at scene
+cuts, or else share a few frames with the one before, which are cross-faded so the seam does not jump.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from brushwork.core.errors import ImageError
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.engine import recipes
+from brushwork.media.clips import ClipInfo, frames, probe
+from brushwork.media.images import Picture, load_image
+from brushwork.model.network import VGG19
+from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, paint_clip
+from brushwork.video.timeline import painted_positions
+from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, inputs_of, work_folder, write_atomically
+
+SEGMENT_OVERLAP = 4
+"""Frames two neighbouring segments share (cross-faded) when no scene cut separates them."""
+
+
+def segment_length(frames: int, workers: int, overlap: int = SEGMENT_OVERLAP) -> int:
+    """Frames per segment that share ``frames`` out evenly over ``workers`` (each segment's first frame is painted
+    coarse to fine, so segments are never much shorter than the overlap)."""
+    return max(3 * overlap, -(-frames // workers) + overlap)
+
+
+SCENE_CUT = 0.35
+"""Half the L1 distance between neighbouring frames' grey histograms above which a new shot starts."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``first`` to ``last`` (positions in the clip, inclusive), painted as a clip of their own. Its first
+    ``fade`` frames are the previous segment's last ones too: the two are cross-faded there."""
+
+    first: int
+    last: int
+    fade: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"segment_{self.first:06d}_{self.last:06d}"
+
+
+def scene_cuts(clip: ClipInfo, video: VideoSettings) -> list[int]:
+    """Positions of the frames that start a new shot (the colour histogram jumps): a segment may start there
+    with no cross-fade, since the picture itself jumps."""
+    end = video.end if video.end is not None else math.inf
+    cuts, before = [], None
+    for frame in frames(clip.path, video.start, end):
+        small = frame.image.convert("L").resize((64, 36))
+        histogram = np.bincount(np.asarray(small).ravel() // 8, minlength=32) / small.width / small.height
+        if before is not None and 0.5 * np.abs(histogram - before).sum() > SCENE_CUT:
+            cuts.append(frame.index)
+        before = histogram
+    return cuts
+
+
+def plan_segments(positions: Sequence[int], cuts: Sequence[int], length: int, overlap: int) -> list[Segment]:
+    """Split the frames at ``positions`` at the scene ``cuts``, and each shot into segments of about ``length``
+    frames that share ``overlap`` frames with the one before (cross-faded, so the seam does not jump)."""
+    if not positions:
+        return []
+    overlap = max(0, min(overlap, length - 1))
+    segments: list[Segment] = []
+    shot_starts = [0] + [positions.index(c) for c in cuts if c in positions and c != positions[0]]
+    for start, stop in zip(shot_starts, [*shot_starts[1:], len(positions)]):
+        first, fade = start, 0
+        while True:
+            last = min(first + length - 1, stop - 1)
+            if stop - 1 - last < overlap + 1:  # a remainder too short to stand alone joins this segment
+                last = stop - 1
+            segments.append(Segment(positions[first], positions[last], fade))
+            if last == stop - 1:
+                break
+            first, fade = last + 1 - overlap, overlap
+    return segments
+
+
+SegmentRunner = Callable[[list[tuple[Segment, VideoSettings]], Callable[[Segment, list[bytes]], bool]], None]
+"""Paints segments (each with the video settings that cover just it) anywhere, and hands each one's frames,
+as PNG bytes, to the callback as it finishes; it stops once the callback returns ``False``."""
+
+
+def paint_segment(
+    encoder: VGG19, clip_path: Path, style_paths: Sequence[Path], settings: Settings, video: VideoSettings
+) -> list[bytes]:
+    """Paint one segment (``video`` covers just it) and give its frames as PNG bytes, for the driver to keep."""
+    clip = probe(clip_path)
+    styles = [load_image(path, "style") for path in style_paths]
+    with tempfile.TemporaryDirectory(prefix="brushwork-segment-") as folder:
+        out = Path(folder) / "segment.mp4"
+        result = paint_clip(clip, styles, settings, video, out, encoder=encoder, assemble_clip=False)
+        if result.status != "done":
+            raise KeyboardInterrupt  # only Ctrl-C stops a segment: nothing comes back from it
+        return [path.read_bytes() for _, path in result.pictures]
+
+
+def paint_clip_in_segments(
+    clip: ClipInfo,
+    styles: Sequence[Picture],
+    settings: Settings,
+    video: VideoSettings,
+    output: Path,
+    runner: SegmentRunner,
+    *,
+    length: int,
+    overlap: int = SEGMENT_OVERLAP,
+    callback: Callable[[FrameProgress], bool | None] | None = None,
+    on_plan: Callable[[Sequence[Segment], int], None] | None = None,
+    overwrite: bool = False,
+) -> VideoResult:
+    """Paint a clip as segments of about ``length`` frames (split at scene cuts, else sharing ``overlap``
+    cross-faded frames) that ``runner`` paints, in parallel where it can, each with the temporal term inside.
+
+    The same work folder as :func:`paint_clip`: each finished segment's frames are kept in their own folder
+    in it, so a stopped run goes on from the segments finished; the clip is joined, with its sound, at the end.
+    ``on_plan`` hears of the segments, and how many of them are left to paint, before any is painted.
+    """
+    start = time.perf_counter()
+    work = work_folder(output)
+    fingerprint = {**fingerprint_of(clip, styles, settings, video), "segments": {"length": length, "overlap": overlap}}
+    claim(work, fingerprint, overwrite)
+    positions = painted_positions(clip, video)
+    if not positions:
+        end = f"{video.end:g} s" if video.end is not None else "its end"
+        raise ImageError(f"{clip.path.name} has no frames between {video.start:g} s and {end}")
+    segments = plan_segments(positions, scene_cuts(clip, video), length, overlap)
+    painted: dict[Segment, list[Path]] = {}
+    pending = []
+    for segment in segments:
+        if (work / segment.name / "done").exists():
+            painted[segment] = sorted((work / segment.name).glob("frame_*.png"))
+        else:
+            pending.append((segment, segment_settings(clip, video, segment)))
+    if on_plan is not None:
+        on_plan(segments, len(pending))
+    result = VideoResult("done", 0, len(positions), 0.0, work)
+    result.done = len({p for seg in painted for p in range(seg.first, seg.last + 1)})
+    fresh: list[int] = []
+
+    def on_segment(segment: Segment, pictures: list[bytes]) -> bool:
+        folder = work / segment.name
+        folder.mkdir(exist_ok=True)
+        paths = []
+        for position, data in zip(range(segment.first, segment.last + 1), pictures):
+            paths.append(write_atomically(folder / f"frame_{position:06d}.png", data))
+        (folder / "done").touch()  # the segment counts as finished only once all its frames are there
+        painted[segment] = paths
+        result.done = len({p for seg in painted for p in range(seg.first, seg.last + 1)})
+        fresh.append(len(paths))
+        if callback is None:
+            return True
+        elapsed = time.perf_counter() - start
+        eta = elapsed / max(1, sum(fresh)) * (result.total - result.done)
+        progress = FrameProgress(result.done, result.total, segment.last, elapsed, elapsed, eta, paths[-1])
+        return callback(progress) is not False
+
+    try:
+        if pending:
+            runner(pending, on_segment)
+    except KeyboardInterrupt:
+        result.status = "interrupted"
+    if len(painted) < len(segments):
+        result.status = "interrupted" if result.status == "done" else result.status
+    else:
+        join_segments(
+            painted, clip, video, work, output, frame_recipe(settings, video, inputs_of(clip, styles, fingerprint))
+        )
+        result.pictures = [(clip.times[p], work / f"frame_{p:06d}.png") for p in positions]
+    result.elapsed = time.perf_counter() - start
+    return result
+
+
+def join_segments(
+    painted: dict[Segment, list[Path]],
+    clip: ClipInfo,
+    video: VideoSettings,
+    work: Path,
+    output: Path,
+    recipe: dict,
+) -> None:
+    """Write every frame of the clip from its segments' frames into ``work`` (cross-fading where two segments
+    share frames), then the clip with its sound into ``output``."""
+    ordered = sorted(painted, key=lambda seg: seg.first)
+    chosen: dict[int, Image.Image] = {}
+    for segment in ordered:
+        for position, path in zip(range(segment.first, segment.last + 1), painted[segment]):
+            picture = Image.open(path).convert("RGB")
+            if position in chosen:  # shared with the segment before: blend towards this one across the fade
+                k = position - segment.first + 1
+                picture = Image.blend(chosen[position], picture, k / (segment.fade + 1))
+            chosen[position] = picture
+    pictures = []
+    for position in sorted(chosen):
+        path = work / f"frame_{position:06d}.png"
+        time = clip.times[position]
+        recipes.save(chosen[position], path, {**recipe, "frame": position, "time": time}, overwrite=True)
+        pictures.append((time, path))
+    end = video.end if video.end is not None else math.inf
+    assemble_frames(pictures, clip, output, video.start, end)
+
+
+def segment_settings(clip: ClipInfo, video: VideoSettings, segment: Segment) -> VideoSettings:
+    """The video settings that paint just ``segment`` of the clip."""
+    end = clip.times[segment.last + 1] if segment.last + 1 < len(clip.times) else video.end
+    return VideoSettings(clip.times[segment.first], end, video.temporal_weight, video.later_steps)

@@ -1,0 +1,120 @@
+"""A clip's work folder, ``OUT.frames/``: what its frames were painted from, claiming it, and what each
+frame's recipe holds.
+
+Each finished frame is written there (atomically, with its recipe) the moment it is done, so a stopped run loses
+nothing: the same command skips the frames already there, and the clip can always be assembled again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from brushwork import __version__
+from brushwork.core.errors import ImageError
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.media.clips import ClipInfo
+from brushwork.media.images import Picture
+from brushwork.video.timeline import painted_positions
+
+RECIPE = "recipe.json"
+
+
+def work_folder(output: Path) -> Path:
+    """Where a clip's painted frames are kept: ``OUT.frames/`` beside ``OUT``."""
+    return output.with_name(output.name + ".frames")
+
+
+def fingerprint_of(clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings) -> dict:
+    """What must match for frames in a work folder to be this run's: settings and every input's bytes."""
+
+    def digest(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    unused = {"start", "end"} | ({"later_steps"} if video.temporal_weight == 0 else set())  # frames painted alone
+
+    return {
+        "brushwork": __version__,
+        "settings": settings.to_dict(),
+        "video": {k: v for k, v in video.to_dict().items() if k not in unused},
+        "clip": digest(clip.path.read_bytes()),
+        "styles": [digest(np.asarray(s.rgb).tobytes()) for s in styles],
+    }
+
+
+def frames_kept(
+    output: Path, clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings
+) -> int:
+    """How many of the frames to paint an earlier, stopped run of the same inputs and settings left in the work
+    folder (the same call goes on from them)."""
+    work = work_folder(output)
+    try:
+        same = json.loads((work / RECIPE).read_text()) == fingerprint_of(clip, styles, settings, video)
+    except (OSError, ValueError):
+        return 0
+    return sum((work / f"frame_{p:06d}.png").exists() for p in painted_positions(clip, video)) if same else 0
+
+
+def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
+    """Make or reuse the work folder; one holding another run's frames is refused rather than mixed (or, with
+    ``overwrite``, emptied)."""
+    if work.exists() and not work.is_dir():
+        raise ImageError(f"{work} is a file; the painted frames go in a folder of that name: move the file")
+    recipe = work / RECIPE
+    try:
+        work.mkdir(exist_ok=True)
+        if recipe.exists():
+            try:
+                kept = json.loads(recipe.read_text())
+            except (OSError, ValueError):
+                kept = None
+            painted = any(work.glob("frame_*.png")) or any(work.glob("segment_*/frame_*.png"))
+            if kept != fingerprint and (overwrite or not painted):  # a run stopped before its first frame: no work
+                for old in work.glob("frame_*.png"):
+                    old.unlink()
+                for folder in work.glob("segment_*"):
+                    shutil.rmtree(folder)
+                recipe.unlink()
+            elif kept != fingerprint:
+                raise ImageError(
+                    f"{work} holds frames painted from other inputs or settings; delete it (or pass --overwrite) "
+                    "to start again, or choose another output name"
+                )
+        if not recipe.exists():
+            write_atomically(recipe, json.dumps(fingerprint, indent=1, sort_keys=True).encode())
+    except OSError as exc:  # a full disk, say: the frames already there stay
+        raise ImageError(f"cannot write {recipe}: {exc.strerror or exc}; free some space and run again") from None
+
+
+def inputs_of(clip: ClipInfo, styles: Sequence[Picture], fingerprint: dict) -> list[dict[str, str]]:
+    inputs = [{"role": "clip", "name": clip.path.name, "path": str(clip.path.resolve()), "sha256": fingerprint["clip"]}]
+    return inputs + [
+        {"role": "style", "name": s.name, "pixels_sha256": h} for s, h in zip(styles, fingerprint["styles"])
+    ]
+
+
+def frame_recipe(settings: Settings, video: VideoSettings, inputs: list[dict[str, str]]) -> dict:
+    """What every painted frame's recipe holds besides its position and time."""
+    return {
+        "brushwork": __version__,
+        "settings": settings.to_dict(),
+        "seed": settings.seed,
+        "video": video.to_dict(),
+        "inputs": inputs,
+    }
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:  # a write cut short (a full disk) leaves nothing half-written
+        partial.unlink(missing_ok=True)
+    return path
