@@ -26,6 +26,7 @@ from brushwork.core.errors import BrushworkError, ImageError
 from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
 from brushwork.engine.runner import Callback, Result, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
+from brushwork.media.masks import Regions, load_mask, mask_of, regions_for
 from brushwork.planning.run_plan import RunPlan
 
 if TYPE_CHECKING:
@@ -68,6 +69,30 @@ def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
     return [_picture(s, "style") for s in style]
 
 
+def _mask(source: ImageInput, role: str, photo: Picture, notes: list[str]) -> np.ndarray:
+    """A mask from a file, a PIL image or a numpy array (HxW, uint8 0-255 or float 0-1)."""
+    if isinstance(source, np.ndarray) and source.ndim == 2 and source.dtype != np.uint8:
+        source = (np.clip(source.astype(np.float32), 0, 1) * 255).round().astype(np.uint8)
+    if isinstance(source, np.ndarray):
+        source = _picture(source, role).rgb
+    if isinstance(source, Image.Image):
+        return mask_of(source, f"<{role}>", photo.rgb.size, notes, role)
+    return load_mask(_path(source, role), photo.rgb.size, notes, role)
+
+
+def _regions(
+    photo: Picture, paintings: int, masks: Sequence[ImageInput] | None, keep: ImageInput | None
+) -> Regions | None:
+    """The checked regions of a run (see :mod:`brushwork.media.masks`), or None for none."""
+    if masks is None and keep is None:
+        return None
+    notes: list[str] = []
+    arrays = None if masks is None else [_mask(m, f"mask {i + 1}", photo, notes) for i, m in enumerate(masks)]
+    kept = None if keep is None else _mask(keep, "keep mask", photo, notes)
+    names = [f"mask {i + 1}" for i in range(len(arrays or []))]
+    return regions_for(photo.rgb.size, paintings, arrays, kept, names, notes)
+
+
 def _path(value: object, name: str) -> Path:
     """``value`` as a path; anything else is a TypeError naming the parameter."""
     if not isinstance(value, (str, os.PathLike)):
@@ -98,11 +123,18 @@ def transfer(
     settings: Settings | None = None,
     preset: str | None = None,
     progress: Callback | None = None,
+    masks: Sequence[ImageInput] | None = None,
+    keep: ImageInput | None = None,
     **options: Any,
 ) -> Result:
-    """Run style transfer and return the full :class:`~brushwork.engine.runner.Result` (status, losses, history)."""
+    """Run style transfer and return the full :class:`~brushwork.engine.runner.Result` (status, losses, history).
+
+    ``masks`` (one per painting: white where it applies) and ``keep`` (a region kept as the photo) are as
+    the command line's ``--masks`` and ``--keep``: files, PIL images or arrays the photo's shape.
+    """
     chosen = resolve(settings, preset, **options)
-    return run(_picture(content, "content"), _styles(style), chosen, callback=progress)
+    photo, paintings = _picture(content, "content"), _styles(style)
+    return run(photo, paintings, chosen, callback=progress, regions=_regions(photo, len(paintings), masks, keep))
 
 
 def stylize(
@@ -112,15 +144,20 @@ def stylize(
     settings: Settings | None = None,
     preset: str | None = None,
     progress: Callback | None = None,
+    masks: Sequence[ImageInput] | None = None,
+    keep: ImageInput | None = None,
     **options: Any,
 ) -> Image.Image:
     """Repaint ``content`` in the style of ``style`` (one image or several) and return the picture.
 
     ``options`` are :class:`~brushwork.core.settings.Settings` fields (``size=``, ``style_weight=`` ...).
     ``progress`` is called after every step; returning ``False`` stops early with the picture so far.
+    ``masks`` and ``keep`` paint a painting per region (see :func:`transfer`).
     Raises :class:`DivergedError` if the loss turns NaN.
     """
-    result = transfer(content, style, settings=settings, preset=preset, progress=progress, **options)
+    result = transfer(
+        content, style, settings=settings, preset=preset, progress=progress, masks=masks, keep=keep, **options
+    )
     if result.status == "diverged":
         raise DivergedError(result)
     image = result.image

@@ -11,6 +11,7 @@ from brushwork.core.errors import SettingsError
 from brushwork.core.layers import halo, stride
 from brushwork.core.settings import Settings
 from brushwork.engine import runner as engine
+from brushwork.media.masks import LevelRegions
 from brushwork.model import terms
 from brushwork.model.objective import Objective, TiledObjective
 from brushwork.model.terms import Temporal, Term
@@ -79,11 +80,26 @@ def held(width: int, height: int) -> Temporal:
     return Temporal(noise(width, height), (torch.rand(1, 1, height, width, generator=GEN) > 0.5).float(), 0.02)
 
 
-def assert_tiled_is_whole(encoder, settings: Settings, extra: list[Term]) -> dict[str, torch.Tensor]:
+def regions(width: int, height: int) -> LevelRegions:
+    """Two paintings' soft-edged halves of a picture, and a kept blob in the middle."""
+    x = torch.linspace(-1, 1, width).expand(1, 1, height, width)
+    y = torch.linspace(-1, 1, height)[:, None].expand(1, 1, height, width)
+    left = (0.5 - 4 * x).clamp(0, 1)
+    keep = ((0.3 - (x * x + y * y).sqrt()) * 8).clamp(0, 1)
+    return LevelRegions((left * (1 - keep), (1 - left) * (1 - keep)), keep)
+
+
+def assert_tiled_is_whole(
+    encoder, settings: Settings, extra: list[Term], masks: LevelRegions | None = None
+) -> dict[str, torch.Tensor]:
     """The tiled loss, its parts and its gradient are the whole picture's; the parts."""
-    content, painting, start = noise(240, 176), noise(200, 160), noise(240, 176)
-    whole = Objective(encoder, content, [painting], [1.0], settings, bf16=False, extra=extra)
-    tiled = TiledObjective(encoder, content, [painting], [1.0], settings, bf16=False, tile=96, extra=extra)
+    content, start = noise(240, 176), noise(240, 176)
+    paintings = [noise(200, 160)] if masks is None else [noise(200, 160), noise(160, 200)]
+    blend = [1.0 / len(paintings)] * len(paintings)
+    whole = Objective(encoder, content, paintings, blend, settings, bf16=False, extra=extra, regions=masks)
+    tiled = TiledObjective(
+        encoder, content, paintings, blend, settings, bf16=False, tile=96, extra=extra, regions=masks
+    )
     assert len(tiled.grid) == (6 if tiled.layers else 0)
     a, b = start.clone().requires_grad_(True), start.clone().requires_grad_(True)
     loss_a, parts_a = whole.evaluate(a, grad=True)
@@ -103,6 +119,13 @@ def test_each_terms_tiled_loss_and_gradient_are_the_whole_pictures(encoder, monk
     monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
     parts = assert_tiled_is_whole(encoder, alone(term), [])
     assert float(parts[term.part]) > 0 and sum(float(value) > 0 for value in parts.values()) == 1
+
+
+@pytest.mark.parametrize("term", terms.TERMS, ids=lambda term: term.__name__)
+def test_each_terms_tiled_loss_and_gradient_are_the_whole_pictures_in_regions(encoder, monkeypatch, term):
+    monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
+    parts = assert_tiled_is_whole(encoder, alone(term), [], regions(240, 176))
+    assert float(parts[term.part]) > 0
 
 
 def test_all_terms_together_and_a_video_frames_tiled_are_whole(encoder, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from brushwork.core.settings import Settings
     from brushwork.engine.runner import Progress
     from brushwork.media.images import Picture
+    from brushwork.media.masks import RegionFiles
 
 __all__ = ["parser", "commands", "command", "paint_and_save"]
 
@@ -28,7 +30,7 @@ def parser() -> Parser:
         epilog=commands(),
     )
     p.add_argument("content", help="the photo to repaint")
-    p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
+    p.add_argument("styles", nargs="*", metavar="style", help="one or more paintings whose style to use (or --region)")
     p.add_argument("-o", "--output", help="output picture (.png, .jpg or .webp); required unless --plan")
     p.add_argument(
         "--preset",
@@ -36,6 +38,7 @@ def parser() -> Parser:
         help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
         + ". Options you type change the preset's values",
     )
+    add_regions(p)
     add_settings(p)
     p.add_argument(
         "--plan",
@@ -46,6 +49,49 @@ def parser() -> Parser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--version", action="version", version=f"brushwork {__version__}")
     return p
+
+
+def add_regions(p: Parser) -> None:
+    """Where each painting applies, and what is kept as the photo (see brushwork.media.masks)."""
+    group = p.add_argument_group(
+        "regions",
+        "a painting per part of the photo: white where it applies, black where not, grey on a soft edge; "
+        "where no mask reaches, the photo is kept",
+    )
+    group.add_argument("--masks", metavar="MASK,...", help="one mask picture per painting, in the paintings' order")
+    group.add_argument("--regions", metavar="MAP", help="one colour-coded map of the regions (with --region)")
+    group.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="COLOUR=PAINTING",
+        help='a region map\'s colour and its painting, e.g. "#0000ff=starry.jpg"; once per painting',
+    )
+    group.add_argument("--keep", metavar="MASK", help="a region kept close to the photo (a face, a logo): no style")
+
+
+def region_files(p: Parser, args: argparse.Namespace) -> tuple[list[str], RegionFiles]:
+    """The paintings and the regions the options give: the positional paintings, or those --region names."""
+    from brushwork.media.masks import RegionFiles
+
+    if args.region and args.styles:
+        p.error("give the paintings either after the photo or in --region COLOUR=PAINTING, not both")
+    if bool(args.region) != bool(args.regions):
+        p.error("--regions MAP and --region COLOUR=PAINTING go together")
+    pairs = [text.partition("=") for text in args.region]
+    if any(not sep or not colour or not painting for colour, sep, painting in pairs):
+        p.error('--region takes COLOUR=PAINTING, e.g. "#0000ff=starry.jpg"')
+    styles = [painting for _, _, painting in pairs] or list(args.styles)
+    if not styles:
+        p.error("the following arguments are required: style")
+    masks = tuple(Path(m) for m in args.masks.split(",")) if args.masks else ()
+    regions = RegionFiles(
+        masks,
+        Path(args.regions) if args.regions else None,
+        tuple(colour for colour, _, _ in pairs),
+        Path(args.keep) if args.keep else None,
+    )
+    return styles, regions
 
 
 def commands() -> str:
@@ -68,11 +114,15 @@ def command(argv: Sequence[str]) -> int:
     args = p.parse_args(argv)
     if not args.plan and not args.output:
         p.error("the following arguments are required: -o/--output")
+    style_paths, regions = region_files(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
-    output = None if args.plan else check_output_path(args.output, args.overwrite, (args.content, *args.styles))
+    inputs = (args.content, *style_paths, *(path for _, path in regions.inputs()))
+    output = None if args.plan else check_output_path(args.output, args.overwrite, inputs)
     content = load_image(args.content, "content")
-    styles = [load_image(path, "style") for path in args.styles]
+    styles = [load_image(path, "style") for path in style_paths]
     blend_weights(settings, len(styles))
+    if regions:  # checked before any work
+        regions.load(content.rgb.size, len(styles))
     if settings.init not in INIT_WORDS:
         load_image(settings.init, "init image")
     if output is None:
@@ -95,8 +145,9 @@ def command(argv: Sequence[str]) -> int:
             raise ImageError(
                 f"cannot make the snapshot folder {snap_dir} ({exc.strerror or exc}); choose another output name"
             ) from None
+    paths = (args.content, *style_paths)
     return paint_and_save(
-        settings, content, styles, (args.content, *args.styles), output, overwrite=args.overwrite, quiet=args.quiet
+        settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet, regions=regions
     )
 
 
@@ -114,6 +165,7 @@ def paint_and_save(
     *,
     overwrite: bool,
     quiet: bool,
+    regions: RegionFiles | None = None,
 ) -> int:
     """Run with a progress bar, write the picture (also when stopped early) and say how it ended."""
     from tqdm import tqdm
@@ -122,11 +174,14 @@ def paint_and_save(
     from brushwork.engine.runner import measure_and_plan, run
     from brushwork.report.sheets import contact_sheet
 
+    masks = regions.load(content.rgb.size, len(styles)) if regions else None
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
     if not quiet:
         print(planned.describe(), file=sys.stderr)
+        for note in masks.notes if masks is not None else ():
+            print(f"note: {note}", file=sys.stderr)
 
-    recipe = recipes.build(settings, paths[0], paths[1:])
+    recipe = recipes.build(settings, paths[0], paths[1:], regions=regions)
     snap_dir, sheet_path = snapshot_paths(output)
     snapshots: list[tuple[str, Path]] = []
     bar = None
@@ -157,7 +212,7 @@ def paint_and_save(
             snapshots.append((f"step {p.step}", path))
 
     try:
-        result = run(content, styles, settings, callback=progress, keep_memory=True, planned=planned)
+        result = run(content, styles, settings, callback=progress, keep_memory=True, planned=planned, regions=masks)
         if bar is not None and result.status == "done":
             bar.total = bar.n  # the forecast is settled: the bar ends full
             bar.set_postfix_str("done", refresh=False)
@@ -165,7 +220,8 @@ def paint_and_save(
     finally:
         if bar is not None:
             bar.close()
-    recipes.save_result(result, output, recipes.build(settings, paths[0], paths[1:], result), overwrite=overwrite)
+    final = recipes.build(settings, paths[0], paths[1:], result, regions=regions)
+    recipes.save_result(result, output, final, overwrite=overwrite)
     if snapshots:
         from PIL import Image
 

@@ -47,6 +47,18 @@ def command(argv: Sequence[str]) -> int:
     settings = Settings.from_dict(recipe["settings"]).replace(save_every=0)
     paths = recipes.find_inputs(recipe, args.picture, allow_changed=args.allow_changed)
     output = check_output_path(args.output, args.overwrite, (args.picture, *paths))
+    roles = [item["role"] for item in recipe["inputs"]]
+    style_paths = [path for path, role in zip(paths, roles) if role == "style"]
     content = load_image(paths[0], "content")
-    styles = [load_image(s, "style") for s in paths[1:]]
-    return paint_and_save(settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet)
+    styles = [load_image(s, "style") for s in style_paths]
+    regions = recipes.region_files(recipe, paths)
+    return paint_and_save(
+        settings,
+        content,
+        styles,
+        (paths[0], *style_paths),
+        output,
+        overwrite=args.overwrite,
+        quiet=args.quiet,
+        regions=regions,
+    )

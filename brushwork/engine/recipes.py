@@ -16,6 +16,7 @@ from brushwork import __version__
 from brushwork.core.errors import ImageError, InputChangedError
 from brushwork.core.settings import Settings
 from brushwork.media.images import file_sha256, read_tag, save_image
+from brushwork.media.masks import RegionFiles
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -35,13 +36,15 @@ def build(
     result: Result | None = None,
     base: str | os.PathLike[str] | None = None,
     names: Sequence[str] | None = None,
+    regions: RegionFiles | None = None,
 ) -> dict[str, Any]:
     """The recipe of a run: settings, seed, version, and the inputs with their hashes.
 
     Input paths are absolute, or relative to ``base`` when given (a server's pictures then do not
     reveal where it keeps its files); every input must then lie in ``base``. ``names`` are the
     inputs' names as their owner knows them (a server's uploads), content first; by default the
-    files' own. :func:`find_inputs` looks for each by that name beside the picture.
+    files' own. :func:`find_inputs` looks for each by that name beside the picture. ``regions``' files are
+    inputs too (hashed alike), with the colours a region map names.
     """
 
     def describe(path: str | os.PathLike[str], role: str, name: str) -> dict[str, str]:
@@ -56,8 +59,11 @@ def build(
         "settings": settings.to_dict(),
         "seed": settings.seed,
         "inputs": [describe(content, "content", known[0])]
-        + [describe(s, "style", n) for s, n in zip(styles, known[1:], strict=True)],
+        + [describe(s, "style", n) for s, n in zip(styles, known[1:], strict=True)]
+        + [describe(path, role, Path(path).name) for role, path in (regions.inputs() if regions else [])],
     }
+    if regions and regions.colours:
+        recipe["region_colours"] = list(regions.colours)
     if result is not None:
         recipe["run"] = {
             "status": result.status,
@@ -99,6 +105,18 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(recipe, dict) or "settings" not in recipe or not isinstance(recipe.get("inputs"), list):
         raise missing
     return recipe
+
+
+def region_files(recipe: dict[str, Any], paths: Sequence[Path]) -> RegionFiles:
+    """The regions of a recipe's run, from its inputs found at ``paths`` (see :func:`find_inputs`)."""
+    roles = [item["role"] for item in recipe["inputs"]]
+
+    def of(wanted: str) -> list[Path]:
+        return [path for path, role in zip(paths, roles) if role == wanted]
+
+    region_map, keep = of("region map"), of("keep")
+    colours = tuple(map(str, recipe.get("region_colours") or []))
+    return RegionFiles(tuple(of("mask")), region_map[0] if region_map else None, colours, keep[0] if keep else None)
 
 
 def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_changed: bool = False) -> list[Path]:

@@ -28,6 +28,7 @@ from brushwork.core.settings import Settings, blend_weights
 from brushwork.engine.allocator import keep_freed_memory
 from brushwork.media import color
 from brushwork.media.images import Picture, load_image, resize_longest, to_pil, to_tensor
+from brushwork.media.masks import Regions
 from brushwork.model.device import encoder_for, measure, pick_device, use_bf16
 from brushwork.model.network import VGG19
 from brushwork.model.objective import Objective, TiledObjective
@@ -158,19 +159,21 @@ def run(
     planned: RunPlan | None = None,
     start: Image.Image | None = None,
     temporal: Temporal | None = None,
+    regions: Regions | None = None,
 ) -> Result:
     """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``).
 
     ``planned`` is the run's :func:`measure_and_plan` when the caller has made it (to show it); else it is made here.
     ``start`` replaces the first level's starting picture, and ``temporal`` adds its term at the level of its
-    size (a video's later frames, :mod:`brushwork.video.frames`).
+    size (a video's later frames, :mod:`brushwork.video.painting`). ``regions`` says where each painting applies
+    and what is kept as the photo (:mod:`brushwork.media.masks`).
     ``keep_memory`` keeps freed memory in the process for the run (see :mod:`brushwork.engine.allocator`):
     faster on glibc, but it changes the process's allocator settings while the run lasts, so only a
     program that owns its process (the command line, the studio) should ask for it.
     """
     planned = planned or measure_and_plan(content, styles, settings, encoder)
     with keep_freed_memory() if keep_memory else contextlib.nullcontext():
-        return _Run(content, styles, settings, callback, encoder, planned, start, temporal).paint()
+        return _Run(content, styles, settings, callback, encoder, planned, start, temporal, regions).paint()
 
 
 @dataclass
@@ -197,10 +200,13 @@ class _Run:
         planned: RunPlan,
         start: Image.Image | None = None,
         temporal: Temporal | None = None,
+        regions: Regions | None = None,
     ):
         self.content, self.styles, self.settings, self.callback = content, styles, settings, callback
-        self.start_picture, self.temporal = start, temporal
-        self.blend = blend_weights(settings, len(styles))
+        self.start_picture, self.temporal, self.regions = start, temporal, regions
+        # with a mask per painting, each painting has its own region: no blend
+        per_painting = regions is not None and regions.paint is not None
+        self.blend = (1.0 / len(styles),) * len(styles) if per_painting else blend_weights(settings, len(styles))
         self.sizes = [level.size for level in planned.levels]
         self.budgets = [level.steps for level in planned.levels]
         self.tiles = [level.tile for level in planned.levels]
@@ -232,13 +238,16 @@ class _Run:
                 start = initial_image(content_t, style_ts, self.blend, self.settings)
             else:
                 start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
+            regions = self.regions.at(wh, self.device) if self.regions is not None else None
+            if best is None and self.start_picture is None and regions is not None and regions.keep is not None:
+                start = regions.keep * content_t + (1 - regions.keep) * start  # what is kept starts as the photo
             tile, weighed = self.tiles[level], level_style_layers(self.settings, wh)
             held = self.temporal  # at the level of its size
             extra = [held] if held is not None and tuple(held.previous.shape[-1:-3:-1]) == wh else []
             objective = (
-                TiledObjective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, tile, extra)
+                TiledObjective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, tile, extra, regions)
                 if tile
-                else Objective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, extra)
+                else Objective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, extra, regions)
             )
             self.timer.start_level(time.perf_counter() - self.start, wh, self.overheads[level])
             outcome = self._paint_level(level, objective, start, self.budgets[level])

@@ -21,6 +21,7 @@ __all__ = [
     "gram_matrix",
     "content_loss",
     "style_loss",
+    "guided_gram_sum",
     "sliced_wasserstein_loss",
     "sliced_wasserstein_targets",
     "tv_loss",
@@ -141,6 +142,12 @@ def style_loss(
         diff = gram_matrix(feats[layer]) - target
         loss = loss + weight * torch.sum(diff * diff)
     return loss
+
+
+def guided_gram_sum(features: Tensor, mask: Tensor) -> Tensor:
+    """``sum_p m_p f_p f_p^T``: the Gram sum of ``(1, C, H, W)`` features over a ``(1, 1, H, W)`` mask (Gatys et
+    al. 2017's guided Gram matrix, before dividing by ``C * sum(m)``); soft masks weigh positions partly."""
+    return gram_matrix(features * mask.sqrt(), normalize=False)
 
 
 def sliced_wasserstein_loss(points: Tensor, target: Tensor, directions: Tensor) -> Tensor:

@@ -18,6 +18,7 @@ import torch
 
 from brushwork.core.layers import halo, layer_index, stride
 from brushwork.core.settings import Settings
+from brushwork.media.masks import LevelRegions
 from brushwork.model.network import VGG19
 from brushwork.model.terms import FeatureTerm, Term, build
 from brushwork.planning.tiles import Tile, core, crop, tile_grid, whole_tile
@@ -50,6 +51,7 @@ class Objective:
         settings: Settings,
         bf16: bool,
         extra: Sequence[Term] = (),
+        regions: LevelRegions | None = None,
     ):
         self.encoder, self.bf16 = encoder, bf16
         self.channels_last = bf16 or content.device.type == "cpu"
@@ -58,15 +60,15 @@ class Objective:
         self.features_of = [term for term in self.active if isinstance(term, FeatureTerm)]
         self.pixels_of = [term for term in self.active if not isinstance(term, FeatureTerm)]
         self.layers = sorted({name for term in self.features_of for name in term.layers}, key=layer_index)
-        photo = self._sight(content)
+        photo = self._sight(content, regions)
         # a painting blended out leaves no trace, not even a sampled point
         paintings = [(self._sight(style), weight) for style, weight in zip(styles, blend) if weight != 0]
         with torch.no_grad():
             for term in self.active:
                 term.aim(photo, paintings)
 
-    def _sight(self, picture: torch.Tensor) -> _Sight:
-        return _Sight(picture, functools.partial(self._tiles, picture), self.keeps_features)
+    def _sight(self, picture: torch.Tensor, regions: LevelRegions | None = None) -> _Sight:
+        return _Sight(picture, functools.partial(self._tiles, picture), self.keeps_features, regions)
 
     def _grid(self, image: torch.Tensor) -> list[Tile]:
         """The tiles the network sees ``image`` in: the whole of it at once."""
@@ -136,9 +138,10 @@ class TiledObjective(Objective):
         bf16: bool,
         tile: int,
         extra: Sequence[Term] = (),
+        regions: LevelRegions | None = None,
     ):
         self.tile = tile
-        super().__init__(encoder, content, styles, blend, settings, bf16, extra)
+        super().__init__(encoder, content, styles, blend, settings, bf16, extra, regions)
         self.grid = self._grid(content)
 
     def _grid(self, image: torch.Tensor) -> list[Tile]:
@@ -192,13 +195,23 @@ class _Sight:
     aim, so terms that read the same layers (the Gram and sliced-Wasserstein terms) run the network once.
     """
 
-    def __init__(self, picture: torch.Tensor, measure: Callable[[Sequence[str]], _Tiles], keep: bool):
-        self._picture, self.measure, self.keep = picture, measure, keep
+    def __init__(
+        self,
+        picture: torch.Tensor,
+        measure: Callable[[Sequence[str]], _Tiles],
+        keep: bool,
+        regions: LevelRegions | None = None,
+    ):
+        self._picture, self.measure, self.keep, self._regions = picture, measure, keep, regions
         self.kept: dict[tuple[str, ...], list[tuple[Tile, dict[str, torch.Tensor]]]] = {}
 
     @property
     def picture(self) -> torch.Tensor:
         return self._picture
+
+    @property
+    def regions(self) -> LevelRegions | None:
+        return self._regions
 
     def tiles(self, layers: Sequence[str]) -> Iterable[tuple[Tile, dict[str, torch.Tensor]]]:
         if not self.keep:

@@ -27,9 +27,11 @@ from torch import Tensor
 
 from brushwork.core.layers import feature_size
 from brushwork.core.settings import Settings
+from brushwork.media.masks import LevelRegions, layer_mask
 from brushwork.model.losses import (
     content_loss,
     gram_matrix,
+    guided_gram_sum,
     sliced_wasserstein_loss,
     sliced_wasserstein_targets,
     style_loss,
@@ -55,6 +57,8 @@ __all__ = [
     "SWD_POINTS",
 ]
 
+KEEP_CONTENT = 10.0
+"""How many times the content term weighs inside a kept region (``--keep``): the photo held there."""
 SWD_POINTS = 4096  # positions compared per layer and step: all of them in deep layers, a sample elsewhere
 _SWD_DIRECTIONS = 32  # random projections per layer and step, drawn afresh each step (a sort costs as they grow)
 
@@ -73,6 +77,11 @@ class Sight(Protocol):
 
     def tiles(self, layers: Sequence[str]) -> Iterable[tuple[Tile, dict[str, Tensor]]]:
         """Each tile and its core's features at ``layers``, without gradients."""
+        ...
+
+    @property
+    def regions(self) -> LevelRegions | None:
+        """The photo's regions at the level's size (None for a painting, and for a photo painted all over)."""
         ...
 
 
@@ -146,6 +155,28 @@ def culprits(terms: Iterable[Term]) -> dict[str, str]:
     return out
 
 
+Region = tuple["list[Tensor] | None", Sequence[tuple[Sight, float]]]
+"""A region's mask at each of a term's layers (None: the whole picture) and the paintings that style it."""
+
+
+def _regions(photo: Sight, paintings: Sequence[tuple[Sight, float]], layers: Sequence[str]) -> list[Region]:
+    """Where each painting applies (Gatys et al. 2017): the whole picture for the paintings' blend, or one region
+    per painting's mask, or one for the blend outside a kept region."""
+    masks = photo.regions.paint if photo.regions is not None else None
+    if masks is None:
+        return [(None, paintings)]
+    height, width = photo.picture.shape[-2:]
+    at_layers = [[layer_mask(mask, feature_size(width, height, name)) for name in layers] for mask in masks]
+    if len(masks) == len(paintings):
+        return [(mask, [(painting, 1.0)]) for mask, (painting, _) in zip(at_layers, paintings)]
+    return [(at_layers[0], paintings)]
+
+
+def _share(mask: Tensor | None) -> float:
+    """The part of the picture a region's mask covers at a layer (1 for the whole picture)."""
+    return 1.0 if mask is None else float(mask.mean())
+
+
 def _squared_norm(target: Tensor) -> float:
     """A target's squared Frobenius norm (never zero: a blank painting or photo still gives a finite loss)."""
     return max(float(target.double().pow(2).sum()), 1e-12)
@@ -153,7 +184,8 @@ def _squared_norm(target: Tensor) -> float:
 
 @register
 class Content(FeatureTerm):
-    """The photo's features at the content layers (Gatys et al.'s content loss)."""
+    """The photo's features at the content layers (Gatys et al.'s content loss); :data:`KEEP_CONTENT` times as
+    strong inside a kept region."""
 
     part, setting = "content", "content_weight"
 
@@ -175,32 +207,51 @@ class Content(FeatureTerm):
             self.weights = [1.0 / (len(self.layers) * _squared_norm(t)) for t in self.targets]
         else:  # per content element
             self.weights = [1.0 / (len(self.layers) * t.numel()) for t in self.targets]
+        keep = photo.regions.keep if photo.regions is not None else None
+        # each position's weight, as a factor on both sides of the difference: its square root
+        self.holds: list[Tensor | None] = [
+            None if keep is None else (1 + KEEP_CONTENT * layer_mask(keep, feature_size(width, height, n))).sqrt()
+            for n in self.layers
+        ]
+        self.targets = [t if hold is None else t * hold for t, hold in zip(self.targets, self.holds)]
+
+    @staticmethod
+    def _held(features: Tensor, hold: Tensor | None) -> Tensor:
+        return features.float() if hold is None else features.float() * hold
 
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
-        pairs = zip(self.layers, self.targets, self.weights)
-        error = sum((content_loss(w, feats[name].float(), target) for name, target, w in pairs), image.new_zeros(()))
+        error = image.new_zeros(())
+        for name, target, w, hold in zip(self.layers, self.targets, self.weights, self.holds):
+            error = error + content_loss(w, self._held(feats[name], hold), target)
         return self.weight * error
 
     def begin(self, image: Tensor) -> None:
         self.error = image.new_zeros(())
 
+    def _tile_error(self, t: Tile, cores: Mapping[str, Tensor]) -> Tensor:
+        error = self.targets[0].new_zeros(())
+        for target, name, w, hold in zip(self.targets, self.layers, self.weights, self.holds):
+            held = self._held(cores[name], None if hold is None else core_view(hold, t, name))
+            error = error + content_loss(w, held, core_view(target, t, name))
+        return error
+
     def add(self, t: Tile, cores: Mapping[str, Tensor]) -> None:
-        for target, name, w in zip(self.targets, self.layers, self.weights):
-            self.error += content_loss(w, cores[name].float(), core_view(target, t, name))
+        self.error += self._tile_error(t, cores)
 
     def settle(self) -> Tensor:
         return self.weight * self.error
 
     def tile_loss(self, t: Tile, index: int, cores: Mapping[str, Tensor]) -> Tensor:
-        total = self.error.new_zeros(())
-        for target, name, w in zip(self.targets, self.layers, self.weights):
-            total = total + self.weight * content_loss(w, cores[name].float(), core_view(target, t, name))
-        return total
+        return self.weight * self._tile_error(t, cores)
 
 
 @register
 class Gram(FeatureTerm):
-    """The paintings' Gram matrices at the style layers, blended (Gatys et al.'s style loss)."""
+    """The paintings' Gram matrices at the style layers, blended (Gatys et al.'s style loss).
+
+    With regions, each region's Gram matrix is taken over its mask (guided, Gatys et al. 2017) and held to
+    its own painting's, weighed by the share of the picture the region covers.
+    """
 
     part, setting = "style", "style_weight"
 
@@ -210,16 +261,24 @@ class Gram(FeatureTerm):
         self.layer_weights = settings.style_layer_weights or (1.0,) * len(self.layers)
 
     def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:
-        grams: list[Tensor] = []
-        for painting, blend in paintings:
-            layer_grams = [blend * g for g in self._grams(painting)]
-            grams = layer_grams if not grams else [a + b for a, b in zip(grams, layer_grams)]
-        self.targets = grams
+        self.masks: list[list[Tensor] | None] = []
+        self.targets: list[list[Tensor]] = []  # per region, per layer
+        self.weights: list[list[float]] = []
+        for masks, painted_by in _regions(photo, paintings, self.layers):
+            grams: list[Tensor] = []
+            for painting, blend in painted_by:
+                layer_grams = [blend * g for g in self._grams(painting)]
+                grams = layer_grams if not grams else [a + b for a, b in zip(grams, layer_grams)]
+            shares = [_share(m) for m in masks] if masks is not None else [1.0] * len(self.layers)
+            self.masks.append(masks)
+            self.targets.append(grams)
+            self.weights.append([share * w for share, w in zip(shares, self._layer_weights(grams))])
+
+    def _layer_weights(self, targets: Sequence[Tensor]) -> list[float]:
         total = sum(self.layer_weights)
         if self.normalize == "target":  # relative errors: each layer over its target's squared norm
-            self.weights = [w / total / _squared_norm(t) for w, t in zip(self.layer_weights, self.targets)]
-        else:  # per Gram entry
-            self.weights = [w / total / t.shape[-1] ** 2 for w, t in zip(self.layer_weights, self.targets)]
+            return [w / total / _squared_norm(t) for w, t in zip(self.layer_weights, targets)]
+        return [w / total / t.shape[-1] ** 2 for w, t in zip(self.layer_weights, targets)]  # per Gram entry
 
     def _grams(self, painting: Sight) -> list[Tensor]:
         """A painting's Gram matrix at each style layer: the sum of its tiles', over all its positions."""
@@ -231,28 +290,53 @@ class Gram(FeatureTerm):
         return [total / (total.shape[-1] * _area(width, height, name)) for name, total in zip(self.layers, sums)]
 
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
-        return self.weight * style_loss(feats, self.layers, self.targets, self.weights)
+        total = image.new_zeros(())
+        for masks, targets, weights in zip(self.masks, self.targets, self.weights):
+            if masks is None:
+                total = total + style_loss(feats, self.layers, targets, weights)
+                continue
+            for name, mask, target, w in zip(self.layers, masks, targets, weights):
+                error = guided_gram_sum(feats[name], mask) / (target.shape[-1] * mask.sum().clamp_min(1e-12)) - target
+                total = total + w * error.pow(2).sum()
+        return self.weight * total
+
+    def _sum(self, features: Tensor, mask: Tensor | None) -> Tensor:
+        return gram_matrix(features, normalize=False) if mask is None else guided_gram_sum(features, mask)
 
     def begin(self, image: Tensor) -> None:
         height, width = image.shape[-2:]
-        self.sums = [image.new_zeros(t.shape) for t in self.targets]
-        self.norms = [t.shape[-1] * _area(width, height, name) for name, t in zip(self.layers, self.targets)]
+        self.sums = [[image.new_zeros(t.shape) for t in targets] for targets in self.targets]
+        self.norms = [
+            [
+                t.shape[-1] * (_area(width, height, name) if masks is None else float(masks[i].sum()) + 1e-12)
+                for i, (name, t) in enumerate(zip(self.layers, targets))
+            ]
+            for masks, targets in zip(self.masks, self.targets)
+        ]
+
+    def _core_masks(self, masks: list[Tensor] | None, t: Tile) -> list[Tensor | None]:
+        return [None] * len(self.layers) if masks is None else [core_view(m, t, n) for m, n in zip(masks, self.layers)]
 
     def add(self, t: Tile, cores: Mapping[str, Tensor]) -> None:
-        for total, name in zip(self.sums, self.layers):
-            total.add_(gram_matrix(cores[name], normalize=False))
+        for sums, masks in zip(self.sums, self.masks):
+            for total, name, mask in zip(sums, self.layers, self._core_masks(masks, t)):
+                total.add_(self._sum(cores[name], mask))
 
     def settle(self) -> Tensor:
-        errors = [total / norm - target for total, norm, target in zip(self.sums, self.norms, self.targets)]
-        style = sum((w * e.pow(2).sum() for w, e in zip(self.weights, errors)), self.sums[0].new_zeros(()))
-        # d(loss)/d(a layer's Gram sum): pass 2 weighs each tile's own Gram sum by it
-        self.slopes = [2 * self.weight * w * e / n for w, e, n in zip(self.weights, errors, self.norms)]
+        style = self.sums[0][0].new_zeros(())
+        self.slopes: list[list[Tensor]] = []
+        for sums, norms, targets, weights in zip(self.sums, self.norms, self.targets, self.weights):
+            errors = [total / norm - target for total, norm, target in zip(sums, norms, targets)]
+            style = style + sum((w * e.pow(2).sum() for w, e in zip(weights, errors)), style.new_zeros(()))
+            # d(loss)/d(a layer's Gram sum): pass 2 weighs each tile's own Gram sum by it
+            self.slopes.append([2 * self.weight * w * e / n for w, e, n in zip(weights, errors, norms)])
         return self.weight * style
 
     def tile_loss(self, t: Tile, index: int, cores: Mapping[str, Tensor]) -> Tensor:
-        total = self.slopes[0].new_zeros(())
-        for slope, name in zip(self.slopes, self.layers):
-            total = total + (slope * gram_matrix(cores[name], normalize=False)).sum()
+        total = self.slopes[0][0].new_zeros(())
+        for slopes, masks in zip(self.slopes, self.masks):
+            for slope, name, mask in zip(slopes, self.layers, self._core_masks(masks, t)):
+                total = total + (slope * self._sum(cores[name], mask)).sum()
         return total
 
 
@@ -271,7 +355,9 @@ class SlicedWasserstein(FeatureTerm):
     """The paintings' feature distributions at the style layers (Heitz et al.): a second style term.
 
     Its points and directions are drawn at random from the run's seed: a sample of each painting's
-    positions once per level, and fresh directions and positions of the picture each step.
+    positions once per level, and fresh directions and positions of the picture each step. With regions,
+    each region's positions are drawn by its mask (a soft edge's less often) and held to its own painting's
+    points, weighed by the share of the picture the region covers.
     """
 
     part, setting = "style", "swd_weight"
@@ -282,8 +368,18 @@ class SlicedWasserstein(FeatureTerm):
         self.generator = torch.Generator().manual_seed(settings.seed)
 
     def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:
+        self.masks: list[list[Tensor] | None] = []
+        self.targets: list[list[Tensor]] = []  # per region, per layer
+        self.shares: list[float] = []
+        for masks, painted_by in _regions(photo, paintings, self.layers):
+            self.masks.append(masks)
+            self.targets.append(self._points_of(painted_by))
+            self.shares.append(_share(masks[0]) if masks is not None else 1.0)
+
+    def _points_of(self, paintings: Sequence[tuple[Sight, float]]) -> list[Tensor]:
+        """A sample of the paintings' feature vectors at each layer, the blend as a mixture: shares of the points."""
         samples: list[list[Tensor]] = [[] for _ in self.layers]
-        for painting, blend in paintings:  # the blend as a mixture: shares of the points
+        for painting, blend in paintings:
             count = max(1, round(blend * SWD_POINTS))
             height, width = painting.picture.shape[-2:]
             picks = [self._positions(width, height, name, count) for name in self.layers]
@@ -293,12 +389,23 @@ class SlicedWasserstein(FeatureTerm):
                     kept.append(pick(cores[name], t, name, positions).float())
             for kept, layer_points in zip(samples, points):
                 kept.append(torch.cat(layer_points))
-        self.targets = [torch.cat(kept) for kept in samples]
+        return [torch.cat(kept) for kept in samples]
 
-    def _positions(self, width: int, height: int, name: str, count: int) -> Tensor:
-        """``count`` positions of a layer's features at random, as (row, column) pairs (all, in order, when no more)."""
+    def _positions(self, width: int, height: int, name: str, count: int, mask: Tensor | None = None) -> Tensor:
+        """``count`` positions of a layer's features at random, as (row, column) pairs (all, in order, when no more);
+        with a ``mask``, of the positions it covers, drawn in proportion to it."""
         w, h = feature_size(width, height, name)
-        flat = torch.arange(w * h) if w * h <= count else torch.randperm(w * h, generator=self.generator)[:count]
+        if mask is not None:  # all the positions it covers when there are no more, else drawn by its weights
+            weights = mask.flatten().float().cpu()
+            covered = int((weights > 0).sum())
+            if covered <= count:
+                flat = weights.nonzero().flatten() if covered else weights.argmax().reshape(1)
+            else:
+                flat = torch.multinomial(weights, count, replacement=False, generator=self.generator)
+        elif w * h <= count:
+            flat = torch.arange(w * h)
+        else:
+            flat = torch.randperm(w * h, generator=self.generator)[:count]
         return torch.stack([flat // w, flat % w], dim=1)
 
     def _directions(self, target: Tensor) -> Tensor:
@@ -308,40 +415,68 @@ class SlicedWasserstein(FeatureTerm):
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
         """On fresh random directions and positions each call, averaged over layers."""
         total = feats[self.layers[0]].new_zeros((), dtype=torch.float32)
-        for name, target in zip(self.layers, self.targets):
-            points = _sample(_points(feats[name]), SWD_POINTS, self.generator)
-            total = total + sliced_wasserstein_loss(points, target, self._directions(target))
-        return self.weight * (total / len(self.targets))
+        height, width = image.shape[-2:]
+        for masks, targets, share in zip(self.masks, self.targets, self.shares):
+            region = total.new_zeros(())
+            for i, (name, target) in enumerate(zip(self.layers, targets)):
+                if masks is None:
+                    points = _sample(_points(feats[name]), SWD_POINTS, self.generator)
+                else:
+                    positions = self._positions(width, height, name, SWD_POINTS, masks[i])
+                    rows, cols = positions.to(feats[name].device).unbind(1)
+                    points = feats[name][0, :, rows, cols].T.float()
+                region = region + sliced_wasserstein_loss(points, target, self._directions(target))
+            total = total + share * region / len(targets)
+        return self.weight * total
 
     def begin(self, image: Tensor) -> None:
         height, width = image.shape[-2:]
-        self.picks = [self._positions(width, height, name, SWD_POINTS) for name in self.layers]
-        self.directions = [self._directions(target) for target in self.targets]
-        self.projected: list[list[Tensor]] = [[] for _ in self.layers]
+        self.picks = [
+            [
+                self._positions(width, height, name, SWD_POINTS, None if masks is None else masks[i])
+                for i, name in enumerate(self.layers)
+            ]
+            for masks in self.masks
+        ]
+        self.directions = [[self._directions(target) for target in targets] for targets in self.targets]
+        self.projected: list[list[list[Tensor]]] = [[[] for _ in self.layers] for _ in self.targets]
 
     def add(self, t: Tile, cores: Mapping[str, Tensor]) -> None:
-        for kept, name, positions, d in zip(self.projected, self.layers, self.picks, self.directions):
-            kept.append(d.T @ pick(cores[name], t, name, positions).float().T)
+        for projected, picks, directions in zip(self.projected, self.picks, self.directions):
+            for kept, name, positions, d in zip(projected, self.layers, picks, directions):
+                kept.append(d.T @ pick(cores[name], t, name, positions).float().T)
 
     def settle(self) -> Tensor:
-        swd = self.directions[0].new_zeros(())
-        self.matches, self.scales, self.starts = [], [], []
-        for kept, target, d in zip(self.projected, self.targets, self.directions):
-            mine = torch.cat(kept, dim=1)
-            matched, spread = sliced_wasserstein_targets(mine, target, d)
-            swd = swd + (mine - matched).pow(2).mean() / spread
-            self.matches.append(matched)  # where each picked point's projections should be, in tile order
-            self.scales.append(self.weight / (mine.numel() * spread * len(self.projected)))
-            self.starts.append([0, *itertools.accumulate(part.shape[1] for part in kept)])  # each tile's first
-        return self.weight * (swd / max(1, len(self.projected)))
+        swd = self.directions[0][0].new_zeros(())
+        self.matches: list[list[Tensor]] = []
+        self.scales: list[list[Tensor]] = []
+        self.starts: list[list[list[int]]] = []
+        for projected, targets, directions, share in zip(self.projected, self.targets, self.directions, self.shares):
+            matches, scales, starts = [], [], []
+            region = swd.new_zeros(())
+            for kept, target, d in zip(projected, targets, directions):
+                mine = torch.cat(kept, dim=1)
+                matched, spread = sliced_wasserstein_targets(mine, target, d)
+                region = region + (mine - matched).pow(2).mean() / spread
+                matches.append(matched)  # where each picked point's projections should be, in tile order
+                scales.append(self.weight * share / (mine.numel() * spread * len(projected)))
+                starts.append([0, *itertools.accumulate(part.shape[1] for part in kept)])  # each tile's first
+            swd = swd + share * region / max(1, len(projected))
+            self.matches.append(matches)
+            self.scales.append(scales)
+            self.starts.append(starts)
+        return self.weight * swd
 
     def tile_loss(self, t: Tile, index: int, cores: Mapping[str, Tensor]) -> Tensor:
-        total = self.directions[0].new_zeros(())
-        for name, positions, d, matched, scale, first in zip(
-            self.layers, self.picks, self.directions, self.matches, self.scales, self.starts
+        total = self.directions[0][0].new_zeros(())
+        for picks, directions, matches, scales, starts in zip(
+            self.picks, self.directions, self.matches, self.scales, self.starts
         ):
-            mine = d.T @ pick(cores[name], t, name, positions).float().T
-            total = total + scale * (mine - matched[:, first[index] : first[index + 1]]).pow(2).sum()
+            for name, positions, d, matched, scale, first in zip(
+                self.layers, picks, directions, matches, scales, starts
+            ):
+                mine = d.T @ pick(cores[name], t, name, positions).float().T
+                total = total + scale * (mine - matched[:, first[index] : first[index + 1]]).pow(2).sum()
         return total
 
 
