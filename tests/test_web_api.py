@@ -633,6 +633,17 @@ def test_a_photo_too_thin_for_the_studio_is_refused_at_upload(make_client):
     assert "too thin" in detail and "crop it" in detail and "2048 px" in detail and "size 4000" not in detail
 
 
+def test_a_thin_photo_is_refused_at_the_studios_own_largest_size(make_client):
+    client = make_client(Painter(), max_size=2048)
+    answer = client.post(
+        "/api/jobs",
+        data={"size": "512", "steps": "2", "style_examples": ["wave"]},
+        files=[("content", ("thin.png", png(8, 2000), "image/png"))],
+    )
+    words = "the photo (8x2000) is too thin: even at 2048 px (the largest this studio paints) its short side"
+    assert answer.status_code == 422 and words in answer.json()["detail"]
+
+
 def test_the_api_docs_page_needs_no_network(make_client):
     client = make_client(Painter())
     page = client.get("/docs").text
