@@ -33,7 +33,7 @@ from brushwork.engine.recipes import read as read_recipe
 from brushwork.engine.runner import Progress, Result
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER, Access
-from brushwork.web.jobs import STOPPED, UNEXPECTED
+from brushwork.web.jobs import STOPPED, UNEXPECTED, Pace
 
 with warnings.catch_warnings():  # Starlette now asks for httpx2; the project tests with httpx
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -552,6 +552,12 @@ def test_bad_job_ids_never_reach_the_file_system(make_client, method, suffix):
         assert answer.status_code in (404, 405, 422), (bad, answer.status_code)
     answer = getattr(client, method)(f"/api/jobs/{'0' * 32}{suffix}")
     assert answer.status_code == 404 and answer.json()["detail"] == "no such job; it may have been deleted"
+
+
+def test_a_paintings_first_step_is_always_previewed_then_at_most_once_an_interval():
+    slow, eager = Pace(3600.0), Pace(0.0)
+    assert [slow.due(step) for step in (1, 2, 3)] == [True, False, False]
+    assert all(eager.due(step) for step in (1, 2, 3))
 
 
 def test_a_finished_job_without_a_picture_has_no_preview(make_client):
