@@ -33,7 +33,7 @@ from brushwork.engine.recipes import read as read_recipe
 from brushwork.engine.runner import Progress, Result
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER, Access
-from brushwork.web.jobs import STOPPED, UNEXPECTED
+from brushwork.web.jobs import STOPPED, UNEXPECTED, Pace
 
 with warnings.catch_warnings():  # Starlette now asks for httpx2; the project tests with httpx
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -554,6 +554,12 @@ def test_bad_job_ids_never_reach_the_file_system(make_client, method, suffix):
     assert answer.status_code == 404 and answer.json()["detail"] == "no such job; it may have been deleted"
 
 
+def test_a_paintings_first_step_is_always_previewed_then_at_most_once_an_interval():
+    slow, eager = Pace(3600.0), Pace(0.0)
+    assert [slow.due(step) for step in (1, 2, 3)] == [True, False, False]
+    assert all(eager.due(step) for step in (1, 2, 3))
+
+
 def test_a_finished_job_without_a_picture_has_no_preview(make_client):
     client = make_client(Painter(fail=RuntimeError("x")))
     job = wait_for(client, client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()["id"])
@@ -631,6 +637,17 @@ def test_a_photo_too_thin_for_the_studio_is_refused_at_upload(make_client):
     assert answer.status_code == 422
     detail = answer.json()["detail"]
     assert "too thin" in detail and "crop it" in detail and "2048 px" in detail and "size 4000" not in detail
+
+
+def test_a_thin_photo_is_refused_at_the_studios_own_largest_size(make_client):
+    client = make_client(Painter(), max_size=2048)
+    answer = client.post(
+        "/api/jobs",
+        data={"size": "512", "steps": "2", "style_examples": ["wave"]},
+        files=[("content", ("thin.png", png(8, 2000), "image/png"))],
+    )
+    words = "the photo (8x2000) is too thin: even at 2048 px (the largest this studio paints) its short side"
+    assert answer.status_code == 422 and words in answer.json()["detail"]
 
 
 def test_the_api_docs_page_needs_no_network(make_client):

@@ -78,31 +78,35 @@ def _upright(image: Image.Image, rotation: float) -> Image.Image:
     return image.transpose(turn) if turn is not None else image
 
 
-def _open(path: Path) -> av.container.InputContainer:
+def _open(path: Path, shown: str | None = None) -> av.container.InputContainer:
     if path.is_dir():
-        raise ImageError(f"{path} is a folder, not a video; give a video file")
+        raise ImageError(f"{shown or path} is a folder, not a video; give a video file")
     if not path.is_file():
-        raise ImageError(f"video not found: {path}")
+        raise ImageError(f"video not found: {shown or path}")
     try:
         return av.open(str(path))
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise ImageError(f"cannot read {path.name} as a video ({_why(exc)}); give an MP4, MOV or MKV file") from None
+        raise ImageError(
+            f"cannot read {shown or path.name} as a video ({_why(exc)}); give an MP4, MOV or MKV file"
+        ) from None
 
 
 def _why(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc).split(":")[-1].strip() or type(exc).__name__
 
 
-def probe(path: str | Path) -> ClipInfo:
-    """What a clip holds; a one-line :class:`ImageError` for a file that is not a playable video."""
+def probe(path: str | Path, shown: str | None = None) -> ClipInfo:
+    """What a clip holds; a one-line :class:`ImageError` for a file that is not a playable video, naming it as
+    ``shown`` (by default its file name: a server names an upload by the name its sender gave)."""
     path = Path(path)
-    with _open(path) as container:
+    name = shown or path.name
+    with _open(path, shown) as container:
         if not container.streams.video:
-            raise ImageError(f"{path.name} has no video stream; give a video file")
+            raise ImageError(f"{name} has no video stream; give a video file")
         stream = container.streams.video[0]
         ctx = stream.codec_context
         if ctx.name in ("png", "mjpeg", "bmp", "tiff", "webp", "gif") and (stream.frames or 0) <= 1:
-            raise ImageError(f"{path.name} is a still picture, not a video; paint it with 'brushwork' instead")
+            raise ImageError(f"{name} is a still picture, not a video; paint it with 'brushwork' instead")
         rotation, count, last, times, failure = 0, 0, 0.0, [], ""
         origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         try:
@@ -114,10 +118,10 @@ def probe(path: str | Path) -> ClipInfo:
                 times.append(last)
         except (av.error.FFmpegError, ValueError) as exc:
             if count == 0:
-                raise ImageError(f"{path.name} is corrupt: no frame could be decoded ({_why(exc)})") from None
+                raise ImageError(f"{name} is corrupt: no frame could be decoded ({_why(exc)})") from None
             failure = _why(exc)
         if count == 0:
-            raise ImageError(f"{path.name} has no frames; give a clip with at least one frame")
+            raise ImageError(f"{name} has no frames; give a clip with at least one frame")
         fps = Fraction(stream.average_rate or stream.guessed_rate or 25)
         duration = float(container.duration / 1e6) if container.duration else last + 1 / float(fps)
         length = float(stream.duration * stream.time_base) if stream.duration else duration

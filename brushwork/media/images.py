@@ -78,9 +78,11 @@ def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, Image.Image | None
     return img.convert("RGB"), None
 
 
-def open_image(path: str | os.PathLike, role: str = "image") -> Image.Image:
-    """Open and fully decode an image file, turning every failure into one :class:`ImageError` line."""
-    p = regular_file(path, role)
+def open_image(path: str | os.PathLike, role: str = "image", shown: str | None = None) -> Image.Image:
+    """Open and fully decode an image file, turning every failure into one :class:`ImageError` line, which names
+    the file as ``shown`` (by default its path: a server names an upload by the name its sender gave)."""
+    p = regular_file(path, role, shown=shown)
+    name = shown or p
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -90,38 +92,41 @@ def open_image(path: str | os.PathLike, role: str = "image") -> Image.Image:
                 img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(
-            f"{role} {p} is too large to open safely (over {Image.MAX_IMAGE_PIXELS} pixels); shrink it first"
+            f"{role} {name} is too large to open safely (over {Image.MAX_IMAGE_PIXELS} pixels); shrink it first"
         ) from None
     except UnidentifiedImageError:
-        raise ImageError(f"{role} {p} is not an image Pillow can read; use a JPEG, PNG, WebP or TIFF file") from None
+        raise ImageError(f"{role} {name} is not an image Pillow can read; use a JPEG, PNG, WebP or TIFF file") from None
     except PermissionError:
-        raise ImageError(f"cannot read {role} {p}: permission denied; check the file's permissions") from None
+        raise ImageError(f"cannot read {role} {name}: permission denied; check the file's permissions") from None
     except (OSError, SyntaxError, ValueError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ImageError(f"{role} {p} is damaged or truncated ({detail}); re-export or re-download it") from None
+        raise ImageError(f"{role} {name} is damaged or truncated ({detail}); re-export or re-download it") from None
     if img.width < 1 or img.height < 1:
-        raise ImageError(f"{role} {p} has zero size ({img.width}x{img.height}); use a real picture")
+        raise ImageError(f"{role} {name} has zero size ({img.width}x{img.height}); use a real picture")
     return img
 
 
-def regular_file(path: str | os.PathLike, role: str = "image", wanted: str = "an image file") -> Path:
-    """``path``, refused in one :class:`ImageError` line unless it is a regular file: a device such as
-    ``/dev/zero`` or a pipe would be read for ever, and a name the system cannot take (too long, a NUL byte)
-    would raise from deep inside a run."""
+def regular_file(
+    path: str | os.PathLike, role: str = "image", wanted: str = "an image file", shown: str | None = None
+) -> Path:
+    """``path``, refused in one :class:`ImageError` line (naming the file as ``shown``, by default its path)
+    unless it is a regular file: a device such as ``/dev/zero`` or a pipe would be read for ever, and a name the
+    system cannot take (too long, a NUL byte) would raise from deep inside a run."""
     p = Path(path)
+    name = shown or p
     try:
         mode = p.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
-        raise ImageError(f"{role} file not found: {p}; check the path") from None
+        raise ImageError(f"{role} file not found: {name}; check the path") from None
     except PermissionError:
-        raise ImageError(f"cannot read {role} {p}: permission denied; check the file's permissions") from None
+        raise ImageError(f"cannot read {role} {name}: permission denied; check the file's permissions") from None
     except (OSError, ValueError) as exc:
         why = getattr(exc, "strerror", None) or str(exc)
-        raise ImageError(f"cannot read {role} {str(p)!r}: {why}; check the path") from None
+        raise ImageError(f"cannot read {role} {shown or repr(str(p))}: {why}; check the path") from None
     if stat.S_ISDIR(mode):
-        raise ImageError(f"{role} path is a folder: {p}; give {wanted}")
+        raise ImageError(f"{role} path is a folder: {name}; give {wanted}")
     if not stat.S_ISREG(mode):
-        raise ImageError(f"{role} {p} is not a regular file (a device, pipe or socket); give {wanted}")
+        raise ImageError(f"{role} {name} is not a regular file (a device, pipe or socket); give {wanted}")
     return p
 
 
@@ -133,9 +138,10 @@ def picture_from_image(img: Image.Image, name: str = "") -> Picture:
     return Picture(rgb=rgb, alpha=alpha, name=name)
 
 
-def load_image(path: str | os.PathLike, role: str = "image") -> Picture:
-    """Load an image in any common mode (EXIF orientation honoured) as RGB plus optional alpha."""
-    return picture_from_image(open_image(path, role), Path(path).name)
+def load_image(path: str | os.PathLike, role: str = "image", shown: str | None = None) -> Picture:
+    """Load an image in any common mode (EXIF orientation honoured) as RGB plus optional alpha; errors name the
+    file as ``shown`` (by default its path)."""
+    return picture_from_image(open_image(path, role, shown), Path(path).name)
 
 
 def resize_longest(img: Image.Image, size: int) -> Image.Image:

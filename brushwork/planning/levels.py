@@ -71,14 +71,16 @@ def longest_side_for(width: int, height: int, min_side: int) -> int:
     return math.ceil(min_side * max(width, height) / min(width, height))
 
 
-def thin_photo_problem(width: int, height: int, largest: int, settings: Settings) -> str | None:
-    """Why a photo cannot be painted at any size up to ``largest`` px, or ``None`` when it can."""
+def thin_photo_problem(width: int, height: int, largest: int, settings: Settings, largest_is: str = "") -> str | None:
+    """Why a photo cannot be painted at any size up to ``largest`` px, or ``None`` when it can; ``largest_is``
+    says whose limit ``largest`` is, when a front door's own (``"the largest this studio paints"``)."""
     min_side = smallest_side((*settings.content_layers, *settings.style_layers))
     if longest_side_for(width, height, min_side) <= largest:
         return None
     ratio = math.floor(largest / min_side)
+    at = f"{largest} px ({largest_is})" if largest_is else f"{largest} px"
     return (
-        f"the photo ({width}x{height}) is too thin: even at {largest} px its short side would be under the "
+        f"the photo ({width}x{height}) is too thin: even at {at} its short side would be under the "
         f"{min_side} px the network needs; crop it to a shape no thinner than 1:{ratio}"
     )
 

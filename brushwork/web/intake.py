@@ -59,10 +59,10 @@ def store_upload(
     suffix = PurePosixPath(name).suffix.lower()
     if fmt is None and clips:
         try:
-            probe(raw)
+            probe(raw, shown=repr(name))
         except ImageError as exc:
             if suffix in CLIP_SUFFIXES or (upload.content_type or "").startswith("video/"):  # meant as a clip
-                raise HTTPException(415, str(exc).replace(raw.name, repr(name))) from None
+                raise HTTPException(415, str(exc)) from None
         else:
             if size > limits.max_clip_bytes:
                 raise HTTPException(413, _too_large(role, name, limits, clips))
@@ -101,9 +101,7 @@ def check_clip(path: Path, shown: str, settings: Settings, video: VideoSettings,
             f"the studio paints at most {limits.max_clip_seconds:g} s of a clip and {shown!r} would be "
             f"{end - video.start:.1f} s: set Start and End to a shorter part, or use 'brushwork video'",
         )
-    problem = thin_photo_problem(*clip.upright, limits.max_size, settings)
-    if problem is not None:
-        raise HTTPException(422, problem.replace(" px its", " px (the largest this studio paints) its"))
+    _refuse_thin(*clip.upright, limits.max_size, settings)
     return clip
 
 
@@ -119,16 +117,21 @@ def check_photo_shape(path: Path, largest: int, settings: Settings) -> None:
     """Refuse a photo too thin to paint at any size the studio allows, with advice that fits (crop it)."""
     with Image.open(path) as img:
         width, height = img.size
-    problem = thin_photo_problem(width, height, largest, settings)
+    _refuse_thin(width, height, largest, settings)
+
+
+def _refuse_thin(width: int, height: int, largest: int, settings: Settings) -> None:
+    """A 422 for a picture (or a clip's frames) too thin to paint at any size up to the studio's ``largest``."""
+    problem = thin_photo_problem(width, height, largest, settings, largest_is="the largest this studio paints")
     if problem is not None:
-        raise HTTPException(422, problem.replace(" px its", " px (the largest this studio paints) its"))
+        raise HTTPException(422, problem)
 
 
 def _accept(raw: Path, fmt: str | None, folder: Path, stem: str, role: str, name: str) -> dict[str, str]:
     try:
-        load_image(raw, role)
+        load_image(raw, role, shown=repr(name))
     except ImageError as exc:
-        raise HTTPException(415, str(exc).replace(str(raw), repr(name))) from None
+        raise HTTPException(415, str(exc)) from None
     dest = raw.rename(folder / f"{stem}.{EXTENSIONS.get(fmt or '', 'img')}")
     return {"role": role, "name": name, "file": dest.name}
 

@@ -47,6 +47,23 @@ class Full(Exception):
     """The client asking already has as many jobs waiting as one client may."""
 
 
+class Pace:
+    """How often a painting's steps become its preview: its first step always, then at most once per ``interval``
+    seconds, since each preview is a picture taken off the device and encoded while the painting waits."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._last = -math.inf
+
+    def due(self, step: int) -> bool:
+        """Whether step ``step``'s picture is to be shown now (and, if so, the clock starts again)."""
+        now = time.monotonic()
+        if step != 1 and now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
+
+
 class JobQueue:
     """Jobs by id, the queue of waiting ones, and the worker thread that paints them."""
 
@@ -194,6 +211,12 @@ class JobQueue:
             self._previews[job.id] = data
             job.previews += 1
 
+    def _show_step(self, job: Job, p: engine.Progress, pace: Pace) -> None:
+        """Make a step's picture the job's preview when ``pace`` says it is due; called before the step is
+        recorded, so whoever sees the step finds its picture."""
+        if pace.due(p.step):
+            self._show(job, p.image())
+
     def _paint(self, job: Job) -> None:
         folder = self.store.folder(job.id)
         settings = Settings.from_dict(job.settings)
@@ -203,14 +226,10 @@ class JobQueue:
             return
         content = load_image(paths[0], "content")
         styles = [load_image(p, "style") for p in paths[1:]]
-        last_preview = -math.inf
+        pace = Pace(self.preview_interval)
 
         def progress(p: engine.Progress) -> bool:
-            nonlocal last_preview
-            now = time.monotonic()
-            if p.step == 1 or now - last_preview >= self.preview_interval:  # before the step: whoever sees
-                last_preview = now  # the step finds its picture
-                self._show(job, p.image())
+            self._show_step(job, p, pace)
             with self._lock:
                 _record(job, p)
                 job.eta = p.eta
@@ -235,15 +254,11 @@ class JobQueue:
         video = VideoSettings(**job.video)
         with self._lock:
             job.frames_total = len(painted_times(clip, video))
-        last_preview = -math.inf
+        pace = Pace(self.preview_interval)
 
         def step(p: engine.Progress) -> bool:
-            nonlocal last_preview
-            now = time.monotonic()
-            first = job.frames_done == 0  # only this thread changes it
-            if first and (p.step == 1 or now - last_preview >= self.preview_interval):  # it emerges as a picture,
-                last_preview = now  # shown before its step is
-                self._show(job, p.image())
+            if job.frames_done == 0:  # the first frame emerges as a picture does (only this thread changes it)
+                self._show_step(job, p, pace)
             with self._lock:
                 _record(job, p)  # every frame's steps: the loss chart shows each frame settle
                 return not job.cancel_requested

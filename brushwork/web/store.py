@@ -18,6 +18,8 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -98,12 +100,18 @@ class Store:
     def folder(self, job_id: str) -> Path:
         return self.root / check_id(job_id)
 
-    def new_folder(self) -> tuple[str, Path]:
-        """A fresh job id and its (new, empty) folder."""
+    @contextmanager
+    def draft(self) -> Iterator[tuple[str, Path]]:
+        """A fresh job id and its (new, empty) folder, removed again if the block fails: a job refused on the
+        way in leaves nothing behind."""
         job_id = uuid.uuid4().hex
         folder = self.folder(job_id)
         folder.mkdir()
-        return job_id, folder
+        try:
+            yield job_id, folder
+        except BaseException:
+            self.delete(job_id)
+            raise
 
     def save(self, job: Job) -> None:
         """Write ``job.json`` atomically, so a crash never leaves half a record."""
