@@ -178,8 +178,8 @@ def paint_and_save(
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
     if not quiet:
         print(planned.describe(), file=sys.stderr)
-        for note in masks.notes if masks is not None else ():
-            print(f"note: {note}", file=sys.stderr)
+    for note in masks.notes if masks is not None else ():  # said even with -q: the user's file was not used as is
+        print(f"brushwork: note: {note}", file=sys.stderr)
 
     recipe = recipes.build(settings, paths[0], paths[1:], regions=regions)
     snap_dir, sheet_path = snapshot_paths(output)

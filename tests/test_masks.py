@@ -1,0 +1,202 @@
+"""Regions: a painting per masked part of the photo, a kept region, and every bad mask refused in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw, ImageFilter
+
+from brushwork import stylize, transfer
+from brushwork.cli import main
+from brushwork.core.errors import ImageError
+from brushwork.core.settings import Settings
+from brushwork.engine.recipes import read as read_recipe
+from brushwork.media.images import load_image
+from brushwork.model.losses import gram_matrix
+
+SIZE = (96, 72)  # the photo's size in these tests: masks are drawn at it
+FAST = Settings(size=96, steps=40, scales=1, device="cpu", seed=0)
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        rc = main([str(a) for a in argv])
+    except SystemExit as exc:
+        rc = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def halves(folder: Path, size: tuple[int, int] = SIZE) -> tuple[Path, Path]:
+    """The top and bottom halves of a picture, as soft-edged masks."""
+    width, height = size
+    top = Image.new("L", size, 0)
+    ImageDraw.Draw(top).rectangle([0, 0, width, height // 2], fill=255)
+    top = top.filter(ImageFilter.GaussianBlur(2))
+    bottom = Image.eval(top, lambda v: 255 - v)
+    top.save(folder / "top.png")
+    bottom.save(folder / "bottom.png")
+    return folder / "top.png", folder / "bottom.png"
+
+
+@pytest.fixture
+def photo(tmp_path, tubingen) -> Path:
+    path = tmp_path / "photo.png"
+    Image.open(tubingen).convert("RGB").resize(SIZE, Image.Resampling.LANCZOS).save(path)
+    return path
+
+
+@pytest.fixture
+def drawn(tmp_path) -> Path:
+    """A folder of masks: halves, an empty one, one of another shape, a non-image, a one-colour map."""
+    halves(tmp_path)
+    Image.new("L", SIZE, 0).save(tmp_path / "black.png")
+    Image.new("L", (SIZE[0] // 2, SIZE[1]), 255).save(tmp_path / "narrow.png")
+    (tmp_path / "words.png").write_text("not a picture")
+    Image.new("RGB", SIZE, (0, 255, 0)).save(tmp_path / "map.png")
+    return tmp_path
+
+
+BAD = {  # case: (paintings, options, what the one line says); S and W stand for two paintings
+    "more masks than paintings": ("S", ["--masks", "top.png,bottom.png"], "more masks than paintings"),
+    "fewer masks than paintings": ("SW", ["--masks", "top.png"], "fewer masks than paintings"),
+    "an empty mask": ("S", ["--masks", "black.png"], "is empty"),
+    "another aspect": ("S", ["--masks", "narrow.png"], "not the photo's shape"),
+    "a non-image": ("S", ["--masks", "words.png"], "not an image"),
+    "overlapping masks": ("SW", ["--masks", "top.png,top.png"], "overlap"),
+    "a missing keep mask": ("S", ["--keep", "nowhere.png"], "not found"),
+    "masks and a map": ("", ["--masks", "top.png", "--regions", "map.png", "--region", "#00ff00=S"], "not both"),
+    "a colour the map lacks": ("", ["--regions", "map.png", "--region", "#0000ff=S"], "no pixel"),
+    "a colour that is none": ("", ["--regions", "map.png", "--region", "blue=S"], "not a colour"),
+    "a region without its map": ("", ["--region", "#0000ff=S"], "go together"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_a_bad_mask_is_refused_in_one_line_and_nothing_is_written(
+    capsys, monkeypatch, drawn, photo, starry_night, wave, case
+):
+    monkeypatch.chdir(drawn)
+    letters, options, words = BAD[case]
+    named = {"S": str(starry_night), "W": str(wave)}
+    paintings = [named[letter] for letter in letters]
+    options = [o.replace("=S", f"={starry_night}") for o in options]
+    rc, _, err = cli(capsys, photo, *paintings, *options, "-o", "out.png", "--size", "64", "--steps", "2", "-q")
+    assert rc == 2, err
+    assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (drawn / "out.png").exists()
+
+
+def test_a_mask_of_another_size_but_the_same_shape_is_resized_with_a_note(capsys, tmp_path, photo, starry_night):
+    Image.new("L", (SIZE[0] * 2, SIZE[1] * 2), 255).save(tmp_path / "large.png")
+    out = tmp_path / "out.png"
+    rc, _, err = cli(
+        capsys, photo, starry_night, "--masks", tmp_path / "large.png", "-o", out, "--size", "64", "--steps", "2", "-q"
+    )
+    assert rc == 0, err
+    assert "mask large.png is 192x144: resized to the photo's 96x72" in err and out.exists()
+
+
+def gram_distance(encoder, picture: torch.Tensor, painting: torch.Tensor, layers=("relu2_1", "relu3_1")) -> float:
+    """Relative Gram distance of a picture's style to a painting's, at two layers."""
+    with torch.no_grad():
+        mine, theirs = encoder(picture, layers), encoder(painting, layers)
+    return sum(
+        float((gram_matrix(mine[n]) - gram_matrix(theirs[n])).norm() / gram_matrix(theirs[n]).norm()) for n in layers
+    ) / len(layers)
+
+
+def tensor(image: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32)).permute(2, 0, 1)[None]
+
+
+def test_each_region_takes_its_own_paintings_style(encoder, tmp_path, photo, starry_night, wave):
+    top, bottom = halves(tmp_path)
+    painted = stylize(photo, [starry_night, wave], masks=[top, bottom], settings=FAST)
+    picture = tensor(painted)
+    h = picture.shape[-2]
+    paintings = {
+        name: tensor(load_image(path).rgb.resize((96, 72))) for name, path in (("s", starry_night), ("w", wave))
+    }
+    upper, lower = picture[..., : h // 2 - 4, :], picture[..., h // 2 + 4 :, :]
+    assert gram_distance(encoder, upper, paintings["s"]) < gram_distance(encoder, upper, paintings["w"])
+    assert gram_distance(encoder, lower, paintings["w"]) < gram_distance(encoder, lower, paintings["s"])
+
+
+def test_a_kept_region_stays_the_photo(tmp_path, photo, starry_night):
+    keep = Image.new("L", SIZE, 0)
+    ImageDraw.Draw(keep).ellipse([24, 12, 72, 60], fill=255)
+    keep_mask = np.asarray(keep.filter(ImageFilter.GaussianBlur(2)), dtype=np.float32) / 255
+    plain = np.asarray(stylize(photo, starry_night, settings=FAST), dtype=np.float32)
+    kept = np.asarray(stylize(photo, starry_night, settings=FAST, keep=keep_mask), dtype=np.float32)
+    original = np.asarray(Image.open(photo).convert("RGB"), dtype=np.float32)
+    inside = keep_mask > 0.99
+    assert np.abs(kept - original)[inside].mean() < 0.35 * np.abs(plain - original)[inside].mean()
+    assert np.abs(kept - plain)[keep_mask < 0.01].mean() < np.abs(kept - original)[keep_mask < 0.01].mean()
+
+
+def test_masks_are_recipe_inputs_and_a_rerun_paints_the_same_picture(capsys, tmp_path, photo, starry_night, wave):
+    top, bottom = halves(tmp_path)
+    out, again = tmp_path / "out.png", tmp_path / "again.png"
+    options = ["--size", "64", "--steps", "4", "--scales", "1", "-q"]
+    rc, _, err = cli(capsys, photo, starry_night, wave, "--masks", f"{top},{bottom}", "-o", out, *options)
+    assert rc == 0, err
+    roles = [(item["role"], item["name"]) for item in read_recipe(out)["inputs"]]
+    assert roles == [
+        ("content", "photo.png"),
+        ("style", starry_night.name),
+        ("style", wave.name),
+        ("mask", "top.png"),
+        ("mask", "bottom.png"),
+    ]
+    rc, _, err = cli(capsys, "recipe", out, "--rerun", "-o", again, "-q")
+    assert rc == 0, err
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(again)))
+
+
+def test_a_region_map_names_each_paintings_region(capsys, tmp_path, photo, starry_night, wave):
+    regions = Image.new("RGB", SIZE, (0, 255, 0))
+    ImageDraw.Draw(regions).rectangle([0, 0, SIZE[0], SIZE[1] // 2], fill=(0, 0, 255))
+    regions.save(tmp_path / "map.jpg", quality=80)  # a JPEG's blurred colours still count
+    out = tmp_path / "out.png"
+    rc, _, err = cli(
+        capsys,
+        photo,
+        "--regions",
+        tmp_path / "map.jpg",
+        "--region",
+        f"#0000ff={starry_night}",
+        "--region",
+        f"00ff00={wave}",
+        "-o",
+        out,
+        "--size",
+        "64",
+        "--steps",
+        "2",
+        "-q",
+    )
+    assert rc == 0, err
+    assert read_recipe(out)["region_colours"] == ["#0000ff", "00ff00"]
+
+
+def test_the_api_takes_masks_as_arrays_and_refuses_what_is_no_mask(photo, starry_night):
+    top = np.zeros((SIZE[1], SIZE[0]), np.float32)
+    top[: SIZE[1] // 2] = 1.0
+    result = transfer(photo, starry_night, masks=[top], settings=FAST.replace(steps=2))
+    assert result.status == "done"
+    with pytest.raises(TypeError, match="mask 1"):
+        transfer(photo, starry_night, masks=[3], settings=FAST.replace(steps=2))
+    with pytest.raises(ImageError, match="more masks than paintings"):
+        transfer(photo, starry_night, masks=[top, 1 - top], settings=FAST.replace(steps=2))
+
+
+def test_one_mask_over_the_whole_photo_paints_the_unmasked_picture(photo, starry_night):
+    """The guided statistics of a mask of ones are the plain ones: regions are the general case of a run."""
+    settings = FAST.replace(size=64, steps=6)
+    plain = np.asarray(stylize(photo, starry_night, settings=settings), dtype=np.float32)
+    whole = np.asarray(stylize(photo, starry_night, settings=settings, masks=[np.ones(SIZE[::-1])]), dtype=np.float32)
+    assert np.abs(plain - whole).mean() < 0.5
