@@ -1,0 +1,151 @@
+"""Regions, measured: leakage between two paintings' regions, a kept region, the seam, and the cost.
+
+    .venv/bin/python benchmarks/bench_regions.py [--size 512] [--judge-size 384] [--photos tubingen,chicago,stata]
+
+For each photo, its top part (the sky) is painted as The Starry Night and its bottom part as The Great
+Wave (soft masks, a 32 px edge at 512 px), beside an unmasked run of the same two paintings blended:
+- leakage: each region's judge distances (Gram, SWD) to the other painting over those to its own
+  (cropped away from the edge); the target is at least 2;
+- keep: a kept ellipse in the middle of the photo: the judge's content distance inside it against a run at
+  style weight 0, and the style distances of the rest against an unmasked run;
+- cost: seconds of the two-region run over the unmasked run, side by side in this process.
+Pictures go to ``benchmarks/results/regions/``; the table to RESULTS.md (section ``bench_regions``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from common import EXAMPLES, machine, write_section
+from judge import Judge
+from PIL import Image, ImageDraw, ImageFilter
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "results" / "regions"
+SKY = 0.45
+"""The share of the photo's height the top region takes."""
+
+
+def masks(size: tuple[int, int]) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """Soft top and bottom masks and a kept ellipse, at the photo's size."""
+    width, height = size
+    edge = max(2, round(16 * max(size) / 512))
+    top = Image.new("L", size, 0)
+    ImageDraw.Draw(top).rectangle([0, 0, width, int(height * SKY)], fill=255)
+    top = top.filter(ImageFilter.GaussianBlur(edge))
+    keep = Image.new("L", size, 0)
+    ImageDraw.Draw(keep).ellipse([width * 0.38, height * 0.5, width * 0.62, height * 0.9], fill=255)
+    return top, Image.eval(top, lambda v: 255 - v), keep.filter(ImageFilter.GaussianBlur(edge))
+
+
+def crop(picture: Image.Image, box: tuple[float, float]) -> Image.Image:
+    """The rows between two shares of the height."""
+    return picture.crop((0, round(box[0] * picture.height), picture.width, round(box[1] * picture.height)))
+
+
+def scores(picture: Image.Image, photo: Image.Image, painting: Image.Image, size: int) -> dict[str, float]:
+    return Judge(photo, painting, size=size).score(picture)
+
+
+def inside(picture: Image.Image, photo: Image.Image, keep: Image.Image, size: int) -> float:
+    """The judge's content distance of the kept region's bounding box."""
+    box = keep.getbbox()
+    assert box is not None
+    return Judge(photo.crop(box), photo.crop(box), size=size // 2).score(picture.crop(box))["content"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--judge-size", type=int, default=384)
+    parser.add_argument("--photos", default="tubingen,chicago,stata")
+    args = parser.parse_args()
+
+    import brushwork
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    starry, wave = EXAMPLES / "style" / "starry_night.jpg", EXAMPLES / "style" / "wave.jpg"
+    paintings = {"starry": Image.open(starry).convert("RGB"), "wave": Image.open(wave).convert("RGB")}
+    rows, keep_rows, seconds = [], [], []
+    for name in args.photos.split(","):
+        path = EXAMPLES / "content" / f"{name}.jpg"
+        photo = Image.open(path).convert("RGB")
+        top, bottom, keep = masks(photo.size)
+        settings = brushwork.Settings(size=args.size)
+
+        began = time.perf_counter()
+        plain = brushwork.stylize(path, [starry, wave], settings=settings)
+        plain_seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        two = brushwork.stylize(path, [starry, wave], settings=settings, masks=[top, bottom])
+        two_seconds = time.perf_counter() - began
+        seconds.append((name, plain_seconds, two_seconds))
+        two.save(OUT / f"{name}_two.png")
+        plain.save(OUT / f"{name}_plain.png")
+
+        small = photo.resize(two.size, Image.Resampling.LANCZOS)
+        for region, box, own, other in (
+            ("sky", (0.0, SKY - 0.1), "starry", "wave"),
+            ("ground", (SKY + 0.1, 1.0), "wave", "starry"),
+        ):
+            part, content = crop(two, box), crop(small, box)
+            mine = scores(part, content, paintings[own], args.judge_size)
+            theirs = scores(part, content, paintings[other], args.judge_size)
+            rows.append((name, region, mine, theirs))
+
+        kept = brushwork.stylize(path, starry, settings=settings, keep=keep)
+        alone = brushwork.stylize(path, starry, settings=settings)
+        still = brushwork.stylize(path, starry, settings=settings.replace(style_weight=0.0, swd_weight=0.0))
+        kept.save(OUT / f"{name}_keep.png")
+        keep_small = keep.resize(kept.size)
+        rest = Image.composite(small, kept, keep_small)  # the kept region out of the style scores
+        rest_alone = Image.composite(small, alone, keep_small)
+        keep_rows.append(
+            (
+                name,
+                inside(kept, small, keep_small, args.judge_size),
+                inside(still, small, keep_small, args.judge_size),
+                scores(rest, small, paintings["starry"], args.judge_size),
+                scores(rest_alone, small, paintings["starry"], args.judge_size),
+            )
+        )
+        np.save(OUT / f"{name}_keep_mask.npy", np.asarray(keep_small))
+
+    lines = [
+        "Two paintings on two halves (sky: The Starry Night, ground: The Great Wave), soft masks; each region's judge",
+        "distances to the other painting over those to its own (target: at least 2).",
+        "",
+        "| photo | region | gram own / other | ratio | swd own / other | ratio |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, region, mine, theirs in rows:
+        lines.append(
+            f"| {name} | {region} | {mine['gram']:.3f} / {theirs['gram']:.3f} | {theirs['gram'] / mine['gram']:.2f} "
+            f"| {mine['swd']:.3f} / {theirs['swd']:.3f} | {theirs['swd'] / mine['swd']:.2f} |"
+        )
+    lines += [
+        "",
+        "Keep (The Starry Night, a kept ellipse): content distance inside it against a style-weight-0 run (target at",
+        "most 1.2x), and the rest's style distances against an unmasked run (target within 5%).",
+        "",
+        "| photo | content inside: kept / style 0 | ratio | rest gram: kept / unmasked | rest swd: kept / unmasked |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, kept_content, still_content, rest, rest_alone in keep_rows:
+        lines.append(
+            f"| {name} | {kept_content:.3f} / {still_content:.3f} | {kept_content / still_content:.2f} "
+            f"| {rest['gram']:.3f} / {rest_alone['gram']:.3f} ({rest['gram'] / rest_alone['gram']:.2f}) "
+            f"| {rest['swd']:.3f} / {rest_alone['swd']:.3f} ({rest['swd'] / rest_alone['swd']:.2f}) |"
+        )
+    lines += ["", "| photo | unmasked s | two regions s | ratio |", "| --- | --- | --- | --- |"]
+    lines += [f"| {name} | {a:.1f} | {b:.1f} | {b / a:.2f} |" for name, a, b in seconds]
+    lines += ["", f"Machine: {machine()}. Command: `.venv/bin/python benchmarks/bench_regions.py --size {args.size}`."]
+    write_section("bench_regions", "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
