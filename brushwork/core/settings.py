@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from brushwork.core.errors import SettingsError
-from brushwork.core.layers import LAYER_NAMES, halo
+from brushwork.core.layers import LAYER_NAMES, halo, run_layers
 
 __all__ = [
     "Settings",
@@ -373,7 +373,7 @@ class Settings:
             raise SettingsError("needs at least one layer, or set content_weight to 0", "content_layers")
         if not self.style_layers:
             raise SettingsError("needs at least one layer, e.g. relu1_1,relu2_1,relu3_1", "style_layers")
-        margin = halo((*self.content_layers, *self.style_layers))
+        margin = halo(run_layers(self))
         if 0 < self.tile_size < margin:
             raise SettingsError(
                 f"{self.tile_size} px is smaller than the {margin} px margin each tile needs for these layers; "
