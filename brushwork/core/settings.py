@@ -608,6 +608,17 @@ class VideoSettings:
         if self.end is not None and self.end <= self.start:
             raise SettingsError(f"must be after the start ({self.start:g} s), not {self.end:g}", "end")
 
+    @property
+    def until(self) -> float:
+        """The time painting stops before: ``end``, or infinity (the clip's own end) when none is set."""
+        return math.inf if self.end is None else self.end
+
+    @property
+    def span(self) -> str:
+        """The part of the clip painted, in words: ``between 1 s and its end``."""
+        end = "its end" if self.end is None else f"{self.end:g} s"
+        return f"between {self.start:g} s and {end}"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
