@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from brushwork import __version__
 from brushwork.cli.kit import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_USAGE, Parser, add_settings, flag, given_settings
+from brushwork.core.formats import OUTPUT_WORDS
 from brushwork.core.settings import INIT_WORDS, PRESET_HELP, PRESETS, resolve
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def parser() -> Parser:
     )
     p.add_argument("content", help="the photo to repaint")
     p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
-    p.add_argument("-o", "--output", help="output picture (.png, .jpg or .webp); required unless --plan")
+    p.add_argument("-o", "--output", help=f"output picture ({OUTPUT_WORDS}); required unless --plan")
     p.add_argument(
         "--preset",
         choices=sorted(PRESETS),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from brushwork.cli.kit import Parser, number
+from brushwork.core.formats import OUTPUT_WORDS
 
 __all__ = ["parser", "command"]
 
@@ -13,7 +14,7 @@ __all__ = ["parser", "command"]
 def parser() -> Parser:
     p = Parser(prog="brushwork sheet", description="Lay out snapshots side by side, labelled (a progression sheet).")
     p.add_argument("pictures", nargs="+", help="the pictures, in order")
-    p.add_argument("-o", "--output", required=True, help="the sheet to write (.png, .jpg or .webp)")
+    p.add_argument("-o", "--output", required=True, help=f"the sheet to write ({OUTPUT_WORDS})")
     p.add_argument(
         "--labels",
         type=lambda t: [s.strip() for s in t.split(",")],

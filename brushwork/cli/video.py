@@ -18,6 +18,7 @@ from brushwork.cli.kit import (
     ray_session,
     ray_worker_options,
 )
+from brushwork.core.formats import VIDEO_SUFFIXES, in_words
 from brushwork.core.settings import PRESET_HELP, PRESETS, VIDEO_SPECS, VideoSettings, resolve
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def parser() -> Parser:
     )
     p.add_argument("clip", help="the video to paint (MP4, MOV, MKV, WebM ...)")
     p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
-    p.add_argument("-o", "--output", help="the painted clip (.mp4, .mov, .mkv or .m4v); required unless --plan")
+    p.add_argument("-o", "--output", help=f"the painted clip ({in_words(VIDEO_SUFFIXES)}); required unless --plan")
     p.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -74,7 +75,7 @@ def command(argv: Sequence[str]) -> int:
     from tqdm import tqdm
 
     from brushwork.core.settings import blend_weights
-    from brushwork.media.clips import VIDEO_SUFFIXES, probe
+    from brushwork.media.clips import probe
     from brushwork.media.images import check_output_path, load_image
     from brushwork.planning.run_plan import duration
     from brushwork.video.painting import paint_clip, plan_clip
