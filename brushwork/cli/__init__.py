@@ -38,7 +38,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``brushwork`` console script."""
     from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE, describe
-    from brushwork.core.errors import BrushworkError
+    from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     name = argv[0] if argv and argv[0] in COMMANDS else "paint"
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("brushwork: interrupted before painting started; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except MemoryError:
-        print("brushwork: error: out of memory; try a smaller --size or --scales 1", file=sys.stderr)
+        print(f"brushwork: error: {OUT_OF_MEMORY}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `brushwork recipe X | head`: the reader has gone, so stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
