@@ -35,13 +35,16 @@ __all__ = [
 EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
 EXIT_FAILED = 1
 """A run that went wrong on the way (some items failed, a full disk), not a usage error."""
-_EXTRA_FLAGS = {"preset": "--preset"}
+RAY_ONLY = ("workers", "worker_cpus", "retries", "segment_frames")
+"""Options that only mean something with ``--ray``."""
+_OWN = ("preset", "ray", *RAY_ONLY)
+"""The kit's options besides the settings; an error below names them as it names a setting (``ray``)."""
 
 
 def flag(field: str) -> str:
-    """The command-line option of a setting (``style_weight`` -> ``--style-weight``)."""
-    known = field in SPECS or field in VIDEO_SPECS
-    return _EXTRA_FLAGS.get(field) or ("--" + field.replace("_", "-") if known else field)
+    """The command-line option of a setting (``style_weight`` -> ``--style-weight``), or of the kit's own options."""
+    known = field in SPECS or field in VIDEO_SPECS or field in _OWN
+    return "--" + field.replace("_", "-") if known else field
 
 
 def describe(error: BrushworkError) -> str:
@@ -223,16 +226,13 @@ def add_ray_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     return group
 
 
-RAY_ONLY = ("workers", "worker_cpus", "retries", "segment_frames")
-
-
 def ray_session(p: argparse.ArgumentParser, args: argparse.Namespace) -> AbstractContextManager[Any]:
     """With ``--ray``: connected to the cluster (one out of reach is refused before any work) until the block ends,
     then a Ray started here is stopped, deaf to Ctrl-C. Without it, nothing; and the Ray-only options are refused."""
     if not args.ray:
         given = [name for name in RAY_ONLY if getattr(args, name, None) is not None]
         if given:
-            p.error(f"{', '.join('--' + name.replace('_', '-') for name in given)} only apply with --ray")
+            p.error(f"{', '.join(map(flag, given))} only apply with --ray")
         return nullcontext()
     from brushwork.cluster import session
 

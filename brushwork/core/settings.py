@@ -598,7 +598,7 @@ class VideoSettings:
         label="Steps of later frames",
         metavar="N",
         help="steps of each frame after the first, at full size: it starts from the previous painted frame, "
-        "so it needs far fewer than the first (which takes --steps over its levels)",
+        "so it needs far fewer than the first (which spreads the run's steps over its levels)",
     )
 
     def __post_init__(self) -> None:
