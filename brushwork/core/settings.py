@@ -5,12 +5,13 @@ options, the studio's form and its page controls are all built from these specs,
 adding a setting means adding a field here and the code that uses it, nothing else.
 This module imports no torch: ``--help``, the studio's form and recipes load instantly.
 
-Weights are size-independent. By default (``normalize="target"``) the engine divides the
-content term by its target's squared norm and each style layer's term by its target Gram's,
-so both are relative errors: one style weight is the same strength for a dark painting and a
-bright one, and every style layer counts alike. ``normalize="size"`` divides them by the number
-of feature elements and Gram entries (C^2) instead, as brushwork 0.1 did. The TV term is divided
-by the number of image values (3*H*W) either way.
+Weights are size-independent. By default (``normalize="target"``) the loss terms
+(:mod:`brushwork.model.terms`) divide the content term by its target's squared norm and each
+style layer's term by its target Gram's, so both are relative errors: one style weight is the
+same strength for a dark painting and a bright one, and every style layer counts alike.
+``normalize="size"`` divides them by the number of feature elements and Gram entries (C^2)
+instead, as brushwork 0.1 did. The TV term is divided by the number of image values (3*H*W)
+either way.
 """
 
 from __future__ import annotations
