@@ -1,10 +1,9 @@
 """The command line: ``brushwork CONTENT STYLE [STYLE...] -o OUT`` and its subcommands.
 
-One module per subcommand (:mod:`~brushwork.cli.paint`, ``video``, ``batch``, ``recipe``, ``sheet``,
-``figures``, ``serve``), all built with the shared :mod:`~brushwork.cli.kit`; ``brushwork --help``
-lists them. Every user mistake ends in one line on stderr and exit status 2; Ctrl-C, SIGTERM and
-SIGHUP write the best picture so far and exit 130; a diverged run writes its last good picture and
-exits 1.
+One module per subcommand, each named in :data:`COMMANDS` (the one list: ``brushwork --help`` shows it),
+plus :mod:`~brushwork.cli.paint` for a picture, all built with the shared :mod:`~brushwork.cli.kit`.
+Every user mistake ends in one line on stderr and exit status 2; Ctrl-C, SIGTERM and SIGHUP write the
+best picture so far and exit 130; a diverged run writes its last good picture and exits 1.
 """
 
 from __future__ import annotations
