@@ -146,6 +146,7 @@ def _inputs(args: argparse.Namespace, settings: Settings, video: VideoSettings) 
 
 
 def _say_plan(planned: ClipPlan, output: Path) -> None:
+    """The plan before painting, and the frames an earlier run left to go on from."""
     from brushwork.video.work_folder import work_folder
 
     print(planned.describe(), file=sys.stderr)
