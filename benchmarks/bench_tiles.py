@@ -54,10 +54,10 @@ def one_run(size: int, tile: int, precision: str) -> dict:
     last = planned.levels[-1]
     cuts = []
     if last.tile:
-        from brushwork.core.layers import halo, stride
+        from brushwork.core.layers import halo, run_layers, stride
         from brushwork.planning.tiles import tile_grid
 
-        layers = (*settings.content_layers, *settings.style_layers)
+        layers = run_layers(settings)
         grid = tile_grid(*last.size, last.tile, halo(layers), max(stride(n) for n in layers))
         cuts = [sorted({t.core[0] for t in grid} - {0}), sorted({t.core[1] for t in grid} - {0})]
     return {

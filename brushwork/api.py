@@ -193,7 +193,8 @@ def stylize_video(
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints segments of ``segment_frames`` frames (default:
     shared out evenly) in parallel on Ray workers (see :mod:`brushwork.cluster`); ``style`` must then be files.
     """
-    from brushwork.media.clips import VIDEO_SUFFIXES, probe  # PyAV and OpenCV load only for clips
+    from brushwork.core.formats import VIDEO_SUFFIXES
+    from brushwork.media.clips import probe  # PyAV and OpenCV load only for clips
     from brushwork.video.painting import paint_clip
     from brushwork.video.segments import paint_clip_in_segments, segment_length
     from brushwork.video.timeline import painted_positions

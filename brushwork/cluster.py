@@ -29,7 +29,7 @@ import torch
 from brushwork.batch.inputs import Item
 from brushwork.batch.log import Record
 from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures
-from brushwork.core.errors import BrushworkError, ImageError
+from brushwork.core.errors import BrushworkError, ImageError, SettingsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine.runner import Result
 from brushwork.model.device import encoder_for, pick_device
@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 LOCAL = "local"
+_OR_LOCAL = f"or use {LOCAL} (a Ray started on this machine)"
 T = TypeVar("T")
 
 
@@ -77,7 +78,7 @@ def connect(address: str) -> Any:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BrushworkError(
-            f"cannot reach a Ray cluster at {address!r} ({first}); start one with 'ray start --head' or use --ray local"
+            f"cannot reach a Ray cluster at {address!r} ({first}); start one with 'ray start --head' {_OR_LOCAL}"
         ) from None
     return ray
 
@@ -102,13 +103,13 @@ def session(address: str) -> Iterator[Any]:
 def _check_reachable(address: str) -> None:
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise BrushworkError(f"--ray takes local, auto or HOST:PORT of a cluster's head, not {address!r}")
+        raise SettingsError(f"takes local, auto or HOST:PORT of a cluster's head, not {address!r}", "ray")
     try:
         socket.create_connection((host, int(port)), timeout=5).close()
     except OSError as exc:
         raise BrushworkError(
             f"cannot reach a Ray cluster at {address!r} ({exc.strerror or exc}); start one with 'ray start --head' "
-            "(it prints the address) or use --ray local"
+            f"(it prints the address) {_OR_LOCAL}"
         ) from None
 
 

@@ -109,3 +109,30 @@ def test_settings_and_the_command_line_kit_load_without_torch():
     modules = "brushwork.core.settings, brushwork.planning.levels, brushwork.planning.run_plan, brushwork.cli.kit"
     script = f"import sys, {modules}; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+OTHER_PROGRAMS_FLAGS = {"--head", "--force-reinstall"}  # `ray start --head`, `pip install --force-reinstall`
+
+
+def _said(path: Path) -> list[str]:
+    """A file's string constants that can reach a person: every one but the bare ones (docstrings), which only
+    a reader of the code sees."""
+    tree = ast.parse(path.read_text())
+    bare = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in bare
+    ]
+
+
+def test_below_the_front_doors_words_name_settings_never_flags():
+    """An error or a help text below the front doors names the setting (``overwrite``, ``steps``), never the
+    command line's flag: the studio and the API have none, and the command line words fields as flags itself."""
+    found = []
+    for module, path in _modules().items():
+        if module and module != "__main__" and _unit(module) not in FRONT_DOORS:
+            flags = {f for text in _said(path) for f in FLAG.findall(text)} - OTHER_PROGRAMS_FLAGS
+            found += [f"{module}: {f}" for f in sorted(flags)]
+    assert found == []

@@ -128,6 +128,20 @@ def test_a_cluster_out_of_reach_is_one_line_before_any_work(inputs_folder, tmp_p
     assert not (tmp_path / "o").exists()
 
 
+def test_an_address_of_no_cluster_is_refused_naming_the_option(inputs_folder, tmp_path):
+    """The cluster names the setting (``ray``); the command line words it as its option."""
+    answer = subprocess.run(
+        [sys.executable, "-m", "brushwork", "batch", str(inputs_folder / "a.jpg"), "--styles"]
+        + [str(inputs_folder / "wave.jpg"), "-o", str(tmp_path / "o"), "--ray", "nowhere", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert answer.returncode == 2 and answer.stderr.count("\n") == 1, answer.stderr
+    assert "error: --ray takes local, auto or HOST:PORT of a cluster's head, not 'nowhere'" in answer.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_clip_on_ray_is_painted_in_segments_and_joined_with_its_sound(cluster, tmp_path, capsys):
     from brushwork.media.clips import probe
 

@@ -149,6 +149,17 @@ def test_frames_of_another_run_are_not_mixed_in(clip, tmp_path):
         paint_clip(probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2), out)
 
 
+def test_the_command_line_says_how_to_start_over_a_work_folder_of_another_run(capsys, clip, tmp_path):
+    """The work folder refuses as any existing output does; the command line words how to allow it."""
+    out = tmp_path / "other.mp4"
+    paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out, assemble_clip=False)
+    rc, err = cli(
+        capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--seed", "1", "--end", "0.05", "-q"
+    )
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "holds frames painted from other inputs or settings; choose another name or pass --overwrite" in err
+
+
 def test_later_frames_hold_to_the_previous_one_along_the_flow(clip, tmp_path):
     """With the temporal term the painted frames follow the pan; painted alone they flicker far more."""
     import sys

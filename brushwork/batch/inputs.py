@@ -16,14 +16,11 @@ from typing import Any
 
 from brushwork.batch.log import LOG_NAME, BatchLog
 from brushwork.core.errors import BrushworkError, ImageError
-from brushwork.media.images import OUTPUT_FORMATS, regular_file
+from brushwork.core.formats import IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
+from brushwork.media.images import regular_file
 
 NAME_MAX = 255
 """Bytes in a file name, on the usual file systems."""
-
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif")
-"""The files a folder or a glob contributes (a file named on its own is taken whatever its name)."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +191,7 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
     if any("\0" in t for t in [*texts, output] if isinstance(t, str)):
         raise bad("a path holds a NUL byte, which no file name can")
     if output is not None and not (isinstance(output, str) and Path(output).suffix.lower() in OUTPUT_FORMATS):
-        raise bad(f"output {output!r} must be a file name ending in .png, .jpg or .webp (it goes in OUTDIR)")
+        raise bad(f"output {output!r} must be a file name ending in {OUTPUT_WORDS} (it goes in OUTDIR)")
     if output is not None and Path(output).name != output:
         raise bad(f"output {output!r} must be a file name alone, with no folder (it goes in OUTDIR)")
     if output is not None and len(output.encode()) > NAME_MAX:

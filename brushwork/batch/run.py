@@ -29,7 +29,7 @@ from typing import Protocol
 from brushwork import __version__
 from brushwork.batch.inputs import Item
 from brushwork.batch.log import Record, claim
-from brushwork.core.errors import BrushworkError, ImageError, OutputExistsError, SettingsError
+from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, OutputExistsError, SettingsError
 from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
 from brushwork.engine import recipes
 from brushwork.engine.runner import Callback, Result, run
@@ -184,7 +184,7 @@ def paint_pictures(
     except BrushworkError as exc:
         return _record(item, None, "failed", began, str(exc))
     except MemoryError:
-        return _record(item, None, "failed", began, "out of memory; try a smaller size or scales 1")
+        return _record(item, None, "failed", began, OUT_OF_MEMORY)
     except OSError as exc:  # e.g. an output name this file system cannot take
         return _record(item, None, "failed", began, f"cannot use {exc.filename or item.output}: {exc.strerror or exc}")
     except KeyboardInterrupt:

@@ -1,10 +1,9 @@
 """The command line: ``brushwork CONTENT STYLE [STYLE...] -o OUT`` and its subcommands.
 
-One module per subcommand (:mod:`~brushwork.cli.paint`, ``video``, ``batch``, ``recipe``, ``sheet``,
-``figures``, ``serve``), all built with the shared :mod:`~brushwork.cli.kit`; ``brushwork --help``
-lists them. Every user mistake ends in one line on stderr and exit status 2; Ctrl-C, SIGTERM and
-SIGHUP write the best picture so far and exit 130; a diverged run writes its last good picture and
-exits 1.
+One module per subcommand, each named in :data:`COMMANDS` (the one list: ``brushwork --help`` shows it),
+plus :mod:`~brushwork.cli.paint` for a picture, all built with the shared :mod:`~brushwork.cli.kit`.
+Every user mistake ends in one line on stderr and exit status 2; Ctrl-C, SIGTERM and SIGHUP write the
+best picture so far and exit 130; a diverged run writes its last good picture and exits 1.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``brushwork`` console script."""
     from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE, describe
-    from brushwork.core.errors import BrushworkError
+    from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     name = argv[0] if argv and argv[0] in COMMANDS else "paint"
@@ -57,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("brushwork: interrupted before painting started; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except MemoryError:
-        print("brushwork: error: out of memory; try a smaller --size or --scales 1", file=sys.stderr)
+        print(f"brushwork: error: {OUT_OF_MEMORY}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `brushwork recipe X | head`: the reader has gone, so stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -5,21 +5,25 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from brushwork import __version__
 from brushwork.cli.kit import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    Bar,
     Parser,
+    add_output,
+    add_preset,
+    add_quiet,
     add_ray_options,
     add_settings,
+    add_version,
     flag,
     given_settings,
     ray_executor,
     ray_session,
 )
-from brushwork.core.settings import PRESET_HELP, PRESETS, resolve
+from brushwork.core.settings import resolve
 from brushwork.planning.run_plan import duration
 
 if TYPE_CHECKING:
@@ -41,34 +45,28 @@ def parser() -> Parser:
     )
     p.add_argument("photos", nargs="*", metavar="PHOTOS", help="photos: files, folders (their pictures) or globs")
     p.add_argument("--styles", nargs="+", metavar="PAINTINGS", help="paintings: files, folders or globs")
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="the folder for the pictures and the log")
+    add_output(
+        p,
+        "the folder for the pictures and the log",
+        required=True,
+        metavar="OUTDIR",
+        overwrite="replace pictures an earlier batch painted from other inputs or settings (else the batch refuses)",
+    )
     p.add_argument(
         "--manifest",
         metavar="FILE",
         help="paint the pairs a file lists instead: CSV with columns photo,style[,output], or JSON, a list of "
         '{"photo": ..., "styles": [...], "output": ...}; paths relative to the file, outputs named in OUTDIR',
     )
-    p.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
-        + ". Options you type change the preset's values",
-    )
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace pictures an earlier batch painted from other inputs or settings (else the batch refuses)",
-    )
+    add_preset(p)
     add_ray_options(p)
     add_settings(p, skip=("save_every",))  # a batch keeps no snapshots
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--version", action="version", version=f"brushwork {__version__}")
+    add_quiet(p, "no progress bars")
+    add_version(p)
     return p
 
 
 def command(argv: Sequence[str]) -> int:
-    from tqdm import tqdm
-
     from brushwork.batch.inputs import collect
     from brushwork.batch.run import LocalExecutor, run_batch
 
@@ -82,59 +80,29 @@ def command(argv: Sequence[str]) -> int:
     settings = resolve(preset_name=args.preset, **given_settings(args))
     outdir = Path(args.output)
     items = collect(args.photos, args.styles or [], outdir, args.manifest)
-    bars: dict[str, Any] = {}
+    pictures = Bar("batch", "picture", quiet=args.quiet)
+    steps = Bar("picture", "step", quiet=args.quiet, row=1, leave=False)  # the picture being painted, under
 
     def on_item(b: BatchProgress) -> None:
-        if args.quiet:
-            return
-        if "items" not in bars:
-            bars["items"] = tqdm(
-                total=b.total,
-                initial=b.skipped,
-                unit="picture",
-                desc="batch",
-                file=sys.stderr,
-                dynamic_ncols=True,
-                bar_format="{desc}: {n_fmt}/{total_fmt} pictures|{bar}| [{elapsed}{postfix}]",
-            )
-        if "steps" in bars:
-            bars.pop("steps").close()
+        steps.close()
         eta = f", about {duration(b.eta)} left" if b.eta is not None and b.left else ""
-        bars["items"].set_postfix_str(f"{b.done} done, {b.failed} failed, {b.left} left{eta}", refresh=False)
-        bars["items"].update(b.skipped + b.done + b.failed - bars["items"].n)
+        pictures.show(b.skipped + b.done + b.failed, b.total, f"{b.done} done, {b.failed} failed, {b.left} left{eta}")
 
     def on_step(s: Progress) -> None:
-        if "steps" not in bars:
-            bars["steps"] = tqdm(
-                total=s.total,
-                unit="step",
-                desc="picture",
-                position=1,
-                leave=False,
-                file=sys.stderr,
-                dynamic_ncols=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps{postfix}",
-            )
-        bars["steps"].total = s.total
-        bars["steps"].set_postfix_str(f"about {s.eta:.0f} s left", refresh=False)
-        bars["steps"].update(s.step - bars["steps"].n)
+        steps.show(s.step, s.total, f"about {s.eta:.0f} s left")
 
     executor = ray_executor(args)
     if executor is not None and not args.quiet:
-        executor.on_start = lambda pool: tqdm.write(f"on Ray: {pool.describe()} started", file=sys.stderr)
-    try:
-        with cluster:
-            summary = run_batch(
-                items,
-                settings,
-                outdir,
-                execute=executor or LocalExecutor(steps=None if args.quiet else on_step, keep_memory=True),
-                callback=on_item,
-                overwrite=args.overwrite,
-            )
-    finally:
-        for bar in bars.values():
-            bar.close()
+        executor.on_start = lambda pool: Bar.say(f"on Ray: {pool.describe()} started")
+    with pictures, steps, cluster:
+        summary = run_batch(
+            items,
+            settings,
+            outdir,
+            execute=executor or LocalExecutor(steps=None if args.quiet else on_step, keep_memory=True),
+            callback=on_item,
+            overwrite=args.overwrite,
+        )
     return _report(summary)
 
 

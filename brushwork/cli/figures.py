@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from brushwork.cli.kit import Parser, bounded
+from brushwork.cli.kit import Bar, Parser, add_overwrite, add_quiet, bounded
 from brushwork.core.settings import PRESETS, SPECS, Settings
 from brushwork.report import FIGURES
 
@@ -51,8 +51,8 @@ def parser() -> Parser:
         f"(default: the seed preset's, {PRESETS['seed']['tv_weight']:g})",
     )
     p.add_argument("--device", choices=SPECS["device"].choices, default="auto")
-    p.add_argument("--overwrite", action="store_true", help="replace existing figures")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    add_overwrite(p, "replace existing figures")
+    add_quiet(p, "no progress bars")
     return p
 
 
@@ -70,8 +70,14 @@ def command(argv: Sequence[str]) -> int:
         else:
             print(f"wrote {path} ({sheet.width}x{sheet.height}, {seconds:.1f} s)", file=sys.stderr)  # type: ignore[attr-defined]
 
-    bars = _Bars()
-    try:
+    bar = Bar("", "step", leave=False)  # one at a time, for the figures' runs one after another
+
+    def watch(label: str, settings: Settings) -> Callable[[Progress], None]:
+        bar.close()
+        bar.desc = label
+        return lambda p: bar.show(p.step, settings.steps)
+
+    with bar:
         figures.make(
             wanted,
             Path(args.out),
@@ -81,30 +87,7 @@ def command(argv: Sequence[str]) -> int:
             mondrian_seed=args.mondrian_seed,
             tv_weight=args.tv_weight,
             overwrite=args.overwrite,
-            watcher=None if args.quiet else bars.watch,
+            watcher=None if args.quiet else watch,
             done=done,
         )
-    finally:
-        bars.close()
     return 0
-
-
-class _Bars:
-    """One progress bar at a time, for the figures' runs one after another."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-
-    def watch(self, label: str, settings: Settings) -> Callable[[Progress], None]:
-        from tqdm import tqdm
-
-        self.close()
-        bar = self.bar = tqdm(
-            total=settings.steps, unit="step", desc=label, file=sys.stderr, dynamic_ncols=True, leave=False
-        )
-        return lambda p: bar.update(p.step - bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None

@@ -1,4 +1,5 @@
-"""The parser kit every subcommand shares: one-line errors, options built from the settings' specs.
+"""The parser kit every subcommand shares: one-line errors, options built from the settings' specs, the
+options several commands declare alike, and the progress bar.
 
 Settings options are built from :data:`brushwork.core.settings.SPECS` and default to
 "not given" (``argparse.SUPPRESS``), so a command knows exactly which options the user
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn
 
+from brushwork import __version__
 from brushwork.core.errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError
-from brushwork.core.settings import SPECS, VIDEO_SPECS, Settings, Spec
+from brushwork.core.settings import PRESET_HELP, PRESETS, SPECS, VIDEO_SPECS, Settings, Spec
 
 __all__ = [
     "EXIT_USAGE",
@@ -26,6 +29,18 @@ __all__ = [
     "HelpFormatter",
     "add_settings",
     "given_settings",
+    "add_preset",
+    "add_output",
+    "add_overwrite",
+    "add_plan",
+    "require_output",
+    "add_quiet",
+    "add_version",
+    "add_ray_options",
+    "ray_session",
+    "ray_executor",
+    "ray_worker_options",
+    "Bar",
     "flag",
     "describe",
     "number",
@@ -35,13 +50,16 @@ __all__ = [
 EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
 EXIT_FAILED = 1
 """A run that went wrong on the way (some items failed, a full disk), not a usage error."""
-_EXTRA_FLAGS = {"preset": "--preset"}
+RAY_ONLY = ("workers", "worker_cpus", "retries", "segment_frames")
+"""Options that only mean something with ``--ray``."""
+_OWN = ("preset", "ray", *RAY_ONLY)
+"""The kit's options besides the settings; an error below names them as it names a setting (``ray``)."""
 
 
 def flag(field: str) -> str:
-    """The command-line option of a setting (``style_weight`` -> ``--style-weight``)."""
-    known = field in SPECS or field in VIDEO_SPECS
-    return _EXTRA_FLAGS.get(field) or ("--" + field.replace("_", "-") if known else field)
+    """The command-line option of a setting (``style_weight`` -> ``--style-weight``), or of the kit's own options."""
+    known = field in SPECS or field in VIDEO_SPECS or field in _OWN
+    return "--" + field.replace("_", "-") if known else field
 
 
 def describe(error: BrushworkError) -> str:
@@ -189,6 +207,50 @@ def given_settings(args: argparse.Namespace, specs: dict[str, Spec] = SPECS) -> 
     return {name: value for name, value in vars(args).items() if name in specs}
 
 
+def add_preset(p: argparse.ArgumentParser) -> None:
+    """``--preset``: a named set of settings, which the options typed change."""
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
+        + ". Options you type change the preset's values",
+    )
+
+
+def add_output(
+    p: argparse.ArgumentParser, what: str, *, overwrite: str, required: bool = False, metavar: str | None = None
+) -> None:
+    """``-o/--output`` (``what`` it is) and ``--overwrite`` (``overwrite``: what replacing means here)."""
+    p.add_argument("-o", "--output", required=required, metavar=metavar, help=what)
+    add_overwrite(p, overwrite)
+
+
+def add_overwrite(p: argparse.ArgumentParser, what: str = "replace an existing output file") -> None:
+    """``--overwrite``: an existing output is never replaced without it."""
+    p.add_argument("--overwrite", action="store_true", help=what)
+
+
+def add_plan(p: argparse.ArgumentParser, what: str) -> None:
+    """``--plan``: print the plan (``what`` it holds) and stop; ``-o`` is then not needed (:func:`require_output`)."""
+    p.add_argument("--plan", action="store_true", help=what)
+
+
+def require_output(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a command with neither ``-o`` nor ``--plan``, as argparse refuses a missing required option."""
+    if not args.plan and not args.output:
+        p.error("the following arguments are required: -o/--output")
+
+
+def add_quiet(p: argparse.ArgumentParser, what: str = "no progress bar") -> None:
+    """``-q/--quiet``: ``what`` is left unsaid."""
+    p.add_argument("-q", "--quiet", action="store_true", help=what)
+
+
+def add_version(p: argparse.ArgumentParser) -> None:
+    """``--version``: which brushwork answers."""
+    p.add_argument("--version", action="version", version=f"brushwork {__version__}")
+
+
 WORKER_CPUS, RETRIES = 1, 2
 """Defaults of --worker-cpus and --retries (left None when not typed, so that without --ray they can be refused)."""
 
@@ -223,16 +285,13 @@ def add_ray_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     return group
 
 
-RAY_ONLY = ("workers", "worker_cpus", "retries", "segment_frames")
-
-
 def ray_session(p: argparse.ArgumentParser, args: argparse.Namespace) -> AbstractContextManager[Any]:
     """With ``--ray``: connected to the cluster (one out of reach is refused before any work) until the block ends,
     then a Ray started here is stopped, deaf to Ctrl-C. Without it, nothing; and the Ray-only options are refused."""
     if not args.ray:
         given = [name for name in RAY_ONLY if getattr(args, name, None) is not None]
         if given:
-            p.error(f"{', '.join('--' + name.replace('_', '-') for name in given)} only apply with --ray")
+            p.error(f"{', '.join(map(flag, given))} only apply with --ray")
         return nullcontext()
     from brushwork.cluster import session
 
@@ -252,3 +311,66 @@ def ray_worker_options(args: argparse.Namespace) -> tuple[int, int]:
     """(cores of each worker, retries) as typed, else their defaults."""
     cpus = WORKER_CPUS if args.worker_cpus is None else args.worker_cpus
     return cpus, RETRIES if args.retries is None else args.retries
+
+
+class Bar:
+    """A progress bar on stderr, counting ``unit``s (steps, frames, pictures).
+
+    Made at the first :meth:`show`, so that an error while setting up (the weights, the device) stays one
+    line, and never when ``quiet``; closed when its ``with`` block ends. The time left goes in its postfix as
+    the engine forecasts it: finer levels cost more per step, which tqdm's own rate would not know. ``row`` 1
+    and ``leave=False`` make a bar under another that goes once its work is done.
+    """
+
+    def __init__(self, desc: str, unit: str, *, quiet: bool = False, row: int = 0, leave: bool = True):
+        self.desc, self.unit, self.quiet, self.row, self.leave = desc, unit, quiet, row, leave
+        self.bar: Any = None
+
+    def show(self, count: int, total: int, postfix: str = "", *, refresh: bool = False) -> None:
+        """``count`` of ``total`` done, ``postfix`` after the time taken (drawn at once when ``refresh``)."""
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                unit=self.unit,
+                desc=self.desc,
+                position=self.row,
+                leave=self.leave,
+                file=sys.stderr,
+                dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                + self.unit
+                + "s [{elapsed}{postfix}]",
+            )
+        self.bar.total = total
+        self.bar.set_postfix_str(postfix, refresh=refresh)
+        self.bar.update(count - self.bar.n)
+
+    def finish(self) -> None:
+        """The forecast is settled: the bar ends full, saying so."""
+        if self.bar is not None:
+            self.bar.total = self.bar.n
+            self.bar.set_postfix_str("done", refresh=False)
+            self.bar.refresh()
+
+    def close(self) -> None:
+        """Take the bar off; a later :meth:`show` starts a new one."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> Bar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @staticmethod
+    def say(line: str) -> None:
+        """A line on stderr above the bars, which are drawn again below it."""
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)

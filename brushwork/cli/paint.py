@@ -6,15 +6,30 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from brushwork import __version__
-from brushwork.cli.kit import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_USAGE, Parser, add_settings, flag, given_settings
-from brushwork.core.settings import INIT_WORDS, PRESET_HELP, PRESETS, resolve
+from brushwork.cli.kit import (
+    EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    Bar,
+    Parser,
+    add_output,
+    add_plan,
+    add_preset,
+    add_quiet,
+    add_settings,
+    add_version,
+    flag,
+    given_settings,
+    require_output,
+)
+from brushwork.core.formats import OUTPUT_WORDS
+from brushwork.core.settings import INIT_WORDS, resolve
 
 if TYPE_CHECKING:
     from brushwork.core.settings import Settings
-    from brushwork.engine.runner import Progress
+    from brushwork.engine.runner import Progress, Result
     from brushwork.media.images import Picture
     from brushwork.media.masks import RegionFiles
 
@@ -31,23 +46,13 @@ def parser() -> Parser:
     )
     p.add_argument("content", help="the photo to repaint")
     p.add_argument("styles", nargs="*", metavar="style", help="one or more paintings whose style to use (or --region)")
-    p.add_argument("-o", "--output", help="output picture (.png, .jpg or .webp); required unless --plan")
-    p.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
-        + ". Options you type change the preset's values",
-    )
+    add_output(p, f"output picture ({OUTPUT_WORDS}); required unless --plan", overwrite="replace existing output files")
+    add_preset(p)
     add_regions(p)
     add_settings(p)
-    p.add_argument(
-        "--plan",
-        action="store_true",
-        help="print the run's plan (levels, whole or tiled, memory and time on this machine) and stop",
-    )
-    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--version", action="version", version=f"brushwork {__version__}")
+    add_plan(p, "print the run's plan (levels, whole or tiled, memory and time on this machine) and stop")
+    add_quiet(p)
+    add_version(p)
     return p
 
 
@@ -104,7 +109,6 @@ def commands() -> str:
 
 
 def command(argv: Sequence[str]) -> int:
-    from brushwork.core.errors import ImageError
     from brushwork.core.settings import blend_weights
     from brushwork.media.images import check_output_path, load_image
 
@@ -112,8 +116,7 @@ def command(argv: Sequence[str]) -> int:
     if not argv:
         p.exit(EXIT_USAGE, f"{p.format_usage()}\n{commands()}\n")
     args = p.parse_args(argv)
-    if not args.plan and not args.output:
-        p.error("the following arguments are required: -o/--output")
+    require_output(p, args)
     style_paths, regions = region_files(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     inputs = (args.content, *style_paths, *(path for _, path in regions.inputs()))
@@ -130,21 +133,8 @@ def command(argv: Sequence[str]) -> int:
 
         print(measure_and_plan(content, styles, settings).describe())
         return 0
-    snap_dir, sheet_path = snapshot_paths(output)
     if settings.save_every:
-        if sheet_path.exists() and not args.overwrite:
-            raise ImageError(f"{sheet_path} already exists; choose another output name or pass --overwrite")
-        earlier = sorted(snap_dir.glob("step_*.png"))
-        if earlier and not args.overwrite:
-            raise ImageError(f"{snap_dir} already holds snapshots; choose another output name or pass --overwrite")
-        for path in earlier:  # --overwrite: a longer earlier run's snapshots must not mix with this run's
-            path.unlink()
-        try:
-            snap_dir.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise ImageError(
-                f"cannot make the snapshot folder {snap_dir} ({exc.strerror or exc}); choose another output name"
-            ) from None
+        _make_snapshot_folder(output, args.overwrite)
     paths = (args.content, *style_paths)
     return paint_and_save(
         settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet, regions=regions
@@ -154,6 +144,27 @@ def command(argv: Sequence[str]) -> int:
 def snapshot_paths(output: Path) -> tuple[Path, Path]:
     """Where ``--save-every`` puts its snapshots and the progression sheet."""
     return output.with_name(output.stem + "_steps"), output.with_name(output.stem + "_progression.png")
+
+
+def _make_snapshot_folder(output: Path, overwrite: bool) -> None:
+    """An empty snapshot folder before any work; an earlier run's snapshots or sheet are refused, or with
+    ``--overwrite`` removed (a longer earlier run's snapshots must not mix with this run's)."""
+    from brushwork.core.errors import ImageError
+
+    folder, sheet = snapshot_paths(output)
+    if sheet.exists() and not overwrite:
+        raise ImageError(f"{sheet} already exists; choose another output name or pass --overwrite")
+    earlier = sorted(folder.glob("step_*.png"))
+    if earlier and not overwrite:
+        raise ImageError(f"{folder} already holds snapshots; choose another output name or pass --overwrite")
+    for path in earlier:
+        path.unlink()
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ImageError(
+            f"cannot make the snapshot folder {folder} ({exc.strerror or exc}); choose another output name"
+        ) from None
 
 
 def paint_and_save(
@@ -168,11 +179,8 @@ def paint_and_save(
     regions: RegionFiles | None = None,
 ) -> int:
     """Run with a progress bar, write the picture (also when stopped early) and say how it ended."""
-    from tqdm import tqdm
-
     from brushwork.engine import recipes
     from brushwork.engine.runner import measure_and_plan, run
-    from brushwork.report.sheets import contact_sheet
 
     masks = regions.load(content.rgb.size, len(styles)) if regions else None
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
@@ -180,58 +188,66 @@ def paint_and_save(
         print(planned.describe(), file=sys.stderr)
     for note in masks.notes if masks is not None else ():  # said even with -q: the user's file was not used as is
         print(f"brushwork: note: {note}", file=sys.stderr)
-
-    recipe = recipes.build(settings, paths[0], paths[1:], regions=regions)
-    snap_dir, sheet_path = snapshot_paths(output)
-    snapshots: list[tuple[str, Path]] = []
-    bar = None
+    snapshots = _Snapshots(settings.save_every, output, recipes.build(settings, paths[0], paths[1:], regions=regions))
+    bar = Bar("painting", "step", quiet=quiet)
 
     def progress(p: Progress) -> None:
-        nonlocal bar
-        if bar is None and not quiet:  # made at the first step: a setup error (weights, device) stays one line
-            # the engine's forecast of time left knows that finer levels cost more per step; tqdm's would not
-            bar = tqdm(
-                total=p.total,
-                unit="step",
-                dynamic_ncols=True,
-                desc="painting",
-                file=sys.stderr,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}{postfix}]",
-            )
-        if bar is not None:
-            bar.total = p.total
-            bar.set_postfix_str(
-                f"about {p.eta:.0f} s left, level {p.level + 1}/{p.levels} {p.size[0]}x{p.size[1]} "
-                + " ".join(f"{part} {value:.3g}" for part, value in p.losses.items() if part != "total"),
-                refresh=False,
-            )
-            bar.update(p.step - bar.n)
-        if settings.save_every and p.step % settings.save_every == 0:
-            path = snap_dir / f"step_{p.step:05d}.png"
-            recipes.save(p.image(), path, {**recipe, "snapshot_step": p.step}, overwrite=True)
-            snapshots.append((f"step {p.step}", path))
+        bar.show(p.step, p.total, _step_words(p))
+        snapshots.take(p)
 
-    try:
+    with bar:
         result = run(content, styles, settings, callback=progress, keep_memory=True, planned=planned, regions=masks)
-        if bar is not None and result.status == "done":
-            bar.total = bar.n  # the forecast is settled: the bar ends full
-            bar.set_postfix_str("done", refresh=False)
-            bar.refresh()
-    finally:
-        if bar is not None:
-            bar.close()
+        if result.status == "done":
+            bar.finish()
     final = recipes.build(settings, paths[0], paths[1:], result, regions=regions)
     recipes.save_result(result, output, final, overwrite=overwrite)
-    if snapshots:
+    return _report(result, output, snapshots.sheet(result.image.width), quiet)
+
+
+def _step_words(p: Progress) -> str:
+    """The bar's postfix: the time left, the level and its size, and each part of the loss."""
+    parts = " ".join(f"{part} {value:.3g}" for part, value in p.losses.items() if part != "total")
+    return f"about {p.eta:.0f} s left, level {p.level + 1}/{p.levels} {p.size[0]}x{p.size[1]} {parts}"
+
+
+class _Snapshots:
+    """``--save-every``: the picture every ``every`` steps, each with its recipe, then a sheet of them all."""
+
+    def __init__(self, every: int, output: Path, recipe: dict[str, Any]):
+        self.every, self.recipe = every, recipe
+        self.folder, self.sheet_path = snapshot_paths(output)
+        self.taken: list[tuple[str, Path]] = []
+
+    def take(self, p: Progress) -> None:
+        if not self.every or p.step % self.every:
+            return
+        from brushwork.engine import recipes
+
+        path = self.folder / f"step_{p.step:05d}.png"
+        recipes.save(p.image(), path, {**self.recipe, "snapshot_step": p.step}, overwrite=True)
+        self.taken.append((f"step {p.step}", path))
+
+    def sheet(self, width: int) -> Path | None:
+        """The progression sheet of the snapshots taken, its cells no wider than the picture; None without any."""
+        if not self.taken:
+            return None
         from PIL import Image
 
-        items = [(label, Image.open(path)) for label, path in snapshots]
-        sheet = contact_sheet(items, columns=min(len(items), 5), cell_width=min(320, result.image.width))
-        recipes.save(sheet, sheet_path, recipe, overwrite=True)
+        from brushwork.engine import recipes
+        from brushwork.report.sheets import contact_sheet
+
+        items = [(label, Image.open(path)) for label, path in self.taken]
+        sheet = contact_sheet(items, columns=min(len(items), 5), cell_width=min(320, width))
+        recipes.save(sheet, self.sheet_path, self.recipe, overwrite=True)
+        return self.sheet_path
+
+
+def _report(result: Result, output: Path, sheet: Path | None, quiet: bool) -> int:
+    """What was written, then how the run ended, as the exit status says it."""
     if not quiet:
         print(
             f"wrote {output} ({result.image.width}x{result.image.height}, {result.steps} steps, "
-            f"{result.elapsed:.1f} s)" + (f"; progression sheet {sheet_path}" if snapshots else ""),
+            f"{result.elapsed:.1f} s)" + (f"; progression sheet {sheet}" if sheet else ""),
             file=sys.stderr,
         )
     if result.status == "interrupted":

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from brushwork.cli.kit import Parser
+from brushwork.cli.kit import Parser, add_output, add_quiet
 
 __all__ = ["parser", "command"]
 
@@ -18,14 +18,13 @@ def parser() -> Parser:
     )
     p.add_argument("picture", help="a picture brushwork wrote (PNG, JPEG or WebP)")
     p.add_argument("--rerun", action="store_true", help="repeat the run from the recipe (needs -o)")
-    p.add_argument("-o", "--output", help="where the rerun writes its picture")
+    add_output(p, "where the rerun writes its picture", overwrite="replace an existing output file")
     p.add_argument(
         "--allow-changed",
         action="store_true",
         help="rerun even if an input changed since the picture was made (the result will differ)",
     )
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_quiet(p)
     return p
 
 

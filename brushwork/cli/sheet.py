@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from brushwork.cli.kit import Parser, number
+from brushwork.cli.kit import Parser, add_output, number
+from brushwork.core.formats import OUTPUT_WORDS
 
 __all__ = ["parser", "command"]
 
@@ -13,7 +14,7 @@ __all__ = ["parser", "command"]
 def parser() -> Parser:
     p = Parser(prog="brushwork sheet", description="Lay out snapshots side by side, labelled (a progression sheet).")
     p.add_argument("pictures", nargs="+", help="the pictures, in order")
-    p.add_argument("-o", "--output", required=True, help="the sheet to write (.png, .jpg or .webp)")
+    add_output(p, f"the sheet to write ({OUTPUT_WORDS})", required=True, overwrite="replace an existing output file")
     p.add_argument(
         "--labels",
         type=lambda t: [s.strip() for s in t.split(",")],
@@ -21,7 +22,6 @@ def parser() -> Parser:
     )
     p.add_argument("--columns", type=number(int), help="pictures per row (default: all in one row)")
     p.add_argument("--title", help="a line of text above the pictures")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     return p
 
 

@@ -5,24 +5,36 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from brushwork import __version__
 from brushwork.cli.kit import (
     EXIT_INTERRUPTED,
+    Bar,
     Parser,
+    add_output,
+    add_plan,
+    add_preset,
+    add_quiet,
     add_ray_options,
     add_settings,
+    add_version,
     bounded,
     given_settings,
     ray_session,
     ray_worker_options,
+    require_output,
 )
-from brushwork.core.settings import PRESET_HELP, PRESETS, VIDEO_SPECS, VideoSettings, resolve
+from brushwork.core.formats import VIDEO_SUFFIXES, in_words
+from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
+from brushwork.planning.run_plan import duration
 
 if TYPE_CHECKING:
+    import argparse
+
     from brushwork.engine.runner import Progress
-    from brushwork.video.painting import FrameProgress
+    from brushwork.media.clips import ClipInfo
+    from brushwork.media.images import Picture
+    from brushwork.video.painting import ClipPlan, FrameProgress, VideoResult
     from brushwork.video.segments import Segment
 
 __all__ = ["parser", "command"]
@@ -38,25 +50,17 @@ def parser() -> Parser:
     )
     p.add_argument("clip", help="the video to paint (MP4, MOV, MKV, WebM ...)")
     p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
-    p.add_argument("-o", "--output", help="the painted clip (.mp4, .mov, .mkv or .m4v); required unless --plan")
-    p.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
-        + ". Options you type change the preset's values",
+    add_output(
+        p,
+        f"the painted clip ({in_words(VIDEO_SUFFIXES)}); required unless --plan",
+        overwrite="replace an existing output, and start again over frames of another run left in OUT.frames/",
     )
+    add_preset(p)
     add_settings(p, specs=VIDEO_SPECS, defaults=VideoSettings())
     add_settings(p, skip=("save_every",))  # every finished frame is kept anyway, in OUT.frames/
-    p.add_argument(
-        "--plan",
-        action="store_true",
-        help="print the clip's plan (the first frame's levels, the later frames, memory and time on this machine) "
-        "and stop",
-    )
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace an existing output, and start again over frames of another run left in OUT.frames/",
+    add_plan(
+        p,
+        "print the clip's plan (the first frame's levels, the later frames, memory and time on this machine) and stop",
     )
     add_ray_options(p).add_argument(
         "--segment-frames",
@@ -65,143 +69,162 @@ def parser() -> Parser:
         help="with --ray: frames per segment, each painted by one worker (default: the clip shared out evenly); "
         "segments start at scene cuts, else share 4 frames, cross-faded, with the one before",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no plan or progress bar, only the summary")
-    p.add_argument("--version", action="version", version=f"brushwork {__version__}")
+    add_quiet(p, "no plan or progress bar, only the summary")
+    add_version(p)
     return p
 
 
-def command(argv: Sequence[str]) -> int:
-    from tqdm import tqdm
+class _Inputs(NamedTuple):
+    """What the painting functions take first, in their order."""
 
-    from brushwork.core.settings import blend_weights
-    from brushwork.media.clips import VIDEO_SUFFIXES, probe
-    from brushwork.media.images import check_output_path, load_image
-    from brushwork.planning.run_plan import duration
+    clip: ClipInfo
+    styles: list[Picture]
+    settings: Settings
+    video: VideoSettings
+
+
+def command(argv: Sequence[str]) -> int:
     from brushwork.video.painting import paint_clip, plan_clip
-    from brushwork.video.segments import paint_clip_in_segments, segment_length
     from brushwork.video.timeline import frame_size
-    from brushwork.video.work_folder import frames_kept, work_folder
+    from brushwork.video.work_folder import frames_kept
 
     p = parser()
     args = p.parse_args(argv)
-    if not args.plan and not args.output:
-        p.error("the following arguments are required: -o/--output")
+    require_output(p, args)
     cluster = ray_session(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     video = VideoSettings(**given_settings(args, VIDEO_SPECS))
+    output = _output(args)
+    inputs = _inputs(args, settings, video)
+    kept = 0 if args.ray or output is None else frames_kept(output, *inputs)
+    planned = plan_clip(*inputs, kept=kept)
+    if args.plan or output is None:
+        print(planned.describe())
+        return 0
+    if not args.quiet:
+        _say_plan(planned, output)
+    progress = _FrameBar(planned, args.quiet)
+    with progress.bar, cluster:
+        if args.ray:
+            result = _paint_on_ray(args, inputs, output, progress)
+        else:
+            result = paint_clip(
+                *inputs,
+                output,
+                callback=progress.frame,
+                step_callback=progress.step,
+                keep_memory=True,
+                overwrite=args.overwrite,
+            )
+    return _report(result, output, frame_size(inputs.clip, settings))
+
+
+def _output(args: argparse.Namespace) -> Path | None:
+    """The painted clip's path, checked before any work; with ``--plan`` only named (None when it is not)."""
+    from brushwork.media.images import check_output_path
+
     if args.plan:
-        output = Path(args.output) if args.output else None
-    else:
-        output = check_output_path(args.output, args.overwrite, (args.clip, *args.styles), suffixes=VIDEO_SUFFIXES)
+        return Path(args.output) if args.output else None
+    return check_output_path(args.output, args.overwrite, (args.clip, *args.styles), suffixes=VIDEO_SUFFIXES)
+
+
+def _inputs(args: argparse.Namespace, settings: Settings, video: VideoSettings) -> _Inputs:
+    """The clip and the paintings, each refused in one line before any work; a damaged clip is warned of even
+    with -q, since the painted clip will be short."""
+    from brushwork.core.settings import blend_weights
+    from brushwork.media.clips import probe
+    from brushwork.media.images import load_image
+
     clip = probe(args.clip)
-    if clip.damage:  # shown even with -q: the painted clip will be short
+    if clip.damage:
         print(
             f"brushwork video: warning: {clip.path.name} looks damaged: {clip.damage}; painting those", file=sys.stderr
         )
     styles = [load_image(path, "style") for path in args.styles]
     blend_weights(settings, len(styles))
-    size = frame_size(clip, settings)
-    kept = 0 if args.ray or output is None else frames_kept(output, clip, styles, settings, video)
-    planned = plan_clip(clip, styles, settings, video, kept=kept)
-    if args.plan or output is None:
-        print(planned.describe())
-        return 0
-    work = work_folder(output)
-    if not args.quiet:
-        print(planned.describe(), file=sys.stderr)
-        if kept:
-            print(f"going on from the {kept} frames painted in {work}", file=sys.stderr)
+    return _Inputs(clip, styles, settings, video)
 
-    bar = None
-    each = planned.later.seconds  # a later frame's seconds: the plan's, then what they take here
 
-    def show(done: int, total: int, where: str, eta: float) -> None:
-        """One bar in frames, with the one time left: the frame being painted's and the frames after it."""
-        nonlocal bar
-        if args.quiet:
-            return
-        if bar is None:
-            bar = tqdm(
-                total=total,
-                unit="frame",
-                desc="painting",
-                file=sys.stderr,
-                dynamic_ncols=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} frames [{elapsed}{postfix}]",
-            )
-        bar.set_postfix_str(f"{where}about {duration(eta)} left", refresh=bool(where))  # each step shows
-        bar.update(done - bar.n)
+def _say_plan(planned: ClipPlan, output: Path) -> None:
+    """The plan before painting, and the frames an earlier run left to go on from."""
+    from brushwork.video.work_folder import work_folder
 
-    def progress(p: FrameProgress) -> None:
-        nonlocal each
+    print(planned.describe(), file=sys.stderr)
+    if planned.kept:
+        print(f"going on from the {planned.kept} frames painted in {work_folder(output)}", file=sys.stderr)
+
+
+class _FrameBar:
+    """One bar in frames, with one time left: the frame being painted's and the frames after it."""
+
+    def __init__(self, planned: ClipPlan, quiet: bool):
+        self.bar = Bar("painting", "frame", quiet=quiet)
+        self.frames, self.done = planned.frames, 0
+        self.each = planned.later.seconds
+        """A later frame's seconds: the plan's, then what they take here."""
+
+    def frame(self, p: FrameProgress) -> None:
+        """A frame (or, on Ray, a segment) is finished."""
         if p.total > p.done:
-            each = p.eta / (p.total - p.done)
-        show(p.done, p.total, "", p.eta)
+            self.each = p.eta / (p.total - p.done)
+        self.done = p.done
+        self.bar.show(p.done, p.total, f"about {duration(p.eta)} left")
 
-    def step(p: Progress) -> None:
-        done = bar.n if bar is not None else 0
-        where = f"frame {done + 1}: step {p.step}/{p.total}; "
-        show(done, planned.frames, where, p.eta + each * (planned.frames - done - 1))
+    def step(self, p: Progress) -> None:
+        """A step within a frame: each one redraws the bar, so progress within a long first frame shows."""
+        left = p.eta + self.each * (self.frames - self.done - 1)
+        where = f"frame {self.done + 1}: step {p.step}/{p.total}"
+        self.bar.show(self.done, self.frames, f"{where}; about {duration(left)} left", refresh=True)
 
-    try:
-        with cluster:
-            if args.ray:
-                from brushwork.cluster import ray_segments
 
-                cpus, retries = ray_worker_options(args)
-                runner = ray_segments(
-                    Path(args.clip), [Path(s) for s in args.styles], settings, args.ray, args.workers, cpus
-                )
-                runner.retries, workers = retries, runner.workers or 1
+def _paint_on_ray(args: argparse.Namespace, inputs: _Inputs, output: Path, progress: _FrameBar) -> VideoResult:
+    """The clip in segments of ``--segment-frames`` (else shared out evenly), each painted by a Ray worker."""
+    from brushwork.cluster import ray_segments
+    from brushwork.video.segments import paint_clip_in_segments, segment_length
 
-                def announce(segments: Sequence[Segment], left: int) -> None:
-                    if args.quiet:
-                        return
-                    longest = max(s.last - s.first + 1 for s in segments)
-                    done = f" ({len(segments) - left} already painted)" if left < len(segments) else ""
-                    print(
-                        f"on Ray: {len(segments)} segment{'s'[: len(segments) > 1]} of up to {longest} frames{done}, "
-                        f"painted by {min(left, workers)} of {workers} workers",
-                        file=sys.stderr,
-                    )
+    cpus, retries = ray_worker_options(args)
+    runner = ray_segments(
+        Path(args.clip), [Path(s) for s in args.styles], inputs.settings, args.ray, args.workers, cpus
+    )
+    runner.retries, workers = retries, runner.workers or 1
 
-                result = paint_clip_in_segments(
-                    clip,
-                    styles,
-                    settings,
-                    video,
-                    output,
-                    runner,
-                    length=args.segment_frames or segment_length(planned.frames, workers),
-                    callback=progress,
-                    on_plan=announce,
-                    overwrite=args.overwrite,
-                )
-            else:
-                result = paint_clip(
-                    clip,
-                    styles,
-                    settings,
-                    video,
-                    output,
-                    callback=progress,
-                    step_callback=step,
-                    keep_memory=True,
-                    overwrite=args.overwrite,
-                )
-    finally:
-        if bar is not None:
-            bar.close()
+    def announce(segments: Sequence[Segment], left: int) -> None:
+        if not args.quiet:
+            print(_segments_words(segments, left, workers), file=sys.stderr)
+
+    return paint_clip_in_segments(
+        *inputs,
+        output,
+        runner,
+        length=args.segment_frames or segment_length(progress.frames, workers),
+        callback=progress.frame,
+        on_plan=announce,
+        overwrite=args.overwrite,
+    )
+
+
+def _segments_words(segments: Sequence[Segment], left: int, workers: int) -> str:
+    """The segments and who paints them, before any is painted."""
+    longest = max(s.last - s.first + 1 for s in segments)
+    done = f" ({len(segments) - left} already painted)" if left < len(segments) else ""
+    return (
+        f"on Ray: {len(segments)} segment{'s'[: len(segments) > 1]} of up to {longest} frames{done}, "
+        f"painted by {min(left, workers)} of {workers} workers"
+    )
+
+
+def _report(result: VideoResult, output: Path, size: tuple[int, int]) -> int:
+    """What was written, or where the frames painted so far are kept; the exit status says which."""
     if result.status != "done":
         print(
-            f"brushwork: interrupted; {result.done} of {result.total} frames are kept in {work}; "
+            f"brushwork: interrupted; {result.done} of {result.total} frames are kept in {result.work}; "
             "run the same command again to go on",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
     print(
         f"wrote {output}: {result.done} frames of {size[0]}x{size[1]} px, painted in {duration(result.elapsed)}; "
-        f"frames in {work}",
+        f"frames in {result.work}",
         file=sys.stderr,
     )
     return 0

@@ -8,7 +8,18 @@ control's label in the studio).
 
 from __future__ import annotations
 
-__all__ = ["BrushworkError", "ImageError", "InputChangedError", "OutputExistsError", "SettingsError", "WeightsError"]
+__all__ = [
+    "BrushworkError",
+    "ImageError",
+    "InputChangedError",
+    "OutputExistsError",
+    "SettingsError",
+    "WeightsError",
+    "OUT_OF_MEMORY",
+]
+
+OUT_OF_MEMORY = "out of memory; try a smaller size or a single scale"
+"""What every front door says of a run that ran out of memory (Python's ``MemoryError``, or the GPU's)."""
 
 
 class BrushworkError(Exception):

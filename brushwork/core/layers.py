@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from brushwork.core.errors import SettingsError
 
@@ -15,6 +16,7 @@ __all__ = [
     "receptive_field",
     "halo",
     "feature_size",
+    "run_layers",
 ]
 
 # (in_channels, out_channels) of the 16 conv layers, block by block.
@@ -33,6 +35,21 @@ for _b, _convs in enumerate(_BLOCKS, start=1):
         CONV_SHAPES[f"conv{_b}_{_i}"] = _shape
         LAYER_NAMES += [f"conv{_b}_{_i}", f"relu{_b}_{_i}"]
     LAYER_NAMES.append(f"pool{_b}")
+
+
+class Layered(Protocol):
+    """What names a run's layers: a :class:`~brushwork.core.settings.Settings` (which this module must not import)."""
+
+    @property
+    def content_layers(self) -> tuple[str, ...]: ...
+
+    @property
+    def style_layers(self) -> tuple[str, ...]: ...
+
+
+def run_layers(settings: Layered) -> tuple[str, ...]:
+    """Every layer a run takes features from: its content layers, then its style layers."""
+    return (*settings.content_layers, *settings.style_layers)
 
 
 def layer_index(name: str) -> int:

@@ -5,12 +5,13 @@ options, the studio's form and its page controls are all built from these specs,
 adding a setting means adding a field here and the code that uses it, nothing else.
 This module imports no torch: ``--help``, the studio's form and recipes load instantly.
 
-Weights are size-independent. By default (``normalize="target"``) the engine divides the
-content term by its target's squared norm and each style layer's term by its target Gram's,
-so both are relative errors: one style weight is the same strength for a dark painting and a
-bright one, and every style layer counts alike. ``normalize="size"`` divides them by the number
-of feature elements and Gram entries (C^2) instead, as brushwork 0.1 did. The TV term is divided
-by the number of image values (3*H*W) either way.
+Weights are size-independent. By default (``normalize="target"``) the loss terms
+(:mod:`brushwork.model.terms`) divide the content term by its target's squared norm and each
+style layer's term by its target Gram's, so both are relative errors: one style weight is the
+same strength for a dark painting and a bright one, and every style layer counts alike.
+``normalize="size"`` divides them by the number of feature elements and Gram entries (C^2)
+instead, as brushwork 0.1 did. The TV term is divided by the number of image values (3*H*W)
+either way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from brushwork.core.errors import SettingsError
-from brushwork.core.layers import LAYER_NAMES, halo
+from brushwork.core.layers import LAYER_NAMES, halo, run_layers
 
 __all__ = [
     "Settings",
@@ -373,7 +374,7 @@ class Settings:
             raise SettingsError("needs at least one layer, or set content_weight to 0", "content_layers")
         if not self.style_layers:
             raise SettingsError("needs at least one layer, e.g. relu1_1,relu2_1,relu3_1", "style_layers")
-        margin = halo((*self.content_layers, *self.style_layers))
+        margin = halo(run_layers(self))
         if 0 < self.tile_size < margin:
             raise SettingsError(
                 f"{self.tile_size} px is smaller than the {margin} px margin each tile needs for these layers; "
@@ -598,7 +599,7 @@ class VideoSettings:
         label="Steps of later frames",
         metavar="N",
         help="steps of each frame after the first, at full size: it starts from the previous painted frame, "
-        "so it needs far fewer than the first (which takes --steps over its levels)",
+        "so it needs far fewer than the first (which spreads the run's steps over its levels)",
     )
 
     def __post_init__(self) -> None:
@@ -607,6 +608,17 @@ class VideoSettings:
             _check(f.name, f.metadata["spec"], value)
         if self.end is not None and self.end <= self.start:
             raise SettingsError(f"must be after the start ({self.start:g} s), not {self.end:g}", "end")
+
+    @property
+    def until(self) -> float:
+        """The time painting stops before: ``end``, or infinity (the clip's own end) when none is set."""
+        return math.inf if self.end is None else self.end
+
+    @property
+    def span(self) -> str:
+        """The part of the clip painted, in words: ``between 1 s and its end``."""
+        end = "its end" if self.end is None else f"{self.end:g} s"
+        return f"between {self.start:g} s and {end}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,12 +1,13 @@
 """The optimisation loop: targets, coarse-to-fine levels, optimisers, schedules, safety.
 
-The engine minimises the sum of the loss terms (:mod:`brushwork.model.terms`: content, style, smoothness
-and, for a video's later frames, the temporal term) over the pixels of an RGB 0-255 image. It never loses
+The engine minimises the sum of the loss terms over the pixels of an RGB 0-255 image: every term
+:mod:`brushwork.model.terms` registers (:data:`~brushwork.model.terms.TERMS`) and, for a video's later frames,
+the temporal term; a level's :mod:`~brushwork.model.objective` adds them up. It never loses
 work: it keeps the best image seen, stops cleanly on Ctrl-C, on a cancel from the
 progress callback, or when the loss turns NaN, and reports which in the result.
 
 :func:`run` reads top-down: it checks the run's shape (:mod:`brushwork.planning.levels`), then
-paints one level after another with :func:`_paint_level`, each starting from the
+paints one level after another with :meth:`_Run._paint_level`, each starting from the
 previous level's best picture.
 """
 

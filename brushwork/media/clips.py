@@ -21,10 +21,7 @@ from PIL import Image
 
 from brushwork.core.errors import ImageError
 
-__all__ = ["ClipInfo", "Frame", "probe", "frames", "even_size", "write_clip", "VIDEO_SUFFIXES"]
-
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
-"""Containers :func:`write_clip` writes (H.264 video, the audio copied as it is)."""
+__all__ = ["ClipInfo", "Frame", "probe", "frames", "even_size", "write_clip"]
 
 
 @dataclass(frozen=True)

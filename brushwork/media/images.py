@@ -24,6 +24,7 @@ import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from brushwork.core.errors import ImageError, OutputExistsError
+from brushwork.core.formats import OUTPUT_FORMATS, OUTPUT_WORDS, in_words
 
 __all__ = [
     "Picture",
@@ -38,10 +39,8 @@ __all__ = [
     "save_image",
     "read_tag",
     "file_sha256",
-    "OUTPUT_FORMATS",
 ]
 
-OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 STALE_AFTER = 3600.0
 """Seconds after which a temporary file of :func:`save_image` is taken as abandoned by a killed process:
 writing one picture never takes that long."""
@@ -188,9 +187,9 @@ def check_output_path(
     """
     p = Path(path)
     if suffixes is None and p.suffix.lower() not in OUTPUT_FORMATS:
-        raise ImageError(f"cannot write {p.name!r}: use a .png, .jpg or .webp file name")
+        raise ImageError(f"cannot write {p.name!r}: use a {OUTPUT_WORDS} file name")
     if suffixes is not None and p.suffix.lower() not in suffixes:
-        raise ImageError(f"cannot write {p.name!r}: use a {', '.join(suffixes[:-1])} or {suffixes[-1]} file name")
+        raise ImageError(f"cannot write {p.name!r}: use a {in_words(suffixes)} file name")
     for src in inputs:
         if Path(src).exists() and p.exists() and p.resolve() == Path(src).resolve():
             raise ImageError(f"output {p} is one of the inputs; choose another output name")
@@ -228,7 +227,7 @@ def save_image(
     p = Path(path)
     fmt = OUTPUT_FORMATS.get(p.suffix.lower())
     if fmt is None:
-        raise ImageError(f"cannot write {p.name!r}: use a .png, .jpg or .webp file name")
+        raise ImageError(f"cannot write {p.name!r}: use a {OUTPUT_WORDS} file name")
     if p.exists() and not overwrite:
         raise OutputExistsError(p)
     out = img.convert("RGB")

@@ -1,9 +1,10 @@
-"""The loss functions of the seed report and of Gatys et al. (CVPR 2016).
+"""The loss functions: the seed report's and Gatys et al.'s (CVPR 2016), with the sliced-Wasserstein distance
+of Heitz et al. (CVPR 2021) and the temporal loss of Ruder et al. (2016).
 
-Each function is written exactly as the report's formulas, with the report's
-argument order, so a reader can put this file beside the report (and beside
-``matlab/``) and check it term by term. Normalising the weights (by size or by
-target) is the loss terms' job (see :mod:`brushwork.model.terms`), not these functions'.
+The report's are written exactly as its formulas, with its argument order, so a reader can put
+this file beside the report (and beside ``matlab/``) and check it term by term. Normalising the
+weights (by size or by target) is the loss terms' job (:mod:`brushwork.model.terms`), not these
+functions'; :mod:`brushwork.model.objective` adds the terms up.
 
 Shapes: feature maps are ``(N, C, H, W)`` tensors; images are ``(N, 3, H, W)``.
 """

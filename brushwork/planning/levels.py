@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from brushwork.core.errors import ImageError, SettingsError
-from brushwork.core.layers import receptive_field, smallest_side
+from brushwork.core.layers import receptive_field, run_layers, smallest_side
 from brushwork.core.settings import MAX_SIZE, Settings
 
 __all__ = [
@@ -74,7 +74,7 @@ def longest_side_for(width: int, height: int, min_side: int) -> int:
 def thin_photo_problem(width: int, height: int, largest: int, settings: Settings, largest_is: str = "") -> str | None:
     """Why a photo cannot be painted at any size up to ``largest`` px, or ``None`` when it can; ``largest_is``
     says whose limit ``largest`` is, when a front door's own (``"the largest this studio paints"``)."""
-    min_side = smallest_side((*settings.content_layers, *settings.style_layers))
+    min_side = smallest_side(run_layers(settings))
     if longest_side_for(width, height, min_side) <= largest:
         return None
     ratio = math.floor(largest / min_side)
@@ -87,7 +87,7 @@ def thin_photo_problem(width: int, height: int, largest: int, settings: Settings
 
 def check_sizes(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Settings) -> list[Size]:
     """The level sizes of a run, or a clear error when the photo or a painting is too thin for the network."""
-    min_side = smallest_side((*settings.content_layers, *settings.style_layers))
+    min_side = smallest_side(run_layers(settings))
     sizes = level_sizes(*photo, settings.size, level_count(settings.size, settings.scales), min_side)
     if min(sizes[-1]) < min_side:
         problem = thin_photo_problem(*photo, MAX_SIZE, settings)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from brushwork.core.errors import ImageError, SettingsError
-from brushwork.core.layers import halo, stride
+from brushwork.core.layers import halo, run_layers, stride
 from brushwork.core.settings import Settings
 from brushwork.planning.forecast import LEVEL_SETUP
 from brushwork.planning.levels import (
@@ -135,7 +135,7 @@ def _level(
     margin: int,
 ) -> LevelPlan:
     """Memory and time of one level, whole (``tile=None``) or in tiles."""
-    layers = (*settings.content_layers, *settings.style_layers)
+    layers = run_layers(settings)
     align = max(stride(name) for name in layers)
     pixels = size[0] * size[1]
     grid = tile_grid(*size, tile, margin, align) if tile else []
@@ -160,7 +160,7 @@ def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Setti
     the smallest tiles cannot fit the free memory (it says what size would)."""
     sizes = check_sizes(photo, paintings, settings)
     budgets = level_budgets(settings.steps, sizes)
-    margin = halo((*settings.content_layers, *settings.style_layers))
+    margin = halo(run_layers(settings))
     room = machine.in_use + USABLE * machine.free
     levels, notes = [], []
     for size, steps in zip(sizes, budgets):

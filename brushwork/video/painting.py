@@ -38,7 +38,7 @@ from brushwork.model.network import VGG19
 from brushwork.model.terms import Temporal
 from brushwork.planning.forecast import LEVEL_SETUP
 from brushwork.planning.run_plan import RunPlan, duration
-from brushwork.video.timeline import frame_settings, frame_size, painted_times
+from brushwork.video.timeline import frame_settings, frame_size, no_frames, painted_times
 from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, inputs_of, work_folder
 
 CARRY_SAMPLING = "cubic"  # bilinear carrying blurs the strokes a little more at every frame
@@ -128,8 +128,7 @@ def plan_clip(
     line."""
     count = len(painted_times(clip, video))
     if count == 0:
-        end = f"{video.end:g} s" if video.end is not None else "its end"
-        raise ImageError(f"{clip.path.name} has no frames between {video.start:g} s and {end}")
+        raise no_frames(clip, video)
     first, later = frame_settings(clip, settings, video)
     frame = Picture(Image.new("RGB", frame_size(clip, settings)), None, clip.path.name)
     return ClipPlan(
@@ -165,7 +164,6 @@ def paint_clip(
     fingerprint = fingerprint_of(clip, styles, settings, video)
     claim(work, fingerprint, overwrite)
     inputs = inputs_of(clip, styles, fingerprint)
-    end = video.end if video.end is not None else math.inf
     total = len(painted_times(clip, video))
     size = frame_size(clip, settings)
     first_settings, later_settings = frame_settings(clip, settings, video)
@@ -182,7 +180,7 @@ def paint_clip(
         return step_callback(p) if step_callback is not None else None
 
     try:
-        for frame in frames(clip.path, video.start, end):
+        for frame in frames(clip.path, video.start, video.until):
             path = work / f"frame_{frame.index:06d}.png"
             photo = frame.image.resize(size, Image.Resampling.LANCZOS)
             began = time.perf_counter()
@@ -247,9 +245,9 @@ def paint_clip(
     except KeyboardInterrupt:
         result.status = "interrupted"
     if result.status == "done" and result.done == 0:
-        raise ImageError(f"{clip.path.name} has no frames between {video.start:g} s and {end:g} s")
+        raise no_frames(clip, video)
     if result.status == "done" and assemble_clip:
-        assemble_frames(result.pictures, clip, output, video.start, end)
+        assemble_frames(result.pictures, clip, output, video.start, video.until)
     result.elapsed = time.perf_counter() - start
     return result
 
@@ -303,7 +301,7 @@ def assemble(result: VideoResult, clip: ClipInfo, video: VideoSettings, output: 
         raise ImageError("no frame was finished, so there is no clip to write")
     last = result.pictures[-1][0]
     following = [t for t in clip.times if t > last + 1e-6]
-    end = min(following[0] if following else math.inf, video.end if video.end is not None else math.inf)
+    end = min(following[0] if following else math.inf, video.until)
     assemble_frames(result.pictures, clip, output, video.start, end)
 
 

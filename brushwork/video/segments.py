@@ -6,7 +6,6 @@ cuts, or else share a few frames with the one before, which are cross-faded so t
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -16,14 +15,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.media.clips import ClipInfo, frames, probe
 from brushwork.media.images import Picture, load_image
 from brushwork.model.network import VGG19
 from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, paint_clip
-from brushwork.video.timeline import painted_positions
+from brushwork.video.timeline import no_frames, painted_positions
 from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, inputs_of, work_folder, write_atomically
 
 SEGMENT_OVERLAP = 4
@@ -57,9 +55,8 @@ class Segment:
 def scene_cuts(clip: ClipInfo, video: VideoSettings) -> list[int]:
     """Positions of the frames that start a new shot (the colour histogram jumps): a segment may start there
     with no cross-fade, since the picture itself jumps."""
-    end = video.end if video.end is not None else math.inf
     cuts, before = [], None
-    for frame in frames(clip.path, video.start, end):
+    for frame in frames(clip.path, video.start, video.until):
         small = frame.image.convert("L").resize((64, 36))
         histogram = np.bincount(np.asarray(small).ravel() // 8, minlength=32) / small.width / small.height
         if before is not None and 0.5 * np.abs(histogram - before).sum() > SCENE_CUT:
@@ -135,8 +132,7 @@ def paint_clip_in_segments(
     claim(work, fingerprint, overwrite)
     positions = painted_positions(clip, video)
     if not positions:
-        end = f"{video.end:g} s" if video.end is not None else "its end"
-        raise ImageError(f"{clip.path.name} has no frames between {video.start:g} s and {end}")
+        raise no_frames(clip, video)
     segments = plan_segments(positions, scene_cuts(clip, video), length, overlap)
     painted: dict[Segment, list[Path]] = {}
     pending = []
@@ -209,8 +205,7 @@ def join_segments(
         time = clip.times[position]
         recipes.save(chosen[position], path, {**recipe, "frame": position, "time": time}, overwrite=True)
         pictures.append((time, path))
-    end = video.end if video.end is not None else math.inf
-    assemble_frames(pictures, clip, output, video.start, end)
+    assemble_frames(pictures, clip, output, video.start, video.until)
 
 
 def segment_settings(clip: ClipInfo, video: VideoSettings, segment: Segment) -> VideoSettings:

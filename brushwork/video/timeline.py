@@ -3,8 +3,7 @@ is, the later ones warm-started from the frame before."""
 
 from __future__ import annotations
 
-import math
-
+from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo, even_size
 
@@ -21,8 +20,12 @@ def painted_times(clip: ClipInfo, video: VideoSettings) -> list[float]:
 
 def painted_positions(clip: ClipInfo, video: VideoSettings) -> list[int]:
     """The positions in the clip (0: its first frame) of the frames ``video`` paints."""
-    end = video.end if video.end is not None else math.inf
-    return [i for i, t in enumerate(clip.times) if video.start - 1e-6 <= t < end - 1e-6]
+    return [i for i, t in enumerate(clip.times) if video.start - 1e-6 <= t < video.until - 1e-6]
+
+
+def no_frames(clip: ClipInfo, video: VideoSettings) -> ImageError:
+    """The error of a part of the clip that holds no frame."""
+    return ImageError(f"{clip.path.name} has no frames {video.span}")
 
 
 def frame_settings(clip: ClipInfo, settings: Settings, video: VideoSettings) -> tuple[Settings, Settings]:

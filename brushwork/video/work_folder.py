@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from brushwork import __version__
-from brushwork.core.errors import ImageError
+from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo
 from brushwork.media.images import Picture
@@ -82,10 +82,7 @@ def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
                     shutil.rmtree(folder)
                 recipe.unlink()
             elif kept != fingerprint:
-                raise ImageError(
-                    f"{work} holds frames painted from other inputs or settings; delete it (or pass --overwrite) "
-                    "to start again, or choose another output name"
-                )
+                raise OutputExistsError(work, " and holds frames painted from other inputs or settings")
         if not recipe.exists():
             write_atomically(recipe, json.dumps(fingerprint, indent=1, sort_keys=True).encode())
     except OSError as exc:  # a full disk, say: the frames already there stay

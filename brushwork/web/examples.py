@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from brushwork.core.formats import CLIP_SUFFIXES, OUTPUT_FORMATS
 from brushwork.media.bundled import EXAMPLES_DIR
 
-SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
-CLIP_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm")
+SUFFIXES = tuple(OUTPUT_FORMATS)
+"""An example picture is one the page can show: a kind brushwork writes."""
 
 
 @dataclass(frozen=True)

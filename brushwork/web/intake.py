@@ -18,6 +18,7 @@ from fastapi import HTTPException, UploadFile
 from PIL import Image
 
 from brushwork.core.errors import ImageError
+from brushwork.core.formats import CLIP_SUFFIXES
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo, probe
 from brushwork.media.images import load_image
@@ -27,8 +28,6 @@ from brushwork.web.limits import MB, Limits
 
 CHUNK = 1 << 20
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "GIF": "gif", "BMP": "bmp"}
-CLIP_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
-"""A clip keeps its own suffix if it is one of these (the browser plays it back by it), else becomes ``.mp4``."""
 
 
 def shown_name(filename: str | None, fallback: str) -> str:
@@ -92,7 +91,7 @@ def check_clip(path: Path, shown: str, settings: Settings, video: VideoSettings,
             f"{shown!r} has frames of {clip.width}x{clip.height}, more than {limits.max_pixels / 1e6:g} "
             "megapixels; shrink it first",
         )
-    end = min(video.end if video.end is not None else clip.duration, clip.duration)
+    end = min(video.until, clip.duration)
     if video.start >= clip.duration:
         raise HTTPException(422, f"Start is {video.start:g} s but {shown!r} lasts {clip.duration:.1f} s")
     if end - video.start > limits.max_clip_seconds + 1e-6:

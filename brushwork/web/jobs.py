@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from brushwork.core.errors import BrushworkError, SettingsError
+from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, SettingsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.engine import runner as engine
@@ -316,5 +316,5 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, BrushworkError):
         return text
     if isinstance(exc, MemoryError) or "out of memory" in text.lower():
-        return "out of memory; try a smaller size or a single scale"
+        return OUT_OF_MEMORY
     return f"painting failed ({type(exc).__name__}: {text})"
