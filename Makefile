@@ -39,4 +39,4 @@ gallery: install
 
 # The studio's screenshots in docs/, taken from the current page by the browser tests.
 screenshots: install
-	BRUSHWORK_UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_web_browser.py
+	BRUSHWORK_UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/web/test_browser.py

@@ -35,6 +35,6 @@ echo "bench: exit $?"
 cat "$OUT/gpu_results.md" 2>/dev/null || tail -20 "$OUT/bench.log"
 echo "== tests on CUDA (browser, fuzz, notebook, Octave and video tests need tools this machine lacks)"
 timeout 200 python3 -m pytest -q -x -p no:cacheprovider tests \
-  --ignore=tests/test_web_browser.py --ignore=tests/test_web_fuzz.py --ignore=tests/test_notebook.py \
-  --ignore=tests/test_matlab.py --ignore=tests/test_video.py > "$OUT/tests.log" 2>&1
+  -m "not browser and not octave and not video" --ignore=tests/web/test_fuzz.py --ignore=tests/test_notebook.py \
+  > "$OUT/tests.log" 2>&1
 echo "tests: exit $? ($(tail -1 "$OUT/tests.log"))" | tee "$OUT/tests_summary.txt"

@@ -27,7 +27,7 @@ from brushwork.cli import main
 from brushwork.cluster import RayExecutor
 from brushwork.core.settings import Settings
 
-pytestmark = pytest.mark.xdist_group("ray")
+pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.ray, pytest.mark.slow]
 
 FAST = Settings(size=64, steps=4, scales=1)
 
@@ -142,6 +142,7 @@ def test_an_address_of_no_cluster_is_refused_naming_the_option(inputs_folder, tm
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.video
 def test_a_clip_on_ray_is_painted_in_segments_and_joined_with_its_sound(cluster, tmp_path, capsys):
     from brushwork.media.clips import probe
 

@@ -20,7 +20,9 @@ import pytest
 from brushwork.engine.recipes import find_inputs
 from brushwork.engine.recipes import read as read_recipe
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 EXAMPLES = ROOT / "brushwork" / "examples"
@@ -155,6 +157,7 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     assert errors == []
 
 
+@pytest.mark.video
 def test_a_clip_is_painted_frame_by_frame_and_downloaded_as_a_video(browser, studio, tmp_path):
     page = browser.new_page(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
     errors: list[str] = []

@@ -29,6 +29,8 @@ from brushwork.engine.runner import Result
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER
 
+pytestmark = pytest.mark.slow
+
 with warnings.catch_warnings():  # Starlette now asks for httpx2; the project tests with httpx
     warnings.filterwarnings("ignore", message=".*httpx2")
     from fastapi.testclient import TestClient

@@ -25,6 +25,8 @@ from brushwork.engine import runner as engine
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.media.images import load_image
 
+pytestmark = pytest.mark.slow
+
 FAST = Settings(size=64, steps=4, scales=1)
 FAST_FLAGS = ["--size", "64", "--steps", "4", "--scales", "1", "-q"]
 

@@ -18,6 +18,8 @@ from brushwork.model.losses import gram_matrix
 from brushwork.planning import forecast
 from brushwork.planning import levels as plan
 
+pytestmark = pytest.mark.slow
+
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 SIZE = 64
 WH = (64, 48)  # tubingen is 4:3

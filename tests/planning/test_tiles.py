@@ -19,6 +19,8 @@ from brushwork.planning.machine import GB, Machine
 from brushwork.planning.run_plan import plan_run
 from brushwork.planning.tiles import core, core_view, tile_grid
 
+pytestmark = pytest.mark.slow
+
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1", "conv4_2")
 GEN = torch.Generator().manual_seed(0)
 

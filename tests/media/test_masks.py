@@ -17,6 +17,8 @@ from brushwork.engine.recipes import read as read_recipe
 from brushwork.media.images import load_image
 from brushwork.model.losses import gram_matrix
 
+pytestmark = pytest.mark.slow
+
 SIZE = (96, 72)  # the photo's size in these tests: masks are drawn at it
 FAST = Settings(size=96, steps=40, scales=1, device="cpu", seed=0)
 

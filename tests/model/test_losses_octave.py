@@ -19,7 +19,9 @@ from PIL import Image
 
 from brushwork.model import losses
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.octave
+
+ROOT = Path(__file__).resolve().parents[2]
 MATLAB_DIR = ROOT / "matlab"
 RTOL = 1e-9
 WEIGHTS = dict(content_weight=0.05, tv_weight=2e-3, alpha=1.0, beta=1e3, gamma=0.5)

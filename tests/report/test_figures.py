@@ -13,6 +13,8 @@ from brushwork.engine.recipes import read as read_recipe
 from brushwork.report.figures import grainiest_box
 from brushwork.report.mondrian import PALETTE, mondrian
 
+pytestmark = pytest.mark.slow
+
 
 def figures_command(argv: list[str]) -> int:
     return main(["figures", *argv])

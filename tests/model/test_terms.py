@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
 import torch
-from test_video import make_clip, style
+from sample_clips import make_clip, style
 from torch import Tensor
 
 from brushwork.core.settings import Settings, VideoSettings
@@ -80,6 +80,7 @@ def test_a_registered_term_counts_whole_and_tiled_and_unregistered_it_is_gone(en
     assert torch.equal(after[2], before[2])
 
 
+@pytest.mark.video
 def test_a_registered_term_paints_a_clips_frames(tmp_path, registered):
     clip = make_clip(tmp_path / "pan.mp4", times=(0.0, 0.04, 0.08))
     seen: list[set[str]] = []

@@ -697,7 +697,7 @@ def test_a_job_that_cannot_fit_is_refused_in_one_line(make_client, monkeypatch):
 
 # --- clips -----------------------------------------------------------------------------------------
 
-FOX = Path(__file__).resolve().parents[1] / "brushwork" / "examples" / "video" / "fox.mp4"
+FOX = Path(__file__).resolve().parents[2] / "brushwork" / "examples" / "video" / "fox.mp4"
 CLIP = {"size": "64", "steps": "4", "end": "0.1", "later_steps": "2", "style_examples": ["wave"]}
 
 
@@ -705,6 +705,7 @@ def clip_upload(data: bytes | None = None, name: str = "my fox.mp4") -> list[tup
     return [("content", (name, FOX.read_bytes() if data is None else data, "video/mp4"))]
 
 
+@pytest.mark.video
 def test_a_clip_is_painted_in_the_photos_place_and_comes_back_as_a_video(make_client):
     from brushwork.media.clips import probe
 
@@ -740,6 +741,7 @@ def test_a_clip_is_painted_in_the_photos_place_and_comes_back_as_a_video(make_cl
     client.post(f"/api/jobs/{again.json()['id']}/cancel")
 
 
+@pytest.mark.video
 def test_a_stopped_clip_keeps_the_frames_it_painted_as_a_video(make_client):
     from brushwork.media.clips import probe
 
@@ -757,6 +759,7 @@ def test_a_stopped_clip_keeps_the_frames_it_painted_as_a_video(make_client):
     assert probe(client.app.state.store.result(job_id)).frames == job["frames_done"]
 
 
+@pytest.mark.video
 @pytest.mark.parametrize(
     ("form", "upload", "status", "words"),
     [
@@ -775,6 +778,7 @@ def test_a_clip_the_studio_cannot_paint_is_refused_with_one_line(make_client, fo
     assert not any(client.app.state.store.root.iterdir())  # nothing left behind
 
 
+@pytest.mark.video
 def test_a_clip_larger_than_the_studio_takes_is_refused(make_client):
     client = make_client(Painter(), max_clip_bytes=100_000)
     answer = client.post("/api/jobs", data=CLIP, files=clip_upload())
@@ -877,6 +881,7 @@ def test_one_machine_may_keep_only_so_many_jobs_waiting(make_client):
     painter.release.set()
 
 
+@pytest.mark.video
 def test_a_clip_with_frames_larger_than_a_picture_may_be_is_refused(make_client):
     client = make_client(Painter(), max_pixels=10_000)
     for files, data in ((clip_upload(), CLIP), ([], {**CLIP, "content_example": "fox"})):
