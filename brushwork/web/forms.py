@@ -111,6 +111,8 @@ def label(field: str) -> str:
         "styles": "The paintings",
         "content_example": "The photograph",
         "style_examples": "The paintings",
+        "masks": "The regions' masks",
+        "keep": "The keep mask",
     }.get(field, field.replace("_", " ").capitalize())
 
 

@@ -5,7 +5,8 @@ written under a server-chosen name, its pixel count is read from the header
 before anything is decoded, and then :func:`brushwork.media.images.load_image` must
 decode it fully. The photo's place may hold a clip instead: an upload no picture
 decoder reads is tried as a video (:func:`brushwork.media.clips.probe`), within the
-studio's clip limits. Every refusal is an ``HTTPException`` with a one-line reason.
+studio's clip limits. A picture's region masks pass the command line's checks
+(:mod:`brushwork.media.masks`). Every refusal is an ``HTTPException`` with a one-line reason.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import warnings
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 from fastapi import HTTPException, UploadFile
 from PIL import Image
 
@@ -21,7 +23,8 @@ from brushwork.core.errors import ImageError
 from brushwork.core.formats import CLIP_SUFFIXES
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo, probe
-from brushwork.media.images import load_image
+from brushwork.media.images import load_image, open_image
+from brushwork.media.masks import mask_of, regions_for
 from brushwork.planning.levels import thin_photo_problem
 from brushwork.web.examples import Example
 from brushwork.web.limits import MB, Limits
@@ -124,6 +127,26 @@ def _refuse_thin(width: int, height: int, largest: int, settings: Settings) -> N
     problem = thin_photo_problem(width, height, largest, settings, largest_is="the largest this studio paints")
     if problem is not None:
         raise HTTPException(422, problem)
+
+
+def check_regions(folder: Path, masks: list[dict[str, str]], photo: tuple[int, int], paintings: int) -> list[str]:
+    """Refuse kept masks (``mask`` and ``keep`` input records) that the run could not use, as the command line
+    does, naming each by its upload's name: one per painting, the photo's shape, none empty, none overlapping.
+    Gives what the artist should hear of (a mask resized to the photo)."""
+    notes: list[str] = []
+
+    def read(item: dict[str, str], role: str) -> np.ndarray:
+        image = open_image(folder / item["file"], role, shown=repr(item["name"]))
+        return mask_of(image, item["name"], photo, notes, role)
+
+    painted = [item for item in masks if item["role"] == "mask"]
+    try:
+        arrays = [read(item, "mask") for item in painted]
+        keep = [read(item, "keep mask") for item in masks if item["role"] == "keep"]
+        regions_for(photo, paintings, arrays or None, keep[0] if keep else None, [i["name"] for i in painted], notes)
+    except ImageError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return notes
 
 
 def _accept(raw: Path, fmt: str | None, folder: Path, stem: str, role: str, name: str) -> dict[str, str]:

@@ -220,12 +220,14 @@ class JobQueue:
     def _paint(self, job: Job) -> None:
         folder = self.store.folder(job.id)
         settings = Settings.from_dict(job.settings)
-        paths = [folder / Path(item["file"]).name for item in job.inputs]
+        paths = [folder / Path(item["file"]).name for item in job.pictures]
         if job.kind == "clip":
             self._paint_clip(job, folder, settings, paths)
             return
         content = load_image(paths[0], "content")
         styles = [load_image(p, "style") for p in paths[1:]]
+        regions = job.regions(folder)
+        masks = regions.load(content.rgb.size, len(styles)) if regions else None
         pace = Pace(self.preview_interval)
 
         def progress(p: engine.Progress) -> bool:
@@ -235,8 +237,8 @@ class JobQueue:
                 job.eta = p.eta
                 return not job.cancel_requested
 
-        result = self.runner(content, styles, settings, callback=progress, keep_memory=True)
-        recipe = recipes.build(settings, paths[0], paths[1:], result, base=folder, names=job.sources)
+        result = self.runner(content, styles, settings, callback=progress, keep_memory=True, regions=masks)
+        recipe = recipes.build(settings, paths[0], paths[1:], result, base=folder, names=job.sources, regions=regions)
         recipes.save_result(result, folder / RESULT, recipe, overwrite=True)
         if result.status == "diverged":
             advice = f"; try a lower {label(result.culprit).lower()}" if result.culprit else ""

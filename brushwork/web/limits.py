@@ -41,8 +41,10 @@ class Limits:
 
     @property
     def max_body_bytes(self) -> int:
-        """A whole job request: every image (or a clip) at its limit plus room for the form fields."""
-        return self.max_upload_bytes * self.max_styles + max(self.max_upload_bytes, self.max_clip_bytes) + MB
+        """A whole job request: every image (or a clip) at its limit, the paintings' masks and a keep mask too,
+        plus room for the form fields."""
+        pictures = self.max_upload_bytes * (2 * self.max_styles + 1)
+        return pictures + max(self.max_upload_bytes, self.max_clip_bytes) + MB
 
 
 class BodyLimit:

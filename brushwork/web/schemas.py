@@ -11,6 +11,7 @@ from brushwork.web.store import Job
 
 State = Literal["queued", "running", "done", "cancelled", "failed"]
 Role = Literal["content", "style"]
+InputRole = Literal["content", "style", "mask", "keep"]
 
 
 class Problem(BaseModel):
@@ -29,7 +30,10 @@ class ExampleOut(BaseModel):
 
 
 class InputOut(BaseModel):
-    role: Literal["content", "style"]
+    role: InputRole = Field(
+        description="The photo (or clip), a painting, or a region's mask: one per painting, in the paintings' "
+        "order, and what is kept as the photo."
+    )
     name: str
     clip: bool
     image_url: str
@@ -110,7 +114,7 @@ def job_out(job: Job, position: int | None, has_result: bool, has_poster: bool) 
     base = f"/api/jobs/{job.id}"
     inputs = [
         InputOut(
-            role=cast(Role, item["role"]),
+            role=cast(InputRole, item["role"]),
             name=item["name"],
             clip=item.get("kind") == "clip",
             image_url=f"{base}/inputs/{i}",

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from brushwork.core.errors import ImageError
+from brushwork.media.masks import RegionFiles
 from brushwork.video.work_folder import work_folder
 
 log = logging.getLogger("brushwork.web")
@@ -33,6 +34,8 @@ JOB_ID = re.compile(r"[0-9a-f]{32}")
 JOB_ID_PATTERN = "^[0-9a-f]{32}$"
 ACTIVE = ("queued", "running")
 FINAL = ("done", "cancelled", "failed")
+PICTURES = ("content", "style")
+"""The roles of the inputs every job has; the others (``mask``, ``keep``) are the masks of its regions."""
 RESULT = "result.png"
 CLIP_RESULT = "result.mp4"
 
@@ -44,8 +47,10 @@ class Job:
     id: str
     settings: dict[str, Any]
     inputs: list[dict[str, str]]
-    """``{"role": "content"|"style", "name": shown name, "file": file name in the job folder}``; a clip's
-    content also has ``"kind": "clip"``, a bundled example ``"source"``: its file's name."""
+    """``{"role": "content"|"style"|"mask"|"keep", "name": shown name, "file": file name in the job folder}``:
+    the photo, the paintings, then a picture's regions (see :mod:`brushwork.media.masks`), if it has any: a mask
+    per painting, in the paintings' order, and a keep mask. A clip's content also has ``"kind": "clip"``, a
+    bundled example ``"source"``: its file's name."""
     created: float = field(default_factory=time.time)
     state: str = "queued"
     error: str | None = None
@@ -73,9 +78,23 @@ class Job:
     """The address of the machine that asked for it, which :class:`~brushwork.web.jobs.JobQueue` counts."""
 
     @property
+    def pictures(self) -> list[dict[str, str]]:
+        """The photo (or clip) and the paintings, without the regions' masks."""
+        return [item for item in self.inputs if item["role"] in PICTURES]
+
+    @property
     def sources(self) -> list[str]:
-        """The inputs' file names as the user knows them (an upload's own, an example's file's), content first."""
-        return [item.get("source", item["name"]) for item in self.inputs]
+        """The pictures' file names as the user knows them (an upload's own, an example's file's), content first."""
+        return [item.get("source", item["name"]) for item in self.pictures]
+
+    def regions(self, folder: Path) -> RegionFiles:
+        """The masks of the job's regions, in its ``folder`` (none: the paintings cover the whole photo)."""
+
+        def files(role: str) -> tuple[Path, ...]:
+            return tuple(folder / Path(item["file"]).name for item in self.inputs if item["role"] == role)
+
+        keep = files("keep")
+        return RegionFiles(masks=files("mask"), keep=keep[0] if keep else None)
 
     @property
     def kind(self) -> str:
@@ -172,7 +191,8 @@ class Store:
         return inputs
 
     def input_file(self, job: Job, index: int) -> Path | None:
-        """The job's ``index``-th input (0: content), by the file name the studio gave it."""
+        """The job's ``index``-th input (0: content, then the paintings and the masks), by the file name the studio
+        gave it."""
         if not 0 <= index < len(job.inputs):
             return None
         path = self.folder(job.id) / Path(job.inputs[index]["file"]).name

@@ -82,9 +82,12 @@ class Painter:
         self.release, self.started = threading.Event(), threading.Event()
         self.fail, self.status, self.loss = fail, status, loss
         self.calls = 0
+        self.regions = None
+        """The regions of the last painting it was asked for."""
 
-    def __call__(self, content, styles, settings, callback=None, keep_memory=False) -> Result:
+    def __call__(self, content, styles, settings, callback=None, keep_memory=False, regions=None) -> Result:
         self.calls += 1
+        self.regions = regions
         if self.fail is not None:
             raise self.fail
         img = content.rgb.resize((16, 12))
@@ -693,6 +696,113 @@ def test_a_job_that_cannot_fit_is_refused_in_one_line(make_client, monkeypatch):
         detail = answer.json()["detail"]
         assert "8192 needs" in detail and "even in tiles" in detail and "\n" not in detail
     assert painter.calls == 0 and client.get("/api/jobs").json() == []
+
+
+# --- regions: a mask per painting and a keep mask, checked as the command line checks them ------------------
+
+
+def mask(box: tuple[int, int, int, int] | None = None, size: tuple[int, int] = (48, 36), fmt: str = "PNG") -> bytes:
+    """A mask of ``png()``'s shape, 48x36: white inside ``box`` (left, top, right, bottom), black elsewhere."""
+    picture = Image.new("L", size, 0)
+    if box is not None:
+        picture.paste(255, box)
+    buf = io.BytesIO()
+    picture.save(buf, fmt)
+    return buf.getvalue()
+
+
+LEFT, RIGHT, CORNER = (0, 0, 24, 36), (24, 0, 48, 36), (40, 0, 48, 8)
+"""Two regions that share the photo, and a corner kept."""
+
+
+def regions(*masks: bytes, keep: bytes | None = None) -> list[tuple[str, tuple[str, bytes, str]]]:
+    files = [("masks", (f"region{i}.png", m, "image/png")) for i, m in enumerate(masks, 1)]
+    return files + ([("keep", ("face.png", keep, "image/png"))] if keep is not None else [])
+
+
+def test_masks_are_kept_passed_to_the_run_and_listed_in_the_recipe(make_client, tmp_path):
+    painter = Painter()
+    client = make_client(painter)
+    files = uploads(png(), png(color=(20, 60, 200)), png(color=(200, 200, 20)))
+    created = client.post("/api/jobs", data=TINY, files=files + regions(mask(LEFT), mask(RIGHT), keep=mask(CORNER)))
+    assert created.status_code == 201, created.text
+    job = wait_for(client, created.json()["id"])
+    assert job["state"] == "done", job
+    assert [(i["role"], i["name"]) for i in job["inputs"]] == [
+        ("content", "photo.png"),
+        ("style", "painting0.png"),
+        ("style", "painting1.png"),
+        ("mask", "region1.png"),
+        ("mask", "region2.png"),
+        ("keep", "face.png"),
+    ]
+    assert client.get(job["inputs"][3]["image_url"]).content == mask(LEFT)  # what "Reuse" brings back
+    left, right = painter.regions.paint
+    assert left[:, :24].min() == 1 and left[:, 24:].max() == 0 and right[:, 24:].min() == 1 and right[:, :24].max() == 0
+    assert painter.regions.keep[:8, 40:].min() == 1 and painter.regions.keep.sum() == 8 * 8
+    saved = tmp_path / "picture.png"
+    saved.write_bytes(client.get(job["result_url"]).content)
+    recipe = read_recipe(saved)
+    assert [(i["role"], i["name"]) for i in recipe["inputs"]][3:] == [
+        ("mask", "mask1.png"),
+        ("mask", "mask2.png"),
+        ("keep", "keep.png"),
+    ]
+    assert all(len(i["sha256"]) == 64 for i in recipe["inputs"])
+    named = client.get(job["download_url"]).headers["content-disposition"]
+    assert named.endswith("''photo__painting0%2Bpainting1.png")  # after the pictures, not the masks
+
+    again = client.post(f"/api/jobs/{job['id']}/repaint")  # painted again, with its regions
+    assert again.status_code == 201 and [i["role"] for i in again.json()["inputs"]][3:] == ["mask", "mask", "keep"]
+    wait_for(client, again.json()["id"])
+    assert painter.calls == 2 and painter.regions.paint[0][:, :24].min() == 1
+
+    plain = client.post("/api/jobs", data={**TINY, **EXAMPLES})  # without masks, a job is as it always was
+    assert [i["role"] for i in wait_for(client, plain.json()["id"])["inputs"]] == ["content", "style"]
+    assert painter.regions is None
+
+
+def test_a_keep_mask_alone_keeps_its_region_and_a_resized_mask_is_noted(make_client):
+    painter = Painter()
+    client = make_client(painter)
+    created = client.post("/api/jobs", data=TINY, files=uploads() + regions(keep=mask((0, 0, 48, 18), (96, 72))))
+    assert created.status_code == 201, created.text
+    assert "note: mask face.png is 96x72: resized to the photo's 48x36" in created.json()["plan"]
+    wait_for(client, created.json()["id"])
+    assert painter.regions.paint is None and painter.regions.keep.shape == (36, 48)
+
+
+@pytest.mark.parametrize(
+    "masks, keep, status, words",
+    [
+        ([mask(LEFT, (24, 36))], None, 422, "mask region1.png is 24x36, not the photo's shape (48x36)"),
+        ([mask()], None, 422, "mask region1.png is empty (all black)"),
+        ([], mask(), 422, "keep mask face.png is empty (all black)"),
+        ([b""], None, 422, "mask image 'region1.png' is empty; choose a picture file"),
+        ([mask(LEFT), mask(RIGHT)], None, 422, "more masks than paintings (2 masks, 1 paintings)"),
+        ([b"GIF89a but not really"], None, 415, "'region1.png' is not an image"),
+        ([mask(LEFT, fmt="JPEG")[:200]], None, 415, "damaged or truncated"),
+    ],
+)
+def test_a_bad_mask_is_refused_in_one_line_and_nothing_is_kept(make_client, masks, keep, status, words):
+    painter = Painter()
+    client = make_client(painter)
+    for route in ("/api/plan", "/api/jobs"):
+        answer = client.post(route, data=TINY, files=uploads() + regions(*masks, keep=keep))
+        assert answer.status_code == status, answer.text
+        assert words in answer.json()["detail"] and "\n" not in answer.json()["detail"]
+    assert painter.calls == 0 and client.get("/api/jobs").json() == []
+    assert not any(client.app.state.store.root.iterdir())
+
+
+def test_overlapping_masks_and_masks_on_a_clip_are_refused(make_client):
+    client = make_client(Painter())
+    files = uploads(png(), png(), png()) + regions(mask(LEFT), mask((0, 0, 30, 36)))
+    answer = client.post("/api/jobs", data=TINY, files=files)
+    assert answer.status_code == 422 and "overlap: they add up to more than 1 at 864 pixels" in answer.json()["detail"]
+    answer = client.post("/api/jobs", data=CLIP, files=clip_upload() + regions(mask(LEFT)))
+    assert answer.status_code == 422 and "not a clip" in answer.json()["detail"]
+    assert not any(client.app.state.store.root.iterdir())
 
 
 # --- clips -----------------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from brushwork.engine.recipes import find_inputs
 from brushwork.engine.recipes import read as read_recipe
@@ -270,3 +272,92 @@ def test_a_non_image_is_refused_at_once_and_reuse_brings_the_pictures_back(brows
     assert page.text_content("#style-chips .chip span") == "wave.jpg"
     assert page.input_value("#opt-style_weight") == "1234" and page.input_value("#opt-steps") == "3"
     assert not page.is_disabled("#paint")
+
+
+def test_an_artist_paints_regions_the_job_carries_and_reuse_brings_them_back(browser, studio, tmp_path):
+    """Regions painted with the mouse over the photo: one painting's and a kept one, with the brush, the eraser
+    and undo; the job carries them as masks the photo's size, and Reuse puts them back on the photo."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(studio)
+    page.wait_for_selector("#style-examples .thumb")
+    assert page.is_hidden("#regions-card")  # nothing to paint on before a photo
+    page.set_input_files("#content-file", str(EXAMPLES / "content" / "tubingen.jpg"))  # 1024x768
+    page.set_input_files("#style-files", str(EXAMPLES / "style" / "wave.jpg"))
+    page.wait_for_selector("#regions", state="visible")
+    page.click('#sizes [data-value="64"]')
+    page.click("#advanced summary")
+    page.fill("#opt-steps", "3")
+    assert page.text_content("#region-targets") == "waveKeep the photo"  # a region per painting, and one kept
+    assert page.text_content("#region-targets .on") == "wave"  # the brush paints the first painting's at first
+    assert page.text_content("#region-note").startswith("Nothing painted yet")
+    page.click('#region-edges [data-value="hard"]')
+    box = page.locator("#regions").bounding_box()
+
+    def stroke(*points: tuple[float, float]) -> None:
+        """Paint through points given as fractions of the photo's width and height."""
+        spots = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+        page.mouse.move(*spots[0])
+        page.mouse.down()
+        for spot in spots[1:]:
+            page.mouse.move(*spot, steps=8)
+        page.mouse.up()
+
+    stroke((0.1, 0.2), (0.5, 0.2))  # the painting's region: a band across the top
+    page.click('#region-targets [data-value="keep"]')
+    stroke((0.6, 0.7), (0.9, 0.7))  # a kept band below
+    stroke((0.45, 0.2))  # kept, over the painting's band: it is no longer the painting's there
+    page.click('#region-tools [data-value="eraser"]')
+    stroke((0.88, 0.7))  # the kept band's end rubbed out
+    page.click('#region-tools [data-value="brush"]')
+    stroke((0.2, 0.85), (0.4, 0.85))
+    page.click("#region-undo")  # and a stroke taken back
+    assert page.text_content("#region-note").startswith("Each painting paints its region")
+    page.click("#paint")
+    page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
+    assert page.is_hidden("#regions")  # the result is shown, not the regions
+
+    def masks(job: dict) -> dict[str, np.ndarray]:
+        folder = tmp_path / "data" / "jobs" / job["id"]
+        return {name: np.asarray(Image.open(folder / f"{name}.png").convert("L")) for name in ("mask1", "keep")}
+
+    jobs = page.evaluate("() => fetch('/api/jobs').then((r) => r.json())")
+    assert [i["role"] for i in jobs[0]["inputs"]] == ["content", "style", "mask", "keep"]
+    recipe = read_recipe(tmp_path / "data" / "jobs" / jobs[0]["id"] / "result.png")
+    assert [i["role"] for i in recipe["inputs"]] == ["content", "style", "mask", "keep"]
+    drawn = masks(jobs[0])
+    mask, keep = drawn["mask1"], drawn["keep"]
+    assert mask.shape == keep.shape == (768, 1024)  # the photo's size
+
+    def at(picture: np.ndarray, x: float, y: float) -> int:
+        return int(picture[int(y * 768), int(x * 1024)])
+
+    assert at(mask, 0.1, 0.2) == at(mask, 0.3, 0.2) == 255 and at(keep, 0.3, 0.2) == 0  # where the mouse went
+    assert at(keep, 0.45, 0.2) == 255 and at(mask, 0.45, 0.2) == 0  # regions never overlap
+    assert at(keep, 0.65, 0.7) == 255 and at(keep, 0.88, 0.7) == 0 and at(mask, 0.65, 0.7) == 0
+    assert at(mask, 0.3, 0.85) == at(keep, 0.3, 0.85) == 0  # undone
+    assert at(mask, 0.5, 0.5) == at(keep, 0.5, 0.5) == at(mask, 0.95, 0.95) == 0  # black elsewhere
+    assert ((mask == 0) | (mask == 255)).mean() > 0.99 and (mask.astype(int) + keep).max() <= 255
+
+    page.reload()  # a fresh page: nothing chosen
+    page.wait_for_selector(".work img")
+    page.click(".work")
+    page.click("#reuse")
+    page.wait_for_selector("#regions", state="visible")
+    page.wait_for_function("() => !document.getElementById('region-clear').disabled")
+    tint = """([x, y]) => [...document.getElementById('regions').getContext('2d')
+        .getImageData(Math.floor(x * 1024), Math.floor(y * 768), 1, 1).data]"""
+
+    def tinted(x: float, y: float, colour: tuple[int, int, int]) -> bool:
+        """Whether the regions show ``colour`` there (as near as a canvas's premultiplied alpha keeps it)."""
+        return max(abs(a - b) for a, b in zip(page.evaluate(tint, [x, y]), colour)) <= 2
+
+    assert tinted(0.3, 0.2, (228, 87, 46)) and tinted(0.65, 0.7, (111, 207, 151))  # the painting's and the kept
+    assert page.evaluate(tint, [0.5, 0.5])[3] == 0
+    page.click("#paint")  # painted again, it carries the very same masks
+    page.wait_for_function("() => document.querySelectorAll('.work').length === 2", timeout=180_000)
+    again = page.evaluate("() => fetch('/api/jobs').then((r) => r.json())")[0]
+    assert again["id"] != jobs[0]["id"]
+    assert all(np.array_equal(masks(again)[name], drawn[name]) for name in drawn)
+    assert errors == []

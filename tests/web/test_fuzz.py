@@ -39,7 +39,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def still_life(content, styles, settings, callback=None, keep_memory=False) -> Result:
+def still_life(content, styles, settings, callback=None, keep_memory=False, regions=None) -> Result:
     """A painter that paints nothing: the photo back, at once."""
     return Result(content.rgb, None, "done", 0, {}, 0.0)
 

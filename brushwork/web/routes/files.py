@@ -28,7 +28,7 @@ INPUT = image_answer(
     "image/bmp",
     "video/mp4",
     "application/octet-stream",
-    description="0 is the photo (or clip), 1... the paintings.",
+    description="0 is the photo (or clip), 1... the paintings, then a picture's masks (see the job's inputs).",
 )
 """What each route answers with, for the API's schema."""
 
@@ -77,7 +77,7 @@ def add_routes(router: APIRouter, studio: Studio) -> None:
         responses={**INPUT, **problems(404, 422)},
     )
     def job_input(
-        job_id: JobId, index: Annotated[int, PathParam(ge=0, le=studio.limits.max_styles)], thumb: Thumb = False
+        job_id: JobId, index: Annotated[int, PathParam(ge=0, le=2 * studio.limits.max_styles + 1)], thumb: Thumb = False
     ) -> Response:
         path = store.input_file(studio.find(job_id), index)
         if path is None:

@@ -1,15 +1,16 @@
 """The job form that ``/api/jobs`` and ``/api/plan`` read: its fields, and a filled one turned into a planned job.
 
-The fields are the pictures (uploads or bundled examples) and one per studio setting
+The fields are the pictures (uploads or bundled examples), a photo's optional region masks (one per painting,
+and a keep mask; see :mod:`brushwork.media.masks`), and one per studio setting
 (:func:`brushwork.web.forms.form_parameters`); FastAPI reads them from the endpoint's signature, which
 :func:`reads_form` writes. A filled form is checked in two steps: :func:`read_form` before any file is kept,
-then :func:`take` keeps the pictures (or clip) in the job's folder and plans the run, refusing one that
-cannot fit.
+then :func:`take` keeps the pictures (or clip) and masks in the job's folder, checks the masks and plans the
+run, refusing one that cannot fit.
 """
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
 
@@ -22,12 +23,13 @@ from brushwork.media.images import load_image
 from brushwork.video.painting import plan_clip
 from brushwork.web.examples import Example, Examples
 from brushwork.web.forms import STUDIO_VIDEO_SETTINGS, form_parameters
-from brushwork.web.intake import check_clip, check_photo_shape, store_example, store_upload
+from brushwork.web.intake import check_clip, check_photo_shape, check_regions, store_example, store_upload
 from brushwork.web.studio import Studio
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-PICTURES = ("content", "styles", "content_example", "style_examples")
-"""The form's picture fields; every other field is a setting."""
+PICTURES = ("content", "styles", "content_example", "style_examples", "masks", "keep")
+"""The form's picture (and mask) fields; every other field is a setting."""
+CLIP_REGIONS = "regions are painted on a photo, not a clip: leave the masks out, or paint a frame of it as a photo"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class Order:
     photo: Example | None
     uploads: list[UploadFile]
     paintings: list[Example]
+    masks: list[UploadFile]
+    """One per painting (uploads first, then examples), or none."""
+    keep: UploadFile | None
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Taken:
     video: dict[str, Any]
     """A clip's video settings; empty for a picture."""
     inputs: list[dict[str, str]]
+    """The photo's and paintings' records, then the masks' (see :attr:`brushwork.web.store.Job.inputs`)."""
     plan: str
 
 
@@ -90,6 +96,20 @@ def _fields(studio: Studio) -> list[inspect.Parameter]:
                 Form(description="Bundled paintings instead of uploads.", examples=[names("style")[:1]]),
             ],
         ),
+        (
+            "masks",
+            Annotated[
+                list[UploadFile] | None,
+                File(
+                    description="A photo's regions: one mask per painting (uploads first, then examples), the "
+                    "photo's shape, white where that painting applies; where no mask reaches, the photo is kept."
+                ),
+            ],
+        ),
+        (
+            "keep",
+            Annotated[UploadFile | None, File(description="A mask of what stays close to the photo (a face).")],
+        ),
     ]
     keyword = inspect.Parameter.KEYWORD_ONLY
     return [
@@ -101,13 +121,13 @@ def _fields(studio: Studio) -> list[inspect.Parameter]:
 def read_form(studio: Studio, fields: dict[str, Any]) -> Order:
     """Check a filled form's settings and choice of pictures, before any file is kept."""
     options = dict(fields)
-    content, styles, content_example, style_examples = (options.pop(name) for name in PICTURES)
+    content, styles, content_example, style_examples, masks, keep = (options.pop(name) for name in PICTURES)
     video = VideoSettings(**{name: options.pop(name) for name in STUDIO_VIDEO_SETTINGS})
     settings = resolve(**options)
-    uploads = [s for s in styles or [] if s.filename or s.size]
+    uploads = [s for s in styles or [] if _given(s)]
     named = [n for n in style_examples or [] if n]
     count = len(uploads) + len(named)
-    has_upload = content is not None and bool(content.filename or content.size)
+    has_upload = _given(content) is not None
     if has_upload == bool(content_example):
         raise HTTPException(422, "give one photograph: upload one or choose an example")
     if not 1 <= count <= studio.limits.max_styles:
@@ -115,7 +135,13 @@ def read_form(studio: Studio, fields: dict[str, Any]) -> Order:
     blend_weights(settings, count)
     photo = _chosen(studio.examples, "content", content_example) if content_example else None
     paintings = [_chosen(studio.examples, "style", n) for n in named]
-    return Order(settings, video, None if photo else content, photo, uploads, paintings)
+    masks = [m for m in masks or [] if _given(m)]
+    return Order(settings, video, None if photo else content, photo, uploads, paintings, masks, _given(keep))
+
+
+def _given(upload: UploadFile | None) -> UploadFile | None:
+    """The upload, unless the field was sent empty (a browser sends a file input with nothing chosen so)."""
+    return upload if upload is not None and (upload.filename or upload.size) else None
 
 
 def _chosen(examples: Examples, role: str, name: str) -> Example:
@@ -128,15 +154,22 @@ def _chosen(examples: Examples, role: str, name: str) -> Example:
 
 
 def take(studio: Studio, order: Order, folder: Path) -> Taken:
-    """Keep an order's pictures in the job's ``folder`` and plan its run; a run that cannot fit is refused here."""
+    """Keep an order's pictures and masks in the job's ``folder``, check the masks and plan its run; a run that
+    cannot fit is refused here."""
     photo, clip = _keep_photo(studio, order, folder)
-    inputs = [photo, *_keep_paintings(studio, order, folder)]
-    looks = [load_image(folder / item["file"], "style") for item in inputs[1:]]
+    if clip is not None and (order.masks or order.keep):
+        raise HTTPException(422, CLIP_REGIONS)
+    paintings = _keep_paintings(studio, order, folder)
+    masks = _keep_masks(studio, order, folder)
+    looks = [load_image(folder / item["file"], "style") for item in paintings]
     if clip is not None:
         plan = plan_clip(clip, looks, order.settings, order.video).describe()
     else:
-        plan = measure_and_plan(load_image(folder / photo["file"], "content"), looks, order.settings).describe()
-    return Taken(order.video.to_dict() if clip else {}, inputs, plan)
+        content = load_image(folder / photo["file"], "content")
+        notes = check_regions(folder, masks, content.rgb.size, len(looks))
+        planned = measure_and_plan(content, looks, order.settings)
+        plan = replace(planned, notes=[*planned.notes, *notes]).describe()
+    return Taken(order.video.to_dict() if clip else {}, [photo, *paintings, *masks], plan)
 
 
 def _keep_photo(studio: Studio, order: Order, folder: Path) -> tuple[dict[str, str], ClipInfo | None]:
@@ -158,3 +191,11 @@ def _keep_paintings(studio: Studio, order: Order, folder: Path) -> list[dict[str
     uploads = [store_upload(u, folder, f"style{i}", "style", studio.limits) for i, u in enumerate(order.uploads, 1)]
     chosen = [store_example(e, folder, f"style{i}") for i, e in enumerate(order.paintings, len(uploads) + 1)]
     return uploads + chosen
+
+
+def _keep_masks(studio: Studio, order: Order, folder: Path) -> list[dict[str, str]]:
+    """Keep the masks as pictures (``mask1``, ``mask2``... in the paintings' order, then ``keep``); what they
+    hold is checked once the photo's size is known (:func:`brushwork.web.intake.check_regions`)."""
+    limits = studio.limits
+    kept = [store_upload(m, folder, f"mask{i}", "mask", limits) for i, m in enumerate(order.masks, 1)]
+    return kept + ([store_upload(order.keep, folder, "keep", "keep", limits)] if order.keep else [])
