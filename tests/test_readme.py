@@ -26,6 +26,7 @@ def test_the_readme_has_python_examples():
     assert BLOCKS and any("brushwork.stylize" in block for block in BLOCKS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_a_readme_example_runs_as_written(in_a_folder_with_pictures, index):
     code = re.sub(r"size=\d+", "size=32", BLOCKS[index])  # the same calls, at a test's size

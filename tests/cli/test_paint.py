@@ -268,6 +268,7 @@ def test_run_writes_picture_with_progress_and_summary(capsys, tmp_path, tubingen
     assert read_recipe(out)["run"]["status"] == "done"
 
 
+@pytest.mark.slow
 def test_preset_with_explicit_overrides(capsys, tmp_path, tubingen, starry_night):
     out = tmp_path / "out.png"
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--preset", "seed", "--size", "32", "--steps=2", "-q")
@@ -469,6 +470,7 @@ def test_version(capsys):
     assert rc == 0 and out.strip() == f"brushwork {brushwork.__version__}"
 
 
+@pytest.mark.slow
 def test_console_script(tmp_path, tubingen, starry_night):
     script = Path(sys.executable).with_name("brushwork")
     if not script.exists():
@@ -506,6 +508,7 @@ def test_settings_errors_name_the_option_by_lookup_and_leave_the_users_words_alo
     assert describe(SettingsError("give at least one painting")) == "give at least one painting"
 
 
+@pytest.mark.slow
 def test_a_preset_keeps_every_option_the_user_typed(capsys, tmp_path, tubingen, starry_night):
     out = tmp_path / "out.png"
     rc, _, err = cli(
@@ -530,6 +533,7 @@ def test_a_preset_keeps_every_option_the_user_typed(capsys, tmp_path, tubingen, 
     assert (settings["optimizer"], settings["style_weight"], settings["tv_weight"]) == ("adam", 100, 0)
 
 
+@pytest.mark.slow
 def test_sigterm_and_sighup_write_the_best_picture_like_ctrl_c(tmp_path, tubingen, starry_night):
     import signal
     import time

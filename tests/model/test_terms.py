@@ -52,6 +52,7 @@ def evaluate(objective: Objective, start: Tensor) -> tuple[Tensor, dict[str, Ten
     return loss, parts, x.grad
 
 
+@pytest.mark.slow
 def test_a_registered_term_counts_whole_and_tiled_and_unregistered_it_is_gone(encoder, monkeypatch):
     monkeypatch.setattr(terms, "SWD_POINTS", 10**6)  # whole and tiled draw the same directions
     content, painting, start = noise(240, 176), noise(200, 160), noise(240, 176)

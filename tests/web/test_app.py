@@ -609,6 +609,7 @@ def test_serve_refuses_a_busy_port(tmp_path, capsys):
 # --- one definition of each setting ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_form_accepts_what_the_command_line_accepts(make_client):
     """Bounds come from the settings' specs: style weight 0 and 64-bit seeds are fine everywhere."""
     client = make_client(Painter())
