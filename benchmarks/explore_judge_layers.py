@@ -34,9 +34,9 @@ def table(pair: str, pictures: Path, references: Path, size: int) -> str:
     ours = judge.layers(Image.open(pictures / f"{pair}.png"))
     lines = [f"{pair} ({reference[1]} reference; brushwork's from {pictures.name})"]
     lines.append(f"{'layer':<8} {'gram ns':>8} {'gram bw':>8} {'ratio':>6} {'swd ns':>8} {'swd bw':>8} {'ratio':>6}")
-    rows = [*zip(STYLE_LAYERS, theirs.gram, ours.gram, theirs.swd, ours.swd)]
-    mean = [sum(column) / len(column) for column in (theirs.gram, ours.gram, theirs.swd, ours.swd)]
-    for name, g_ns, g_bw, s_ns, s_bw in [*rows, ("mean", *mean)]:
+    columns = (theirs.gram, ours.gram, theirs.swd, ours.swd)
+    means = tuple(sum(column) / len(column) for column in columns)
+    for name, (g_ns, g_bw, s_ns, s_bw) in [*zip(STYLE_LAYERS, zip(*columns)), ("mean", means)]:
         lines.append(f"{name:<8} {g_ns:8.3f} {g_bw:8.3f} {g_bw / g_ns:6.2f} {s_ns:8.3f} {s_bw:8.3f} {s_bw / s_ns:6.2f}")
     lines.append(f"content  {theirs.content:8.3f} {ours.content:8.3f} {ours.content / theirs.content:6.2f}")
     return "\n".join(lines)
