@@ -146,9 +146,6 @@ def level_style_layers(settings: Settings, level: Size) -> Settings:
     each keeps its own weight. With the default 0.2, a 512 px picture takes relu1_1 and relu2_1 at
     128 px, relu3_1 from 256 px and relu4_1 at 512 px; relu5_1 joins at a short side of 780 px.
     """
-    if settings.moment_reach > 0:
-        moments = tuple(n for n in settings.moment_layers if receptive_field(n) <= settings.moment_reach * min(level))
-        settings = settings.replace(moment_layers=moments, moment_weight=settings.moment_weight if moments else 0.0)
     if settings.layer_reach <= 0:
         return settings
     reach = settings.layer_reach * min(level)

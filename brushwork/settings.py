@@ -212,38 +212,6 @@ class Settings:
         "of the level's short side (relu4_1 sees 68 px, relu5_1 156 px): deep layers that see whole objects of the "
         "painting (a portrait's face, a boat) would paint them into the photo; 0: every style layer at every level",
     )
-    moment_weight: float = _option(
-        0.0,
-        kind="float",
-        low=0,
-        group=_WEIGHTS,
-        label="Deep moments weight",
-        studio=False,
-        metavar="W",
-        help="weight of a third style term, experimental: each channel's mean and spread at the moment layers, "
-        "position- and channel-blind statistics that say how strongly the painting's deep features fire, not "
-        "which fire together; 0 turns it off",
-    )
-    moment_layers: tuple[str, ...] = _option(
-        ("relu5_1",),
-        kind="layers",
-        group=_WEIGHTS,
-        label="Deep moments layers",
-        studio=False,
-        metavar="LAYERS",
-        help="VGG19 layers of the moments term",
-    )
-    moment_reach: float = _option(
-        0.0,
-        kind="float",
-        low=0,
-        group=_WEIGHTS,
-        label="Deep moments' reach",
-        studio=False,
-        metavar="F",
-        help="as layer_reach, for the moments term's layers: a moment layer joins a level only where it sees at most "
-        "this fraction of the level's short side (0: at every level)",
-    )
     style_blend: tuple[float, ...] | None = _option(
         None,
         kind="floats",

@@ -51,7 +51,6 @@ __all__ = [
     "Gram",
     "TotalVariation",
     "SlicedWasserstein",
-    "Moments",
     "Temporal",
     "SWD_POINTS",
 ]
@@ -344,86 +343,6 @@ class SlicedWasserstein(FeatureTerm):
             mine = d.T @ pick(cores[name], t, name, positions).float().T
             total = total + scale * (mine - matched[:, first[index] : first[index + 1]]).pow(2).sum()
         return total
-
-
-@register
-class Moments(FeatureTerm):
-    """Each channel's mean and standard deviation at the moment layers, the paintings' blended: a third style term.
-
-    They say how strongly each deep feature fires over the picture, not which fire together, nor where: a
-    weaker statistic than a Gram matrix, meant for layers whose Gram matrices paint the painting's objects.
-    The loss is each layer's squared error of both over the target's squared norm, averaged over layers.
-    """
-
-    part, setting = "style", "moment_weight"
-
-    def __init__(self, settings: Settings):
-        super().__init__(settings)
-        self.layers = settings.moment_layers
-
-    def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:
-        means = [torch.zeros(()) for _ in self.layers]
-        squares = [torch.zeros(()) for _ in self.layers]
-        for painting, blend in paintings:  # the blend as a mixture: its moments are the blended ones
-            height, width = painting.picture.shape[-2:]
-            sums: list[tuple[Tensor, Tensor]] = []
-            for _, cores in painting.tiles(self.layers):
-                parts = [_sums(cores[name]) for name in self.layers]
-                sums = parts if not sums else [(a + c, b + d) for (a, b), (c, d) in zip(sums, parts)]
-            for i, ((first, second), name) in enumerate(zip(sums, self.layers)):
-                area = _area(width, height, name)
-                means[i] = means[i] + blend * first / area
-                squares[i] = squares[i] + blend * second / area
-        self.targets = [_moments(m, q) for m, q in zip(means, squares)]
-        self.norms = [float(a.pow(2).sum() + b.pow(2).sum()) or 1.0 for a, b in self.targets]
-
-    def _loss(self, sums: Sequence[tuple[Tensor, Tensor]], areas: Sequence[int]) -> Tensor:
-        total = sums[0][0].new_zeros(())
-        for (first, second), area, (mean, spread), norm in zip(sums, areas, self.targets, self.norms):
-            mine, theirs = _moments(first / area, second / area), (mean.to(first), spread.to(first))
-            total = total + ((mine[0] - theirs[0]).pow(2).sum() + (mine[1] - theirs[1]).pow(2).sum()) / norm
-        return self.weight * total / len(self.layers)
-
-    def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
-        height, width = image.shape[-2:]
-        areas = [_area(width, height, name) for name in self.layers]
-        return self._loss([_sums(feats[name]) for name in self.layers], areas)
-
-    def begin(self, image: Tensor) -> None:
-        height, width = image.shape[-2:]
-        self.areas = [_area(width, height, name) for name in self.layers]
-        self.sums: list[tuple[Tensor, Tensor]] = []
-
-    def add(self, t: Tile, cores: Mapping[str, Tensor]) -> None:
-        parts = [_sums(cores[name]) for name in self.layers]
-        self.sums = parts if not self.sums else [(a + c, b + d) for (a, b), (c, d) in zip(self.sums, parts)]
-
-    def settle(self) -> Tensor:
-        leaves = [(a.detach().requires_grad_(True), b.detach().requires_grad_(True)) for a, b in self.sums]
-        with torch.enable_grad():
-            loss = self._loss(leaves, self.areas)
-            flat = [leaf for pair in leaves for leaf in pair]
-            grads = torch.autograd.grad(loss, flat)
-        self.slopes = list(zip(grads[0::2], grads[1::2]))  # d(loss)/d(each layer's sums): pass 2 weighs a tile's by it
-        return loss.detach()
-
-    def tile_loss(self, t: Tile, index: int, cores: Mapping[str, Tensor]) -> Tensor:
-        total = self.slopes[0][0].new_zeros(())
-        for (first, second), name in zip(self.slopes, self.layers):
-            mine = _sums(cores[name])
-            total = total + (first * mine[0]).sum() + (second * mine[1]).sum()
-        return total
-
-
-def _sums(features: Tensor) -> tuple[Tensor, Tensor]:
-    """Each channel's sum and sum of squares over the positions of ``(1, C, H, W)`` features, in float32."""
-    f = features.float()
-    return f.sum(dim=(0, 2, 3)), f.pow(2).sum(dim=(0, 2, 3))
-
-
-def _moments(mean: Tensor, square: Tensor) -> tuple[Tensor, Tensor]:
-    """Each channel's mean and standard deviation from its mean and mean square (a dead channel's spread is 0)."""
-    return mean, (square - mean.pow(2)).clamp_min(0).add(1e-8).sqrt()
 
 
 class Temporal(PixelTerm):

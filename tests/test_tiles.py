@@ -68,9 +68,8 @@ def test_a_tiles_features_at_its_core_are_the_whole_pictures(encoder):
 
 
 def alone(term: type[Term]) -> Settings:
-    """Settings with ``term`` the only registered term on (at weight 1 if it is off by default)."""
-    off = {other.setting: 0.0 for other in terms.TERMS if other.setting != term.setting}
-    return Settings().replace(**off, **{term.setting: getattr(Settings(), term.setting) or 1.0})
+    """Settings with ``term`` the only registered term on."""
+    return Settings().replace(**{other.setting: 0.0 for other in terms.TERMS if other.setting != term.setting})
 
 
 def held(width: int, height: int) -> Temporal:
