@@ -11,6 +11,8 @@ Lower is better for all three.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from PIL import Image
 
@@ -20,6 +22,14 @@ from brushwork.model.network import load_vgg19
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "conv4_2"
+
+
+class Distances(NamedTuple):
+    """A picture's content distance, and its Gram and SWD distances at each style layer."""
+
+    content: float
+    gram: list[float]
+    swd: list[float]
 
 
 class Judge:
@@ -57,7 +67,8 @@ class Judge:
         return sorted_values[idx]
 
     @torch.no_grad()
-    def score(self, picture: Image.Image) -> dict[str, float]:
+    def layers(self, picture: Image.Image) -> Distances:
+        """The content distance, and the Gram and SWD distances of each style layer (in :data:`STYLE_LAYERS` order)."""
         picture = picture.convert("RGB").resize(self.shape, Image.Resampling.LANCZOS)
         feats = self._features(picture)
         content = float((feats[CONTENT_LAYER] - self.content).norm() / self.content.norm())
@@ -69,4 +80,9 @@ class Judge:
             n = min(mine.shape[0], self.style_sorted[layer].shape[0])
             diff = self._quantiles(mine, n) - self._quantiles(self.style_sorted[layer], n)
             swds.append(float(diff.pow(2).mean().sqrt() / self.style_spread[layer]))
-        return {"content": content, "gram": sum(grams) / len(grams), "swd": sum(swds) / len(swds)}
+        return Distances(content, grams, swds)
+
+    def score(self, picture: Image.Image) -> dict[str, float]:
+        """The content distance, and the Gram and SWD distances averaged over the style layers."""
+        d = self.layers(picture)
+        return {"content": d.content, "gram": sum(d.gram) / len(d.gram), "swd": sum(d.swd) / len(d.swd)}
