@@ -48,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import brushwork
-    from brushwork import plan
+    from brushwork.planning import levels as plan
 
     out = HERE / "results" / "subject"
     scores = out / "scores.tsv"
