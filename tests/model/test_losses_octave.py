@@ -67,7 +67,7 @@ def python_losses(case: dict) -> dict[str, torch.Tensor]:
         case["style_weights"],
     )
     out["tv"] = losses.tv_loss(torch.from_numpy(case["img"])[None], WEIGHTS["tv_weight"])
-    out["total"] = losses.total_loss(
+    out["total"] = losses.seed_total_loss(
         out["content"], out["style"], out["tv"], WEIGHTS["alpha"], WEIGHTS["beta"], WEIGHTS["gamma"]
     )
     return out
@@ -194,5 +194,5 @@ def test_example_script(octave):
     c = losses.content_loss(5e-2, feats["2"], pattern(3, 7, (6, 4, 3)) / 10)
     s = losses.style_loss(feats, ["1", "2"], targets, [2e2, 5e1])
     t = losses.tv_loss(pattern(37, 256, (3, 8, 6)), 1e-4)
-    for name, want in [("content", c), ("style", s), ("tv", t), ("total", losses.total_loss(c, s, t))]:
+    for name, want in [("content", c), ("style", s), ("tv", t), ("total", losses.seed_total_loss(c, s, t))]:
         check(f"example.{name}", got[name], want)
