@@ -26,7 +26,7 @@ from brushwork.core.errors import BrushworkError, ImageError
 from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
 from brushwork.engine.runner import Callback, Result, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
-from brushwork.media.masks import Regions, load_mask, mask_of, regions_for
+from brushwork.media.masks import RegionFiles, Regions, load_mask, mask_of, regions_for
 from brushwork.planning.run_plan import RunPlan
 
 if TYPE_CHECKING:
@@ -69,28 +69,40 @@ def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
     return [_picture(s, "style") for s in style]
 
 
-def _mask(source: ImageInput, role: str, photo: Picture, notes: list[str]) -> np.ndarray:
-    """A mask from a file, a PIL image or a numpy array (HxW, uint8 0-255 or float 0-1)."""
+def _mask(source: ImageInput, role: str, size: tuple[int, int], notes: list[str]) -> np.ndarray:
+    """A mask from a file, a PIL image or a numpy array (HxW, uint8 0-255 or float 0-1), at ``size``."""
     if isinstance(source, np.ndarray) and source.ndim == 2 and source.dtype != np.uint8:
         source = (np.clip(source.astype(np.float32), 0, 1) * 255).round().astype(np.uint8)
     if isinstance(source, np.ndarray):
         source = _picture(source, role).rgb
     if isinstance(source, Image.Image):
-        return mask_of(source, f"<{role}>", photo.rgb.size, notes, role)
-    return load_mask(_path(source, role), photo.rgb.size, notes, role)
+        return mask_of(source, f"<{role}>", size, notes, role)
+    return load_mask(_path(source, role), size, notes, role)
 
 
 def _regions(
-    photo: Picture, paintings: int, masks: Sequence[ImageInput] | None, keep: ImageInput | None
+    size: tuple[int, int], paintings: int, masks: Sequence[ImageInput] | None, keep: ImageInput | None
 ) -> Regions | None:
-    """The checked regions of a run (see :mod:`brushwork.media.masks`), or None for none."""
+    """The checked regions of a run on a picture of ``(width, height)`` (see :mod:`brushwork.media.masks`), or
+    None for none."""
     if masks is None and keep is None:
         return None
+    if masks is not None and not isinstance(masks, (list, tuple)):
+        raise TypeError(f"masks must be a list (one mask per painting), not {type(masks).__name__}")
     notes: list[str] = []
-    arrays = None if masks is None else [_mask(m, f"mask {i + 1}", photo, notes) for i, m in enumerate(masks)]
-    kept = None if keep is None else _mask(keep, "keep mask", photo, notes)
+    arrays = None if masks is None else [_mask(m, f"mask {i + 1}", size, notes) for i, m in enumerate(masks)]
+    kept = None if keep is None else _mask(keep, "keep mask", size, notes)
     names = [f"mask {i + 1}" for i in range(len(arrays or []))]
-    return regions_for(photo.rgb.size, paintings, arrays, kept, names, notes)
+    return regions_for(size, paintings, arrays, kept, names, notes)
+
+
+def _region_files(masks: Sequence[ImageInput] | None, keep: ImageInput | None) -> RegionFiles:
+    """The masks as files, for workers on other machines (which take files, not pictures in memory)."""
+    given = [*(masks or []), *([keep] if keep is not None else [])]
+    if not all(isinstance(m, (str, os.PathLike)) for m in given):
+        raise ImageError("on Ray the masks travel as files: give their paths, not pictures in memory")
+    paths = [Path(m) for m in given]  # type: ignore[arg-type]  # all paths, as checked
+    return RegionFiles(tuple(paths[: len(masks or [])]), keep=paths[-1] if keep is not None else None)
 
 
 def _path(value: object, name: str) -> Path:
@@ -134,7 +146,8 @@ def transfer(
     """
     chosen = resolve(settings, preset, **options)
     photo, paintings = _picture(content, "content"), _styles(style)
-    return run(photo, paintings, chosen, callback=progress, regions=_regions(photo, len(paintings), masks, keep))
+    regions = _regions(photo.rgb.size, len(paintings), masks, keep)
+    return run(photo, paintings, chosen, callback=progress, regions=regions)
 
 
 def stylize(
@@ -181,6 +194,8 @@ def stylize_video(
     workers: int | None = None,
     worker_cpus: int = 1,
     segment_frames: int | None = None,
+    masks: Sequence[ImageInput] | None = None,
+    keep: ImageInput | None = None,
     **options: Any,
 ) -> VideoResult:
     """Paint a clip into ``output`` (an ``.mp4``, ``.mov``, ``.mkv`` or ``.m4v``), its sound copied unchanged.
@@ -192,6 +207,8 @@ def stylize_video(
     ``progress`` is called after each frame (with ``ray``, each segment); returning ``False`` stops.
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints segments of ``segment_frames`` frames (default:
     shared out evenly) in parallel on Ray workers (see :mod:`brushwork.cluster`); ``style`` must then be files.
+    ``masks`` and ``keep`` (as :func:`transfer`'s, drawn on the clip as a player shows it) hold for every frame;
+    on Ray they too must be files.
     """
     from brushwork.core.formats import VIDEO_SUFFIXES
     from brushwork.media.clips import probe  # PyAV and OpenCV load only for clips
@@ -208,18 +225,29 @@ def stylize_video(
     info, styles = probe(Path(clip)), _styles(style)
     if info.damage:
         warnings.warn(f"{info.path.name} looks damaged: {info.damage}; painting those", stacklevel=2)
+    regions = _regions(info.upright, len(styles), masks, keep)
     if ray is None:
-        return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite)
+        return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
     from brushwork.cluster import ray_segments
 
     given = [style] if isinstance(style, (str, os.PathLike, Image.Image)) else list(style)
     files = [Path(s) for s in given if isinstance(s, (str, os.PathLike))]
     if len(files) < len(given):
         raise ImageError("on Ray the paintings travel as files: give their paths, not pictures in memory")
-    runner = ray_segments(Path(clip), files, chosen, ray, workers, worker_cpus)
+    region_files = _region_files(masks, keep)
+    runner = ray_segments(Path(clip), files, chosen, ray, workers, worker_cpus, region_files)
     length = segment_frames or segment_length(len(painted_positions(info, motion)), runner.workers or 1)
     return paint_clip_in_segments(
-        info, styles, chosen, motion, path, runner, length=length, callback=progress, overwrite=overwrite
+        info,
+        styles,
+        chosen,
+        motion,
+        path,
+        runner,
+        length=length,
+        callback=progress,
+        overwrite=overwrite,
+        regions=regions,
     )
 
 

@@ -32,6 +32,7 @@ from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures
 from brushwork.core.errors import BrushworkError, ImageError, SettingsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine.runner import Result
+from brushwork.media.masks import RegionFiles
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.video.segments import Segment, paint_segment
 
@@ -119,7 +120,7 @@ class Parcel:
 
     item: Item
     files: tuple[tuple[str, bytes], ...]
-    """(file name, bytes) of the photo, then of each painting."""
+    """(file name, bytes) of each of the item's inputs (:meth:`~brushwork.batch.inputs.Item.inputs`)."""
 
     @classmethod
     def of(cls, item: Item) -> Parcel:
@@ -131,7 +132,7 @@ class Parcel:
             except OSError:
                 return b""
 
-        return cls(item, tuple((path.name, read(path)) for path in (item.photo, *item.styles)))
+        return cls(item, tuple((path.name, read(path)) for path in item.inputs()))
 
     @contextmanager
     def unpacked(self) -> Iterator[Item]:
@@ -143,7 +144,7 @@ class Parcel:
                 path.parent.mkdir()
                 path.write_bytes(data)
                 paths.append(path)
-            yield Item(paths[0], tuple(paths[1:]), Path(folder) / "unused")
+            yield self.item.moved(paths, Path(folder) / "unused")
 
 
 class Painter:
@@ -158,7 +159,7 @@ class Painter:
             outcome = paint_pictures(item, settings, self.encoder)
         if isinstance(outcome, Record):  # name the driver's files, not the worker's copies
             error = outcome.error
-            for copy, original in zip((item.photo, *item.styles), (parcel.item.photo, *parcel.item.styles)):
+            for copy, original in zip(item.inputs(), parcel.item.inputs()):
                 error = error.replace(str(copy), str(original))
             outcome = replace(
                 outcome,
@@ -239,12 +240,14 @@ class RaySegments:
     workers: int | None = None
     cpus: int = 1
     retries: int = 2
+    regions: RegionFiles = RegionFiles()
+    """The masks every frame is painted with: files that travel with the clip."""
 
     def __call__(
         self, segments: list[tuple[Segment, VideoSettings]], on_segment: Callable[[Segment, list[bytes]], bool]
     ) -> None:
         ray = connect(self.address)
-        parcel = ray.put(Parcel.of(Item(self.clip, tuple(self.styles), self.clip)))  # sent once, shared by all
+        parcel = ray.put(Parcel.of(Item(self.clip, tuple(self.styles), self.clip, self.regions)))  # sent once
 
         def submit(actor: Any, task: tuple[Segment, VideoSettings]) -> Any:
             return actor.call.remote(_paint_segment, parcel, self.settings, task[1])
@@ -261,16 +264,22 @@ class RaySegments:
 
 
 def ray_segments(
-    clip: Path, styles: Sequence[Path], settings: Settings, address: str, workers: int | None = None, cpus: int = 1
+    clip: Path,
+    styles: Sequence[Path],
+    settings: Settings,
+    address: str,
+    workers: int | None = None,
+    cpus: int = 1,
+    regions: RegionFiles | None = None,
 ) -> RaySegments:
     """A clip's segment runner on the Ray cluster at ``address``, connected, with its worker count settled."""
     count = worker_counts(connect(address), settings, workers, cpus)[0]
-    return RaySegments(clip, styles, settings, address, count, cpus)
+    return RaySegments(clip, styles, settings, address, count, cpus, regions=regions or RegionFiles())
 
 
 def _paint_segment(encoder: Any, parcel: Parcel, settings: Settings, video: VideoSettings) -> list[bytes]:
     with parcel.unpacked() as item:
-        return paint_segment(encoder, item.photo, item.styles, settings, video)
+        return paint_segment(encoder, item.photo, item.styles, settings, video, item.regions)
 
 
 def spread(

@@ -18,18 +18,33 @@ from brushwork.batch.log import LOG_NAME, BatchLog
 from brushwork.core.errors import BrushworkError, ImageError
 from brushwork.core.formats import IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
 from brushwork.media.images import regular_file
+from brushwork.media.masks import RegionFiles
 
+CSV_COLUMNS = ("photo", "style", "output", "masks", "keep")
+"""A CSV manifest's columns: one painting per row, so ``masks`` holds at most one mask (where it applies)."""
 NAME_MAX = 255
 """Bytes in a file name, on the usual file systems."""
 
 
 @dataclass(frozen=True)
 class Item:
-    """One picture to paint: a photo, its paintings, and where the picture goes."""
+    """One picture to paint: a photo, its paintings, where the picture goes, and the regions each painting
+    applies to (a manifest's ``masks`` and ``keep``; none: the paintings blended over the whole photo)."""
 
     photo: Path
     styles: tuple[Path, ...]
     output: Path
+    regions: RegionFiles = RegionFiles()
+
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the item reads: the photo, its paintings, then its masks."""
+        return (self.photo, *self.styles, *(path for _, path in self.regions.inputs()))
+
+    def moved(self, paths: Sequence[Path], output: Path) -> Item:
+        """The same item read from other files (``paths`` in the order of :meth:`inputs`) and written to ``output``."""
+        return Item(
+            paths[0], tuple(paths[1 : 1 + len(self.styles)]), output, self.regions.moved(paths[1 + len(self.styles) :])
+        )
 
 
 def _is_glob(text: str) -> bool:
@@ -70,8 +85,8 @@ def _expand(arguments: Sequence[str | os.PathLike[str]], role: str, painted: set
     return out
 
 
-Row = tuple[Path, tuple[Path, ...], str | None]
-"""A photo, its paintings and the output name a manifest gives it (None: the usual name)."""
+Row = tuple[Path, tuple[Path, ...], str | None, RegionFiles]
+"""A photo, its paintings, the output name a manifest gives it (None: the usual name) and its masks."""
 
 
 def collect(
@@ -96,15 +111,22 @@ def collect(
             raise BrushworkError("give at least one photo and one painting (or a manifest)")
         painted = BatchLog(Path(outdir) / LOG_NAME).painted()
         paintings = _expand(styles, "painting", painted)
-        rows = [(photo, (painting,), None) for photo in _expand(photos, "photo", painted) for painting in paintings]
-    return [Item(photo, paintings, Path(outdir) / name) for (photo, paintings, _), name in zip(rows, _names(rows))]
+        rows = [
+            (photo, (painting,), None, RegionFiles())
+            for photo in _expand(photos, "photo", painted)
+            for painting in paintings
+        ]
+    return [
+        Item(photo, paintings, Path(outdir) / name, regions)
+        for (photo, paintings, _, regions), name in zip(rows, _names(rows))
+    ]
 
 
 def _names(rows: list[Row]) -> list[str]:
     """Each row's output name: its own, or ``photo__painting.png`` made unique in order (ignoring case)."""
-    taken = {name.lower() for *_, name in rows if name}
+    taken = {name.lower() for _, _, name, _ in rows if name}
     names = []
-    for photo, paintings, name in rows:
+    for photo, paintings, name, _ in rows:
         if name is None:
             base = _shortened(f"{photo.stem}__{'+'.join(p.stem for p in paintings)}")
             name, n = f"{base}.png", 1
@@ -123,9 +145,9 @@ def _shortened(base: str) -> str:
 
 
 def _read_manifest(path: Path) -> list[Row]:
-    """A manifest's rows: CSV with columns photo, style (and output), or JSON, a list of
-    ``{"photo", "styles" or "style", "output"}``. Input paths are relative to the manifest's folder;
-    an output is a file name in OUTDIR."""
+    """A manifest's rows: CSV with columns photo, style (and output, masks, keep), or JSON, a list of
+    ``{"photo", "styles" or "style", "output", "masks", "keep"}``. Input paths are relative to the manifest's
+    folder; an output is a file name in OUTDIR; ``masks`` is one mask per painting, ``keep`` a region kept."""
     kind = path.suffix.lower()
     if kind not in (".csv", ".json"):
         raise BrushworkError(f"manifest {path} must be a .csv or .json file")
@@ -142,11 +164,13 @@ def _read_manifest(path: Path) -> list[Row]:
             raise BrushworkError(f"manifest {path} is not a CSV file this can read ({exc})") from None
         missing = {"photo", "style"} - set(reader.fieldnames or ())
         if missing:
-            raise BrushworkError(f"manifest {path} needs the columns photo and style (and output), in its first row")
-        unknown = [name for name in reader.fieldnames or () if name not in ("photo", "style", "output")]
+            raise BrushworkError(
+                f"manifest {path} needs the columns photo and style (and output, masks, keep), in its first row"
+            )
+        unknown = [name for name in reader.fieldnames or () if name not in CSV_COLUMNS]
         if unknown:  # a second style column, say, would otherwise be dropped without a word
             raise BrushworkError(
-                f"manifest {path} has a column {unknown[0]!r}; its columns are photo, style and output (several "
+                f"manifest {path} has a column {unknown[0]!r}; its columns are {', '.join(CSV_COLUMNS)} (several "
                 "paintings for one photo: a JSON manifest)"
             )
         entries = [
@@ -169,7 +193,7 @@ def _read_manifest(path: Path) -> list[Row]:
     rows = [_row(path, where, entry) for where, entry in entries]
     if not rows:
         raise BrushworkError(f"manifest {path} lists no pictures to paint")
-    twice = [name for name, n in Counter(name.lower() for *_, name in rows if name).items() if n > 1]
+    twice = [name for name, n in Counter(name.lower() for _, _, name, _ in rows if name).items() if n > 1]
     if twice:
         raise BrushworkError(f"manifest {path} names the output {twice[0]} more than once")
     return rows
@@ -186,9 +210,16 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
     texts = [entry.get("photo"), *(styles if isinstance(styles, list) else [None])]
     if not styles or not all(isinstance(t, str) and t.strip() for t in texts):
         raise bad("needs a photo and at least one style, each a file path")
+    masks = entry.get("masks") or []
+    masks = [masks] if isinstance(masks, str) else masks
+    keep = entry.get("keep") or None
+    if not isinstance(masks, list) or not all(isinstance(t, str) and t.strip() for t in [*masks, keep or "-"]):
+        raise bad("masks (one per painting) and keep must be file paths")
+    if masks and len(masks) != len(styles):
+        raise bad(f"has {len(masks)} masks for {len(styles)} paintings; give one mask per painting")
     output = entry.get("output")
     output = (output.strip() if isinstance(output, str) else output) or None
-    if any("\0" in t for t in [*texts, output] if isinstance(t, str)):
+    if any("\0" in t for t in [*texts, *masks, keep, output] if isinstance(t, str)):
         raise bad("a path holds a NUL byte, which no file name can")
     if output is not None and not (isinstance(output, str) and Path(output).suffix.lower() in OUTPUT_FORMATS):
         raise bad(f"output {output!r} must be a file name ending in {OUTPUT_WORDS} (it goes in OUTDIR)")
@@ -196,5 +227,11 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
         raise bad(f"output {output!r} must be a file name alone, with no folder (it goes in OUTDIR)")
     if output is not None and len(output.encode()) > NAME_MAX:
         raise bad(f"output {output[:20]}... is {len(output.encode())} bytes long; a file name takes at most {NAME_MAX}")
-    photo, *paintings = (Path(os.path.normpath(manifest.parent / t.strip())) for t in texts)
-    return photo, tuple(paintings), output
+    photo, *paintings = (_beside(manifest, t) for t in texts)
+    regions = RegionFiles(tuple(_beside(manifest, m) for m in masks), keep=_beside(manifest, keep) if keep else None)
+    return photo, tuple(paintings), output, regions
+
+
+def _beside(manifest: Path, text: str) -> Path:
+    """A path a manifest gives, relative to the manifest's folder."""
+    return Path(os.path.normpath(manifest.parent / text.strip()))

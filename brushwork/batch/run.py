@@ -122,7 +122,7 @@ def item_key(item: Item, settings: Settings, digests: dict[Path, str] | None = N
     key = hashlib.sha256(json.dumps([__version__, settings.to_dict()], sort_keys=True).encode())
     start = [] if settings.init in INIT_WORDS else [Path(settings.init)]
     try:
-        for path in (item.photo, *item.styles, *start):
+        for path in (*item.inputs(), *start):
             if path not in digests:
                 digests[path] = file_sha256(path)
             key.update(digests[path].encode())
@@ -180,7 +180,10 @@ def paint_pictures(
             raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
         content = load_image(item.photo, "photo")
         styles = [load_image(path, "painting") for path in item.styles]
-        return run(content, styles, settings, callback=callback, encoder=encoder, keep_memory=keep_memory)
+        regions = item.regions.load(content.rgb.size, len(styles)) if item.regions else None
+        return run(
+            content, styles, settings, callback=callback, encoder=encoder, keep_memory=keep_memory, regions=regions
+        )
     except BrushworkError as exc:
         return _record(item, None, "failed", began, str(exc))
     except MemoryError:
@@ -204,7 +207,7 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
     try:
         if item.output.exists() and _batch_key(item.output) is None:
             raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
-        recipe = {**recipes.build(settings, item.photo, item.styles, result), "batch_key": key}
+        recipe = {**recipes.build(settings, item.photo, item.styles, result, regions=item.regions), "batch_key": key}
         recipes.save_result(result, item.output, recipe, overwrite=True)
     except BrushworkError as exc:
         return _record(item, key, "failed", began, str(exc))

@@ -14,11 +14,15 @@ import math
 import sys
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from brushwork import __version__
 from brushwork.core.errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError
 from brushwork.core.settings import PRESET_HELP, PRESETS, SPECS, VIDEO_SPECS, Settings, Spec
+
+if TYPE_CHECKING:
+    from brushwork.media.masks import RegionFiles
 
 __all__ = [
     "EXIT_USAGE",
@@ -45,6 +49,8 @@ __all__ = [
     "describe",
     "number",
     "bounded",
+    "add_regions",
+    "region_files",
 ]
 
 EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
@@ -374,3 +380,47 @@ class Bar:
         from tqdm import tqdm
 
         tqdm.write(line, file=sys.stderr)
+
+
+def add_regions(p: Parser, where: str = "") -> None:
+    """Where each painting applies, and what is kept as the photo (see brushwork.media.masks); ``where`` says
+    more of the masks, for this command."""
+    group = p.add_argument_group(
+        "regions",
+        "a painting per part of the photo: white where it applies, black where not, grey on a soft edge; "
+        f"where no mask reaches, the photo is kept{'; ' + where if where else ''}",
+    )
+    group.add_argument("--masks", metavar="MASK,...", help="one mask picture per painting, in the paintings' order")
+    group.add_argument("--regions", metavar="MAP", help="one colour-coded map of the regions (with --region)")
+    group.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="COLOUR=PAINTING",
+        help='a region map\'s colour and its painting, e.g. "#0000ff=starry.jpg"; once per painting',
+    )
+    group.add_argument("--keep", metavar="MASK", help="a region kept close to the photo (a face, a logo): no style")
+
+
+def region_files(p: Parser, args: argparse.Namespace) -> tuple[list[str], RegionFiles]:
+    """The paintings and the regions the options give: the positional paintings, or those --region names."""
+    from brushwork.media.masks import RegionFiles
+
+    if args.region and args.styles:
+        p.error("give the paintings either after the photo or in --region COLOUR=PAINTING, not both")
+    if bool(args.region) != bool(args.regions):
+        p.error("--regions MAP and --region COLOUR=PAINTING go together")
+    pairs = [text.partition("=") for text in args.region]
+    if any(not sep or not colour or not painting for colour, sep, painting in pairs):
+        p.error('--region takes COLOUR=PAINTING, e.g. "#0000ff=starry.jpg"')
+    styles = [painting for _, _, painting in pairs] or list(args.styles)
+    if not styles:
+        p.error("the following arguments are required: style")
+    masks = tuple(Path(m) for m in args.masks.split(",")) if args.masks else ()
+    regions = RegionFiles(
+        masks,
+        Path(args.regions) if args.regions else None,
+        tuple(colour for colour, _, _ in pairs),
+        Path(args.keep) if args.keep else None,
+    )
+    return styles, regions

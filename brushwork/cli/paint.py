@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,10 +17,12 @@ from brushwork.cli.kit import (
     add_plan,
     add_preset,
     add_quiet,
+    add_regions,
     add_settings,
     add_version,
     flag,
     given_settings,
+    region_files,
     require_output,
 )
 from brushwork.core.formats import OUTPUT_WORDS
@@ -54,49 +55,6 @@ def parser() -> Parser:
     add_quiet(p)
     add_version(p)
     return p
-
-
-def add_regions(p: Parser) -> None:
-    """Where each painting applies, and what is kept as the photo (see brushwork.media.masks)."""
-    group = p.add_argument_group(
-        "regions",
-        "a painting per part of the photo: white where it applies, black where not, grey on a soft edge; "
-        "where no mask reaches, the photo is kept",
-    )
-    group.add_argument("--masks", metavar="MASK,...", help="one mask picture per painting, in the paintings' order")
-    group.add_argument("--regions", metavar="MAP", help="one colour-coded map of the regions (with --region)")
-    group.add_argument(
-        "--region",
-        action="append",
-        default=[],
-        metavar="COLOUR=PAINTING",
-        help='a region map\'s colour and its painting, e.g. "#0000ff=starry.jpg"; once per painting',
-    )
-    group.add_argument("--keep", metavar="MASK", help="a region kept close to the photo (a face, a logo): no style")
-
-
-def region_files(p: Parser, args: argparse.Namespace) -> tuple[list[str], RegionFiles]:
-    """The paintings and the regions the options give: the positional paintings, or those --region names."""
-    from brushwork.media.masks import RegionFiles
-
-    if args.region and args.styles:
-        p.error("give the paintings either after the photo or in --region COLOUR=PAINTING, not both")
-    if bool(args.region) != bool(args.regions):
-        p.error("--regions MAP and --region COLOUR=PAINTING go together")
-    pairs = [text.partition("=") for text in args.region]
-    if any(not sep or not colour or not painting for colour, sep, painting in pairs):
-        p.error('--region takes COLOUR=PAINTING, e.g. "#0000ff=starry.jpg"')
-    styles = [painting for _, _, painting in pairs] or list(args.styles)
-    if not styles:
-        p.error("the following arguments are required: style")
-    masks = tuple(Path(m) for m in args.masks.split(",")) if args.masks else ()
-    regions = RegionFiles(
-        masks,
-        Path(args.regions) if args.regions else None,
-        tuple(colour for colour, _, _ in pairs),
-        Path(args.keep) if args.keep else None,
-    )
-    return styles, regions
 
 
 def commands() -> str:

@@ -16,12 +16,14 @@ from brushwork.cli.kit import (
     add_preset,
     add_quiet,
     add_ray_options,
+    add_regions,
     add_settings,
     add_version,
     bounded,
     given_settings,
     ray_session,
     ray_worker_options,
+    region_files,
     require_output,
 )
 from brushwork.core.formats import VIDEO_SUFFIXES, in_words
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from brushwork.engine.runner import Progress
     from brushwork.media.clips import ClipInfo
     from brushwork.media.images import Picture
+    from brushwork.media.masks import RegionFiles, Regions
     from brushwork.video.painting import ClipPlan, FrameProgress, VideoResult
     from brushwork.video.segments import Segment
 
@@ -49,12 +52,13 @@ def parser() -> Parser:
         "painted: after Ctrl-C, the same command goes on where it stopped. Sound is copied unchanged.",
     )
     p.add_argument("clip", help="the video to paint (MP4, MOV, MKV, WebM ...)")
-    p.add_argument("styles", nargs="+", metavar="style", help="one or more paintings whose style to use")
+    p.add_argument("styles", nargs="*", metavar="style", help="one or more paintings whose style to use (or --region)")
     add_output(
         p,
         f"the painted clip ({in_words(VIDEO_SUFFIXES)}); required unless --plan",
         overwrite="replace an existing output, and start again over frames of another run left in OUT.frames/",
     )
+    add_regions(p, "drawn on the clip as a player shows it, and held for every frame")
     add_preset(p)
     add_settings(p, specs=VIDEO_SPECS, defaults=VideoSettings())
     add_settings(p, skip=("save_every",))  # every finished frame is kept anyway, in OUT.frames/
@@ -75,12 +79,14 @@ def parser() -> Parser:
 
 
 class _Inputs(NamedTuple):
-    """What the painting functions take first, in their order."""
+    """What the painting functions take first, in their order (and the regions, which they take by name)."""
 
     clip: ClipInfo
     styles: list[Picture]
     settings: Settings
     video: VideoSettings
+    files: RegionFiles
+    regions: Regions | None
 
 
 def command(argv: Sequence[str]) -> int:
@@ -94,10 +100,12 @@ def command(argv: Sequence[str]) -> int:
     cluster = ray_session(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     video = VideoSettings(**given_settings(args, VIDEO_SPECS))
-    output = _output(args)
-    inputs = _inputs(args, settings, video)
-    kept = 0 if args.ray or output is None else frames_kept(output, *inputs)
-    planned = plan_clip(*inputs, kept=kept)
+    style_paths, files = region_files(p, args)
+    output = _output(args, style_paths, files)
+    inputs = _inputs(args, style_paths, files, settings, video)
+    painting = inputs[:4]
+    kept = 0 if args.ray or output is None else frames_kept(output, *painting, inputs.regions)
+    planned = plan_clip(*painting, kept=kept)
     if args.plan or output is None:
         print(planned.describe())
         return 0
@@ -106,11 +114,12 @@ def command(argv: Sequence[str]) -> int:
     progress = _FrameBar(planned, args.quiet)
     with progress.bar, cluster:
         if args.ray:
-            result = _paint_on_ray(args, inputs, output, progress)
+            result = _paint_on_ray(args, style_paths, inputs, output, progress)
         else:
             result = paint_clip(
-                *inputs,
+                *painting,
                 output,
+                regions=inputs.regions,
                 callback=progress.frame,
                 step_callback=progress.step,
                 keep_memory=True,
@@ -119,18 +128,21 @@ def command(argv: Sequence[str]) -> int:
     return _report(result, output, frame_size(inputs.clip, settings))
 
 
-def _output(args: argparse.Namespace) -> Path | None:
+def _output(args: argparse.Namespace, style_paths: Sequence[str], files: RegionFiles) -> Path | None:
     """The painted clip's path, checked before any work; with ``--plan`` only named (None when it is not)."""
     from brushwork.media.images import check_output_path
 
     if args.plan:
         return Path(args.output) if args.output else None
-    return check_output_path(args.output, args.overwrite, (args.clip, *args.styles), suffixes=VIDEO_SUFFIXES)
+    inputs = (args.clip, *style_paths, *(path for _, path in files.inputs()))
+    return check_output_path(args.output, args.overwrite, inputs, suffixes=VIDEO_SUFFIXES)
 
 
-def _inputs(args: argparse.Namespace, settings: Settings, video: VideoSettings) -> _Inputs:
-    """The clip and the paintings, each refused in one line before any work; a damaged clip is warned of even
-    with -q, since the painted clip will be short."""
+def _inputs(
+    args: argparse.Namespace, style_paths: Sequence[str], files: RegionFiles, settings: Settings, video: VideoSettings
+) -> _Inputs:
+    """The clip, the paintings and the regions, each refused in one line before any work; a damaged clip is
+    warned of even with -q, since the painted clip will be short, and so is a mask that was resized."""
     from brushwork.core.settings import blend_weights
     from brushwork.media.clips import probe
     from brushwork.media.images import load_image
@@ -140,9 +152,12 @@ def _inputs(args: argparse.Namespace, settings: Settings, video: VideoSettings) 
         print(
             f"brushwork video: warning: {clip.path.name} looks damaged: {clip.damage}; painting those", file=sys.stderr
         )
-    styles = [load_image(path, "style") for path in args.styles]
+    styles = [load_image(path, "style") for path in style_paths]
     blend_weights(settings, len(styles))
-    return _Inputs(clip, styles, settings, video)
+    regions = files.load(clip.upright, len(styles)) if files else None
+    for note in regions.notes if regions is not None else ():
+        print(f"brushwork video: note: {note}", file=sys.stderr)
+    return _Inputs(clip, styles, settings, video, files, regions)
 
 
 def _say_plan(planned: ClipPlan, output: Path) -> None:
@@ -177,15 +192,16 @@ class _FrameBar:
         self.bar.show(self.done, self.frames, f"{where}; about {duration(left)} left", refresh=True)
 
 
-def _paint_on_ray(args: argparse.Namespace, inputs: _Inputs, output: Path, progress: _FrameBar) -> VideoResult:
+def _paint_on_ray(
+    args: argparse.Namespace, style_paths: Sequence[str], inputs: _Inputs, output: Path, progress: _FrameBar
+) -> VideoResult:
     """The clip in segments of ``--segment-frames`` (else shared out evenly), each painted by a Ray worker."""
     from brushwork.cluster import ray_segments
     from brushwork.video.segments import paint_clip_in_segments, segment_length
 
     cpus, retries = ray_worker_options(args)
-    runner = ray_segments(
-        Path(args.clip), [Path(s) for s in args.styles], inputs.settings, args.ray, args.workers, cpus
-    )
+    styles = [Path(s) for s in style_paths]
+    runner = ray_segments(Path(args.clip), styles, inputs.settings, args.ray, args.workers, cpus, inputs.files)
     runner.retries, workers = retries, runner.workers or 1
 
     def announce(segments: Sequence[Segment], left: int) -> None:
@@ -193,9 +209,10 @@ def _paint_on_ray(args: argparse.Namespace, inputs: _Inputs, output: Path, progr
             print(_segments_words(segments, left, workers), file=sys.stderr)
 
     return paint_clip_in_segments(
-        *inputs,
+        *inputs[:4],
         output,
         runner,
+        regions=inputs.regions,
         length=args.segment_frames or segment_length(progress.frames, workers),
         callback=progress.frame,
         on_plan=announce,

@@ -189,6 +189,13 @@ class RegionFiles:
         found += [("region map", self.region_map)] if self.region_map is not None else []
         return found + ([("keep", self.keep)] if self.keep is not None else [])
 
+    def moved(self, paths: Sequence[Path]) -> RegionFiles:
+        """The same regions read from other files: ``paths`` in the order of :meth:`inputs` (copies on a worker)."""
+        given = iter(paths)
+        masks = tuple(next(given) for _ in self.masks)
+        region_map = next(given) if self.region_map is not None else None
+        return RegionFiles(masks, region_map, self.colours, next(given) if self.keep is not None else None)
+
     def load(self, photo: tuple[int, int], paintings: int) -> Regions:
         """The checked :class:`Regions` for a photo of ``(width, height)`` px and ``paintings`` paintings."""
         notes: list[str] = []

@@ -33,6 +33,7 @@ from brushwork.engine.runner import Callback, Progress, initial_image, measure_a
 from brushwork.media.clips import ClipInfo, frames, write_clip
 from brushwork.media.flow import certainty, flow_between, inside, warp
 from brushwork.media.images import Picture, to_pil, to_tensor
+from brushwork.media.masks import Regions
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
 from brushwork.model.terms import Temporal
@@ -149,6 +150,7 @@ def paint_clip(
     keep_memory: bool = False,
     overwrite: bool = False,
     assemble_clip: bool = True,
+    regions: Regions | None = None,
 ) -> VideoResult:
     """Paint the frames of ``clip`` from ``video.start`` to ``video.end`` and, when all are done, write ``output``
     (unless ``assemble_clip`` is False: a segment painted for :func:`~brushwork.video.segments.join_segments`
@@ -158,10 +160,11 @@ def paint_clip(
     call later goes on from them. ``overwrite`` empties a work folder of another run's frames. ``callback``
     hears of each finished frame, ``step_callback`` of each step within a frame (as
     :func:`~brushwork.engine.runner.run`'s callback); either stops the clip by returning ``False``.
+    ``regions`` (drawn on the clip as a player shows it) hold for every frame: masks that stay where they are.
     """
     start = time.perf_counter()
     work = work_folder(output)
-    fingerprint = fingerprint_of(clip, styles, settings, video)
+    fingerprint = fingerprint_of(clip, styles, settings, video, regions)
     claim(work, fingerprint, overwrite)
     inputs = inputs_of(clip, styles, fingerprint)
     total = len(painted_times(clip, video))
@@ -197,6 +200,7 @@ def paint_clip(
                         callback=first_frame_step,
                         encoder=encoder,
                         keep_memory=keep_memory,
+                        regions=regions,
                     )
                 else:
                     warm, temporal, uncovered = _carried(history, photo, video.temporal_weight, encoder)
@@ -212,6 +216,7 @@ def paint_clip(
                         keep_memory=keep_memory,
                         start=warm,
                         temporal=temporal,
+                        regions=regions,
                     )
                 if outcome.status != "done":  # a frame cut short is not a finished frame
                     result.status = "interrupted" if outcome.status == "interrupted" else outcome.status

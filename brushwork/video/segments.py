@@ -19,6 +19,7 @@ from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.media.clips import ClipInfo, frames, probe
 from brushwork.media.images import Picture, load_image
+from brushwork.media.masks import RegionFiles, Regions
 from brushwork.model.network import VGG19
 from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, paint_clip
 from brushwork.video.timeline import no_frames, painted_positions
@@ -92,14 +93,20 @@ as PNG bytes, to the callback as it finishes; it stops once the callback returns
 
 
 def paint_segment(
-    encoder: VGG19, clip_path: Path, style_paths: Sequence[Path], settings: Settings, video: VideoSettings
+    encoder: VGG19,
+    clip_path: Path,
+    style_paths: Sequence[Path],
+    settings: Settings,
+    video: VideoSettings,
+    region_files: RegionFiles | None = None,
 ) -> list[bytes]:
     """Paint one segment (``video`` covers just it) and give its frames as PNG bytes, for the driver to keep."""
     clip = probe(clip_path)
     styles = [load_image(path, "style") for path in style_paths]
+    regions = region_files.load(clip.upright, len(styles)) if region_files else None
     with tempfile.TemporaryDirectory(prefix="brushwork-segment-") as folder:
         out = Path(folder) / "segment.mp4"
-        result = paint_clip(clip, styles, settings, video, out, encoder=encoder, assemble_clip=False)
+        result = paint_clip(clip, styles, settings, video, out, encoder=encoder, assemble_clip=False, regions=regions)
         if result.status != "done":
             raise KeyboardInterrupt  # only Ctrl-C stops a segment: nothing comes back from it
         return [path.read_bytes() for _, path in result.pictures]
@@ -118,6 +125,7 @@ def paint_clip_in_segments(
     callback: Callable[[FrameProgress], bool | None] | None = None,
     on_plan: Callable[[Sequence[Segment], int], None] | None = None,
     overwrite: bool = False,
+    regions: Regions | None = None,
 ) -> VideoResult:
     """Paint a clip as segments of about ``length`` frames (split at scene cuts, else sharing ``overlap``
     cross-faded frames) that ``runner`` paints, in parallel where it can, each with the temporal term inside.
@@ -125,10 +133,14 @@ def paint_clip_in_segments(
     The same work folder as :func:`paint_clip`: each finished segment's frames are kept in their own folder
     in it, so a stopped run goes on from the segments finished; the clip is joined, with its sound, at the end.
     ``on_plan`` hears of the segments, and how many of them are left to paint, before any is painted.
+    ``regions`` are the masks the runner's workers paint with (for the work folder's fingerprint).
     """
     start = time.perf_counter()
     work = work_folder(output)
-    fingerprint = {**fingerprint_of(clip, styles, settings, video), "segments": {"length": length, "overlap": overlap}}
+    fingerprint = {
+        **fingerprint_of(clip, styles, settings, video, regions),
+        "segments": {"length": length, "overlap": overlap},
+    }
     claim(work, fingerprint, overwrite)
     positions = painted_positions(clip, video)
     if not positions:

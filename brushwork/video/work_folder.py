@@ -21,6 +21,7 @@ from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo
 from brushwork.media.images import Picture
+from brushwork.media.masks import Regions
 from brushwork.video.timeline import painted_positions
 
 RECIPE = "recipe.json"
@@ -31,8 +32,11 @@ def work_folder(output: Path) -> Path:
     return output.with_name(output.name + ".frames")
 
 
-def fingerprint_of(clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings) -> dict:
-    """What must match for frames in a work folder to be this run's: settings and every input's bytes."""
+def fingerprint_of(
+    clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings, regions: Regions | None = None
+) -> dict:
+    """What must match for frames in a work folder to be this run's: settings and every input's bytes (the
+    regions' masks included)."""
 
     def digest(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
@@ -45,17 +49,29 @@ def fingerprint_of(clip: ClipInfo, styles: Sequence[Picture], settings: Settings
         "video": {k: v for k, v in video.to_dict().items() if k not in unused},
         "clip": digest(clip.path.read_bytes()),
         "styles": [digest(np.asarray(s.rgb).tobytes()) for s in styles],
+        **({"regions": _region_digests(regions)} if regions is not None else {}),
     }
 
 
+def _region_digests(regions: Regions) -> dict[str, list[str]]:
+    """The masks' digests, by role: one per painting's mask, and the keep mask."""
+    masks = {"mask": list(regions.paint or ()), "keep": [regions.keep] if regions.keep is not None else []}
+    return {role: [hashlib.sha256(m.tobytes()).hexdigest() for m in found] for role, found in masks.items()}
+
+
 def frames_kept(
-    output: Path, clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings
+    output: Path,
+    clip: ClipInfo,
+    styles: Sequence[Picture],
+    settings: Settings,
+    video: VideoSettings,
+    regions: Regions | None = None,
 ) -> int:
     """How many of the frames to paint an earlier, stopped run of the same inputs and settings left in the work
     folder (the same call goes on from them)."""
     work = work_folder(output)
     try:
-        same = json.loads((work / RECIPE).read_text()) == fingerprint_of(clip, styles, settings, video)
+        same = json.loads((work / RECIPE).read_text()) == fingerprint_of(clip, styles, settings, video, regions)
     except (OSError, ValueError):
         return 0
     return sum((work / f"frame_{p:06d}.png").exists() for p in painted_positions(clip, video)) if same else 0
@@ -91,9 +107,9 @@ def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
 
 def inputs_of(clip: ClipInfo, styles: Sequence[Picture], fingerprint: dict) -> list[dict[str, str]]:
     inputs = [{"role": "clip", "name": clip.path.name, "path": str(clip.path.resolve()), "sha256": fingerprint["clip"]}]
-    return inputs + [
-        {"role": "style", "name": s.name, "pixels_sha256": h} for s, h in zip(styles, fingerprint["styles"])
-    ]
+    inputs += [{"role": "style", "name": s.name, "pixels_sha256": h} for s, h in zip(styles, fingerprint["styles"])]
+    masks = fingerprint.get("regions", {})
+    return inputs + [{"role": role, "pixels_sha256": h} for role, found in masks.items() for h in found]
 
 
 def frame_recipe(settings: Settings, video: VideoSettings, inputs: list[dict[str, str]]) -> dict:

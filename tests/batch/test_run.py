@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ from brushwork.core.settings import Settings
 from brushwork.engine import runner as engine
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.media.images import load_image
+from brushwork.media.masks import RegionFiles
 
 pytestmark = pytest.mark.slow
 
@@ -113,7 +115,9 @@ def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):
         (inputs["b"], (inputs["starry"],), "b__starry.png"),
     ]
     csv.write_text("photo,style,style2\na.jpg,../paintings/wave.jpg,../paintings/starry.jpg\n")
-    with pytest.raises(BrushworkError, match="has a column 'style2'; its columns are photo, style and output"):
+    with pytest.raises(
+        BrushworkError, match="has a column 'style2'; its columns are photo, style, output, masks, keep"
+    ):
         collect([], [], tmp_path / "out", csv)
     for text, words in [
         ('{"photo": "a.jpg"}', "must hold a list"),
@@ -414,3 +418,89 @@ def test_lines_a_crash_tore_are_removed_from_the_log(inputs, tmp_path):
     log.write_bytes(b'{"status": "do\n' + good + b'{"key": "torn by a cr')  # one torn in the middle by an old run
     again = run_batch(items, FAST, out)
     assert (again.done, again.skipped) == (0, 1) and log.read_bytes() == good
+
+
+def half_mask(path: Path, top: bool, size=(96, 72)) -> Path:
+    """A mask white on the top (or bottom) half of a ``size`` photo."""
+    mask = np.zeros((size[1], size[0]), dtype=np.uint8)
+    rows = np.arange(size[1])[:, None] < size[1] // 2
+    mask[rows[:, 0] == top] = 255
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(mask).save(path)
+    return path
+
+
+def test_a_manifest_gives_each_photo_its_masks_and_a_changed_mask_is_painted_again(inputs, tmp_path):
+    sky, ground = half_mask(tmp_path / "masks" / "sky.png", True), half_mask(tmp_path / "masks" / "ground.png", False)
+    csv = tmp_path / "pairs.csv"
+    csv.write_text("photo,style,masks,keep\nphotos/a.jpg,paintings/wave.jpg,masks/sky.png,\n")
+    assert collect([], [], tmp_path / "out", csv)[0].regions == RegionFiles((sky,))
+    manifest = tmp_path / "pairs.json"
+    two = {"photo": "photos/b.png", "styles": ["paintings/starry.jpg", "paintings/wave.jpg"]}
+    manifest.write_text(json.dumps([{**two, "masks": ["masks/sky.png", "masks/ground.png"]}]))
+    (item,) = collect([], [], tmp_path / "out", manifest)
+    assert item.regions == RegionFiles((sky, ground)) and item.inputs()[-2:] == (sky, ground)
+
+    out = tmp_path / "out"
+    summary = run_batch(collect([], [], out, csv), FAST, out)
+    assert summary.failures == [] and summary.done == 1
+    picture = out / "a__wave.png"
+    recipe = read_recipe(picture)
+    assert [i["role"] for i in recipe["inputs"]] == ["content", "style", "mask"]
+    painted = np.asarray(Image.open(picture).convert("RGB"), dtype=float)
+    photo = np.asarray(Image.open(inputs["a"]).convert("RGB").resize(Image.open(picture).size), dtype=float)
+    change = np.abs(painted - photo).mean(axis=(1, 2))
+    half = len(change) // 2
+    assert change[half + 4 :].mean() * 2 < change[: half - 4].mean()  # the sky is painted, the rest kept as the photo
+
+    assert run_batch(collect([], [], out, csv), FAST, out).skipped == 1  # the same masks: nothing to do
+    half_mask(sky, False)  # the mask now says the ground: another picture, which replaces this one only if asked
+    with pytest.raises(OutputExistsError, match="painted by a batch from other inputs or settings"):
+        run_batch(collect([], [], out, csv), FAST, out)
+    assert run_batch(collect([], [], out, csv), FAST, out, overwrite=True).done == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ({"masks": ["masks/sky.png"]}, "item 1: has 1 masks for 2 paintings; give one mask per painting"),
+        ({"masks": [3, 4]}, "item 1: masks (one per painting) and keep must be file paths"),
+        ({"keep": ["masks/sky.png"]}, "item 1: masks (one per painting) and keep must be file paths"),
+    ],
+)
+def test_a_manifest_with_masks_that_do_not_fit_its_paintings_is_refused(inputs, tmp_path, entry, words):
+    manifest = tmp_path / "pairs.json"
+    manifest.write_text(json.dumps([{"photo": "a.jpg", "styles": ["s.jpg", "t.jpg"], **entry}]))
+    with pytest.raises(BrushworkError, match=re.escape(words)):
+        collect([], [], tmp_path / "out", manifest)
+
+
+def test_a_missing_or_empty_mask_fails_its_item_alone(inputs, tmp_path):
+    black = tmp_path / "masks" / "black.png"
+    black.parent.mkdir()
+    Image.new("L", (96, 72)).save(black)
+    manifest = tmp_path / "pairs.json"
+    rows = [
+        {"photo": "photos/a.jpg", "style": "paintings/wave.jpg", "masks": "masks/none.png"},
+        {"photo": "photos/a.jpg", "style": "paintings/wave.jpg", "keep": "masks/black.png", "output": "k.png"},
+        {"photo": "photos/b.png", "style": "paintings/wave.jpg"},
+    ]
+    manifest.write_text(json.dumps(rows))
+    out = tmp_path / "out"
+    summary = run_batch(collect([], [], out, manifest), FAST, out)
+    reasons = [f.error for f in summary.failures]
+    assert len(reasons) == 2 and "none.png" in reasons[0] and "keep mask black.png is empty" in reasons[1]
+    assert summary.done == 1 and sorted(p.name for p in out.glob("*.png")) == ["b__wave.png"]
+
+
+def test_masks_travel_with_an_item_to_a_worker(inputs, tmp_path):
+    from brushwork.cluster import Parcel
+
+    sky = half_mask(tmp_path / "masks" / "sky.png", True)
+    keep = half_mask(tmp_path / "keep.png", False)
+    item = Item(inputs["a"], (inputs["wave"],), tmp_path / "out" / "a.png", RegionFiles((sky,), keep=keep))
+    parcel = pickle.loads(pickle.dumps(Parcel.of(item)))  # as Ray ships it
+    with parcel.unpacked() as copy:
+        assert copy.regions.masks[0].read_bytes() == sky.read_bytes() and copy.regions.masks[0] != sky
+        assert copy.regions.keep is not None and copy.regions.keep.read_bytes() == keep.read_bytes()
+        assert [p.name for p in copy.inputs()] == ["a.jpg", "wave.jpg", "sky.png", "keep.png"]

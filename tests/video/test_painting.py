@@ -4,6 +4,7 @@ along the flow, work kept frame by frame and resumed, and bad clips refused in o
 from __future__ import annotations
 
 import errno
+import io
 from fractions import Fraction
 from pathlib import Path
 
@@ -378,3 +379,58 @@ def test_a_damaged_clip_is_painted_with_a_warning(capsys, tmp_path):
     assert probe(out).frames == info.frames
     with pytest.warns(UserWarning, match="damaged.mkv looks damaged"):
         brushwork.stylize_video(damaged, STYLE, out, overwrite=True, size=32, steps=2, later_steps=1)
+
+
+# --- regions: one mask for the whole clip ---------------------------------------------------------------
+
+
+def left_half(path: Path, size=(49, 67)) -> Path:
+    """A mask white on the left half of the clip as a player shows it (49x67, turned upright)."""
+    mask = np.zeros((size[1], size[0]), dtype=np.uint8)
+    mask[:, : size[0] // 2] = 255
+    Image.fromarray(mask).save(path)
+    return path
+
+
+def test_a_kept_region_stays_the_photo_in_every_frame_and_a_new_mask_is_another_run(clip, tmp_path):
+    keep = left_half(tmp_path / "keep.png")
+    out = tmp_path / "kept.mp4"
+    result = brushwork.stylize_video(clip, STYLE, out, size=32, steps=3, later_steps=2, keep=keep)
+    assert result.status == "done" and result.done == 5
+    frames = [frame.image.resize((24, 32)) for frame in painting.frames(clip, 0, float("inf"))]
+    for (_, path), photo in zip(result.pictures, frames):
+        change = np.abs(np.asarray(Image.open(path), dtype=float) - np.asarray(photo, dtype=float)).mean(axis=(0, 2))
+        assert change[:9].mean() * 2 < change[15:].mean()  # the kept half is the photo; the other is painted
+    recipe = brushwork.engine.recipes.read(result.pictures[0][1])
+    assert [i["role"] for i in recipe["inputs"]] == ["clip", "style", "keep"]
+
+    other = tmp_path / "other.png"
+    Image.open(keep).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(other)
+    out.unlink()  # the frames are still in the work folder: painted with the first mask, not this one
+    with pytest.raises(brushwork.core.errors.OutputExistsError, match="frames painted from other inputs"):
+        brushwork.stylize_video(clip, STYLE, out, size=32, steps=3, later_steps=2, keep=other, overwrite=False)
+
+
+def test_video_masks_on_the_command_line_and_bad_masks_in_one_line(capsys, clip, tmp_path):
+    sky = left_half(tmp_path / "sky.png")
+    wide = tmp_path / "wide.png"
+    Image.new("L", (67, 49), 255).save(wide)  # the clip as coded, not as shown: the wrong shape
+    out = tmp_path / "masked.mp4"
+    common = ["--size", "32", "--steps", "3", "--later-steps", "2", "--end", "0.05"]
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--masks", wide, *common)
+    assert rc == 2 and "not the photo's shape (49x67)" in err and err.count("\n") == 1 and not out.exists()
+    rc, err = cli(capsys, "video", clip, STYLE, PHOTO, "-o", out, "--masks", sky, *common)
+    assert rc == 2 and "fewer masks than paintings" in err and err.count("\n") == 1
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--masks", sky, "-q", *common)
+    assert rc == 0 and probe(out).frames == 2, err
+
+
+def test_segments_paint_with_the_clip_s_masks(clip, tmp_path, encoder):
+    from brushwork.media.masks import RegionFiles
+
+    files = RegionFiles(keep=left_half(tmp_path / "keep.png"))
+    regions = files.load(probe(clip).upright, 1)
+    whole = paint_clip(probe(clip), style(), FAST, VideoSettings(end=0.05), tmp_path / "a.mp4", regions=regions)
+    pictures = paint_segment(encoder, clip, [STYLE], FAST, VideoSettings(end=0.05), files)
+    for (_, path), data in zip(whole.pictures, pictures):
+        assert Image.open(path).tobytes() == Image.open(io.BytesIO(data)).tobytes()
