@@ -51,10 +51,12 @@ def scores(picture: Image.Image, photo: Image.Image, painting: Image.Image, size
 
 
 def inside(picture: Image.Image, photo: Image.Image, keep: Image.Image, size: int) -> float:
-    """The judge's content distance of the kept region's bounding box."""
+    """The judge's content distance of the kept region: its bounding box, with the photo outside the (soft) mask
+    so that only what lies inside it counts."""
     box = keep.getbbox()
     assert box is not None
-    return Judge(photo.crop(box), photo.crop(box), size=size // 2).score(picture.crop(box))["content"]
+    only = Image.composite(picture, photo, keep).crop(box)
+    return Judge(photo.crop(box), photo.crop(box), size=size // 2).score(only)["content"]
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ __all__ = [
     "sliced_wasserstein_loss",
     "sliced_wasserstein_targets",
     "tv_loss",
-    "temporal_loss",
+    "held_pixels_loss",
     "seed_total_loss",
 ]
 
@@ -205,11 +205,12 @@ def tv_loss(img: Tensor, tv_weight: float) -> Tensor:
     return tv_weight * (torch.sum(down * down) + torch.sum(right * right))
 
 
-def temporal_loss(img: Tensor, previous: Tensor, certainty: Tensor) -> Tensor:
-    """Ruder et al.'s temporal term: the mean squared difference from the previous painted frame warped to this
-    one, counted where the flow is certain (``certainty`` ``(N, 1, H, W)``, 0 or 1)."""
-    diff = img - previous
-    return torch.sum(certainty * diff * diff) / img.numel()
+def held_pixels_loss(img: Tensor, target: Tensor, where: Tensor) -> Tensor:
+    """Pixels held to a target's: the squared differences weighed by ``where`` (``(N, 1, H, W)``, 0-1), over
+    the picture's size. Ruder et al.'s temporal term (the target: the previous painted frame warped to this one;
+    ``where``: the flow is certain), and a kept region held to the photo."""
+    diff = img - target
+    return torch.sum(where * diff * diff) / img.numel()
 
 
 def seed_total_loss(

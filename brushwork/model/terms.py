@@ -35,7 +35,7 @@ from brushwork.model.losses import (
     sliced_wasserstein_loss,
     sliced_wasserstein_targets,
     style_loss,
-    temporal_loss,
+    held_pixels_loss,
     tv_loss,
 )
 from brushwork.planning.tiles import Tile, core_view, pick
@@ -50,6 +50,7 @@ __all__ = [
     "build",
     "culprits",
     "Content",
+    "KeptPixels",
     "Gram",
     "TotalVariation",
     "SlicedWasserstein",
@@ -59,6 +60,9 @@ __all__ = [
 
 KEEP_CONTENT = 10.0
 """How many times the content term weighs inside a kept region (``--keep``): the photo held there."""
+KEEP_PIXELS = 0.02
+"""The weight, per unit of content weight, of a kept region's pixels held to the photo's (mean squared 0-255
+difference over the picture: as strong as a video frame's hold on the one before)."""
 SWD_POINTS = 4096  # positions compared per layer and step: all of them in deep layers, a sample elsewhere
 _SWD_DIRECTIONS = 32  # random projections per layer and step, drawn afresh each step (a sort costs as they grow)
 
@@ -243,6 +247,23 @@ class Content(FeatureTerm):
 
     def tile_loss(self, t: Tile, index: int, cores: Mapping[str, Tensor]) -> Tensor:
         return self.weight * self._tile_error(t, cores)
+
+
+@register
+class KeptPixels(PixelTerm):
+    """Inside a kept region, the photo's pixels themselves (weighed by the soft mask): the content term holds
+    features, which let the paintings' colours in; this holds the colours too. Nothing without a kept region."""
+
+    part, setting = "content", "content_weight"
+
+    def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:
+        self.keep = photo.regions.keep if photo.regions is not None else None
+        self.photo = photo.picture
+
+    def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
+        if self.keep is None:  # still a function of the picture: the objective takes every term's gradient
+            return image.sum() * 0.0
+        return self.weight * KEEP_PIXELS * held_pixels_loss(image, self.photo, self.keep)
 
 
 @register
@@ -496,7 +517,7 @@ class Temporal(PixelTerm):
         self.weight = weight
 
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
-        return self.weight * temporal_loss(image, self.previous, self.certainty)
+        return self.weight * held_pixels_loss(image, self.previous, self.certainty)
 
 
 def _area(width: int, height: int, name: str) -> int:

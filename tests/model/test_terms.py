@@ -107,3 +107,27 @@ def test_a_diverged_part_names_the_setting_of_its_first_term(registered):
         "colour": "style_weight",
         "temporal": "temporal_weight",
     }
+
+
+def test_a_kept_region_holds_the_photos_pixels_by_its_soft_mask():
+    from brushwork.media.masks import LevelRegions
+
+    photo, image = noise(40, 30), noise(40, 30)
+    keep = torch.zeros(1, 1, 30, 40)
+    keep[..., 10:20, 10:30] = 1.0
+    keep[..., 10:20, 30:32] = 0.5  # a soft edge counts half
+
+    class Photo:
+        picture, regions = photo, LevelRegions(None, keep)
+
+    term = terms.KeptPixels(Settings(content_weight=2.0))
+    term.aim(Photo(), [])
+    expected = 2.0 * terms.KEEP_PIXELS * float((keep * (image - photo) ** 2).sum()) / image.numel()
+    assert float(term.loss(image, {})) == pytest.approx(expected, rel=1e-5)
+    assert float(term.loss(photo, {})) == 0.0
+
+    class Unmasked:
+        picture, regions = photo, None
+
+    term.aim(Unmasked(), [])
+    assert float(term.loss(image, {})) == 0.0  # no kept region, no hold
