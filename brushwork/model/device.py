@@ -7,9 +7,11 @@ here (once per process and kind of run), so that the plan's times are this machi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import platform
 import time
+from collections.abc import Iterator
 
 import psutil
 import torch
@@ -22,7 +24,19 @@ from brushwork.model.terms import TERMS
 from brushwork.planning.levels import STEP_COST_EXPONENT
 from brushwork.planning.machine import CALIBRATION, Machine
 
-__all__ = ["pick_device", "encoder_for", "use_bf16", "channels_last", "measure", "describe_processor"]
+__all__ = [
+    "pick_device",
+    "encoder_for",
+    "use_bf16",
+    "channels_last",
+    "measure",
+    "describe_processor",
+    "held_to_plan",
+    "PLAN_SLACK",
+]
+
+PLAN_SLACK = 1.15
+"""On a GPU, a run may reserve at most this many times the memory its plan says it needs."""
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -143,3 +157,25 @@ def describe_processor() -> str:
     )
     threads = torch.get_num_threads()
     return f"{model}{f' ({extension})' if extension else ''}, {threads} thread{'s' * (threads > 1)}"
+
+
+@contextlib.contextmanager
+def held_to_plan(device: torch.device, planned_bytes: int) -> Iterator[bool]:
+    """On a GPU, hold PyTorch's memory to the plan's peak (times :data:`PLAN_SLACK`) while the block lasts; yields
+    whether it did (never on a CPU).
+
+    Left free, cuDNN's algorithm search tries the fastest convolutions with whatever workspace the card has (130
+    GiB reserved for a run planned at 30 GiB on an H200), which on a shared card is someone else's out-of-memory
+    error. Held, an algorithm whose workspace does not fit is passed over for the next one, and cached blocks are
+    given back before memory is asked of the card. One run at a time per process and card.
+    """
+    if device.type != "cuda":
+        yield False
+        return
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    total = torch.cuda.get_device_properties(index).total_memory
+    torch.cuda.set_per_process_memory_fraction(min(1.0, planned_bytes * PLAN_SLACK / total), index)
+    try:
+        yield True
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0, index)

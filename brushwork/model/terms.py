@@ -32,10 +32,10 @@ from brushwork.model.losses import (
     content_loss,
     gram_matrix,
     guided_gram_sum,
+    held_pixels_loss,
     sliced_wasserstein_loss,
     sliced_wasserstein_targets,
     style_loss,
-    held_pixels_loss,
     tv_loss,
 )
 from brushwork.planning.tiles import Tile, core_view, pick

@@ -1,0 +1,52 @@
+"""A GPU run is held to the memory its plan says (checked here with the card's calls stood in for)."""
+
+from __future__ import annotations
+
+import contextlib
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from brushwork.core.settings import Settings
+from brushwork.engine import runner as engine
+from brushwork.model.device import PLAN_SLACK, held_to_plan
+
+GB = 2**30
+
+
+def test_a_gpu_run_may_reserve_its_plan_and_a_little_more_and_then_the_card_is_free(monkeypatch):
+    fractions: list[tuple[float, int]] = []
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index: SimpleNamespace(total_memory=100 * GB))
+    monkeypatch.setattr(
+        torch.cuda, "set_per_process_memory_fraction", lambda share, index: fractions.append((share, index))
+    )
+    with held_to_plan(torch.device("cuda"), 10 * GB) as held:
+        assert held and fractions == [(pytest.approx(0.1 * PLAN_SLACK), 0)]
+    assert fractions[-1] == (1.0, 0)
+    with held_to_plan(torch.device("cuda:1"), 200 * GB):
+        assert fractions[-1] == (1.0, 1)  # a plan larger than the card: the whole card, no more
+    with held_to_plan(torch.device("cpu"), 10 * GB) as held:
+        assert not held and len(fractions) == 4  # a CPU run is left alone
+
+
+@pytest.mark.slow
+def test_a_run_that_outgrows_its_cap_is_painted_again_without_it(pictures, monkeypatch):
+    @contextlib.contextmanager
+    def capped(device, planned):
+        yield True
+
+    paint, tries = engine._Run.paint, []
+
+    def short_of_memory_once(self):
+        tries.append(1)
+        if len(tries) == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return paint(self)
+
+    monkeypatch.setattr(engine, "held_to_plan", capped)
+    monkeypatch.setattr(engine._Run, "paint", short_of_memory_once)
+    with pytest.warns(UserWarning, match="needed more GPU memory than its plan said"):
+        result = engine.run(pictures["tubingen"], [pictures["starry_night"]], Settings(size=64, steps=3, scales=1))
+    assert result.status == "done" and len(tries) == 2
