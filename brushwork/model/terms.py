@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Protocol, TypeVar
 
 import torch
@@ -385,15 +386,20 @@ class SlicedWasserstein(FeatureTerm):
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
-        self.layers = settings.style_layers
+        self.layers, self.seed = settings.style_layers, settings.seed
         self.generator = torch.Generator().manual_seed(settings.seed)
+        self.draws = self.generator
+        """What each step's draws come from: on a GPU, a generator there, so that a step never waits for a copy."""
 
     def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:
-        self.masks: list[list[Tensor] | None] = []
+        device = photo.picture.device
+        if device.type == "cuda" and self.draws.device != device:
+            self.draws = torch.Generator(device=device).manual_seed(self.seed)
+        self.covers: list[list[_Cover] | None] = []
         self.targets: list[list[Tensor]] = []  # per region, per layer
         self.shares: list[float] = []
         for masks, painted_by in _regions(photo, paintings, self.layers):
-            self.masks.append(masks)
+            self.covers.append(None if masks is None else [_Cover.of(mask) for mask in masks])
             self.targets.append(self._points_of(painted_by))
             self.shares.append(_share(masks[0]) if masks is not None else 1.0)
 
@@ -412,38 +418,47 @@ class SlicedWasserstein(FeatureTerm):
                 kept.append(torch.cat(layer_points))
         return [torch.cat(kept) for kept in samples]
 
-    def _positions(self, width: int, height: int, name: str, count: int, mask: Tensor | None = None) -> Tensor:
+    def _positions(
+        self,
+        width: int,
+        height: int,
+        name: str,
+        count: int,
+        cover: _Cover | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
         """``count`` positions of a layer's features at random, as (row, column) pairs (all, in order, when no more);
-        with a ``mask``, of the positions it covers, drawn in proportion to it."""
+        with a region's ``cover``, of the positions it covers, drawn in proportion to its mask. On ``generator``'s
+        device (by default the CPU's)."""
+        generator = generator or self.generator
         w, h = feature_size(width, height, name)
-        if mask is not None:  # all the positions it covers when there are no more, else drawn by its weights
-            weights = mask.flatten().float().cpu()
-            covered = int((weights > 0).sum())
-            if covered <= count:
-                flat = weights.nonzero().flatten() if covered else weights.argmax().reshape(1)
+        if cover is not None:  # all the positions it covers when there are no more, else drawn by its weights
+            if cover.covered <= count:
+                flat = cover.every.to(generator.device)
             else:
-                flat = torch.multinomial(weights, count, replacement=False, generator=self.generator)
+                weights = cover.weights.to(generator.device)
+                flat = torch.multinomial(weights, count, replacement=False, generator=generator)
         elif w * h <= count:
-            flat = torch.arange(w * h)
+            flat = torch.arange(w * h, device=generator.device)
         else:
-            flat = torch.randperm(w * h, generator=self.generator)[:count]
+            flat = torch.randperm(w * h, generator=generator, device=generator.device)[:count]
         return torch.stack([flat // w, flat % w], dim=1)
 
     def _directions(self, target: Tensor) -> Tensor:
-        directions = torch.randn(target.shape[1], _SWD_DIRECTIONS, generator=self.generator)
+        directions = torch.randn(target.shape[1], _SWD_DIRECTIONS, generator=self.draws, device=self.draws.device)
         return (directions / directions.norm(dim=0, keepdim=True)).to(target.device)
 
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
         """On fresh random directions and positions each call, averaged over layers."""
         total = feats[self.layers[0]].new_zeros((), dtype=torch.float32)
         height, width = image.shape[-2:]
-        for masks, targets, share in zip(self.masks, self.targets, self.shares):
+        for covers, targets, share in zip(self.covers, self.targets, self.shares):
             region = total.new_zeros(())
             for i, (name, target) in enumerate(zip(self.layers, targets)):
-                if masks is None:
-                    points = _sample(_points(feats[name]), SWD_POINTS, self.generator)
+                if covers is None:
+                    points = _sample(_points(feats[name]), SWD_POINTS, self.draws)
                 else:
-                    positions = self._positions(width, height, name, SWD_POINTS, masks[i])
+                    positions = self._positions(width, height, name, SWD_POINTS, covers[i], self.draws)
                     rows, cols = positions.to(feats[name].device).unbind(1)
                     points = feats[name][0, :, rows, cols].T.float()
                 region = region + sliced_wasserstein_loss(points, target, self._directions(target))
@@ -454,10 +469,10 @@ class SlicedWasserstein(FeatureTerm):
         height, width = image.shape[-2:]
         self.picks = [
             [
-                self._positions(width, height, name, SWD_POINTS, None if masks is None else masks[i])
+                self._positions(width, height, name, SWD_POINTS, None if covers is None else covers[i])
                 for i, name in enumerate(self.layers)
             ]
-            for masks in self.masks
+            for covers in self.covers
         ]
         self.directions = [[self._directions(target) for target in targets] for targets in self.targets]
         self.projected: list[list[list[Tensor]]] = [[[] for _ in self.layers] for _ in self.targets]
@@ -531,7 +546,25 @@ def _sample(points: Tensor, count: int, generator: torch.Generator) -> Tensor:
     n = points.shape[0]
     if n <= count:
         return points.float()
-    return points[torch.randperm(n, generator=generator)[:count].to(points.device)].float()
+    return points[torch.randperm(n, generator=generator, device=generator.device)[:count].to(points.device)].float()
+
+
+@dataclass(frozen=True)
+class _Cover:
+    """A region's mask at a layer, as the sliced-Wasserstein term draws positions from it: its weights, flattened,
+    how many positions it covers, and those positions (taken all when no more are wanted). Measured once a level,
+    so that a step need not read the mask back."""
+
+    weights: Tensor
+    covered: int
+    every: Tensor
+
+    @classmethod
+    def of(cls, mask: Tensor) -> _Cover:
+        weights = mask.flatten().float()
+        covered = int((weights > 0).sum())
+        every = weights.nonzero().flatten() if covered else weights.argmax().reshape(1)
+        return cls(weights, covered, every)
 
 
 def _points(features: Tensor) -> Tensor:
