@@ -41,7 +41,7 @@ def create_app(
     max_clip_seconds: float = Limits.max_clip_seconds,
     max_waiting: int = Limits.max_waiting,
     examples_dir: Path | None = EXAMPLES_DIR,
-    preview_interval: float = 1.0,
+    preview_interval: float | None = None,
     access: Access | None = None,
 ) -> FastAPI:
     """A studio keeping its jobs under ``data_dir``; the limits bound what any request may ask for, ``access``

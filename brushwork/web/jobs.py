@@ -64,12 +64,24 @@ class Pace:
         return True
 
 
+PREVIEW_SECONDS = {"cuda": 0.2}
+"""Seconds between previews, by device: five a second where steps are quick (a GPU); elsewhere
+:data:`PREVIEW_SECONDS_ELSEWHERE`, since on a CPU a 512 px step takes about that long itself."""
+PREVIEW_SECONDS_ELSEWHERE = 1.0
+
+
+def preview_interval(settings: Settings) -> float:
+    """Seconds between a painting's previews on the device ``settings`` paint on."""
+    return PREVIEW_SECONDS.get(engine.pick_device(settings.device).type, PREVIEW_SECONDS_ELSEWHERE)
+
+
 class JobQueue:
     """Jobs by id, the queue of waiting ones, and the worker thread that paints them."""
 
-    def __init__(self, store: Store, preview_interval: float = 1.0, max_waiting: int = Limits.max_waiting):
+    def __init__(self, store: Store, preview_interval: float | None = None, max_waiting: int = Limits.max_waiting):
         self.store = store
         self.preview_interval = preview_interval
+        """Seconds between previews; None: by the device (:func:`preview_interval`)."""
         self.max_waiting = max_waiting
         self.runner: Callable[..., engine.Result] = engine.run
         """What paints; tests swap in one that fails."""
@@ -204,6 +216,10 @@ class JobQueue:
                         self._thread = None
                         self._start_worker()
 
+    def _pace(self, settings: Settings) -> Pace:
+        """The previews' pace of a painting: this queue's interval, else its device's."""
+        return Pace(preview_interval(settings) if self.preview_interval is None else self.preview_interval)
+
     def _show(self, job: Job, picture: Image.Image) -> None:
         """Make ``picture`` the job's preview."""
         data = jpeg_bytes(picture)
@@ -228,7 +244,7 @@ class JobQueue:
         styles = [load_image(p, "style") for p in paths[1:]]
         regions = job.regions(folder)
         masks = regions.load(content.rgb.size, len(styles)) if regions else None
-        pace = Pace(self.preview_interval)
+        pace = self._pace(settings)
 
         def progress(p: engine.Progress) -> bool:
             self._show_step(job, p, pace)
@@ -256,7 +272,7 @@ class JobQueue:
         video = VideoSettings(**job.video)
         with self._lock:
             job.frames_total = len(painted_times(clip, video))
-        pace = Pace(self.preview_interval)
+        pace = self._pace(settings)
 
         def step(p: engine.Progress) -> bool:
             if job.frames_done == 0:  # the first frame emerges as a picture does (only this thread changes it)

@@ -24,16 +24,18 @@ import zlib
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
 from brushwork.cli.serve import command as serve_command
 from brushwork.core.errors import SettingsError
 from brushwork.core.settings import Settings
+from brushwork.engine import runner as engine
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.engine.runner import Progress, Result
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER, Access
-from brushwork.web.jobs import STOPPED, UNEXPECTED, Pace
+from brushwork.web.jobs import STOPPED, UNEXPECTED, Pace, preview_interval
 
 with warnings.catch_warnings():  # Starlette now asks for httpx2; the project tests with httpx
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -561,6 +563,12 @@ def test_a_paintings_first_step_is_always_previewed_then_at_most_once_an_interva
     slow, eager = Pace(3600.0), Pace(0.0)
     assert [slow.due(step) for step in (1, 2, 3)] == [True, False, False]
     assert all(eager.due(step) for step in (1, 2, 3))
+
+
+def test_previews_come_five_a_second_on_a_gpu_and_once_a_second_on_a_cpu(monkeypatch):
+    assert preview_interval(Settings(device="cpu")) == 1.0
+    monkeypatch.setattr(engine, "pick_device", lambda name: torch.device("cuda"))
+    assert preview_interval(Settings(device="auto")) == 0.2
 
 
 def test_a_finished_job_without_a_picture_has_no_preview(make_client):
