@@ -54,8 +54,10 @@ class Regions:
     """What was done to the masks that the user should hear of (a resize)."""
 
     def kept(self) -> np.ndarray | None:
-        """Where the photo is kept: the keep mask, and wherever no painting's mask reaches."""
+        """Where the photo is kept: the keep mask, and wherever no painting's mask reaches (None: nowhere)."""
         uncovered = None if self.paint is None else np.clip(1.0 - sum(self.paint), 0.0, 1.0)
+        if uncovered is not None and uncovered.max() < 1 / 255:  # the paintings' masks cover the whole photo
+            uncovered = None
         if uncovered is None or self.keep is None:
             return uncovered if self.keep is None else self.keep
         return np.maximum(self.keep, uncovered)

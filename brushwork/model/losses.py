@@ -12,6 +12,7 @@ Shapes: feature maps are ``(N, C, H, W)`` tensors; images are ``(N, 3, H, W)``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,8 @@ __all__ = [
     "content_loss",
     "style_loss",
     "guided_gram_sum",
+    "guided_grams",
+    "Guide",
     "sliced_wasserstein_loss",
     "sliced_wasserstein_targets",
     "tv_loss",
@@ -149,6 +152,65 @@ def guided_gram_sum(features: Tensor, mask: Tensor) -> Tensor:
     """``sum_p m_p f_p f_p^T``: the Gram sum of ``(1, C, H, W)`` features over a ``(1, 1, H, W)`` mask (Gatys et
     al. 2017's guided Gram matrix, before dividing by ``C * sum(m)``); soft masks weigh positions partly."""
     return gram_matrix(features * mask.sqrt(), normalize=False)
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A region's mask at a layer, as :func:`guided_grams` reads it: the rows and columns it reaches (None: none)
+    and the square root of its weights there. Made once per level (:meth:`of`)."""
+
+    box: tuple[slice, slice] | None
+    root: Tensor
+
+    @classmethod
+    def of(cls, mask: Tensor) -> Guide:
+        """The guide of a ``(1, 1, H, W)`` mask."""
+        reached = mask[0, 0] > 0
+        rows, cols = reached.any(dim=1).nonzero().flatten(), reached.any(dim=0).nonzero().flatten()
+        if len(rows) == 0:
+            return cls(None, mask)
+        box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+        return cls(box, mask[:, :, box[0], box[1]].sqrt())
+
+
+def guided_grams(features: Tensor, guides: Sequence[Guide]) -> Tensor:
+    """:func:`guided_gram_sum` of ``(1, C, H, W)`` features for several regions at once, ``(R, C, C)``: each over
+    its mask's rows and columns only, and one gradient for all (regions that split a picture cost about one Gram
+    matrix, not one each)."""
+    return _GuidedGrams.apply(features, tuple(guides))
+
+
+class _GuidedGrams(torch.autograd.Function):
+    """Forward: each region's Gram sum of its box's features times the root of its mask. Backward: one gradient
+    buffer, each region adding its share over its box (autograd would fill and add one buffer per region)."""
+
+    @staticmethod
+    def forward(ctx: Any, features: Tensor, guides: tuple[Guide, ...]) -> Tensor:
+        ctx.save_for_backward(features)
+        ctx.guides = guides
+        c = features.shape[1]
+        with torch.autocast(features.device.type, enabled=False):
+            grams = [
+                _Gram._product(features[:, :, g.box[0], g.box[1]] * g.root)
+                if g.box is not None
+                else features.new_zeros((1, c, c), dtype=torch.promote_types(features.dtype, torch.float32))
+                for g in guides
+            ]
+        return torch.cat(grams)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        (features,) = ctx.saved_tensors
+        out = torch.zeros(
+            features.shape, dtype=torch.promote_types(features.dtype, torch.float32), device=features.device
+        )
+        with torch.autocast(features.device.type, enabled=False):
+            for index, g in enumerate(ctx.guides):
+                if g.box is not None:
+                    weighed = features[:, :, g.box[0], g.box[1]] * g.root
+                    out[:, :, g.box[0], g.box[1]].addcmul_(_Gram._gradient(weighed, grad[index : index + 1]), g.root)
+        return out, None
 
 
 def sliced_wasserstein_loss(points: Tensor, target: Tensor, directions: Tensor) -> Tensor:

@@ -30,9 +30,11 @@ from brushwork.core.layers import feature_size
 from brushwork.core.settings import Settings
 from brushwork.media.masks import LevelRegions, layer_mask
 from brushwork.model.losses import (
+    Guide,
     content_loss,
     gram_matrix,
     guided_gram_sum,
+    guided_grams,
     held_pixels_loss,
     sliced_wasserstein_loss,
     sliced_wasserstein_targets,
@@ -284,6 +286,7 @@ class Gram(FeatureTerm):
 
     def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:
         self.masks: list[list[Tensor] | None] = []
+        self.areas: list[list[float]] = []  # per region, per layer: what its mask covers there
         self.targets: list[list[Tensor]] = []  # per region, per layer
         self.weights: list[list[float]] = []
         for masks, painted_by in _regions(photo, paintings, self.layers):
@@ -293,8 +296,14 @@ class Gram(FeatureTerm):
                 grams = layer_grams if not grams else [a + b for a, b in zip(grams, layer_grams)]
             shares = [_share(m) for m in masks] if masks is not None else [1.0] * len(self.layers)
             self.masks.append(masks)
+            self.areas.append([] if masks is None else [float(m.sum()) for m in masks])
             self.targets.append(grams)
             self.weights.append([share * w for share, w in zip(shares, self._layer_weights(grams))])
+        self.guides = (  # per layer, per region; none when one region covers the whole picture
+            [[Guide.of(masks[i]) for masks in self.masks if masks] for i in range(len(self.layers))]
+            if self.masks[0] is not None
+            else []
+        )
 
     def _layer_weights(self, targets: Sequence[Tensor]) -> list[float]:
         total = sum(self.layer_weights)
@@ -313,13 +322,13 @@ class Gram(FeatureTerm):
 
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
         total = image.new_zeros(())
-        for masks, targets, weights in zip(self.masks, self.targets, self.weights):
-            if masks is None:
-                total = total + style_loss(feats, self.layers, targets, weights)
-                continue
-            for name, mask, target, w in zip(self.layers, masks, targets, weights):
-                error = guided_gram_sum(feats[name], mask) / (target.shape[-1] * mask.sum().clamp_min(1e-12)) - target
-                total = total + w * error.pow(2).sum()
+        if not self.guides:  # the whole picture, one region
+            return self.weight * (total + style_loss(feats, self.layers, self.targets[0], self.weights[0]))
+        for i, name in enumerate(self.layers):  # every region's Gram sum at once, a layer at a time
+            sums = guided_grams(feats[name], self.guides[i])
+            for gram_sum, areas, targets, weights in zip(sums, self.areas, self.targets, self.weights):
+                error = gram_sum / (targets[i].shape[-1] * max(areas[i], 1e-12)) - targets[i]
+                total = total + weights[i] * error.pow(2).sum()
         return self.weight * total
 
     def _sum(self, features: Tensor, mask: Tensor | None) -> Tensor:
@@ -452,29 +461,37 @@ class SlicedWasserstein(FeatureTerm):
         """On fresh random directions and positions each call, averaged over layers."""
         total = feats[self.layers[0]].new_zeros((), dtype=torch.float32)
         height, width = image.shape[-2:]
-        for covers, targets, share in zip(self.covers, self.targets, self.shares):
+        if self.covers[0] is None:  # the whole picture, one region
             region = total.new_zeros(())
-            for i, (name, target) in enumerate(zip(self.layers, targets)):
-                if covers is None:
-                    points = _sample(_points(feats[name]), SWD_POINTS, self.draws)
-                else:
-                    positions = self._positions(width, height, name, SWD_POINTS, covers[i], self.draws)
-                    rows, cols = positions.to(feats[name].device).unbind(1)
-                    points = feats[name][0, :, rows, cols].T.float()
+            for name, target in zip(self.layers, self.targets[0]):
+                points = _sample(_points(feats[name]), SWD_POINTS, self.draws)
                 region = region + sliced_wasserstein_loss(points, target, self._directions(target))
+            return self.weight * (total + self.shares[0] * region / len(self.targets[0]))
+        regions = [total.new_zeros(()) for _ in self.targets]
+        for i, name in enumerate(self.layers):  # every region's points in one gather (one gradient buffer)
+            picks = [self._positions(width, height, name, SWD_POINTS, c[i], self.draws) for c in self.covers if c]
+            rows, cols = torch.cat(picks).to(feats[name].device).unbind(1)
+            flat = rows * feats[name].shape[-1] + cols  # one index into the positions: the cheaper gradient
+            points = _points(feats[name])[flat].float().split([len(p) for p in picks])
+            for r, (mine, targets) in enumerate(zip(points, self.targets)):
+                regions[r] = regions[r] + sliced_wasserstein_loss(mine, targets[i], self._directions(targets[i]))
+        for region, targets, share in zip(regions, self.targets, self.shares):
             total = total + share * region / len(targets)
         return self.weight * total
 
     def begin(self, image: Tensor) -> None:
         height, width = image.shape[-2:]
-        self.picks = [
-            [
-                self._positions(width, height, name, SWD_POINTS, None if covers is None else covers[i])
-                for i, name in enumerate(self.layers)
-            ]
-            for covers in self.covers
+        # drawn in the order the whole picture's loss draws them: a layer at a time, each region's in turn
+        by_layer = [
+            [self._positions(width, height, name, SWD_POINTS, None if c is None else c[i]) for c in self.covers]
+            for i, name in enumerate(self.layers)
         ]
-        self.directions = [[self._directions(target) for target in targets] for targets in self.targets]
+        self.picks = [list(region) for region in zip(*by_layer)]
+        if self.covers[0] is None:
+            self.directions = [[self._directions(target) for target in targets] for targets in self.targets]
+        else:
+            ways = [[self._directions(targets[i]) for targets in self.targets] for i in range(len(self.layers))]
+            self.directions = [list(region) for region in zip(*ways)]
         self.projected: list[list[list[Tensor]]] = [[[] for _ in self.layers] for _ in self.targets]
 
     def add(self, t: Tile, cores: Mapping[str, Tensor]) -> None:

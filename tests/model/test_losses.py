@@ -7,8 +7,11 @@ import torch
 from torch.autograd import gradcheck
 
 from brushwork.model.losses import (
+    Guide,
     content_loss,
     gram_matrix,
+    guided_gram_sum,
+    guided_grams,
     seed_total_loss,
     sliced_wasserstein_loss,
     style_loss,
@@ -224,3 +227,31 @@ def test_sliced_wasserstein_gradient_moves_points_towards_the_target():
         with torch.no_grad():
             points -= 2000 * grad
     assert float(sliced_wasserstein_loss(points.detach(), target, _directions(6))) < before / 10
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_guided_grams_are_each_regions_guided_gram_sum_with_its_gradient(layout):
+    """Regions at once, each over its mask's box: the sums and the gradient of one region at a time."""
+    torch.manual_seed(0)
+    features = torch.rand(1, 5, 9, 12, dtype=torch.float64).contiguous(memory_format=layout)
+    left = torch.zeros(1, 1, 9, 12, dtype=torch.float64)
+    left[..., :7] = 1.0
+    left[..., 5:7] = 0.5  # a soft edge, shared with the right region
+    right = 1 - left
+    right[..., :2, :] = 0.0  # a box smaller than the picture in both directions
+    empty = torch.zeros_like(left)  # a region this layer does not see
+    masks = [left, right, empty]
+    weights = torch.rand(3, 5, 5, dtype=torch.float64)
+
+    def by_region(f: torch.Tensor) -> torch.Tensor:
+        return sum((w * guided_gram_sum(f, m)).sum() for w, m in zip(weights, masks))
+
+    def at_once(f: torch.Tensor) -> torch.Tensor:
+        return (weights * guided_grams(f, [Guide.of(m) for m in masks])).sum()
+
+    a, b = features.clone().requires_grad_(True), features.clone().requires_grad_(True)
+    by_region(a).backward()
+    at_once(b).backward()
+    assert float(at_once(features)) == pytest.approx(float(by_region(features)), rel=1e-12)
+    assert torch.allclose(a.grad, b.grad, rtol=1e-10, atol=1e-12)
+    assert Guide.of(empty).box is None and Guide.of(right).box == (slice(2, 9), slice(5, 12))
