@@ -32,7 +32,7 @@ test: lint
 # The README's gallery: each bundled painting applied to Tübingen with default settings.
 gallery: install
 	mkdir -p docs/gallery
-	$(BIN)/python -c "from PIL import Image; from brushwork.images import resize_longest; resize_longest(Image.open('$(EXAMPLES)/content/tubingen.jpg'), 512).save('docs/gallery/tubingen.jpg', quality=90)"
+	$(BIN)/python -c "from PIL import Image; from brushwork.media.images import resize_longest; resize_longest(Image.open('$(EXAMPLES)/content/tubingen.jpg'), 512).save('docs/gallery/tubingen.jpg', quality=90)"
 	for s in starry_night wave shipwreck udnie woman-with-hat-matisse; do \
 	  $(BIN)/brushwork $(EXAMPLES)/content/tubingen.jpg $(EXAMPLES)/style/$$s.jpg -o docs/gallery/tubingen_$$s.png --overwrite -q || exit 1; \
 	done
