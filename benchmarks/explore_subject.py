@@ -3,9 +3,8 @@
     .venv/bin/python benchmarks/explore_subject.py --pairs chicago+woman-with-hat-matisse,tubingen+mona_lisa \
         --config default='{}' --config reach0.5='{"layer_reach": 0.5}' [--size 512] [--judge-size 384]
 
-Each config is a name and the settings it changes (JSON); the key ``time_growth``, not a setting, stands in
-for ``brushwork.plan.TIME_GROWTH`` in that config's runs (how the steps are shared between levels). Every
-pair is painted with every config in one process; the pictures go to
+Each config is a name and the settings it changes (JSON). Every pair is painted with every config in one
+process; the pictures go to
 ``benchmarks/results/subject/CONFIG/PAIR.png`` to be looked at (a painting's face or boat in the photo is
 what the scores cannot see), the scores to ``benchmarks/results/subject/scores.tsv``, one line a picture,
 with the ratios to neural-style's picture where one exists. Photos and paintings are looked up in the
@@ -18,7 +17,6 @@ import argparse
 import json
 import time
 from pathlib import Path
-from unittest import mock
 
 from bench_peers import reference_for
 from common import EXAMPLES, ROOT, paint
@@ -48,7 +46,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import brushwork
-    from brushwork.planning import levels as plan
 
     out = HERE / "results" / "subject"
     scores = out / "scores.tsv"
@@ -64,12 +61,10 @@ def main() -> None:
         for config in args.config:
             name, text = config.split("=", 1)
             changes = json.loads(text)
-            growth = changes.pop("time_growth", plan.TIME_GROWTH)
             settings = brushwork.Settings(size=args.size).replace(**changes)
-            with mock.patch.object(plan, "TIME_GROWTH", growth):
-                start = time.perf_counter()
-                result = paint(content, style, settings)
-                seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            result = paint(content, style, settings)
+            seconds = time.perf_counter() - start
             (out / name).mkdir(exist_ok=True)
             result.image.save(out / name / f"{pair}.png")
             s = judge.score(result.image)

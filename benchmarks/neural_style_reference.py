@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import torch
-from common import EXAMPLES
+from explore_subject import find
 from PIL import Image
 
 from brushwork.media.images import load_image, to_pil, to_tensor
@@ -69,15 +69,15 @@ def emulate(content: Path, style: Path, iterations: int = 1000, size: int = 512)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("content", help="a bundled photo's name, e.g. tubingen")
-    parser.add_argument("style", help="a bundled painting's name, e.g. udnie")
+    parser.add_argument("content", help="a photo's name, bundled or in benchmarks/images, e.g. tubingen")
+    parser.add_argument("style", help="a painting's name, bundled or in benchmarks/images, e.g. mona_lisa")
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--size", type=int, default=512)
     args = parser.parse_args()
     start = time.perf_counter()
     picture = emulate(
-        EXAMPLES / "content" / f"{args.content}.jpg",
-        EXAMPLES / "style" / f"{args.style}.jpg",
+        find("content", args.content),
+        find("style", args.style),
         args.iterations,
         args.size,
     )

@@ -121,9 +121,13 @@ def test_settings_validation_and_round_trip():
 
 
 def test_a_recipe_older_than_a_setting_reruns_as_it_was_painted():
-    """brushwork 0.2's recipes name no layer_reach: every style layer took part at every level then."""
-    old = {k: v for k, v in Settings(style_weight=6.0, swd_weight=6.0).to_dict().items() if k != "layer_reach"}
-    assert Settings.from_dict(old).layer_reach == 0.0 and Settings.from_dict(Settings().to_dict()).layer_reach == 0.2
+    """brushwork 0.2's recipes name no layer_reach (every style layer at every level then), no level_growth
+    (each level 1.4 times the time of the one before) and no style_balance (one strength for every painting)."""
+    new = {"layer_reach", "level_growth", "style_balance"}
+    old = {k: v for k, v in Settings(style_weight=6.0, swd_weight=6.0).to_dict().items() if k not in new}
+    assert Settings.from_dict(old).layer_reach == 0.0 and Settings.from_dict(old).level_growth == 1.4
+    assert Settings.from_dict(old).style_balance == 0.0
+    assert Settings.from_dict(Settings().to_dict()) == Settings()
 
 
 def test_unknown_preset_and_missing_image(tubingen, starry_night, tmp_path):

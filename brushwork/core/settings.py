@@ -92,15 +92,27 @@ class Settings:
         help="longest side of the output, in pixels",
     )
     steps: int = _option(
-        156,
+        120,
         kind="int",
         low=1,
         high=100000,
         group=_SIZE,
         label="Steps",
         metavar="N",
-        help="optimisation steps of the whole run, all levels together: many cheap coarse steps, few "
-        "full-size ones (at 512 px: 102 at 128 px, 39 at 256 px, 15 at 512 px)",
+        help="optimisation steps of the whole run, all levels together, shared out by the level growth "
+        "(at 512 px: 49 at 128 px, 39 at 256 px, 32 at 512 px)",
+    )
+    level_growth: float = _option(
+        3.0,
+        kind="float",
+        low=0,
+        above=True,
+        group=_SIZE,
+        label="Time growth per level",
+        studio=False,
+        metavar="F",
+        help="each coarse-to-fine level gets this many times the time of the level before: most of it at the full "
+        "size, where the deep style layers join and the photo's details come back; 1: the same time at every level",
     )
     scales: int = _option(
         0,
@@ -134,7 +146,7 @@ class Settings:
         help="alpha, weight of the content loss",
     )
     style_weight: float = _option(
-        10.0,
+        26.0,
         kind="float",
         low=0,
         group=_WEIGHTS,
@@ -152,7 +164,7 @@ class Settings:
         help="gamma, smoothness (total variation, per squared pixel difference); 0 turns it off",
     )
     swd_weight: float = _option(
-        10.0,
+        11.5,
         kind="float",
         low=0,
         group=_WEIGHTS,
@@ -160,6 +172,19 @@ class Settings:
         metavar="W",
         help="weight of a second style term, the sliced-Wasserstein distance of the painting's features "
         "(Heitz et al. 2021): it matches their whole distributions, not only their Gram matrices; 0 turns it off",
+    )
+    style_balance: float = _option(
+        0.5,
+        kind="float",
+        low=0,
+        high=2,
+        group=_WEIGHTS,
+        label="Balance by painting",
+        studio=False,
+        metavar="P",
+        help="the style weights follow the painting's feature energy to this power, as neural-style's loss does: a "
+        "loud painting (The Starry Night) is painted more strongly than a quiet one (the Mona Lisa), whose photo is "
+        "kept more; the weights are those of a middling painting; 0: the same strength for every painting",
     )
     normalize: str = _option(
         "target",
@@ -428,8 +453,9 @@ class Settings:
         return replace(self, **changes)
 
 
-_BEFORE_IT_EXISTED: dict[str, Any] = {"layer_reach": 0.0}
-"""Settings added since recipes were first written, at the value that turns each off (see ``from_dict``)."""
+_BEFORE_IT_EXISTED: dict[str, Any] = {"layer_reach": 0.0, "level_growth": 1.4, "style_balance": 0.0}
+"""Settings added since recipes were first written, at the value brushwork painted with before each existed (see
+``from_dict``)."""
 
 SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(Settings)}
 """The :class:`Spec` of every setting, by field name, in the order of :class:`Settings`."""
@@ -506,6 +532,7 @@ def blend_weights(settings: Settings, count: int) -> list[float]:
 # The seed report's and the paper's terms and weights, as brushwork 0.1 set them: later defaults leave them alone.
 _REPORT_TERMS = dict(
     layer_reach=0.0,
+    style_balance=0.0,
     normalize="size",
     content_weight=1.0,
     style_weight=300.0,

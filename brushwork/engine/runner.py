@@ -32,6 +32,7 @@ from brushwork.engine.lbfgs import DeviceLBFGS
 from brushwork.media import color
 from brushwork.media.images import Picture, load_image, resize_longest, to_pil, to_tensor
 from brushwork.media.masks import Regions
+from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, held_to_plan, measure, pick_device, use_bf16
 from brushwork.model.network import VGG19
 from brushwork.model.objective import Objective, TiledObjective
@@ -235,6 +236,7 @@ class _Run:
         self.queued = stalls_on_reads(self.device)
         """Whether steps only queue work on the device, their losses read every :data:`READ_EVERY` steps."""
         self.encoder = encoder or encoder_for(settings, self.device)
+        self.settings = balanced(settings, [s.rgb for s in styles], self.blend, self.encoder, self.device)
         self.bf16 = use_bf16(settings, self.device)
         # L-BFGS's first step is tiny; measured in bf16 its curvature is rounding noise and the next
         # step explodes, so the first curvature pair of each level is measured in fp32.

@@ -29,9 +29,6 @@ MIN_LEVEL_SIZE = 64
 """No coarse level is smaller than this (longest side, px): below it VGG19 sees too little."""
 AUTO_COARSEST = 128
 """With ``scales=0`` the coarsest level is the smallest halving of the size that is at least this (px)."""
-TIME_GROWTH = 1.4
-"""Each level gets this many times the time of the level before (measured: more time at the finer levels
-keeps more of the photo at the same style distances, for the same total time)."""
 STEP_COST_EXPONENT = 0.93
 """A step's cost grows as pixels to this power (measured: 0.94 for fp32 on an AVX2 CPU from 128 to 1024 px,
 0.88 from 128 to 256 px and 1.0 from 512 to 1024 px; 0.75-0.9 with bf16 on an AVX512-BF16 CPU; small
@@ -121,17 +118,17 @@ def step_cost(smaller: Size, larger: Size, exponent: float = STEP_COST_EXPONENT)
     return float((larger[0] * larger[1] / (smaller[0] * smaller[1])) ** exponent)
 
 
-def level_budgets(total: int, sizes: Sequence[Size]) -> list[int]:
-    """Most steps each level may take: ``total`` split so that each level gets :data:`TIME_GROWTH` times the
-    time of the level before.
+def level_budgets(total: int, sizes: Sequence[Size], growth: float) -> list[int]:
+    """Most steps each level may take: ``total`` split so that each level gets ``growth`` times the time of the
+    level before.
 
     A coarse step is cheap, so coarse levels take many steps (where the colours and large shapes
-    move) and the full size a few (where the fine texture is added, and the photo's details are
-    drawn back in). Every level gets at least one step (a run has no more levels than steps, see
-    :func:`check_sizes`); the rounding goes to the coarsest. A level that converges early does
-    not pass its steps on: a fine step costs more.
+    move) and the full size fewer (where the fine texture is added, the deepest style layers join
+    and the photo's details are drawn back in). Every level gets at least one step (a run has no
+    more levels than steps, see :func:`check_sizes`); the rounding goes to the coarsest. A level
+    that converges early does not pass its steps on: a fine step costs more.
     """
-    shares = [TIME_GROWTH**i / step_cost(sizes[0], wh) for i, wh in enumerate(sizes)]
+    shares = [growth**i / step_cost(sizes[0], wh) for i, wh in enumerate(sizes)]
     later = [max(1, math.floor(total * share / sum(shares))) for share in shares[1:]]
     while sum(later) > total - 1:  # tiny totals: every level keeps one step
         later[later.index(max(later))] -= 1

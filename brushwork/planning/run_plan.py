@@ -159,7 +159,7 @@ def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Setti
     """The plan of a run: each level whole or tiled, its memory and time; a :class:`SettingsError` when even
     the smallest tiles cannot fit the free memory (it says what size would)."""
     sizes = check_sizes(photo, paintings, settings)
-    budgets = level_budgets(settings.steps, sizes)
+    budgets = level_budgets(settings.steps, sizes, settings.level_growth)
     margin = halo(run_layers(settings))
     room = machine.in_use + USABLE * machine.free
     levels, notes = [], []

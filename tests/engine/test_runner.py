@@ -361,13 +361,13 @@ def test_two_scale_run_shares_the_steps_between_its_levels(pictures):
         callback=lambda p: seen.append((p.step, p.total, p.level, p.size)),
     )
     assert result.status == "done" and result.image.size == (128, 96) and result.steps == 5
-    # "steps" is the whole run's: a coarse step is cheap, so the coarse level takes the larger share
-    assert plan.level_budgets(5, [(64, 48), (128, 96)]) == [4, 1]
+    # "steps" is the whole run's: a coarse step is cheap, so the coarse level takes more of them
+    assert plan.level_budgets(5, [(64, 48), (128, 96)], Settings().level_growth) == [3, 2]
     assert seen == [
         (1, 5, 0, (64, 48)),
         (2, 5, 0, (64, 48)),
         (3, 5, 0, (64, 48)),
-        (4, 5, 0, (64, 48)),
+        (4, 5, 1, (128, 96)),
         (5, 5, 1, (128, 96)),
     ]
 
@@ -397,15 +397,16 @@ def test_each_level_is_painted_with_the_style_layers_that_fit_it(pictures, monke
     assert seen == [STYLE_LAYERS[:2], STYLE_LAYERS[:3]]  # 128x96, then 256x192
 
 
-def test_level_budgets_give_each_finer_level_a_little_more_time():
+@pytest.mark.parametrize("growth", [1.4, 3.0])
+def test_level_budgets_give_each_finer_level_growth_times_the_time_of_the_one_before(growth):
     sizes = plan.level_sizes(1024, 768, 512, plan.level_count(512, 0))
     assert sizes == [(128, 96), (256, 192), (512, 384)]
-    budgets = plan.level_budgets(156, sizes)
-    assert sum(budgets) == 156 and budgets[0] > budgets[1] > budgets[2] >= 10
+    budgets = plan.level_budgets(120, sizes, growth)
+    assert sum(budgets) == 120 and budgets[0] > budgets[1] > budgets[2] >= 10
     times = [steps * plan.step_cost(sizes[0], wh) for steps, wh in zip(budgets, sizes)]
     for coarse, fine in zip(times, times[1:]):
-        assert fine / coarse == pytest.approx(plan.TIME_GROWTH, rel=0.15)
-    assert plan.level_budgets(3, sizes) == [1, 1, 1] and plan.level_budgets(1, sizes[-1:]) == [1]
+        assert fine / coarse == pytest.approx(growth, rel=0.15)
+    assert plan.level_budgets(3, sizes, growth) == [1, 1, 1] and plan.level_budgets(1, sizes[-1:], growth) == [1]
     assert plan.level_count(1024, 0) == 4 and plan.level_count(100, 0) == 1 and plan.level_count(512, 2) == 2
 
 

@@ -150,9 +150,9 @@ def test_the_plan_paints_whole_while_it_fits_and_in_tiles_after():
     photo, paintings = (1024, 768), [("starry.jpg", (1024, 640))]
     roomy = plan_run(photo, paintings, Settings(size=4096), machine(200))
     assert all(level.tile is None for level in roomy.levels)
-    tight = plan_run(photo, paintings, Settings(size=4096), machine(6))
+    tight = plan_run(photo, paintings, Settings(size=4096), machine(8))
     assert [level.tile is None for level in tight.levels] == [True] * 4 + [False] * 2
-    assert tight.peak <= 0.4 * GB + 0.85 * 6 * GB
+    assert tight.peak <= 0.4 * GB + 0.85 * 8 * GB
     assert tight.levels[-1].tiles > 1 and "tiles of" in tight.describe()
 
 
