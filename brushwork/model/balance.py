@@ -6,8 +6,8 @@ absolute loss paints a bright, busy painting (The Starry Night) far more strongl
 smooth one (the Mona Lisa), whose photo it mostly keeps. The style weights are scaled by the
 painting's energy, the sum over the style layers of its Gram matrices' mean squared entry (what
 neural-style's style loss grows with), over that of a middling painting, to the power
-``style_balance``: 0.5 keeps most of the relative terms' evenness (a tenfold energy is 3.2 times
-the strength) and measured best (``benchmarks/RESULTS.md``).
+``style_balance``: at 0.5 (a tenfold energy is 3.2 times the strength) each measured pair gets the
+strength that its neural-style picture calls for (``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
