@@ -105,6 +105,13 @@ class Result:
     ``lr``."""
 
 
+def run_blend(settings: Settings, count: int, regions: Regions | None) -> tuple[float, ...]:
+    """How much each painting counts: the settings' blend, or alike where each painting has its own region."""
+    if regions is not None and regions.paint is not None:
+        return (1.0 / count,) * count
+    return tuple(blend_weights(settings, count))
+
+
 def prepare_inputs(
     content: Picture, styles: Sequence[Picture], settings: Settings, wh: tuple[int, int], device: torch.device
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -222,9 +229,7 @@ class _Run:
     ):
         self.content, self.styles, self.settings, self.callback = content, styles, settings, callback
         self.start_picture, self.temporal, self.regions = start, temporal, regions
-        # with a mask per painting, each painting has its own region: no blend
-        per_painting = regions is not None and regions.paint is not None
-        self.blend = (1.0 / len(styles),) * len(styles) if per_painting else blend_weights(settings, len(styles))
+        self.blend = run_blend(settings, len(styles), regions)
         self.sizes = [level.size for level in planned.levels]
         self.budgets = [level.steps for level in planned.levels]
         self.tiles = [level.tile for level in planned.levels]
@@ -236,7 +241,7 @@ class _Run:
         self.queued = stalls_on_reads(self.device)
         """Whether steps only queue work on the device, their losses read every :data:`READ_EVERY` steps."""
         self.encoder = encoder or encoder_for(settings, self.device)
-        self.settings = balanced(settings, [s.rgb for s in styles], self.blend, self.encoder, self.device)
+        self.settings = balanced(settings, content.rgb, [s.rgb for s in styles], self.blend, self.encoder, self.device)
         self.bf16 = use_bf16(settings, self.device)
         # L-BFGS's first step is tiny; measured in bf16 its curvature is rounding noise and the next
         # step explodes, so the first curvature pair of each level is measured in fp32.

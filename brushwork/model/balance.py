@@ -1,13 +1,15 @@
-"""How strongly each painting is painted: by its features' energy, as neural-style's loss does.
+"""How strongly each painting is painted: by its features' energy over the photo's, as neural-style's loss does.
 
-Relative terms (``normalize="target"``) give every painting the same strength. Measured against
-neural-style's pictures, that overshoots on quiet paintings and falls short on loud ones: its
-absolute loss paints a bright, busy painting (The Starry Night) far more strongly than a dark,
-smooth one (the Mona Lisa), whose photo it mostly keeps. The style weights are scaled by the
-painting's energy, the sum over the style layers of its Gram matrices' mean squared entry (what
-neural-style's style loss grows with), over that of a middling painting, to the power
-``style_balance``: at 0.5 (a tenfold energy is 3.2 times the strength) each measured pair gets the
-strength that its neural-style picture calls for (``benchmarks/RESULTS.md``).
+Relative terms (``normalize="target"``) give every pair the same strength. Measured against
+neural-style's pictures, that overshoots on quiet paintings and busy photos and falls short on loud
+paintings: its absolute losses paint a bright, busy painting (The Starry Night) far more strongly
+than a dark, smooth one (the Mona Lisa), and keep a busy photo (a portrait's fine detail) more
+than a calm one. The style weights are scaled by the pair's balance, the painting's energy (the
+sum over the style layers of its Gram matrices' mean squared entry, what neural-style's style loss
+grows with) over the photo's (the mean squared content feature, what its content loss grows with),
+against a middling pair's, to the power ``style_balance``: at 0.5 (a tenfold balance is 3.2 times
+the strength) each measured pair gets the strength that its neural-style picture calls for
+(``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ from brushwork.media.images import resize_longest, to_tensor
 from brushwork.model.losses import gram_matrix
 from brushwork.model.network import VGG19
 
-__all__ = ["ANALYSIS_SIZE", "MIDDLING_ENERGY", "painting_energy", "balanced"]
+__all__ = ["ANALYSIS_SIZE", "MIDDLING_BALANCE", "painting_energy", "photo_energy", "balanced"]
 
 ANALYSIS_SIZE = 512
 """A painting's energy is measured at this longest side (neural-style's default size), whatever the run's."""
-MIDDLING_ENERGY = 7e5
-"""The energy the style weights are given for: the median of the nine paintings benchmarked (Shipwreck 3.5e5,
-Mona Lisa 2.2e5, Woman with a Hat 7.0e5, The Starry Night 2.1e6)."""
+CONTENT_LAYER = "conv4_2"
+"""The layer whose features measure a photo's energy: the default content layer."""
+MIDDLING_BALANCE = 0.42
+"""The balance the style weights are given for: the median of the nine paintings benchmarked (7e5: Shipwreck
+3.5e5, Mona Lisa 2.2e5, Woman with a Hat 7.0e5, The Starry Night 2.1e6) over Tübingen's energy (1.67e6; Chicago
+2.0e6, Stata 2.7e6, Grace Hopper's portrait 2.8e6)."""
 LIMITS = (1 / 3, 3.0)
 """The scale of the style weights stays within these, for paintings far from every one measured."""
 
@@ -43,27 +48,50 @@ def painting_energy(encoder: VGG19, painting: Image.Image, device: torch.device)
     width, height = painting.size
     thin = math.ceil(smallest_side(DEFAULT_STYLE_LAYERS) * max(width, height) / min(width, height))
     small = resize_longest(painting.convert("RGB"), max(ANALYSIS_SIZE, thin))  # relu5_1 needs a pixel
-    key = (id(encoder), str(device), hashlib.sha1(small.tobytes()).hexdigest())
+    return _mean_square(encoder, small, DEFAULT_STYLE_LAYERS, True, device)
+
+
+def photo_energy(encoder: VGG19, photo: Image.Image, device: torch.device) -> float:
+    """Mean squared feature of the photo at :data:`CONTENT_LAYER`, at :data:`ANALYSIS_SIZE` (larger for a thin
+    photo); remembered per photo and network."""
+    width, height = photo.size
+    thin = math.ceil(smallest_side((CONTENT_LAYER,)) * max(width, height) / min(width, height))
+    small = resize_longest(photo.convert("RGB"), max(ANALYSIS_SIZE, thin))
+    return _mean_square(encoder, small, (CONTENT_LAYER,), False, device)
+
+
+def _mean_square(
+    encoder: VGG19, picture: Image.Image, layers: tuple[str, ...], of_gram: bool, device: torch.device
+) -> float:
+    """Sum over ``layers`` of the mean squared feature (or Gram entry), measured once per process: a studio's
+    jobs and the tests reuse it."""
+    key = (layers, of_gram, id(encoder), str(device), hashlib.sha1(picture.tobytes()).hexdigest())
     if key not in _ENERGIES:
         with torch.no_grad():
-            feats = encoder(to_tensor(small).to(device), DEFAULT_STYLE_LAYERS)
-        _ENERGIES[key] = sum(float(gram_matrix(f.float()).pow(2).mean()) for f in feats.values())
+            feats = encoder(to_tensor(picture).to(device), layers).values()
+        _ENERGIES[key] = sum(float((gram_matrix(f.float()) if of_gram else f.float()).pow(2).mean()) for f in feats)
     return _ENERGIES[key]
 
 
-_ENERGIES: dict[tuple[int, str, str], float] = {}
-"""Each painting's energy once per process (a video's frames, a studio's jobs and the tests reuse them)."""
+_ENERGIES: dict[tuple[tuple[str, ...], bool, int, str, str], float] = {}
 
 
 def balanced(
-    settings: Settings, paintings: Sequence[Image.Image], blend: Sequence[float], encoder: VGG19, device: torch.device
+    settings: Settings,
+    photo: Image.Image,
+    paintings: Sequence[Image.Image],
+    blend: Sequence[float],
+    encoder: VGG19,
+    device: torch.device,
 ) -> Settings:
-    """The settings with the style weights scaled for these paintings (each by its blend weight), or as they
-    are where the terms are not relative or ``style_balance`` is 0."""
+    """The settings with the style weights scaled for this photo and these paintings (each by its blend weight),
+    or as they are where the terms are not relative or ``style_balance`` is 0. A video is balanced once, on its
+    first frame: one strength for the whole clip."""
     if settings.style_balance == 0 or settings.normalize != "target":
         return settings
     energy = sum(b * painting_energy(encoder, p, device) for p, b in zip(paintings, blend))
-    scale = min(max((energy / MIDDLING_ENERGY) ** settings.style_balance, LIMITS[0]), LIMITS[1])
+    balance = energy / photo_energy(encoder, photo, device) / MIDDLING_BALANCE
+    scale = min(max(balance**settings.style_balance, LIMITS[0]), LIMITS[1])
     return settings.replace(
         style_weight=settings.style_weight * scale, swd_weight=settings.swd_weight * scale, style_balance=0.0
     )

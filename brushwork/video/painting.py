@@ -29,11 +29,20 @@ from PIL import Image, ImageFilter
 from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings, VideoSettings, blend_weights
 from brushwork.engine import recipes
-from brushwork.engine.runner import Callback, Progress, initial_image, measure_and_plan, prepare_inputs, run
+from brushwork.engine.runner import (
+    Callback,
+    Progress,
+    initial_image,
+    measure_and_plan,
+    prepare_inputs,
+    run,
+    run_blend,
+)
 from brushwork.media.clips import ClipInfo, frames, write_clip
 from brushwork.media.flow import certainty, flow_between, inside, warp
 from brushwork.media.images import Picture, to_pil, to_tensor
 from brushwork.media.masks import Regions
+from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
 from brushwork.model.terms import Temporal
@@ -187,6 +196,18 @@ def paint_clip(
             path = work / f"frame_{frame.index:06d}.png"
             photo = frame.image.resize(size, Image.Resampling.LANCZOS)
             began = time.perf_counter()
+            if first_settings.style_balance:  # one strength for the clip, from its first frame: no flicker
+                first_settings, later_settings = (
+                    balanced(
+                        s,
+                        photo,
+                        [p.rgb for p in styles],
+                        run_blend(s, len(styles), regions),
+                        encoder,
+                        encoder.mean.device,
+                    )
+                    for s in (first_settings, later_settings)
+                )
             if path.exists():
                 painted = Image.open(path).convert("RGB")
                 seconds = 0.0

@@ -434,3 +434,19 @@ def test_segments_paint_with_the_clip_s_masks(clip, tmp_path, encoder):
     pictures = paint_segment(encoder, clip, [STYLE], FAST, VideoSettings(end=0.05), files)
     for (_, path), data in zip(whole.pictures, pictures):
         assert Image.open(path).tobytes() == Image.open(io.BytesIO(data)).tobytes()
+
+
+def test_a_clip_is_painted_at_one_strength_balanced_on_its_first_frame(clip, tmp_path, monkeypatch):
+    """The balance of painting to photo (brushwork.model.balance) is measured once: each frame measured on its
+    own would change the strength from frame to frame, a flicker."""
+    seen: list[Settings] = []
+
+    def spy(picture, styles, settings, **kwargs):
+        seen.append(settings)
+        return real(picture, styles, settings, **kwargs)
+
+    real = painting.run
+    monkeypatch.setattr(painting, "run", spy)
+    paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2), tmp_path / "out.mp4")
+    assert len(seen) == len(TIMES) and all(s.style_balance == 0 for s in seen)
+    assert len({s.style_weight for s in seen}) == 1 and seen[0].style_weight != FAST.style_weight
