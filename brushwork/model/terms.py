@@ -411,6 +411,8 @@ class SlicedWasserstein(FeatureTerm):
             self.covers.append(None if masks is None else [_Cover.of(mask) for mask in masks])
             self.targets.append(self._points_of(painted_by))
             self.shares.append(_share(masks[0]) if masks is not None else 1.0)
+        # a region's share of the points, as of the loss: regions cost about what the whole picture does
+        self.counts = [max(SWD_POINTS // 16, round(SWD_POINTS * share)) for share in self.shares]
 
     def _points_of(self, paintings: Sequence[tuple[Sight, float]]) -> list[Tensor]:
         """A sample of the paintings' feature vectors at each layer, the blend as a mixture: shares of the points."""
@@ -437,16 +439,19 @@ class SlicedWasserstein(FeatureTerm):
         generator: torch.Generator | None = None,
     ) -> Tensor:
         """``count`` positions of a layer's features at random, as (row, column) pairs (all, in order, when no more);
-        with a region's ``cover``, of the positions it covers, drawn in proportion to its mask. On ``generator``'s
-        device (by default the CPU's)."""
+        with a region's ``cover``, of the positions it covers, drawn in proportion to its mask (a position may
+        come twice). On ``generator``'s device (by default the CPU's)."""
         generator = generator or self.generator
         w, h = feature_size(width, height, name)
         if cover is not None:  # all the positions it covers when there are no more, else drawn by its weights
             if cover.covered <= count:
                 flat = cover.every.to(generator.device)
-            else:
-                weights = cover.weights.to(generator.device)
-                flat = torch.multinomial(weights, count, replacement=False, generator=generator)
+            else:  # by inverse transform on the cumulative weights: far cheaper than drawing without replacement
+                cumulative = cover.cumulative.to(generator.device)
+                drawn = torch.rand(count, generator=generator, device=generator.device, dtype=cumulative.dtype)
+                flat = torch.searchsorted(cumulative, drawn * cumulative[-1], right=True).clamp_(
+                    max=len(cumulative) - 1
+                )
         elif w * h <= count:
             flat = torch.arange(w * h, device=generator.device)
         else:
@@ -469,7 +474,9 @@ class SlicedWasserstein(FeatureTerm):
             return self.weight * (total + self.shares[0] * region / len(self.targets[0]))
         regions = [total.new_zeros(()) for _ in self.targets]
         for i, name in enumerate(self.layers):  # every region's points in one gather (one gradient buffer)
-            picks = [self._positions(width, height, name, SWD_POINTS, c[i], self.draws) for c in self.covers if c]
+            picks = [
+                self._positions(width, height, name, n, c[i], self.draws) for c, n in zip(self.covers, self.counts) if c
+            ]
             rows, cols = torch.cat(picks).to(feats[name].device).unbind(1)
             flat = rows * feats[name].shape[-1] + cols  # one index into the positions: the cheaper gradient
             points = _points(feats[name])[flat].float().split([len(p) for p in picks])
@@ -483,7 +490,10 @@ class SlicedWasserstein(FeatureTerm):
         height, width = image.shape[-2:]
         # drawn in the order the whole picture's loss draws them: a layer at a time, each region's in turn
         by_layer = [
-            [self._positions(width, height, name, SWD_POINTS, None if c is None else c[i]) for c in self.covers]
+            [
+                self._positions(width, height, name, n, None if c is None else c[i])
+                for c, n in zip(self.covers, self.counts)
+            ]
             for i, name in enumerate(self.layers)
         ]
         self.picks = [list(region) for region in zip(*by_layer)]
@@ -568,20 +578,20 @@ def _sample(points: Tensor, count: int, generator: torch.Generator) -> Tensor:
 
 @dataclass(frozen=True)
 class _Cover:
-    """A region's mask at a layer, as the sliced-Wasserstein term draws positions from it: its weights, flattened,
-    how many positions it covers, and those positions (taken all when no more are wanted). Measured once a level,
-    so that a step need not read the mask back."""
+    """A region's mask at a layer, as the sliced-Wasserstein term draws positions from it: its weights, flattened
+    and summed up to each position, how many positions it covers, and those positions (taken all when no more are
+    wanted). Measured once a level, so that a step need not read the mask back."""
 
-    weights: Tensor
+    cumulative: Tensor
     covered: int
     every: Tensor
 
     @classmethod
     def of(cls, mask: Tensor) -> _Cover:
-        weights = mask.flatten().float()
+        weights = mask.flatten().float()  # float32: an MPS device has no float64
         covered = int((weights > 0).sum())
         every = weights.nonzero().flatten() if covered else weights.argmax().reshape(1)
-        return cls(weights, covered, every)
+        return cls(weights.cumsum(0), covered, every)
 
 
 def _points(features: Tensor) -> Tensor:

@@ -131,3 +131,18 @@ def test_a_kept_region_holds_the_photos_pixels_by_its_soft_mask():
 
     term.aim(Unmasked(), [])
     assert float(term.loss(image, {})) == 0.0  # no kept region, no hold
+
+
+def test_sliced_wasserstein_draws_a_regions_positions_by_its_soft_mask_and_never_outside():
+    """Positions inside a region come in proportion to its mask (a soft edge's less often), none where it is 0."""
+    mask = torch.zeros(1, 1, 256, 256)
+    mask[..., :, :128] = 1.0
+    mask[..., :, 128:160] = 0.25  # a soft edge
+    term = terms.SlicedWasserstein(Settings())
+    drawn = term._positions(256, 256, "relu1_1", 20000, terms._Cover.of(mask))  # of 40960 covered
+    cols = drawn[:, 1]
+    assert len(drawn) == 20000 and int((cols >= 160).sum()) == 0
+    inside, edge = int((cols < 128).sum()), int(((cols >= 128) & (cols < 160)).sum())
+    assert edge / inside == pytest.approx(32 * 0.25 / 128, rel=0.15)  # 0.0625
+    few = term._positions(64, 64, "relu1_1", 4096, terms._Cover.of(torch.ones(1, 1, 8, 8)))
+    assert len(few) == 64  # all of them, once, where the region has no more
