@@ -1,13 +1,13 @@
 """Content against style distance at several style strengths, beside neural-style's pictures: the Pareto plot.
 
-    .venv/bin/python benchmarks/bench_frontier.py [--strengths 2,4,6,10] [--size 512] [--judge-size 384]
+    .venv/bin/python benchmarks/bench_frontier.py [--strengths 0.5,0.75,1,1.5] [--size 512] [--judge-size 384]
 
 One default setting is one point; a frontier is what a tool gives as its strength moves. For each pair
 neural-style published (or ``neural_style_reference.py`` emulated) a picture of, brushwork paints the
-photo at each style strength (``style_weight`` and ``swd_weight`` together; 6 is the default), and
-``judge.Judge`` scores every picture. brushwork's curve should pass below and left of the reference:
-less content lost for the same style distance. Writes ``benchmarks/frontier.png`` and a table in
-RESULTS.md.
+photo at each style strength (the default's ``style_weight`` and ``swd_weight`` both times the strength,
+still balanced per pair: 1 is the default), and ``judge.Judge`` scores every picture. brushwork's curve
+should pass below and left of the reference: less content lost for the same style distance. Writes
+``benchmarks/frontier.png`` and a table in RESULTS.md.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strengths", default="2,4,6,10")
-    parser.add_argument("--pairs", default=",".join(PUBLISHED))
+    parser.add_argument("--strengths", default="0.5,0.75,1,1.5", help="multiples of the default strength")
+    parser.add_argument("--pairs", default=",".join(referenced()))
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--judge-size", type=int, default=384)
     parser.add_argument("--references", type=Path, default=ROOT.parent / "shared" / "reference")
@@ -51,7 +51,8 @@ def main() -> None:
             mine["reference"].append((0.0, r))
             rows.append(f"| {pair} | neural-style ({reference[1]}) | {_scores(r)} |")
         for strength in strengths:
-            settings = brushwork.Settings(size=args.size, style_weight=strength, swd_weight=strength)
+            base = brushwork.Settings(size=args.size)
+            settings = base.replace(style_weight=base.style_weight * strength, swd_weight=base.swd_weight * strength)
             picture = paint(content, style, settings).image
             picture.save(out / f"{pair}_{strength:g}.png")
             s = judge.score(picture)
@@ -64,7 +65,8 @@ def main() -> None:
 Command: `.venv/bin/python benchmarks/bench_frontier.py --strengths {args.strengths} --size {args.size} \
 --judge-size {args.judge_size}`
 Machine: {machine()}.
-brushwork at each style strength (`--style-weight` and `--swd-weight` together; 6 is the default) beside
+brushwork at each style strength (the default's `--style-weight` and `--swd-weight` times it, balanced per pair as
+the default is; 1 is the default) beside
 neural-style's picture of the pair, judged at {args.judge_size} px (lower is better). Plot: `benchmarks/frontier.png`.
 
 | pair | picture | content | gram | swd |
@@ -72,6 +74,12 @@ neural-style's picture of the pair, judged at {args.judge_size} px (lower is bet
 {chr(10).join(rows)}"""
     write_section("bench_frontier", text)
     print(text)
+
+
+def referenced() -> list[str]:
+    """Every pair with a neural-style picture: the published ones, then the emulated ones."""
+    emulated = sorted(p.stem for p in (HERE / "references").glob("*+*.png"))
+    return [*PUBLISHED, *(pair for pair in emulated if pair not in PUBLISHED)]
 
 
 def _scores(s: dict[str, float]) -> str:

@@ -8,7 +8,8 @@ Wave (soft masks, a 32 px edge at 512 px), beside an unmasked run of the same tw
   (cropped away from the edge); the target is at least 2;
 - keep: a kept ellipse in the middle of the photo: the judge's content distance inside it against a run at
   style weight 0, and the style distances of the rest (where the soft mask is 0; also with its soft edge)
-  against an unmasked run, the photo put in place of what is not the rest in both;
+  against an unmasked run, the photo put in place of what is not the rest in both, and the rest's content
+  distance against the unmasked run's;
 - cost: seconds of the two-region run over the unmasked run, side by side in this process (the fastest of
   ``--repeats`` runs of each, taken in turn).
 Pictures go to ``benchmarks/results/regions/``; the table to RESULTS.md (section ``bench_regions``).
@@ -107,6 +108,7 @@ def main() -> None:
         alone = brushwork.stylize(path, starry, settings=settings)
         still = brushwork.stylize(path, starry, settings=settings.replace(style_weight=0.0, swd_weight=0.0))
         kept.save(OUT / f"{name}_keep.png")
+        alone.save(OUT / f"{name}_alone.png")
         keep_small = keep.resize(kept.size)
         outside = keep_small.point(lambda v: 255 if v else 0)  # the rest: where the soft mask is 0
         rests = []
@@ -146,9 +148,11 @@ def main() -> None:
         "Keep (The Starry Night, a kept ellipse): content distance inside it against a style-weight-0 run (target at",
         "most 1.2x), and the rest's style distances against an unmasked run (target within 5%): the rest is where",
         "the soft mask is 0; in brackets, with the soft edge, where style is partly held back, counted in the rest.",
+        "The rest's content distance against the unmasked run's says whether more style there cost the photo.",
         "",
-        "| photo | content inside: kept / style 0 | ratio | rest gram: kept / unmasked | rest swd: kept / unmasked |",
-        "| --- | --- | --- | --- | --- |",
+        "| photo | content inside: kept / style 0 | ratio | rest gram: kept / unmasked | rest swd: kept / unmasked "
+        "| rest content: kept / unmasked |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, kept_content, still_content, ((rest, alone), (soft, soft_alone)) in keep_rows:
         lines.append(
@@ -156,7 +160,8 @@ def main() -> None:
             f"| {rest['gram']:.3f} / {alone['gram']:.3f}: {rest['gram'] / alone['gram']:.2f} "
             f"({soft['gram'] / soft_alone['gram']:.2f}) "
             f"| {rest['swd']:.3f} / {alone['swd']:.3f}: {rest['swd'] / alone['swd']:.2f} "
-            f"({soft['swd'] / soft_alone['swd']:.2f}) |"
+            f"({soft['swd'] / soft_alone['swd']:.2f}) "
+            f"| {rest['content']:.3f} / {alone['content']:.3f}: {rest['content'] / alone['content']:.2f} |"
         )
     lines += ["", "| photo | unmasked s | two regions s | ratio |", "| --- | --- | --- | --- |"]
     lines += [f"| {name} | {a:.1f} | {b:.1f} | {b / a:.2f} |" for name, a, b in seconds]

@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("style", help="a painting's name, bundled or in benchmarks/images, e.g. mona_lisa")
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--out", type=Path, help="where to write (default: benchmarks/references/CONTENT+STYLE.png)")
     args = parser.parse_args()
     start = time.perf_counter()
     picture = emulate(
@@ -81,7 +82,7 @@ def main() -> None:
         args.iterations,
         args.size,
     )
-    out = HERE / "references" / f"{args.content}+{args.style}.png"
+    out = args.out or HERE / "references" / f"{args.content}+{args.style}.png"
     out.parent.mkdir(exist_ok=True)
     picture.save(out)
     print(f"wrote {out} ({time.perf_counter() - start:.0f} s)")

@@ -26,7 +26,7 @@ from brushwork.core.errors import BrushworkError, ImageError
 from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
 from brushwork.engine.runner import Callback, Result, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
-from brushwork.media.masks import RegionFiles, Regions, load_mask, mask_of, regions_for
+from brushwork.media.masks import RegionFiles, Regions, check_painting_masks, load_mask, mask_of, regions_for
 from brushwork.planning.run_plan import RunPlan
 
 if TYPE_CHECKING:
@@ -69,40 +69,55 @@ def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
     return [_picture(s, "style") for s in style]
 
 
-def _mask(source: ImageInput, role: str, size: tuple[int, int], notes: list[str]) -> np.ndarray:
-    """A mask from a file, a PIL image or a numpy array (HxW, uint8 0-255 or float 0-1), at ``size``."""
+def _mask(source: ImageInput, role: str, size: tuple[int, int], notes: list[str], on: str = "photo") -> np.ndarray:
+    """A mask from a file, a PIL image or a numpy array (HxW, uint8 0-255 or float 0-1), at the ``size`` of the
+    picture it is drawn ``on``."""
     if isinstance(source, np.ndarray) and source.ndim == 2 and source.dtype != np.uint8:
         source = (np.clip(source.astype(np.float32), 0, 1) * 255).round().astype(np.uint8)
     if isinstance(source, np.ndarray):
         source = _picture(source, role).rgb
     if isinstance(source, Image.Image):
-        return mask_of(source, f"<{role}>", size, notes, role)
-    return load_mask(_path(source, role), size, notes, role)
+        return mask_of(source, f"<{role}>", size, notes, role, on)
+    return load_mask(_path(source, role), size, notes, role, on)
 
 
 def _regions(
-    size: tuple[int, int], paintings: int, masks: Sequence[ImageInput] | None, keep: ImageInput | None
+    size: tuple[int, int],
+    paintings: Sequence[Picture],
+    masks: Sequence[ImageInput] | None,
+    keep: ImageInput | None,
+    painting_masks: Sequence[ImageInput] | None = None,
 ) -> Regions | None:
     """The checked regions of a run on a picture of ``(width, height)`` (see :mod:`brushwork.media.masks`), or
     None for none."""
-    if masks is None and keep is None:
+    if masks is None and keep is None and painting_masks is None:
         return None
-    if masks is not None and not isinstance(masks, (list, tuple)):
-        raise TypeError(f"masks must be a list (one mask per painting), not {type(masks).__name__}")
+    for name, given in (("masks", masks), ("painting_masks", painting_masks)):
+        if given is not None and not isinstance(given, (list, tuple)):
+            raise TypeError(f"{name} must be a list (one mask per painting), not {type(given).__name__}")
     notes: list[str] = []
     arrays = None if masks is None else [_mask(m, f"mask {i + 1}", size, notes) for i, m in enumerate(masks)]
     kept = None if keep is None else _mask(keep, "keep mask", size, notes)
+    check_painting_masks(len(painting_masks or paintings), len(paintings))
+    sources = [
+        _mask(m, f"painting mask {i + 1}", p.rgb.size, notes, "painting")
+        for i, (m, p) in enumerate(zip(painting_masks or [], paintings))
+    ]
     names = [f"mask {i + 1}" for i in range(len(arrays or []))]
-    return regions_for(size, paintings, arrays, kept, names, notes)
+    return regions_for(size, len(paintings), arrays, kept, names, notes, sources)
 
 
-def _region_files(masks: Sequence[ImageInput] | None, keep: ImageInput | None) -> RegionFiles:
+def _region_files(
+    masks: Sequence[ImageInput] | None, keep: ImageInput | None, painting_masks: Sequence[ImageInput] | None
+) -> RegionFiles:
     """The masks as files, for workers on other machines (which take files, not pictures in memory)."""
-    given = [*(masks or []), *([keep] if keep is not None else [])]
+    given = [*(masks or []), *([keep] if keep is not None else []), *(painting_masks or [])]
     if not all(isinstance(m, (str, os.PathLike)) for m in given):
         raise ImageError("on Ray the masks travel as files: give their paths, not pictures in memory")
-    paths = [Path(m) for m in given]  # type: ignore[arg-type]  # all paths, as checked
-    return RegionFiles(tuple(paths[: len(masks or [])]), keep=paths[-1] if keep is not None else None)
+    paths = iter(Path(m) for m in given)  # type: ignore[arg-type]  # all paths, as checked
+    painted = tuple(next(paths) for _ in masks or [])
+    kept = next(paths) if keep is not None else None
+    return RegionFiles(painted, keep=kept, painting_masks=tuple(paths))
 
 
 def _path(value: object, name: str) -> Path:
@@ -137,16 +152,19 @@ def transfer(
     progress: Callback | None = None,
     masks: Sequence[ImageInput] | None = None,
     keep: ImageInput | None = None,
+    painting_masks: Sequence[ImageInput] | None = None,
     **options: Any,
 ) -> Result:
     """Run style transfer and return the full :class:`~brushwork.engine.runner.Result` (status, losses, history).
 
     ``masks`` (one per painting: white where it applies) and ``keep`` (a region kept as the photo) are as
     the command line's ``--masks`` and ``--keep``: files, PIL images or arrays the photo's shape.
+    ``painting_masks`` (one per painting, its shape) pick the part of each painting to learn from, as
+    ``--painting-masks``.
     """
     chosen = resolve(settings, preset, **options)
     photo, paintings = _picture(content, "content"), _styles(style)
-    regions = _regions(photo.rgb.size, len(paintings), masks, keep)
+    regions = _regions(photo.rgb.size, paintings, masks, keep, painting_masks)
     return run(photo, paintings, chosen, callback=progress, regions=regions)
 
 
@@ -159,17 +177,26 @@ def stylize(
     progress: Callback | None = None,
     masks: Sequence[ImageInput] | None = None,
     keep: ImageInput | None = None,
+    painting_masks: Sequence[ImageInput] | None = None,
     **options: Any,
 ) -> Image.Image:
     """Repaint ``content`` in the style of ``style`` (one image or several) and return the picture.
 
     ``options`` are :class:`~brushwork.core.settings.Settings` fields (``size=``, ``style_weight=`` ...).
     ``progress`` is called after every step; returning ``False`` stops early with the picture so far.
-    ``masks`` and ``keep`` paint a painting per region (see :func:`transfer`).
+    ``masks``, ``keep`` and ``painting_masks`` paint a painting per region (see :func:`transfer`).
     Raises :class:`DivergedError` if the loss turns NaN.
     """
     result = transfer(
-        content, style, settings=settings, preset=preset, progress=progress, masks=masks, keep=keep, **options
+        content,
+        style,
+        settings=settings,
+        preset=preset,
+        progress=progress,
+        masks=masks,
+        keep=keep,
+        painting_masks=painting_masks,
+        **options,
     )
     if result.status == "diverged":
         raise DivergedError(result)
@@ -196,6 +223,7 @@ def stylize_video(
     segment_frames: int | None = None,
     masks: Sequence[ImageInput] | None = None,
     keep: ImageInput | None = None,
+    painting_masks: Sequence[ImageInput] | None = None,
     **options: Any,
 ) -> VideoResult:
     """Paint a clip into ``output`` (an ``.mp4``, ``.mov``, ``.mkv`` or ``.m4v``), its sound copied unchanged.
@@ -207,8 +235,8 @@ def stylize_video(
     ``progress`` is called after each frame (with ``ray``, each segment); returning ``False`` stops.
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints segments of ``segment_frames`` frames (default:
     shared out evenly) in parallel on Ray workers (see :mod:`brushwork.cluster`); ``style`` must then be files.
-    ``masks`` and ``keep`` (as :func:`transfer`'s, drawn on the clip as a player shows it) hold for every frame;
-    on Ray they too must be files.
+    ``masks`` and ``keep`` (as :func:`transfer`'s, drawn on the clip as a player shows it) hold for every frame,
+    and ``painting_masks`` as :func:`transfer`'s; on Ray they too must be files.
     """
     from brushwork.core.formats import VIDEO_SUFFIXES
     from brushwork.media.clips import probe  # PyAV and OpenCV load only for clips
@@ -225,7 +253,7 @@ def stylize_video(
     info, styles = probe(Path(clip)), _styles(style)
     if info.damage:
         warnings.warn(f"{info.path.name} looks damaged: {info.damage}; painting those", stacklevel=2)
-    regions = _regions(info.upright, len(styles), masks, keep)
+    regions = _regions(info.upright, styles, masks, keep, painting_masks)
     if ray is None:
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
     from brushwork.cluster import ray_segments
@@ -234,7 +262,7 @@ def stylize_video(
     files = [Path(s) for s in given if isinstance(s, (str, os.PathLike))]
     if len(files) < len(given):
         raise ImageError("on Ray the paintings travel as files: give their paths, not pictures in memory")
-    region_files = _region_files(masks, keep)
+    region_files = _region_files(masks, keep, painting_masks)
     runner = ray_segments(Path(clip), files, chosen, ray, workers, worker_cpus, region_files)
     length = segment_frames or segment_length(len(painted_positions(info, motion)), runner.workers or 1)
     return paint_clip_in_segments(

@@ -20,8 +20,9 @@ from brushwork.core.formats import IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
 from brushwork.media.images import regular_file
 from brushwork.media.masks import RegionFiles
 
-CSV_COLUMNS = ("photo", "style", "output", "masks", "keep")
-"""A CSV manifest's columns: one painting per row, so ``masks`` holds at most one mask (where it applies)."""
+CSV_COLUMNS = ("photo", "style", "output", "masks", "keep", "painting_masks")
+"""A CSV manifest's columns: one painting per row, so ``masks`` holds at most one mask (where it applies) and
+``painting_masks`` at most one (the part of the painting to learn from)."""
 NAME_MAX = 255
 """Bytes in a file name, on the usual file systems."""
 
@@ -145,9 +146,10 @@ def _shortened(base: str) -> str:
 
 
 def _read_manifest(path: Path) -> list[Row]:
-    """A manifest's rows: CSV with columns photo, style (and output, masks, keep), or JSON, a list of
-    ``{"photo", "styles" or "style", "output", "masks", "keep"}``. Input paths are relative to the manifest's
-    folder; an output is a file name in OUTDIR; ``masks`` is one mask per painting, ``keep`` a region kept."""
+    """A manifest's rows: CSV with columns photo, style (and output, masks, keep, painting_masks), or JSON, a list
+    of ``{"photo", "styles" or "style", "output", "masks", "keep", "painting_masks"}``. Input paths are relative to
+    the manifest's folder; an output is a file name in OUTDIR; ``masks`` is one mask per painting, ``keep`` a
+    region kept, ``painting_masks`` one per painting, drawn on it (the part of it to learn from)."""
     kind = path.suffix.lower()
     if kind not in (".csv", ".json"):
         raise BrushworkError(f"manifest {path} must be a .csv or .json file")
@@ -165,7 +167,8 @@ def _read_manifest(path: Path) -> list[Row]:
         missing = {"photo", "style"} - set(reader.fieldnames or ())
         if missing:
             raise BrushworkError(
-                f"manifest {path} needs the columns photo and style (and output, masks, keep), in its first row"
+                f"manifest {path} needs the columns photo and style (and output, masks, keep, painting_masks), "
+                "in its first row"
             )
         unknown = [name for name in reader.fieldnames or () if name not in CSV_COLUMNS]
         if unknown:  # a second style column, say, would otherwise be dropped without a word
@@ -210,16 +213,19 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
     texts = [entry.get("photo"), *(styles if isinstance(styles, list) else [None])]
     if not styles or not all(isinstance(t, str) and t.strip() for t in texts):
         raise bad("needs a photo and at least one style, each a file path")
-    masks = entry.get("masks") or []
-    masks = [masks] if isinstance(masks, str) else masks
+    masks, sources = (entry.get(name) or [] for name in ("masks", "painting_masks"))
+    masks, sources = ([m] if isinstance(m, str) else m for m in (masks, sources))
     keep = entry.get("keep") or None
-    if not isinstance(masks, list) or not all(isinstance(t, str) and t.strip() for t in [*masks, keep or "-"]):
-        raise bad("masks (one per painting) and keep must be file paths")
-    if masks and len(masks) != len(styles):
-        raise bad(f"has {len(masks)} masks for {len(styles)} paintings; give one mask per painting")
+    if not isinstance(masks, list) or not isinstance(sources, list):
+        raise bad("masks and painting_masks (one per painting) and keep must be file paths")
+    if not all(isinstance(t, str) and t.strip() for t in [*masks, *sources, keep or "-"]):
+        raise bad("masks and painting_masks (one per painting) and keep must be file paths")
+    for name, given in (("masks", masks), ("painting masks", sources)):
+        if given and len(given) != len(styles):
+            raise bad(f"has {len(given)} {name} for {len(styles)} paintings; give one per painting")
     output = entry.get("output")
     output = (output.strip() if isinstance(output, str) else output) or None
-    if any("\0" in t for t in [*texts, *masks, keep, output] if isinstance(t, str)):
+    if any("\0" in t for t in [*texts, *masks, *sources, keep, output] if isinstance(t, str)):
         raise bad("a path holds a NUL byte, which no file name can")
     if output is not None and not (isinstance(output, str) and Path(output).suffix.lower() in OUTPUT_FORMATS):
         raise bad(f"output {output!r} must be a file name ending in {OUTPUT_WORDS} (it goes in OUTDIR)")
@@ -228,7 +234,11 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
     if output is not None and len(output.encode()) > NAME_MAX:
         raise bad(f"output {output[:20]}... is {len(output.encode())} bytes long; a file name takes at most {NAME_MAX}")
     photo, *paintings = (_beside(manifest, t) for t in texts)
-    regions = RegionFiles(tuple(_beside(manifest, m) for m in masks), keep=_beside(manifest, keep) if keep else None)
+    regions = RegionFiles(
+        tuple(_beside(manifest, m) for m in masks),
+        keep=_beside(manifest, keep) if keep else None,
+        painting_masks=tuple(_beside(manifest, m) for m in sources),
+    )
     return photo, tuple(paintings), output, regions
 
 

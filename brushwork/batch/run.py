@@ -180,7 +180,7 @@ def paint_pictures(
             raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
         content = load_image(item.photo, "photo")
         styles = [load_image(path, "painting") for path in item.styles]
-        regions = item.regions.load(content.rgb.size, len(styles)) if item.regions else None
+        regions = item.regions.load(content.rgb.size, [s.rgb.size for s in styles]) if item.regions else None
         return run(
             content, styles, settings, callback=callback, encoder=encoder, keep_memory=keep_memory, regions=regions
         )

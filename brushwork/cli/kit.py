@@ -400,6 +400,11 @@ def add_regions(p: Parser, where: str = "") -> None:
         help='a region map\'s colour and its painting, e.g. "#0000ff=starry.jpg"; once per painting',
     )
     group.add_argument("--keep", metavar="MASK", help="a region kept close to the photo (a face, a logo): no style")
+    group.add_argument(
+        "--painting-masks",
+        metavar="MASK,...",
+        help="one mask per painting, drawn on the painting: the part of it whose style is learnt (its sky, say)",
+    )
 
 
 def region_files(p: Parser, args: argparse.Namespace) -> tuple[list[str], RegionFiles]:
@@ -422,5 +427,6 @@ def region_files(p: Parser, args: argparse.Namespace) -> tuple[list[str], Region
         Path(args.regions) if args.regions else None,
         tuple(colour for colour, _, _ in pairs),
         Path(args.keep) if args.keep else None,
+        tuple(Path(m) for m in args.painting_masks.split(",")) if args.painting_masks else (),
     )
     return styles, regions

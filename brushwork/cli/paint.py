@@ -83,7 +83,7 @@ def command(argv: Sequence[str]) -> int:
     styles = [load_image(path, "style") for path in style_paths]
     blend_weights(settings, len(styles))
     if regions:  # checked before any work
-        regions.load(content.rgb.size, len(styles))
+        regions.load(content.rgb.size, [s.rgb.size for s in styles])
     if settings.init not in INIT_WORDS:
         load_image(settings.init, "init image")
     if output is None:
@@ -140,7 +140,7 @@ def paint_and_save(
     from brushwork.engine import recipes
     from brushwork.engine.runner import measure_and_plan, run
 
-    masks = regions.load(content.rgb.size, len(styles)) if regions else None
+    masks = regions.load(content.rgb.size, [s.rgb.size for s in styles]) if regions else None
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
     if not quiet:
         print(planned.describe(), file=sys.stderr)

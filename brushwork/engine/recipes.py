@@ -116,7 +116,13 @@ def region_files(recipe: dict[str, Any], paths: Sequence[Path]) -> RegionFiles:
 
     region_map, keep = of("region map"), of("keep")
     colours = tuple(map(str, recipe.get("region_colours") or []))
-    return RegionFiles(tuple(of("mask")), region_map[0] if region_map else None, colours, keep[0] if keep else None)
+    return RegionFiles(
+        tuple(of("mask")),
+        region_map[0] if region_map else None,
+        colours,
+        keep[0] if keep else None,
+        tuple(of("painting mask")),
+    )
 
 
 def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_changed: bool = False) -> list[Path]:

@@ -3,7 +3,9 @@
 A mask is a greyscale picture the photo's shape: white where its painting applies, black where it
 does not, grey on a soft edge. One mask per painting, or one colour-coded map whose colours name the
 paintings; a ``keep`` mask holds a region (a face, a logo) close to the photo. Where no painting's
-mask covers a pixel, the photo is kept there too: painting a region means painting only it.
+mask covers a pixel, the photo is kept there too: painting a region means painting only it. A
+painting may have a mask of its own, drawn on the painting: the part of it whose style is learnt
+(its sky only, say), the rest of it unseen.
 Masks are checked here, before any work, so a bad one is refused in one line.
 """
 
@@ -32,6 +34,7 @@ __all__ = [
     "parse_colour",
     "regions_for",
     "layer_mask",
+    "check_painting_masks",
 ]
 
 ASPECT_SLACK = 0.01
@@ -46,12 +49,14 @@ a map saved as JPEG blurs its colours a little."""
 @dataclass(frozen=True)
 class Regions:
     """Masks at the photo's size, 0-1: one per painting (None: the paintings blended over the whole
-    picture), and what is kept (None: nothing)."""
+    picture), and what is kept (None: nothing); and each painting's own mask at its size (None: all of it)."""
 
     paint: tuple[np.ndarray, ...] | None
     keep: np.ndarray | None
     notes: tuple[str, ...] = ()
     """What was done to the masks that the user should hear of (a resize)."""
+    sources: tuple[np.ndarray | None, ...] = ()
+    """Per painting, the part of it to learn its style from (empty, or None for one: all of it)."""
 
     def kept(self) -> np.ndarray | None:
         """Where the photo is kept: the keep mask, and wherever no painting's mask reaches (None: nowhere)."""
@@ -62,23 +67,35 @@ class Regions:
             return uncovered if self.keep is None else self.keep
         return np.maximum(self.keep, uncovered)
 
-    def at(self, size: tuple[int, int], device: torch.device) -> LevelRegions:
-        """The masks at a level's ``(width, height)``, as ``(1, 1, H, W)`` tensors; what is kept takes no style."""
+    def at(
+        self, size: tuple[int, int], device: torch.device, paintings: Sequence[tuple[int, int]] = ()
+    ) -> LevelRegions:
+        """The masks at a level's ``(width, height)``, as ``(1, 1, H, W)`` tensors (what is kept takes no style),
+        and the paintings' own at the paintings' sizes there."""
         kept = self.kept()
         keep = None if kept is None else _tensor(kept, size, device)
+        sources = tuple(
+            None if mask is None else _tensor(mask, wh, device) for mask, wh in zip(self.sources, paintings)
+        )
         if self.paint is not None:
             free = 1.0 if self.keep is None else 1.0 - _tensor(self.keep, size, device)
-            return LevelRegions(tuple(_tensor(mask, size, device) * free for mask in self.paint), keep)
-        return LevelRegions(None if keep is None else (1.0 - keep,), keep)
+            return LevelRegions(tuple(_tensor(mask, size, device) * free for mask in self.paint), keep, sources)
+        return LevelRegions(None if keep is None else (1.0 - keep,), keep, sources)
 
 
 @dataclass(frozen=True)
 class LevelRegions:
     """:class:`Regions` at one level's size, ``(1, 1, H, W)``: ``paint`` one mask per painting, or one for the
-    paintings' blend (when only ``keep`` is given), or None (the blend everywhere)."""
+    paintings' blend (when only ``keep`` is given), or None (the blend everywhere); ``sources`` the paintings'
+    own masks at their sizes (empty, or None for one: all of it)."""
 
     paint: tuple[torch.Tensor, ...] | None
     keep: torch.Tensor | None
+    sources: tuple[torch.Tensor | None, ...] = ()
+
+    def source(self, index: int) -> torch.Tensor | None:
+        """The ``index``-th painting's own mask (None: all of it)."""
+        return self.sources[index] if index < len(self.sources) else None
 
 
 def _tensor(mask: np.ndarray, size: tuple[int, int], device: torch.device) -> torch.Tensor:
@@ -86,30 +103,36 @@ def _tensor(mask: np.ndarray, size: tuple[int, int], device: torch.device) -> to
     return torch.from_numpy(np.asarray(picture, dtype=np.float32) / 255.0)[None, None].to(device)
 
 
-def _fitted(image: Image.Image, name: str, photo: tuple[int, int], notes: list[str]) -> Image.Image:
-    """``image`` at the photo's size: resized (with a note) when only its size differs, refused when its shape does."""
+def _fitted(image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], on: str = "photo") -> Image.Image:
+    """``image`` at the size of the picture it is drawn ``on`` (the photo, or a painting of that size): resized
+    (with a note) when only its size differs, refused when its shape does."""
     if image.size == photo:
         return image
     aspect, wanted = image.width / image.height, photo[0] / photo[1]
     if abs(aspect / wanted - 1) > ASPECT_SLACK:
         raise ImageError(
-            f"mask {name} is {image.width}x{image.height}, not the photo's shape ({photo[0]}x{photo[1]}); "
-            "draw it on the photo itself, or crop it to the photo's shape"
+            f"mask {name} is {image.width}x{image.height}, not the {on}'s shape ({photo[0]}x{photo[1]}); "
+            f"draw it on the {on} itself, or crop it to the {on}'s shape"
         )
-    notes.append(f"mask {name} is {image.width}x{image.height}: resized to the photo's {photo[0]}x{photo[1]}")
+    notes.append(f"mask {name} is {image.width}x{image.height}: resized to the {on}'s {photo[0]}x{photo[1]}")
     return image.resize(photo, Image.Resampling.BILINEAR)
 
 
-def load_mask(path: str | os.PathLike, photo: tuple[int, int], notes: list[str], role: str = "mask") -> np.ndarray:
-    """A mask file as 0-1 floats at the photo's ``(width, height)``: its grey level (or its alpha, if it has one)."""
-    return mask_of(open_image(path, role), Path(path).name, photo, notes, role)
+def load_mask(
+    path: str | os.PathLike, photo: tuple[int, int], notes: list[str], role: str = "mask", on: str = "photo"
+) -> np.ndarray:
+    """A mask file as 0-1 floats at the ``(width, height)`` of the picture it is drawn ``on``: its grey level (or
+    its alpha, if it has one)."""
+    return mask_of(open_image(path, role), Path(path).name, photo, notes, role, on)
 
 
-def mask_of(image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], role: str = "mask") -> np.ndarray:
+def mask_of(
+    image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], role: str = "mask", on: str = "photo"
+) -> np.ndarray:
     """An image as a mask (see :func:`load_mask`); an empty one is refused."""
     has_alpha = image.mode in ("RGBA", "LA") and image.getextrema()[-1] != (255, 255)
     grey = image.getchannel("A") if has_alpha else image
-    mask = np.asarray(_fitted(grey.convert("L"), name, photo, notes), dtype=np.float32) / 255.0
+    mask = np.asarray(_fitted(grey.convert("L"), name, photo, notes, on), dtype=np.float32) / 255.0
     if mask.max() < 1 / 255:
         raise ImageError(f"{role} {name} is empty (all black); paint the region it covers white")
     return mask
@@ -149,9 +172,11 @@ def regions_for(
     keep: np.ndarray | None,
     names: Sequence[str],
     notes: Sequence[str] = (),
+    sources: Sequence[np.ndarray | None] = (),
 ) -> Regions:
     """Check masks against the paintings and each other: one mask per painting, and no pixel where they add up
-    to more than 1. ``names`` are the masks' names, for the errors."""
+    to more than 1; the paintings' own masks (``sources``), one per painting if any. ``names`` are the masks'
+    names, for the errors."""
     if masks is not None:
         if len(masks) != paintings:
             more = "more masks than paintings" if len(masks) > paintings else "fewer masks than paintings"
@@ -163,8 +188,20 @@ def regions_for(
                 f"masks {', '.join(names)} overlap: they add up to more than 1 at {int(over.sum())} pixels; "
                 "each pixel may belong to at most one painting in all"
             )
+    if sources:
+        check_painting_masks(len(sources), paintings)
     assert all(m.shape == (photo[1], photo[0]) for m in [*(masks or []), *([keep] if keep is not None else [])])
-    return Regions(tuple(masks) if masks is not None else None, keep, tuple(notes))
+    return Regions(tuple(masks) if masks is not None else None, keep, tuple(notes), tuple(sources))
+
+
+def check_painting_masks(count: int, paintings: int) -> None:
+    """Refuse painting masks that are not one per painting."""
+    if count != paintings:
+        more = "more" if count > paintings else "fewer"
+        raise ImageError(
+            f"{more} painting masks than paintings ({count} painting masks, {paintings} paintings); "
+            "give one painting mask per painting, in the paintings' order"
+        )
 
 
 def layer_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -181,25 +218,29 @@ class RegionFiles:
     region_map: Path | None = None
     colours: tuple[str, ...] = ()
     keep: Path | None = None
+    painting_masks: tuple[Path, ...] = ()
+    """One per painting, drawn on it: the part of it to learn from."""
 
     def __bool__(self) -> bool:
-        return bool(self.masks or self.region_map or self.keep)
+        return bool(self.masks or self.region_map or self.keep or self.painting_masks)
 
     def inputs(self) -> list[tuple[str, Path]]:
         """(role, file) of each file, in the order a recipe lists them."""
         found = [("mask", path) for path in self.masks]
         found += [("region map", self.region_map)] if self.region_map is not None else []
-        return found + ([("keep", self.keep)] if self.keep is not None else [])
+        found += [("keep", self.keep)] if self.keep is not None else []
+        return found + [("painting mask", path) for path in self.painting_masks]
 
     def moved(self, paths: Sequence[Path]) -> RegionFiles:
         """The same regions read from other files: ``paths`` in the order of :meth:`inputs` (copies on a worker)."""
         given = iter(paths)
         masks = tuple(next(given) for _ in self.masks)
         region_map = next(given) if self.region_map is not None else None
-        return RegionFiles(masks, region_map, self.colours, next(given) if self.keep is not None else None)
+        keep = next(given) if self.keep is not None else None
+        return RegionFiles(masks, region_map, self.colours, keep, tuple(next(given) for _ in self.painting_masks))
 
-    def load(self, photo: tuple[int, int], paintings: int) -> Regions:
-        """The checked :class:`Regions` for a photo of ``(width, height)`` px and ``paintings`` paintings."""
+    def load(self, photo: tuple[int, int], paintings: Sequence[tuple[int, int]]) -> Regions:
+        """The checked :class:`Regions` for a photo of ``(width, height)`` px and paintings of those sizes."""
         notes: list[str] = []
         masks: list[np.ndarray] | None = None
         names = [path.name for path in self.masks]
@@ -211,4 +252,10 @@ class RegionFiles:
             masks = masks_from_map(self.region_map, [parse_colour(c) for c in self.colours], photo, notes)
             names = [f"{self.region_map.name} {colour}" for colour in self.colours]
         keep = load_mask(self.keep, photo, notes, "keep mask") if self.keep is not None else None
-        return regions_for(photo, paintings, masks, keep, names, notes)
+        if self.painting_masks:  # before reading any of them
+            check_painting_masks(len(self.painting_masks), len(paintings))
+        sources = [
+            load_mask(path, size, notes, "painting mask", "painting")
+            for path, size in zip(self.painting_masks, paintings)
+        ]
+        return regions_for(photo, len(paintings), masks, keep, names, notes, sources)

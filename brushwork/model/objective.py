@@ -62,7 +62,12 @@ class Objective:
         self.layers = sorted({name for term in self.features_of for name in term.layers}, key=layer_index)
         photo = self._sight(content, regions)
         # a painting blended out leaves no trace, not even a sampled point
-        paintings = [(self._sight(style), weight) for style, weight in zip(styles, blend) if weight != 0]
+        sources = [None if regions is None else regions.source(i) for i in range(len(styles))]
+        paintings = [
+            (self._sight(style, None if source is None else LevelRegions((source,), None)), weight)
+            for style, weight, source in zip(styles, blend, sources)
+            if weight != 0
+        ]
         with torch.no_grad():
             for term in self.active:
                 term.aim(photo, paintings)

@@ -88,7 +88,8 @@ class Sight(Protocol):
 
     @property
     def regions(self) -> LevelRegions | None:
-        """The photo's regions at the level's size (None for a painting, and for a photo painted all over)."""
+        """The photo's regions at the level's size (None for a photo painted all over); for a painting, its own
+        mask as the one ``paint`` mask: the part of it to learn from (None: all of it)."""
         ...
 
 
@@ -177,6 +178,14 @@ def _regions(photo: Sight, paintings: Sequence[tuple[Sight, float]], layers: Seq
     if len(masks) == len(paintings):
         return [(mask, [(painting, 1.0)]) for mask, (painting, _) in zip(at_layers, paintings)]
     return [(at_layers[0], paintings)]
+
+
+def _source(painting: Sight, layers: Sequence[str]) -> list[Tensor] | None:
+    """A painting's own mask at each of ``layers`` (None: all of the painting is learnt from)."""
+    if painting.regions is None or painting.regions.paint is None:
+        return None
+    height, width = painting.picture.shape[-2:]
+    return [layer_mask(painting.regions.paint[0], feature_size(width, height, name)) for name in layers]
 
 
 def _share(mask: Tensor | None) -> float:
@@ -312,13 +321,19 @@ class Gram(FeatureTerm):
         return [w / total / t.shape[-1] ** 2 for w, t in zip(self.layer_weights, targets)]  # per Gram entry
 
     def _grams(self, painting: Sight) -> list[Tensor]:
-        """A painting's Gram matrix at each style layer: the sum of its tiles', over all its positions."""
+        """A painting's Gram matrix at each style layer: the sum of its tiles', over all its positions (or, with
+        its own mask, guided by it: over the part it covers)."""
         height, width = painting.picture.shape[-2:]
+        source = _source(painting, self.layers)
         sums: list[Tensor] = []
-        for _, cores in painting.tiles(self.layers):
-            parts = [gram_matrix(cores[name], normalize=False) for name in self.layers]
+        for t, cores in painting.tiles(self.layers):
+            features = [cores[name] for name in self.layers]
+            if source is not None:
+                features = [f * core_view(m, t, n).sqrt() for f, m, n in zip(features, source, self.layers)]
+            parts = [gram_matrix(f, normalize=False) for f in features]
             sums = parts if not sums else [total.add_(part) for total, part in zip(sums, parts)]
-        return [total / (total.shape[-1] * _area(width, height, name)) for name, total in zip(self.layers, sums)]
+        areas = [_area(width, height, n) for n in self.layers] if source is None else [float(m.sum()) for m in source]
+        return [total / (total.shape[-1] * max(area, 1e-12)) for area, total in zip(areas, sums)]
 
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
         total = image.new_zeros(())
@@ -415,12 +430,15 @@ class SlicedWasserstein(FeatureTerm):
         self.counts = [max(SWD_POINTS // 16, round(SWD_POINTS * share)) for share in self.shares]
 
     def _points_of(self, paintings: Sequence[tuple[Sight, float]]) -> list[Tensor]:
-        """A sample of the paintings' feature vectors at each layer, the blend as a mixture: shares of the points."""
+        """A sample of the paintings' feature vectors at each layer (of the part a painting's own mask covers), the
+        blend as a mixture: shares of the points."""
         samples: list[list[Tensor]] = [[] for _ in self.layers]
         for painting, blend in paintings:
             count = max(1, round(blend * SWD_POINTS))
             height, width = painting.picture.shape[-2:]
-            picks = [self._positions(width, height, name, count) for name in self.layers]
+            source = _source(painting, self.layers)
+            covers = [None] * len(self.layers) if source is None else [_Cover.of(m) for m in source]
+            picks = [self._positions(width, height, n, count, c) for n, c in zip(self.layers, covers)]
             points: list[list[Tensor]] = [[] for _ in self.layers]
             for t, cores in painting.tiles(self.layers):
                 for kept, name, positions in zip(points, self.layers, picks):

@@ -243,7 +243,7 @@ class JobQueue:
         content = load_image(paths[0], "content")
         styles = [load_image(p, "style") for p in paths[1:]]
         regions = job.regions(folder)
-        masks = regions.load(content.rgb.size, len(styles)) if regions else None
+        masks = regions.load(content.rgb.size, [s.rgb.size for s in styles]) if regions else None
         pace = self._pace(settings)
 
         def progress(p: engine.Progress) -> bool:

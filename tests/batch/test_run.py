@@ -116,7 +116,8 @@ def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):
     ]
     csv.write_text("photo,style,style2\na.jpg,../paintings/wave.jpg,../paintings/starry.jpg\n")
     with pytest.raises(
-        BrushworkError, match="has a column 'style2'; its columns are photo, style, output, masks, keep"
+        BrushworkError,
+        match="has a column 'style2'; its columns are photo, style, output, masks, keep, painting_masks",
     ):
         collect([], [], tmp_path / "out", csv)
     for text, words in [
@@ -440,6 +441,9 @@ def test_a_manifest_gives_each_photo_its_masks_and_a_changed_mask_is_painted_aga
     manifest.write_text(json.dumps([{**two, "masks": ["masks/sky.png", "masks/ground.png"]}]))
     (item,) = collect([], [], tmp_path / "out", manifest)
     assert item.regions == RegionFiles((sky, ground)) and item.inputs()[-2:] == (sky, ground)
+    manifest.write_text(json.dumps([{**two, "painting_masks": ["masks/sky.png", "masks/ground.png"]}]))
+    (item,) = collect([], [], tmp_path / "out", manifest)
+    assert item.regions == RegionFiles(painting_masks=(sky, ground)) and item.inputs()[-2:] == (sky, ground)
 
     out = tmp_path / "out"
     summary = run_batch(collect([], [], out, csv), FAST, out)
@@ -463,9 +467,10 @@ def test_a_manifest_gives_each_photo_its_masks_and_a_changed_mask_is_painted_aga
 @pytest.mark.parametrize(
     ("entry", "words"),
     [
-        ({"masks": ["masks/sky.png"]}, "item 1: has 1 masks for 2 paintings; give one mask per painting"),
-        ({"masks": [3, 4]}, "item 1: masks (one per painting) and keep must be file paths"),
-        ({"keep": ["masks/sky.png"]}, "item 1: masks (one per painting) and keep must be file paths"),
+        ({"masks": ["masks/sky.png"]}, "item 1: has 1 masks for 2 paintings; give one per painting"),
+        ({"painting_masks": ["p.png"]}, "item 1: has 1 painting masks for 2 paintings; give one per painting"),
+        ({"masks": [3, 4]}, "item 1: masks and painting_masks (one per painting) and keep must be file paths"),
+        ({"keep": ["masks/sky.png"]}, "item 1: masks and painting_masks (one per painting) and keep must be file"),
     ],
 )
 def test_a_manifest_with_masks_that_do_not_fit_its_paintings_is_refused(inputs, tmp_path, entry, words):

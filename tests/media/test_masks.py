@@ -202,3 +202,69 @@ def test_one_mask_over_the_whole_photo_paints_the_unmasked_picture(photo, starry
     plain = np.asarray(stylize(photo, starry_night, settings=settings), dtype=np.float32)
     whole = np.asarray(stylize(photo, starry_night, settings=settings, masks=[np.ones(SIZE[::-1])]), dtype=np.float32)
     assert np.abs(plain - whole).mean() < 0.5
+
+
+@pytest.fixture
+def diptych(tmp_path, starry_night, wave) -> tuple[Path, Path, Path]:
+    """One painting of two halves, The Starry Night left and The Great Wave right, and a mask of each half."""
+    half = (64, 72)
+    left, right = (load_image(p).rgb.resize(half, Image.Resampling.LANCZOS) for p in (starry_night, wave))
+    both = Image.new("RGB", (128, 72))
+    both.paste(left, (0, 0))
+    both.paste(right, (64, 0))
+    both.save(tmp_path / "diptych.png")
+    for name, box in (("left", (0, 0, 63, 71)), ("right", (64, 0, 127, 71))):
+        mask = Image.new("L", (128, 72), 0)
+        ImageDraw.Draw(mask).rectangle(box, fill=255)
+        mask.save(tmp_path / f"{name}.png")
+    return tmp_path / "diptych.png", tmp_path / "left.png", tmp_path / "right.png"
+
+
+def test_a_paintings_own_mask_picks_the_part_of_it_whose_style_is_learnt(encoder, photo, diptych, starry_night, wave):
+    painting, left, right = diptych
+    paintings = {name: tensor(load_image(p).rgb.resize(SIZE)) for name, p in (("s", starry_night), ("w", wave))}
+    for mask, own, other in ((left, "s", "w"), (right, "w", "s")):
+        picture = tensor(stylize(photo, painting, painting_masks=[mask], settings=FAST))
+        assert gram_distance(encoder, picture, paintings[own]) < gram_distance(encoder, picture, paintings[other])
+
+
+def test_painting_masks_are_recipe_inputs_and_a_rerun_paints_the_same_picture(capsys, tmp_path, photo, diptych):
+    painting, left, _ = diptych
+    out, again = tmp_path / "out.png", tmp_path / "again.png"
+    options = ["--size", "64", "--steps", "4", "--scales", "1", "-q"]
+    rc, _, err = cli(capsys, photo, painting, "--painting-masks", left, "-o", out, *options)
+    assert rc == 0, err
+    roles = [(item["role"], item["name"]) for item in read_recipe(out)["inputs"]]
+    assert roles == [("content", "photo.png"), ("style", "diptych.png"), ("painting mask", "left.png")]
+    rc, _, err = cli(capsys, "recipe", out, "--rerun", "-o", again, "-q")
+    assert rc == 0, err
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(again)))
+
+
+BAD_PAINTING_MASKS = {  # case: (painting masks, what the one line says)
+    "more painting masks than paintings": ("left.png,right.png", "more painting masks than paintings"),
+    "a mask of the photo's shape": ("top.png", "not the painting's shape"),
+    "an empty painting mask": ("black_painting.png", "is empty"),
+    "a non-image": ("words.png", "not an image"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_PAINTING_MASKS)
+def test_a_bad_painting_mask_is_refused_in_one_line_and_nothing_is_written(
+    capsys, monkeypatch, drawn, diptych, photo, case
+):
+    monkeypatch.chdir(drawn)
+    Image.new("L", (128, 72), 0).save(drawn / "black_painting.png")
+    given, words = BAD_PAINTING_MASKS[case]
+    rc, _, err = cli(capsys, photo, diptych[0], "--painting-masks", given, "-o", "out.png", "--steps", "2", "-q")
+    assert rc == 2, err
+    assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (drawn / "out.png").exists()
+
+
+def test_the_api_refuses_painting_masks_that_are_not_one_per_painting(photo, diptych):
+    painting, left, right = diptych
+    with pytest.raises(ImageError, match="more painting masks than paintings"):
+        transfer(photo, painting, painting_masks=[left, right], settings=FAST.replace(steps=2))
+    with pytest.raises(TypeError, match="painting_masks must be a list"):
+        transfer(photo, painting, painting_masks=left, settings=FAST.replace(steps=2))

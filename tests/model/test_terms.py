@@ -146,3 +146,38 @@ def test_sliced_wasserstein_draws_a_regions_positions_by_its_soft_mask_and_never
     assert edge / inside == pytest.approx(32 * 0.25 / 128, rel=0.15)  # 0.0625
     few = term._positions(64, 64, "relu1_1", 4096, terms._Cover.of(torch.ones(1, 1, 8, 8)))
     assert len(few) == 64  # all of them, once, where the region has no more
+
+
+def test_a_paintings_own_mask_gives_the_gram_matrix_and_points_of_the_part_it_covers(encoder):
+    """With a painting's own mask, its Gram matrix is the guided one, ``sum_p m_p F_p F_p^T / (C sum_p m_p)``, and
+    its sliced-Wasserstein points come from where the mask is not 0."""
+    from brushwork.media.masks import LevelRegions
+    from brushwork.model.losses import gram_matrix
+    from brushwork.planning.tiles import whole_tile
+
+    painting = noise(48, 32)
+    painting[..., :, 24:] = 128.0  # the right half is flat grey: its features differ from the noise's
+    mask = torch.zeros(1, 1, 32, 48)
+    mask[..., :, :24] = 1.0
+    mask[..., :, 20:24] = 0.5  # a soft edge weighs its positions half
+    features = encoder(painting, ["relu1_1"])["relu1_1"]
+    expected = gram_matrix(features * mask.sqrt(), normalize=False) / (features.shape[1] * float(mask.sum()))
+
+    class Painting:
+        picture, regions = painting, LevelRegions((mask,), None)
+
+        @staticmethod
+        def tiles(layers):
+            yield whole_tile(48, 32), encoder(painting, list(layers))
+
+    class Photo:
+        picture, regions = noise(48, 32), None
+
+    settings = Settings(style_layers=("relu1_1",), style_layer_weights=None)
+    gram = terms.Gram(settings)
+    gram.aim(Photo(), [(Painting(), 1.0)])
+    assert torch.allclose(gram.targets[0][0], expected[0], rtol=1e-4, atol=1e-3)
+    swd = terms.SlicedWasserstein(settings)
+    swd.aim(Photo(), [(Painting(), 1.0)])
+    covered = features[0, :, :, :24].reshape(features.shape[1], -1).T
+    assert all(bool((covered - point).abs().amax(dim=1).min() < 1e-3) for point in swd.targets[0][0][:200])
