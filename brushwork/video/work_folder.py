@@ -55,11 +55,9 @@ def fingerprint_of(
 
 def _region_digests(regions: Regions) -> dict[str, list[str]]:
     """The masks' digests, by role: one per painting's mask, the keep mask, and the paintings' own masks."""
-    masks = {
-        "mask": list(regions.paint or ()),
-        "keep": [regions.keep] if regions.keep is not None else [],
-        "painting mask": [m for m in regions.sources if m is not None],
-    }
+    masks = {"mask": list(regions.paint or ()), "keep": [regions.keep] if regions.keep is not None else []}
+    sources = [m for m in regions.sources if m is not None]
+    masks |= {"painting mask": sources} if sources else {}  # absent before there were any: old folders still match
     return {role: [hashlib.sha256(m.tobytes()).hexdigest() for m in found] for role, found in masks.items()}
 
 
