@@ -50,6 +50,11 @@ def main() -> None:
             r = judge.score(Image.open(reference[0]))
             mine["reference"].append((0.0, r))
             rows.append(f"| {pair} | neural-style ({reference[1]}) | {_scores(r)} |")
+        calibration = HERE / "results" / "calibration" / f"{pair}_emulated.png"
+        if reference and reference[1] == "published" and calibration.is_file():  # the emulation beside it
+            r = judge.score(Image.open(calibration))
+            mine["reference"].append((1.0, r))
+            rows.append(f"| {pair} | neural-style (emulated, beside the published) | {_scores(r)} |")
         for strength in strengths:
             base = brushwork.Settings(size=args.size)
             settings = base.replace(style_weight=base.style_weight * strength, swd_weight=base.swd_weight * strength)
@@ -100,8 +105,9 @@ def plot(points: dict[str, dict[str, list[tuple[float, dict[str, float]]]]], pat
             ax.plot([s[metric] for _, s in curve], [s["content"] for _, s in curve], "o-", label="brushwork")
             for strength, s in curve:
                 ax.annotate(f"{strength:g}", (s[metric], s["content"]), textcoords="offset points", xytext=(4, 4))
-            for _, s in tools["reference"]:
-                ax.plot([s[metric]], [s["content"]], "r*", markersize=14, label="neural-style")
+            for emulated, s in tools["reference"]:
+                marker, label = ("m^", "neural-style, emulated") if emulated else ("r*", "neural-style")
+                ax.plot([s[metric]], [s["content"]], marker, markersize=14, label=label)
             ax.set_xlabel(f"{metric} distance to the painting")
             ax.set_ylabel("content distance to the photo")
             ax.set_title(pair)

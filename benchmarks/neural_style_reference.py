@@ -9,8 +9,9 @@ relu4_2, style loss ``100 * MSE(G, A)`` summed over relu1_1..relu5_1 with ``G = 
 TV ``1e-3 * 0.5 * sum of squared neighbour differences``, a start at the mean pixel plus
 ``N(0, 0.001)`` noise, L-BFGS (100 correction pairs, no line search) for 1000 iterations, and
 photo and painting scaled to 512 px (bilinear). Writes ``benchmarks/references/CONTENT+STYLE.png``;
-``bench_peers.py`` scores it with the judge. On the two published pairs, emulation and original
-are scored side by side in RESULTS.md, to show how close the emulation comes.
+``bench_peers.py`` scores it with the judge. On a pair neural-style published, emulation and original
+are scored side by side (``--out`` elsewhere, so the published one stays the pair's reference): on
+Tübingen + The Shipwreck the emulation keeps more of the photo and less of the painting (RESULTS.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ import time
 from pathlib import Path
 
 import torch
+from bench_peers import PUBLISHED
+from common import ROOT
 from explore_subject import find
+from judge import Judge
 from PIL import Image
 
 from brushwork.media.images import load_image, to_pil, to_tensor
@@ -74,6 +78,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--out", type=Path, help="where to write (default: benchmarks/references/CONTENT+STYLE.png)")
+    parser.add_argument("--references", type=Path, default=ROOT.parent / "shared" / "reference")
     args = parser.parse_args()
     start = time.perf_counter()
     picture = emulate(
@@ -86,6 +91,13 @@ def main() -> None:
     out.parent.mkdir(exist_ok=True)
     picture.save(out)
     print(f"wrote {out} ({time.perf_counter() - start:.0f} s)")
+    published = PUBLISHED.get(f"{args.content}+{args.style}")
+    if published is not None and (args.references / published).is_file():  # how close the emulation comes
+        photo, painting = find("content", args.content), find("style", args.style)
+        judge = Judge(Image.open(photo), Image.open(painting), size=384)
+        for name, path in (("published", args.references / published), ("emulated", out)):
+            s = judge.score(Image.open(path))
+            print(f"{name}: content {s['content']:.3f}, gram {s['gram']:.3f}, swd {s['swd']:.3f} (judge at 384 px)")
 
 
 if __name__ == "__main__":
