@@ -113,6 +113,7 @@ def label(field: str) -> str:
         "style_examples": "The paintings",
         "masks": "The regions' masks",
         "keep": "The keep mask",
+        "painting_masks": "The paintings' masks",
     }.get(field, field.replace("_", " ").capitalize())
 
 

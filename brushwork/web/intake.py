@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -24,7 +25,7 @@ from brushwork.core.formats import CLIP_SUFFIXES
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo, probe
 from brushwork.media.images import load_image, open_image
-from brushwork.media.masks import mask_of, regions_for
+from brushwork.media.masks import check_painting_masks, mask_of, regions_for
 from brushwork.planning.levels import thin_photo_problem
 from brushwork.web.examples import Example
 from brushwork.web.limits import MB, Limits
@@ -129,21 +130,28 @@ def _refuse_thin(width: int, height: int, largest: int, settings: Settings) -> N
         raise HTTPException(422, problem)
 
 
-def check_regions(folder: Path, masks: list[dict[str, str]], photo: tuple[int, int], paintings: int) -> list[str]:
-    """Refuse kept masks (``mask`` and ``keep`` input records) that the run could not use, as the command line
-    does, naming each by its upload's name: one per painting, the photo's shape, none empty, none overlapping.
-    Gives what the artist should hear of (a mask resized to the photo)."""
+def check_regions(
+    folder: Path, masks: list[dict[str, str]], photo: tuple[int, int], paintings: Sequence[tuple[int, int]]
+) -> list[str]:
+    """Refuse kept masks (``mask``, ``keep`` and ``painting mask`` input records) that the run could not use, as
+    the command line does, naming each by its upload's name: one per painting, each its picture's shape, none
+    empty, none overlapping. Gives what the artist should hear of (a mask resized to its picture)."""
     notes: list[str] = []
 
-    def read(item: dict[str, str], role: str) -> np.ndarray:
+    def read(item: dict[str, str], role: str, size: tuple[int, int], on: str = "photo") -> np.ndarray:
         image = open_image(folder / item["file"], role, shown=repr(item["name"]))
-        return mask_of(image, item["name"], photo, notes, role)
+        return mask_of(image, item["name"], size, notes, role, on)
 
     painted = [item for item in masks if item["role"] == "mask"]
+    parts = [item for item in masks if item["role"] == "painting mask"]
     try:
-        arrays = [read(item, "mask") for item in painted]
-        keep = [read(item, "keep mask") for item in masks if item["role"] == "keep"]
-        regions_for(photo, paintings, arrays or None, keep[0] if keep else None, [i["name"] for i in painted], notes)
+        arrays = [read(item, "mask", photo) for item in painted]
+        keep = [read(item, "keep mask", photo) for item in masks if item["role"] == "keep"]
+        if parts:
+            check_painting_masks(len(parts), len(paintings))
+        sources = [read(item, "painting mask", size, "painting") for item, size in zip(parts, paintings)]
+        names = [i["name"] for i in painted]
+        regions_for(photo, len(paintings), arrays or None, keep[0] if keep else None, names, notes, sources)
     except ImageError as exc:
         raise HTTPException(422, str(exc)) from None
     return notes

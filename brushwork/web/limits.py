@@ -41,9 +41,9 @@ class Limits:
 
     @property
     def max_body_bytes(self) -> int:
-        """A whole job request: every image (or a clip) at its limit, the paintings' masks and a keep mask too,
-        plus room for the form fields."""
-        pictures = self.max_upload_bytes * (2 * self.max_styles + 1)
+        """A whole job request: every image (or a clip) at its limit, the regions' masks, a keep mask and the
+        paintings' masks too, plus room for the form fields."""
+        pictures = self.max_upload_bytes * (3 * self.max_styles + 1)
         return pictures + max(self.max_upload_bytes, self.max_clip_bytes) + MB
 
 

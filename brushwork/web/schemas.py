@@ -11,7 +11,7 @@ from brushwork.web.store import Job
 
 State = Literal["queued", "running", "done", "cancelled", "failed"]
 Role = Literal["content", "style"]
-InputRole = Literal["content", "style", "mask", "keep"]
+InputRole = Literal["content", "style", "mask", "keep", "painting mask"]
 
 
 class Problem(BaseModel):
@@ -32,7 +32,7 @@ class ExampleOut(BaseModel):
 class InputOut(BaseModel):
     role: InputRole = Field(
         description="The photo (or clip), a painting, or a region's mask: one per painting, in the paintings' "
-        "order, and what is kept as the photo."
+        "order, what is kept as the photo, and the part of each painting to learn from."
     )
     name: str
     clip: bool

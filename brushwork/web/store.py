@@ -35,7 +35,8 @@ JOB_ID_PATTERN = "^[0-9a-f]{32}$"
 ACTIVE = ("queued", "running")
 FINAL = ("done", "cancelled", "failed")
 PICTURES = ("content", "style")
-"""The roles of the inputs every job has; the others (``mask``, ``keep``) are the masks of its regions."""
+"""The roles of the inputs every job has; the others (``mask``, ``keep``, ``painting mask``) are the masks of its
+regions."""
 RESULT = "result.png"
 CLIP_RESULT = "result.mp4"
 
@@ -47,9 +48,10 @@ class Job:
     id: str
     settings: dict[str, Any]
     inputs: list[dict[str, str]]
-    """``{"role": "content"|"style"|"mask"|"keep", "name": shown name, "file": file name in the job folder}``:
-    the photo, the paintings, then a picture's regions (see :mod:`brushwork.media.masks`), if it has any: a mask
-    per painting, in the paintings' order, and a keep mask. A clip's content also has ``"kind": "clip"``, a
+    """``{"role": "content"|"style"|"mask"|"keep"|"painting mask", "name": shown name, "file": file name in the job
+    folder}``: the photo, the paintings, then a picture's regions (see :mod:`brushwork.media.masks`), if it has
+    any: a mask per painting, in the paintings' order, a keep mask, and a mask per painting of the part of it to
+    learn from. A clip's content also has ``"kind": "clip"``, a
     bundled example ``"source"``: its file's name."""
     created: float = field(default_factory=time.time)
     state: str = "queued"
@@ -94,7 +96,7 @@ class Job:
             return tuple(folder / Path(item["file"]).name for item in self.inputs if item["role"] == role)
 
         keep = files("keep")
-        return RegionFiles(masks=files("mask"), keep=keep[0] if keep else None)
+        return RegionFiles(masks=files("mask"), keep=keep[0] if keep else None, painting_masks=files("painting mask"))
 
     @property
     def kind(self) -> str:

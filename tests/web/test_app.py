@@ -814,6 +814,53 @@ def test_overlapping_masks_and_masks_on_a_clip_are_refused(make_client):
     assert not any(client.app.state.store.root.iterdir())
 
 
+def parts(*masks: bytes) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """The paintings' own masks: the part of each to learn from."""
+    return [("painting_masks", (f"part{i}.png", m, "image/png")) for i, m in enumerate(masks, 1)]
+
+
+def test_a_paintings_own_mask_is_kept_passed_to_the_run_and_repainted_with(make_client, tmp_path):
+    painter = Painter()
+    client = make_client(painter)
+    files = uploads(png(), png(color=(20, 60, 200)), png(64, 48, color=(200, 200, 20)))
+    whole, top = mask((0, 0, 48, 36)), mask((0, 0, 64, 24), (64, 48))  # all of the first, the second's top half
+    created = client.post("/api/jobs", data=TINY, files=files + regions(mask(LEFT), mask(RIGHT)) + parts(whole, top))
+    assert created.status_code == 201, created.text
+    job = wait_for(client, created.json()["id"])
+    assert job["state"] == "done", job
+    assert [i["role"] for i in job["inputs"]][3:] == ["mask", "mask", "painting mask", "painting mask"]
+    assert client.get(job["inputs"][6]["image_url"]).content == top  # what "Reuse" brings back
+    first, second = painter.regions.sources
+    assert first.shape == (36, 48) and first.min() == 1
+    assert second.shape == (48, 64) and second[:24].min() == 1 and second[24:].max() == 0
+    saved = tmp_path / "picture.png"
+    saved.write_bytes(client.get(job["result_url"]).content)
+    assert [i["role"] for i in read_recipe(saved)["inputs"]][5:] == ["painting mask", "painting mask"]
+    again = client.post(f"/api/jobs/{job['id']}/repaint")
+    wait_for(client, again.json()["id"])
+    assert painter.calls == 2 and painter.regions.sources[1][24:].max() == 0
+
+
+@pytest.mark.parametrize(
+    "masks, words",
+    [
+        ([mask(LEFT), mask(LEFT)], "more painting masks than paintings (2 painting masks, 1 paintings)"),
+        ([mask()], "painting mask part1.png is empty (all black)"),
+        ([mask(LEFT, (24, 36))], "mask part1.png is 24x36, not the painting's shape (48x36)"),
+    ],
+)
+def test_a_bad_painting_mask_is_refused_in_one_line_and_nothing_is_kept(make_client, masks, words):
+    painter = Painter()
+    client = make_client(painter)
+    for route in ("/api/plan", "/api/jobs"):
+        answer = client.post(route, data=TINY, files=uploads() + parts(*masks))
+        assert answer.status_code == 422, answer.text
+        assert words in answer.json()["detail"] and "\n" not in answer.json()["detail"]
+    answer = client.post("/api/jobs", data=CLIP, files=clip_upload() + parts(mask(LEFT)))
+    assert answer.status_code == 422 and "not a clip" in answer.json()["detail"]
+    assert painter.calls == 0 and not any(client.app.state.store.root.iterdir())
+
+
 # --- clips -----------------------------------------------------------------------------------------
 
 FOX = Path(__file__).resolve().parents[2] / "brushwork" / "examples" / "video" / "fox.mp4"

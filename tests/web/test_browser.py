@@ -361,3 +361,74 @@ def test_an_artist_paints_regions_the_job_carries_and_reuse_brings_them_back(bro
     assert again["id"] != jobs[0]["id"]
     assert all(np.array_equal(masks(again)[name], drawn[name]) for name in drawn)
     assert errors == []
+
+
+def test_an_artist_paints_the_part_of_a_painting_to_learn_from_and_reuse_brings_it_back(browser, studio, tmp_path):
+    """A part of one painting painted with the mouse on that painting: the job carries a mask per painting at
+    each painting's size (the other painting whole), and Reuse puts the part back on its painting."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(studio)
+    page.wait_for_selector("#style-examples .thumb")
+    page.set_input_files("#content-file", str(EXAMPLES / "content" / "tubingen.jpg"))
+    page.set_input_files("#style-files", [str(EXAMPLES / "style" / n) for n in ("wave.jpg", "starry_night.jpg")])
+    page.wait_for_selector("#regions", state="visible")
+    page.click('#sizes [data-value="64"]')
+    page.click("#advanced summary")
+    page.fill("#opt-steps", "3")
+    assert page.text_content("#region-boards") == "The photowavestarry_night"
+    page.click('#region-boards [data-value="1"]')  # The Starry Night on the easel
+    page.wait_for_function("() => document.getElementById('regions').width === 1024")  # its own size: 1024x640
+    page.wait_for_function("() => document.getElementById('picture').naturalWidth === 1024")
+    assert page.text_content("#veil") == "starry_night.jpg: the part to learn from"
+    assert page.is_hidden("#region-targets-field")  # one thing to paint on a painting: its part
+    assert page.text_content("#region-note").startswith("Paint the part of starry_night.jpg")
+    page.click('#region-edges [data-value="hard"]')
+    box = page.locator("#regions").bounding_box()
+    assert abs(box["width"] / box["height"] - 1024 / 640) < 0.02  # shown in the painting's shape
+
+    def stroke(*points: tuple[float, float]) -> None:
+        spots = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+        page.mouse.move(*spots[0])
+        page.mouse.down()
+        for spot in spots[1:]:
+            page.mouse.move(*spot, steps=8)
+        page.mouse.up()
+
+    stroke((0.1, 0.2), (0.9, 0.2))  # its sky
+    stroke((0.5, 0.8))
+    page.click("#region-undo")  # a stroke taken back
+    assert page.text_content("#region-note") == "starry_night.jpg's style is learnt from the part painted here."
+    page.click('#region-boards [data-value="photo"]')
+    page.wait_for_function("() => document.getElementById('regions').height === 768")  # the photo's 1024x768
+    assert page.text_content("#veil") == "your photograph" and page.is_visible("#region-targets-field")
+    assert page.text_content("#region-note").endswith("Learnt from part of: starry_night.jpg.")
+    page.click("#paint")
+    page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
+
+    job = page.evaluate("() => fetch('/api/jobs').then((r) => r.json())")[0]
+    assert [i["role"] for i in job["inputs"]] == ["content", "style", "style", "painting mask", "painting mask"]
+    folder = tmp_path / "data" / "jobs" / job["id"]
+    whole, part = (np.asarray(Image.open(folder / f"part{i}.png").convert("L")) for i in (1, 2))
+    assert whole.shape == (514, 928) and whole.min() == 255  # the Wave: all of it
+    assert part.shape == (640, 1024)
+    assert part[int(0.2 * 640), int(0.5 * 1024)] == 255 and part[int(0.8 * 640), int(0.5 * 1024)] == 0
+    assert part[int(0.6 * 640), int(0.3 * 1024)] == 0 and ((part == 0) | (part == 255)).mean() > 0.99
+
+    page.reload()
+    page.wait_for_selector(".work img")
+    page.click(".work")
+    page.click("#reuse")
+    page.wait_for_selector("#regions", state="visible")
+    page.wait_for_function("() => document.getElementById('region-note').textContent.includes('Learnt from part of')")
+    page.click('#region-boards [data-value="1"]')
+    page.wait_for_function("() => document.getElementById('regions').width === 1024")
+    tint = """([x, y]) => [...document.getElementById('regions').getContext('2d')
+        .getImageData(Math.floor(x * 1024), Math.floor(y * 640), 1, 1).data]"""
+    assert max(abs(a - b) for a, b in zip(page.evaluate(tint, [0.5, 0.2]), (79, 157, 222))) <= 2  # its colour
+    assert page.evaluate(tint, [0.5, 0.8])[3] == 0
+    page.click('#region-boards [data-value="0"]')  # the Wave came back whole: no part on it
+    page.wait_for_function("() => document.getElementById('regions').width === 928")
+    assert page.text_content("#region-note").startswith("Paint the part of wave.jpg")
+    assert errors == []

@@ -77,7 +77,7 @@ def add_routes(router: APIRouter, studio: Studio) -> None:
         responses={**INPUT, **problems(404, 422)},
     )
     def job_input(
-        job_id: JobId, index: Annotated[int, PathParam(ge=0, le=2 * studio.limits.max_styles + 1)], thumb: Thumb = False
+        job_id: JobId, index: Annotated[int, PathParam(ge=0, le=3 * studio.limits.max_styles + 1)], thumb: Thumb = False
     ) -> Response:
         path = store.input_file(studio.find(job_id), index)
         if path is None:

@@ -1,7 +1,8 @@
 """The job form that ``/api/jobs`` and ``/api/plan`` read: its fields, and a filled one turned into a planned job.
 
 The fields are the pictures (uploads or bundled examples), a photo's optional region masks (one per painting,
-and a keep mask; see :mod:`brushwork.media.masks`), and one per studio setting
+and a keep mask), the paintings' optional masks of the part to learn from (see :mod:`brushwork.media.masks`),
+and one per studio setting
 (:func:`brushwork.web.forms.form_parameters`); FastAPI reads them from the endpoint's signature, which
 :func:`reads_form` writes. A filled form is checked in two steps: :func:`read_form` before any file is kept,
 then :func:`take` keeps the pictures (or clip) and masks in the job's folder, checks the masks and plans the
@@ -27,9 +28,11 @@ from brushwork.web.intake import check_clip, check_photo_shape, check_regions, s
 from brushwork.web.studio import Studio
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-PICTURES = ("content", "styles", "content_example", "style_examples", "masks", "keep")
+PICTURES = ("content", "styles", "content_example", "style_examples", "masks", "keep", "painting_masks")
 """The form's picture (and mask) fields; every other field is a setting."""
 CLIP_REGIONS = "regions are painted on a photo, not a clip: leave the masks out, or paint a frame of it as a photo"
+PAINTING_MASK = "painting mask"
+"""The input role of a painting's mask (the part of it to learn from)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Order:
     masks: list[UploadFile]
     """One per painting (uploads first, then examples), or none."""
     keep: UploadFile | None
+    painting_masks: list[UploadFile]
+    """One per painting (in the same order as ``masks``), or none."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,16 @@ def _fields(studio: Studio) -> list[inspect.Parameter]:
             "keep",
             Annotated[UploadFile | None, File(description="A mask of what stays close to the photo (a face).")],
         ),
+        (
+            "painting_masks",
+            Annotated[
+                list[UploadFile] | None,
+                File(
+                    description="The part of each painting to learn from: one mask per painting (in the order of "
+                    "`masks`), that painting's shape, white where it is learnt from (all white: all of it)."
+                ),
+            ],
+        ),
     ]
     keyword = inspect.Parameter.KEYWORD_ONLY
     return [
@@ -121,7 +136,7 @@ def _fields(studio: Studio) -> list[inspect.Parameter]:
 def read_form(studio: Studio, fields: dict[str, Any]) -> Order:
     """Check a filled form's settings and choice of pictures, before any file is kept."""
     options = dict(fields)
-    content, styles, content_example, style_examples, masks, keep = (options.pop(name) for name in PICTURES)
+    content, styles, content_example, style_examples, masks, keep, parts = (options.pop(name) for name in PICTURES)
     video = VideoSettings(**{name: options.pop(name) for name in STUDIO_VIDEO_SETTINGS})
     settings = resolve(**options)
     uploads = [s for s in styles or [] if _given(s)]
@@ -136,7 +151,8 @@ def read_form(studio: Studio, fields: dict[str, Any]) -> Order:
     photo = _chosen(studio.examples, "content", content_example) if content_example else None
     paintings = [_chosen(studio.examples, "style", n) for n in named]
     masks = [m for m in masks or [] if _given(m)]
-    return Order(settings, video, None if photo else content, photo, uploads, paintings, masks, _given(keep))
+    parts = [m for m in parts or [] if _given(m)]
+    return Order(settings, video, None if photo else content, photo, uploads, paintings, masks, _given(keep), parts)
 
 
 def _given(upload: UploadFile | None) -> UploadFile | None:
@@ -157,7 +173,7 @@ def take(studio: Studio, order: Order, folder: Path) -> Taken:
     """Keep an order's pictures and masks in the job's ``folder``, check the masks and plan its run; a run that
     cannot fit is refused here."""
     photo, clip = _keep_photo(studio, order, folder)
-    if clip is not None and (order.masks or order.keep):
+    if clip is not None and (order.masks or order.keep or order.painting_masks):
         raise HTTPException(422, CLIP_REGIONS)
     paintings = _keep_paintings(studio, order, folder)
     masks = _keep_masks(studio, order, folder)
@@ -166,7 +182,7 @@ def take(studio: Studio, order: Order, folder: Path) -> Taken:
         plan = plan_clip(clip, looks, order.settings, order.video).describe()
     else:
         content = load_image(folder / photo["file"], "content")
-        notes = check_regions(folder, masks, content.rgb.size, len(looks))
+        notes = check_regions(folder, masks, content.rgb.size, [look.rgb.size for look in looks])
         planned = measure_and_plan(content, looks, order.settings)
         plan = replace(planned, notes=[*planned.notes, *notes]).describe()
     return Taken(order.video.to_dict() if clip else {}, [photo, *paintings, *masks], plan)
@@ -194,8 +210,11 @@ def _keep_paintings(studio: Studio, order: Order, folder: Path) -> list[dict[str
 
 
 def _keep_masks(studio: Studio, order: Order, folder: Path) -> list[dict[str, str]]:
-    """Keep the masks as pictures (``mask1``, ``mask2``... in the paintings' order, then ``keep``); what they
-    hold is checked once the photo's size is known (:func:`brushwork.web.intake.check_regions`)."""
+    """Keep the masks as pictures (``mask1``, ``mask2``... in the paintings' order, then ``keep``, then the
+    paintings' ``part1``, ``part2``...); what they hold is checked once the pictures' sizes are known
+    (:func:`brushwork.web.intake.check_regions`)."""
     limits = studio.limits
     kept = [store_upload(m, folder, f"mask{i}", "mask", limits) for i, m in enumerate(order.masks, 1)]
-    return kept + ([store_upload(order.keep, folder, "keep", "keep", limits)] if order.keep else [])
+    kept += [store_upload(order.keep, folder, "keep", "keep", limits)] if order.keep else []
+    parts = enumerate(order.painting_masks, 1)
+    return kept + [store_upload(m, folder, f"part{i}", PAINTING_MASK, limits) for i, m in parts]
