@@ -241,7 +241,10 @@ class _Run:
         self.queued = stalls_on_reads(self.device)
         """Whether steps only queue work on the device, their losses read every :data:`READ_EVERY` steps."""
         self.encoder = encoder or encoder_for(settings, self.device)
-        self.settings = balanced(settings, content.rgb, [s.rgb for s in styles], self.blend, self.encoder, self.device)
+        parts = regions.sources if regions is not None else ()
+        self.settings = balanced(
+            settings, content.rgb, [s.rgb for s in styles], self.blend, self.encoder, self.device, parts
+        )
         self.bf16 = use_bf16(settings, self.device)
         # L-BFGS's first step is tiny; measured in bf16 its curvature is rounding noise and the next
         # step explodes, so the first curvature pair of each level is measured in fp32.

@@ -18,13 +18,15 @@ import hashlib
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from PIL import Image
 
 from brushwork.core.layers import smallest_side
 from brushwork.core.settings import DEFAULT_STYLE_LAYERS, Settings
 from brushwork.media.images import resize_longest, to_tensor
-from brushwork.model.losses import gram_matrix
+from brushwork.media.masks import layer_mask
+from brushwork.model.losses import gram_matrix, guided_gram_sum
 from brushwork.model.network import VGG19
 
 __all__ = ["ANALYSIS_SIZE", "MIDDLING_BALANCE", "painting_energy", "photo_energy", "balanced"]
@@ -41,14 +43,24 @@ LIMITS = (1 / 3, 3.0)
 """The scale of the style weights stays within these, for paintings far from every one measured."""
 
 
-def painting_energy(encoder: VGG19, painting: Image.Image, device: torch.device) -> float:
+def painting_energy(
+    encoder: VGG19, painting: Image.Image, device: torch.device, part: np.ndarray | None = None
+) -> float:
     """Sum over the default style layers of the mean squared entry of the painting's Gram matrices
-    (``G = F F^T / (C*H*W)``), at :data:`ANALYSIS_SIZE` (larger for a thin painting);
-    remembered per painting and network."""
+    (``G = F F^T / (C*H*W)``), at :data:`ANALYSIS_SIZE` (larger for a thin painting); with ``part`` (the
+    painting's own mask, 0-1 at its size), of the part it covers, as the run learns from it: its Gram matrices
+    guided by it. Remembered per painting, part and network."""
     width, height = painting.size
     thin = math.ceil(smallest_side(DEFAULT_STYLE_LAYERS) * max(width, height) / min(width, height))
     small = resize_longest(painting.convert("RGB"), max(ANALYSIS_SIZE, thin))  # relu5_1 needs a pixel
-    return _mean_square(encoder, small, DEFAULT_STYLE_LAYERS, True, device)
+    guide = None if part is None else _guide(part, small.size)
+    return _mean_square(encoder, small, DEFAULT_STYLE_LAYERS, True, device, guide)
+
+
+def _guide(part: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A painting's own mask at the size its energy is measured at."""
+    picture = Image.fromarray((np.clip(part, 0, 1) * 255).round().astype(np.uint8), "L")
+    return np.asarray(picture.resize(size, Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
 
 
 def photo_energy(encoder: VGG19, photo: Image.Image, device: torch.device) -> float:
@@ -61,19 +73,36 @@ def photo_energy(encoder: VGG19, photo: Image.Image, device: torch.device) -> fl
 
 
 def _mean_square(
-    encoder: VGG19, picture: Image.Image, layers: tuple[str, ...], of_gram: bool, device: torch.device
+    encoder: VGG19,
+    picture: Image.Image,
+    layers: tuple[str, ...],
+    of_gram: bool,
+    device: torch.device,
+    guide: np.ndarray | None = None,
 ) -> float:
-    """Sum over ``layers`` of the mean squared feature (or Gram entry), measured once per process: a studio's
-    jobs and the tests reuse it."""
-    key = (layers, of_gram, id(encoder), str(device), hashlib.sha1(picture.tobytes()).hexdigest())
+    """Sum over ``layers`` of the mean squared feature (or Gram entry, guided by ``guide`` if given), measured
+    once per process: a studio's jobs and the tests reuse it."""
+    guided = "" if guide is None else hashlib.sha1(guide.tobytes()).hexdigest()
+    key = (layers, of_gram, id(encoder), str(device), hashlib.sha1(picture.tobytes()).hexdigest(), guided)
     if key not in _ENERGIES:
         with torch.no_grad():
             feats = encoder(to_tensor(picture).to(device), layers).values()
-        _ENERGIES[key] = sum(float((gram_matrix(f.float()) if of_gram else f.float()).pow(2).mean()) for f in feats)
+            mask = None if guide is None else torch.from_numpy(guide)[None, None].to(device)
+            _ENERGIES[key] = sum(float(_statistic(f.float(), of_gram, mask).pow(2).mean()) for f in feats)
     return _ENERGIES[key]
 
 
-_ENERGIES: dict[tuple[tuple[str, ...], bool, int, str, str], float] = {}
+def _statistic(features: torch.Tensor, of_gram: bool, mask: torch.Tensor | None) -> torch.Tensor:
+    """The features themselves, or their Gram matrix (over a mask's part, if one)."""
+    if not of_gram:
+        return features
+    if mask is None:
+        return gram_matrix(features)
+    at_layer = layer_mask(mask, (features.shape[-1], features.shape[-2]))
+    return guided_gram_sum(features, at_layer) / (features.shape[1] * at_layer.sum().clamp(min=1e-12))
+
+
+_ENERGIES: dict[tuple[tuple[str, ...], bool, int, str, str, str], float] = {}
 
 
 def balanced(
@@ -83,13 +112,15 @@ def balanced(
     blend: Sequence[float],
     encoder: VGG19,
     device: torch.device,
+    parts: Sequence[np.ndarray | None] = (),
 ) -> Settings:
-    """The settings with the style weights scaled for this photo and these paintings (each by its blend weight),
-    or as they are where the terms are not relative or ``style_balance`` is 0. A video is balanced once, on its
-    first frame: one strength for the whole clip."""
+    """The settings with the style weights scaled for this photo and these paintings (each by its blend weight,
+    and of the part its own mask in ``parts`` covers, if any), or as they are where the terms are not relative or
+    ``style_balance`` is 0. A video is balanced once, on its first frame: one strength for the whole clip."""
     if settings.style_balance == 0 or settings.normalize != "target":
         return settings
-    energy = sum(b * painting_energy(encoder, p, device) for p, b in zip(paintings, blend))
+    own = [parts[i] if i < len(parts) else None for i in range(len(paintings))]
+    energy = sum(b * painting_energy(encoder, p, device, part) for p, b, part in zip(paintings, blend, own))
     balance = energy / photo_energy(encoder, photo, device) / MIDDLING_BALANCE
     scale = min(max(balance**settings.style_balance, LIMITS[0]), LIMITS[1])
     return settings.replace(

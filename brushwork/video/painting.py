@@ -205,6 +205,7 @@ def paint_clip(
                         run_blend(s, len(styles), regions),
                         encoder,
                         encoder.mean.device,
+                        regions.sources if regions is not None else (),
                     )
                     for s in (first_settings, later_settings)
                 )

@@ -1,6 +1,7 @@
 """The style weights follow the painting's energy over the photo's: loud paintings strongly, quiet ones lightly,
 busy photos kept more."""
 
+import numpy as np
 import pytest
 import torch
 from conftest import EXAMPLES
@@ -50,3 +51,23 @@ def test_the_balance_leaves_absolute_terms_presets_and_its_own_zero_alone(encode
     starry = [paintings()["starry_night"]]
     for settings in (Settings(style_balance=0), Settings(normalize="size"), preset("seed"), preset("paper")):
         assert balanced(settings, photo(), starry, (1.0,), encoder, CPU) == settings
+
+
+def test_a_paintings_own_mask_measures_the_energy_of_the_part_learnt_from(encoder):
+    """A diptych of a blank grey half and The Starry Night: its own mask on the grey half makes it a quiet
+    painting, on The Starry Night a loud one; a mask of ones is no mask."""
+    starry = paintings()["starry_night"].convert("RGB").resize((256, 160))
+    diptych = Image.new("RGB", (512, 160), (128, 128, 128))
+    diptych.paste(starry, (256, 0))
+    left, right = np.zeros((160, 512), np.float32), np.zeros((160, 512), np.float32)
+    left[:, :256], right[:, 256:] = 1.0, 1.0
+    grey, loud, whole = (painting_energy(encoder, diptych, CPU, part) for part in (left, right, None))
+    assert grey < whole < loud and loud > 10 * grey
+    assert painting_energy(encoder, diptych, CPU, np.ones((160, 512), np.float32)) == pytest.approx(whole, rel=1e-4)
+    settings = Settings()
+    quiet = balanced(settings, photo(), [diptych], (1.0,), encoder, CPU, [left])
+    strong = balanced(settings, photo(), [diptych], (1.0,), encoder, CPU, [right])
+    assert quiet.style_weight < balanced(settings, photo(), [diptych], (1.0,), encoder, CPU).style_weight
+    assert strong.style_weight == pytest.approx(
+        settings.style_weight * min(3.0, (loud / photo_energy(encoder, photo(), CPU) / MIDDLING_BALANCE) ** 0.5)
+    )
