@@ -129,9 +129,12 @@ def load_mask(
 def mask_of(
     image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], role: str = "mask", on: str = "photo"
 ) -> np.ndarray:
-    """An image as a mask (see :func:`load_mask`); an empty one is refused."""
+    """An image as a mask (see :func:`load_mask`); an empty one is refused. One all white is all of the picture,
+    whatever its shape (the studio sends a painting learnt from whole so, without reading the painting)."""
     has_alpha = image.mode in ("RGBA", "LA") and image.getextrema()[-1] != (255, 255)
-    grey = image.getchannel("A") if has_alpha else image
+    grey = image.getchannel("A") if has_alpha else image.convert("L")
+    if grey.getextrema() == (255, 255):
+        return np.ones(photo[::-1], dtype=np.float32)
     mask = np.asarray(_fitted(grey.convert("L"), name, photo, notes, on), dtype=np.float32) / 255.0
     if mask.max() < 1 / 255:
         raise ImageError(f"{role} {name} is empty (all black); paint the region it covers white")

@@ -268,3 +268,17 @@ def test_the_api_refuses_painting_masks_that_are_not_one_per_painting(photo, dip
         transfer(photo, painting, painting_masks=[left, right], settings=FAST.replace(steps=2))
     with pytest.raises(TypeError, match="painting_masks must be a list"):
         transfer(photo, painting, painting_masks=left, settings=FAST.replace(steps=2))
+
+
+def test_a_mask_all_white_is_all_of_its_picture_whatever_its_shape(tmp_path):
+    """The studio sends a painting learnt from whole as one white pixel, without reading the painting."""
+    from brushwork.media.masks import load_mask
+
+    Image.new("L", (1, 1), 255).save(tmp_path / "whole.png")
+    Image.new("L", (1, 2), 255).save(tmp_path / "tall.png")
+    notes: list[str] = []
+    assert load_mask(tmp_path / "whole.png", (128, 72), notes, "painting mask", "painting").min() == 1.0
+    assert load_mask(tmp_path / "tall.png", (128, 72), notes).shape == (72, 128) and notes == []
+    Image.new("L", (1, 2), 128).save(tmp_path / "grey.png")  # not white: its shape still counts
+    with pytest.raises(ImageError, match="not the photo's shape"):
+        load_mask(tmp_path / "grey.png", (128, 72), notes)

@@ -411,7 +411,7 @@ def test_an_artist_paints_the_part_of_a_painting_to_learn_from_and_reuse_brings_
     assert [i["role"] for i in job["inputs"]] == ["content", "style", "style", "painting mask", "painting mask"]
     folder = tmp_path / "data" / "jobs" / job["id"]
     whole, part = (np.asarray(Image.open(folder / f"part{i}.png").convert("L")) for i in (1, 2))
-    assert whole.shape == (514, 928) and whole.min() == 255  # the Wave: all of it
+    assert whole.shape == (1, 1) and whole.min() == 255  # the Wave: all of it, one white pixel
     assert part.shape == (640, 1024)
     assert part[int(0.2 * 640), int(0.5 * 1024)] == 255 and part[int(0.8 * 640), int(0.5 * 1024)] == 0
     assert part[int(0.6 * 640), int(0.3 * 1024)] == 0 and ((part == 0) | (part == 255)).mean() > 0.99
@@ -431,4 +431,42 @@ def test_an_artist_paints_the_part_of_a_painting_to_learn_from_and_reuse_brings_
     page.click('#region-boards [data-value="0"]')  # the Wave came back whole: no part on it
     page.wait_for_function("() => document.getElementById('regions').width === 928")
     assert page.text_content("#region-note").startswith("Paint the part of wave.jpg")
+    assert errors == []
+
+
+def test_a_painting_the_browser_cannot_show_is_learnt_from_whole_beside_a_part_of_another(browser, studio, tmp_path):
+    """A TIFF painting (the studio reads it, Chromium does not show it): no part can be painted on it, and a part
+    of the other painting still goes with the job, the TIFF's mask one white pixel (all of it)."""
+    tiff = tmp_path / "wave.tif"
+    Image.open(EXAMPLES / "style" / "wave.jpg").save(tiff)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(studio)
+    page.wait_for_selector("#style-examples .thumb")
+    page.set_input_files("#content-file", str(EXAMPLES / "content" / "tubingen.jpg"))
+    page.set_input_files("#style-files", [str(EXAMPLES / "style" / "starry_night.jpg"), str(tiff)])
+    page.wait_for_selector("#regions", state="visible")
+    page.click('#sizes [data-value="64"]')
+    page.click("#advanced summary")
+    page.fill("#opt-steps", "3")
+    page.click('#region-boards [data-value="1"]')  # the TIFF
+    page.wait_for_selector(".toast.show")
+    assert "wave.tif cannot be shown here to paint on; it is learnt from whole." in page.text_content("#toast")
+    assert page.get_attribute("#region-boards .on", "data-value") == "photo" and page.is_visible(
+        "#region-targets-field"
+    )
+    page.click('#region-boards [data-value="0"]')
+    page.wait_for_function("() => document.getElementById('regions').height === 640")  # The Starry Night, 1024x640
+    page.click('#region-edges [data-value="hard"]')
+    box = page.locator("#regions").bounding_box()
+    page.mouse.click(box["x"] + 0.5 * box["width"], box["y"] + 0.2 * box["height"])  # a dot of its sky
+    page.click("#paint")
+    page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
+    job = page.evaluate("() => fetch('/api/jobs').then((r) => r.json())")[0]
+    assert [i["role"] for i in job["inputs"]][3:] == ["painting mask", "painting mask"]
+    folder = tmp_path / "data" / "jobs" / job["id"]
+    part, whole = (np.asarray(Image.open(folder / f"part{i}.png").convert("L")) for i in (1, 2))
+    assert part.shape == (640, 1024) and part[128, 512] == 255 and part[500, 512] == 0
+    assert whole.shape == (1, 1) and whole.min() == 255
     assert errors == []
