@@ -119,7 +119,7 @@ def balanced(
     ``style_balance`` is 0. A video is balanced once, on its first frame: one strength for the whole clip."""
     if settings.style_balance == 0 or settings.normalize != "target":
         return settings
-    own = [parts[i] if i < len(parts) else None for i in range(len(paintings))]
+    own = [*parts, *[None] * (len(paintings) - len(parts))]  # None: all of that painting
     energy = sum(b * painting_energy(encoder, p, device, part) for p, b, part in zip(paintings, blend, own))
     balance = energy / photo_energy(encoder, photo, device) / MIDDLING_BALANCE
     scale = min(max(balance**settings.style_balance, LIMITS[0]), LIMITS[1])

@@ -31,8 +31,6 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 PICTURES = ("content", "styles", "content_example", "style_examples", "masks", "keep", "painting_masks")
 """The form's picture (and mask) fields; every other field is a setting."""
 CLIP_REGIONS = "regions are painted on a photo, not a clip: leave the masks out, or paint a frame of it as a photo"
-PAINTING_MASK = "painting mask"
-"""The input role of a painting's mask (the part of it to learn from)."""
 
 
 @dataclass(frozen=True)
@@ -217,4 +215,4 @@ def _keep_masks(studio: Studio, order: Order, folder: Path) -> list[dict[str, st
     kept = [store_upload(m, folder, f"mask{i}", "mask", limits) for i, m in enumerate(order.masks, 1)]
     kept += [store_upload(order.keep, folder, "keep", "keep", limits)] if order.keep else []
     parts = enumerate(order.painting_masks, 1)
-    return kept + [store_upload(m, folder, f"part{i}", PAINTING_MASK, limits) for i, m in parts]
+    return kept + [store_upload(m, folder, f"part{i}", "painting mask", limits) for i, m in parts]
