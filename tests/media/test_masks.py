@@ -56,7 +56,9 @@ def drawn(tmp_path) -> Path:
     """A folder of masks: halves, an empty one, one of another shape, a non-image, a one-colour map."""
     halves(tmp_path)
     Image.new("L", SIZE, 0).save(tmp_path / "black.png")
-    Image.new("L", (SIZE[0] // 2, SIZE[1]), 255).save(tmp_path / "narrow.png")
+    narrow = Image.new("L", (SIZE[0] // 2, SIZE[1]), 0)  # half white: a white mask fits any shape
+    narrow.paste(255, (0, 0, SIZE[0] // 2, SIZE[1] // 2))
+    narrow.save(tmp_path / "narrow.png")
     (tmp_path / "words.png").write_text("not a picture")
     Image.new("RGB", SIZE, (0, 255, 0)).save(tmp_path / "map.png")
     return tmp_path
@@ -93,7 +95,9 @@ def test_a_bad_mask_is_refused_in_one_line_and_nothing_is_written(
 
 
 def test_a_mask_of_another_size_but_the_same_shape_is_resized_with_a_note(capsys, tmp_path, photo, starry_night):
-    Image.new("L", (SIZE[0] * 2, SIZE[1] * 2), 255).save(tmp_path / "large.png")
+    large = Image.new("L", (SIZE[0] * 2, SIZE[1] * 2), 255)
+    large.paste(0, (0, 0, 8, 8))  # not all white: a white mask is all of any picture, with no note
+    large.save(tmp_path / "large.png")
     out = tmp_path / "out.png"
     rc, _, err = cli(
         capsys, photo, starry_night, "--masks", tmp_path / "large.png", "-o", out, "--size", "64", "--steps", "2", "-q"

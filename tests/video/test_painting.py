@@ -414,7 +414,9 @@ def test_a_kept_region_stays_the_photo_in_every_frame_and_a_new_mask_is_another_
 def test_video_masks_on_the_command_line_and_bad_masks_in_one_line(capsys, clip, tmp_path):
     sky = left_half(tmp_path / "sky.png")
     wide = tmp_path / "wide.png"
-    Image.new("L", (67, 49), 255).save(wide)  # the clip as coded, not as shown: the wrong shape
+    drawn = Image.new("L", (67, 49), 0)  # the clip as coded, not as shown: the wrong shape
+    drawn.paste(255, (0, 0, 33, 49))
+    drawn.save(wide)
     out = tmp_path / "masked.mp4"
     common = ["--size", "32", "--steps", "3", "--later-steps", "2", "--end", "0.05"]
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--masks", wide, *common)

@@ -784,7 +784,7 @@ def test_a_keep_mask_alone_keeps_its_region_and_a_resized_mask_is_noted(make_cli
 @pytest.mark.parametrize(
     "masks, keep, status, words",
     [
-        ([mask(LEFT, (24, 36))], None, 422, "mask region1.png is 24x36, not the photo's shape (48x36)"),
+        ([mask((0, 0, 12, 36), (24, 36))], None, 422, "mask region1.png is 24x36, not the photo's shape (48x36)"),
         ([mask()], None, 422, "mask region1.png is empty (all black)"),
         ([], mask(), 422, "keep mask face.png is empty (all black)"),
         ([b""], None, 422, "mask image 'region1.png' is empty; choose a picture file"),
@@ -846,7 +846,7 @@ def test_a_paintings_own_mask_is_kept_passed_to_the_run_and_repainted_with(make_
     [
         ([mask(LEFT), mask(LEFT)], "more painting masks than paintings (2 painting masks, 1 paintings)"),
         ([mask()], "painting mask part1.png is empty (all black)"),
-        ([mask(LEFT, (24, 36))], "mask part1.png is 24x36, not the painting's shape (48x36)"),
+        ([mask((0, 0, 12, 36), (24, 36))], "mask part1.png is 24x36, not the painting's shape (48x36)"),
     ],
 )
 def test_a_bad_painting_mask_is_refused_in_one_line_and_nothing_is_kept(make_client, masks, words):
