@@ -94,16 +94,17 @@ def command(argv: Sequence[str]) -> int:
     executor = ray_executor(args)
     if executor is not None and not args.quiet:
         executor.on_start = lambda pool: Bar.say(f"on Ray: {pool.describe()} started")
-    with pictures, steps, cluster:
-        summary = run_batch(
-            items,
-            settings,
-            outdir,
-            execute=executor or LocalExecutor(steps=None if args.quiet else on_step, keep_memory=True),
-            callback=on_item,
-            overwrite=args.overwrite,
-        )
-    return _report(summary)
+    with cluster:  # Ray stops after the report: an interrupted batch says so before Ray's own shutdown
+        with pictures, steps:
+            summary = run_batch(
+                items,
+                settings,
+                outdir,
+                execute=executor or LocalExecutor(steps=None if args.quiet else on_step, keep_memory=True),
+                callback=on_item,
+                overwrite=args.overwrite,
+            )
+        return _report(summary)
 
 
 def _report(summary: Summary) -> int:

@@ -112,20 +112,21 @@ def command(argv: Sequence[str]) -> int:
     if not args.quiet:
         _say_plan(planned, output)
     progress = _FrameBar(planned, args.quiet)
-    with progress.bar, cluster:
-        if args.ray:
-            result = _paint_on_ray(args, style_paths, inputs, output, progress)
-        else:
-            result = paint_clip(
-                *painting,
-                output,
-                regions=inputs.regions,
-                callback=progress.frame,
-                step_callback=progress.step,
-                keep_memory=True,
-                overwrite=args.overwrite,
-            )
-    return _report(result, output, frame_size(inputs.clip, settings))
+    with cluster:  # Ray stops after the report: an interrupted clip says so before Ray's own shutdown
+        with progress.bar:
+            if args.ray:
+                result = _paint_on_ray(args, style_paths, inputs, output, progress)
+            else:
+                result = paint_clip(
+                    *painting,
+                    output,
+                    regions=inputs.regions,
+                    callback=progress.frame,
+                    step_callback=progress.step,
+                    keep_memory=True,
+                    overwrite=args.overwrite,
+                )
+        return _report(result, output, frame_size(inputs.clip, settings))
 
 
 def _output(args: argparse.Namespace, style_paths: Sequence[str], files: RegionFiles) -> Path | None:
