@@ -274,6 +274,16 @@ def test_a_non_image_is_refused_at_once_and_reuse_brings_the_pictures_back(brows
     assert not page.is_disabled("#paint")
 
 
+def brush(page, box: dict[str, float], *points: tuple[float, float]) -> None:
+    """Paint with the mouse through points given as fractions of the width and height of the canvas at ``box``."""
+    spots = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    page.mouse.move(*spots[0])
+    page.mouse.down()
+    for spot in spots[1:]:
+        page.mouse.move(*spot, steps=8)
+    page.mouse.up()
+
+
 def test_an_artist_paints_regions_the_job_carries_and_reuse_brings_them_back(browser, studio, tmp_path):
     """Regions painted with the mouse over the photo: one painting's and a kept one, with the brush, the eraser
     and undo; the job carries them as masks the photo's size, and Reuse puts them back on the photo."""
@@ -296,13 +306,7 @@ def test_an_artist_paints_regions_the_job_carries_and_reuse_brings_them_back(bro
     box = page.locator("#regions").bounding_box()
 
     def stroke(*points: tuple[float, float]) -> None:
-        """Paint through points given as fractions of the photo's width and height."""
-        spots = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
-        page.mouse.move(*spots[0])
-        page.mouse.down()
-        for spot in spots[1:]:
-            page.mouse.move(*spot, steps=8)
-        page.mouse.up()
+        brush(page, box, *points)
 
     stroke((0.1, 0.2), (0.5, 0.2))  # the painting's region: a band across the top
     page.click('#region-targets [data-value="keep"]')
@@ -389,12 +393,7 @@ def test_an_artist_paints_the_part_of_a_painting_to_learn_from_and_reuse_brings_
     assert abs(box["width"] / box["height"] - 1024 / 640) < 0.02  # shown in the painting's shape
 
     def stroke(*points: tuple[float, float]) -> None:
-        spots = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
-        page.mouse.move(*spots[0])
-        page.mouse.down()
-        for spot in spots[1:]:
-            page.mouse.move(*spot, steps=8)
-        page.mouse.up()
+        brush(page, box, *points)
 
     stroke((0.1, 0.2), (0.9, 0.2))  # its sky
     stroke((0.5, 0.8))
