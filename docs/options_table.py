@@ -28,7 +28,11 @@ BEFORE = [
 AFTER = [
     ("`--plan`", "off", "print the run's plan (levels, whole or in tiles, memory and time on this machine) and stop"),
     ("`--overwrite`", "off", "allow replacing existing output files"),
-    ("`-q, --quiet`", "off", "no progress bar (the bar shows step, losses and time left)"),
+    (
+        "`-q, --quiet`",
+        "off",
+        "no plan, progress bar (step, losses, time left) or closing `wrote` line: only notes, warnings and errors",
+    ),
 ]
 
 

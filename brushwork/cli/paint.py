@@ -52,7 +52,7 @@ def parser() -> Parser:
     add_regions(p)
     add_settings(p)
     add_plan(p, "print the run's plan (levels, whole or tiled, memory and time on this machine) and stop")
-    add_quiet(p)
+    add_quiet(p, 'no plan, progress bar or closing "wrote" line: only notes, warnings and errors')
     add_version(p)
     return p
 

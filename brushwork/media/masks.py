@@ -103,18 +103,21 @@ def _tensor(mask: np.ndarray, size: tuple[int, int], device: torch.device) -> to
     return torch.from_numpy(np.asarray(picture, dtype=np.float32) / 255.0)[None, None].to(device)
 
 
-def _fitted(image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], on: str = "photo") -> Image.Image:
-    """``image`` at the size of the picture it is drawn ``on`` (the photo, or a painting of that size): resized
-    (with a note) when only its size differs, refused when its shape does."""
+def _fitted(
+    image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], role: str = "mask", on: str = "photo"
+) -> Image.Image:
+    """``image`` (a ``role``: mask, keep mask, region map...) at the size of the picture it is drawn ``on`` (the
+    photo, or a painting of that size): resized (with a note) when only its size differs, refused when its shape
+    does."""
     if image.size == photo:
         return image
     aspect, wanted = image.width / image.height, photo[0] / photo[1]
     if abs(aspect / wanted - 1) > ASPECT_SLACK:
         raise ImageError(
-            f"mask {name} is {image.width}x{image.height}, not the {on}'s shape ({photo[0]}x{photo[1]}); "
+            f"{role} {name} is {image.width}x{image.height}, not the {on}'s shape ({photo[0]}x{photo[1]}); "
             f"draw it on the {on} itself, or crop it to the {on}'s shape"
         )
-    notes.append(f"mask {name} is {image.width}x{image.height}: resized to the {on}'s {photo[0]}x{photo[1]}")
+    notes.append(f"{role} {name} is {image.width}x{image.height}: resized to the {on}'s {photo[0]}x{photo[1]}")
     return image.resize(photo, Image.Resampling.BILINEAR)
 
 
@@ -129,13 +132,14 @@ def load_mask(
 def mask_of(
     image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], role: str = "mask", on: str = "photo"
 ) -> np.ndarray:
-    """An image as a mask (see :func:`load_mask`); an empty one is refused. One all white is all of the picture,
-    whatever its shape (the studio sends a painting learnt from whole so, without reading the painting)."""
+    """An image as a mask (see :func:`load_mask`); an empty one is refused. On a painting, one all white is all of
+    it, whatever its shape (the studio sends a painting learnt from whole so, without reading the painting); on
+    the photo, its shape is checked like any mask's."""
     has_alpha = image.mode in ("RGBA", "LA") and image.getextrema()[-1] != (255, 255)
     grey = image.getchannel("A") if has_alpha else image.convert("L")
-    if grey.getextrema() == (255, 255):
+    if on != "photo" and grey.getextrema() == (255, 255):
         return np.ones(photo[::-1], dtype=np.float32)
-    mask = np.asarray(_fitted(grey.convert("L"), name, photo, notes, on), dtype=np.float32) / 255.0
+    mask = np.asarray(_fitted(grey.convert("L"), name, photo, notes, role, on), dtype=np.float32) / 255.0
     if mask.max() < 1 / 255:
         raise ImageError(f"{role} {name} is empty (all black); paint the region it covers white")
     return mask
@@ -155,7 +159,7 @@ def masks_from_map(
     """One mask per colour from a colour-coded map (hard edges: a pixel is the region of the colour it is nearest,
     within :data:`MAP_TOLERANCE`; other pixels are no region's)."""
     name = Path(path).name
-    rgb = _fitted(open_image(path, "region map").convert("RGB"), name, photo, notes)
+    rgb = _fitted(open_image(path, "region map").convert("RGB"), name, photo, notes, "region map")
     pixels = np.asarray(rgb, dtype=np.int16)
     distances = np.stack([np.abs(pixels - np.array(c, dtype=np.int16)).max(axis=-1) for c in colours])
     nearest = distances.argmin(axis=0)
@@ -183,7 +187,9 @@ def regions_for(
     if masks is not None:
         if len(masks) != paintings:
             more = "more masks than paintings" if len(masks) > paintings else "fewer masks than paintings"
-            raise ImageError(f"{more} ({len(masks)} masks, {paintings} paintings); give one mask per painting")
+            raise ImageError(
+                f"{more} ({_count(len(masks), 'mask')}, {_count(paintings, 'painting')}); give one mask per painting"
+            )
         total = sum(masks)
         over = total > 1 + OVERLAP_SLACK
         if isinstance(over, np.ndarray) and over.any():
@@ -202,9 +208,15 @@ def check_painting_masks(count: int, paintings: int) -> None:
     if count != paintings:
         more = "more" if count > paintings else "fewer"
         raise ImageError(
-            f"{more} painting masks than paintings ({count} painting masks, {paintings} paintings); "
+            f"{more} painting masks than paintings "
+            f"({_count(count, 'painting mask')}, {_count(paintings, 'painting')}); "
             "give one painting mask per painting, in the paintings' order"
         )
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 painting``, ``2 paintings``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def layer_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

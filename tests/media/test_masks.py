@@ -56,9 +56,7 @@ def drawn(tmp_path) -> Path:
     """A folder of masks: halves, an empty one, one of another shape, a non-image, a one-colour map."""
     halves(tmp_path)
     Image.new("L", SIZE, 0).save(tmp_path / "black.png")
-    narrow = Image.new("L", (SIZE[0] // 2, SIZE[1]), 0)  # half white: a white mask fits any shape
-    narrow.paste(255, (0, 0, SIZE[0] // 2, SIZE[1] // 2))
-    narrow.save(tmp_path / "narrow.png")
+    Image.new("L", (SIZE[0] // 2, SIZE[1]), 255).save(tmp_path / "narrow.png")  # white: on the photo, shape counts
     (tmp_path / "words.png").write_text("not a picture")
     Image.new("RGB", SIZE, (0, 255, 0)).save(tmp_path / "map.png")
     return tmp_path
@@ -96,7 +94,6 @@ def test_a_bad_mask_is_refused_in_one_line_and_nothing_is_written(
 
 def test_a_mask_of_another_size_but_the_same_shape_is_resized_with_a_note(capsys, tmp_path, photo, starry_night):
     large = Image.new("L", (SIZE[0] * 2, SIZE[1] * 2), 255)
-    large.paste(0, (0, 0, 8, 8))  # not all white: a white mask is all of any picture, with no note
     large.save(tmp_path / "large.png")
     out = tmp_path / "out.png"
     rc, _, err = cli(
@@ -274,15 +271,19 @@ def test_the_api_refuses_painting_masks_that_are_not_one_per_painting(photo, dip
         transfer(photo, painting, painting_masks=left, settings=FAST.replace(steps=2))
 
 
-def test_a_mask_all_white_is_all_of_its_picture_whatever_its_shape(tmp_path):
-    """The studio sends a painting learnt from whole as one white pixel, without reading the painting."""
+def test_a_painting_mask_all_white_is_all_of_the_painting_whatever_its_shape(tmp_path):
+    """The studio sends a painting learnt from whole as one white pixel, without reading the painting; on the
+    photo, a white mask's shape is checked like any mask's."""
     from brushwork.media.masks import load_mask
 
     Image.new("L", (1, 1), 255).save(tmp_path / "whole.png")
     Image.new("L", (1, 2), 255).save(tmp_path / "tall.png")
     notes: list[str] = []
     assert load_mask(tmp_path / "whole.png", (128, 72), notes, "painting mask", "painting").min() == 1.0
-    assert load_mask(tmp_path / "tall.png", (128, 72), notes).shape == (72, 128) and notes == []
-    Image.new("L", (1, 2), 128).save(tmp_path / "grey.png")  # not white: its shape still counts
-    with pytest.raises(ImageError, match="not the photo's shape"):
-        load_mask(tmp_path / "grey.png", (128, 72), notes)
+    assert load_mask(tmp_path / "tall.png", (128, 72), notes, "painting mask", "painting").shape == (72, 128)
+    assert notes == []
+    with pytest.raises(ImageError, match="keep mask tall.png is 1x2, not the photo's shape"):
+        load_mask(tmp_path / "tall.png", (128, 72), notes, "keep mask")
+    Image.new("L", (1, 2), 128).save(tmp_path / "grey.png")  # not white: its shape counts on a painting too
+    with pytest.raises(ImageError, match="painting mask grey.png is 1x2, not the painting's shape"):
+        load_mask(tmp_path / "grey.png", (128, 72), notes, "painting mask", "painting")

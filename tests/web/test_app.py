@@ -776,7 +776,7 @@ def test_a_keep_mask_alone_keeps_its_region_and_a_resized_mask_is_noted(make_cli
     client = make_client(painter)
     created = client.post("/api/jobs", data=TINY, files=uploads() + regions(keep=mask((0, 0, 48, 18), (96, 72))))
     assert created.status_code == 201, created.text
-    assert "note: mask face.png is 96x72: resized to the photo's 48x36" in created.json()["plan"]
+    assert "note: keep mask face.png is 96x72: resized to the photo's 48x36" in created.json()["plan"]
     wait_for(client, created.json()["id"])
     assert painter.regions.paint is None and painter.regions.keep.shape == (36, 48)
 
@@ -788,7 +788,7 @@ def test_a_keep_mask_alone_keeps_its_region_and_a_resized_mask_is_noted(make_cli
         ([mask()], None, 422, "mask region1.png is empty (all black)"),
         ([], mask(), 422, "keep mask face.png is empty (all black)"),
         ([b""], None, 422, "mask image 'region1.png' is empty; choose a picture file"),
-        ([mask(LEFT), mask(RIGHT)], None, 422, "more masks than paintings (2 masks, 1 paintings)"),
+        ([mask(LEFT), mask(RIGHT)], None, 422, "more masks than paintings (2 masks, 1 painting)"),
         ([b"GIF89a but not really"], None, 415, "'region1.png' is not an image"),
         ([mask(LEFT, fmt="JPEG")[:200]], None, 415, "damaged or truncated"),
     ],
@@ -844,9 +844,9 @@ def test_a_paintings_own_mask_is_kept_passed_to_the_run_and_repainted_with(make_
 @pytest.mark.parametrize(
     "masks, words",
     [
-        ([mask(LEFT), mask(LEFT)], "more painting masks than paintings (2 painting masks, 1 paintings)"),
+        ([mask(LEFT), mask(LEFT)], "more painting masks than paintings (2 painting masks, 1 painting)"),
         ([mask()], "painting mask part1.png is empty (all black)"),
-        ([mask((0, 0, 12, 36), (24, 36))], "mask part1.png is 24x36, not the painting's shape (48x36)"),
+        ([mask((0, 0, 12, 36), (24, 36))], "painting mask part1.png is 24x36, not the painting's shape (48x36)"),
     ],
 )
 def test_a_bad_painting_mask_is_refused_in_one_line_and_nothing_is_kept(make_client, masks, words):
