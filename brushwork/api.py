@@ -70,15 +70,33 @@ def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
 
 
 def _mask(source: ImageInput, role: str, size: tuple[int, int], notes: list[str], on: str = "photo") -> np.ndarray:
-    """A mask from a file, a PIL image or a numpy array (HxW, uint8 0-255 or float 0-1), at the ``size`` of the
-    picture it is drawn ``on``."""
-    if isinstance(source, np.ndarray) and source.ndim == 2 and source.dtype != np.uint8:
-        source = (np.clip(source.astype(np.float32), 0, 1) * 255).round().astype(np.uint8)
+    """A mask from a file, a PIL image or a numpy array (HxW or HxWx1: uint8 0-255, bool, or floats 0-1), at the
+    ``size`` of the picture it is drawn ``on``."""
     if isinstance(source, np.ndarray):
-        source = _picture(source, role).rgb
+        source = _mask_array(source, role)
     if isinstance(source, Image.Image):
-        return mask_of(source, f"<{role}>", size, notes, role, on)
-    return load_mask(_path(source, role), size, notes, role, on)
+        return mask_of(source, "", size, notes, role, on)
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"{role} must be a file path, a PIL image or a numpy array (HxW), not {type(source).__name__}")
+    return load_mask(source, size, notes, role, on)
+
+
+def _mask_array(source: np.ndarray, role: str) -> Image.Image:
+    """A mask array as a greyscale picture: uint8 as it is, bool as black and white, other numbers read as 0-1
+    (refused outside it, so that 0-255 floats are not cut to white without a word)."""
+    grey = source[..., 0] if source.ndim == 3 and source.shape[2] == 1 else source
+    if grey.ndim == 3 and grey.shape[2] in (3, 4) and grey.dtype == np.uint8:
+        return _picture(grey, role).rgb
+    if grey.ndim != 2 or not (np.issubdtype(grey.dtype, np.number) or grey.dtype == np.bool_):
+        raise TypeError(
+            f"{role} must be an HxW array (or HxWx1, or uint8 HxWx3), not a {grey.dtype} array of {source.shape}"
+        )
+    if grey.dtype == np.uint8:
+        return Image.fromarray(grey, "L")
+    values = grey.astype(np.float32)
+    if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
+        raise ImageError(f"{role} holds values outside 0-1 (or NaN); give floats from 0 to 1, or uint8 from 0 to 255")
+    return Image.fromarray((values * 255).round().astype(np.uint8), "L")
 
 
 def _regions(
@@ -89,7 +107,7 @@ def _regions(
     painting_masks: Sequence[ImageInput] | None = None,
 ) -> Regions | None:
     """The checked regions of a run on a picture of ``(width, height)`` (see :mod:`brushwork.media.masks`), or
-    None for none."""
+    None for none. What was done to a mask (a resize) is said as a warning."""
     if masks is None and keep is None and painting_masks is None:
         return None
     for name, given in (("masks", masks), ("painting_masks", painting_masks)):
@@ -103,8 +121,11 @@ def _regions(
         _mask(m, f"painting mask {i + 1}", p.rgb.size, notes, "painting")
         for i, (m, p) in enumerate(zip(painting_masks or [], paintings))
     ]
-    names = [f"mask {i + 1}" for i in range(len(arrays or []))]
-    return regions_for(size, len(paintings), arrays, kept, names, notes, sources)
+    names = [str(i + 1) for i in range(len(arrays or []))]
+    regions = regions_for(size, len(paintings), arrays, kept, names, notes, sources)
+    for note in notes:
+        warnings.warn(note, stacklevel=3)
+    return regions
 
 
 def _region_files(

@@ -108,7 +108,7 @@ def test_a_corrupt_input_fails_alone_on_ray(cluster, inputs_folder, tmp_path, ca
     err = capsys.readouterr().err
     assert rc == 1
     assert re.search(r"on Ray: [12] workers? of 1 core each started", err), err  # one per item at most
-    assert "failed: c.jpg with wave.jpg:" in err and "Traceback" not in err
+    assert "failed: c.jpg with wave.jpg -> c__wave.png:" in err and "Traceback" not in err
     assert f"photo {inputs_folder / 'c.jpg'} " in err  # the user's file, not the worker's copy
     failed = [json.loads(line) for line in (tmp_path / "out" / "batch.jsonl").read_text().splitlines()]
     assert [(r["status"], r["key"] is not None) for r in failed if r["status"] != "done"] == [("failed", True)]

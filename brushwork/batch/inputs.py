@@ -222,7 +222,8 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
         raise bad("masks and painting_masks (one per painting) and keep must be file paths")
     for name, given in (("masks", masks), ("painting masks", sources)):
         if given and len(given) != len(styles):
-            raise bad(f"has {len(given)} {name} for {len(styles)} paintings; give one per painting")
+            count = f"{len(given)} {name}" if len(given) != 1 else f"1 {name.removesuffix('s')}"
+            raise bad(f"has {count} for {len(styles)} paintings; give one per painting")
     output = entry.get("output")
     output = (output.strip() if isinstance(output, str) else output) or None
     if any("\0" in t for t in [*texts, *masks, *sources, keep, output] if isinstance(t, str)):

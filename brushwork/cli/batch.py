@@ -55,8 +55,10 @@ def parser() -> Parser:
     p.add_argument(
         "--manifest",
         metavar="FILE",
-        help="paint the pairs a file lists instead: CSV with columns photo,style[,output], or JSON, a list of "
-        '{"photo": ..., "styles": [...], "output": ...}; paths relative to the file, outputs named in OUTDIR',
+        help="paint the pairs a file lists instead: CSV with columns photo,style[,output,masks,keep,painting_masks] "
+        '(one painting a row), or JSON, a list of {"photo": ..., "styles": [...], "output": ..., "masks": [...], '
+        '"keep": ..., "painting_masks": [...]} (a mask per painting); paths relative to the file, outputs named in '
+        "OUTDIR",
     )
     add_preset(p)
     add_ray_options(p)
@@ -135,7 +137,9 @@ def _report(summary: Summary) -> int:
 
 
 def _names(record: Record) -> str:
-    return f"{Path(record.photo).name} with {' + '.join(Path(s).name for s in record.styles)}"
+    """The item as a user tells it apart: its photo, paintings and the picture it was to be."""
+    paintings = " + ".join(Path(s).name for s in record.styles)
+    return f"{Path(record.photo).name} with {paintings} -> {Path(record.output).name}"
 
 
 def _reason(record: Record) -> str:

@@ -421,12 +421,29 @@ def region_files(p: Parser, args: argparse.Namespace) -> tuple[list[str], Region
     styles = [painting for _, _, painting in pairs] or list(args.styles)
     if not styles:
         p.error("the following arguments are required: style")
-    masks = tuple(Path(m) for m in args.masks.split(",")) if args.masks else ()
     regions = RegionFiles(
-        masks,
-        Path(args.regions) if args.regions else None,
+        _mask_list(p, args.masks, "--masks"),
+        _one_mask(p, args.regions, "--regions"),
         tuple(colour for colour, _, _ in pairs),
-        Path(args.keep) if args.keep else None,
-        tuple(Path(m) for m in args.painting_masks.split(",")) if args.painting_masks else (),
+        _one_mask(p, args.keep, "--keep"),
+        _mask_list(p, args.painting_masks, "--painting-masks"),
     )
     return styles, regions
+
+
+def _mask_list(p: Parser, text: str | None, option: str) -> tuple[Path, ...]:
+    """``A.png,B.png`` as paths; an empty name (``--masks ""``, a trailing comma) is refused."""
+    if text is None:
+        return ()
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        p.error(f"{option} has an empty mask name in {text!r}; give one file per painting, separated by commas")
+    return tuple(Path(name) for name in names)
+
+
+def _one_mask(p: Parser, text: str | None, option: str) -> Path | None:
+    if text is None:
+        return None
+    if not text.strip():
+        p.error(f"{option} needs a file name")
+    return Path(text)

@@ -103,22 +103,29 @@ def _tensor(mask: np.ndarray, size: tuple[int, int], device: torch.device) -> to
     return torch.from_numpy(np.asarray(picture, dtype=np.float32) / 255.0)[None, None].to(device)
 
 
+def _label(role: str, name: str) -> str:
+    """``keep mask face.png``; the role alone for a mask with no file name (one given in memory)."""
+    return f"{role} {name}" if name else role
+
+
 def _fitted(
     image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], role: str = "mask", on: str = "photo"
 ) -> Image.Image:
     """``image`` (a ``role``: mask, keep mask, region map...) at the size of the picture it is drawn ``on`` (the
     photo, or a painting of that size): resized (with a note) when only its size differs, refused when its shape
-    does."""
+    does. A mask of black and white alone stays so, and a map's colours are not blended."""
     if image.size == photo:
         return image
     aspect, wanted = image.width / image.height, photo[0] / photo[1]
     if abs(aspect / wanted - 1) > ASPECT_SLACK:
         raise ImageError(
-            f"{role} {name} is {image.width}x{image.height}, not the {on}'s shape ({photo[0]}x{photo[1]}); "
+            f"{_label(role, name)} is {image.width}x{image.height}, not the {on}'s shape ({photo[0]}x{photo[1]}); "
             f"draw it on the {on} itself, or crop it to the {on}'s shape"
         )
-    notes.append(f"{role} {name} is {image.width}x{image.height}: resized to the {on}'s {photo[0]}x{photo[1]}")
-    return image.resize(photo, Image.Resampling.BILINEAR)
+    notes.append(f"{_label(role, name)} is {image.width}x{image.height}: resized to the {on}'s {photo[0]}x{photo[1]}")
+    if image.mode == "L" and set(image.histogram()[1:255]) == {0}:  # black and white only: it stays hard-edged
+        return image.resize(photo, Image.Resampling.BILINEAR).point(lambda v: 255 if v >= 128 else 0)
+    return image.resize(photo, Image.Resampling.NEAREST if role == "region map" else Image.Resampling.BILINEAR)
 
 
 def load_mask(
@@ -137,11 +144,11 @@ def mask_of(
     the photo, its shape is checked like any mask's."""
     has_alpha = image.mode in ("RGBA", "LA") and image.getextrema()[-1] != (255, 255)
     grey = image.getchannel("A") if has_alpha else image.convert("L")
-    if on != "photo" and grey.getextrema() == (255, 255):
+    if on == "painting" and grey.getextrema() == (255, 255):
         return np.ones(photo[::-1], dtype=np.float32)
     mask = np.asarray(_fitted(grey.convert("L"), name, photo, notes, role, on), dtype=np.float32) / 255.0
     if mask.max() < 1 / 255:
-        raise ImageError(f"{role} {name} is empty (all black); paint the region it covers white")
+        raise ImageError(f"{_label(role, name)} is empty (all black); paint the region it covers white")
     return mask
 
 
@@ -154,12 +161,20 @@ def parse_colour(text: str) -> tuple[int, int, int]:
 
 
 def masks_from_map(
-    path: str | os.PathLike, colours: Sequence[tuple[int, int, int]], photo: tuple[int, int], notes: list[str]
+    path: str | os.PathLike,
+    colours: Sequence[tuple[int, int, int]],
+    photo: tuple[int, int],
+    notes: list[str],
+    on: str = "photo",
 ) -> list[np.ndarray]:
     """One mask per colour from a colour-coded map (hard edges: a pixel is the region of the colour it is nearest,
-    within :data:`MAP_TOLERANCE`; other pixels are no region's)."""
+    within :data:`MAP_TOLERANCE`; other pixels are no region's; a map of another size is resized without blending
+    its colours)."""
     name = Path(path).name
-    rgb = _fitted(open_image(path, "region map").convert("RGB"), name, photo, notes, "region map")
+    twice = next((c for c in colours if list(colours).count(c) > 1), None)
+    if twice is not None:
+        raise ImageError(f"region colour #{bytes(twice).hex()} is given twice; give each painting its own colour")
+    rgb = _fitted(open_image(path, "region map").convert("RGB"), name, photo, notes, "region map", on)
     pixels = np.asarray(rgb, dtype=np.int16)
     distances = np.stack([np.abs(pixels - np.array(c, dtype=np.int16)).max(axis=-1) for c in colours])
     nearest = distances.argmin(axis=0)
@@ -196,9 +211,15 @@ def regions_for(
             raise ImageError(
                 f"masks {', '.join(names)} overlap: they add up to more than 1 at {int(over.sum())} pixels; "
                 "each pixel may belong to at most one painting in all"
+                + ("; draw the masks at the photo's size, as resizing moves their edges" if notes else "")
             )
     if sources:
         check_painting_masks(len(sources), paintings)
+    if masks is not None and len(masks) == 1 and masks[0].min() > 1 - 1 / 255:
+        masks = None  # one painting over all of the photo: the run without masks
+    painted = sum(masks) if masks is not None else np.ones((photo[1], photo[0]), dtype=np.float32)
+    if keep is not None and (painted * (1 - keep)).max() < 1 / 255:
+        raise ImageError("the keep mask covers all that the paintings would paint: nothing is left; keep less")
     assert all(m.shape == (photo[1], photo[0]) for m in [*(masks or []), *([keep] if keep is not None else [])])
     return Regions(tuple(masks) if masks is not None else None, keep, tuple(notes), tuple(sources))
 
@@ -254,19 +275,20 @@ class RegionFiles:
         keep = next(given) if self.keep is not None else None
         return RegionFiles(masks, region_map, self.colours, keep, tuple(next(given) for _ in self.painting_masks))
 
-    def load(self, photo: tuple[int, int], paintings: Sequence[tuple[int, int]]) -> Regions:
-        """The checked :class:`Regions` for a photo of ``(width, height)`` px and paintings of those sizes."""
+    def load(self, photo: tuple[int, int], paintings: Sequence[tuple[int, int]], on: str = "photo") -> Regions:
+        """The checked :class:`Regions` for a photo of ``(width, height)`` px and paintings of those sizes; ``on``
+        names the picture the masks are drawn on in what is said (a clip's ``frame``)."""
         notes: list[str] = []
         masks: list[np.ndarray] | None = None
         names = [path.name for path in self.masks]
         if self.masks and self.region_map is not None:
             raise ImageError("give masks or a region map, not both")
         if self.masks:
-            masks = [load_mask(path, photo, notes) for path in self.masks]
+            masks = [load_mask(path, photo, notes, on=on) for path in self.masks]
         elif self.region_map is not None:
-            masks = masks_from_map(self.region_map, [parse_colour(c) for c in self.colours], photo, notes)
+            masks = masks_from_map(self.region_map, [parse_colour(c) for c in self.colours], photo, notes, on)
             names = [f"{self.region_map.name} {colour}" for colour in self.colours]
-        keep = load_mask(self.keep, photo, notes, "keep mask") if self.keep is not None else None
+        keep = load_mask(self.keep, photo, notes, "keep mask", on) if self.keep is not None else None
         if self.painting_masks:  # before reading any of them
             check_painting_masks(len(self.painting_masks), len(paintings))
         sources = [

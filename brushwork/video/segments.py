@@ -103,7 +103,7 @@ def paint_segment(
     """Paint one segment (``video`` covers just it) and give its frames as PNG bytes, for the driver to keep."""
     clip = probe(clip_path)
     styles = [load_image(path, "style") for path in style_paths]
-    regions = region_files.load(clip.upright, [s.rgb.size for s in styles]) if region_files else None
+    regions = region_files.load(clip.upright, [s.rgb.size for s in styles], "frame") if region_files else None
     with tempfile.TemporaryDirectory(prefix="brushwork-segment-") as folder:
         out = Path(folder) / "segment.mp4"
         result = paint_clip(clip, styles, settings, video, out, encoder=encoder, assemble_clip=False, regions=regions)

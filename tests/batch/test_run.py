@@ -202,7 +202,7 @@ def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, input
     assert rc == 1 and "Traceback" not in err
     failed = [line for line in err.splitlines() if line.startswith("failed: ")]
     assert len(failed) == 2
-    assert "broken.jpg with wave.jpg: photo" in failed[0] and "not an image" in failed[0]
+    assert "broken.jpg with wave.jpg -> broken__wave.png: photo" in failed[0] and "not an image" in failed[0]
     assert "c.jpg with wave.jpg" in failed[1] and "no batch painted it" in failed[1]
     assert err.splitlines()[-1].startswith("brushwork batch: 1 done, 2 failed (see ")
     records = {Path(r["photo"]).name: r for r in log_lines(out)}
@@ -467,8 +467,8 @@ def test_a_manifest_gives_each_photo_its_masks_and_a_changed_mask_is_painted_aga
 @pytest.mark.parametrize(
     ("entry", "words"),
     [
-        ({"masks": ["masks/sky.png"]}, "item 1: has 1 masks for 2 paintings; give one per painting"),
-        ({"painting_masks": ["p.png"]}, "item 1: has 1 painting masks for 2 paintings; give one per painting"),
+        ({"masks": ["masks/sky.png"]}, "item 1: has 1 mask for 2 paintings; give one per painting"),
+        ({"painting_masks": ["p.png"]}, "item 1: has 1 painting mask for 2 paintings; give one per painting"),
         ({"masks": [3, 4]}, "item 1: masks and painting_masks (one per painting) and keep must be file paths"),
         ({"keep": ["masks/sky.png"]}, "item 1: masks and painting_masks (one per painting) and keep must be file"),
     ],

@@ -59,6 +59,7 @@ def drawn(tmp_path) -> Path:
     Image.new("L", (SIZE[0] // 2, SIZE[1]), 255).save(tmp_path / "narrow.png")  # white: on the photo, shape counts
     (tmp_path / "words.png").write_text("not a picture")
     Image.new("RGB", SIZE, (0, 255, 0)).save(tmp_path / "map.png")
+    Image.new("L", SIZE, 255).save(tmp_path / "white.png")
     return tmp_path
 
 
@@ -74,6 +75,10 @@ BAD = {  # case: (paintings, options, what the one line says); S and W stand for
     "a colour the map lacks": ("", ["--regions", "map.png", "--region", "#0000ff=S"], "no pixel"),
     "a colour that is none": ("", ["--regions", "map.png", "--region", "blue=S"], "not a colour"),
     "a region without its map": ("", ["--region", "#0000ff=S"], "go together"),
+    "a colour given twice": ("", ["--regions", "map.png", "--region", "#00ff00=S", "--region", "#00FF00=S"], "twice"),
+    "a trailing comma": ("S", ["--masks", "top.png,"], "empty mask name"),
+    "an empty mask list": ("S", ["--masks", ""], "empty mask name"),
+    "a keep mask over everything": ("S", ["--keep", "white.png"], "nothing is left"),
 }
 
 
@@ -287,3 +292,59 @@ def test_a_painting_mask_all_white_is_all_of_the_painting_whatever_its_shape(tmp
     Image.new("L", (1, 2), 128).save(tmp_path / "grey.png")  # not white: its shape counts on a painting too
     with pytest.raises(ImageError, match="painting mask grey.png is 1x2, not the painting's shape"):
         load_mask(tmp_path / "grey.png", (128, 72), notes, "painting mask", "painting")
+
+
+def test_hard_masks_drawn_at_another_size_stay_hard_and_fit_together(tmp_path):
+    """A black-and-white mask resized stays black and white, so two halves drawn at different sizes still add up
+    to 1 everywhere, not past it on a blurred seam; a region map's colours are not blended either."""
+    from brushwork.media.masks import RegionFiles
+
+    small = Image.new("L", (SIZE[0] // 4, SIZE[1] // 4), 0)
+    small.paste(255, (0, 0, SIZE[0] // 8, SIZE[1] // 4))
+    small.save(tmp_path / "left_small.png")
+    right = Image.new("L", SIZE, 0)
+    right.paste(255, (SIZE[0] // 2, 0, SIZE[0], SIZE[1]))
+    right.save(tmp_path / "right.png")
+    regions = RegionFiles((tmp_path / "left_small.png", tmp_path / "right.png")).load(SIZE, [(64, 64), (64, 64)])
+    assert regions.paint is not None
+    assert set(np.unique(regions.paint[0])) == {0.0, 1.0} and np.array_equal(sum(regions.paint), np.ones(SIZE[::-1]))
+    assert regions.notes == ("mask left_small.png is 24x18: resized to the photo's 96x72",)
+
+    colours = Image.new("RGB", (SIZE[0] // 4, SIZE[1] // 4), (0, 0, 255))
+    colours.paste((0, 255, 0), (0, 0, SIZE[0] // 8, SIZE[1] // 4))
+    colours.save(tmp_path / "map_small.png")
+    mapped = RegionFiles(region_map=tmp_path / "map_small.png", colours=("#00ff00", "#0000ff")).load(
+        SIZE, [(64, 64)] * 2
+    )
+    assert mapped.paint is not None and np.array_equal(sum(mapped.paint), np.ones(SIZE[::-1]))  # no pixel left out
+
+
+def test_one_mask_over_the_whole_photo_is_the_run_without_masks():
+    from brushwork.media.masks import regions_for
+
+    whole = regions_for(SIZE, 1, [np.ones(SIZE[::-1], dtype=np.float32)], None, ["white.png"])
+    assert whole.paint is None and whole.kept() is None
+
+
+def test_masks_given_in_memory_are_read_as_the_api_says(photo, starry_night):
+    """HxW or HxWx1 arrays, uint8 0-255, bool or floats 0-1; floats past 1 (0-255 floats), NaN or another type
+    are refused with a line that says what to give; a resize is said as a warning."""
+    from brushwork.api import _regions
+    from brushwork.media.images import load_image as picture
+
+    paintings = [picture(starry_night, "style")]
+    left = np.zeros(SIZE[::-1], dtype=np.float32)
+    left[:, : SIZE[0] // 2] = 1
+    for given in (left, left[..., None], left > 0.5, (left * 255).astype(np.uint8)):
+        regions = _regions(SIZE, paintings, [given], None)
+        assert regions is not None and regions.paint is not None and np.array_equal(regions.paint[0], left)
+    with pytest.raises(ImageError, match="mask 1 holds values outside 0-1"):
+        _regions(SIZE, paintings, [left * 255], None)
+    with pytest.raises(ImageError, match="keep mask holds values outside 0-1"):
+        _regions(SIZE, paintings, None, np.full(SIZE[::-1], np.nan))
+    with pytest.raises(TypeError, match="mask 1 must be a file path, a PIL image or a numpy array"):
+        _regions(SIZE, paintings, [3], None)
+    with pytest.raises(ImageError, match=r"^mask 1 is 40x40, not the photo's shape"):
+        _regions(SIZE, paintings, [np.ones((40, 40), dtype=np.float32) * 0.5], None)
+    with pytest.warns(UserWarning, match="mask 1 is 192x144: resized to the photo's 96x72"):
+        _regions(SIZE, paintings, [np.kron(left, np.ones((2, 2), dtype=np.float32))], None)

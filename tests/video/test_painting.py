@@ -420,7 +420,7 @@ def test_video_masks_on_the_command_line_and_bad_masks_in_one_line(capsys, clip,
     out = tmp_path / "masked.mp4"
     common = ["--size", "32", "--steps", "3", "--later-steps", "2", "--end", "0.05"]
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--masks", wide, *common)
-    assert rc == 2 and "not the photo's shape (49x67)" in err and err.count("\n") == 1 and not out.exists()
+    assert rc == 2 and "not the frame's shape (49x67)" in err and err.count("\n") == 1 and not out.exists()
     rc, err = cli(capsys, "video", clip, STYLE, PHOTO, "-o", out, "--masks", sky, *common)
     assert rc == 2 and "fewer masks than paintings" in err and err.count("\n") == 1
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--masks", sky, "-q", *common)
