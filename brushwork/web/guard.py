@@ -10,6 +10,8 @@ does, each request is checked before any route sees it (and before its body is r
   script cannot read it, nor send the header without the studio's consent.
 - A studio shared beyond loopback answers nothing without the token: given once as
   ``?token=``, it is kept in a cookie for the page's pictures and event streams.
+- No answer may be shown in another site's frame, where the page (and its token) would take a
+  click the user meant for that site.
 """
 
 from __future__ import annotations
@@ -94,9 +96,13 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+FRAMING = (("x-frame-options", "DENY"), ("content-security-policy", "frame-ancestors 'none'"))
+"""Sent with every answer: no other site may show the studio in a frame, where a hidden click would drive it."""
+
+
 class Guard:
-    """ASGI middleware: a request :meth:`Access.refusal` refuses ends in 403; a token that came as ``?token=``
-    is kept in a cookie, so that the page's pictures and event streams carry it."""
+    """ASGI middleware: a request :meth:`Access.refusal` refuses ends in 403; every answer forbids framing; a
+    token that came as ``?token=`` is kept in a cookie, so that the page's pictures and event streams carry it."""
 
     def __init__(self, app: ASGIApp, access: Access):
         self.app, self.access = app, access
@@ -106,18 +112,21 @@ class Guard:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        problem = self.access.refusal(request)
-        if problem is not None:
-            await reply(send, 403, problem)
-            return
-        if not self.access.holds(request.query_params.get("token")):
-            await self.app(scope, receive, send)
-            return
+        keep_token = self.access.holds(request.query_params.get("token"))
 
-        async def with_cookie(message: Message) -> None:
+        async def guarded(message: Message) -> None:
             if message["type"] == "http.response.start":
-                cookie = f"{TOKEN_COOKIE}={self.access.token}; Path=/; HttpOnly; SameSite=Strict"
-                MutableHeaders(scope=message).append("set-cookie", cookie)
+                headers = MutableHeaders(scope=message)
+                for name, value in FRAMING:
+                    headers[name] = value
+                if keep_token:
+                    headers.append(
+                        "set-cookie", f"{TOKEN_COOKIE}={self.access.token}; Path=/; HttpOnly; SameSite=Strict"
+                    )
             await send(message)
 
-        await self.app(scope, receive, with_cookie)
+        problem = self.access.refusal(request)
+        if problem is not None:
+            await reply(guarded, 403, problem)
+            return
+        await self.app(scope, receive, guarded)

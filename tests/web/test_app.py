@@ -1001,6 +1001,19 @@ def test_the_page_carries_the_token_its_own_requests_need(make_client):
     assert refused(visitor.post("/api/jobs", data=TINY, headers={**own, TOKEN_HEADER: "guessed"}), "token")
 
 
+def test_no_other_site_may_show_the_studio_in_a_frame(make_client):
+    """Clickjacking: a frame of the page holds its token, so a hidden click there would start or delete jobs."""
+    client = make_client(Painter())
+    for answer in (
+        client.get("/"),
+        client.get("/api/jobs"),
+        client.get("/docs"),
+        stranger(client).post("/api/jobs", data=ATTACK, headers=ELSEWHERE),  # refused answers too
+    ):
+        assert answer.headers["x-frame-options"] == "DENY", answer.request.url
+        assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
 @pytest.mark.parametrize("host", ["evil.example:18942", "evil.example", "192.168.1.5:8000", "127.0.0.1.evil.example"])
 def test_a_studio_on_loopback_answers_no_other_host_name(make_client, host):
     """DNS rebinding: another site's name pointed at 127.0.0.1 reaches the studio, but gets nothing."""

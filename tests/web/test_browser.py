@@ -469,3 +469,27 @@ def test_a_painting_the_browser_cannot_show_is_learnt_from_whole_beside_a_part_o
     assert part.shape == (640, 1024) and part[128, 512] == 255 and part[500, 512] == 0
     assert whole.shape == (1, 1) and whole.min() == 255
     assert errors == []
+
+
+def test_another_site_cannot_show_the_studio_in_a_frame(browser, studio, tmp_path):
+    """Clickjacking: a page elsewhere frames the studio to take a click; the browser leaves the frame empty."""
+    import http.server
+    import threading
+
+    (tmp_path / "lure.html").write_text(f'<p>win a prize</p><iframe id="studio" src="{studio}"></iframe>')
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{site.server_address[1]}/lure.html")
+        page.wait_for_timeout(1500)
+        frame = page.frame_locator("#studio")
+        assert frame.locator("#paint").count() == 0  # no studio button to click in it
+        page.close()
+        page = browser.new_page()  # the studio itself still opens
+        page.goto(studio)
+        assert page.locator("#paint").count() == 1
+        page.close()
+    finally:
+        site.shutdown()
