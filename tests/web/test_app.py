@@ -684,6 +684,17 @@ def test_a_plan_is_made_without_a_job(make_client):
     assert not [p for p in (client.app.state.store.root).iterdir() if p.is_dir()]
 
 
+def test_a_plan_names_the_pictures_as_the_user_gave_them(make_client):
+    """Not as the job keeps them (style1.png): a note on a tiny upload names the upload."""
+    client = make_client(Painter())
+    tiny = io.BytesIO()
+    Image.new("RGB", (1, 1), (90, 30, 160)).save(tiny, "PNG")
+    files = [*uploads()[:1], ("styles", ("tiny1x1.png", tiny.getvalue(), "image/png"))]
+    answer = client.post("/api/plan", data={"size": "64"}, files=files)
+    assert answer.status_code == 200, answer.text
+    assert "the painting tiny1x1.png (1x1)" in answer.json()["plan"] and "style1" not in answer.json()["plan"]
+
+
 def test_every_job_carries_its_plan(make_client):
     client = make_client(Painter())
     job = client.post("/api/jobs", data={**EXAMPLES, **TINY}).json()

@@ -273,6 +273,23 @@ def test_a_non_image_is_refused_at_once_and_reuse_brings_the_pictures_back(brows
     assert page.input_value("#opt-style_weight") == "1234" and page.input_value("#opt-steps") == "3"
     assert not page.is_disabled("#paint")
 
+    # a painting picked among the examples after an upload: the paintings stay in the order the studio takes them
+    # (uploads first), so the title, the blend and the masks name them alike
+    page.click("#style-chips .chip button")  # the Wave off, then an example first and an upload after it
+    page.click('#style-examples .thumb[data-example="starry_night"]')
+    page.set_input_files("#style-files", str(EXAMPLES / "style" / "wave.jpg"))
+    page.wait_for_function("() => document.querySelectorAll('#style-chips .chip').length === 2")
+    assert page.locator("#style-chips .chip span").all_text_contents() == ["wave.jpg", "Starry Night"]
+    assert page.get_attribute('#style-examples .thumb[data-example="starry_night"]', "aria-pressed") == "true"
+    # a new photo on the easel: the earlier job's plan and "Paint it again" go with it
+    page.click('#content-examples .thumb[data-example="stata"]')
+    page.wait_for_function("() => document.querySelector('#content-drop b').textContent === 'Stata'")
+    assert page.is_hidden("#repaint") and page.is_hidden("#job-plan") and page.is_hidden("#reuse")
+    # the collection answers the keyboard: Tab reaches a card, Enter opens its job
+    page.focus(".work")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#reuse:not([hidden])")
+
 
 def brush(page, box: dict[str, float], *points: tuple[float, float]) -> None:
     """Paint with the mouse through points given as fractions of the width and height of the canvas at ``box``."""

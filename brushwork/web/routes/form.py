@@ -20,7 +20,7 @@ from fastapi import File, Form, HTTPException, UploadFile
 from brushwork.core.settings import Settings, VideoSettings, blend_weights, resolve
 from brushwork.engine.runner import measure_and_plan
 from brushwork.media.clips import ClipInfo
-from brushwork.media.images import load_image
+from brushwork.media.images import Picture, load_image
 from brushwork.video.painting import plan_clip
 from brushwork.web.examples import Example, Examples
 from brushwork.web.forms import STUDIO_VIDEO_SETTINGS, form_parameters
@@ -175,15 +175,20 @@ def take(studio: Studio, order: Order, folder: Path) -> Taken:
         raise HTTPException(422, CLIP_REGIONS)
     paintings = _keep_paintings(studio, order, folder)
     masks = _keep_masks(studio, order, folder)
-    looks = [load_image(folder / item["file"], "style") for item in paintings]
+    looks = [_as_named(folder, item, "style") for item in paintings]
     if clip is not None:
         plan = plan_clip(clip, looks, order.settings, order.video).describe()
     else:
-        content = load_image(folder / photo["file"], "content")
+        content = _as_named(folder, photo, "content")
         notes = check_regions(folder, masks, content.rgb.size, [look.rgb.size for look in looks])
         planned = measure_and_plan(content, looks, order.settings)
         plan = replace(planned, notes=[*planned.notes, *notes]).describe()
     return Taken(order.video.to_dict() if clip else {}, [photo, *paintings, *masks], plan)
+
+
+def _as_named(folder: Path, item: dict[str, str], role: str) -> Picture:
+    """A kept picture under the name the user knows it by (its upload's, or the example's), not the job's file."""
+    return replace(load_image(folder / item["file"], role), name=item["name"])
 
 
 def _keep_photo(studio: Studio, order: Order, folder: Path) -> tuple[dict[str, str], ClipInfo | None]:
