@@ -87,6 +87,8 @@ class Parser(argparse.ArgumentParser):
         super().__init__(allow_abbrev=False, **kwargs)
 
     def error(self, message: str) -> NoReturn:
+        if message.endswith("expected one argument"):  # argparse takes a value such as -1,2 for an option
+            message += " (a value that starts with '-' goes as --option=VALUE)"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -154,7 +156,13 @@ def bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
 
 
 def _items(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+    """``a,b,c`` as its items; nothing at all is none, but an empty item (``1,,2``, ``1,``) is a typo, refused."""
+    if not text.strip():
+        return ()
+    parts = tuple(part.strip() for part in text.split(","))
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"{text!r} has an empty item; separate the values by single commas")
+    return parts
 
 
 def _floats(text: str) -> tuple[float, ...]:

@@ -201,18 +201,19 @@ class _Snapshots:
 
 
 def _report(result: Result, output: Path, sheet: Path | None, quiet: bool) -> int:
-    """What was written, then how the run ended, as the exit status says it."""
-    if not quiet:
+    """What was written, as one line: the picture, or how a run that did not finish ended and what it kept."""
+    if not quiet and result.status == "done":
         print(
             f"wrote {output} ({result.image.width}x{result.image.height}, {result.steps} steps, "
             f"{result.elapsed:.1f} s)" + (f"; progression sheet {sheet}" if sheet else ""),
             file=sys.stderr,
         )
+    written = f"wrote {output}" + (f" and the progression sheet {sheet}" if sheet else "")
     if result.status == "interrupted":
-        print(f"brushwork: {result.message}; wrote {output}", file=sys.stderr)
+        print(f"brushwork: {result.message}; {written}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.status == "diverged":
         advice = f"; try a lower {flag(result.culprit)}" if result.culprit else ""
-        print(f"brushwork: {result.message}{advice}; wrote {output}", file=sys.stderr)
+        print(f"brushwork: {result.message}{advice}; {written}", file=sys.stderr)
         return EXIT_DIVERGED
     return 0

@@ -399,6 +399,11 @@ class Settings:
             raise SettingsError("needs at least one layer, or set content_weight to 0", "content_layers")
         if not self.style_layers:
             raise SettingsError("needs at least one layer, e.g. relu1_1,relu2_1,relu3_1", "style_layers")
+        if not any((self.content_weight, self.style_weight, self.swd_weight, self.tv_weight)):
+            raise SettingsError(
+                "is 0, as are the content, SWD and TV weights: there is nothing to paint by; give one of them above 0",
+                "style_weight",
+            )
         margin = halo(run_layers(self))
         if 0 < self.tile_size < margin:
             raise SettingsError(

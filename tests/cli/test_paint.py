@@ -157,6 +157,12 @@ BAD_OPTIONS = {
     "unknown content layer": (["--content-layers", "conv4_9"], "conv4_9"),
     "zero style scale": (["--style-scale", "0"], "--style-scale must be above 0"),
     "blend count": (["--style-blend", "1,2"], "--style-blend needs one weight per painting (1), not 2"),
+    "an empty item": (["--style-blend", "1,,"], "'1,,' has an empty item"),
+    "a value like an option": (["--style-blend", "-1,2"], "goes as --option=VALUE"),
+    "every weight 0": (
+        ["--content-weight", "0", "--style-weight", "0", "--swd-weight", "0", "--tv-weight", "0"],
+        "there is nothing to paint by",
+    ),
     "abbreviated option": (["--style-w", "100"], "unrecognized arguments: --style-w"),
     "unknown preset": (["--preset", "fastest"], "fastest"),
     "unknown device": (["--device", "tpu"], "tpu"),
@@ -292,9 +298,11 @@ def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night
 
     monkeypatch.setattr(engine, "run", run_then_ctrl_c)
     out = tmp_path / "out.png"
-    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "50", "-q")
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "50")
     assert rc == 130
-    assert "interrupted" in err and "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("brushwork: interrupted at step 2") and last.endswith(f"wrote {out}")
+    assert "Traceback" not in err and f"wrote {out} (" not in err  # one line says it, not two
     assert Image.open(out).size == (32, 24)
     recipe = read_recipe(out)
     assert recipe["run"]["status"] == "interrupted" and recipe["run"]["steps"] == 2
