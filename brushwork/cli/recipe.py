@@ -45,6 +45,9 @@ def command(argv: Sequence[str]) -> int:
         p.error("--rerun needs -o OUTPUT")
     settings = Settings.from_dict(recipe["settings"]).replace(save_every=0)
     paths = recipes.find_inputs(recipe, args.picture, allow_changed=args.allow_changed)
+    start = recipes.start_image(recipe, paths)
+    if start is not None:  # the starting image as found (and checked), wherever it is now
+        settings = settings.replace(init=str(start))
     output = check_output_path(args.output, args.overwrite, (args.picture, *paths))
     roles = [item["role"] for item in recipe["inputs"]]
     style_paths = [path for path, role in zip(paths, roles) if role == "style"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from brushwork import __version__
 from brushwork.core.errors import ImageError, InputChangedError
-from brushwork.core.settings import Settings
+from brushwork.core.settings import INIT_WORDS, Settings
 from brushwork.media.images import file_sha256, read_tag, save_image
 from brushwork.media.masks import RegionFiles
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from brushwork.engine.runner import Result
 
-__all__ = ["RECIPE_KEY", "build", "save", "save_result", "read", "find_inputs"]
+__all__ = ["RECIPE_KEY", "build", "save", "save_result", "read", "find_inputs", "start_image"]
 
 RECIPE_KEY = "brushwork-recipe"
 """The PNG text chunk that holds a picture's recipe (JPEG and WebP keep it as the EXIF description)."""
@@ -44,7 +44,7 @@ def build(
     reveal where it keeps its files); every input must then lie in ``base``. ``names`` are the
     inputs' names as their owner knows them (a server's uploads), content first; by default the
     files' own. :func:`find_inputs` looks for each by that name beside the picture. ``regions``' files are
-    inputs too (hashed alike), with the colours a region map names.
+    inputs too (hashed alike), with the colours a region map names, and so is a starting image (``init``).
     """
 
     def describe(path: str | os.PathLike[str], role: str, name: str) -> dict[str, str]:
@@ -60,7 +60,8 @@ def build(
         "seed": settings.seed,
         "inputs": [describe(content, "content", known[0])]
         + [describe(s, "style", n) for s, n in zip(styles, known[1:], strict=True)]
-        + [describe(path, role, Path(path).name) for role, path in (regions.inputs() if regions else [])],
+        + [describe(path, role, Path(path).name) for role, path in (regions.inputs() if regions else [])]
+        + ([] if settings.init in INIT_WORDS else [describe(settings.init, "init", Path(settings.init).name)]),
     }
     if regions and regions.colours:
         recipe["region_colours"] = list(regions.colours)
@@ -123,6 +124,12 @@ def region_files(recipe: dict[str, Any], paths: Sequence[Path]) -> RegionFiles:
         keep[0] if keep else None,
         tuple(of("painting mask")),
     )
+
+
+def start_image(recipe: dict[str, Any], paths: Sequence[Path]) -> Path | None:
+    """The starting image of a recipe's run, found at ``paths`` (see :func:`find_inputs`); None if it had none."""
+    found = [path for path, item in zip(paths, recipe["inputs"]) if item["role"] == "init"]
+    return found[0] if found else None
 
 
 def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_changed: bool = False) -> list[Path]:

@@ -447,6 +447,32 @@ def test_recipe_rerun_errors(capsys, painted, tmp_path):
         content.write_bytes(saved)
 
 
+def test_a_starting_image_is_a_recipe_input_found_and_checked_like_the_others(capsys, tmp_path, tubingen, starry_night):
+    """``--init FILE`` is hashed into the recipe: a rerun from another folder finds it beside the picture, and one
+    edited since is refused (not painted from without a word)."""
+    folder = tmp_path / "made"
+    folder.mkdir()
+    start = folder / "start.png"
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(start)
+    out = folder / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--optimizer", "adam", "--init", start, "-q")
+    assert rc == 0, err
+    assert read_recipe(out)["inputs"][-1] == {
+        "role": "init",
+        "name": "start.png",
+        "path": str(start.resolve()),
+        "sha256": sha256(start),
+    }
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(folder, elsewhere)  # the picture and its starting image moved together
+    rc, _, err = cli(capsys, "recipe", elsewhere / "out.png", "--rerun", "-o", tmp_path / "again.png", "-q")
+    assert rc == 0, err
+    assert same(pixels(tmp_path / "again.png"), pixels(elsewhere / "out.png"))
+    Image.new("RGB", (64, 48), (200, 20, 20)).save(elsewhere / "start.png")
+    rc, _, err = cli(capsys, "recipe", elsewhere / "out.png", "--rerun", "-o", tmp_path / "third.png")
+    assert "start.png" in assert_one_line_error(rc, err) and not (tmp_path / "third.png").exists()
+
+
 def test_recipe_of_a_picture_without_one(capsys, tmp_path, tubingen):
     rc, _, err = cli(capsys, "recipe", tubingen)
     assert "no brushwork recipe" in assert_one_line_error(rc, err)
