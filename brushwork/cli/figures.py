@@ -24,8 +24,19 @@ def parser() -> Parser:
         "TV loss on versus off, and one photo in three styles. Each PNG carries its recipe "
         "(see 'brushwork recipe FIGURE.png').",
     )
-    p.add_argument("figure", nargs="?", default="all", choices=(*FIGURES, "all"), help="which figure to make")
-    p.add_argument("--out", default="docs/figures", metavar="DIR", help="folder for the PNGs (created if missing)")
+    p.add_argument(
+        "figure",
+        nargs="?",
+        default="all",
+        choices=(*FIGURES, "all"),
+        help="which figure to make; none named: all of them (about 10 minutes on a 2-core CPU)",
+    )
+    p.add_argument(
+        "--out",
+        default="docs/figures",
+        metavar="DIR",
+        help="folder for the PNGs, from the current folder (created if missing)",
+    )
     p.add_argument(
         "--size", type=bounded(int, 16, 2048), default=384, metavar="PX", help="longest side of each picture"
     )
@@ -50,7 +61,7 @@ def parser() -> Parser:
         help="TV weight of the 'TV on' picture of the tv figure "
         f"(default: the seed preset's, {PRESETS['seed']['tv_weight']:g})",
     )
-    p.add_argument("--device", choices=SPECS["device"].choices, default="auto")
+    p.add_argument("--device", choices=SPECS["device"].choices, default="auto", help=SPECS["device"].help)
     add_overwrite(p, "replace existing figures")
     add_quiet(p, "no progress bars")
     return p
