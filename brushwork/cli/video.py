@@ -92,7 +92,7 @@ class _Inputs(NamedTuple):
 def command(argv: Sequence[str]) -> int:
     from brushwork.video.painting import paint_clip, plan_clip
     from brushwork.video.timeline import frame_size
-    from brushwork.video.work_folder import frames_kept
+    from brushwork.video.work_folder import check_unclaimed, fingerprint_of, frames_kept, work_folder
 
     p = parser()
     args = p.parse_args(argv)
@@ -104,6 +104,8 @@ def command(argv: Sequence[str]) -> int:
     output = _output(args, style_paths, files)
     inputs = _inputs(args, style_paths, files, settings, video)
     painting = inputs[:4]
+    if output is not None and not args.plan:  # frames of another run: refused before the plan is said
+        check_unclaimed(work_folder(output), fingerprint_of(*painting, inputs.regions), args.overwrite)
     kept = 0 if args.ray or output is None else frames_kept(output, *painting, inputs.regions)
     planned = plan_clip(*painting, kept=kept)
     if args.plan or output is None:

@@ -79,11 +79,27 @@ def frames_kept(
     return sum((work / f"frame_{p:06d}.png").exists() for p in painted_positions(clip, video)) if same else 0
 
 
+def check_unclaimed(work: Path, fingerprint: dict, overwrite: bool) -> None:
+    """Refuse, before any work (the plan included), what :func:`claim` would: a file where the work folder goes,
+    or a folder holding frames painted from other inputs or settings (unless ``overwrite``)."""
+    if work.exists() and not work.is_dir():
+        raise ImageError(f"{work} is a file; the painted frames go in a folder of that name: move the file")
+    recipe = work / RECIPE
+    if overwrite or not recipe.exists():
+        return
+    try:
+        kept = json.loads(recipe.read_text())
+    except (OSError, ValueError):
+        kept = None
+    painted = any(work.glob("frame_*.png")) or any(work.glob("segment_*/frame_*.png"))
+    if kept != fingerprint and painted:
+        raise OutputExistsError(work, " and holds frames painted from other inputs or settings")
+
+
 def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
     """Make or reuse the work folder; one holding another run's frames is refused rather than mixed (or, with
     ``overwrite``, emptied)."""
-    if work.exists() and not work.is_dir():
-        raise ImageError(f"{work} is a file; the painted frames go in a folder of that name: move the file")
+    check_unclaimed(work, fingerprint, overwrite)
     recipe = work / RECIPE
     try:
         work.mkdir(exist_ok=True)
@@ -92,15 +108,12 @@ def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
                 kept = json.loads(recipe.read_text())
             except (OSError, ValueError):
                 kept = None
-            painted = any(work.glob("frame_*.png")) or any(work.glob("segment_*/frame_*.png"))
-            if kept != fingerprint and (overwrite or not painted):  # a run stopped before its first frame: no work
+            if kept != fingerprint:  # overwritten, or a run stopped before its first frame (no work to keep)
                 for old in work.glob("frame_*.png"):
                     old.unlink()
                 for folder in work.glob("segment_*"):
                     shutil.rmtree(folder)
                 recipe.unlink()
-            elif kept != fingerprint:
-                raise OutputExistsError(work, " and holds frames painted from other inputs or settings")
         if not recipe.exists():
             write_atomically(recipe, json.dumps(fingerprint, indent=1, sort_keys=True).encode())
     except OSError as exc:  # a full disk, say: the frames already there stay
