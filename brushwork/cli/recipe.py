@@ -44,6 +44,13 @@ def command(argv: Sequence[str]) -> int:
     if not args.output:
         p.error("--rerun needs -o OUTPUT")
     settings = Settings.from_dict(recipe["settings"]).replace(save_every=0)
+    run: dict = recipe["run"] if isinstance(recipe.get("run"), dict) else {}
+    if run.get("status") in ("interrupted", "diverged"):  # the rerun does not stop where that run did
+        print(
+            f"brushwork: note: {args.picture} was {run['status']} at step {run.get('steps')}; "
+            f"this rerun paints all {settings.steps} steps (and keeps no snapshots)",
+            file=sys.stderr,
+        )
     paths = recipes.find_inputs(recipe, args.picture, allow_changed=args.allow_changed)
     start = recipes.start_image(recipe, paths)
     if start is not None:  # the starting image as found (and checked), wherever it is now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,5 +39,7 @@ def command(argv: Sequence[str]) -> int:
         p.error("--columns must be at least 1")
     output = check_output_path(args.output, args.overwrite, tuple(args.pictures))
     items = [(label, open_image(path, "picture")) for label, path in zip(labels, args.pictures)]
-    save_image(contact_sheet(items, columns=args.columns, title=args.title), output, overwrite=args.overwrite)
+    sheet = contact_sheet(items, columns=args.columns, title=args.title)
+    save_image(sheet, output, overwrite=args.overwrite)
+    print(f"wrote {output} ({sheet.width}x{sheet.height}, {len(items)} pictures)", file=sys.stderr)
     return 0

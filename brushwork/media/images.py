@@ -24,7 +24,7 @@ import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from brushwork.core.errors import ImageError, OutputExistsError
-from brushwork.core.formats import OUTPUT_FORMATS, OUTPUT_WORDS, in_words
+from brushwork.core.formats import CLIP_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS, in_words
 
 __all__ = [
     "Picture",
@@ -94,6 +94,10 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
             f"{role} {name} is too large to open safely (over {Image.MAX_IMAGE_PIXELS} pixels); shrink it first"
         ) from None
     except UnidentifiedImageError:
+        if p.suffix.lower() in CLIP_SUFFIXES:  # a clip given where a picture goes
+            raise ImageError(
+                f"{role} {name} is a video clip, not a picture; paint a clip with 'brushwork video'"
+            ) from None
         raise ImageError(f"{role} {name} is not an image Pillow can read; use a JPEG, PNG, WebP or TIFF file") from None
     except PermissionError:
         raise ImageError(f"cannot read {role} {name}: permission denied; check the file's permissions") from None

@@ -100,6 +100,10 @@ BAD_CONTENT = {
     "empty file": (lambda tmp, tub: _write(tmp, "empty.png", b""), "not an image"),
     "zero-width png": (lambda tmp, tub: _write(tmp, "zero.png", png_header_only(0, 10)), "content"),
     "huge png": (lambda tmp, tub: _write(tmp, "huge.png", png_header_only(100_000, 100_000)), "too large"),
+    "a video clip": (
+        lambda tmp, tub: Path(__file__).parents[2] / "brushwork/examples/video/fox.mp4",
+        "is a video clip, not a picture; paint a clip with 'brushwork video'",
+    ),
 }
 
 
@@ -306,6 +310,10 @@ def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night
     assert Image.open(out).size == (32, 24)
     recipe = read_recipe(out)
     assert recipe["run"]["status"] == "interrupted" and recipe["run"]["steps"] == 2
+    monkeypatch.setattr(engine, "run", real_run)
+    again = tmp_path / "again.png"
+    rc, _, err = cli(capsys, "recipe", out, "--rerun", "-o", again, "-q")
+    assert rc == 0 and f"{out} was interrupted at step 2; this rerun paints all 50 steps" in err
 
 
 def test_ctrl_c_before_painting(capsys, tmp_path, tubingen, starry_night, monkeypatch):
