@@ -188,6 +188,18 @@ def test_jpeg_output_drops_alpha(tmp_path):
     assert Image.open(path).mode == "RGB"
 
 
+def test_the_command_line_says_a_jpeg_drops_the_photos_transparency(tmp_path, capsys):
+    from brushwork.cli import main
+
+    _rgba().save(tmp_path / "rgba.png")
+    _quadrants(32, 32).save(tmp_path / "painting.png")
+    args = [str(tmp_path / "rgba.png"), str(tmp_path / "painting.png"), "--size", "32", "--steps", "1", "-q"]
+    assert main([*args, "-o", str(tmp_path / "out.jpg")]) == 0
+    assert "a JPEG has no transparency" in capsys.readouterr().err
+    assert main([*args, "-o", str(tmp_path / "out.png")]) == 0
+    assert "transparency" not in capsys.readouterr().err
+
+
 def test_alpha_survives_stylize_and_png(tmp_path):
     img = _rgba()
     out = brushwork.stylize(img, _quadrants(32, 32), size=64, steps=1, device="cpu")
