@@ -388,10 +388,9 @@ class _Run:
         """A NaN loss: keep the last good picture and name the part that blew up, and the setting (of ``weights``,
         by part) to lower."""
         broken = [part for part in weights if not math.isfinite(self.losses.get(part, math.nan))]
+        # a raised learning rate breaks whichever term grows fastest first: it, not that term's weight, is to blame
         raised = self.settings.lr is not None and self.settings.lr > self.settings.replace(lr=None).learning_rate
-        if raised:  # a step past the optimiser's own breaks whichever term grows fastest first
-            what, culprit = "the optimiser's step overshot", "lr"
-        elif len(broken) == 1:  # one weight too large for the rest to matter
+        if len(broken) == 1 and not raised:  # one weight too large for the rest to matter
             what, culprit = f"the {broken[0]} term overflowed", weights[broken[0]]
         else:  # the picture itself blew up: every term it feeds breaks at once
             what, culprit = "the optimiser's step overshot", "lr"

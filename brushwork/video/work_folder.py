@@ -7,6 +7,7 @@ nothing: the same command skips the frames already there, and the clip can alway
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ from brushwork import __version__
 from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo
-from brushwork.media.images import Picture
+from brushwork.media.images import Picture, file_sha256
 from brushwork.media.masks import Regions
 from brushwork.video.timeline import painted_positions
 
@@ -47,10 +48,22 @@ def fingerprint_of(
         "brushwork": __version__,
         "settings": settings.to_dict(),
         "video": {k: v for k, v in video.to_dict().items() if k not in unused},
-        "clip": digest(clip.path.read_bytes()),
+        "clip": _clip_digest(clip.path),
         "styles": [digest(np.asarray(s.rgb).tobytes()) for s in styles],
         **({"regions": _region_digests(regions)} if regions is not None else {}),
     }
+
+
+def _clip_digest(path: Path) -> str:
+    """A clip's SHA-256, read once per version of the file: the resume check before the plan, the frames kept
+    and the work folder's claim all ask for it, and a clip may be large."""
+    stat = path.stat()
+    return _file_digest(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
+    return file_sha256(path, "clip")
 
 
 def _region_digests(regions: Regions) -> dict[str, list[str]]:
