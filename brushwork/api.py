@@ -105,6 +105,7 @@ def _regions(
     masks: Sequence[ImageInput] | None,
     keep: ImageInput | None,
     painting_masks: Sequence[ImageInput] | None = None,
+    blend: Sequence[float] | None = None,
 ) -> Regions | None:
     """The checked regions of a run on a picture of ``(width, height)`` (see :mod:`brushwork.media.masks`), or
     None for none. What was done to a mask (a resize) is said as a warning."""
@@ -122,8 +123,8 @@ def _regions(
         for i, (m, p) in enumerate(zip(painting_masks or [], paintings))
     ]
     names = [str(i + 1) for i in range(len(arrays or []))]
-    regions = regions_for(size, len(paintings), arrays, kept, names, notes, sources)
-    for note in notes:
+    regions = regions_for(size, len(paintings), arrays, kept, names, notes, sources, blend)
+    for note in regions.notes:
         warnings.warn(note, stacklevel=3)
     return regions
 
@@ -185,7 +186,7 @@ def transfer(
     """
     chosen = resolve(settings, preset, **options)
     photo, paintings = _picture(content, "content"), _styles(style)
-    regions = _regions(photo.rgb.size, paintings, masks, keep, painting_masks)
+    regions = _regions(photo.rgb.size, paintings, masks, keep, painting_masks, chosen.style_blend)
     return run(photo, paintings, chosen, callback=progress, regions=regions)
 
 
@@ -274,7 +275,7 @@ def stylize_video(
     info, styles = probe(Path(clip)), _styles(style)
     if info.damage:
         warnings.warn(f"{info.path.name} looks damaged: {info.damage}; painting those", stacklevel=2)
-    regions = _regions(info.upright, styles, masks, keep, painting_masks)
+    regions = _regions(info.upright, styles, masks, keep, painting_masks, chosen.style_blend)
     if ray is None:
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
     from brushwork.cluster import ray_segments

@@ -140,7 +140,9 @@ def paint_and_save(
     from brushwork.engine import recipes
     from brushwork.engine.runner import measure_and_plan, run
 
-    masks = regions.load(content.rgb.size, [s.rgb.size for s in styles]) if regions else None
+    masks = (
+        regions.load(content.rgb.size, [s.rgb.size for s in styles], blend=settings.style_blend) if regions else None
+    )
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
     if not quiet:
         print(planned.describe(), file=sys.stderr)

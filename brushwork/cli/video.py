@@ -157,7 +157,7 @@ def _inputs(
         )
     styles = [load_image(path, "style") for path in style_paths]
     blend_weights(settings, len(styles))
-    regions = files.load(clip.upright, [s.rgb.size for s in styles], "frame") if files else None
+    regions = files.load(clip.upright, [s.rgb.size for s in styles], "frame", settings.style_blend) if files else None
     for note in regions.notes if regions is not None else ():
         print(f"brushwork video: note: {note}", file=sys.stderr)
     return _Inputs(clip, styles, settings, video, files, regions)

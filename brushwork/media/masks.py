@@ -44,6 +44,7 @@ OVERLAP_SLACK = 2 / 255
 MAP_TOLERANCE = 24
 """How far (per channel, 0-255) a region map's pixel may be from a named colour and still be that region:
 a map saved as JPEG blurs its colours a little."""
+BLEND_UNUSED = "the style blend does not apply with a mask per painting: each painting paints only its own region"
 
 
 @dataclass(frozen=True)
@@ -195,10 +196,11 @@ def regions_for(
     names: Sequence[str],
     notes: Sequence[str] = (),
     sources: Sequence[np.ndarray | None] = (),
+    blend: Sequence[float] | None = None,
 ) -> Regions:
     """Check masks against the paintings and each other: one mask per painting, and no pixel where they add up
     to more than 1; the paintings' own masks (``sources``), one per painting if any. ``names`` are the masks'
-    names, for the errors."""
+    names, for the errors; a ``blend`` given beside a mask per painting is noted as unused."""
     if masks is not None:
         if len(masks) != paintings:
             more = "more masks than paintings" if len(masks) > paintings else "fewer masks than paintings"
@@ -221,6 +223,8 @@ def regions_for(
     if keep is not None and (painted * (1 - keep)).max() < 1 / 255:
         raise ImageError("the keep mask covers all that the paintings would paint: nothing is left; keep less")
     assert all(m.shape == (photo[1], photo[0]) for m in [*(masks or []), *([keep] if keep is not None else [])])
+    if masks is not None and blend is not None and paintings > 1:
+        notes = [*notes, BLEND_UNUSED]
     return Regions(tuple(masks) if masks is not None else None, keep, tuple(notes), tuple(sources))
 
 
@@ -275,9 +279,16 @@ class RegionFiles:
         keep = next(given) if self.keep is not None else None
         return RegionFiles(masks, region_map, self.colours, keep, tuple(next(given) for _ in self.painting_masks))
 
-    def load(self, photo: tuple[int, int], paintings: Sequence[tuple[int, int]], on: str = "photo") -> Regions:
+    def load(
+        self,
+        photo: tuple[int, int],
+        paintings: Sequence[tuple[int, int]],
+        on: str = "photo",
+        blend: Sequence[float] | None = None,
+    ) -> Regions:
         """The checked :class:`Regions` for a photo of ``(width, height)`` px and paintings of those sizes; ``on``
-        names the picture the masks are drawn on in what is said (a clip's ``frame``)."""
+        names the picture the masks are drawn on in what is said (a clip's ``frame``); ``blend``, the run's style
+        blend, is noted as unused beside a mask per painting."""
         notes: list[str] = []
         masks: list[np.ndarray] | None = None
         names = [path.name for path in self.masks]
@@ -295,4 +306,4 @@ class RegionFiles:
             load_mask(path, size, notes, "painting mask", "painting")
             for path, size in zip(self.painting_masks, paintings)
         ]
-        return regions_for(photo, len(paintings), masks, keep, names, notes, sources)
+        return regions_for(photo, len(paintings), masks, keep, names, notes, sources, blend)

@@ -131,11 +131,16 @@ def _refuse_thin(width: int, height: int, largest: int, settings: Settings) -> N
 
 
 def check_regions(
-    folder: Path, masks: list[dict[str, str]], photo: tuple[int, int], paintings: Sequence[tuple[int, int]]
+    folder: Path,
+    masks: list[dict[str, str]],
+    photo: tuple[int, int],
+    paintings: Sequence[tuple[int, int]],
+    blend: Sequence[float] | None = None,
 ) -> list[str]:
     """Refuse kept masks (``mask``, ``keep`` and ``painting mask`` input records) that the run could not use, as
     the command line does, naming each by its upload's name: one per painting, each its picture's shape, none
-    empty, none overlapping. Gives what the artist should hear of (a mask resized to its picture)."""
+    empty, none overlapping. Gives what the artist should hear of (a mask resized to its picture, a blend that
+    the masks leave unused)."""
     notes: list[str] = []
 
     def read(item: dict[str, str], role: str, size: tuple[int, int], on: str = "photo") -> np.ndarray:
@@ -151,10 +156,11 @@ def check_regions(
             check_painting_masks(len(parts), len(paintings))
         sources = [read(item, "painting mask", size, "painting") for item, size in zip(parts, paintings)]
         names = [i["name"] for i in painted]
-        regions_for(photo, len(paintings), arrays or None, keep[0] if keep else None, names, notes, sources)
+        kept = keep[0] if keep else None
+        regions = regions_for(photo, len(paintings), arrays or None, kept, names, notes, sources, blend)
     except ImageError as exc:
         raise HTTPException(422, str(exc)) from None
-    return notes
+    return list(regions.notes)
 
 
 def _accept(raw: Path, fmt: str | None, folder: Path, stem: str, role: str, name: str) -> dict[str, str]:

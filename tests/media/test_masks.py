@@ -108,6 +108,23 @@ def test_a_mask_of_another_size_but_the_same_shape_is_resized_with_a_note(capsys
     assert "mask large.png is 192x144: resized to the photo's 96x72" in err and out.exists()
 
 
+def test_a_style_blend_beside_a_mask_per_painting_is_said_to_be_unused(capsys, drawn, photo, starry_night, wave):
+    run = [photo, starry_night, wave, "--style-blend", "0.7,0.3", "--size", "64", "--steps", "2", "-q"]
+    rc, _, err = cli(capsys, *run, "--masks", f"{drawn / 'top.png'},{drawn / 'bottom.png'}", "-o", drawn / "a.png")
+    assert rc == 0, err
+    assert "note: the style blend does not apply with a mask per painting" in err
+    rc, _, err = cli(capsys, *run, "--keep", drawn / "top.png", "-o", drawn / "b.png")  # the rest is blended
+    assert rc == 0 and "style blend" not in err, err
+    with pytest.warns(UserWarning, match="style blend does not apply"):
+        stylize(
+            photo,
+            [starry_night, wave],
+            masks=[drawn / "top.png", drawn / "bottom.png"],
+            style_blend=(0.7, 0.3),
+            settings=FAST.replace(steps=2),
+        )
+
+
 def gram_distance(encoder, picture: torch.Tensor, painting: torch.Tensor, layers=("relu2_1", "relu3_1")) -> float:
     """Relative Gram distance of a picture's style to a painting's, at two layers."""
     with torch.no_grad():

@@ -792,6 +792,15 @@ def test_a_keep_mask_alone_keeps_its_region_and_a_resized_mask_is_noted(make_cli
     assert painter.regions.paint is None and painter.regions.keep.shape == (36, 48)
 
 
+def test_a_blend_beside_a_mask_per_painting_is_noted_in_the_plan(make_client):
+    client = make_client(Painter())
+    files = uploads(png(), png(color=(20, 60, 200)), png(color=(200, 200, 20))) + regions(mask(LEFT), mask(RIGHT))
+    created = client.post("/api/jobs", data={**TINY, "style_blend": ["0.7", "0.3"]}, files=files)
+    assert created.status_code == 201, created.text
+    assert "note: the style blend does not apply with a mask per painting" in created.json()["plan"]
+    wait_for(client, created.json()["id"])
+
+
 @pytest.mark.parametrize(
     "masks, keep, status, words",
     [
