@@ -182,6 +182,7 @@ def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Setti
             raise SettingsError(_too_large(choice, room, photo, paintings, settings, machine), _culprit(settings))
         levels.append(fitting)
     notes += _enlargements(paintings, sizes[-1], settings)
+    notes += _unreached_rates(settings)
     if max(sizes[-1]) >= PHOTO_ENLARGEMENT_NOTED * max(photo):
         notes.append(
             f"the photo ({_wh(photo)}) is enlarged {max(sizes[-1]) / max(photo):.1f}x to {_wh(sizes[-1])} px: the "
@@ -232,6 +233,17 @@ def _painting_size(painting: Size, level: Size, settings: Settings) -> Size:
     longest = painting_longest(painting, level, settings)
     scale = longest / max(painting)
     return max(1, round(painting[0] * scale)), max(1, round(painting[1] * scale))
+
+
+def _unreached_rates(settings: Settings) -> list[str]:
+    """A note for each learning-rate change the run ends before (``--preset seed``'s 180:0.1 in a shorter run)."""
+    late = [f"{start}:{rate:g}" for start, rate in sorted(settings.lr_schedule) if start >= settings.steps]
+    if not late:
+        return []
+    return [
+        f"the learning-rate schedule's {', '.join(late)} starts after the run's {settings.steps} steps, so it never "
+        "applies: move it earlier (--lr-schedule) or paint more steps"
+    ]
 
 
 def _enlargements(paintings: Sequence[tuple[str, Size]], final: Size, settings: Settings) -> list[str]:

@@ -9,7 +9,7 @@ import torch
 
 from brushwork.core.errors import SettingsError
 from brushwork.core.layers import halo, stride
-from brushwork.core.settings import Settings
+from brushwork.core.settings import Settings, resolve
 from brushwork.engine import runner as engine
 from brushwork.media.masks import LevelRegions
 from brushwork.model import terms
@@ -213,3 +213,10 @@ def test_the_time_left_counts_a_tiled_levels_dearer_steps():
     for step in range(1, 6):
         timer.step(10.0 + step * 7.2)
     assert timer.exponent() == pytest.approx(1.0)
+
+
+def test_a_learning_rate_change_after_the_last_step_is_noted_in_the_plan():
+    seed = resolve(preset_name="seed")
+    short = plan_run((256, 192), [("p", (256, 160))], seed.replace(size=128, steps=20), machine(200))
+    assert "the learning-rate schedule's 180:0.1 starts after the run's 20 steps" in short.describe()
+    assert not plan_run((256, 192), [("p", (256, 160))], seed.replace(size=128), machine(200)).notes
