@@ -19,19 +19,20 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import cast
 
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from brushwork.core.settings import Settings, blend_weights
+from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
 from brushwork.engine.allocator import keep_freed_memory
 from brushwork.engine.lbfgs import DeviceLBFGS
 from brushwork.media import color
 from brushwork.media.images import Picture, load_image, resize_longest, to_pil, to_tensor
-from brushwork.media.masks import Regions
+from brushwork.media.masks import ASPECT_SLACK, Regions
 from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, held_to_plan, measure, pick_device, use_bf16
 from brushwork.model.network import VGG19
@@ -159,7 +160,21 @@ def measure_and_plan(
     check_sizes(content.rgb.size, paintings, settings)  # a picture too thin is refused before the network loads
     device = pick_device(settings.device)
     encoder = encoder or encoder_for(settings, device)
-    return plan_run(content.rgb.size, paintings, settings, measure(settings, device, encoder))
+    planned = plan_run(content.rgb.size, paintings, settings, measure(settings, device, encoder))
+    return replace(planned, notes=[*planned.notes, *_start_notes(content.rgb.size, settings)])
+
+
+def _start_notes(photo: tuple[int, int], settings: Settings) -> list[str]:
+    """A note when a start picture (``--init FILE``) is another shape than the photo: it is stretched to it."""
+    if settings.init in INIT_WORDS:
+        return []
+    start = load_image(settings.init, "init image").rgb
+    if abs(start.width / start.height / (photo[0] / photo[1]) - 1) <= ASPECT_SLACK:
+        return []
+    return [
+        f"the start picture {Path(settings.init).name} ({start.width}x{start.height}) is another shape than the "
+        f"photo ({photo[0]}x{photo[1]}): it is stretched to it"
+    ]
 
 
 def run(

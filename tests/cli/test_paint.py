@@ -481,6 +481,16 @@ def test_a_starting_image_is_a_recipe_input_found_and_checked_like_the_others(ca
     assert "start.png" in assert_one_line_error(rc, err) and not (tmp_path / "third.png").exists()
 
 
+def test_a_starting_image_of_another_shape_is_noted_in_the_plan(capsys, tmp_path, tubingen, starry_night):
+    Image.new("RGB", (48, 64), (30, 90, 160)).save(tmp_path / "tall.png")
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(tmp_path / "wide.png")
+    rc, out, err = cli(capsys, tubingen, starry_night, *FAST, "--init", tmp_path / "tall.png", "--plan")
+    assert rc == 0, err
+    assert "the start picture tall.png (48x64) is another shape than the photo (" in out
+    rc, out, err = cli(capsys, tubingen, starry_night, *FAST, "--init", tmp_path / "wide.png", "--plan")
+    assert rc == 0 and "start picture" not in out, err
+
+
 def test_recipe_of_a_picture_without_one(capsys, tmp_path, tubingen):
     rc, _, err = cli(capsys, "recipe", tubingen)
     assert "no brushwork recipe" in assert_one_line_error(rc, err)
