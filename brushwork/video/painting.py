@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -32,6 +33,7 @@ from brushwork.engine import recipes
 from brushwork.engine.runner import (
     Callback,
     Progress,
+    Result,
     initial_image,
     measure_and_plan,
     prepare_inputs,
@@ -172,111 +174,155 @@ def paint_clip(
     ``regions`` (drawn on the clip as a player shows it) hold for every frame: masks that stay where they are.
     """
     start = time.perf_counter()
+    # 1. The work folder: this run's frames go on from where it stopped, another run's are refused.
     work = work_folder(output)
     fingerprint = fingerprint_of(clip, styles, settings, video, regions)
     claim(work, fingerprint, overwrite)
-    inputs = inputs_of(clip, styles, fingerprint)
+    recipe = frame_recipe(settings, video, inputs_of(clip, styles, fingerprint))
     total = len(painted_times(clip, video))
-    size = frame_size(clip, settings)
-    first_settings, later_settings = frame_settings(clip, settings, video)
-    encoder = encoder or encoder_for(settings, pick_device(settings.device))
     result = VideoResult("done", 0, total, 0.0, work)
-    history: deque[tuple[Image.Image, Image.Image]] = deque(maxlen=max(HELD_TO))  # (photo, painted), newest first
-    paint_times: list[float] = []
-    full_size: list[float] = []  # when each full-size step of the first frame ended: what a later frame's step costs
-    later_guess = None  # a later frame's seconds, until one is painted
-
-    def first_frame_step(p: Progress) -> bool | None:
-        if p.level == p.levels - 1:
-            full_size.append(p.elapsed)
-        return step_callback(p) if step_callback is not None else None
-
+    encoder = encoder or encoder_for(settings, pick_device(settings.device))
+    painter = _FramePainter(clip, styles, settings, video, regions, encoder, keep_memory, step_callback)
+    # 2. Frame after frame: one already in the work folder is taken as it is, the others painted and kept.
     try:
         for frame in frames(clip.path, video.start, video.until):
             path = work / f"frame_{frame.index:06d}.png"
-            photo = frame.image.resize(size, Image.Resampling.LANCZOS)
+            photo = frame.image.resize(painter.size, Image.Resampling.LANCZOS)
             began = time.perf_counter()
-            if first_settings.style_balance:  # one strength for the clip, from its first frame: no flicker
-                first_settings, later_settings = (
-                    balanced(
-                        s,
-                        photo,
-                        [p.rgb for p in styles],
-                        run_blend(s, len(styles), regions),
-                        encoder,
-                        encoder.mean.device,
-                        regions.sources if regions is not None else (),
-                    )
-                    for s in (first_settings, later_settings)
-                )
+            painter.balance(photo)
             if path.exists():
-                painted = Image.open(path).convert("RGB")
-                seconds = 0.0
+                painted, seconds = Image.open(path).convert("RGB"), 0.0
             else:
-                picture = Picture(photo, None, f"frame {frame.index}")
-                if not history or video.temporal_weight == 0:
-                    outcome = run(
-                        picture,
-                        styles,
-                        first_settings,
-                        callback=first_frame_step,
-                        encoder=encoder,
-                        keep_memory=keep_memory,
-                        regions=regions,
-                    )
-                else:
-                    warm, temporal, uncovered = _carried(history, photo, video.temporal_weight, encoder)
-                    if uncovered.any():  # what came into view starts as a first frame would, not as streaks
-                        own = _own_start(picture, styles, later_settings, encoder.mean.device)
-                        warm = _filled(warm, uncovered, own)
-                    outcome = run(
-                        picture,
-                        styles,
-                        later_settings,
-                        callback=step_callback,
-                        encoder=encoder,
-                        keep_memory=keep_memory,
-                        start=warm,
-                        temporal=temporal,
-                        regions=regions,
-                    )
+                outcome = painter.paint(Picture(photo, None, f"frame {frame.index}"))
                 if outcome.status != "done":  # a frame cut short is not a finished frame
                     result.status = "interrupted" if outcome.status == "interrupted" else outcome.status
                     break
                 painted = outcome.image
-                recipe = {**frame_recipe(settings, video, inputs), "frame": frame.index, "time": frame.time}
-                recipes.save(painted, path, recipe, overwrite=True)
+                recipes.save(painted, path, {**recipe, "frame": frame.index, "time": frame.time}, overwrite=True)
                 seconds = time.perf_counter() - began
-                if not history or video.temporal_weight == 0:
-                    result.first_seconds = seconds if result.first_seconds is None else result.first_seconds
-                    if video.temporal_weight and len(full_size) > 1:
-                        step = (full_size[-1] - full_size[0]) / (len(full_size) - 1)
-                        later_guess = step * (later_settings.steps + LEVEL_SETUP)
-                else:
-                    result.later_seconds.append(seconds)
-                paint_times.append(seconds)
-            history.appendleft((photo, painted))
+                painter.clock.took(seconds, result, first=painter.starts_afresh)
+            painter.remember(photo, painted)
             result.done += 1
             result.pictures.append((frame.time, path))
+            # 3. Say how far it is, and stop if asked to.
             if callback is not None:
-                elapsed = time.perf_counter() - start
-                # what the frames left cost: the later frames' recent time (the first costs many times more)
-                recent = (result.later_seconds if video.temporal_weight else paint_times)[-5:]
-                rate = sum(recent) / len(recent) if recent else later_guess or (paint_times or [0.0])[-1]
+                left = painter.clock.left(result)
                 progress = FrameProgress(
-                    result.done, total, frame.index, seconds, elapsed, rate * (total - result.done), path
+                    result.done, total, frame.index, seconds, time.perf_counter() - start, left, path
                 )
                 if callback(progress) is False:
                     result.status = "cancelled"
                     break
     except KeyboardInterrupt:
         result.status = "interrupted"
+    # 4. The clip, once every frame is painted.
     if result.status == "done" and result.done == 0:
         raise no_frames(clip, video)
     if result.status == "done" and assemble_clip:
         assemble_frames(result.pictures, clip, output, video.start, video.until)
     result.elapsed = time.perf_counter() - start
     return result
+
+
+class _FramePainter:
+    """Paints a clip's frames in order: the first as a picture is, each later one started from the frame before
+    carried along the flow and held to it (unless ``temporal_weight`` is 0), all at the strength the first
+    frame's balance gives (one strength for the clip: no flicker)."""
+
+    def __init__(
+        self,
+        clip: ClipInfo,
+        styles: Sequence[Picture],
+        settings: Settings,
+        video: VideoSettings,
+        regions: Regions | None,
+        encoder: VGG19,
+        keep_memory: bool,
+        step_callback: Callback | None,
+    ):
+        self.styles, self.video, self.regions, self.encoder = styles, video, regions, encoder
+        self.keep_memory, self.step_callback = keep_memory, step_callback
+        self.size = frame_size(clip, settings)
+        self.first, self.later = frame_settings(clip, settings, video)
+        self.history: deque[tuple[Image.Image, Image.Image]] = deque(maxlen=max(HELD_TO))  # (photo, painted)
+        self.clock = _FrameClock(video, self.later.steps)
+
+    @property
+    def starts_afresh(self) -> bool:
+        """Whether the next frame is painted as a first frame (no frame before it to carry, or no temporal term)."""
+        return not self.history or self.video.temporal_weight == 0
+
+    def balance(self, photo: Image.Image) -> None:
+        """Scale the style weights by the clip's first frame, once (see :func:`~brushwork.model.balance.balanced`)."""
+        if not self.first.style_balance:
+            return
+        blend = run_blend(self.first, len(self.styles), self.regions)
+        parts = self.regions.sources if self.regions is not None else ()
+        paintings = [p.rgb for p in self.styles]
+        device = self.encoder.mean.device
+        self.first, self.later = (
+            balanced(s, photo, paintings, blend, self.encoder, device, parts) for s in (self.first, self.later)
+        )
+
+    def paint(self, picture: Picture) -> Result:
+        """Paint one frame (never raises for Ctrl-C or a cancel: see the result's status)."""
+        if self.starts_afresh:
+            return self._run(picture, self.first, callback=self.clock.timing(self.step_callback))
+        warm, temporal, uncovered = _carried(self.history, picture.rgb, self.video.temporal_weight, self.encoder)
+        if uncovered.any():  # what came into view starts as a first frame would, not as streaks
+            warm = _filled(warm, uncovered, _own_start(picture, self.styles, self.later, self.encoder.mean.device))
+        return self._run(picture, self.later, callback=self.step_callback, start=warm, temporal=temporal)
+
+    def _run(self, picture: Picture, settings: Settings, **options: Any) -> Result:
+        return run(
+            picture,
+            self.styles,
+            settings,
+            encoder=self.encoder,
+            keep_memory=self.keep_memory,
+            regions=self.regions,
+            **options,
+        )
+
+    def remember(self, photo: Image.Image, painted: Image.Image) -> None:
+        self.history.appendleft((photo, painted))
+
+
+class _FrameClock:
+    """What the frames left will take: the recent later frames' time (the first costs many times more), guessed
+    from the first frame's full-size steps until a later frame is painted."""
+
+    def __init__(self, video: VideoSettings, later_steps: int):
+        self.video, self.later_steps = video, later_steps
+        self.full_size: list[float] = []  # when each full-size step of a first frame ended
+        self.painted: list[float] = []
+        self.later_guess: float | None = None
+
+    def timing(self, step_callback: Callback | None) -> Callback:
+        """A first frame's step callback that also notes when its full-size steps end."""
+
+        def step(p: Progress) -> bool | None:
+            if p.level == p.levels - 1:
+                self.full_size.append(p.elapsed)
+            return step_callback(p) if step_callback is not None else None
+
+        return step
+
+    def took(self, seconds: float, result: VideoResult, first: bool) -> None:
+        """A frame painted in ``seconds``, noted in ``result`` as the first frame's or a later one's."""
+        self.painted.append(seconds)
+        if not first:
+            result.later_seconds.append(seconds)
+            return
+        result.first_seconds = seconds if result.first_seconds is None else result.first_seconds
+        if self.video.temporal_weight and len(self.full_size) > 1:
+            step = (self.full_size[-1] - self.full_size[0]) / (len(self.full_size) - 1)
+            self.later_guess = step * (self.later_steps + LEVEL_SETUP)
+
+    def left(self, result: VideoResult) -> float:
+        recent = (result.later_seconds if self.video.temporal_weight else self.painted)[-5:]
+        rate = sum(recent) / len(recent) if recent else self.later_guess or (self.painted or [0.0])[-1]
+        return rate * (result.total - result.done)
 
 
 def _carried(
