@@ -28,7 +28,7 @@ from typing import Protocol
 
 from brushwork import __version__
 from brushwork.batch.inputs import Item
-from brushwork.batch.log import Record, claim
+from brushwork.batch.log import BatchLog, Record, claim
 from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, OutputExistsError, SettingsError
 from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
 from brushwork.engine import recipes
@@ -283,9 +283,39 @@ def run_batch(
     cannot be written (a full disk) stops the batch (``Summary.error``).
     """
     began = time.perf_counter()
+    # 1. Before any work: the settings, the folder, and what earlier batches painted there.
     _check(items, settings)
     log = claim(Path(outdir))
-    finished = log.finished_keys()
+    pending, replaced, unlogged = _sorted(items, settings, log.finished_keys())
+    if replaced and not overwrite:
+        more = f", as are {len(replaced) - 1} more in {outdir}" if len(replaced) > 1 else ""
+        raise OutputExistsError(replaced[0].output, f" (painted by a batch from other inputs or settings{more})")
+    summary = Summary("done", 0, 0, len(items) - len(pending), len(items), 0.0, log.path)
+    # 2. Log the pictures an earlier run painted but could not log.
+    try:
+        for record in unlogged:
+            log.append(record)
+    except ImageError as exc:  # the disk is still full
+        summary.status, summary.error = "stopped", str(exc)
+        return summary
+    # 3. Paint the rest, logging and reporting each item as it ends.
+    tally = _Tally(summary, log, pending, callback, began)
+    try:
+        if tally.report() and pending:
+            (execute or LocalExecutor())(pending, settings, tally.record)
+        elif pending:
+            summary.status = "interrupted"
+    except KeyboardInterrupt:
+        summary.status = "interrupted"
+    summary.elapsed = time.perf_counter() - began
+    return summary
+
+
+def _sorted(
+    items: Sequence[Item], settings: Settings, finished: set[str]
+) -> tuple[list[Item], list[Item], list[Record]]:
+    """The items to paint, those of them whose picture an earlier batch painted from other inputs or settings,
+    and a record for each picture this batch already painted whose log line was lost (a full disk)."""
     digests: dict[Path, str] = {}  # each painting is hashed once, not once per photo
     pending, replaced, unlogged = [], [], []
     for item in items:
@@ -297,63 +327,52 @@ def run_batch(
         if kept is not None and key is not None:  # (an unreadable input fails its item, replacing nothing)
             replaced.append(item)
         pending.append(item)
-    if replaced and not overwrite:
-        more = f", as are {len(replaced) - 1} more in {outdir}" if len(replaced) > 1 else ""
-        raise OutputExistsError(replaced[0].output, f" (painted by a batch from other inputs or settings{more})")
-    summary = Summary("done", 0, 0, len(items) - len(pending), len(items), 0.0, log.path)
-    try:
-        for record in unlogged:
-            log.append(record)
-    except ImageError as exc:  # the disk is still full
-        summary.status, summary.error = "stopped", str(exc)
-        return summary
-    painted: list[float] = []
+    return pending, replaced, unlogged
 
-    def report(item: Item | None = None, record: Record | None = None) -> bool:
-        summary.elapsed = time.perf_counter() - began
-        eta = sum(painted) / len(painted) * summary.left if painted else None
-        progress = BatchProgress(
-            summary.done,
-            summary.failed,
-            summary.skipped,
-            summary.left,
-            summary.total,
-            summary.elapsed,
-            eta,
-            item,
-            record,
-        )
-        return callback is None or callback(progress) is not False
 
-    by_output = {str(item.output): item for item in pending}
+class _Tally:
+    """A batch's count as its items end: each record logged, counted and reported; says when to stop."""
 
-    def on_record(record: Record) -> bool:
-        summary.records.append(record)
+    def __init__(
+        self,
+        summary: Summary,
+        log: BatchLog,
+        pending: Sequence[Item],
+        callback: Callable[[BatchProgress], bool | None] | None,
+        began: float,
+    ):
+        self.summary, self.log, self.callback, self.began = summary, log, callback, began
+        self.by_output = {str(item.output): item for item in pending}
+        self.painted: list[float] = []  # seconds of each item painted, for the time left
+
+    def report(self, item: Item | None = None, record: Record | None = None) -> bool:
+        """Tell the callback how far the batch is; False if it asks to stop."""
+        s = self.summary
+        s.elapsed = time.perf_counter() - self.began
+        eta = sum(self.painted) / len(self.painted) * s.left if self.painted else None
+        progress = BatchProgress(s.done, s.failed, s.skipped, s.left, s.total, s.elapsed, eta, item, record)
+        return self.callback is None or self.callback(progress) is not False
+
+    def record(self, record: Record) -> bool:
+        """Log and count an item that ended; False to stop the batch (Ctrl-C, a log that cannot be written, or the
+        callback's word)."""
+        s = self.summary
+        s.records.append(record)
         try:
-            log.append(record)
+            self.log.append(record)
         except ImageError as exc:  # the picture (if any) keeps its key: the next run logs it and goes on
-            summary.status, summary.error = "stopped", str(exc)
+            s.status, s.error = "stopped", str(exc)
         if record.status == "interrupted":
-            summary.status = "interrupted"
+            s.status = "interrupted"
             return False
         if record.status == "done":
-            summary.done += 1
-            painted.append(record.seconds)
+            s.done += 1
+            self.painted.append(record.seconds)
         else:
-            summary.failed += 1
-        if summary.error:
+            s.failed += 1
+        if s.error:
             return False
-        if not report(by_output[record.output], record):
-            summary.status = "interrupted"
+        if not self.report(self.by_output[record.output], record):
+            s.status = "interrupted"
             return False
         return True
-
-    try:
-        if report() and pending:
-            (execute or LocalExecutor())(pending, settings, on_record)
-        elif pending:
-            summary.status = "interrupted"
-    except KeyboardInterrupt:
-        summary.status = "interrupted"
-    summary.elapsed = time.perf_counter() - began
-    return summary
