@@ -227,6 +227,20 @@ class _Level:
     culprit: str | None = None
 
 
+class _Best:
+    """A level's best picture so far and its loss, kept on the device: no wait for the GPU at each step."""
+
+    def __init__(self, x: torch.Tensor):
+        self.picture = x.detach().clone()
+        self.loss = torch.full((), math.inf, device=x.device)
+
+    def keep_if_better(self, x: torch.Tensor, loss: torch.Tensor) -> None:
+        with torch.no_grad():
+            better = torch.isfinite(loss) & (loss < self.loss)
+            self.loss = torch.where(better, loss, self.loss)
+            self.picture = torch.where(better, x.detach(), self.picture)
+
+
 class _Run:
     """One run's state across its levels: the step count, the clock, the history and the forecast."""
 
@@ -317,16 +331,9 @@ class _Run:
         """Optimise one level from ``start`` for at most ``budget`` steps; its best picture is kept."""
         s = self.settings
         x = start.detach().requires_grad_(True)
-        best, best_loss = x.detach().clone(), torch.full((), math.inf, device=self.device)
+        best = _Best(x)
         last: dict[str, torch.Tensor] = {}
         scale: float | None = None if s.optimizer == "lbfgs" else 1.0  # L-BFGS's is set at the first step
-
-        def keep_if_best(value: torch.Tensor) -> None:
-            nonlocal best, best_loss
-            with torch.no_grad():  # on the device: no wait for the GPU here
-                better = torch.isfinite(value) & (value < best_loss)
-                best_loss = torch.where(better, value, best_loss)
-                best = torch.where(better, x.detach(), best)
 
         def closure() -> torch.Tensor:
             nonlocal scale
@@ -338,23 +345,10 @@ class _Run:
             if scale != 1.0:
                 x.grad.mul_(scale)
             last.update(parts, total=loss)
-            keep_if_best(loss)
+            best.keep_if_better(x, loss)
             return loss * scale
 
-        optimizer: torch.optim.Optimizer
-        if s.optimizer == "lbfgs" and self.queued:
-            optimizer = DeviceLBFGS([x], lr=s.lr_at(self.step), history_size=min(_LBFGS_HISTORY, budget))
-        elif s.optimizer == "lbfgs":
-            optimizer = torch.optim.LBFGS(
-                [x],
-                lr=s.lr_at(self.step),
-                max_iter=1,
-                history_size=_LBFGS_HISTORY,
-                tolerance_grad=-1,
-                tolerance_change=-1,
-            )
-        else:
-            optimizer = torch.optim.Adam([x], lr=s.lr_at(self.step))
+        optimizer = self._optimizer(x, budget)
         level_losses: list[float] = []
         unread: list[dict[str, torch.Tensor]] = []  # steps whose losses are still on the device
         every = READ_EVERY if self.queued else 1
@@ -372,20 +366,39 @@ class _Run:
                 elapsed = time.perf_counter() - self.start
                 if len(unread) == every or level_step == budget - 1 or not self.losses:  # the bar has some at once
                     if not self._read(unread, elapsed, level_losses):
-                        return self._diverged(best, culprits(objective.terms))
+                        return self._diverged(best.picture, culprits(objective.terms))
                     unread = []
                     if _converged(level_losses, s.tolerance):
                         break
-                if self.callback is not None and not self._report(level, level_step + 1, elapsed, x, best):
-                    return _Level(best, level_step + 1, "cancelled", f"cancelled at step {self.step}")
+                if self.callback is not None and not self._report(level, level_step + 1, elapsed, x, best.picture):
+                    return _Level(best.picture, level_step + 1, "cancelled", f"cancelled at step {self.step}")
             with torch.no_grad():  # each step scored the picture before its update: score the last update too
                 objective.bf16 = self.bf16
-                keep_if_best(objective.evaluate(x, grad=False)[0])
+                best.keep_if_better(x, objective.evaluate(x, grad=False)[0])
         except KeyboardInterrupt:
             return _Level(
-                best, len(level_losses), "interrupted", f"interrupted at step {self.step}; kept the best picture so far"
+                best.picture,
+                len(level_losses),
+                "interrupted",
+                f"interrupted at step {self.step}; kept the best picture so far",
             )
-        return _Level(best, len(level_losses))
+        return _Level(best.picture, len(level_losses))
+
+    def _optimizer(self, x: torch.Tensor, budget: int) -> DeviceLBFGS | torch.optim.LBFGS | torch.optim.Adam:
+        """The level's optimiser over the picture ``x``: L-BFGS (kept on the device when queued), or Adam."""
+        s = self.settings
+        if s.optimizer == "lbfgs" and self.queued:
+            return DeviceLBFGS([x], lr=s.lr_at(self.step), history_size=min(_LBFGS_HISTORY, budget))
+        if s.optimizer == "lbfgs":
+            return torch.optim.LBFGS(
+                [x],
+                lr=s.lr_at(self.step),
+                max_iter=1,
+                history_size=_LBFGS_HISTORY,
+                tolerance_grad=-1,
+                tolerance_change=-1,
+            )
+        return torch.optim.Adam([x], lr=s.lr_at(self.step))
 
     def _read(self, steps: list[dict[str, torch.Tensor]], elapsed: float, level_losses: list[float]) -> bool:
         """Read the losses of ``steps`` back at once (one wait for the device) into the history; ``False`` at the
