@@ -136,6 +136,7 @@ def paint_clip_in_segments(
     ``regions`` are the masks the runner's workers paint with (for the work folder's fingerprint).
     """
     start = time.perf_counter()
+    # 1. The work folder, fingerprinted with the segmenting too: another run's frames are refused.
     work = work_folder(output)
     fingerprint = {
         **fingerprint_of(clip, styles, settings, video, regions),
@@ -145,6 +146,7 @@ def paint_clip_in_segments(
     positions = painted_positions(clip, video)
     if not positions:
         raise no_frames(clip, video)
+    # 2. The segments, and which of them an earlier run finished.
     segments = plan_segments(positions, scene_cuts(clip, video), length, overlap)
     painted: dict[Segment, list[Path]] = {}
     pending = []
@@ -159,6 +161,7 @@ def paint_clip_in_segments(
     result.done = len({p for seg in painted for p in range(seg.first, seg.last + 1)})
     fresh: list[int] = []
 
+    # 3. The rest painted by the runner, each segment's frames kept the moment they come back.
     def on_segment(segment: Segment, pictures: list[bytes]) -> bool:
         folder = work / segment.name
         folder.mkdir(exist_ok=True)
@@ -181,6 +184,7 @@ def paint_clip_in_segments(
             runner(pending, on_segment)
     except KeyboardInterrupt:
         result.status = "interrupted"
+    # 4. The clip joined from the segments, once all are painted.
     if len(painted) < len(segments):
         result.status = "interrupted" if result.status == "done" else result.status
     else:
