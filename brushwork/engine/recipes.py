@@ -149,8 +149,8 @@ def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_c
             found = present[0]
         if found is None:
             raise ImageError(
-                f"cannot find the {item['role']} image {item['name']}; put it at {item['path']} "
-                "or in the current folder"
+                f"cannot find the {item['role']} image {item['name']}; put it at {item['path']}, "
+                f"in the current folder or beside {Path(picture).name}"
             )
         paths.append(found)
     return paths

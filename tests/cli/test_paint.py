@@ -453,6 +453,13 @@ def test_recipe_rerun_errors(capsys, painted, tmp_path):
         assert read_recipe(tmp_path / "x.png")["inputs"][0]["sha256"] == sha256(content)  # the file as it is now
     finally:
         content.write_bytes(saved)
+    content.rename(content.with_name("gone.jpg"))  # a photo moved away: the line says where to put it
+    try:
+        rc, _, err = cli(capsys, "recipe", moved, "--rerun", "-o", tmp_path / "y.png")
+        line = assert_one_line_error(rc, err)
+        assert "cannot find the content image photo.jpg" in line and "beside copy.png" in line
+    finally:
+        content.with_name("gone.jpg").rename(content)
 
 
 def test_a_starting_image_is_a_recipe_input_found_and_checked_like_the_others(capsys, tmp_path, tubingen, starry_night):
