@@ -148,7 +148,8 @@ def in_page_words(errors: Any) -> str:
             text = f"{label(field)}: {str(error.get('msg', 'is not valid')).rstrip('.').lower()}"
         else:
             text = str(error.get("msg", "the request is malformed"))
-        parts.append(text)
+        if text not in parts:  # one bad value of several (a blend's "a,b") is said once
+            parts.append(text)
     return "; ".join(parts) or "the request is malformed"
 
 

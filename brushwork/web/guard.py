@@ -87,7 +87,10 @@ class Access:
         origin, own = request.headers.get("origin"), f"{request.url.scheme}://{request.headers.get('host', '')}"
         if request.headers.get("sec-fetch-site") in FOREIGN_SITES or (origin and origin.lower() != own.lower()):
             return "the studio takes changes only from its own page, not from another web site"
-        if not self.holds(request.headers.get(TOKEN_HEADER)):
+        given = request.headers.get(TOKEN_HEADER)
+        if given and not self.holds(given):  # a page the studio served before it was restarted (a new token)
+            return "this page holds an old token: the studio was restarted since it was opened; reload the page"
+        if not self.holds(given):
             return f"changes need the studio's token in the {TOKEN_HEADER} header (its page sends it)"
         return None
 

@@ -503,6 +503,11 @@ def test_bad_settings_are_refused_in_one_line(make_client, fields, needle):
     assert needle in answer.json()["detail"] and "\n" not in answer.json()["detail"]
 
 
+def test_a_blend_of_two_bad_values_is_refused_in_one_sentence(make_client):
+    answer = make_client(Painter()).post("/api/jobs", data={**EXAMPLES, **TINY, "style_blend": ["a", "b"]})
+    assert answer.json()["detail"] == "Blend of paintings must be numbers, one per painting, e.g. 2,1"
+
+
 @pytest.mark.parametrize(
     "fields, files, needle",
     [
@@ -1018,7 +1023,8 @@ def test_the_page_carries_the_token_its_own_requests_need(make_client):
     created = visitor.post("/api/jobs", data={**TINY, **EXAMPLES}, headers=own)
     assert created.status_code == 201, created.text
     assert visitor.post(f"/api/jobs/{created.json()['id']}/cancel", headers=own).status_code in (200, 409)
-    assert refused(visitor.post("/api/jobs", data=TINY, headers={**own, TOKEN_HEADER: "guessed"}), "token")
+    stale = {**own, TOKEN_HEADER: "of-a-studio-since-restarted"}  # a page opened before the studio restarted
+    assert refused(visitor.post("/api/jobs", data=TINY, headers=stale), "the studio was restarted since it was opened")
 
 
 def test_no_other_site_may_show_the_studio_in_a_frame(make_client):

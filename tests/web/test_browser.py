@@ -291,6 +291,45 @@ def test_a_non_image_is_refused_at_once_and_reuse_brings_the_pictures_back(brows
     page.wait_for_selector("#reuse:not([hidden])")
 
 
+def test_the_collection_follows_every_job_and_a_deleted_one_leaves_the_easel(browser, studio):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(studio)
+    page.wait_for_selector("#style-examples .thumb")
+    page.click('#content-examples .thumb[data-example="tubingen"]')
+    page.click('#style-examples .thumb[data-example="wave"]')
+    page.click('#sizes [data-value="64"]')
+    # every control re-plans: "Finish" and the seed too
+    page.click('#qualities button:has-text("Sketch")')
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#plan tr')].some((r) => r.cells[2].textContent === '13')", timeout=60_000
+    )
+    page.fill("#seed", "-5")
+    page.dispatch_event("#seed", "change")
+    page.wait_for_function("() => document.getElementById('plan').textContent.includes('Seed must be at least 0')")
+    assert page.text_content("#paint-hint") == "the note below says what to change"
+    page.fill("#seed", "7")
+    page.dispatch_event("#seed", "change")
+    page.wait_for_function("() => !document.getElementById('plan').classList.contains('refused')", timeout=60_000)
+    page.click("#paint")
+    page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
+    page.wait_for_selector(".work")
+    # a second job, and the first one looked at while it paints: the second still reaches the collection
+    page.click('#qualities button:has-text("Finished")')
+    page.click("#paint")
+    page.wait_for_selector('#status[data-state="queued"], #status[data-state="running"]', timeout=60_000)
+    page.click(".work")
+    page.wait_for_function("() => document.querySelectorAll('.work').length === 2", timeout=180_000)
+    page.wait_for_selector("#queue", state="hidden")
+    # the job on the easel deleted: its picture and buttons go, the sketch comes back
+    page.click('.work:has-text("13 steps")')
+    page.wait_for_selector("#reuse:not([hidden])")
+    page.click('.work:has-text("13 steps") .del')
+    page.wait_for_function("() => document.querySelectorAll('.work').length === 1")
+    assert page.is_hidden("#reuse") and page.is_hidden("#download") and page.text_content("#status") == ""
+    assert page.text_content("#veil") == "your photograph"
+
+
 def brush(page, box: dict[str, float], *points: tuple[float, float]) -> None:
     """Paint with the mouse through points given as fractions of the width and height of the canvas at ``box``."""
     spots = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
