@@ -189,8 +189,8 @@ def write_clip(
     """Encode painted frames (``(seconds from the clip's start, PNG path)``, upright) into ``output`` as H.264, with
     the source's pixel aspect (turned with the frames) and audio (the part from ``start`` to ``end``, copied as it
     is)."""
-    first = Image.open(pictures[0][1])
-    width, height = first.size
+    with Image.open(pictures[0][1]) as first:
+        width, height = first.size
     time_base = source.time_base
     with av.open(str(output), "w") as out, av.open(str(source.path)) as src:
         video = out.add_stream("libx264", rate=source.fps)
@@ -203,7 +203,8 @@ def write_clip(
         audio = [(stream, out.add_stream_from_template(stream)) for stream in src.streams.audio]
         last = -1
         for seconds, path in pictures:
-            frame = av.VideoFrame.from_ndarray(np.asarray(Image.open(path).convert("RGB")), format="rgb24")
+            with Image.open(path) as picture:
+                frame = av.VideoFrame.from_ndarray(np.asarray(picture.convert("RGB")), format="rgb24")
             pts = max(last + 1, round(Fraction(seconds - start).limit_denominator(10**6) / time_base))
             frame.pts, frame.time_base, last = pts, time_base, pts
             for packet in video.encode(frame):

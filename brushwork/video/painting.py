@@ -190,8 +190,9 @@ def paint_clip(
             photo = frame.image.resize(painter.size, Image.Resampling.LANCZOS)
             began = time.perf_counter()
             painter.balance(photo)
-            if path.exists():
-                painted, seconds = Image.open(path).convert("RGB"), 0.0
+            kept = _kept_frame(path)
+            if kept is not None:
+                painted, seconds = kept, 0.0
             else:
                 outcome = painter.paint(Picture(photo, None, f"frame {frame.index}"))
                 if outcome.status != "done":  # a frame cut short is not a finished frame
@@ -222,6 +223,16 @@ def paint_clip(
         assemble_frames(result.pictures, clip, output, video.start, video.until)
     result.elapsed = time.perf_counter() - start
     return result
+
+
+def _kept_frame(path: Path) -> Image.Image | None:
+    """A frame an earlier run of the same clip finished, or None where there is none or it cannot be read (cut
+    short by a full disk, say): that frame is painted again."""
+    try:
+        with Image.open(path) as picture:
+            return picture.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 class _FramePainter:

@@ -98,14 +98,16 @@ def check_unclaimed(work: Path, fingerprint: dict, overwrite: bool) -> None:
     if work.exists() and not work.is_dir():
         raise ImageError(f"{work} is a file; the painted frames go in a folder of that name: move the file")
     recipe = work / RECIPE
-    if overwrite or not recipe.exists():
+    painted = work.is_dir() and (any(work.glob("frame_*.png")) or any(work.glob("segment_*/frame_*.png")))
+    if overwrite or not painted:
         return
+    if not recipe.exists():
+        raise OutputExistsError(work, f" and holds frames without its {RECIPE}, so not known to be this run's")
     try:
         kept = json.loads(recipe.read_text())
     except (OSError, ValueError):
         kept = None
-    painted = any(work.glob("frame_*.png")) or any(work.glob("segment_*/frame_*.png"))
-    if kept != fingerprint and painted:
+    if kept != fingerprint:
         raise OutputExistsError(work, " and holds frames painted from other inputs or settings")
 
 
@@ -116,17 +118,16 @@ def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
     recipe = work / RECIPE
     try:
         work.mkdir(exist_ok=True)
-        if recipe.exists():
-            try:
-                kept = json.loads(recipe.read_text())
-            except (OSError, ValueError):
-                kept = None
-            if kept != fingerprint:  # overwritten, or a run stopped before its first frame (no work to keep)
-                for old in work.glob("frame_*.png"):
-                    old.unlink()
-                for folder in work.glob("segment_*"):
-                    shutil.rmtree(folder)
-                recipe.unlink()
+        try:
+            kept = json.loads(recipe.read_text()) if recipe.exists() else None
+        except (OSError, ValueError):
+            kept = None
+        if kept != fingerprint:  # overwritten, or a run stopped before its first frame (no work to keep)
+            for old in work.glob("frame_*.png"):
+                old.unlink()
+            for folder in work.glob("segment_*"):
+                shutil.rmtree(folder)
+            recipe.unlink(missing_ok=True)
         if not recipe.exists():
             write_atomically(recipe, json.dumps(fingerprint, indent=1, sort_keys=True).encode())
     except OSError as exc:  # a full disk, say: the frames already there stay

@@ -105,6 +105,24 @@ def test_frames_of_another_run_are_not_mixed_in(clip, tmp_path):
         paint_clip(probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2), out)
 
 
+def test_frames_of_no_known_run_are_refused_and_a_damaged_frame_is_painted_again(clip, tmp_path):
+    out = tmp_path / "found.mp4"
+    work = work_folder(out)
+    work.mkdir()
+    Image.new("RGB", (40, 30), (200, 0, 0)).save(work / "frame_000000.png")  # put there by hand: no recipe
+    with pytest.raises(brushwork.ImageError, match="holds frames without its recipe.json"):
+        paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
+    assert (work / "frame_000000.png").exists()  # refused, not removed
+    done = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out, overwrite=True)
+    assert done.status == "done" and Image.open(work / "frame_000000.png").size == frame_size(probe(clip), FAST)
+    first = (work / "frame_000000.png").read_bytes()
+    (work / "frame_000000.png").write_bytes(first[: len(first) // 3])  # cut short
+    again = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
+    assert again.status == "done" and Image.open(work / "frame_000000.png").convert("RGB").size == frame_size(
+        probe(clip), FAST
+    )
+
+
 def test_the_command_line_says_how_to_start_over_a_work_folder_of_another_run(capsys, clip, tmp_path):
     """The work folder refuses as any existing output does; the command line words how to allow it."""
     out = tmp_path / "other.mp4"
