@@ -37,6 +37,8 @@ __all__ = [
 ]
 
 MAX_SIZE = 8192
+MAX_LR = 255.0
+"""A learning rate is in pixel units: a step past the whole 0-255 range of a pixel is no rate at all."""
 INIT_WORDS = ("content", "palette", "noise")
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
@@ -284,6 +286,7 @@ class Settings:
         kind="float",
         low=0,
         above=True,
+        high=MAX_LR,
         optional=True,
         group=_OPTIMISATION,
         label="Learning rate",
@@ -521,7 +524,7 @@ def _check(name: str, spec: Spec, value: Any) -> None:
             raise SettingsError(f"must be a list of (step, rate) pairs, not {value!r}", name)
         for step, rate in value:
             _number(name, Spec("int", "", "", "", low=0), step, whole=True)
-            _number(name, Spec("float", "", "", "", low=0, above=True), rate, whole=False)
+            _number(name, Spec("float", "", "", "", low=0, above=True, high=MAX_LR), rate, whole=False)
 
 
 def blend_weights(settings: Settings, count: int) -> list[float]:

@@ -154,6 +154,8 @@ BAD_OPTIONS = {
     "nan lr": (["--lr", "nan"], "finite"),
     "inf tv weight": (["--tv-weight", "inf"], "finite"),
     "zero lr": (["--lr", "0"], "lr"),
+    "huge lr": (["--optimizer", "adam", "--lr", "1e38"], "--lr must be at most 255"),
+    "huge scheduled lr": (["--lr-schedule", "2:1e38"], "--lr-schedule must be at most 255"),
     "bad schedule": (["--lr-schedule", "180"], "STEP:RATE"),
     "negative layer weight": (["--style-layer-weights", "1,-1,1,1,1"], "--style-layer-weights"),
     "layer weight count": (["--style-layer-weights", "1,2"], "--style-layer-weights needs one weight per style layer"),

@@ -447,7 +447,7 @@ def test_a_term_that_overflows_is_named(pictures):
 
 def test_a_raised_learning_rate_is_named_whichever_term_overflows_first(pictures):
     """The style term may be the first to overflow, but what the user changed, and should lower, is --lr."""
-    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=10, lr=1000))
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=10, lr=255))
     assert result.status == "diverged" and "the optimiser's step overshot" in result.message
     assert result.culprit == "lr"
 
