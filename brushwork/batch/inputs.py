@@ -23,6 +23,8 @@ from brushwork.media.masks import RegionFiles
 CSV_COLUMNS = ("photo", "style", "output", "masks", "keep", "painting_masks")
 """A CSV manifest's columns: one painting per row, so ``masks`` holds at most one mask (where it applies) and
 ``painting_masks`` at most one (the part of the painting to learn from)."""
+JSON_KEYS = ("photo", "styles", "style", "output", "masks", "keep", "painting_masks")
+"""A JSON manifest's item's keys: ``styles`` a list of paintings (or ``style``, one)."""
 NAME_MAX = 255
 """Bytes in a file name, on the usual file systems."""
 
@@ -161,16 +163,18 @@ def _read_manifest(path: Path) -> list[Row]:
     if kind == ".csv":
         reader = csv.DictReader(io.StringIO(text))
         try:
+            reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or ()]  # "Photo, Style" too
             lines = list(reader)
         except csv.Error as exc:  # e.g. a field over the csv module's size limit
             raise BrushworkError(f"manifest {path} is not a CSV file this can read ({exc})") from None
-        missing = {"photo", "style"} - set(reader.fieldnames or ())
+        missing = {"photo", "style"} - set(reader.fieldnames)
         if missing:
+            found = ", ".join(repr(name) for name in reader.fieldnames) or "nothing"
             raise BrushworkError(
                 f"manifest {path} needs the columns photo and style (and output, masks, keep, painting_masks), "
-                "in its first row"
+                f"in its first row; it has {found}"
             )
-        unknown = [name for name in reader.fieldnames or () if name not in CSV_COLUMNS]
+        unknown = [name for name in reader.fieldnames if name not in CSV_COLUMNS]
         if unknown:  # a second style column, say, would otherwise be dropped without a word
             raise BrushworkError(
                 f"manifest {path} has a column {unknown[0]!r}; its columns are {', '.join(CSV_COLUMNS)} (several "
@@ -181,6 +185,12 @@ def _read_manifest(path: Path) -> list[Row]:
             for n, row in enumerate(lines, start=2)
             if any(isinstance(v, str) and v.strip() for v in row.values())
         ]
+        longer = next((where for where, row in entries if None in row), None)  # csv puts extra values under None
+        if longer is not None:
+            raise BrushworkError(
+                f"manifest {path}, {longer}: has more values than the first row has columns; a path with a comma "
+                'goes in "double quotes"'
+            )
     else:
         try:
             data = json.loads(text)
@@ -208,6 +218,9 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
 
     if not isinstance(entry, dict):
         raise bad('must be {"photo": ..., "styles": [...]}')
+    unknown = [key for key in entry if key not in JSON_KEYS]
+    if unknown:  # a misspelt "mask" would otherwise paint without it, without a word
+        raise bad(f"has a key {unknown[0]!r}; its keys are {', '.join(JSON_KEYS)}")
     styles = entry.get("styles", entry.get("style") or [])
     styles = [styles] if isinstance(styles, str) else styles  # one painting, given as a string
     texts = [entry.get("photo"), *(styles if isinstance(styles, list) else [None])]

@@ -98,6 +98,8 @@ def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):
         Item(inputs["a"], (inputs["wave"],), tmp_path / "out" / "a__wave.png"),
         Item(inputs["b"], (inputs["starry"],), tmp_path / "out" / "mine.jpg"),
     ]
+    csv.write_text(csv.read_text().replace("photo,style,output", "Photo, Style, Output"))  # as a spreadsheet saves it
+    assert collect([], [], tmp_path / "out", csv) == items
     manifest = tmp_path / "pairs.json"
     manifest.write_text(
         json.dumps(
@@ -325,6 +327,13 @@ def test_devices_in_a_manifest_fail_alone_instead_of_hanging(inputs, tmp_path):
         ("JSON nested 200,000 deep", "is nested too deeply to read"),
         ("an integer of 100,000 digits", "holds a number too long to read"),
         ("a CSV field over the csv module's limit", "is not a CSV file this can read"),
+        ("a misspelt JSON key", "item 1: has a key 'mask'; its keys are photo, styles, style, output, masks"),
+        ("a CSV row longer than its header", "row 2: has more values than the first row has columns"),
+        (
+            "a CSV header without its columns",
+            "needs the columns photo and style (and output, masks, keep, "
+            "painting_masks), in its first row; it has 'image', 'painting'",
+        ),
     ],
 )
 def test_manifests_that_would_crash_are_refused_in_one_line(capsys, inputs, tmp_path, case, words):
@@ -336,6 +345,11 @@ def test_manifests_that_would_crash_are_refused_in_one_line(capsys, inputs, tmp_
         "JSON nested 200,000 deep": "[" * 200_000 + "]" * 200_000,
         "an integer of 100,000 digits": '[{"photo": ' + "9" * 100_000 + "}]",
         "a CSV field over the csv module's limit": "photo,style\n" + "a" * 200_000 + ",wave.jpg\n",
+        "a misspelt JSON key": json.dumps(
+            [{"photo": "photos/a.jpg", "style": "paintings/wave.jpg", "mask": ["m.png"]}]
+        ),
+        "a CSV row longer than its header": "photo,style\nphotos/a.jpg,paintings/wave.jpg,extra.png\n",
+        "a CSV header without its columns": "Image,Painting\nphotos/a.jpg,paintings/wave.jpg\n",
     }[case]
     manifest = tmp_path / ("pairs.csv" if "CSV" in case else "pairs.json")
     manifest.write_text(text)
