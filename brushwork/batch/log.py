@@ -82,10 +82,20 @@ class BatchLog:
         }
 
     def repair(self) -> None:
-        """Remove the lines a crash tore (or anything else that is not a record), so the log reads as JSON lines."""
+        """Remove the lines a crash tore, so the log reads as JSON lines. A file with lines that are neither
+        records nor torn ones (a record's start) is not a batch's log: refused, not emptied."""
         if not self.path.is_file():
             return
         data = self.path.read_bytes()
+        foreign = next(
+            (n for n, line in enumerate(data.splitlines(), 1) if line.strip() and not line.lstrip().startswith(b"{")),
+            None,
+        )
+        if foreign is not None:
+            raise ImageError(
+                f"{self.path} is not a brushwork batch's log (its line {foreign} is no record of one); move it, or "
+                "choose another OUTDIR"
+            )
         kept = b"".join(line + b"\n" for line, _ in self._lines(data))
         if kept == data:
             return

@@ -435,6 +435,16 @@ def test_lines_a_crash_tore_are_removed_from_the_log(inputs, tmp_path):
     assert (again.done, again.skipped) == (0, 1) and log.read_bytes() == good
 
 
+def test_a_file_in_the_log_s_place_that_no_batch_wrote_is_refused_not_emptied(capsys, inputs, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    notes = b"my notes line 1\nimportant line 2"
+    (out / "batch.jsonl").write_bytes(notes)
+    rc, err = cli(capsys, inputs["a"], "--styles", inputs["wave"], "-o", out, *FAST_FLAGS)
+    assert rc == 2 and err.count("\n") == 1 and "is not a brushwork batch's log (its line 1 is no record" in err, err
+    assert (out / "batch.jsonl").read_bytes() == notes and not list(out.glob("*.png"))
+
+
 def half_mask(path: Path, top: bool, size=(96, 72)) -> Path:
     """A mask white on the top (or bottom) half of a ``size`` photo."""
     mask = np.zeros((size[1], size[0]), dtype=np.uint8)
