@@ -22,8 +22,8 @@ from PIL import Image
 
 from brushwork.batch.inputs import collect
 from brushwork.batch.run import BatchProgress, Summary, run_batch
-from brushwork.core.errors import BrushworkError, ImageError
-from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
+from brushwork.core.errors import BrushworkError, ImageError, SettingsError
+from brushwork.core.settings import INIT_WORDS, SPECS, VIDEO_SPECS, Settings, VideoSettings, blend_weights, resolve
 from brushwork.engine.runner import Callback, Result, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
 from brushwork.media.masks import RegionFiles, Regions, check_painting_masks, load_mask, mask_of, regions_for
@@ -106,6 +106,7 @@ def _regions(
     keep: ImageInput | None,
     painting_masks: Sequence[ImageInput] | None = None,
     blend: Sequence[float] | None = None,
+    warn: bool = True,
 ) -> Regions | None:
     """The checked regions of a run on a picture of ``(width, height)`` (see :mod:`brushwork.media.masks`), or
     None for none. What was done to a mask (a resize) is said as a warning."""
@@ -124,7 +125,7 @@ def _regions(
     ]
     names = [str(i + 1) for i in range(len(arrays or []))]
     regions = regions_for(size, len(paintings), arrays, kept, names, notes, sources, blend)
-    for note in regions.notes:
+    for note in regions.notes if warn else ():
         warnings.warn(note, stacklevel=3)
     return regions
 
@@ -155,14 +156,38 @@ def plan_for(
     *,
     settings: Settings | None = None,
     preset: str | None = None,
+    masks: Sequence[ImageInput] | None = None,
+    keep: ImageInput | None = None,
+    painting_masks: Sequence[ImageInput] | None = None,
     **options: Any,
 ) -> RunPlan:
     """The plan of a run, without running it: levels, whole or tiled, estimated memory and time here.
 
     ``print(brushwork.plan_for("photo.jpg", "painting.jpg", size=4096).describe())``. Raises
-    :class:`~brushwork.core.errors.SettingsError` when the run cannot fit this machine's free memory.
+    :class:`~brushwork.core.errors.SettingsError` when the run cannot fit this machine's free memory. The
+    regions (as :func:`transfer`'s) are checked as a run would check them; what was done to them is in the notes.
     """
-    return measure_and_plan(_picture(content, "content"), _styles(style), resolve(settings, preset, **options))
+    chosen = resolve(settings, preset, **options)
+    photo, paintings = _picture(content, "content"), _styles(style)
+    _check_run(chosen, paintings, None)
+    regions = _regions(photo.rgb.size, paintings, masks, keep, painting_masks, chosen.style_blend, warn=False)
+    planned = measure_and_plan(photo, paintings, chosen)
+    return replace(planned, notes=[*planned.notes, *(regions.notes if regions is not None else ())])
+
+
+def _check_run(settings: Settings, paintings: Sequence[Picture], progress: object) -> None:
+    """Refuse before any work what a run would refuse only once the network is loaded: no painting, a blend of
+    the wrong length, a start picture that is missing, a progress that cannot be called, or ``save_every`` (the
+    command line's snapshots: in Python, ``progress`` sees every step's picture)."""
+    blend_weights(settings, len(paintings))
+    if settings.init not in INIT_WORDS:
+        load_image(settings.init, "init image")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function (or None), not {type(progress).__name__}")
+    if settings.save_every:
+        raise SettingsError(
+            "is the command line's --save-every; in Python, progress= sees each step's picture", "save_every"
+        )
 
 
 def transfer(
@@ -186,6 +211,7 @@ def transfer(
     """
     chosen = resolve(settings, preset, **options)
     photo, paintings = _picture(content, "content"), _styles(style)
+    _check_run(chosen, paintings, progress)
     regions = _regions(photo.rgb.size, paintings, masks, keep, painting_masks, chosen.style_blend)
     return run(photo, paintings, chosen, callback=progress, regions=regions)
 
@@ -266,6 +292,14 @@ def stylize_video(
     from brushwork.video.segments import paint_clip_in_segments, segment_length
     from brushwork.video.timeline import painted_positions
 
+    unknown = [name for name in options if name not in SPECS and name not in VIDEO_SPECS]
+    if unknown:
+        raise SettingsError(
+            f"is not a setting; the settings are: {', '.join(n for n in SPECS if n != 'save_every')}; and for a clip: "
+            f"{', '.join(VIDEO_SPECS)}",
+            unknown[0],
+        )
+    _check_workers(ray, workers, worker_cpus, segment_frames)
     video_options = {k: options.pop(k) for k in list(options) if k in VIDEO_SPECS}
     chosen = resolve(settings, preset, **options)
     if video is not None and not isinstance(video, VideoSettings):
@@ -273,6 +307,11 @@ def stylize_video(
     motion = replace(video or VideoSettings(), **video_options)
     path = check_output_path(_path(output, "output"), overwrite, (_path(clip, "clip"),), suffixes=VIDEO_SUFFIXES)
     info, styles = probe(Path(clip)), _styles(style)
+    if chosen.save_every:
+        raise SettingsError(
+            "does not apply to a clip: its frames are kept as they finish, in OUTPUT.frames/", "save_every"
+        )
+    _check_run(chosen, styles, progress)
     if info.damage:
         warnings.warn(f"{info.path.name} looks damaged: {info.damage}; painting those", stacklevel=2)
     regions = _regions(info.upright, styles, masks, keep, painting_masks, chosen.style_blend)
@@ -299,6 +338,15 @@ def stylize_video(
         overwrite=overwrite,
         regions=regions,
     )
+
+
+def _check_workers(ray: str | None, workers: int | None, worker_cpus: int, segment_frames: int | None = None) -> None:
+    """Refuse Ray's options without Ray (they would do nothing) and counts below 1."""
+    for name, value in (("workers", workers), ("worker_cpus", worker_cpus), ("segment_frames", segment_frames)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a whole number of at least 1 (or None), not {value!r}")
+    if ray is None and (workers is not None or worker_cpus != 1 or segment_frames is not None):
+        raise ValueError("workers, worker_cpus and segment_frames are for painting on Ray: give ray='local' too")
 
 
 def stylize_batch(
@@ -336,6 +384,9 @@ def stylize_batch(
         return [_path(path, name) for path in given]
 
     chosen = resolve(settings, preset, **options)
+    _check_workers(ray, workers, worker_cpus)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function (or None), not {type(progress).__name__}")
     place = None if manifest is None else _path(manifest, "manifest")
     items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place)
     execute = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -131,7 +133,7 @@ def test_a_recipe_older_than_a_setting_reruns_as_it_was_painted():
 
 
 def test_unknown_preset_and_missing_image(tubingen, starry_night, tmp_path):
-    with pytest.raises(SettingsError, match="preset"):
+    with pytest.raises(SettingsError, match="^preset must be one of seed, paper, not 'fastest'$"):
         brushwork.stylize(tubingen, starry_night, preset="fastest", size=32, steps=1)
     with pytest.raises(ImageError, match="not found"):
         brushwork.stylize(tmp_path / "nope.jpg", starry_night, size=32, steps=1)
@@ -139,7 +141,7 @@ def test_unknown_preset_and_missing_image(tubingen, starry_night, tmp_path):
 
 def test_diverged_error_carries_the_last_good_picture(tubingen, starry_night):
     with pytest.raises(DivergedError) as info:
-        brushwork.stylize(tubingen, starry_night, size=32, steps=5, optimizer="lbfgs", lr=1e30)
+        brushwork.stylize(tubingen, starry_night, size=32, steps=10, optimizer="lbfgs", lr=255)
     result = info.value.result
     assert result.status == "diverged" and "NaN" in str(info.value)
     assert result.culprit == "lr" and str(info.value).endswith("try a lower lr")
@@ -185,3 +187,41 @@ def test_numpy_arrays_are_pictures(tubingen, starry_night):
 def test_wrong_types_name_the_parameter_and_what_it_takes(tubingen, starry_night, call, words):
     with pytest.raises(TypeError, match=words):
         call(tubingen, starry_night)
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda p, s, t: brushwork.stylize(p, []), SettingsError, "give at least one painting"),
+        (lambda p, s, t: brushwork.stylize(p, s, init=str(t / "gone.png")), ImageError, "init image .* not found"),
+        (lambda p, s, t: brushwork.stylize(p, s, progress=5), TypeError, "progress must be a function"),
+        (lambda p, s, t: brushwork.stylize(p, s, save_every=2), SettingsError, "save_every is the command line's"),
+        (lambda p, s, t: brushwork.stylize_video(p, s, t / "o.mp4", ends=0.05), SettingsError, "and for a clip: start"),
+        (lambda p, s, t: brushwork.stylize_video(p, s, t / "o.mp4", workers=2), ValueError, "give ray='local' too"),
+        (lambda p, s, t: brushwork.stylize_batch(p, s, t / "out", worker_cpus=0), ValueError, "at least 1"),
+        (lambda p, s, t: brushwork.stylize_batch(p, s, t / "out", progress=5), TypeError, "progress must be"),
+    ],
+)
+def test_what_a_run_would_refuse_is_refused_before_any_work(tubingen, starry_night, tmp_path, call, error, words):
+    """Each in well under the seconds loading the network and measuring this machine take."""
+    began = time.perf_counter()
+    with pytest.raises(error, match=words):
+        call(tubingen, starry_night, tmp_path)
+    assert time.perf_counter() - began < 2.0
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_existing_output_names_the_argument_that_allows_replacing_it(tubingen, starry_night, tmp_path):
+    (tmp_path / "o.mp4").write_bytes(b"mine")
+    with pytest.raises(ImageError, match="o.mp4 already exists; choose another name or pass overwrite=True"):
+        brushwork.stylize_video(tubingen, starry_night, tmp_path / "o.mp4")
+    assert (tmp_path / "o.mp4").read_bytes() == b"mine"
+
+
+def test_a_plan_checks_the_regions_and_notes_what_was_done_to_them(tubingen, starry_night):
+    half = Image.new("L", (64, 48), 0)
+    half.paste(255, (0, 0, 64, 24))
+    plan = brushwork.plan_for(tubingen, starry_night, size=64, keep=half)
+    assert "keep mask is 64x48: resized to the photo's 1024x768" in plan.describe()
+    with pytest.raises(ImageError, match="empty"):
+        brushwork.plan_for(tubingen, starry_night, size=64, keep=Image.new("L", (64, 48), 0))

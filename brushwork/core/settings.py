@@ -567,7 +567,7 @@ PRESET_HELP = {
 def preset(name: str, **overrides: Any) -> Settings:
     """Settings of a named preset, with overrides applied on top."""
     if name not in PRESETS:
-        raise SettingsError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}", "preset")
+        raise SettingsError(f"must be one of {', '.join(PRESETS)}, not {name!r}", "preset")
     _known(overrides)
     return Settings(**{**PRESETS[name], **overrides})
 
