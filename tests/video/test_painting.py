@@ -429,6 +429,17 @@ def test_a_kept_region_stays_the_photo_in_every_frame_and_a_new_mask_is_another_
         brushwork.stylize_video(clip, STYLE, out, size=32, steps=3, later_steps=2, keep=other, overwrite=False)
 
 
+def test_what_no_mask_covers_stays_the_photo_in_later_frames_too(clip, tmp_path):
+    """A later frame starts from the frame before, carried: what stays the photo starts as this frame's photo, or
+    with few steps it drifts toward the painting's colours frame by frame."""
+    only = left_half(tmp_path / "left.png")  # one painting on the left; the right is no region's: the photo
+    result = brushwork.stylize_video(clip, STYLE, tmp_path / "m.mp4", size=32, steps=3, later_steps=1, masks=[only])
+    frames = [frame.image.resize((24, 32)) for frame in painting.frames(clip, 0, float("inf"))]
+    for (_, path), photo in zip(result.pictures, frames):
+        change = np.abs(np.asarray(Image.open(path), dtype=float) - np.asarray(photo, dtype=float)).mean(axis=(0, 2))
+        assert change[15:].mean() < 3 < change[:9].mean(), change  # was 9-13 on the right from the second frame
+
+
 def test_video_masks_on_the_command_line_and_bad_masks_in_one_line(capsys, clip, tmp_path):
     sky = left_half(tmp_path / "sky.png")
     wide = tmp_path / "wide.png"
