@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from brushwork.cli.kit import Parser, add_output, add_quiet
+from brushwork.core.errors import ImageError
+from brushwork.core.formats import CLIP_SUFFIXES
 
 __all__ = ["parser", "command"]
 
@@ -36,6 +39,11 @@ def command(argv: Sequence[str]) -> int:
 
     p = parser()
     args = p.parse_args(argv)
+    if Path(args.picture).suffix.lower() in CLIP_SUFFIXES:
+        raise ImageError(
+            f"a painted clip keeps no recipe itself: each of its frames has one, in {Path(args.picture).name}.frames/ "
+            "(brushwork recipe FOLDER/frame_NNNNNN.png)"
+        )
     recipe = recipes.read(args.picture)
     if not args.rerun:
         sys.stdout.write(json.dumps(recipe, indent=2, sort_keys=True) + "\n")

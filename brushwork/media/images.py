@@ -95,9 +95,12 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
         ) from None
     except UnidentifiedImageError:
         if p.suffix.lower() in CLIP_SUFFIXES:  # a clip given where a picture goes
-            raise ImageError(
-                f"{role} {name} is a video clip, not a picture; paint a clip with 'brushwork video'"
-            ) from None
+            hint = (
+                "paint a clip with 'brushwork video'"
+                if role in ("content", "photo")
+                else f"the {role} must be a picture"
+            )
+            raise ImageError(f"{role} {name} is a video clip, not a picture; {hint}") from None
         raise ImageError(f"{role} {name} is not an image Pillow can read; use a JPEG, PNG, WebP or TIFF file") from None
     except PermissionError:
         raise ImageError(f"cannot read {role} {name}: permission denied; check the file's permissions") from None

@@ -107,6 +107,15 @@ BAD_CONTENT = {
 }
 
 
+def test_a_clip_where_a_painting_goes_or_asked_for_its_recipe_says_what_fits(capsys, tmp_path, tubingen):
+    fox = Path(__file__).parents[2] / "brushwork/examples/video/fox.mp4"
+    rc, _, err = cli(capsys, tubingen, fox, "-o", tmp_path / "out.png", *FAST)
+    assert "is a video clip, not a picture; the style must be a picture" in err
+    assert rc == 2 and "brushwork video" not in err
+    rc, _, err = cli(capsys, "recipe", fox)
+    assert "each of its frames has one, in fox.mp4.frames/" in assert_one_line_error(rc, err)
+
+
 @pytest.mark.parametrize("case", list(BAD_CONTENT))
 def test_bad_content_image(capsys, tmp_path, tubingen, starry_night, case):
     make, words = BAD_CONTENT[case]
