@@ -107,6 +107,7 @@ def _regions(
     painting_masks: Sequence[ImageInput] | None = None,
     blend: Sequence[float] | None = None,
     warn: bool = True,
+    on: str = "photo",
 ) -> Regions | None:
     """The checked regions of a run on a picture of ``(width, height)`` (see :mod:`brushwork.media.masks`), or
     None for none. What was done to a mask (a resize) is said as a warning."""
@@ -116,8 +117,8 @@ def _regions(
         if given is not None and not isinstance(given, (list, tuple)):
             raise TypeError(f"{name} must be a list (one mask per painting), not {type(given).__name__}")
     notes: list[str] = []
-    arrays = None if masks is None else [_mask(m, f"mask {i + 1}", size, notes) for i, m in enumerate(masks)]
-    kept = None if keep is None else _mask(keep, "keep mask", size, notes)
+    arrays = None if masks is None else [_mask(m, f"mask {i + 1}", size, notes, on) for i, m in enumerate(masks)]
+    kept = None if keep is None else _mask(keep, "keep mask", size, notes, on)
     check_painting_masks(len(painting_masks or paintings), len(paintings))
     sources = [
         _mask(m, f"painting mask {i + 1}", p.rgb.size, notes, "painting")
@@ -314,7 +315,7 @@ def stylize_video(
     _check_run(chosen, styles, progress)
     if info.damage:
         warnings.warn(f"{info.path.name} looks damaged: {info.damage}; painting those", stacklevel=2)
-    regions = _regions(info.upright, styles, masks, keep, painting_masks, chosen.style_blend)
+    regions = _regions(info.upright, styles, masks, keep, painting_masks, chosen.style_blend, on="frame")
     if ray is None:
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
     from brushwork.cluster import ray_segments
@@ -369,7 +370,8 @@ def stylize_batch(
     ``photos`` and ``styles`` are files, folders or globs (give ``()`` for both with a manifest). Each picture
     is ``OUTDIR/{photo}__{painting}.png`` with its recipe; ``OUTDIR/batch.jsonl`` logs every item, and the
     same call again skips the items painted from the same inputs and settings. A bad input fails its item
-    alone (``summary.failures``); ``progress`` is called after each item, and returning ``False`` stops. A picture
+    alone (``summary.failures``); ``progress`` is called before the first item and after each, and returning
+    ``False`` stops (before any item, when it is the first call). A picture
     an earlier batch painted from other inputs or settings is replaced only with ``overwrite``.
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints on Ray workers instead (see
     :mod:`brushwork.cluster`): ``workers`` of them (default: one per GPU, else one per ``worker_cpus`` cores).

@@ -167,6 +167,9 @@ def _say_plan(planned: ClipPlan, output: Path) -> None:
     """The plan before painting, and the frames an earlier run left to go on from."""
     from brushwork.video.work_folder import work_folder
 
+    if planned.kept >= planned.frames:
+        print(f"all {planned.frames} frames are painted in {work_folder(output)}: writing the clip", file=sys.stderr)
+        return
     print(planned.describe(), file=sys.stderr)
     if planned.kept:
         print(f"going on from the {planned.kept} frames painted in {work_folder(output)}", file=sys.stderr)
@@ -242,9 +245,9 @@ def _report(result: VideoResult, output: Path, size: tuple[int, int]) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    how = f"painted in {duration(result.elapsed)}" if result.painted else "from the frames already painted"
     print(
-        f"wrote {output}: {result.done} frames of {size[0]}x{size[1]} px, painted in {duration(result.elapsed)}; "
-        f"frames in {result.work}",
+        f"wrote {output}: {result.done} frames of {size[0]}x{size[1]} px, {how}; frames in {result.work}",
         file=sys.stderr,
     )
     return 0

@@ -90,6 +90,8 @@ class VideoResult:
     """Seconds the first frame took to paint in this run (None if it was already there)."""
     later_seconds: list[float] = field(default_factory=list)
     """Seconds of each later frame painted in this run."""
+    painted: int = 0
+    """Frames painted in this run (not found already painted)."""
     pictures: list[tuple[float, Path]] = field(default_factory=list)
     """(seconds from the clip's start, picture) of every finished frame, in order."""
 
@@ -202,6 +204,7 @@ def paint_clip(
                 recipes.save(painted, path, {**recipe, "frame": frame.index, "time": frame.time}, overwrite=True)
                 seconds = time.perf_counter() - began
                 painter.clock.took(seconds, result, first=painter.starts_afresh)
+                result.painted += 1
             painter.remember(photo, painted)
             result.done += 1
             result.pictures.append((frame.time, path))

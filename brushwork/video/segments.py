@@ -172,6 +172,7 @@ def paint_clip_in_segments(
         painted[segment] = paths
         result.done = len({p for seg in painted for p in range(seg.first, seg.last + 1)})
         fresh.append(len(paths))
+        result.painted = sum(fresh)
         if callback is None:
             return True
         elapsed = time.perf_counter() - start

@@ -256,6 +256,10 @@ def test_the_command_paints_a_clip_and_says_where_its_frames_are(capsys, clip, t
     rc, err = cli(capsys, *args)
     assert rc == 0 and "4 of 5 frames are already painted\nthe 1 later frame of 2 steps" in err
     assert "the frames left about " in err and "going on from the 4 frames painted in " in err
+    out.unlink()  # every frame is painted: the clip is written from them, with no plan of painting
+    rc, err = cli(capsys, *args)
+    assert rc == 0 and "all 5 frames are painted in " in err and "plan" not in err
+    assert "5 frames of 24x32 px, from the frames already painted" in err
 
 
 def test_video_plan_paints_nothing_and_quiet_keeps_the_summary(capsys, clip, tmp_path):
