@@ -7,13 +7,16 @@ holds that address can use it: it has no other login.
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import socket
 import sys
 import threading
+import time
 import webbrowser
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 import uvicorn
 
@@ -23,7 +26,10 @@ from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER, Access, is_loopback
 from brushwork.web.limits import Limits
 
-__all__ = ["ServerError", "serve"]
+__all__ = ["ServerError", "serve", "claim_data"]
+
+DATA_WAIT = 10.0
+"""Seconds a studio waits for another one on its data folder to stop (a restart) before it refuses to start."""
 
 
 class ServerError(BrushworkError):
@@ -66,10 +72,12 @@ def serve(
         (data / "jobs").mkdir(exist_ok=True)
     except OSError as exc:
         raise ServerError(f"cannot use {data} as the data folder ({exc.strerror or exc})", "data") from None
+    lock = claim_data(data)  # held while the studio runs
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.create_server((host, port), family=family)
     except OSError as exc:
+        lock.close()
         raise ServerError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", "port") from None
     bound_host, bound_port = sock.getsockname()[:2]
     local = is_loopback(bound_host)
@@ -100,6 +108,29 @@ def serve(
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; the studio has stopped cleanly
         pass
     print("brushwork studio stopped", file=sys.stderr)
+    lock.close()
+
+
+def claim_data(data: Path, wait: float | None = None) -> IO[str]:
+    """Lock the data folder for this studio: a second one on it would take the first's painting job for one
+    stopped (and paint it again) and race it over the job files. A studio still stopping (restarted at once) is
+    waited for, up to ``wait`` seconds; the lock goes with the process, however it ends."""
+    try:
+        handle = open(data / ".lock", "a")
+    except OSError as exc:
+        raise ServerError(f"cannot use {data} as the data folder ({exc.strerror or exc})", "data") from None
+    deadline = time.monotonic() + (DATA_WAIT if wait is None else wait)
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.close()
+                raise ServerError(
+                    f"another brushwork studio uses {data}; stop it, or give this one another --data", "data"
+                ) from None
+            time.sleep(0.2)
 
 
 def _addresses(bound: str) -> list[str]:

@@ -610,6 +610,20 @@ def test_serve_refuses_an_unusable_data_folder(tmp_path, capsys):
     assert stop.value.code == 2 and "cannot use" in capsys.readouterr().err
 
 
+def test_serve_refuses_a_data_folder_another_studio_uses(tmp_path, capsys, monkeypatch):
+    """A second studio would take the first's painting job for one stopped; a restart's waits for the first."""
+    from brushwork.web import server
+
+    held = server.claim_data(tmp_path)
+    monkeypatch.setattr(server, "DATA_WAIT", 0.3)
+    with pytest.raises(SystemExit) as stop:
+        serve_command(["--data", str(tmp_path), "--port", "0"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and f"another brushwork studio uses {tmp_path}" in err and err.count("\n") == 1
+    threading.Timer(0.3, held.close).start()  # the first studio stops: the second, waiting, takes the folder
+    server.claim_data(tmp_path, wait=5).close()
+
+
 def test_serve_refuses_a_busy_port(tmp_path, capsys):
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
