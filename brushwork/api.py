@@ -23,8 +23,8 @@ from PIL import Image
 from brushwork.batch.inputs import collect
 from brushwork.batch.run import BatchProgress, Summary, run_batch
 from brushwork.core.errors import BrushworkError, ImageError, SettingsError
-from brushwork.core.settings import INIT_WORDS, SPECS, VIDEO_SPECS, Settings, VideoSettings, blend_weights, resolve
-from brushwork.engine.runner import Callback, Result, measure_and_plan, run
+from brushwork.core.settings import SPECS, VIDEO_SPECS, Settings, VideoSettings, blend_weights, resolve
+from brushwork.engine.runner import Callback, Result, check_start, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
 from brushwork.media.masks import RegionFiles, Regions, check_painting_masks, load_mask, mask_of, regions_for
 from brushwork.planning.run_plan import RunPlan
@@ -181,8 +181,7 @@ def _check_run(settings: Settings, paintings: Sequence[Picture], progress: objec
     the wrong length, a start picture that is missing, a progress that cannot be called, or ``save_every`` (the
     command line's snapshots: in Python, ``progress`` sees every step's picture)."""
     blend_weights(settings, len(paintings))
-    if settings.init not in INIT_WORDS:
-        load_image(settings.init, "init image")
+    check_start(settings)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a function (or None), not {type(progress).__name__}")
     if settings.save_every:

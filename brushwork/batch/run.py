@@ -32,7 +32,7 @@ from brushwork.batch.log import BatchLog, Record, claim
 from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, OutputExistsError, SettingsError
 from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
 from brushwork.engine import recipes
-from brushwork.engine.runner import Callback, Result, run
+from brushwork.engine.runner import Callback, Result, check_start, run
 from brushwork.media.images import file_sha256, load_image
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
@@ -261,8 +261,7 @@ def _check(items: Sequence[Item], settings: Settings) -> None:
         blend_weights(settings, count)
     if settings.save_every:
         raise SettingsError("is not available in a batch; paint one picture to see its steps", "save_every")
-    if settings.init not in INIT_WORDS:
-        load_image(settings.init, "init image")
+    check_start(settings)
 
 
 def run_batch(

@@ -40,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["help"]:  # as git and pip take it: the help of the command named after it, or brushwork's
+        argv = [*argv[1:2], "--help"] if argv[1:2] and argv[1] in COMMANDS else ["--help"]
     name = argv[0] if argv and argv[0] in COMMANDS else "paint"
     args = argv[1:] if name != "paint" else argv
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,25 +76,26 @@ def command(argv: Sequence[str]) -> int:
     if not argv:
         p.exit(EXIT_USAGE, f"{p.format_usage()}\n{commands()}\n")
     args = p.parse_args(argv)
+    from brushwork.engine.runner import check_start, measure_and_plan  # torch: only once the arguments parse
+
     require_output(p, args)
     style_paths, regions = region_files(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
-    inputs = (args.content, *style_paths, *(path for _, path in regions.inputs()))
+    start = () if settings.init in INIT_WORDS else (settings.init,)
+    inputs = (args.content, *style_paths, *(path for _, path in regions.inputs()), *start)
     output = None if args.plan else check_output_path(args.output, args.overwrite, inputs)
     content = load_image(args.content, "content")
     styles = [load_image(path, "style") for path in style_paths]
     blend_weights(settings, len(styles))
-    if regions:  # checked before any work
-        regions.load(content.rgb.size, [s.rgb.size for s in styles])
-    if settings.init not in INIT_WORDS:
-        load_image(settings.init, "init image")
+    sizes = [s.rgb.size for s in styles]
+    masks = regions.load(content.rgb.size, sizes, blend=settings.style_blend) if regions else None  # checked now
+    check_start(settings)
     if output is None:
-        from brushwork.engine.runner import measure_and_plan
-
-        print(measure_and_plan(content, styles, settings).describe())
+        planned = measure_and_plan(content, styles, settings)
+        print(replace(planned, notes=[*planned.notes, *(masks.notes if masks is not None else ())]).describe())
         return 0
     if settings.save_every:
-        _make_snapshot_folder(output, args.overwrite)
+        _make_snapshot_folder(output, args.overwrite, inputs)
     paths = (args.content, *style_paths)
     return paint_and_save(
         settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet, regions=regions
@@ -104,12 +107,19 @@ def snapshot_paths(output: Path) -> tuple[Path, Path]:
     return output.with_name(output.stem + "_steps"), output.with_name(output.stem + "_progression.png")
 
 
-def _make_snapshot_folder(output: Path, overwrite: bool) -> None:
+def _make_snapshot_folder(output: Path, overwrite: bool, inputs: Sequence[str | Path]) -> None:
     """An empty snapshot folder before any work; an earlier run's snapshots or sheet are refused, or with
-    ``--overwrite`` removed (a longer earlier run's snapshots must not mix with this run's)."""
+    ``--overwrite`` removed (a longer earlier run's snapshots must not mix with this run's); an input where a
+    snapshot or the sheet goes is refused, ``--overwrite`` or not."""
     from brushwork.core.errors import ImageError
 
     folder, sheet = snapshot_paths(output)
+    for given in map(Path, inputs):
+        if given.exists() and (given.resolve() == sheet.resolve() or given.resolve().parent == folder.resolve()):
+            raise ImageError(
+                f"{given} is one of the inputs and lies where --save-every puts its pictures; choose another output "
+                "name"
+            )
     if sheet.exists() and not overwrite:
         raise ImageError(f"{sheet} already exists; choose another output name or pass --overwrite")
     earlier = sorted(folder.glob("step_*.png"))
@@ -190,8 +200,12 @@ class _Snapshots:
         self.taken.append((f"step {p.step}", path))
 
     def sheet(self, width: int) -> Path | None:
-        """The progression sheet of the snapshots taken, its cells no wider than the picture; None without any."""
+        """The progression sheet of the snapshots taken, its cells no wider than the picture; None without any (and
+        no empty snapshot folder left)."""
         if not self.taken:
+            if self.every:  # made for snapshots that never came
+                with contextlib.suppress(OSError):
+                    self.folder.rmdir()
             return None
         from PIL import Image
 

@@ -39,6 +39,13 @@ def command(argv: Sequence[str]) -> int:
 
     p = parser()
     args = p.parse_args(argv)
+    given = [
+        flag
+        for flag, on in (("-o", args.output), ("--overwrite", args.overwrite), ("--allow-changed", args.allow_changed))
+        if on
+    ]
+    if given and not args.rerun:
+        p.error(f"{' and '.join(given)} go{'es' * (len(given) == 1)} with --rerun, which repeats the run")
     if Path(args.picture).suffix.lower() in CLIP_SUFFIXES:
         raise ImageError(
             f"a painted clip keeps no recipe itself: each of its frames has one, in {Path(args.picture).name}.frames/ "

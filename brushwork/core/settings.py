@@ -522,6 +522,10 @@ def _check(name: str, spec: Spec, value: Any) -> None:
     elif spec.kind == "schedule":
         if not isinstance(value, tuple) or not all(isinstance(v, tuple) and len(v) == 2 for v in value):
             raise SettingsError(f"must be a list of (step, rate) pairs, not {value!r}", name)
+        steps = [step for step, _ in value]
+        twice = next((step for step in steps if steps.count(step) > 1), None)
+        if twice is not None:
+            raise SettingsError(f"gives step {twice} two rates; give each step once", name)
         for step, rate in value:
             _number(name, Spec("int", "", "", "", low=0), step, whole=True)
             _number(name, Spec("float", "", "", "", low=0, above=True, high=MAX_LR), rate, whole=False)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brushwork import __version__
-from brushwork.core.errors import ImageError, InputChangedError
+from brushwork.core.errors import ImageError, InputChangedError, OutputExistsError
 from brushwork.core.settings import INIT_WORDS, Settings
 from brushwork.media.images import file_sha256, read_tag, save_image
 from brushwork.media.masks import RegionFiles
@@ -89,8 +90,33 @@ def save(
 
 
 def save_result(result: Result, path: str | os.PathLike[str], recipe: dict[str, Any], overwrite: bool = False) -> Path:
-    """Write a run's picture (with the photo's alpha channel, if any) and its recipe."""
-    return save(result.image, path, recipe, alpha=result.alpha, overwrite=overwrite)
+    """Write a run's picture (with the photo's alpha channel, if any) and its recipe. A picture that cannot be
+    written there (a full disk, a file put in its place meanwhile) is kept elsewhere, and the error says where:
+    a finished painting is never thrown away."""
+    try:
+        return save(result.image, path, recipe, alpha=result.alpha, overwrite=overwrite)
+    except ImageError as exc:
+        kept = _rescue(result, Path(path), recipe)
+        if kept is None:
+            raise
+        if isinstance(exc, OutputExistsError):  # put there while it painted
+            raise OutputExistsError(exc.path, f"{exc.why} (the painting is kept in {kept})") from None
+        raise ImageError(f"{exc}; the painting is kept in {kept}") from None
+
+
+def _rescue(result: Result, path: Path, recipe: dict[str, Any]) -> Path | None:
+    """Keep a picture that could not be written at ``path``: beside it under a new name, else in the system's
+    temporary folder. None if neither takes it."""
+    for folder in (path.parent, Path(tempfile.gettempdir())):
+        for n in range(1, 100):
+            spare = folder / f"{path.stem}.unsaved-{n}.png"
+            if spare.exists():
+                continue
+            try:
+                return save(result.image, spare, recipe, alpha=result.alpha)
+            except ImageError:
+                break  # this folder does not take it: the next one
+    return None
 
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -149,8 +175,15 @@ def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_c
             found = present[0]
         if found is None:
             raise ImageError(
-                f"cannot find the {item['role']} image {item['name']}; put it at {item['path']}, "
+                f"cannot find the {_called(item['role'])} {item['name']}; put it at {item['path']}, "
                 f"in the current folder or beside {Path(picture).name}"
             )
         paths.append(found)
     return paths
+
+
+def _called(role: str) -> str:
+    """What an input of a recipe is called in what is said: ``the keep mask``, ``the style image``."""
+    return (
+        "keep mask" if role == "keep" else role if role in ("mask", "region map", "painting mask") else f"{role} image"
+    )

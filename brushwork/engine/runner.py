@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from brushwork.core.errors import SettingsError
 from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
 from brushwork.engine.allocator import keep_freed_memory
 from brushwork.engine.lbfgs import DeviceLBFGS
@@ -54,6 +55,7 @@ __all__ = [
     "use_bf16",
     "prepare_inputs",
     "initial_image",
+    "check_start",
 ]
 
 _LBFGS_HISTORY = 20  # judged as good as 50 at 512 and 1024 px, with 2.5x less memory and time for the pairs
@@ -162,6 +164,16 @@ def measure_and_plan(
     encoder = encoder or encoder_for(settings, device)
     planned = plan_run(content.rgb.size, paintings, settings, measure(settings, device, encoder))
     return replace(planned, notes=[*planned.notes, *_start_notes(content.rgb.size, settings)])
+
+
+def check_start(settings: Settings) -> None:
+    """Refuse before any work a start picture (``--init FILE``) that cannot be read; a word that is almost one of
+    the starts (``Palette``) is said to be one, not a missing file."""
+    if settings.init in INIT_WORDS:
+        return
+    if not Path(settings.init).exists() and settings.init.lower() in INIT_WORDS:
+        raise SettingsError(f"takes {', '.join(INIT_WORDS)} in small letters, or a picture's path", "init")
+    load_image(settings.init, "init image")
 
 
 def _start_notes(photo: tuple[int, int], settings: Settings) -> list[str]:

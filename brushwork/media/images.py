@@ -193,6 +193,8 @@ def check_output_path(
     file types the caller writes (default: pictures).
     """
     p = Path(path)
+    if p.is_dir():
+        raise ImageError(f"output {p} is a folder; give a file name such as {p / ('out' + (suffixes or ['.png'])[0])}")
     if suffixes is None and p.suffix.lower() not in OUTPUT_FORMATS:
         raise ImageError(f"cannot write {p.name!r}: use a {OUTPUT_WORDS} file name")
     if suffixes is not None and p.suffix.lower() not in suffixes:
@@ -200,8 +202,6 @@ def check_output_path(
     for src in inputs:
         if Path(src).exists() and p.exists() and p.resolve() == Path(src).resolve():
             raise ImageError(f"output {p} is one of the inputs; choose another output name")
-    if p.is_dir():
-        raise ImageError(f"output {p} is a folder; give a file name such as {p / ('out' + (suffixes or ['.png'])[0])}")
     if p.exists() and not overwrite:
         raise OutputExistsError(p)
     parent = p.parent if str(p.parent) else Path(".")

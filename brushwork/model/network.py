@@ -163,6 +163,8 @@ def _torchvision_convs(state: dict, path: Path) -> dict[str, tuple[Tensor, Tenso
                 f"{path}: {key}.weight has shape {tuple(weight.shape)}, expected {(cout, cin, 3, 3)} "
                 "(is this VGG19, not VGG16?)"
             )
+        if not (torch.isfinite(weight).all() and torch.isfinite(bias).all()):
+            raise WeightsError(f"{path}: {key} holds NaN or infinite values; give a trained VGG19's weights")
         convs[name] = (weight.float(), bias.float())
     return convs
 

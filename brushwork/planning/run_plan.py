@@ -183,6 +183,8 @@ def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Setti
         levels.append(fitting)
     notes += _enlargements(paintings, sizes[-1], settings)
     notes += _unreached_rates(settings)
+    if settings.save_every > settings.steps:
+        notes.append(f"--save-every {settings.save_every} is more than the run's {settings.steps} steps: no snapshot")
     if max(sizes[-1]) >= PHOTO_ENLARGEMENT_NOTED * max(photo):
         notes.append(
             f"the photo ({_wh(photo)}) is enlarged {max(sizes[-1]) / max(photo):.1f}x to {_wh(sizes[-1])} px: the "

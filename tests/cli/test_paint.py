@@ -18,6 +18,7 @@ from PIL import Image
 
 import brushwork
 from brushwork.cli import main
+from brushwork.core.errors import ImageError
 from brushwork.engine import runner as engine
 from brushwork.engine.recipes import read as read_recipe
 
@@ -351,11 +352,11 @@ def test_diverged_run_exits_1_with_last_good_picture(capsys, tmp_path, tubingen,
         "--size",
         "32",
         "--steps",
-        "5",
+        "10",
         "--optimizer",
         "lbfgs",
         "--lr",
-        "1e30",
+        "255",
         "-q",
     )
     assert rc == 1
@@ -737,3 +738,69 @@ def test_help_and_a_bare_brushwork_list_every_command(capsys):
     assert "'brushwork video'" in out and "'brushwork batch'" in out
     rc, _, err = cli(capsys)  # typed alone: the usage and the commands, as git does
     assert rc == 2 and err.startswith("usage: brushwork") and all(f"\n  {name} " in err for name in COMMANDS)
+
+
+def test_no_input_is_written_over_by_the_picture_or_its_snapshots(capsys, tmp_path, tubingen, starry_night):
+    start = tmp_path / "start.png"
+    shutil.copy(tubingen, start)
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", start, "--init", start, "--overwrite", *FAST)
+    assert "is one of the inputs" in assert_one_line_error(rc, err) and start.read_bytes() == tubingen.read_bytes()
+    (tmp_path / "y_steps").mkdir()
+    inside = tmp_path / "y_steps" / "step_00002.png"
+    sheet = tmp_path / "y_progression.png"
+    for photo in (inside, sheet):
+        shutil.copy(tubingen, photo)
+        rc, _, err = cli(
+            capsys, photo, starry_night, "-o", tmp_path / "y.png", "--save-every", "1", "--overwrite", *FAST
+        )
+        assert "lies where --save-every puts its pictures" in assert_one_line_error(rc, err)
+        assert photo.read_bytes() == tubingen.read_bytes()
+
+
+def test_a_painting_that_cannot_be_written_is_kept_elsewhere(capsys, tmp_path, tubingen, starry_night, monkeypatch):
+    from brushwork.engine import recipes
+
+    real = recipes.save
+
+    def full_disk(image, path, *args, **kwargs):
+        if Path(path).name == "out.png":
+            raise ImageError(f"cannot write {path}: No space left on device; choose another output path")
+        return real(image, path, *args, **kwargs)
+
+    monkeypatch.setattr(recipes, "save", full_disk)
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", *FAST, "-q")
+    kept = tmp_path / "out.unsaved-1.png"
+    assert f"No space left on device; choose another output path; the painting is kept in {kept}" in err
+    assert rc == 2 and read_recipe(kept)["run"]["status"] == "done"
+
+
+def test_a_plan_says_what_the_run_would_note(capsys, tmp_path, tubingen, starry_night):
+    sky = Image.new("L", (512, 384), 0)
+    sky.paste(255, (0, 0, 512, 150))
+    sky.save(tmp_path / "sky.png")
+    rc, out, err = cli(capsys, tubingen, starry_night, *FAST, "--keep", tmp_path / "sky.png", "--plan")
+    assert rc == 0 and "keep mask sky.png is 512x384: resized to the photo's 1024x768" in out, err
+    rc, out, err = cli(capsys, tubingen, starry_night, *FAST, "--save-every", "50", "--plan")
+    assert rc == 0 and "--save-every 50 is more than the run's 2 steps: no snapshot" in out, err
+    rc, _, err = cli(capsys, tubingen, starry_night, *FAST, "--save-every", "50", "-o", tmp_path / "s.png", "-q")
+    assert rc == 0 and not (tmp_path / "s_steps").exists(), err  # no empty snapshot folder left
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--lr-schedule", "5:0.1,5:0.2"], "--lr-schedule gives step 5 two rates"),
+        (["--init", "Palette"], "--init takes content, palette, noise in small letters, or a picture's path"),
+    ],
+)
+def test_schedules_and_starts_that_cannot_be_meant(capsys, tmp_path, tubingen, starry_night, argv, words):
+    rc, _, err = cli(capsys, tubingen, starry_night, *FAST, *argv, "-o", tmp_path / "x.png")
+    assert words in assert_one_line_error(rc, err)
+
+
+def test_recipe_options_of_a_rerun_need_it_and_help_is_a_command(capsys, painted):
+    out, _, _ = painted
+    rc, _, err = cli(capsys, "recipe", out, "-o", "x.png")
+    assert "-o goes with --rerun" in assert_one_line_error(rc, err)
+    rc, stdout, _ = cli(capsys, "help", "video")
+    assert rc == 0 and stdout.startswith("usage: brushwork video")

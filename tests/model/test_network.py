@@ -334,6 +334,14 @@ def test_wrong_shapes_are_rejected(encoder, tmp_path):
     assert "features.19" in message and "(512, 256, 3, 3)" in message
 
 
+def test_weights_holding_nan_are_rejected(encoder, tmp_path):
+    state = _conv_state(encoder)
+    state["features.0.weight"] = torch.full_like(state["features.0.weight"], float("nan"))
+    path = tmp_path / "nan.pth"
+    torch.save(state, path)
+    assert "features.0 holds NaN or infinite values" in _one_line_weights_error(path)
+
+
 def test_unrelated_state_dict_is_rejected(tmp_path):
     path = tmp_path / "resnet.pth"
     torch.save({"conv1.weight": torch.zeros(64, 3, 7, 7), "fc.bias": torch.zeros(10)}, path)
