@@ -47,6 +47,18 @@ def contact_sheet(
         x = gap + (i % columns) * (cell_width + gap)
         y = title_h + gap + (i // columns) * (cell_height + label_h + gap)
         sheet.paste(cell, (x, y))
-        width = draw.textlength(label, font=font)
-        draw.text((x + (cell_width - width) / 2, y + cell_height + 2), label, fill="black", font=font)
+        shown = _fitted(draw, label, font, cell_width)
+        width = draw.textlength(shown, font=font)
+        draw.text((x + (cell_width - width) / 2, y + cell_height + 2), shown, fill="black", font=font)
     return sheet
+
+
+def _fitted(
+    draw: ImageDraw.ImageDraw, label: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int
+) -> str:
+    """The label, cut short with an ellipsis where it is wider than its cell (it would run into the next one)."""
+    if draw.textlength(label, font=font) <= width:
+        return label
+    while label and draw.textlength(label + "…", font=font) > width:
+        label = label[:-1]
+    return label.rstrip() + "…"
