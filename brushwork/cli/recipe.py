@@ -67,9 +67,7 @@ def command(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
     paths = recipes.find_inputs(recipe, args.picture, allow_changed=args.allow_changed)
-    start = recipes.start_image(recipe, paths)
-    if start is not None:  # the starting image as found (and checked), wherever it is now
-        settings = settings.replace(init=str(start))
+    settings = recipes.found_settings(recipe, paths, settings)  # a start picture, weights: as found and checked
     output = check_output_path(args.output, args.overwrite, (args.picture, *paths))
     roles = [item["role"] for item in recipe["inputs"]]
     style_paths = [path for path, role in zip(paths, roles) if role == "style"]

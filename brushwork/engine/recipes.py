@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from brushwork.engine.runner import Result
 
-__all__ = ["RECIPE_KEY", "build", "save", "save_result", "read", "find_inputs", "start_image"]
+__all__ = ["RECIPE_KEY", "build", "save", "save_result", "read", "find_inputs", "found_settings"]
 
 RECIPE_KEY = "brushwork-recipe"
 """The PNG text chunk that holds a picture's recipe (JPEG and WebP keep it as the EXIF description)."""
@@ -62,7 +62,8 @@ def build(
         "inputs": [describe(content, "content", known[0])]
         + [describe(s, "style", n) for s, n in zip(styles, known[1:], strict=True)]
         + [describe(path, role, Path(path).name) for role, path in (regions.inputs() if regions else [])]
-        + ([] if settings.init in INIT_WORDS else [describe(settings.init, "init", Path(settings.init).name)]),
+        + ([] if settings.init in INIT_WORDS else [describe(settings.init, "init", Path(settings.init).name)])
+        + ([] if settings.weights is None else [describe(settings.weights, "weights", Path(settings.weights).name)]),
     }
     if regions and regions.colours:
         recipe["region_colours"] = list(regions.colours)
@@ -152,10 +153,15 @@ def region_files(recipe: dict[str, Any], paths: Sequence[Path]) -> RegionFiles:
     )
 
 
-def start_image(recipe: dict[str, Any], paths: Sequence[Path]) -> Path | None:
-    """The starting image of a recipe's run, found at ``paths`` (see :func:`find_inputs`); None if it had none."""
-    found = [path for path, item in zip(paths, recipe["inputs"]) if item["role"] == "init"]
-    return found[0] if found else None
+FILE_SETTINGS = ("init", "weights")
+"""Settings that name an input file (a start picture, the network's weights): a recipe hashes the file."""
+
+
+def found_settings(recipe: dict[str, Any], paths: Sequence[Path], settings: Settings) -> Settings:
+    """``settings`` with each file a setting names as found at ``paths`` (see :func:`find_inputs`): a rerun
+    uses the file that was checked, wherever it is now."""
+    found = {item["role"]: str(path) for path, item in zip(paths, recipe["inputs"]) if item["role"] in FILE_SETTINGS}
+    return settings.replace(**found)
 
 
 def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_changed: bool = False) -> list[Path]:
@@ -184,6 +190,5 @@ def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_c
 
 def _called(role: str) -> str:
     """What an input of a recipe is called in what is said: ``the keep mask``, ``the style image``."""
-    return (
-        "keep mask" if role == "keep" else role if role in ("mask", "region map", "painting mask") else f"{role} image"
-    )
+    named = {"keep": "keep mask", "weights": "weights file", "init": "start picture"}
+    return named.get(role, role if role in ("mask", "region map", "painting mask") else f"{role} image")

@@ -804,3 +804,27 @@ def test_recipe_options_of_a_rerun_need_it_and_help_is_a_command(capsys, painted
     assert "-o goes with --rerun" in assert_one_line_error(rc, err)
     rc, stdout, _ = cli(capsys, "help", "video")
     assert rc == 0 and stdout.startswith("usage: brushwork video")
+
+
+def test_weights_of_ones_own_are_a_recipe_input_found_and_checked(capsys, tmp_path, encoder, tubingen, starry_night):
+    import torch
+
+    from brushwork.model.network import CONV_SHAPES
+
+    folder = tmp_path / "made"
+    folder.mkdir()
+    state = {}
+    for name, index in zip(CONV_SHAPES, [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]):  # torchvision's
+        state[f"features.{index}.weight"] = encoder.convs[name].weight.detach().clone()
+        state[f"features.{index}.bias"] = encoder.convs[name].bias.detach().clone()
+    torch.save(state, folder / "mine.pt")
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", folder / "out.png", *FAST, "--weights", folder / "mine.pt")
+    assert rc == 0, err
+    assert read_recipe(folder / "out.png")["inputs"][-1]["role"] == "weights"
+    shutil.move(folder, tmp_path / "moved")  # the picture and its weights moved together
+    rc, _, err = cli(capsys, "recipe", tmp_path / "moved" / "out.png", "--rerun", "-o", tmp_path / "again.png", "-q")
+    assert rc == 0, err
+    state["features.0.bias"] += 1  # the weights changed since: refused, not painted with them
+    torch.save(state, tmp_path / "moved" / "mine.pt")
+    rc, _, err = cli(capsys, "recipe", tmp_path / "moved" / "out.png", "--rerun", "-o", tmp_path / "third.png")
+    assert "mine.pt" in assert_one_line_error(rc, err) and not (tmp_path / "third.png").exists()
