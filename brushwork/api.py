@@ -182,8 +182,7 @@ def _check_run(settings: Settings, paintings: Sequence[Picture], progress: objec
     command line's snapshots: in Python, ``progress`` sees every step's picture)."""
     blend_weights(settings, len(paintings))
     check_start(settings)
-    if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be a function (or None), not {type(progress).__name__}")
+    _check_progress(progress)
     if settings.save_every:
         raise SettingsError(
             "is the command line's --save-every; in Python, progress= sees each step's picture", "save_every"
@@ -340,6 +339,11 @@ def stylize_video(
     )
 
 
+def _check_progress(progress: object) -> None:
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function (or None), not {type(progress).__name__}")
+
+
 def _check_workers(ray: str | None, workers: int | None, worker_cpus: int, segment_frames: int | None = None) -> None:
     """Refuse Ray's options without Ray (they would do nothing) and counts below 1."""
     for name, value in (("workers", workers), ("worker_cpus", worker_cpus), ("segment_frames", segment_frames)):
@@ -386,8 +390,7 @@ def stylize_batch(
 
     chosen = resolve(settings, preset, **options)
     _check_workers(ray, workers, worker_cpus)
-    if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be a function (or None), not {type(progress).__name__}")
+    _check_progress(progress)
     place = None if manifest is None else _path(manifest, "manifest")
     items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place)
     execute = None

@@ -310,10 +310,9 @@ class _Run:
                 start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
             painted = [(st.shape[-1], st.shape[-2]) for st in style_ts]
             regions = self.regions.at(wh, self.device, painted) if self.regions is not None else None
-            if best is None and regions is not None and regions.keep is not None:  # a given start too (a clip's
-                start = (
-                    regions.keep * content_t + (1 - regions.keep) * start
-                )  # frames): what is kept starts as the photo
+            if best is None and regions is not None and regions.keep is not None:
+                # what is kept starts as the photo, from a given start too (a clip's later frames would drift there)
+                start = regions.keep * content_t + (1 - regions.keep) * start
             tile, weighed = self.tiles[level], level_style_layers(self.settings, wh)
             held = self.temporal  # at the level of its size
             extra = [held] if held is not None and tuple(held.previous.shape[-1:-3:-1]) == wh else []
