@@ -184,7 +184,9 @@ def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Setti
     notes += _enlargements(paintings, sizes[-1], settings)
     notes += _unreached_rates(settings)
     if settings.save_every > settings.steps:
-        notes.append(f"--save-every {settings.save_every} is more than the run's {settings.steps} steps: no snapshot")
+        notes.append(
+            f"a snapshot every {settings.save_every} steps is more than the run's {settings.steps}: none is taken"
+        )
     if max(sizes[-1]) >= PHOTO_ENLARGEMENT_NOTED * max(photo):
         notes.append(
             f"the photo ({_wh(photo)}) is enlarged {max(sizes[-1]) / max(photo):.1f}x to {_wh(sizes[-1])} px: the "
@@ -244,7 +246,7 @@ def _unreached_rates(settings: Settings) -> list[str]:
         return []
     return [
         f"the learning-rate schedule's {', '.join(late)} starts after the run's {settings.steps} steps, so it never "
-        "applies: move it earlier (--lr-schedule) or paint more steps"
+        "applies: move it earlier or paint more steps"
     ]
 
 

@@ -781,7 +781,7 @@ def test_a_plan_says_what_the_run_would_note(capsys, tmp_path, tubingen, starry_
     rc, out, err = cli(capsys, tubingen, starry_night, *FAST, "--keep", tmp_path / "sky.png", "--plan")
     assert rc == 0 and "keep mask sky.png is 512x384: resized to the photo's 1024x768" in out, err
     rc, out, err = cli(capsys, tubingen, starry_night, *FAST, "--save-every", "50", "--plan")
-    assert rc == 0 and "--save-every 50 is more than the run's 2 steps: no snapshot" in out, err
+    assert rc == 0 and "a snapshot every 50 steps is more than the run's 2: none is taken" in out, err
     rc, _, err = cli(capsys, tubingen, starry_night, *FAST, "--save-every", "50", "-o", tmp_path / "s.png", "-q")
     assert rc == 0 and not (tmp_path / "s_steps").exists(), err  # no empty snapshot folder left
 
