@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
@@ -38,6 +40,9 @@ class InputOut(BaseModel):
     clip: bool
     image_url: str
     thumbnail_url: str
+    example: str | None = Field(
+        None, description="The bundled example it is, if one (as content_example or style_examples take it)."
+    )
 
 
 class JobOut(BaseModel):
@@ -119,6 +124,7 @@ def job_out(job: Job, position: int | None, has_result: bool, has_poster: bool) 
             clip=item.get("kind") == "clip",
             image_url=f"{base}/inputs/{i}",
             thumbnail_url=f"{base}/inputs/{i}?thumb=true",
+            example=Path(item["source"]).stem if "source" in item else None,
         )
         for i, item in enumerate(job.inputs)
     ]

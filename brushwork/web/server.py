@@ -128,7 +128,7 @@ def claim_data(data: Path, wait: float | None = None) -> IO[str]:
             if time.monotonic() >= deadline:
                 handle.close()
                 raise ServerError(
-                    f"another brushwork studio uses {data}; stop it, or give this one another --data", "data"
+                    f"another brushwork studio uses {data}; stop it", "data"
                 ) from None
             time.sleep(0.2)
 

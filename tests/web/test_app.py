@@ -619,7 +619,11 @@ def test_serve_refuses_a_data_folder_another_studio_uses(tmp_path, capsys, monke
     with pytest.raises(SystemExit) as stop:
         serve_command(["--data", str(tmp_path), "--port", "0"])
     err = capsys.readouterr().err
-    assert stop.value.code == 2 and f"another brushwork studio uses {tmp_path}" in err and err.count("\n") == 1
+    assert (
+        stop.value.code == 2
+        and f"another brushwork studio uses {tmp_path}; stop it; choose another --data" in err
+        and err.count("\n") == 1
+    )
     threading.Timer(0.3, held.close).start()  # the first studio stops: the second, waiting, takes the folder
     server.claim_data(tmp_path, wait=5).close()
 

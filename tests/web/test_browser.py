@@ -314,10 +314,19 @@ def test_the_collection_follows_every_job_and_a_deleted_one_leaves_the_easel(bro
     page.click("#paint")
     page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
     page.wait_for_selector(".work")
+    # Reuse of a job of examples picks the examples again: clicking one takes it off, not adds it twice
+    page.click("#reuse")
+    page.wait_for_function("() => document.querySelector('#style-examples [data-example=wave]').ariaPressed === 'true'")
+    assert page.locator("#style-chips .chip").count() == 1
     # a second job, and the first one looked at while it paints: the second still reaches the collection
     page.click('#qualities button:has-text("Finished")')
     page.click("#paint")
     page.wait_for_selector('#status[data-state="queued"], #status[data-state="running"]', timeout=60_000)
+    page.click('#content-examples .thumb[data-example="chicago"]')  # a new photo: on the easel, to paint regions on
+    page.wait_for_function("() => document.getElementById('veil').textContent === 'your photograph'")
+    if page.is_visible("#queue"):  # still painting (a fast machine may have finished it): it comes back with a click
+        page.click("#queue")
+        page.wait_for_selector("#status:not(:empty)")
     page.click(".work")
     page.wait_for_function("() => document.querySelectorAll('.work').length === 2", timeout=180_000)
     page.wait_for_selector("#queue", state="hidden")
