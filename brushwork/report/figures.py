@@ -286,10 +286,31 @@ def make(
     """
     if out.exists() and not out.is_dir():
         raise ImageError(f"{out} is a file, not a folder; give a folder for the figures")
+    made = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ImageError(f"cannot create folder {out}: {exc.strerror or exc}; choose another folder") from None
+    try:
+        return _make(wanted, out, size, steps_scale, device, mondrian_seed, tv_weight, overwrite, watcher, done)
+    except BaseException:
+        if made and not any(out.iterdir()):  # a refusal (a device this machine lacks, say) leaves no empty folder
+            out.rmdir()
+        raise
+
+
+def _make(
+    wanted: Sequence[str],
+    out: Path,
+    size: int,
+    steps_scale: float,
+    device: str,
+    mondrian_seed: int,
+    tv_weight: float | None,
+    overwrite: bool,
+    watcher: RunWatcher | None,
+    done: Callable[[Path, Image.Image | None, float], None] | None,
+) -> dict[str, Path]:
     paths = {name: out / f"{name}.png" for name in wanted}
     for path in paths.values():  # refuse before any work, so a long run never ends in a failed save
         check_output_path(path, overwrite)
