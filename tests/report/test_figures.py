@@ -119,6 +119,15 @@ def test_out_must_be_a_folder(tmp_path, capsys):
     assert "is a file" in capsys.readouterr().err
 
 
+def test_a_refused_device_leaves_no_empty_folder(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has the device the test asks for")
+    assert main(["figures", "tv", "--device", "cuda", "--out", str(tmp_path / "figs")]) == 2
+    assert "--device cuda is not available" in capsys.readouterr().err and not (tmp_path / "figs").exists()
+
+
 def test_grainiest_box_finds_the_noise():
     rng = np.random.default_rng(0)
     smooth = np.full((80, 120, 3), 128, np.uint8)
