@@ -33,6 +33,7 @@ AFTER = [
         "off",
         "no plan, progress bar (step, losses, time left) or closing `wrote` line: only notes, warnings and errors",
     ),
+    ("`--version`", "", "print brushwork's version and stop"),
 ]
 
 

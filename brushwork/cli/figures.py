@@ -21,8 +21,8 @@ def parser() -> Parser:
     p = Parser(
         prog="brushwork figures",
         description="Remake the seed report's figures: the seed preset's progression over steps, "
-        "TV loss on versus off, and one photo in three styles. Each PNG carries its recipe "
-        "(see 'brushwork recipe FIGURE.png').",
+        "TV loss on versus off, and one photo in three styles. Each painted figure carries its recipe "
+        "(see 'brushwork recipe FIGURE.png'); the Mondrian is drawn by code, not painted, and carries none.",
     )
     p.add_argument(
         "figure",

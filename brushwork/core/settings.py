@@ -380,7 +380,7 @@ class Settings:
         label="Snapshot every",
         studio=False,
         metavar="N",
-        help="write a snapshot every N steps and a progression sheet (0: never)",
+        help="write a snapshot every N steps into OUT_steps/ and a progression sheet OUT_progression.png (0: never)",
     )
 
     def __post_init__(self) -> None:
@@ -564,7 +564,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 PRESET_HELP = {
     "seed": "the report's Adam, lr 3.0 then 0.1 from step 180, 200 steps, TV on, one level",
-    "paper": "Gatys et al.'s L-BFGS with average pooling, 500 steps, one level",
+    "paper": "the report's loss terms (its weights, TV on) with Gatys et al.'s L-BFGS and average pooling, 500 steps, "
+    "one level",
 }
 
 

@@ -123,7 +123,10 @@ def _rescue(result: Result, path: Path, recipe: dict[str, Any]) -> Path | None:
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The recipe a brushwork picture carries in its metadata."""
     text = read_tag(path, RECIPE_KEY)
-    missing = ImageError(f"{path} carries no brushwork recipe; only pictures written by brushwork have one")
+    missing = ImageError(
+        f"{path} carries no brushwork recipe; only the pictures brushwork paints have one (not its sheets or the "
+        "Mondrian it draws)"
+    )
     if text is None:
         raise missing
     try:
