@@ -42,7 +42,7 @@ the `brushwork` library:
    learning-rate schedule (3.0, then 0.1 from step 180);
 6. do the same in one call with `brushwork.stylize(..., preset="seed")`.
 
-It runs on a CPU in a few minutes. The cell below holds the only two knobs: the picture size
+It runs on a CPU in about a minute. The cell below holds the only two knobs: the picture size
 (longest side, pixels) and the number of optimisation steps.
 """),
     code(
