@@ -102,7 +102,7 @@ def collect(
 
     Each of ``photos`` and ``styles`` is a file, a folder or a glob. Pictures are named
     ``OUTDIR/{photo}__{painting}.png`` (several paintings joined by ``+``); a name taken twice gets
-    ``_2``, ``_3``... in the order of the items. An argument that matches nothing is an :class:`ImageError`.
+    ``_2``, ``_3``... in the order of the files' paths. An argument that matches nothing is an :class:`ImageError`.
     Folders and globs leave out the pictures a batch logged in ``OUTDIR`` (they are not photos to paint again).
     """
     if manifest is not None:
@@ -126,10 +126,14 @@ def collect(
 
 
 def _names(rows: list[Row]) -> list[str]:
-    """Each row's output name: its own, or ``photo__painting.png`` made unique in order (ignoring case)."""
+    """Each row's output name: its own, or ``photo__painting.png`` made unique (ignoring case) in the order of
+    the rows' files' paths, not of the arguments: the same inputs given in another order get the same names, so a
+    finished batch is found finished."""
     taken = {name.lower() for _, _, name, _ in rows if name}
-    names = []
-    for photo, paintings, name, _ in rows:
+    names = [name or "" for _, _, name, _ in rows]  # "": made below
+    by_path = sorted(range(len(rows)), key=lambda i: [str(p.resolve()) for p in (rows[i][0], *rows[i][1])])
+    for i in by_path:
+        photo, paintings, name, _ = rows[i]
         if name is None:
             base = _shortened(f"{photo.stem}__{'+'.join(p.stem for p in paintings)}")
             name, n = f"{base}.png", 1
@@ -137,7 +141,7 @@ def _names(rows: list[Row]) -> list[str]:
                 n += 1
                 name = f"{base}_{n}.png"
             taken.add(name.lower())
-        names.append(name)
+            names[i] = name
     return names
 
 
