@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from brushwork.core.settings import Settings
     from brushwork.engine.runner import Progress, Result
     from brushwork.media.images import Picture
-    from brushwork.media.masks import RegionFiles
+    from brushwork.media.masks import RegionFiles, Regions
 
-__all__ = ["parser", "commands", "command", "paint_and_save"]
+__all__ = ["parser", "commands", "command", "load_regions", "paint_and_save"]
 
 
 def parser() -> Parser:
@@ -87,8 +87,7 @@ def command(argv: Sequence[str]) -> int:
     content = load_image(args.content, "content")
     styles = [load_image(path, "style") for path in style_paths]
     blend_weights(settings, len(styles))
-    sizes = [s.rgb.size for s in styles]
-    masks = regions.load(content.rgb.size, sizes, blend=settings.style_blend) if regions else None  # checked now
+    masks = load_regions(regions, content, styles, settings)  # checked now, before any work
     check_start(settings)
     if output is None:
         planned = measure_and_plan(content, styles, settings)
@@ -98,8 +97,17 @@ def command(argv: Sequence[str]) -> int:
         _make_snapshot_folder(output, args.overwrite, inputs)
     paths = (args.content, *style_paths)
     return paint_and_save(
-        settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet, regions=regions
+        settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet, regions=(regions, masks)
     )
+
+
+def load_regions(
+    regions: RegionFiles | None, content: Picture, styles: Sequence[Picture], settings: Settings
+) -> Regions | None:
+    """The checked masks of a run's region files (None without any), read once for the plan and the run."""
+    if not regions:
+        return None
+    return regions.load(content.rgb.size, [s.rgb.size for s in styles], blend=settings.style_blend)
 
 
 def snapshot_paths(output: Path) -> tuple[Path, Path]:
@@ -144,15 +152,14 @@ def paint_and_save(
     *,
     overwrite: bool,
     quiet: bool,
-    regions: RegionFiles | None = None,
+    regions: tuple[RegionFiles | None, Regions | None] = (None, None),
 ) -> int:
-    """Run with a progress bar, write the picture (also when stopped early) and say how it ended."""
+    """Run with a progress bar, write the picture (also when stopped early) and say how it ended; ``regions``: the
+    region files (for the recipe) and their masks (:func:`load_regions`)."""
     from brushwork.engine import recipes
     from brushwork.engine.runner import measure_and_plan, run
 
-    masks = (
-        regions.load(content.rgb.size, [s.rgb.size for s in styles], blend=settings.style_blend) if regions else None
-    )
+    files, masks = regions
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
     if not quiet:
         print(planned.describe(), file=sys.stderr)
@@ -160,7 +167,7 @@ def paint_and_save(
         print(f"brushwork: note: {note}", file=sys.stderr)
     if content.alpha is not None and output.suffix.lower() in (".jpg", ".jpeg"):
         print("brushwork: note: a JPEG has no transparency; the photo's is kept in a .png or .webp", file=sys.stderr)
-    snapshots = _Snapshots(settings.save_every, output, recipes.build(settings, paths[0], paths[1:], regions=regions))
+    snapshots = _Snapshots(settings.save_every, output, recipes.build(settings, paths[0], paths[1:], regions=files))
     bar = Bar("painting", "step", quiet=quiet)
 
     def progress(p: Progress) -> None:
@@ -171,7 +178,7 @@ def paint_and_save(
         result = run(content, styles, settings, callback=progress, keep_memory=True, planned=planned, regions=masks)
         if result.status == "done":
             bar.finish()
-    final = recipes.build(settings, paths[0], paths[1:], result, regions=regions)
+    final = recipes.build(settings, paths[0], paths[1:], result, regions=files)
     recipes.save_result(result, output, final, overwrite=overwrite)
     return _report(result, output, snapshots.sheet(result.image.width), quiet)
 

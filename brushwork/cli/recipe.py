@@ -32,7 +32,7 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from brushwork.cli.paint import paint_and_save
+    from brushwork.cli.paint import load_regions, paint_and_save
     from brushwork.core.settings import Settings
     from brushwork.engine import recipes
     from brushwork.media.images import check_output_path, load_image
@@ -74,6 +74,7 @@ def command(argv: Sequence[str]) -> int:
     content = load_image(paths[0], "content")
     styles = [load_image(s, "style") for s in style_paths]
     regions = recipes.region_files(recipe, paths)
+    masks = load_regions(regions, content, styles, settings)
     return paint_and_save(
         settings,
         content,
@@ -82,5 +83,5 @@ def command(argv: Sequence[str]) -> int:
         output,
         overwrite=args.overwrite,
         quiet=args.quiet,
-        regions=regions,
+        regions=(regions, masks),
     )
