@@ -227,6 +227,10 @@ def test_on_a_phone_the_page_is_one_column_that_fits(browser, studio, tmp_path):
     assert page.locator("#qualities button.on").count() == 1  # the default number of steps is one of the choices
     page.set_input_files("#content-file", photo)
     page.click('#style-examples [data-example="wave"]')
+    page.wait_for_selector("#regions-card:not([hidden])")
+    frame, regions = page.locator(".frame").bounding_box(), page.locator("#regions-card").bounding_box()
+    assert 0 <= regions["y"] - (frame["y"] + frame["height"]) <= 200  # the brush's tools under the photo and its title
+    assert page.locator("#title").bounding_box()["height"] < 70  # a long name takes two lines at most
     page.click('#sizes [data-value="64"]')
     page.click("#qualities button >> nth=0")
     page.click("#paint")
