@@ -58,6 +58,12 @@ def command(argv: Sequence[str]) -> int:
         return 0
     if not args.output:
         p.error("--rerun needs -o OUTPUT")
+    if "frame" in recipe:  # its clip and settings are in it, but a frame is painted as part of the clip
+        clip = next((item["name"] for item in recipe.get("inputs", []) if item.get("role") == "clip"), "the clip")
+        raise ImageError(
+            f"{args.picture} is frame {recipe['frame']} of a painted clip; paint {clip} again with 'brushwork video' "
+            "and the settings this recipe shows"
+        )
     settings = Settings.from_dict(recipe["settings"]).replace(save_every=0)
     run: dict = recipe["run"] if isinstance(recipe.get("run"), dict) else {}
     if run.get("status") in ("interrupted", "diverged"):  # the rerun does not stop where that run did

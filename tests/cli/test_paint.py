@@ -117,6 +117,23 @@ def test_a_clip_where_a_painting_goes_or_asked_for_its_recipe_says_what_fits(cap
     assert "each of its frames has one, in fox.mp4.frames/" in assert_one_line_error(rc, err)
 
 
+def test_a_frame_of_a_painted_clip_shows_its_recipe_and_sends_a_rerun_to_brushwork_video(capsys, tmp_path):
+    from brushwork.core.settings import Settings, VideoSettings
+    from brushwork.engine import recipes
+    from brushwork.video.work_folder import frame_recipe
+
+    inputs = [{"role": "clip", "name": "fox.mp4", "path": "/elsewhere/fox.mp4", "sha256": "0" * 64}]
+    frame = tmp_path / "frame_000003.png"
+    recipe = {**frame_recipe(Settings(), VideoSettings(), inputs), "frame": 3, "time": 0.1}
+    recipes.save(Image.new("RGB", (8, 8)), frame, recipe)
+    rc, out, _ = cli(capsys, "recipe", frame)
+    assert rc == 0 and json.loads(out)["frame"] == 3
+    rc, _, err = cli(capsys, "recipe", frame, "--rerun", "-o", tmp_path / "again.png")
+    message = assert_one_line_error(rc, err)
+    assert "is frame 3 of a painted clip; paint fox.mp4 again with 'brushwork video'" in message
+    assert not (tmp_path / "again.png").exists()
+
+
 @pytest.mark.parametrize("case", list(BAD_CONTENT))
 def test_bad_content_image(capsys, tmp_path, tubingen, starry_night, case):
     make, words = BAD_CONTENT[case]
