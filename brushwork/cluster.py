@@ -116,15 +116,17 @@ def _check_reachable(address: str) -> None:
 
 @dataclass(frozen=True)
 class Parcel:
-    """An item's input files as bytes, for a worker that cannot see the driver's disk."""
+    """An item's input files as bytes, and those its settings name (a start picture, weights), for a worker that
+    cannot see the driver's disk."""
 
     item: Item
     files: tuple[tuple[str, bytes], ...]
-    """(file name, bytes) of each of the item's inputs (:meth:`~brushwork.batch.inputs.Item.inputs`)."""
+    """(file name, bytes) of each of the item's inputs (:meth:`~brushwork.batch.inputs.Item.inputs`), then of each
+    file the settings name (:meth:`~brushwork.core.settings.Settings.files`)."""
 
     @classmethod
-    def of(cls, item: Item) -> Parcel:
-        """The item's files as they are now; an unreadable one travels empty and fails the item with its reason."""
+    def of(cls, item: Item, settings: Settings) -> Parcel:
+        """The files as they are now; an unreadable one travels empty and fails the item with its reason."""
 
         def read(path: Path) -> bytes:
             try:
@@ -132,11 +134,13 @@ class Parcel:
             except OSError:
                 return b""
 
-        return cls(item, tuple((path.name, read(path)) for path in item.inputs()))
+        paths = [*item.inputs(), *(path for _, path in settings.files())]
+        return cls(item, tuple((path.name, read(path)) for path in paths))
 
     @contextmanager
-    def unpacked(self) -> Iterator[Item]:
-        """The item with its inputs written to a temporary folder (each in its own, so equal names do not clash)."""
+    def unpacked(self, settings: Settings) -> Iterator[tuple[Item, Settings]]:
+        """The item and the settings with their files written to a temporary folder (each in its own, so equal
+        names do not clash)."""
         with tempfile.TemporaryDirectory(prefix="brushwork-") as folder:
             paths = []
             for index, (name, data) in enumerate(self.files):
@@ -144,7 +148,10 @@ class Parcel:
                 path.parent.mkdir()
                 path.write_bytes(data)
                 paths.append(path)
-            yield self.item.moved(paths, Path(folder) / "unused")
+            own = len(self.item.inputs())
+            item = self.item.moved(paths[:own], Path(folder) / "unused")
+            named = [role for role, _ in settings.files()]
+            yield item, settings.replace(**{role: str(path) for role, path in zip(named, paths[own:])})
 
 
 class Painter:
@@ -155,11 +162,12 @@ class Painter:
         self.encoder = encoder_for(settings, pick_device(settings.device))
 
     def paint(self, parcel: Parcel, settings: Settings) -> Result | Record:
-        with parcel.unpacked() as item:
-            outcome = paint_pictures(item, settings, self.encoder)
+        with parcel.unpacked(settings) as (item, copied):
+            outcome = paint_pictures(item, copied, self.encoder)
         if isinstance(outcome, Record):  # name the driver's files, not the worker's copies
             error = outcome.error
-            for copy, original in zip(item.inputs(), parcel.item.inputs()):
+            copies = [*item.inputs(), *(path for _, path in copied.files())]
+            for copy, original in zip(copies, [*parcel.item.inputs(), *(path for _, path in settings.files())]):
                 error = error.replace(str(copy), str(original))
             outcome = replace(
                 outcome,
@@ -198,7 +206,7 @@ class RayExecutor:
 
         def submit(actor: Any, item: Item) -> Any:
             began[item] = time.perf_counter()
-            return actor.paint.remote(Parcel.of(item), settings)
+            return actor.paint.remote(Parcel.of(item, settings), settings)
 
         def done(item: Item, outcome: Result | Record, attempt: int) -> bool:
             if isinstance(outcome, Result):
@@ -247,7 +255,7 @@ class RaySegments:
         self, segments: list[tuple[Segment, VideoSettings]], on_segment: Callable[[Segment, list[bytes]], bool]
     ) -> None:
         ray = connect(self.address)
-        parcel = ray.put(Parcel.of(Item(self.clip, tuple(self.styles), self.clip, self.regions)))  # sent once
+        parcel = ray.put(Parcel.of(Item(self.clip, tuple(self.styles), self.clip, self.regions), self.settings))  # once
 
         def submit(actor: Any, task: tuple[Segment, VideoSettings]) -> Any:
             return actor.call.remote(_paint_segment, parcel, self.settings, task[1])
@@ -278,8 +286,8 @@ def ray_segments(
 
 
 def _paint_segment(encoder: Any, parcel: Parcel, settings: Settings, video: VideoSettings) -> list[bytes]:
-    with parcel.unpacked() as item:
-        return paint_segment(encoder, item.photo, item.styles, settings, video, item.regions)
+    with parcel.unpacked(settings) as (item, copied):
+        return paint_segment(encoder, item.photo, item.styles, copied, video, item.regions)
 
 
 def spread(

@@ -30,7 +30,7 @@ from brushwork import __version__
 from brushwork.batch.inputs import Item
 from brushwork.batch.log import BatchLog, Record, claim
 from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, OutputExistsError, SettingsError
-from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
+from brushwork.core.settings import Settings, blend_weights
 from brushwork.engine import recipes
 from brushwork.engine.runner import Callback, Result, check_start, run
 from brushwork.media.images import file_sha256, load_image
@@ -120,9 +120,8 @@ def item_key(item: Item, settings: Settings, digests: dict[Path, str] | None = N
     """
     digests = {} if digests is None else digests
     key = hashlib.sha256(json.dumps([__version__, settings.to_dict()], sort_keys=True).encode())
-    start = [] if settings.init in INIT_WORDS else [Path(settings.init)]
     try:
-        for path in (*item.inputs(), *start):
+        for path in (*item.inputs(), *(path for _, path in settings.files())):
             if path not in digests:
                 digests[path] = file_sha256(path)
             key.update(digests[path].encode())

@@ -28,7 +28,7 @@ from brushwork.cli.kit import (
     require_output,
 )
 from brushwork.core.formats import OUTPUT_WORDS
-from brushwork.core.settings import INIT_WORDS, resolve
+from brushwork.core.settings import resolve
 
 if TYPE_CHECKING:
     from brushwork.core.settings import Settings
@@ -81,8 +81,7 @@ def command(argv: Sequence[str]) -> int:
     require_output(p, args)
     style_paths, regions = region_files(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
-    start = () if settings.init in INIT_WORDS else (settings.init,)
-    inputs = (args.content, *style_paths, *(path for _, path in regions.inputs()), *start)
+    inputs = (args.content, *style_paths, *(path for _, path in (*regions.inputs(), *settings.files())))
     output = None if args.plan else check_output_path(args.output, args.overwrite, inputs)
     content = load_image(args.content, "content")
     styles = [load_image(path, "style") for path in style_paths]

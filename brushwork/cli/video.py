@@ -101,7 +101,7 @@ def command(argv: Sequence[str]) -> int:
     settings = resolve(preset_name=args.preset, **given_settings(args))
     video = VideoSettings(**given_settings(args, VIDEO_SPECS))
     style_paths, files = region_files(p, args)
-    output = _output(args, style_paths, files)
+    output = _output(args, style_paths, files, settings)
     inputs = _inputs(args, style_paths, files, settings, video)
     painting = inputs[:4]
     if output is not None and not args.plan:  # frames of another run: refused before the plan is said
@@ -131,13 +131,15 @@ def command(argv: Sequence[str]) -> int:
         return _report(result, output, frame_size(inputs.clip, settings))
 
 
-def _output(args: argparse.Namespace, style_paths: Sequence[str], files: RegionFiles) -> Path | None:
+def _output(
+    args: argparse.Namespace, style_paths: Sequence[str], files: RegionFiles, settings: Settings
+) -> Path | None:
     """The painted clip's path, checked before any work; with ``--plan`` only named (None when it is not)."""
     from brushwork.media.images import check_output_path
 
     if args.plan:
         return Path(args.output) if args.output else None
-    inputs = (args.clip, *style_paths, *(path for _, path in files.inputs()))
+    inputs = (args.clip, *style_paths, *(path for _, path in (*files.inputs(), *settings.files())))
     return check_output_path(args.output, args.overwrite, inputs, suffixes=VIDEO_SUFFIXES)
 
 
@@ -147,6 +149,7 @@ def _inputs(
     """The clip, the paintings and the regions, each refused in one line before any work; a damaged clip is
     warned of even with -q, since the painted clip will be short, and so is a mask that was resized."""
     from brushwork.core.settings import blend_weights
+    from brushwork.engine.runner import check_start
     from brushwork.media.clips import probe
     from brushwork.media.images import load_image
 
@@ -157,6 +160,7 @@ def _inputs(
         )
     styles = [load_image(path, "style") for path in style_paths]
     blend_weights(settings, len(styles))
+    check_start(settings)
     regions = files.load(clip.upright, [s.rgb.size for s in styles], "frame", settings.style_blend) if files else None
     for note in regions.notes if regions is not None else ():
         print(f"brushwork video: note: {note}", file=sys.stderr)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from brushwork.core.errors import SettingsError
@@ -434,6 +435,12 @@ class Settings:
             if step >= start:
                 lr = rate
         return lr
+
+    def files(self) -> list[tuple[str, Path]]:
+        """The input files these settings name, as (setting, path): a start picture (``init``) and the network's
+        weights. Every front door hashes, protects and ships them as it does the photo."""
+        named = {"init": None if self.init in INIT_WORDS else self.init, "weights": self.weights}
+        return [(name, Path(value)) for name, value in named.items() if value is not None]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict, as stored in recipes."""

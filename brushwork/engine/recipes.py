@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from brushwork import __version__
 from brushwork.core.errors import ImageError, InputChangedError, OutputExistsError
-from brushwork.core.settings import INIT_WORDS, Settings
+from brushwork.core.settings import Settings
 from brushwork.media.images import file_sha256, read_tag, save_image
 from brushwork.media.masks import RegionFiles
 
@@ -62,8 +62,7 @@ def build(
         "inputs": [describe(content, "content", known[0])]
         + [describe(s, "style", n) for s, n in zip(styles, known[1:], strict=True)]
         + [describe(path, role, Path(path).name) for role, path in (regions.inputs() if regions else [])]
-        + ([] if settings.init in INIT_WORDS else [describe(settings.init, "init", Path(settings.init).name)])
-        + ([] if settings.weights is None else [describe(settings.weights, "weights", Path(settings.weights).name)]),
+        + [describe(path, role, path.name) for role, path in settings.files()],
     }
     if regions and regions.colours:
         recipe["region_colours"] = list(regions.colours)
@@ -156,14 +155,11 @@ def region_files(recipe: dict[str, Any], paths: Sequence[Path]) -> RegionFiles:
     )
 
 
-FILE_SETTINGS = ("init", "weights")
-"""Settings that name an input file (a start picture, the network's weights): a recipe hashes the file."""
-
-
 def found_settings(recipe: dict[str, Any], paths: Sequence[Path], settings: Settings) -> Settings:
     """``settings`` with each file a setting names as found at ``paths`` (see :func:`find_inputs`): a rerun
     uses the file that was checked, wherever it is now."""
-    found = {item["role"]: str(path) for path, item in zip(paths, recipe["inputs"]) if item["role"] in FILE_SETTINGS}
+    named = {role for role, _ in settings.files()}
+    found = {item["role"]: str(path) for path, item in zip(paths, recipe["inputs"]) if item["role"] in named}
     return settings.replace(**found)
 
 

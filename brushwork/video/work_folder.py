@@ -37,7 +37,7 @@ def fingerprint_of(
     clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings, regions: Regions | None = None
 ) -> dict:
     """What must match for frames in a work folder to be this run's: settings and every input's bytes (the
-    regions' masks included)."""
+    regions' masks, a start picture and your own weights included)."""
 
     def digest(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
@@ -48,22 +48,27 @@ def fingerprint_of(
         "brushwork": __version__,
         "settings": settings.to_dict(),
         "video": {k: v for k, v in video.to_dict().items() if k not in unused},
-        "clip": _clip_digest(clip.path),
+        "clip": _large_file_digest(clip.path, "clip"),
         "styles": [digest(np.asarray(s.rgb).tobytes()) for s in styles],
         **({"regions": _region_digests(regions)} if regions is not None else {}),
+        **(
+            {"files": {role: _large_file_digest(path, role) for role, path in settings.files()}}
+            if settings.files()
+            else {}
+        ),
     }
 
 
-def _clip_digest(path: Path) -> str:
-    """A clip's SHA-256, read once per version of the file: the resume check before the plan, the frames kept
-    and the work folder's claim all ask for it, and a clip may be large."""
+def _large_file_digest(path: Path, role: str) -> str:
+    """A file's SHA-256, read once per version of it: the resume check before the plan, the frames kept and the
+    work folder's claim all ask for it, and a clip or a network's weights may be large."""
     stat = path.stat()
-    return _file_digest(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    return _file_digest(str(path.resolve()), stat.st_mtime_ns, stat.st_size, role)
 
 
 @functools.lru_cache(maxsize=8)
-def _file_digest(path: str, mtime_ns: int, size: int) -> str:
-    return file_sha256(path, "clip")
+def _file_digest(path: str, mtime_ns: int, size: int, role: str) -> str:
+    return file_sha256(path, role)
 
 
 def _region_digests(regions: Regions) -> dict[str, list[str]]:

@@ -530,8 +530,35 @@ def test_masks_travel_with_an_item_to_a_worker(inputs, tmp_path):
     sky = half_mask(tmp_path / "masks" / "sky.png", True)
     keep = half_mask(tmp_path / "keep.png", False)
     item = Item(inputs["a"], (inputs["wave"],), tmp_path / "out" / "a.png", RegionFiles((sky,), keep=keep))
-    parcel = pickle.loads(pickle.dumps(Parcel.of(item)))  # as Ray ships it
-    with parcel.unpacked() as copy:
+    parcel = pickle.loads(pickle.dumps(Parcel.of(item, FAST)))  # as Ray ships it
+    with parcel.unpacked(FAST) as (copy, settings):
         assert copy.regions.masks[0].read_bytes() == sky.read_bytes() and copy.regions.masks[0] != sky
         assert copy.regions.keep is not None and copy.regions.keep.read_bytes() == keep.read_bytes()
         assert [p.name for p in copy.inputs()] == ["a.jpg", "wave.jpg", "sky.png", "keep.png"]
+        assert settings == FAST
+
+
+def test_a_start_picture_and_weights_travel_with_an_item_to_a_worker(inputs, tmp_path):
+    """Workers need not see the driver's disk: the files the settings name go with the item, renamed there."""
+    from brushwork.cluster import Parcel
+
+    weights = tmp_path / "mine.pt"
+    weights.write_bytes(b"not really weights")
+    settings = FAST.replace(init=str(inputs["b"]), weights=str(weights))
+    item = Item(inputs["a"], (inputs["wave"],), tmp_path / "out" / "a.png")
+    parcel = pickle.loads(pickle.dumps(Parcel.of(item, settings)))
+    with parcel.unpacked(settings) as (copy, moved):
+        assert Path(moved.init).read_bytes() == inputs["b"].read_bytes() and moved.init != str(inputs["b"])
+        assert moved.weights is not None and Path(moved.weights).read_bytes() == weights.read_bytes()
+        assert moved.replace(init=settings.init, weights=settings.weights) == settings
+        assert [p.name for p in copy.inputs()] == ["a.jpg", "wave.jpg"]
+
+
+def test_a_changed_weights_file_makes_a_finished_item_paint_again(inputs, tmp_path):
+    weights = tmp_path / "mine.pt"
+    weights.write_bytes(b"one")
+    settings = FAST.replace(weights=str(weights))
+    item = Item(inputs["a"], (inputs["wave"],), tmp_path / "out" / "a.png")
+    before = item_key(item, settings)
+    weights.write_bytes(b"two")
+    assert before is not None and item_key(item, settings) != before

@@ -105,6 +105,16 @@ def test_frames_of_another_run_are_not_mixed_in(clip, tmp_path):
         paint_clip(probe(clip), style(), FAST.replace(seed=1), VideoSettings(later_steps=2), out)
 
 
+def test_frames_started_from_another_start_picture_are_not_mixed_in(clip, tmp_path):
+    start = tmp_path / "start.png"
+    Image.new("RGB", (40, 30), (0, 90, 0)).save(start)
+    out = tmp_path / "started.mp4"
+    paint_clip(probe(clip), style(), FAST.replace(init=str(start)), VideoSettings(later_steps=2, end=0.05), out)
+    Image.new("RGB", (40, 30), (90, 0, 0)).save(start)  # the same name, another picture
+    with pytest.raises(brushwork.ImageError, match="holds frames painted from other inputs or settings"):
+        paint_clip(probe(clip), style(), FAST.replace(init=str(start)), VideoSettings(later_steps=2), out)
+
+
 def test_frames_of_no_known_run_are_refused_and_a_damaged_frame_is_painted_again(clip, tmp_path):
     out = tmp_path / "found.mp4"
     work = work_folder(out)
@@ -276,6 +286,12 @@ def test_video_plan_paints_nothing_and_quiet_keeps_the_summary(capsys, clip, tmp
 def test_video_refuses_save_every_in_one_line(capsys, clip, tmp_path):
     rc, err = cli(capsys, "video", clip, STYLE, "-o", tmp_path / "o.mp4", "--save-every", "5")
     assert rc == 2 and "--save-every" in err and err.count("\n") == 1
+
+
+def test_video_says_what_a_start_that_cannot_be_meant_is_before_any_work(capsys, clip, tmp_path):
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", tmp_path / "o.mp4", "--init", "Palette")
+    assert rc == 2 and err.count("\n") == 1 and "--init takes content, palette, noise in small letters" in err, err
+    assert not (tmp_path / "o.mp4").exists() and not work_folder(tmp_path / "o.mp4").exists()
 
 
 def test_the_time_left_after_the_first_frame_is_the_later_frames_cost(clip, tmp_path):
