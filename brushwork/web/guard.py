@@ -46,16 +46,17 @@ def is_loopback(address: str) -> bool:
 @dataclass(frozen=True)
 class Access:
     """A studio's token, and the Host names it answers (``None``: any, for a studio shared on a network,
-    where every request needs the token instead)."""
+    where every request needs the token instead) at its port (``None``: any)."""
 
     token: str
     hosts: frozenset[str] | None = LOOPBACK_NAMES
+    port: int | None = None
 
     @classmethod
-    def local(cls, token: str | None = None, name: str | None = None) -> Access:
-        """A studio on loopback, also answering to ``name`` (the host it was started with)."""
+    def local(cls, token: str | None = None, name: str | None = None, port: int | None = None) -> Access:
+        """A studio on loopback at ``port``, also answering to ``name`` (the host it was started with)."""
         extra = {name.strip("[]").lower()} if name else set()
-        return cls(token or new_token(), LOOPBACK_NAMES | extra)
+        return cls(token or new_token(), LOOPBACK_NAMES | extra, port)
 
     @classmethod
     def shared(cls, token: str | None = None) -> Access:
@@ -67,11 +68,11 @@ class Access:
 
     def refusal(self, request: Request) -> str | None:
         """Why the studio will not answer ``request`` (one line), or ``None``."""
-        host = (request.url.hostname or "").lower()
-        if self.hosts is not None and host not in self.hosts:
+        host, port = (request.url.hostname or "").lower(), request.url.port or 80
+        if self.hosts is not None and (host not in self.hosts or self.port not in (None, port)):
             return (
-                f"this studio answers only at 127.0.0.1, localhost or [::1], not {host or 'an empty host'!r}; "
-                "open it at the address 'brushwork serve' printed"
+                f"this studio answers only at 127.0.0.1, localhost or [::1] port {self.port or 'its own'}, not "
+                f"{request.headers.get('host') or 'an empty host'!r}; open it at the address 'brushwork serve' printed"
             )
         if self.hosts is None and not any(
             self.holds(given)
@@ -99,8 +100,17 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-FRAMING = (("x-frame-options", "DENY"), ("content-security-policy", "frame-ancestors 'none'"))
-"""Sent with every answer: no other site may show the studio in a frame, where a hidden click would drive it."""
+SAFETY = (
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("cross-origin-resource-policy", "same-origin"),
+    ("referrer-policy", "no-referrer"),
+)
+"""Sent with every answer: no other site may show the studio in a frame, where a hidden click would drive it,
+nor embed its pictures (which would tell it the studio runs); a browser takes each answer as the type it says."""
+PAGE_POLICY, FILE_POLICY = "frame-ancestors 'none'", "default-src 'none'; frame-ancestors 'none'; sandbox"
+"""The Content-Security-Policy of an answer that sets none of its own: a page (the API's /docs; the studio's page
+sets a stricter one), and anything else, a picture, a clip or JSON, which runs nothing even if opened alone."""
 
 
 class Guard:
@@ -120,8 +130,10 @@ class Guard:
         async def guarded(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in FRAMING:
+                for name, value in SAFETY:
                     headers[name] = value
+                page = headers.get("content-type", "").startswith("text/html")
+                headers.setdefault("content-security-policy", PAGE_POLICY if page else FILE_POLICY)
                 if keep_token:
                     headers.append(
                         "set-cookie", f"{TOKEN_COOKIE}={self.access.token}; Path=/; HttpOnly; SameSite=Strict"

@@ -81,7 +81,7 @@ def serve(
         raise ServerError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", "port") from None
     bound_host, bound_port = sock.getsockname()[:2]
     local = is_loopback(bound_host)
-    access = Access.local(token, host) if local else Access.shared(token)
+    access = Access.local(token, host, bound_port) if local else Access.shared(token)
     app = create_app(data, max_size=max_size, max_steps=max_steps, max_clip_seconds=max_clip_seconds, access=access)
     urls = [f"http://{f'[{a}]' if ':' in a else a}:{bound_port}/" for a in _addresses(bound_host)]
     if not local:

@@ -1055,7 +1055,23 @@ def test_no_other_site_may_show_the_studio_in_a_frame(make_client):
         stranger(client).post("/api/jobs", data=ATTACK, headers=ELSEWHERE),  # refused answers too
     ):
         assert answer.headers["x-frame-options"] == "DENY", answer.request.url
-        assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+def test_every_answer_is_taken_as_its_type_and_only_the_pages_own_script_runs(make_client):
+    """Defence in depth: no answer is sniffed into another type, embedded by another site, or runs a script but
+    the page's own (a file name shown on it, a picture opened alone)."""
+    client = make_client(Painter())
+    job = client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()
+    page, picture, listing = client.get("/"), client.get(f"/api/jobs/{job['id']}/inputs/0"), client.get("/api/jobs")
+    for answer in (page, picture, listing, client.get("/docs")):
+        assert answer.headers["x-content-type-options"] == "nosniff", answer.request.url
+        assert answer.headers["cross-origin-resource-policy"] == "same-origin"
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'sha256-" in policy and "unsafe-inline'; img-src" in policy and "default-src 'self'" in policy
+    assert "'unsafe-eval'" not in policy and "script-src 'self'" not in policy
+    for answer in (picture, listing):
+        assert answer.headers["content-security-policy"].startswith("default-src 'none'")
 
 
 @pytest.mark.parametrize("host", ["evil.example:18942", "evil.example", "192.168.1.5:8000", "127.0.0.1.evil.example"])
@@ -1071,6 +1087,14 @@ def test_a_studio_on_loopback_answers_the_loopback_names_and_its_own(make_client
     client = make_client(access=Access.local(name="studio.lan"))
     for host in ("127.0.0.1:8000", "localhost:8000", "LOCALHOST", "[::1]:8000", "studio.lan:8000"):
         assert client.get("/api/jobs", headers={"host": host}).status_code == 200, host
+
+
+def test_a_studio_on_loopback_answers_at_its_own_port_only(make_client):
+    """Another server on this machine (a proxy on another port) is another origin: it gets nothing."""
+    client = make_client(Painter(), access=Access.local(port=8765))
+    assert client.get("/api/jobs", headers={"host": "127.0.0.1:8765"}).status_code == 200
+    for host in ("localhost:1", "127.0.0.1:9999", "[::1]:8000", "localhost"):
+        assert refused(client.get("/api/jobs", headers={"host": host}), "port 8765"), host
 
 
 def test_a_studio_shared_on_a_network_needs_its_token_for_everything(make_client):

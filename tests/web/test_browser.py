@@ -83,6 +83,7 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     page = browser.new_page(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(studio)
     page.wait_for_selector("#style-examples .thumb")
     # the studio takes changes only with its token: the page has it, a request without it is refused

@@ -1,5 +1,7 @@
 """The page itself, handed the studio's token, and what it reads first: the limits and default settings."""
 
+import base64
+import hashlib
 import html
 from pathlib import Path
 
@@ -18,6 +20,18 @@ TOKEN_SLOT = '<meta name="brushwork-token" content="">'
 """Where the page is handed the studio's token, which it sends with every change."""
 
 
+def page_policy(page: str) -> str:
+    """The page's Content-Security-Policy: its own script (by its hash) and nothing from elsewhere, so that text
+    it shows (a file's name) can never run, and it talks to the studio alone."""
+    script = page.split("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    return (
+        f"default-src 'self'; script-src 'sha256-{digest}'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
 def add_routes(router: APIRouter, studio: Studio) -> None:
     """Add ``/`` and ``/api/config``."""
     defaults = Settings().to_dict()
@@ -26,7 +40,9 @@ def add_routes(router: APIRouter, studio: Studio) -> None:
     @router.get("/", include_in_schema=False)
     def page() -> HTMLResponse:
         filled = TOKEN_SLOT.replace('content=""', f'content="{html.escape(studio.access.token)}"')
-        return HTMLResponse(PAGE.read_text(encoding="utf-8").replace(TOKEN_SLOT, filled, 1))
+        text = PAGE.read_text(encoding="utf-8")
+        policy = {"content-security-policy": page_policy(text)}
+        return HTMLResponse(text.replace(TOKEN_SLOT, filled, 1), headers=policy)
 
     @router.get("/api/config", response_model=ConfigOut, summary="Limits and default settings")
     def config() -> ConfigOut:
