@@ -102,6 +102,8 @@ def probe(path: str | Path, shown: str | None = None) -> ClipInfo:
             raise ImageError(f"{name} has no video stream; give a video file")
         stream = container.streams.video[0]
         ctx = stream.codec_context
+        if ctx is None:  # a format ffmpeg finds but cannot decode here (an SVG drawing)
+            raise ImageError(f"cannot read {name} as a video (no decoder for it here); give an MP4, MOV or MKV file")
         if ctx.name in ("png", "mjpeg", "bmp", "tiff", "webp", "gif") and (stream.frames or 0) <= 1:
             raise ImageError(f"{name} is a still picture, not a video; paint it with 'brushwork' instead")
         rotation, count, last, times, failure = 0, 0, 0.0, [], ""

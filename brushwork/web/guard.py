@@ -121,7 +121,10 @@ class Guard:
         self.app, self.access = app, access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "websocket":  # the studio has none: one added later must not skip these checks
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http":  # the server's start and stop
             await self.app(scope, receive, send)
             return
         request = Request(scope)

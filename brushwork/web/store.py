@@ -1,11 +1,13 @@
 """Jobs on disk: one folder per job under ``DATA/jobs/ID`` with its inputs, its result and ``job.json``.
 
 A picture's result is ``result.png``; a clip's is ``result.mp4``, with its painted frames in
-``result.mp4.frames/`` (see :mod:`brushwork.video.frames`).
+``result.mp4.frames/`` (see :mod:`brushwork.video.work_folder`).
 
 Only server-made ids (uuid4 hex) name folders, and every id is checked against
-:data:`JOB_ID` before a path is built from it, so no request can reach outside the
-data folder. Keeping each job self-contained is what lets the gallery survive a restart.
+:data:`JOB_ID` before a path is built from it, and a file is served only if it is one of the data
+folder's own (no link), so no request can reach outside the data folder. A data folder the studio
+makes is its owner's alone: the photos in it are private. Keeping each job self-contained is what
+lets the gallery survive a restart.
 """
 
 from __future__ import annotations
@@ -115,8 +117,17 @@ class Store:
     """The job folders under one data folder."""
 
     def __init__(self, data_dir: Path):
+        Path(data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         self.root = Path(data_dir) / "jobs"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, exist_ok=True)
+        self.real_root = self.root.resolve()
+
+    def _own(self, path: Path) -> Path | None:
+        """``path`` if it is a file of the data folder's own; a link, which could point anywhere on the disk (put
+        there by whoever shares or syncs the folder), is not."""
+        if not path.is_file() or path.is_symlink() or not path.resolve().is_relative_to(self.real_root):
+            return None
+        return path
 
     def folder(self, job_id: str) -> Path:
         return self.root / check_id(job_id)
@@ -167,19 +178,17 @@ class Store:
     def result(self, job_id: str) -> Path | None:
         """The finished picture or clip, if there is one."""
         for name in (RESULT, CLIP_RESULT):
-            path = self.folder(job_id) / name
-            if path.is_file():
+            if (path := self._own(self.folder(job_id) / name)) is not None:
                 return path
         return None
 
     def poster(self, job_id: str) -> Path | None:
         """A picture standing for the result: the picture itself, or a clip's first painted frame (there may be
         frames before the clip is whole)."""
-        result = self.folder(job_id) / RESULT
-        if result.is_file():
+        if (result := self._own(self.folder(job_id) / RESULT)) is not None:
             return result
         painted = sorted(work_folder(self.folder(job_id) / CLIP_RESULT).glob("frame_*.png"))
-        return painted[0] if painted else None
+        return self._own(painted[0]) if painted else None
 
     def copy_inputs(self, job: Job, folder: Path) -> list[dict[str, str]]:
         """Copy a job's input files into another job's ``folder``; returns the new job's input records."""
@@ -197,5 +206,4 @@ class Store:
         gave it."""
         if not 0 <= index < len(job.inputs):
             return None
-        path = self.folder(job.id) / Path(job.inputs[index]["file"]).name
-        return path if path.is_file() else None
+        return self._own(self.folder(job.id) / Path(job.inputs[index]["file"]).name)

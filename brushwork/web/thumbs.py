@@ -29,11 +29,15 @@ def _thumbnail(path: str, mtime_ns: int, longest: int) -> bytes:
     try:
         img = open_image(path, "picture")
     except ImageError:  # a clip: its first frame
-        img = next(iter(frames(path))).image
+        first = next(iter(frames(path)), None)
+        if first is None:
+            raise ImageError(f"{Path(path).name} is neither a picture nor a clip with a frame") from None
+        img = first.image
     img.thumbnail((longest, longest), Image.Resampling.LANCZOS)
     return jpeg_bytes(img, quality=85)
 
 
 def thumbnail(path: Path, longest: int = THUMB_SIZE) -> bytes:
-    """A JPEG at most ``longest`` pixels on its longest side; cached until the file changes."""
+    """A JPEG at most ``longest`` pixels on its longest side; cached until the file changes. A file that is no
+    longer a picture or a clip (damaged on disk) is an :class:`ImageError`."""
     return _thumbnail(str(path), path.stat().st_mtime_ns, longest)

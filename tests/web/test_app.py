@@ -472,6 +472,17 @@ def test_an_upload_that_is_no_image_is_refused_whatever_its_name(make_client, co
     assert needle in detail and "'holiday.jpg'" in detail and "/" not in detail.split("'holiday.jpg'")[0]
 
 
+def test_a_drawing_given_as_the_photo_is_refused_in_one_line(make_client):
+    """An SVG is no picture brushwork reads, and ffmpeg finds it but cannot decode it: a 415, not a crash."""
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="9" height="9"/></svg>'
+    client = make_client()
+    for styles in ({"files": [("styles", ("s.png", png()))]}, {"data": {"style_examples": "wave"}}):
+        form = {**TINY, **styles.get("data", {})}
+        answer = client.post("/api/plan", data=form, files=[("content", ("x.svg", svg)), *styles.get("files", [])])
+        assert answer.status_code == 415 and "'x.svg'" in answer.json()["detail"], answer.text
+    assert not any(client.app.state.store.root.iterdir())
+
+
 def test_an_empty_upload_is_refused(make_client):
     answer = make_client().post("/api/jobs", data=TINY, files=uploads(b""))
     assert answer.status_code == 422 and "empty" in answer.json()["detail"]
@@ -1056,6 +1067,42 @@ def test_no_other_site_may_show_the_studio_in_a_frame(make_client):
     ):
         assert answer.headers["x-frame-options"] == "DENY", answer.request.url
         assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+def test_a_websocket_is_refused_before_any_route(make_client):
+    from starlette.websockets import WebSocketDisconnect
+
+    client = make_client()
+    with pytest.raises(WebSocketDisconnect) as refused_socket:
+        with client.websocket_connect("/api/jobs", headers={"origin": "http://evil.example"}):
+            pass
+    assert refused_socket.value.code == 1008
+
+
+def test_a_damaged_picture_in_the_data_folder_is_a_404_not_a_crash(make_client, tmp_path):
+    client = make_client(Painter(), data=tmp_path / "studio")
+    job = wait_for(client, client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()["id"])
+    (tmp_path / "studio" / "jobs" / job["id"] / "result.png").write_bytes(b"\x89PNG damaged")
+    answer = client.get(f"/api/jobs/{job['id']}/result?thumb=true")
+    assert answer.status_code == 404 and "cannot be shown" in answer.json()["detail"], answer.text
+
+
+def test_a_link_in_the_data_folder_is_never_followed_and_the_folder_is_the_owners_alone(make_client, tmp_path):
+    """Whoever can write into a shared or synced data folder must not make the studio serve the user's files."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the user's private file")
+    client = make_client(Painter(), data=tmp_path / "studio")
+    job = wait_for(client, client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()["id"])
+    assert job["state"] == "done" and client.get(f"/api/jobs/{job['id']}/result").status_code == 200
+    folder = tmp_path / "studio" / "jobs" / job["id"]
+    for name in ("result.png", next(p.name for p in folder.iterdir() if p.name.startswith("content"))):
+        (folder / name).unlink()
+        (folder / name).symlink_to(secret)
+    for path in ("result", "result?thumb=true", "inputs/0"):
+        answer = client.get(f"/api/jobs/{job['id']}/{path}")
+        assert answer.status_code == 404 and b"private" not in answer.content, path
+    assert (tmp_path / "studio").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "studio" / "jobs").stat().st_mode & 0o777 == 0o700
 
 
 def test_every_answer_is_taken_as_its_type_and_only_the_pages_own_script_runs(make_client):

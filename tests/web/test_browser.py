@@ -203,6 +203,18 @@ def test_a_clip_is_painted_frame_by_frame_and_downloaded_as_a_video(browser, stu
     assert errors == []
 
 
+def test_a_token_in_the_address_leaves_the_address_bar_and_history(browser, studio):
+    """A shared studio's address carries ?token=: the page drops it from the address once the cookie holds it."""
+    page = browser.new_page()
+    page.goto(studio)
+    token = page.get_attribute('meta[name="brushwork-token"]', "content")
+    page.goto(f"{studio.rstrip('/')}/?token={token}#top")
+    page.wait_for_selector("#style-examples .thumb")
+    assert "token" not in page.url and page.url.endswith("/#top")
+    assert "token" not in page.evaluate("() => document.referrer + history.state")
+    page.close()
+
+
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 

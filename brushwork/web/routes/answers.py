@@ -5,10 +5,11 @@ import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
 
+from fastapi import HTTPException, Query
 from fastapi import Path as PathParam
-from fastapi import Query
 from fastapi.responses import FileResponse, Response
 
+from brushwork.core.errors import ImageError
 from brushwork.web.schemas import Problem
 from brushwork.web.store import JOB_ID_PATTERN
 from brushwork.web.thumbs import thumbnail
@@ -35,7 +36,10 @@ def image_answer(*types: str, description: str = "The picture.") -> dict[int | s
 def stored_file(path: Path, thumb: bool = False, filename: str | None = None) -> Response:
     """``path`` as it is, or with ``thumb`` a small JPEG of it; ``filename`` asks the browser to save it so."""
     if thumb:
-        return Response(thumbnail(path), media_type="image/jpeg")
+        try:
+            return Response(thumbnail(path), media_type="image/jpeg")
+        except ImageError as exc:
+            raise HTTPException(404, f"this picture cannot be shown: {exc}") from None
     return FileResponse(path, media_type=_media_type(path), filename=filename)
 
 
