@@ -179,7 +179,7 @@ class Painter:
         return outcome
 
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Run ``function(encoder, *args)`` here (a clip's segment, see :mod:`brushwork.video.frames`)."""
+        """Run ``function(encoder, *args)`` here (a clip's segment, see :mod:`brushwork.video.segments`)."""
         return function(self.encoder, *args)
 
     def pid(self) -> int:
@@ -239,7 +239,7 @@ class RayExecutor:
 
 @dataclass
 class RaySegments:
-    """Paints a clip's segments on Ray actors (a :data:`brushwork.video.frames.SegmentRunner`)."""
+    """Paints a clip's segments on Ray actors (a :data:`brushwork.video.segments.SegmentRunner`)."""
 
     clip: Path
     styles: Sequence[Path]

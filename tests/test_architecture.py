@@ -105,10 +105,33 @@ def test_imports_point_down_the_layers_and_front_doors_stay_apart():
     assert problems == []
 
 
-def test_settings_and_the_command_line_kit_load_without_torch():
-    modules = "brushwork.core.settings, brushwork.planning.levels, brushwork.planning.run_plan, brushwork.cli.kit"
-    script = f"import sys, {modules}; assert 'torch' not in sys.modules"
+def test_words_planning_and_the_command_line_kit_load_without_torch():
+    """ARCHITECTURE.md's "(no torch)": ``--help``, the studio's form and a plan's shape load at once."""
+    light = [m for m in _modules() if m.split(".")[0] in ("core", "planning")] + ["cli.kit"]
+    script = f"import sys, {', '.join(f'brushwork.{m}' for m in light)}; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_a_packages_row_names_each_of_its_modules():
+    """A package that is one unit (``web/``) says in its row what each of its modules holds; a command's module
+    is named in ``cli.COMMANDS`` instead."""
+    from brushwork.cli import COMMANDS
+
+    holds = {
+        match.group(2).rstrip("/"): line.split("|")[3]
+        for line in DOC.read_text().splitlines()
+        if (match := ROW.match(line))
+    }
+    unnamed = [
+        module
+        for module in _modules()
+        if "." in module
+        and (package := module.split(".")[0]) in holds
+        and not module.endswith("__init__")
+        and f"`{(stem := module.split('.')[-1])}" not in holds[package]
+        and not (package == "cli" and stem in COMMANDS)
+    ]
+    assert unnamed == []
 
 
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
@@ -136,3 +159,38 @@ def test_below_the_front_doors_words_name_settings_never_flags():
             flags = {f for text in _said(path) for f in FLAG.findall(text)} - OTHER_PROGRAMS_FLAGS
             found += [f"{module}: {f}" for f in sorted(flags)]
     assert found == []
+
+
+REFERENCE = re.compile(r":(?:mod|func|class|data|meth|attr|exc):`~?(brushwork\.[\w.]+)`")
+
+
+def _resolves(name: str) -> bool:
+    """Whether a dotted name is a module, or a name (or a name's attribute) in one."""
+    import importlib
+
+    parts = name.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            target: object = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            if not hasattr(target, attribute):
+                annotations = getattr(target, "__annotations__", {})
+                if attribute not in annotations and attribute not in getattr(target, "__dataclass_fields__", {}):
+                    return False
+                return True  # a field of a dataclass, or an attribute set in __init__ and declared
+            target = getattr(target, attribute)
+        return True
+    return False
+
+
+def test_docstrings_point_at_code_that_exists():
+    """A moved module or function leaves no docstring pointing at its old place."""
+    stale = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for name in REFERENCE.findall(path.read_text())
+        if not _resolves(name)
+    ]
+    assert stale == []

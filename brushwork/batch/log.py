@@ -21,7 +21,7 @@ class Record:
     styles: list[str]
     output: str
     key: str | None
-    """:func:`item_key` of the inputs painted (None when one could not be read)."""
+    """:func:`~brushwork.batch.run.item_key` of the inputs painted (None when one could not be read)."""
     status: str
     """``done``, ``failed`` (``error`` says why) or ``interrupted`` (Ctrl-C or a cancel; nothing written)."""
     seconds: float

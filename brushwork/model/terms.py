@@ -564,7 +564,7 @@ class SlicedWasserstein(FeatureTerm):
 class Temporal(PixelTerm):
     """Hold a video frame to the previous painted frame, warped to it, where the flow is certain.
 
-    Not registered: :mod:`brushwork.video.frames` adds it to the runs of a clip's later frames.
+    Not registered: :mod:`brushwork.video.painting` adds it to the runs of a clip's later frames.
     """
 
     part, setting = "temporal", "temporal_weight"

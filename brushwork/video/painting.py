@@ -137,9 +137,8 @@ def plan_clip(
     kept: int = 0,
 ) -> ClipPlan:
     """Plan a clip before painting it (see :func:`~brushwork.engine.runner.measure_and_plan`), ``kept`` of its
-    frames already painted
-    (:func:`frames_kept`); refuses a part of the clip with no frames, and a frame size that cannot fit, with one
-    line."""
+    frames already painted (:func:`~brushwork.video.work_folder.frames_kept`); refuses a part of the clip with no
+    frames, and a frame size that cannot fit, with one line."""
     count = len(painted_times(clip, video))
     if count == 0:
         raise no_frames(clip, video)
