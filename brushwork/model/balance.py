@@ -28,6 +28,7 @@ from brushwork.media.images import resize_longest, to_tensor
 from brushwork.media.masks import layer_mask
 from brushwork.model.losses import gram_matrix, guided_gram_sum
 from brushwork.model.network import VGG19
+from brushwork.model.terms import TERMS
 
 __all__ = ["ANALYSIS_SIZE", "MIDDLING_BALANCE", "painting_energy", "photo_energy", "balanced"]
 
@@ -114,15 +115,15 @@ def balanced(
     device: torch.device,
     parts: Sequence[np.ndarray | None] = (),
 ) -> Settings:
-    """The settings with the style weights scaled for this photo and these paintings (each by its blend weight,
-    and of the part its own mask in ``parts`` covers, if any), or as they are where the terms are not relative or
-    ``style_balance`` is 0. A video is balanced once, on its first frame: one strength for the whole clip."""
+    """The settings with the style terms' weights (every registered term whose part is ``style``) scaled for this
+    photo and these paintings (each by its blend weight, and of the part its own mask in ``parts`` covers, if any),
+    or as they are where the terms are not relative or ``style_balance`` is 0. A video is balanced once, on its
+    first frame: one strength for the whole clip."""
     if settings.style_balance == 0 or settings.normalize != "target":
         return settings
     own = [*parts, *[None] * (len(paintings) - len(parts))]  # None: all of that painting
     energy = sum(b * painting_energy(encoder, p, device, part) for p, b, part in zip(paintings, blend, own))
     balance = energy / photo_energy(encoder, photo, device) / MIDDLING_BALANCE
     scale = min(max(balance**settings.style_balance, LIMITS[0]), LIMITS[1])
-    return settings.replace(
-        style_weight=settings.style_weight * scale, swd_weight=settings.swd_weight * scale, style_balance=0.0
-    )
+    style = {term.setting: getattr(settings, term.setting) * scale for term in TERMS if term.part == "style"}
+    return settings.replace(**style, style_balance=0.0)

@@ -28,7 +28,7 @@ import torch
 from PIL import Image, ImageFilter
 
 from brushwork.core.errors import ImageError
-from brushwork.core.settings import Settings, VideoSettings, blend_weights
+from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.engine.runner import (
     Callback,
@@ -283,7 +283,8 @@ class _FramePainter:
             return self._run(picture, self.first, callback=self.clock.timing(self.step_callback))
         warm, temporal, uncovered = _carried(self.history, picture.rgb, self.video.temporal_weight, self.encoder)
         if uncovered.any():  # what came into view starts as a first frame would, not as streaks
-            warm = _filled(warm, uncovered, _own_start(picture, self.styles, self.later, self.encoder.mean.device))
+            own = _own_start(picture, self.styles, self.later, self.regions, self.encoder.mean.device)
+            warm = _filled(warm, uncovered, own)
         return self._run(picture, self.later, callback=self.step_callback, start=warm, temporal=temporal)
 
     def _run(self, picture: Picture, settings: Settings, **options: Any) -> Result:
@@ -366,10 +367,13 @@ def _carried(
     return start, Temporal(to_tensor(held).to(device), mask, weight), uncovered
 
 
-def _own_start(picture: Picture, styles: Sequence[Picture], settings: Settings, device: torch.device) -> Image.Image:
-    """Where the frame would start if it were the first (by default the photo in the paintings' colours)."""
+def _own_start(
+    picture: Picture, styles: Sequence[Picture], settings: Settings, regions: Regions | None, device: torch.device
+) -> Image.Image:
+    """Where the frame would start if it were the first (by default the photo in the paintings' colours, blended
+    as the run blends them; what is kept, the run itself starts as the photo)."""
     content, paintings = prepare_inputs(picture, styles, settings, picture.rgb.size, device)
-    return to_pil(initial_image(content, paintings, blend_weights(settings, len(styles)), settings))
+    return to_pil(initial_image(content, paintings, run_blend(settings, len(styles), regions), settings))
 
 
 def _filled(carried: Image.Image, uncovered: np.ndarray, own: Image.Image) -> Image.Image:
