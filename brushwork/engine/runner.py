@@ -33,7 +33,7 @@ from brushwork.engine.allocator import keep_freed_memory
 from brushwork.engine.lbfgs import DeviceLBFGS
 from brushwork.media import color
 from brushwork.media.images import Picture, load_image, resize_longest, to_pil, to_tensor
-from brushwork.media.masks import ASPECT_SLACK, Regions
+from brushwork.media.masks import ASPECT_SLACK, LevelRegions, Regions, with_paintings_alpha
 from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, held_to_plan, measure, pick_device, use_bf16
 from brushwork.model.network import VGG19
@@ -122,7 +122,7 @@ def prepare_inputs(
     c = to_tensor(content.rgb.resize(wh, Image.Resampling.LANCZOS)).to(device)
     out = []
     for style in styles:
-        st = to_tensor(resize_longest(style.rgb, painting_longest(style.rgb.size, wh, settings))).to(device)
+        st = to_tensor(resize_longest(style.opaque_rgb, painting_longest(style.rgb.size, wh, settings))).to(device)
         if settings.preserve_color == "histogram":
             st = color.match_color_histogram(st, c)
         elif settings.preserve_color == "luminance":
@@ -134,13 +134,18 @@ def prepare_inputs(
 
 
 def initial_image(
-    content: torch.Tensor, styles: Sequence[torch.Tensor], blend: Sequence[float], settings: Settings
+    content: torch.Tensor,
+    styles: Sequence[torch.Tensor],
+    blend: Sequence[float],
+    settings: Settings,
+    parts: Sequence[torch.Tensor | None] = (),
 ) -> torch.Tensor:
-    """Where the first level starts: the photo, the photo in the paintings' colours, seeded noise, or a file."""
+    """Where the first level starts: the photo, the photo in the paintings' colours (of the part of each that
+    ``parts`` says the run learns from), seeded noise, or a file."""
     if settings.init == "content":
         return content.clone()
     if settings.init == "palette":
-        return color.recolor_to(content, styles, blend)
+        return color.recolor_to(content, styles, blend, parts)
     if settings.init == "noise":
         gen = torch.Generator().manual_seed(settings.seed)
         return (torch.rand(content.shape, generator=gen) * 255).to(content.device)
@@ -269,6 +274,7 @@ class _Run:
         regions: Regions | None = None,
     ):
         self.content, self.styles, self.settings, self.callback = content, styles, settings, callback
+        regions = with_paintings_alpha(regions, styles)
         self.start_picture, self.temporal, self.regions = start, temporal, regions
         self.blend = run_blend(settings, len(styles), regions)
         self.sizes = [level.size for level in planned.levels]
@@ -284,7 +290,7 @@ class _Run:
         self.encoder = encoder or encoder_for(settings, self.device)
         parts = regions.sources if regions is not None else ()
         self.settings = balanced(
-            settings, content.rgb, [s.rgb for s in styles], self.blend, self.encoder, self.device, parts
+            settings, content.rgb, [s.opaque_rgb for s in styles], self.blend, self.encoder, self.device, parts
         )
         self.bf16 = use_bf16(settings, self.device)
         # L-BFGS's first step is tiny; measured in bf16 its curvature is rounding noise and the next
@@ -301,26 +307,13 @@ class _Run:
         outcome = None
         for level, wh in enumerate(self.sizes):
             content_t, style_ts = prepare_inputs(self.content, self.styles, self.settings, wh, self.device)
-            if best is None and self.start_picture is not None:
-                given = self.start_picture.convert("RGB").resize(wh, Image.Resampling.LANCZOS)
-                start = to_tensor(given).to(self.device)
-            elif best is None:
-                start = initial_image(content_t, style_ts, self.blend, self.settings)
-            else:
-                start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
             painted = [(st.shape[-1], st.shape[-2]) for st in style_ts]
             regions = self.regions.at(wh, self.device, painted) if self.regions is not None else None
-            if best is None and regions is not None and regions.keep is not None:
-                # what is kept starts as the photo, from a given start too (a clip's later frames would drift there)
-                start = regions.keep * content_t + (1 - regions.keep) * start
-            tile, weighed = self.tiles[level], level_style_layers(self.settings, wh)
-            held = self.temporal  # at the level of its size
-            extra = [held] if held is not None and tuple(held.previous.shape[-1:-3:-1]) == wh else []
-            objective = (
-                TiledObjective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, tile, extra, regions)
-                if tile
-                else Objective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, extra, regions)
-            )
+            if best is None:
+                start = self._start(content_t, style_ts, regions)
+            else:
+                start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
+            objective = self._objective(level, content_t, style_ts, regions)
             self.timer.start_level(time.perf_counter() - self.start, wh, self.overheads[level])
             outcome = self._paint_level(level, objective, start, self.budgets[level])
             best = outcome.best
@@ -339,6 +332,36 @@ class _Run:
             history=self.history,
             culprit=outcome.culprit,
         )
+
+    def _start(
+        self, content_t: torch.Tensor, style_ts: list[torch.Tensor], regions: LevelRegions | None
+    ) -> torch.Tensor:
+        """Where the first level starts: a given start picture (a clip's carried frame), or the settings' ``init``;
+        what is kept starts as the photo, from a given start too (a clip's later frames would drift there)."""
+        if self.start_picture is not None:
+            height, width = content_t.shape[-2:]
+            start = to_tensor(self.start_picture.convert("RGB").resize((width, height), Image.Resampling.LANCZOS))
+            start = start.to(self.device)
+        else:
+            parts = regions.sources if regions is not None else ()
+            start = initial_image(content_t, style_ts, self.blend, self.settings, parts)
+        if regions is not None and regions.keep is not None:
+            start = regions.keep * content_t + (1 - regions.keep) * start
+        return start
+
+    def _objective(
+        self, level: int, content_t: torch.Tensor, style_ts: list[torch.Tensor], regions: LevelRegions | None
+    ) -> Objective:
+        """A level's loss, whole or in the tiles its plan names; a clip's temporal term at the level of its size."""
+        wh = (content_t.shape[-1], content_t.shape[-2])
+        tile, weighed = self.tiles[level], level_style_layers(self.settings, wh)
+        held = self.temporal
+        extra = [held] if held is not None and tuple(held.previous.shape[-1:-3:-1]) == wh else []
+        if tile:
+            return TiledObjective(
+                self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, tile, extra, regions
+            )
+        return Objective(self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, extra, regions)
 
     def _paint_level(self, level: int, objective: Objective, start: torch.Tensor, budget: int) -> _Level:
         """Optimise one level from ``start`` for at most ``budget`` steps; its best picture is kept."""

@@ -45,12 +45,15 @@ def with_chroma_of(image: Tensor, colour_source: Tensor) -> Tensor:
     return _rgb(yiq).clamp(0, 255)
 
 
-def _stats(image: Tensor, eps: float) -> tuple[Tensor, Tensor]:
-    """Mean ``(3, 1)`` and covariance ``(3, 3)`` of an image's RGB values, in float64."""
+def _stats(image: Tensor, eps: float, part: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """Mean ``(3, 1)`` and covariance ``(3, 3)`` of an image's RGB values, in float64; with ``part`` (0-1, the
+    image's size), of the pixels it covers, weighed by it."""
     flat = image.reshape(3, -1).double()
-    mean = flat.mean(1, keepdim=True)
+    weights = torch.ones_like(flat[:1]) if part is None else part.reshape(1, -1).double()
+    weights = weights / weights.sum().clamp_min(1e-12)
+    mean = (flat * weights).sum(1, keepdim=True)
     centred = flat - mean
-    return mean, centred @ centred.T / flat.shape[1] + eps * torch.eye(3, dtype=flat.dtype, device=flat.device)
+    return mean, (centred * weights) @ centred.T + eps * torch.eye(3, dtype=flat.dtype, device=flat.device)
 
 
 def _sqrtm(m: Tensor, eps: float, inverse: bool = False) -> Tensor:
@@ -72,13 +75,21 @@ def match_color_histogram(style: Tensor, content: Tensor, eps: float = 1e-5) -> 
     return _recolor(style, *_stats(content, eps), eps)
 
 
-def recolor_to(image: Tensor, palettes: Sequence[Tensor], weights: Sequence[float], eps: float = 1e-5) -> Tensor:
-    """Recolour ``image`` to the colours of several pictures mixed by ``weights`` (their pooled mean and covariance).
+def recolor_to(
+    image: Tensor,
+    palettes: Sequence[Tensor],
+    weights: Sequence[float],
+    parts: Sequence[Tensor | None] = (),
+    eps: float = 1e-5,
+) -> Tensor:
+    """Recolour ``image`` to the colours of several pictures mixed by ``weights`` (their pooled mean and covariance),
+    each of the part of it its mask in ``parts`` covers, if any.
 
     The start of a default run: the photo in the painting's palette, so the optimiser need not carry every
     colour across the picture itself (a dark, green storm is a long way from a blue sky).
     """
-    stats = [_stats(p, eps) for p in palettes]
+    own = [*parts, *[None] * (len(palettes) - len(parts))]
+    stats = [_stats(p, eps, part) for p, part in zip(palettes, own)]
     mean = torch.stack([w * m for w, (m, _) in zip(weights, stats)]).sum(0)
     second = torch.stack([w * (c + m @ m.T) for w, (m, c) in zip(weights, stats)]).sum(0)
     return _recolor(image, mean, second - mean @ mean.T, eps)

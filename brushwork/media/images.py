@@ -7,6 +7,7 @@ same checks and the same one-line errors. Tensors are RGB, 0-255, ``(1, 3, H, W)
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -56,6 +57,19 @@ class Picture:
     rgb: Image.Image
     alpha: Image.Image | None = None
     name: str = ""
+
+    @functools.cached_property
+    def opaque_rgb(self) -> Image.Image:
+        """The RGB with what is transparent, whose stored colours are arbitrary, filled with the mean colour of
+        what is not: what a painting is learnt from, so that no feature near its transparent part sees them."""
+        if self.alpha is None:
+            return self.rgb
+        alpha = np.asarray(self.alpha, dtype=np.float32)[..., None] / 255.0
+        if alpha.min() == 1.0:
+            return self.rgb
+        rgb = np.asarray(self.rgb, dtype=np.float32)
+        mean = (rgb * alpha).sum((0, 1)) / max(float(alpha.sum()), 1e-6)
+        return Image.fromarray(np.clip(rgb * alpha + mean * (1 - alpha), 0, 255).round().astype(np.uint8), "RGB")
 
 
 def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, Image.Image | None]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from brushwork.core.errors import ImageError
-from brushwork.media.images import open_image
+from brushwork.media.images import Picture, open_image
 
 __all__ = [
     "Regions",
@@ -226,6 +226,21 @@ def regions_for(
     if masks is not None and blend is not None and paintings > 1:
         notes = [*notes, BLEND_UNUSED]
     return Regions(tuple(masks) if masks is not None else None, keep, tuple(notes), tuple(sources))
+
+
+def with_paintings_alpha(regions: Regions | None, paintings: Sequence[Picture]) -> Regions | None:
+    """A painting's transparent part is none of the painting (the colours stored under it are arbitrary): where a
+    painting has no mask of its own, its alpha is the part of it to learn from."""
+    alphas = [None if p.alpha is None else np.asarray(p.alpha, dtype=np.float32) / 255.0 for p in paintings]
+    alphas = [None if a is None or a.min() == 1.0 else a for a in alphas]
+    if not any(a is not None for a in alphas):
+        return regions
+    for painting, alpha in zip(paintings, alphas):
+        if alpha is not None and alpha.max() < 1 / 255:
+            raise ImageError(f"the painting {painting.name} is transparent all over: there is nothing to learn from")
+    regions = regions if regions is not None else Regions(None, None)
+    own = regions.sources or (None,) * len(paintings)
+    return replace(regions, sources=tuple(mask if mask is not None else a for mask, a in zip(own, alphas)))
 
 
 def check_painting_masks(count: int, paintings: int) -> None:

@@ -43,7 +43,7 @@ from brushwork.engine.runner import (
 from brushwork.media.clips import ClipInfo, frames, write_clip
 from brushwork.media.flow import certainty, flow_between, inside, warp
 from brushwork.media.images import Picture, to_pil, to_tensor
-from brushwork.media.masks import Regions
+from brushwork.media.masks import Regions, with_paintings_alpha
 from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
@@ -253,7 +253,8 @@ class _FramePainter:
         keep_memory: bool,
         step_callback: Callback | None,
     ):
-        self.styles, self.video, self.regions, self.encoder = styles, video, regions, encoder
+        self.styles, self.video, self.encoder = styles, video, encoder
+        self.regions = with_paintings_alpha(regions, styles)  # the balance learns from the part the run learns from
         self.keep_memory, self.step_callback = keep_memory, step_callback
         self.size = frame_size(clip, settings)
         self.first, self.later = frame_settings(clip, settings, video)
@@ -271,7 +272,7 @@ class _FramePainter:
             return
         blend = run_blend(self.first, len(self.styles), self.regions)
         parts = self.regions.sources if self.regions is not None else ()
-        paintings = [p.rgb for p in self.styles]
+        paintings = [p.opaque_rgb for p in self.styles]
         device = self.encoder.mean.device
         self.first, self.later = (
             balanced(s, photo, paintings, blend, self.encoder, device, parts) for s in (self.first, self.later)
@@ -373,7 +374,9 @@ def _own_start(
     """Where the frame would start if it were the first (by default the photo in the paintings' colours, blended
     as the run blends them; what is kept, the run itself starts as the photo)."""
     content, paintings = prepare_inputs(picture, styles, settings, picture.rgb.size, device)
-    return to_pil(initial_image(content, paintings, run_blend(settings, len(styles), regions), settings))
+    painted = [(p.shape[-1], p.shape[-2]) for p in paintings]
+    parts = regions.at(picture.rgb.size, device, painted).sources if regions is not None else ()
+    return to_pil(initial_image(content, paintings, run_blend(settings, len(styles), regions), settings, parts))
 
 
 def _filled(carried: Image.Image, uncovered: np.ndarray, own: Image.Image) -> Image.Image:

@@ -601,3 +601,32 @@ def test_the_seed_and_paper_presets_keep_the_reports_terms():
             "content",
             1,
         )
+
+
+def test_recolor_to_a_part_takes_the_colours_of_what_it_covers():
+    gen = torch.Generator().manual_seed(0)
+    painting = torch.cat([torch.full((1, 3, 10, 10), 250.0), torch.rand(1, 3, 10, 10, generator=gen) * 40 + 60], -1)
+    part = torch.cat([torch.zeros(1, 1, 10, 10), torch.ones(1, 1, 10, 10)], -1)  # its right half only
+    photo = torch.rand(1, 3, 30, 30, generator=gen) * 50 + 100
+    recoloured = color.recolor_to(photo, [painting], [1.0], [part])
+    right = painting[..., 10:].reshape(3, -1).double()
+    assert torch.allclose(recoloured.reshape(3, -1).double().mean(1), right.mean(1), atol=0.5)
+
+
+def test_a_paintings_transparent_part_is_not_learnt_from(pictures):
+    """The colours stored under a painting's transparency (here magenta) are arbitrary: none reach the picture."""
+    wave = np.asarray(pictures["wave"].rgb).copy()
+    wave[:, : wave.shape[1] // 2] = (255, 0, 255)
+    alpha = np.full(wave.shape[:2], 255, dtype=np.uint8)
+    alpha[:, : wave.shape[1] // 2] = 0
+    painting = Picture(Image.fromarray(wave), Image.fromarray(alpha, "L"), "half.png")
+    filled = np.asarray(painting.opaque_rgb).astype(float)[:, : wave.shape[1] // 2]
+    assert (filled == filled[0, 0]).all()  # one colour: the mean of what is opaque
+    assert np.abs(filled[0, 0] - wave[:, wave.shape[1] // 2 :].mean((0, 1))).max() <= 1
+    result = engine.run(pictures["tubingen"], [painting], small(steps=12, seed=1))
+    pixels = np.asarray(result.image).astype(int)
+    magenta = (pixels[..., 0] > 180) & (pixels[..., 2] > 180) & (pixels[..., 1] < 100)
+    assert magenta.mean() < 0.01
+    blank = Picture(Image.fromarray(wave), Image.new("L", pictures["wave"].rgb.size, 0), "blank.png")
+    with pytest.raises(ImageError, match="the painting blank.png is transparent all over"):
+        engine.run(pictures["tubingen"], [blank], small(steps=2))
