@@ -4,7 +4,7 @@ function G = gram_matrix(features, normalize)
 %   required it as an argument).
 %
 %   reshape is column-major, so the H*W columns of F are ordered differently
-%   from numpy's row-major view in brushwork.losses.gram_matrix. Row c is still
+%   from numpy's row-major view in brushwork.model.losses.gram_matrix. Row c is still
 %   channel c, and F * F' sums over the positions, so G does not depend on
 %   their order: it equals the Python Gram matrix. Only a 2-D transpose is used.
   if nargin < 2

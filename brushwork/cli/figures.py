@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from brushwork.cli.kit import Bar, Parser, add_overwrite, add_quiet, bounded
 from brushwork.core.settings import PRESETS, SPECS, Settings
-from brushwork.report import FIGURES
+from brushwork.report import FIGURES, MONDRIAN_SIZE
 
 if TYPE_CHECKING:
     from brushwork.engine.runner import Progress
@@ -22,7 +22,8 @@ def parser() -> Parser:
         prog="brushwork figures",
         description="Remake the seed report's figures: the seed preset's progression over steps, "
         "TV loss on versus off, and one photo in three styles. Each painted figure carries its recipe "
-        "(see 'brushwork recipe FIGURE.png'); the Mondrian is drawn by code, not painted, and carries none.",
+        "(see 'brushwork recipe FIGURE.png'); the Mondrian is drawn by code, not painted: its recipe names the "
+        "code and the seed.",
     )
     p.add_argument(
         "figure",
@@ -35,10 +36,14 @@ def parser() -> Parser:
         "--out",
         default="docs/figures",
         metavar="DIR",
-        help="folder for the PNGs, from the current folder (created if missing)",
+        help="folder for the PNGs, relative to the current folder (created if missing)",
     )
     p.add_argument(
-        "--size", type=bounded(int, 16, 2048), default=384, metavar="PX", help="longest side of each picture"
+        "--size",
+        type=bounded(int, 16, 2048),
+        default=384,
+        metavar="PX",
+        help=f"longest side of each painted picture (the generated Mondrian, a painting, is always {MONDRIAN_SIZE} px)",
     )
     p.add_argument(
         "--steps-scale",
@@ -77,7 +82,7 @@ def command(argv: Sequence[str]) -> int:
         if args.quiet:
             return
         if sheet is None:
-            print(f"wrote {path} (seed {args.mondrian_seed})", file=sys.stderr)
+            print(f"wrote {path} ({MONDRIAN_SIZE}x{MONDRIAN_SIZE}, seed {args.mondrian_seed})", file=sys.stderr)
         else:
             print(f"wrote {path} ({sheet.width}x{sheet.height}, {seconds:.1f} s)", file=sys.stderr)  # type: ignore[attr-defined]
 

@@ -10,9 +10,10 @@ Abbreviated options are refused (``--style-w`` is not ``--style-weight``).
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -85,6 +86,19 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(allow_abbrev=False, **kwargs)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """As argparse's, but an option it does not know is named first: argparse would take its value for the
+        positional argument and blame that (``figures --out-dir x`` was "invalid choice: 'x'")."""
+        given = list(sys.argv[1:] if args is None else args)
+        for token in given[: given.index("--") if "--" in given else len(given)]:
+            name = token.split("=", 1)[0]
+            if name.startswith("--") and name not in self._option_string_actions:
+                close = difflib.get_close_matches(name, list(self._option_string_actions), n=1)
+                self.error(f"unrecognized option {name}" + (f"; did you mean {close[0]}?" if close else ""))
+        return super().parse_known_args(given, namespace)
 
     def error(self, message: str) -> NoReturn:
         if message.endswith("expected one argument"):  # argparse takes a value such as -1,2 for an option

@@ -53,11 +53,16 @@ def command(argv: Sequence[str]) -> int:
         )
     recipe = recipes.read(args.picture)
     if not args.rerun:
-        sys.stdout.write(json.dumps(recipe, indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(json.dumps(recipe, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         sys.stdout.flush()
         return 0
     if not args.output:
         p.error("--rerun needs -o OUTPUT")
+    if "figure" in recipe:  # a sheet of several runs, or the generated Mondrian: not one painting to repeat
+        figure = recipe["figure"]
+        raise ImageError(
+            f"{args.picture} is the seed report's {figure} figure; make it again with 'brushwork figures {figure}'"
+        )
     if "frame" in recipe:  # its clip and settings are in it, but a frame is painted as part of the clip
         clip = next((item["name"] for item in recipe.get("inputs", []) if item.get("role") == "clip"), "the clip")
         raise ImageError(

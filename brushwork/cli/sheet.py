@@ -41,5 +41,6 @@ def command(argv: Sequence[str]) -> int:
     items = [(label, open_image(path, "picture")) for label, path in zip(labels, args.pictures)]
     sheet = contact_sheet(items, columns=args.columns, title=args.title)
     save_image(sheet, output, overwrite=args.overwrite)
-    print(f"wrote {output} ({sheet.width}x{sheet.height}, {len(items)} pictures)", file=sys.stderr)
+    count = f"{len(items)} picture{'s' * (len(items) != 1)}"
+    print(f"wrote {output} ({sheet.width}x{sheet.height}, {count})", file=sys.stderr)
     return 0

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -168,7 +169,8 @@ def measure_and_plan(
     device = pick_device(settings.device)
     encoder = encoder or encoder_for(settings, device)
     planned = plan_run(content.rgb.size, paintings, settings, measure(settings, device, encoder))
-    return replace(planned, notes=[*planned.notes, *_start_notes(content.rgb.size, settings)])
+    notes = [*_start_notes(content.rgb.size, settings), *_input_notes(content, styles, settings)]
+    return replace(planned, notes=[*planned.notes, *notes])
 
 
 def check_start(settings: Settings) -> None:
@@ -179,6 +181,30 @@ def check_start(settings: Settings) -> None:
     if not Path(settings.init).exists() and settings.init.lower() in INIT_WORDS:
         raise SettingsError(f"takes {', '.join(INIT_WORDS)} in small letters, or a picture's path", "init")
     load_image(settings.init, "init image")
+
+
+def _input_notes(content: Picture, styles: Sequence[Picture], settings: Settings) -> list[str]:
+    """Notes on inputs used otherwise than the user may think: an animated picture's first frame alone; a painting
+    without colours, which histogram matching cannot give the photo's."""
+    notes = [
+        f"{p.name} is animated ({p.frames} frames): only its first frame is used"
+        for p in (content, *styles)
+        if p.frames > 1
+    ]
+    if settings.preserve_color == "histogram":
+        notes += [
+            f"the painting {s.name} has no colours: matching its histogram to the photo's cannot give it the photo's "
+            "colours; the luminance colour mode keeps them"
+            for s in styles
+            if _grey(s.rgb)
+        ]
+    return notes
+
+
+def _grey(picture: Image.Image) -> bool:
+    """Whether a picture has (almost) no colour: its channels nowhere more than a few levels apart."""
+    channels = np.asarray(picture.resize((64, 64)), dtype=np.int16)
+    return bool((channels.max(-1) - channels.min(-1)).mean() < 3)
 
 
 def _start_notes(photo: tuple[int, int], settings: Settings) -> list[str]:

@@ -47,6 +47,8 @@ STALE_AFTER = 3600.0
 writing one picture never takes that long."""
 _TEMPORARY = re.compile(r"\.brushwork-[a-z0-9_]{8}\.[A-Za-z0-9]{1,5}")  # tempfile.mkstemp's names, with our prefix
 _swept: set[Path] = set()
+FRAMES_KEY = "brushwork frames"
+"""Where :func:`open_image` notes in a picture's ``info`` how many frames its file held."""
 _EXIF_DESCRIPTION = 0x010E  # ImageDescription: where JPEG and WebP keep the recipe
 
 
@@ -57,6 +59,8 @@ class Picture:
     rgb: Image.Image
     alpha: Image.Image | None = None
     name: str = ""
+    frames: int = 1
+    """How many frames the file held (an animated GIF's): only the first is the picture."""
 
     @functools.cached_property
     def opaque_rgb(self) -> Image.Image:
@@ -101,8 +105,10 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as img:
                 img.load()
+                frames = getattr(img, "n_frames", 1)
                 img = ImageOps.exif_transpose(img)
                 img.load()
+                img.info[FRAMES_KEY] = frames
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(
             f"{role} {name} is too large to open safely (over {Image.MAX_IMAGE_PIXELS} pixels); shrink it first"
@@ -115,6 +121,10 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
                 else f"the {role} must be a picture"
             )
             raise ImageError(f"{role} {name} is a video clip, not a picture; {hint}") from None
+        if p.stat().st_size == 0:
+            raise ImageError(
+                f"{role} {name} is an empty file, not an image; use a JPEG, PNG, WebP or TIFF file"
+            ) from None
         raise ImageError(f"{role} {name} is not an image Pillow can read; use a JPEG, PNG, WebP or TIFF file") from None
     except PermissionError:
         raise ImageError(f"cannot read {role} {name}: permission denied; check the file's permissions") from None
@@ -155,7 +165,7 @@ def picture_from_image(img: Image.Image, name: str = "") -> Picture:
     if img.width < 1 or img.height < 1:
         raise ImageError(f"image {name} has zero size; use a real picture")
     rgb, alpha = _to_rgb_and_alpha(img)
-    return Picture(rgb=rgb, alpha=alpha, name=name)
+    return Picture(rgb=rgb, alpha=alpha, name=name, frames=int(img.info.get(FRAMES_KEY, 1)))
 
 
 def load_image(path: str | os.PathLike, role: str = "image", shown: str | None = None) -> Picture:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from brushwork.core.errors import ImageError, SettingsError
-from brushwork.core.layers import halo, run_layers, stride
+from brushwork.core.layers import halo, run_layers, smallest_side, stride
 from brushwork.core.settings import Settings
 from brushwork.planning.forecast import LEVEL_SETUP
 from brushwork.planning.levels import (
@@ -263,6 +263,11 @@ def _enlargements(paintings: Sequence[tuple[str, Size]], final: Size, settings: 
                 f"{label} ({_wh(wh)}) is seen at {shown} px, not {wanted}: enlarging it past "
                 f"{PAINTING_ENLARGEMENT:g}x its own pixels would only blur it, so its strokes come out finer than "
                 "at smaller sizes; a larger scan keeps them in scale"
+            )
+        elif shown > wanted:
+            notes.append(
+                f"{label} ({_wh(wh)}) is seen at {shown} px, not {wanted}: its short side must be "
+                f"{smallest_side(settings.style_layers)} px for the network, so its strokes come out larger"
             )
         elif shown > max(wh):
             notes.append(

@@ -2,3 +2,5 @@
 
 FIGURES = ("progression", "tv", "styles", "mondrian")
 """The figures :func:`brushwork.report.figures.make` draws."""
+MONDRIAN_SIZE = 512
+"""The generated Mondrian's side in pixels: a painting, the same whatever size the figures are painted at."""

@@ -33,7 +33,7 @@ from brushwork.engine.recipes import save as save_with_recipe
 from brushwork.engine.runner import Progress, Result, run
 from brushwork.media.bundled import example
 from brushwork.media.images import check_output_path, load_image, open_image
-from brushwork.report import FIGURES
+from brushwork.report import FIGURES, MONDRIAN_SIZE
 from brushwork.report.mondrian import mondrian
 from brushwork.report.sheets import contact_sheet
 
@@ -42,7 +42,6 @@ STARRY_NIGHT = example("style", "starry_night")
 GREAT_WAVE = example("style", "wave")
 PROGRESSION_STEPS = (25, 50, 100, 150, 200)
 SEED_TV_WEIGHT = float(PRESETS["seed"]["tv_weight"])
-MONDRIAN_SIZE = 512
 ZOOM = 4
 
 __all__ = ["make", "FIGURES", "RunWatcher", "grainiest_box"]

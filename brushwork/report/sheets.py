@@ -8,6 +8,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 __all__ = ["contact_sheet"]
 
+TALLEST = 1.5
+"""A cell's picture is at most this many times as tall as the cell is wide: a thin strip is shrunk to fit, not
+stretched into a sheet of white."""
+
 
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     try:
@@ -22,17 +26,13 @@ def contact_sheet(
     cell_width: int = 320,
     title: str | None = None,
 ) -> Image.Image:
-    """Place pictures in a grid, each scaled to ``cell_width`` and labelled underneath."""
+    """Place pictures in a grid, each scaled to ``cell_width`` (a tall one to :data:`TALLEST` times it, centred),
+    on white where it is transparent, and labelled underneath."""
     if not items:
         raise ValueError("a contact sheet needs at least one picture")
     columns = columns or len(items)
     rows = -(-len(items) // columns)
-    cells = [
-        img.convert("RGB").resize(
-            (cell_width, max(1, round(img.height * cell_width / img.width))), Image.Resampling.LANCZOS
-        )
-        for _, img in items
-    ]
+    cells = [_cell(img, cell_width) for _, img in items]
     cell_height = max(c.height for c in cells)
     gap, label_h = 8, max(18, cell_width // 12)
     title_h = label_h + gap if title else 0
@@ -42,15 +42,24 @@ def contact_sheet(
     draw = ImageDraw.Draw(sheet)
     font = _font(round(label_h * 0.7))
     if title:
-        draw.text((gap, gap), title, fill="black", font=_font(round(label_h * 0.8)))
+        title_font = _font(round(label_h * 0.8))
+        draw.text((gap, gap), _fitted(draw, title, title_font, sheet.width - 2 * gap), fill="black", font=title_font)
     for i, ((label, _), cell) in enumerate(zip(items, cells)):
         x = gap + (i % columns) * (cell_width + gap)
         y = title_h + gap + (i // columns) * (cell_height + label_h + gap)
-        sheet.paste(cell, (x, y))
+        sheet.paste(cell, (x + (cell_width - cell.width) // 2, y))
         shown = _fitted(draw, label, font, cell_width)
         width = draw.textlength(shown, font=font)
         draw.text((x + (cell_width - width) / 2, y + cell_height + 2), shown, fill="black", font=font)
     return sheet
+
+
+def _cell(img: Image.Image, width: int) -> Image.Image:
+    """A picture at ``width`` px wide (or :data:`TALLEST` times that high, if it is taller), on white."""
+    scale = min(width / img.width, TALLEST * width / img.height)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    picture = img.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
+    return Image.alpha_composite(Image.new("RGBA", size, "white"), picture).convert("RGB")
 
 
 def _fitted(

@@ -223,7 +223,7 @@ def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, input
         (["{a}", "--styles", "{wave}", "-o", "{a}"], "is a file"),
         (["{a}", "-o", "{out}"], "give PHOTOS and --styles"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--style-blend", "1,2"], "--style-blend needs one weight"),
-        (["{a}", "--styles", "{wave}", "-o", "{out}", "--save-every", "2"], "unrecognized arguments: --save-every"),
+        (["{a}", "--styles", "{wave}", "-o", "{out}", "--save-every", "2"], "unrecognized option --save-every"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--workers", "2"], "--workers only apply with --ray"),
     ],
 )

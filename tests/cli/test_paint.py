@@ -117,7 +117,7 @@ def test_a_clip_where_a_painting_goes_or_asked_for_its_recipe_says_what_fits(cap
     assert "each of its frames has one, in fox.mp4.frames/" in assert_one_line_error(rc, err)
 
 
-def test_a_frame_of_a_painted_clip_shows_its_recipe_and_sends_a_rerun_to_brushwork_video(capsys, tmp_path):
+def test_a_frame_of_a_clip_or_a_figure_shows_its_recipe_and_sends_a_rerun_where_it_was_made(capsys, tmp_path):
     from brushwork.core.settings import Settings, VideoSettings
     from brushwork.engine import recipes
     from brushwork.video.work_folder import frame_recipe
@@ -132,6 +132,10 @@ def test_a_frame_of_a_painted_clip_shows_its_recipe_and_sends_a_rerun_to_brushwo
     message = assert_one_line_error(rc, err)
     assert "is frame 3 of a painted clip; paint fox.mp4 again with 'brushwork video'" in message
     assert not (tmp_path / "again.png").exists()
+    figure = tmp_path / "tv.png"
+    recipes.save(Image.new("RGB", (8, 8)), figure, {**recipe, "figure": "tv", "panels": []})
+    rc, _, err = cli(capsys, "recipe", figure, "--rerun", "-o", tmp_path / "again.png")
+    assert "is the seed report's tv figure; make it again with 'brushwork figures tv'" in assert_one_line_error(rc, err)
 
 
 @pytest.mark.parametrize("case", list(BAD_CONTENT))
@@ -196,7 +200,7 @@ BAD_OPTIONS = {
         ["--content-weight", "0", "--style-weight", "0", "--swd-weight", "0", "--tv-weight", "0"],
         "there is nothing to paint by",
     ),
-    "abbreviated option": (["--style-w", "100"], "unrecognized arguments: --style-w"),
+    "abbreviated option": (["--style-w", "100"], "unrecognized option --style-w; did you mean --style-weight?"),
     "unknown preset": (["--preset", "fastest"], "fastest"),
     "unknown device": (["--device", "tpu"], "tpu"),
     "missing init image": (["--init", "no_such_start.png"], "not found"),
@@ -845,3 +849,21 @@ def test_weights_of_ones_own_are_a_recipe_input_found_and_checked(capsys, tmp_pa
     torch.save(state, tmp_path / "moved" / "mine.pt")
     rc, _, err = cli(capsys, "recipe", tmp_path / "moved" / "out.png", "--rerun", "-o", tmp_path / "third.png")
     assert "mine.pt" in assert_one_line_error(rc, err) and not (tmp_path / "third.png").exists()
+
+
+def test_an_unknown_option_is_named_not_the_value_after_it(capsys, tmp_path):
+    rc, _, err = cli(capsys, "figures", "--out-dir", tmp_path / "x", "mondrian")
+    assert "unrecognized option --out-dir; did you mean --out?" in assert_one_line_error(rc, err)
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_plan_notes_inputs_used_otherwise_than_one_may_think(capsys, tmp_path, tubingen, starry_night):
+    frames = [Image.new("RGB", (64, 48), colour) for colour in ((200, 0, 0), (0, 200, 0))]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    Image.open(starry_night).convert("L").save(tmp_path / "grey.png")
+    rc, out, err = cli(capsys, tmp_path / "anim.gif", tmp_path / "grey.png", "--preserve-color", "histogram", "--plan")
+    assert rc == 0 and "anim.gif is animated (2 frames): only its first frame is used" in out, err
+    assert "the painting grey.png has no colours: matching its histogram to the photo's cannot give it" in out
+    Image.new("RGB", (2000, 10), (200, 50, 50)).save(tmp_path / "strip.png")
+    rc, out, err = cli(capsys, tubingen, tmp_path / "strip.png", "--size", "96", "--plan")
+    assert rc == 0 and "strip.png (2000x10) is seen at 3200 px, not 96: its short side must be 16 px" in out, err

@@ -15,3 +15,22 @@ def test_a_label_wider_than_its_cell_is_cut_short_not_run_into_the_next():
     gap = text[:, 8 + 96 : 8 + 96 + 8]  # the white between the two cells
     assert gap.min() == 255, "the first label reaches into the second cell"
     assert text[:, 8 : 8 + 96].min() < 128  # and something of it is written
+
+
+def test_a_thin_strip_is_shrunk_to_fit_and_transparency_is_white():
+    strip = Image.new("RGB", (30, 900), (0, 0, 0))
+    hidden = Image.new("RGBA", (96, 72), (255, 0, 255, 0))  # magenta stored under full transparency
+    sheet = contact_sheet([("strip", strip), ("clear", hidden)], cell_width=96)
+    assert sheet.height < 96 * 1.5 + 80  # not 96 * 30 px of white
+    cells = np.asarray(sheet)
+    strip_cell = cells[8 : 8 + 144, 8 : 8 + 96]
+    assert strip_cell[:, 48].max() == 0 and strip_cell[:, 0].min() == 255  # centred, white around it
+    clear = cells[8 : 8 + 72, 8 + 96 + 8 : 8 + 2 * 96 + 8]
+    assert clear.min() == 255  # white, not the magenta under the transparency
+
+
+def test_a_long_title_is_cut_short_within_the_sheet():
+    grey = Image.new("RGB", (96, 72), (128, 128, 128))
+    sheet = contact_sheet([("a", grey)], cell_width=96, title="a title much longer than one small sheet is wide " * 3)
+    title = np.asarray(sheet.convert("L"))[:20]
+    assert title[:, -8:].min() == 255  # the margin at the right stays white

@@ -603,7 +603,7 @@ def test_a_finished_job_without_a_picture_has_no_preview(make_client):
         (["--port", "abc"], "argument --port: 'abc' is not a whole number"),
         (["--port", "70000"], "argument --port: 70000 is not between 0 and 65535"),
         (["--max-size", "8"], "argument --max-size: 8 is not between 16 and 8192"),
-        (["--colour"], "unrecognized arguments: --colour"),
+        (["--colour"], "unrecognized option --colour"),
     ],
 )
 def test_serve_refuses_bad_arguments_in_one_line(argv, needle, capsys):
