@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +112,11 @@ def paint_segment(
         return [path.read_bytes() for _, path in result.pictures]
 
 
+def _frames_in(segments: Iterable[Segment]) -> int:
+    """How many frames the segments hold, those they share counted once."""
+    return len({p for segment in segments for p in range(segment.first, segment.last + 1)})
+
+
 def paint_clip_in_segments(
     clip: ClipInfo,
     styles: Sequence[Picture],
@@ -158,7 +163,7 @@ def paint_clip_in_segments(
     if on_plan is not None:
         on_plan(segments, len(pending))
     result = VideoResult("done", 0, len(positions), 0.0, work)
-    result.done = len({p for seg in painted for p in range(seg.first, seg.last + 1)})
+    result.done = _frames_in(painted)
     fresh: list[int] = []
 
     # 3. The rest painted by the runner, each segment's frames kept the moment they come back.
@@ -170,7 +175,7 @@ def paint_clip_in_segments(
             paths.append(write_atomically(folder / f"frame_{position:06d}.png", data))
         (folder / "done").touch()  # the segment counts as finished only once all its frames are there
         painted[segment] = paths
-        result.done = len({p for seg in painted for p in range(seg.first, seg.last + 1)})
+        result.done = _frames_in(painted)
         fresh.append(len(paths))
         result.painted = sum(fresh)
         if callback is None:

@@ -90,11 +90,18 @@ def frames_kept(
     """How many of the frames to paint an earlier, stopped run of the same inputs and settings left in the work
     folder (the same call goes on from them)."""
     work = work_folder(output)
-    try:
-        same = json.loads((work / RECIPE).read_text()) == fingerprint_of(clip, styles, settings, video, regions)
-    except (OSError, ValueError):
+    if _kept_fingerprint(work) != fingerprint_of(clip, styles, settings, video, regions):
         return 0
-    return sum((work / f"frame_{p:06d}.png").exists() for p in painted_positions(clip, video)) if same else 0
+    return sum((work / f"frame_{p:06d}.png").exists() for p in painted_positions(clip, video))
+
+
+def _kept_fingerprint(work: Path) -> dict | None:
+    """What the frames in a work folder were painted from (None: no readable record)."""
+    try:
+        kept = json.loads((work / RECIPE).read_text())
+    except (OSError, ValueError):
+        return None
+    return kept if isinstance(kept, dict) else None
 
 
 def check_unclaimed(work: Path, fingerprint: dict, overwrite: bool) -> None:
@@ -108,11 +115,7 @@ def check_unclaimed(work: Path, fingerprint: dict, overwrite: bool) -> None:
         return
     if not recipe.exists():
         raise OutputExistsError(work, f" and holds frames without its {RECIPE}, so not known to be this run's")
-    try:
-        kept = json.loads(recipe.read_text())
-    except (OSError, ValueError):
-        kept = None
-    if kept != fingerprint:
+    if _kept_fingerprint(work) != fingerprint:
         raise OutputExistsError(work, " and holds frames painted from other inputs or settings")
 
 
@@ -123,11 +126,7 @@ def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
     recipe = work / RECIPE
     try:
         work.mkdir(exist_ok=True)
-        try:
-            kept = json.loads(recipe.read_text()) if recipe.exists() else None
-        except (OSError, ValueError):
-            kept = None
-        if kept != fingerprint:  # overwritten, or a run stopped before its first frame (no work to keep)
+        if _kept_fingerprint(work) != fingerprint:  # overwritten, or stopped before its first frame (nothing to keep)
             for old in work.glob("frame_*.png"):
                 old.unlink()
             for folder in work.glob("segment_*"):
