@@ -23,7 +23,15 @@ from PIL import Image
 from brushwork.batch.inputs import collect
 from brushwork.batch.run import BatchProgress, Summary, run_batch
 from brushwork.core.errors import BrushworkError, ImageError, SettingsError
-from brushwork.core.settings import SPECS, VIDEO_SPECS, Settings, VideoSettings, blend_weights, resolve
+from brushwork.core.settings import (
+    RAY_WORKER_CPUS,
+    SPECS,
+    VIDEO_SPECS,
+    Settings,
+    VideoSettings,
+    blend_weights,
+    resolve,
+)
 from brushwork.engine.runner import Callback, Result, check_start, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
 from brushwork.media.masks import RegionFiles, Regions, check_painting_masks, load_mask, mask_of, regions_for
@@ -266,7 +274,7 @@ def stylize_video(
     overwrite: bool = False,
     ray: str | None = None,
     workers: int | None = None,
-    worker_cpus: int = 1,
+    worker_cpus: int = RAY_WORKER_CPUS,
     segment_frames: int | None = None,
     masks: Sequence[ImageInput] | None = None,
     keep: ImageInput | None = None,
@@ -364,7 +372,7 @@ def stylize_batch(
     progress: Callable[[BatchProgress], bool | None] | None = None,
     ray: str | None = None,
     workers: int | None = None,
-    worker_cpus: int = 1,
+    worker_cpus: int = RAY_WORKER_CPUS,
     overwrite: bool = False,
     **options: Any,
 ) -> Summary:

@@ -28,9 +28,9 @@ import torch
 
 from brushwork.batch.inputs import Item
 from brushwork.batch.log import Record
-from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures
+from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures, record_of
 from brushwork.core.errors import BrushworkError, ImageError, SettingsError
-from brushwork.core.settings import Settings, VideoSettings
+from brushwork.core.settings import RAY_RETRIES, RAY_WORKER_CPUS, Settings, VideoSettings
 from brushwork.engine.runner import Result
 from brushwork.media.masks import RegionFiles
 from brushwork.model.device import encoder_for, pick_device
@@ -193,9 +193,9 @@ class RayExecutor:
     address: str = LOCAL
     workers: int | None = None
     """Actors to start; None: one per GPU, else one per ``cpus`` cores of the cluster."""
-    cpus: int = 1
+    cpus: int = RAY_WORKER_CPUS
     """Cores (and torch threads) per CPU worker."""
-    retries: int = 2
+    retries: int = RAY_RETRIES
     """Further workers an item gets when the one painting it dies."""
     on_start: Callable[[Pool], None] | None = None
     """Hears of the workers once they are started (to say how many)."""
@@ -218,12 +218,12 @@ class RayExecutor:
             return on_record(outcome) and outcome.status != "interrupted"
 
         def ended(item: Item, status: str, reason: str, attempt: int = 1) -> bool:
-            seconds = round(time.perf_counter() - began.pop(item), 2)
-            key = item_key(item, settings)
-            record = Record(str(item.photo), [str(s) for s in item.styles], str(item.output), key, status, seconds)
-            record.error, record.attempts = f"{reason}; nothing written", attempt
-            if status == "interrupted":  # stopped here while its worker painted: that time was spent on it
-                record.painting = seconds
+            started = began.pop(item)
+            spent = time.perf_counter() - started if status == "interrupted" else 0.0  # its worker painted till then
+            record = record_of(
+                item, item_key(item, settings), status, started, f"{reason}; nothing written", painting=spent
+            )
+            record.attempts = attempt
             return on_record(record)
 
         with Pool(ray, settings, self.workers, self.cpus, len(items)) as pool:
@@ -246,8 +246,8 @@ class RaySegments:
     settings: Settings
     address: str = LOCAL
     workers: int | None = None
-    cpus: int = 1
-    retries: int = 2
+    cpus: int = RAY_WORKER_CPUS
+    retries: int = RAY_RETRIES
     regions: RegionFiles = RegionFiles()
     """The masks every frame is painted with: files that travel with the clip."""
 
@@ -277,7 +277,7 @@ def ray_segments(
     settings: Settings,
     address: str,
     workers: int | None = None,
-    cpus: int = 1,
+    cpus: int = RAY_WORKER_CPUS,
     regions: RegionFiles | None = None,
 ) -> RaySegments:
     """A clip's segment runner on the Ray cluster at ``address``, connected, with its worker count settled."""

@@ -184,13 +184,15 @@ def paint_pictures(
             content, styles, settings, callback=callback, encoder=encoder, keep_memory=keep_memory, regions=regions
         )
     except BrushworkError as exc:
-        return _record(item, None, "failed", began, str(exc))
+        return record_of(item, None, "failed", began, str(exc))
     except MemoryError:
-        return _record(item, None, "failed", began, OUT_OF_MEMORY)
+        return record_of(item, None, "failed", began, OUT_OF_MEMORY)
     except OSError as exc:  # e.g. an output name this file system cannot take
-        return _record(item, None, "failed", began, f"cannot use {exc.filename or item.output}: {exc.strerror or exc}")
+        return record_of(
+            item, None, "failed", began, f"cannot use {exc.filename or item.output}: {exc.strerror or exc}"
+        )
     except KeyboardInterrupt:
-        return _record(item, None, "interrupted", began, "interrupted; nothing written")
+        return record_of(item, None, "interrupted", began, "interrupted; nothing written")
 
 
 def finish_item(item: Item, settings: Settings, key: str | None, result: Result, began: float) -> Record:
@@ -198,22 +200,22 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
     its recipe naming the driver's input files and the item's key); a stopped or diverged run writes nothing."""
     if result.status in ("interrupted", "cancelled"):  # the painting time is logged too: it was spent
         message = f"{result.status} at step {result.steps}; nothing written"
-        return _record(item, key, "interrupted", began, message, steps=result.steps, painting=result.elapsed)
+        return record_of(item, key, "interrupted", began, message, steps=result.steps, painting=result.elapsed)
     if result.status == "diverged":  # the engine keeps its last good picture; a batch writes none
         reason = result.message.removesuffix("; kept the last good picture")
         message = f"{reason}; nothing written"
-        return _record(item, key, "failed", began, message, result.culprit, result.steps, result.elapsed)
+        return record_of(item, key, "failed", began, message, result.culprit, result.steps, result.elapsed)
     try:
         if item.output.exists() and _batch_key(item.output) is None:
             raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
         recipe = {**recipes.build(settings, item.photo, item.styles, result, regions=item.regions), "batch_key": key}
         recipes.save_result(result, item.output, recipe, overwrite=True)
     except BrushworkError as exc:
-        return _record(item, key, "failed", began, str(exc))
-    return _record(item, key, "done", began, steps=result.steps, painting=result.elapsed)
+        return record_of(item, key, "failed", began, str(exc))
+    return record_of(item, key, "done", began, steps=result.steps, painting=result.elapsed)
 
 
-def _record(
+def record_of(
     item: Item,
     key: str | None,
     status: str,
@@ -223,6 +225,7 @@ def _record(
     steps: int = 0,
     painting: float = 0.0,
 ) -> Record:
+    """The log's record of an item that ``began`` (a ``time.perf_counter()``) and ended now as ``status``."""
     return Record(
         str(item.photo),
         [str(s) for s in item.styles],
@@ -246,7 +249,7 @@ def _recovered(item: Item, key: str) -> Record:
     seconds = run.get("seconds", 0.0)
     seconds = float(seconds) if isinstance(seconds, (int, float)) else 0.0
     ended = datetime.fromtimestamp(item.output.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
-    record = _record(item, key, "done", time.perf_counter() - seconds, steps=int(run.get("steps") or 0))
+    record = record_of(item, key, "done", time.perf_counter() - seconds, steps=int(run.get("steps") or 0))
     record.time, record.painting = ended, seconds
     return record
 

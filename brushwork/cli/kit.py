@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from brushwork import __version__
 from brushwork.core.errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError
-from brushwork.core.settings import PRESET_HELP, PRESETS, SPECS, VIDEO_SPECS, Settings, Spec
+from brushwork.core.settings import (
+    PRESET_HELP,
+    PRESETS,
+    RAY_RETRIES,
+    RAY_WORKER_CPUS,
+    SPECS,
+    VIDEO_SPECS,
+    Settings,
+    Spec,
+)
 
 if TYPE_CHECKING:
     from brushwork.media.masks import RegionFiles
@@ -279,7 +288,6 @@ def add_version(p: argparse.ArgumentParser) -> None:
     p.add_argument("--version", action="version", version=f"brushwork {__version__}")
 
 
-WORKER_CPUS, RETRIES = 1, 2
 """Defaults of --worker-cpus and --retries (left None when not typed, so that without --ray they can be refused)."""
 
 
@@ -302,13 +310,13 @@ def add_ray_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
         "--worker-cpus",
         type=bounded(int, 1, 1024),
         metavar="N",
-        help=f"cores (and torch threads) of each CPU worker (default: {WORKER_CPUS})",
+        help=f"cores (and torch threads) of each CPU worker (default: {RAY_WORKER_CPUS})",
     )
     group.add_argument(
         "--retries",
         type=bounded(int, 0, 100),
         metavar="N",
-        help=f"times an item goes to a fresh worker when the one painting it dies (default: {RETRIES})",
+        help=f"times an item goes to a fresh worker when the one painting it dies (default: {RAY_RETRIES})",
     )
     return group
 
@@ -337,8 +345,8 @@ def ray_executor(args: argparse.Namespace) -> Any:
 
 def ray_worker_options(args: argparse.Namespace) -> tuple[int, int]:
     """(cores of each worker, retries) as typed, else their defaults."""
-    cpus = WORKER_CPUS if args.worker_cpus is None else args.worker_cpus
-    return cpus, RETRIES if args.retries is None else args.retries
+    cpus = RAY_WORKER_CPUS if args.worker_cpus is None else args.worker_cpus
+    return cpus, RAY_RETRIES if args.retries is None else args.retries
 
 
 class Bar:

@@ -41,6 +41,9 @@ MAX_SIZE = 8192
 MAX_LR = 255.0
 """A learning rate is in pixel units: a step past the whole 0-255 range of a pixel is no rate at all."""
 INIT_WORDS = ("content", "palette", "noise")
+RAY_WORKER_CPUS, RAY_RETRIES = 1, 2
+"""On Ray: the cores (and torch threads) of each CPU worker, and the fresh workers a task gets when the one
+painting it dies. Every front door that offers Ray takes them as its defaults."""
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
