@@ -193,6 +193,12 @@ def _share(mask: Tensor | None) -> float:
     return 1.0 if mask is None else float(mask.mean())
 
 
+def _gram_norm(gram: Tensor, area: float) -> float:
+    """What a Gram sum over ``area`` positions is divided by: ``C*H*W`` (the mask's weight for ``H*W`` with
+    regions; never zero, so an empty region gives a finite loss)."""
+    return gram.shape[-1] * max(area, 1e-12)
+
+
 def _squared_norm(target: Tensor) -> float:
     """A target's squared Frobenius norm (never zero: a blank painting or photo still gives a finite loss)."""
     return max(float(target.double().pow(2).sum()), 1e-12)
@@ -333,7 +339,7 @@ class Gram(FeatureTerm):
             parts = [gram_matrix(f, normalize=False) for f in features]
             sums = parts if not sums else [total.add_(part) for total, part in zip(sums, parts)]
         areas = [_area(width, height, n) for n in self.layers] if source is None else [float(m.sum()) for m in source]
-        return [total / (total.shape[-1] * max(area, 1e-12)) for area, total in zip(areas, sums)]
+        return [total / _gram_norm(total, area) for area, total in zip(areas, sums)]
 
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
         total = image.new_zeros(())
@@ -342,7 +348,7 @@ class Gram(FeatureTerm):
         for i, name in enumerate(self.layers):  # every region's Gram sum at once, a layer at a time
             sums = guided_grams(feats[name], self.guides[i])
             for gram_sum, areas, targets, weights in zip(sums, self.areas, self.targets, self.weights):
-                error = gram_sum / (targets[i].shape[-1] * max(areas[i], 1e-12)) - targets[i]
+                error = gram_sum / _gram_norm(targets[i], areas[i]) - targets[i]
                 total = total + weights[i] * error.pow(2).sum()
         return self.weight * total
 
@@ -354,7 +360,7 @@ class Gram(FeatureTerm):
         self.sums = [[image.new_zeros(t.shape) for t in targets] for targets in self.targets]
         self.norms = [
             [
-                t.shape[-1] * (_area(width, height, name) if masks is None else float(masks[i].sum()) + 1e-12)
+                _gram_norm(t, _area(width, height, name) if masks is None else float(masks[i].sum()))
                 for i, (name, t) in enumerate(zip(self.layers, targets))
             ]
             for masks, targets in zip(self.masks, self.targets)

@@ -111,7 +111,10 @@ def assert_tiled_is_whole(
     for name in parts_a:
         assert float(parts_b[name]) == pytest.approx(float(parts_a[name]), rel=1e-4, abs=1e-9)
     assert a.grad is not None and b.grad is not None
-    assert float((a.grad - b.grad).abs().max()) <= 1e-3 * float(a.grad.abs().max())
+    # the same gradient as a whole: float sums in another order may swap a pair of nearly tied sliced-Wasserstein
+    # points, which moves those two positions' gradients alone (seen at 2e-3 of the largest, once tests ran before)
+    assert float((a.grad - b.grad).norm()) <= 1e-4 * float(a.grad.norm())
+    assert float((a.grad - b.grad).abs().max()) <= 1e-2 * float(a.grad.abs().max())
     return parts_a
 
 
