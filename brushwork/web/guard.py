@@ -108,9 +108,12 @@ SAFETY = (
 )
 """Sent with every answer: no other site may show the studio in a frame, where a hidden click would drive it,
 nor embed its pictures (which would tell it the studio runs); a browser takes each answer as the type it says."""
-PAGE_POLICY, FILE_POLICY = "frame-ancestors 'none'", "default-src 'none'; frame-ancestors 'none'; sandbox"
+PAGE_POLICY = "frame-ancestors 'none'"
+FILE_POLICY = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 """The Content-Security-Policy of an answer that sets none of its own: a page (the API's /docs; the studio's page
-sets a stricter one), and anything else, a picture, a clip or JSON, which runs nothing even if opened alone."""
+sets a stricter one), and anything else, a picture, a clip or JSON, which runs nothing even if opened alone (the
+browser's own viewer may still show a picture, centred, and play a clip: no ``sandbox``, whose null origin would
+make the player's own request for the clip a cross-origin one)."""
 
 
 class Guard:

@@ -25,6 +25,7 @@ from brushwork.engine.allocator import share_main_heap
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER, Access, is_loopback
 from brushwork.web.limits import Limits
+from brushwork.web.store import make_data_folder
 
 __all__ = ["ServerError", "serve", "claim_data"]
 
@@ -68,8 +69,7 @@ def serve(
     share_main_heap()  # before uvicorn's and the painter's threads: the painter's big blocks stay reusable
     data = data.expanduser()
     try:
-        data.mkdir(parents=True, exist_ok=True)
-        (data / "jobs").mkdir(exist_ok=True)
+        make_data_folder(data)
     except OSError as exc:
         raise ServerError(f"cannot use {data} as the data folder ({exc.strerror or exc})", "data") from None
     lock = claim_data(data)  # held while the studio runs

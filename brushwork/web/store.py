@@ -113,13 +113,20 @@ def check_id(job_id: str) -> str:
     return job_id
 
 
+def make_data_folder(data: Path) -> Path:
+    """The data folder and its ``jobs`` folder, each made its owner's alone if it is new (the photos in it are
+    private); the ``jobs`` folder."""
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    jobs = data / "jobs"
+    jobs.mkdir(mode=0o700, exist_ok=True)
+    return jobs
+
+
 class Store:
     """The job folders under one data folder."""
 
     def __init__(self, data_dir: Path):
-        Path(data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.root = Path(data_dir) / "jobs"
-        self.root.mkdir(mode=0o700, exist_ok=True)
+        self.root = make_data_folder(Path(data_dir))
         self.real_root = self.root.resolve()
 
     def _own(self, path: Path) -> Path | None:
@@ -138,7 +145,7 @@ class Store:
         way in leaves nothing behind."""
         job_id = uuid.uuid4().hex
         folder = self.folder(job_id)
-        folder.mkdir()
+        folder.mkdir(mode=0o700)
         try:
             yield job_id, folder
         except BaseException:

@@ -1103,6 +1103,14 @@ def test_a_link_in_the_data_folder_is_never_followed_and_the_folder_is_the_owner
         assert answer.status_code == 404 and b"private" not in answer.content, path
     assert (tmp_path / "studio").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "studio" / "jobs").stat().st_mode & 0o777 == 0o700
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_server_makes_its_data_folder_its_owners_alone(tmp_path):
+    from brushwork.web.store import make_data_folder
+
+    jobs = make_data_folder(tmp_path / "new" / "data")
+    assert jobs.parent.stat().st_mode & 0o777 == 0o700 and jobs.stat().st_mode & 0o777 == 0o700
 
 
 def test_every_answer_is_taken_as_its_type_and_only_the_pages_own_script_runs(make_client):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urljoin
 
 import numpy as np
 import pytest
@@ -137,6 +138,11 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     assert page.locator("#plot-line").get_attribute("d").count("L") >= 5
     page.wait_for_selector(".work img")
     assert "Tubingen, after Starry Night" in page.text_content(".work .cap")
+    alone = browser.new_page()  # the picture opened in a tab of its own: the browser's viewer shows it, unblocked
+    alone.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    alone.goto(urljoin(studio, page.get_attribute("#picture", "src")))
+    assert alone.evaluate("() => document.images.length === 1 && document.images[0].naturalWidth > 0")
+    alone.close()
 
     with page.expect_download() as download:
         page.click("#download")
@@ -201,6 +207,14 @@ def test_a_clip_is_painted_frame_by_frame_and_downloaded_as_a_video(browser, stu
     assert saved.name == "fox__wave.mp4" and saved.read_bytes()[4:8] == b"ftyp"
     page.screenshot(path=tmp_path / "studio_clip.png", full_page=True)
     assert errors == []
+    # opened alone in a tab of its own ("open video in new tab"), the clip plays: the browser's player may load it
+    alone = browser.new_page()
+    blocked: list[str] = []
+    alone.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    alone.goto(urljoin(studio, page.get_attribute("#movie", "src")))
+    alone.wait_for_function("() => document.querySelector('video') && document.querySelector('video').readyState > 0")
+    assert blocked == []
+    alone.close()
 
 
 def test_a_token_in_the_address_leaves_the_address_bar_and_history(browser, studio):
