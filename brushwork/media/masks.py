@@ -12,7 +12,7 @@ Masks are checked here, before any work, so a bad one is refused in one line.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -130,11 +130,18 @@ def _fitted(
 
 
 def load_mask(
-    path: str | os.PathLike, photo: tuple[int, int], notes: list[str], role: str = "mask", on: str = "photo"
+    path: str | os.PathLike,
+    photo: tuple[int, int],
+    notes: list[str],
+    role: str = "mask",
+    on: str = "photo",
+    name: str | None = None,
 ) -> np.ndarray:
     """A mask file as 0-1 floats at the ``(width, height)`` of the picture it is drawn ``on``: its grey level (or
-    its alpha, if it has one)."""
-    return mask_of(open_image(path, role), Path(path).name, photo, notes, role, on)
+    its alpha, if it has one). ``name`` is what it is called in what is said (an upload's own name; by default its
+    path, and its file name)."""
+    image = open_image(path, role, shown=None if name is None else repr(name))
+    return mask_of(image, name or Path(path).name, photo, notes, role, on)
 
 
 def mask_of(
@@ -300,25 +307,30 @@ class RegionFiles:
         paintings: Sequence[tuple[int, int]],
         on: str = "photo",
         blend: Sequence[float] | None = None,
+        names: Mapping[Path, str] | None = None,
     ) -> Regions:
         """The checked :class:`Regions` for a photo of ``(width, height)`` px and paintings of those sizes; ``on``
         names the picture the masks are drawn on in what is said (a clip's ``frame``); ``blend``, the run's style
-        blend, is noted as unused beside a mask per painting."""
+        blend, is noted as unused beside a mask per painting; ``names``, what a file is called in what is said (the
+        studio's uploads: the names their senders gave)."""
         notes: list[str] = []
         masks: list[np.ndarray] | None = None
-        names = [path.name for path in self.masks]
+        called = dict(names or {})
+        shown = [called.get(path, path.name) for path in self.masks]
         if self.masks and self.region_map is not None:
             raise ImageError("give masks or a region map, not both")
         if self.masks:
-            masks = [load_mask(path, photo, notes, on=on) for path in self.masks]
+            masks = [load_mask(path, photo, notes, on=on, name=called.get(path)) for path in self.masks]
         elif self.region_map is not None:
             masks = masks_from_map(self.region_map, [parse_colour(c) for c in self.colours], photo, notes, on)
-            names = [f"{self.region_map.name} {colour}" for colour in self.colours]
-        keep = load_mask(self.keep, photo, notes, "keep mask", on) if self.keep is not None else None
+            shown = [f"{self.region_map.name} {colour}" for colour in self.colours]
+        keep = None
+        if self.keep is not None:
+            keep = load_mask(self.keep, photo, notes, "keep mask", on, called.get(self.keep))
         if self.painting_masks:  # before reading any of them
             check_painting_masks(len(self.painting_masks), len(paintings))
         sources = [
-            load_mask(path, size, notes, "painting mask", "painting")
+            load_mask(path, size, notes, "painting mask", "painting", called.get(path))
             for path, size in zip(self.painting_masks, paintings)
         ]
-        return regions_for(photo, len(paintings), masks, keep, names, notes, sources, blend)
+        return regions_for(photo, len(paintings), masks, keep, shown, notes, sources, blend)

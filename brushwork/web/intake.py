@@ -16,7 +16,6 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-import numpy as np
 from fastapi import HTTPException, UploadFile
 from PIL import Image
 
@@ -24,11 +23,11 @@ from brushwork.core.errors import ImageError
 from brushwork.core.formats import CLIP_SUFFIXES
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo, probe
-from brushwork.media.images import load_image, open_image
-from brushwork.media.masks import check_painting_masks, mask_of, regions_for
+from brushwork.media.images import load_image
 from brushwork.planning.levels import thin_photo_problem
 from brushwork.web.examples import Example
 from brushwork.web.limits import MB, Limits
+from brushwork.web.store import region_files
 
 CHUNK = 1 << 20
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "GIF": "gif", "BMP": "bmp"}
@@ -141,23 +140,9 @@ def check_regions(
     the command line does, naming each by its upload's name: one per painting, each its picture's shape, none
     empty, none overlapping. Gives what the artist should hear of (a mask resized to its picture, a blend that
     the masks leave unused)."""
-    notes: list[str] = []
-
-    def read(item: dict[str, str], role: str, size: tuple[int, int], on: str = "photo") -> np.ndarray:
-        image = open_image(folder / item["file"], role, shown=repr(item["name"]))
-        return mask_of(image, item["name"], size, notes, role, on)
-
-    painted = [item for item in masks if item["role"] == "mask"]
-    parts = [item for item in masks if item["role"] == "painting mask"]
+    names = {folder / item["file"]: item["name"] for item in masks}
     try:
-        arrays = [read(item, "mask", photo) for item in painted]
-        keep = [read(item, "keep mask", photo) for item in masks if item["role"] == "keep"]
-        if parts:
-            check_painting_masks(len(parts), len(paintings))
-        sources = [read(item, "painting mask", size, "painting") for item, size in zip(parts, paintings)]
-        names = [i["name"] for i in painted]
-        kept = keep[0] if keep else None
-        regions = regions_for(photo, len(paintings), arrays or None, kept, names, notes, sources, blend)
+        regions = region_files(masks, folder).load(photo, paintings, blend=blend, names=names)
     except ImageError as exc:
         raise HTTPException(422, str(exc)) from None
     return list(regions.notes)

@@ -93,17 +93,22 @@ class Job:
 
     def regions(self, folder: Path) -> RegionFiles:
         """The masks of the job's regions, in its ``folder`` (none: the paintings cover the whole photo)."""
-
-        def files(role: str) -> tuple[Path, ...]:
-            return tuple(folder / Path(item["file"]).name for item in self.inputs if item["role"] == role)
-
-        keep = files("keep")
-        return RegionFiles(masks=files("mask"), keep=keep[0] if keep else None, painting_masks=files("painting mask"))
+        return region_files(self.inputs, folder)
 
     @property
     def kind(self) -> str:
         """``clip`` when the job paints a video, else ``picture``."""
         return "clip" if self.inputs and self.inputs[0].get("kind") == "clip" else "picture"
+
+
+def region_files(inputs: list[dict[str, str]], folder: Path) -> RegionFiles:
+    """The region masks among a job's input records (see :attr:`Job.inputs`), as files in its ``folder``."""
+
+    def files(role: str) -> tuple[Path, ...]:
+        return tuple(folder / Path(item["file"]).name for item in inputs if item["role"] == role)
+
+    keep = files("keep")
+    return RegionFiles(masks=files("mask"), keep=keep[0] if keep else None, painting_masks=files("painting mask"))
 
 
 def check_id(job_id: str) -> str:
