@@ -17,6 +17,7 @@ either way.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -504,41 +505,61 @@ def _figure(value: float) -> str:
 
 
 def _check(name: str, spec: Spec, value: Any) -> None:
+    """Refuse a value its spec's kind does not take (see :data:`_CHECKS`)."""
     if value is None and spec.optional:
         return
-    if spec.kind in ("int", "float"):
-        _number(name, spec, value, spec.kind == "int")
-    elif spec.kind == "choice":
-        if value not in spec.choices:
-            raise SettingsError(f"must be one of {', '.join(spec.choices)}, not {value!r}", name)
-    elif spec.kind == "text":
-        if not isinstance(value, str) or not value:
-            raise SettingsError(f"must be a non-empty text, not {value!r}", name)
-    elif spec.kind == "layers":
-        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-            raise SettingsError(f"must be a list of layer names, not {value!r}", name)
-        for layer in value:
-            if layer not in LAYER_NAMES:
-                raise SettingsError(
-                    f"has an unknown VGG19 layer {layer!r}; use names like conv4_2, relu1_1, pool3", name
-                )
-    elif spec.kind == "floats":
-        if not isinstance(value, tuple) or not value:
-            raise SettingsError(f"must be a list of numbers, not {value!r}", name)
-        for item in value:
-            _number(name, spec, item, whole=False)
-        if sum(value) <= 0:
-            raise SettingsError("must not all be zero", name)
-    elif spec.kind == "schedule":
-        if not isinstance(value, tuple) or not all(isinstance(v, tuple) and len(v) == 2 for v in value):
-            raise SettingsError(f"must be a list of (step, rate) pairs, not {value!r}", name)
-        steps = [step for step, _ in value]
-        twice = next((step for step in steps if steps.count(step) > 1), None)
-        if twice is not None:
-            raise SettingsError(f"gives step {twice} two rates; give each step once", name)
-        for step, rate in value:
-            _number(name, Spec("int", "", "", "", low=0), step, whole=True)
-            _number(name, Spec("float", "", "", "", low=0, above=True, high=MAX_LR), rate, whole=False)
+    _CHECKS[spec.kind](name, spec, value)
+
+
+def _check_choice(name: str, spec: Spec, value: Any) -> None:
+    if value not in spec.choices:
+        raise SettingsError(f"must be one of {', '.join(spec.choices)}, not {value!r}", name)
+
+
+def _check_text(name: str, spec: Spec, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise SettingsError(f"must be a non-empty text, not {value!r}", name)
+
+
+def _check_layers(name: str, spec: Spec, value: Any) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(f"must be a list of layer names, not {value!r}", name)
+    unknown = next((layer for layer in value if layer not in LAYER_NAMES), None)
+    if unknown is not None:
+        raise SettingsError(f"has an unknown VGG19 layer {unknown!r}; use names like conv4_2, relu1_1, pool3", name)
+
+
+def _check_floats(name: str, spec: Spec, value: Any) -> None:
+    if not isinstance(value, tuple) or not value:
+        raise SettingsError(f"must be a list of numbers, not {value!r}", name)
+    for item in value:
+        _number(name, spec, item, whole=False)
+    if sum(value) <= 0:
+        raise SettingsError("must not all be zero", name)
+
+
+def _check_schedule(name: str, spec: Spec, value: Any) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, tuple) and len(v) == 2 for v in value):
+        raise SettingsError(f"must be a list of (step, rate) pairs, not {value!r}", name)
+    steps = [step for step, _ in value]
+    twice = next((step for step in steps if steps.count(step) > 1), None)
+    if twice is not None:
+        raise SettingsError(f"gives step {twice} two rates; give each step once", name)
+    for step, rate in value:
+        _number(name, Spec("int", "", "", "", low=0), step, whole=True)
+        _number(name, Spec("float", "", "", "", low=0, above=True, high=MAX_LR), rate, whole=False)
+
+
+_CHECKS: dict[str, Callable[[str, Spec, Any], None]] = {
+    "int": lambda name, spec, value: _number(name, spec, value, whole=True),
+    "float": lambda name, spec, value: _number(name, spec, value, whole=False),
+    "choice": _check_choice,
+    "text": _check_text,
+    "layers": _check_layers,
+    "floats": _check_floats,
+    "schedule": _check_schedule,
+}
+"""How each kind of setting is checked: a kind with no entry here is a mistake the tests catch at once."""
 
 
 def blend_weights(settings: Settings, count: int) -> list[float]:

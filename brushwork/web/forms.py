@@ -48,14 +48,17 @@ def _annotation(spec: Spec) -> Any:
         bounds["le"] = spec.high
     description = f"{spec.label}: {spec.help}."
     if spec.kind == "int":
-        return Annotated[int, Form(description=description, **bounds)]
+        kind_int: Any = Optional[int] if spec.optional else int
+        return Annotated[kind_int, Form(description=description, **bounds)]
     if spec.kind == "float":
         kind: Any = Optional[float] if spec.optional else float
         return Annotated[kind, Form(description=description, allow_inf_nan=False, **bounds)]
     if spec.kind == "floats":
         return Annotated[Optional[list[float]], Form(description=description + " One value per painting, in order.")]
-    # choices, and a start picture by name only: a path on the server's disk is not the studio's to give
-    return Annotated[Literal[spec.choices], Form(description=description)]
+    if spec.kind == "choice" or (spec.kind == "text" and spec.choices):
+        # a start picture by name only: a path on the server's disk is not the studio's to give
+        return Annotated[Literal[spec.choices], Form(description=description)]
+    raise TypeError(f"the studio has no form field for a {spec.kind} setting: give its Spec studio=False")
 
 
 def _studio_specs(limits: Limits) -> list[tuple[str, Spec, Any]]:
