@@ -163,50 +163,7 @@ def _read_manifest(path: Path) -> list[Row]:
         text = regular_file(path, "manifest", "a .csv or .json file").read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BrushworkError(f"cannot read manifest {path} ({getattr(exc, 'strerror', None) or exc})") from None
-    entries: list[tuple[str, dict[str, Any]]]
-    if kind == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        try:
-            reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or ()]  # "Photo, Style" too
-            lines = list(reader)
-        except csv.Error as exc:  # e.g. a field over the csv module's size limit
-            raise BrushworkError(f"manifest {path} is not a CSV file this can read ({exc})") from None
-        missing = {"photo", "style"} - set(reader.fieldnames)
-        if missing:
-            found = ", ".join(repr(name) for name in reader.fieldnames) or "nothing"
-            raise BrushworkError(
-                f"manifest {path} needs the columns photo and style (and output, masks, keep, painting_masks), "
-                f"in its first row; it has {found}"
-            )
-        unknown = [name for name in reader.fieldnames if name not in CSV_COLUMNS]
-        if unknown:  # a second style column, say, would otherwise be dropped without a word
-            raise BrushworkError(
-                f"manifest {path} has a column {unknown[0]!r}; its columns are {', '.join(CSV_COLUMNS)} (several "
-                "paintings for one photo: a JSON manifest)"
-            )
-        entries = [
-            (f"row {n}", row)
-            for n, row in enumerate(lines, start=2)
-            if any(isinstance(v, str) and v.strip() for v in row.values())
-        ]
-        longer = next((where for where, row in entries if None in row), None)  # csv puts extra values under None
-        if longer is not None:
-            raise BrushworkError(
-                f"manifest {path}, {longer}: has more values than the first row has columns; a path with a comma "
-                'goes in "double quotes"'
-            )
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BrushworkError(f"manifest {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
-        except RecursionError:
-            raise BrushworkError(f"manifest {path} is nested too deeply to read; a manifest is a flat list") from None
-        except ValueError:  # Python refuses integers of over 4300 digits
-            raise BrushworkError(f"manifest {path} holds a number too long to read") from None
-        if not isinstance(data, list):
-            raise BrushworkError(f'manifest {path} must hold a list of {{"photo": ..., "styles": [...]}}')
-        entries = [(f"item {n}", entry) for n, entry in enumerate(data, start=1)]
+    entries = _csv_entries(path, text) if kind == ".csv" else _json_entries(path, text)
     rows = [_row(path, where, entry) for where, entry in entries]
     if not rows:
         raise BrushworkError(f"manifest {path} lists no pictures to paint")
@@ -214,6 +171,57 @@ def _read_manifest(path: Path) -> list[Row]:
     if twice:
         raise BrushworkError(f"manifest {path} names the output {twice[0]} more than once")
     return rows
+
+
+def _csv_entries(path: Path, text: str) -> list[tuple[str, Any]]:
+    """A CSV manifest's rows as (where, entry), its headers read case- and space-insensitively; blank rows are
+    skipped, an unknown column or a row longer than the headers refused."""
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or ()]  # "Photo, Style" too
+        lines = list(reader)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise BrushworkError(f"manifest {path} is not a CSV file this can read ({exc})") from None
+    missing = {"photo", "style"} - set(reader.fieldnames)
+    if missing:
+        found = ", ".join(repr(name) for name in reader.fieldnames) or "nothing"
+        raise BrushworkError(
+            f"manifest {path} needs the columns photo and style (and output, masks, keep, painting_masks), "
+            f"in its first row; it has {found}"
+        )
+    unknown = [name for name in reader.fieldnames if name not in CSV_COLUMNS]
+    if unknown:  # a second style column, say, would otherwise be dropped without a word
+        raise BrushworkError(
+            f"manifest {path} has a column {unknown[0]!r}; its columns are {', '.join(CSV_COLUMNS)} (several "
+            "paintings for one photo: a JSON manifest)"
+        )
+    entries = [
+        (f"row {n}", row)
+        for n, row in enumerate(lines, start=2)
+        if any(isinstance(v, str) and v.strip() for v in row.values())
+    ]
+    longer = next((where for where, row in entries if None in row), None)  # csv puts extra values under None
+    if longer is not None:
+        raise BrushworkError(
+            f"manifest {path}, {longer}: has more values than the first row has columns; a path with a comma "
+            'goes in "double quotes"'
+        )
+    return entries
+
+
+def _json_entries(path: Path, text: str) -> list[tuple[str, Any]]:
+    """A JSON manifest's items as (where, entry): it must be a list."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BrushworkError(f"manifest {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise BrushworkError(f"manifest {path} is nested too deeply to read; a manifest is a flat list") from None
+    except ValueError:  # Python refuses integers of over 4300 digits
+        raise BrushworkError(f"manifest {path} holds a number too long to read") from None
+    if not isinstance(data, list):
+        raise BrushworkError(f'manifest {path} must hold a list of {{"photo": ..., "styles": [...]}}')
+    return [(f"item {n}", entry) for n, entry in enumerate(data, start=1)]
 
 
 def _row(manifest: Path, where: str, entry: Any) -> Row:
@@ -233,9 +241,9 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
     masks, sources = (entry.get(name) or [] for name in ("masks", "painting_masks"))
     masks, sources = ([m] if isinstance(m, str) else m for m in (masks, sources))
     keep = entry.get("keep") or None
-    if not isinstance(masks, list) or not isinstance(sources, list):
-        raise bad("masks and painting_masks (one per painting) and keep must be file paths")
-    if not all(isinstance(t, str) and t.strip() for t in [*masks, *sources, keep or "-"]):
+    if not (isinstance(masks, list) and isinstance(sources, list)) or not all(
+        isinstance(t, str) and t.strip() for t in [*masks, *sources, keep or "-"]
+    ):
         raise bad("masks and painting_masks (one per painting) and keep must be file paths")
     for name, given in (("masks", masks), ("painting masks", sources)):
         if given and len(given) != len(styles):
