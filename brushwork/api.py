@@ -29,10 +29,9 @@ from brushwork.core.settings import (
     VIDEO_SPECS,
     Settings,
     VideoSettings,
-    blend_weights,
     resolve,
 )
-from brushwork.engine.runner import Callback, Result, check_start, measure_and_plan, run
+from brushwork.engine.runner import Callback, Result, check_run, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
 from brushwork.media.masks import RegionFiles, Regions, check_painting_masks, load_mask, mask_of, regions_for
 from brushwork.planning.run_plan import RunPlan
@@ -188,8 +187,7 @@ def _check_run(settings: Settings, paintings: Sequence[Picture], progress: objec
     """Refuse before any work what a run would refuse only once the network is loaded: no painting, a blend of
     the wrong length, a start picture that is missing, a progress that cannot be called, or ``save_every`` (the
     command line's snapshots: in Python, ``progress`` sees every step's picture)."""
-    blend_weights(settings, len(paintings))
-    check_start(settings)
+    check_run(settings, len(paintings))
     _check_progress(progress)
     if settings.save_every:
         raise SettingsError(

@@ -30,9 +30,9 @@ from brushwork import __version__
 from brushwork.batch.inputs import Item
 from brushwork.batch.log import BatchLog, Record, claim
 from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, OutputExistsError, SettingsError
-from brushwork.core.settings import Settings, blend_weights
+from brushwork.core.settings import Settings
 from brushwork.engine import recipes
-from brushwork.engine.runner import Callback, Result, check_start, run
+from brushwork.engine.runner import Callback, Result, check_run, run
 from brushwork.media.images import file_sha256, load_image
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
@@ -260,10 +260,9 @@ def _check(items: Sequence[Item], settings: Settings) -> None:
     if twice:
         raise BrushworkError(f"two items would write {twice[0]}; give each its own output")
     for count in sorted({len(item.styles) for item in items}):
-        blend_weights(settings, count)
+        check_run(settings, count)
     if settings.save_every:
         raise SettingsError("is not available in a batch; paint one picture to see its steps", "save_every")
-    check_start(settings)
 
 
 def run_batch(

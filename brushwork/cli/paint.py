@@ -69,14 +69,13 @@ def commands() -> str:
 
 
 def command(argv: Sequence[str]) -> int:
-    from brushwork.core.settings import blend_weights
     from brushwork.media.images import check_output_path, load_image
 
     p = parser()
     if not argv:
         p.exit(EXIT_USAGE, f"{p.format_usage()}\n{commands()}\n")
     args = p.parse_args(argv)
-    from brushwork.engine.runner import check_start, measure_and_plan  # torch: only once the arguments parse
+    from brushwork.engine.runner import check_run, measure_and_plan  # torch: only once the arguments parse
 
     require_output(p, args)
     style_paths, regions = region_files(p, args)
@@ -85,9 +84,8 @@ def command(argv: Sequence[str]) -> int:
     output = None if args.plan else check_output_path(args.output, args.overwrite, inputs)
     content = load_image(args.content, "content")
     styles = [load_image(path, "style") for path in style_paths]
-    blend_weights(settings, len(styles))
+    check_run(settings, len(styles))
     masks = load_regions(regions, content, styles, settings)  # checked now, before any work
-    check_start(settings)
     if output is None:
         planned = measure_and_plan(content, styles, settings)
         print(replace(planned, notes=[*planned.notes, *(masks.notes if masks is not None else ())]).describe())

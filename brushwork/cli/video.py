@@ -148,8 +148,7 @@ def _inputs(
 ) -> _Inputs:
     """The clip, the paintings and the regions, each refused in one line before any work; a damaged clip is
     warned of even with -q, since the painted clip will be short, and so is a mask that was resized."""
-    from brushwork.core.settings import blend_weights
-    from brushwork.engine.runner import check_start
+    from brushwork.engine.runner import check_run
     from brushwork.media.clips import probe
     from brushwork.media.images import load_image
 
@@ -159,8 +158,7 @@ def _inputs(
             f"brushwork video: warning: {clip.path.name} looks damaged: {clip.damage}; painting those", file=sys.stderr
         )
     styles = [load_image(path, "style") for path in style_paths]
-    blend_weights(settings, len(styles))
-    check_start(settings)
+    check_run(settings, len(styles))
     regions = files.load(clip.upright, [s.rgb.size for s in styles], "frame", settings.style_blend) if files else None
     for note in regions.notes if regions is not None else ():
         print(f"brushwork video: note: {note}", file=sys.stderr)

@@ -56,7 +56,7 @@ __all__ = [
     "use_bf16",
     "prepare_inputs",
     "initial_image",
-    "check_start",
+    "check_run",
 ]
 
 _LBFGS_HISTORY = 20  # judged as good as 50 at 512 and 1024 px, with 2.5x less memory and time for the pairs
@@ -173,9 +173,11 @@ def measure_and_plan(
     return replace(planned, notes=[*planned.notes, *notes])
 
 
-def check_start(settings: Settings) -> None:
-    """Refuse before any work a start picture (``--init FILE``) that cannot be read; a word that is almost one of
+def check_run(settings: Settings, paintings: int) -> None:
+    """Refuse before any work (every front door calls it) what a run would refuse only once the network is loaded:
+    no painting, a blend of the wrong length, a start picture that cannot be read; a word that is almost one of
     the starts (``Palette``) is said to be one, not a missing file."""
+    blend_weights(settings, paintings)
     if settings.init in INIT_WORDS:
         return
     if not Path(settings.init).exists() and settings.init.lower() in INIT_WORDS:
