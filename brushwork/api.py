@@ -11,6 +11,7 @@ with keyword options (any :class:`~brushwork.core.settings.Settings` field) appl
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -134,7 +135,7 @@ def _regions(
     names = [str(i + 1) for i in range(len(arrays or []))]
     regions = regions_for(size, len(paintings), arrays, kept, names, notes, sources, blend)
     for note in regions.notes if warn else ():
-        warnings.warn(note, stacklevel=3)
+        _warn(note)
     return regions
 
 
@@ -310,6 +311,7 @@ def stylize_video(
     if video is not None and not isinstance(video, VideoSettings):
         raise TypeError(f"video must be a brushwork.VideoSettings or None, not {type(video).__name__}")
     motion = replace(video or VideoSettings(), **video_options)
+    _check_overwrite(overwrite)
     path = check_output_path(_path(output, "output"), overwrite, (_path(clip, "clip"),), suffixes=VIDEO_SUFFIXES)
     info, styles = probe(Path(clip)), _styles(style)
     if chosen.save_every:
@@ -318,7 +320,7 @@ def stylize_video(
         )
     _check_run(chosen, styles, progress)
     if info.damage:
-        warnings.warn(f"{info.path.name} looks damaged: {info.damage}; painting those", stacklevel=2)
+        _warn(f"{info.path.name} looks damaged: {info.damage}; painting those")
     regions = _regions(info.upright, styles, masks, keep, painting_masks, chosen.style_blend, on="frame")
     if ray is None:
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
@@ -345,6 +347,20 @@ def stylize_video(
     )
 
 
+def _warn(message: str) -> None:
+    """Warn at the line that called the API (the user's), however deep inside this module it is said."""
+    level, frame = 2, sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, stacklevel=level)
+
+
+def _check_overwrite(overwrite: object) -> None:
+    """``overwrite`` replaces work: only ``True`` may (a string such as ``"no"`` is not a yes)."""
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite must be True or False, not {overwrite!r}")
+
+
 def _check_progress(progress: object) -> None:
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a function (or None), not {type(progress).__name__}")
@@ -355,7 +371,7 @@ def _check_workers(ray: str | None, workers: int | None, worker_cpus: int, segme
     for name, value in (("workers", workers), ("worker_cpus", worker_cpus), ("segment_frames", segment_frames)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a whole number of at least 1 (or None), not {value!r}")
-    if ray is None and (workers is not None or worker_cpus != 1 or segment_frames is not None):
+    if ray is None and (workers is not None or worker_cpus != RAY_WORKER_CPUS or segment_frames is not None):
         raise ValueError("workers, worker_cpus and segment_frames are for painting on Ray: give ray='local' too")
 
 
@@ -397,6 +413,7 @@ def stylize_batch(
     chosen = resolve(settings, preset, **options)
     _check_workers(ray, workers, worker_cpus)
     _check_progress(progress)
+    _check_overwrite(overwrite)
     place = None if manifest is None else _path(manifest, "manifest")
     items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place)
     execute = None

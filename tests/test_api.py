@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -225,3 +226,15 @@ def test_a_plan_checks_the_regions_and_notes_what_was_done_to_them(tubingen, sta
     assert "keep mask is 64x48: resized to the photo's 1024x768" in plan.describe()
     with pytest.raises(ImageError, match="empty"):
         brushwork.plan_for(tubingen, starry_night, size=64, keep=Image.new("L", (64, 48), 0))
+
+
+def test_overwrite_is_a_yes_or_a_no_and_files_that_settings_name_may_be_paths(tmp_path, tubingen, starry_night):
+    with pytest.raises(TypeError, match="overwrite must be True or False, not 'no'"):
+        brushwork.stylize_batch([tubingen], [starry_night], tmp_path / "out", size=32, steps=1, overwrite="no")
+    assert not (tmp_path / "out").exists()
+    settings = brushwork.resolve(init=Path(tubingen), weights=None)
+    assert settings.init == str(tubingen)
+    with pytest.raises(
+        brushwork.SettingsError, match="init takes content, palette, noise or a picture's path, not 'rainbow'"
+    ):
+        brushwork.plan_for(tubingen, starry_night, size=32, init="rainbow")

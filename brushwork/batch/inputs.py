@@ -17,6 +17,7 @@ from typing import Any
 from brushwork.batch.log import LOG_NAME, BatchLog
 from brushwork.core.errors import BrushworkError, ImageError
 from brushwork.core.formats import IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
+from brushwork.engine import recipes
 from brushwork.media.images import regular_file
 from brushwork.media.masks import RegionFiles
 
@@ -103,7 +104,8 @@ def collect(
     Each of ``photos`` and ``styles`` is a file, a folder or a glob. Pictures are named
     ``OUTDIR/{photo}__{painting}.png`` (several paintings joined by ``+``); a name taken twice gets
     ``_2``, ``_3``... in the order of the files' paths. An argument that matches nothing is an :class:`ImageError`.
-    Folders and globs leave out the pictures a batch logged in ``OUTDIR`` (they are not photos to paint again).
+    Folders and globs leave out the pictures a batch painted in ``OUTDIR``, logged or not (they are not photos to
+    paint again).
     """
     if manifest is not None:
         if photos or styles:
@@ -112,7 +114,7 @@ def collect(
     else:
         if not photos or not styles:
             raise BrushworkError("give at least one photo and one painting (or a manifest)")
-        painted = BatchLog(Path(outdir) / LOG_NAME).painted()
+        painted = BatchLog(Path(outdir) / LOG_NAME).painted() | _painted_in(Path(outdir))
         paintings = _expand(styles, "painting", painted)
         rows = [
             (photo, (painting,), None, RegionFiles())
@@ -123,6 +125,22 @@ def collect(
         Item(photo, paintings, Path(outdir) / name, regions)
         for (photo, paintings, _, regions), name in zip(rows, _names(rows))
     ]
+
+
+def batch_key(picture: Path) -> str | None:
+    """The key a batch wrote into a picture's recipe; None for a picture no batch wrote (or none at all)."""
+    try:
+        return recipes.read(picture).get("batch_key") if picture.is_file() else None
+    except (ImageError, OSError):
+        return None
+
+
+def _painted_in(outdir: Path) -> set[Path]:
+    """The pictures in ``outdir`` that a batch painted (their recipes carry its key), though its log lost them."""
+    if not outdir.is_dir():
+        return set()
+    found = (path for path in outdir.iterdir() if path.suffix.lower() in OUTPUT_FORMATS)
+    return {path.resolve() for path in found if batch_key(path) is not None}
 
 
 def _names(rows: list[Row]) -> list[str]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from brushwork import __version__
-from brushwork.batch.inputs import Item
+from brushwork.batch.inputs import Item, batch_key
 from brushwork.batch.log import BatchLog, Record, claim
 from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, OutputExistsError, SettingsError
 from brushwork.core.settings import Settings
@@ -130,14 +130,6 @@ def item_key(item: Item, settings: Settings, digests: dict[Path, str] | None = N
     return key.hexdigest()
 
 
-def _batch_key(picture: Path) -> str | None:
-    """The key a batch wrote into a picture's recipe; None for a picture no batch wrote (or none at all)."""
-    try:
-        return recipes.read(picture).get("batch_key") if picture.is_file() else None
-    except (ImageError, OSError):
-        return None
-
-
 def paint_item(
     item: Item,
     settings: Settings,
@@ -175,7 +167,7 @@ def paint_pictures(
     on copies of the inputs and hand the result back to the driver (:func:`finish_item`)."""
     began = time.perf_counter() if began is None else began
     try:
-        if check_output and item.output.exists() and _batch_key(item.output) is None:
+        if check_output and item.output.exists() and batch_key(item.output) is None:
             raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
         content = load_image(item.photo, "photo")
         styles = [load_image(path, "painting") for path in item.styles]
@@ -206,7 +198,7 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
         message = f"{reason}; nothing written"
         return record_of(item, key, "failed", began, message, result.culprit, result.steps, result.elapsed)
     try:
-        if item.output.exists() and _batch_key(item.output) is None:
+        if item.output.exists() and batch_key(item.output) is None:
             raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
         recipe = {**recipes.build(settings, item.photo, item.styles, result, regions=item.regions), "batch_key": key}
         recipes.save_result(result, item.output, recipe, overwrite=True)
@@ -319,7 +311,7 @@ def _sorted(
     digests: dict[Path, str] = {}  # each painting is hashed once, not once per photo
     pending, replaced, unlogged = [], [], []
     for item in items:
-        key, kept = item_key(item, settings, digests), _batch_key(item.output)
+        key, kept = item_key(item, settings, digests), batch_key(item.output)
         if key is not None and kept == key:
             if key not in finished:
                 unlogged.append(_recovered(item, key))

@@ -242,7 +242,7 @@ def _report(result: VideoResult, output: Path, size: tuple[int, int]) -> int:
     """What was written, or where the frames painted so far are kept; the exit status says which."""
     if result.status != "done":
         print(
-            f"brushwork: interrupted; {result.done} of {result.total} frames are kept in {result.work}; "
+            f"brushwork video: interrupted; {result.done} of {result.total} frames are kept in {result.work}; "
             "run the same command again to go on",
             file=sys.stderr,
         )

@@ -17,6 +17,7 @@ either way.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -611,8 +612,10 @@ def preset(name: str, **overrides: Any) -> Settings:
 def resolve(settings: Settings | None = None, preset_name: str | None = None, **options: Any) -> Settings:
     """The settings of a run: ``settings`` or a named preset (or the defaults) as the base, ``options`` over it.
 
-    Giving both ``settings`` and a preset is an error: one of them would be silently lost.
+    Giving both ``settings`` and a preset is an error: one of them would be silently lost. A file a setting names
+    (``init``, ``weights``) may be given as a path object.
     """
+    options = {name: os.fspath(value) if isinstance(value, os.PathLike) else value for name, value in options.items()}
     if settings is not None and not isinstance(settings, Settings):
         hint = ": give the options as keywords (size=256), or Settings(**options)" if isinstance(settings, dict) else ""
         raise TypeError(f"settings must be a brushwork.Settings or None, not {type(settings).__name__}{hint}")

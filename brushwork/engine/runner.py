@@ -37,7 +37,7 @@ from brushwork.media.images import Picture, load_image, resize_longest, to_pil, 
 from brushwork.media.masks import ASPECT_SLACK, LevelRegions, Regions, with_paintings_alpha
 from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, held_to_plan, measure, pick_device, use_bf16
-from brushwork.model.network import VGG19
+from brushwork.model.network import VGG19, check_weights_file
 from brushwork.model.objective import Objective, TiledObjective
 from brushwork.model.terms import Temporal, culprits
 from brushwork.planning.forecast import CONVERGENCE_WINDOW, StepTimer, forecast
@@ -175,13 +175,18 @@ def measure_and_plan(
 
 def check_run(settings: Settings, paintings: int) -> None:
     """Refuse before any work (every front door calls it) what a run would refuse only once the network is loaded:
-    no painting, a blend of the wrong length, a start picture that cannot be read; a word that is almost one of
-    the starts (``Palette``) is said to be one, not a missing file."""
+    no painting, a blend of the wrong length, weights or a start picture that cannot be read; a word that is not
+    one of the starts (``Palette``, ``rainbow``) is said not to be one, rather than a missing file."""
     blend_weights(settings, paintings)
+    if settings.weights is not None:
+        check_weights_file(Path(settings.weights))
     if settings.init in INIT_WORDS:
         return
-    if not Path(settings.init).exists() and settings.init.lower() in INIT_WORDS:
+    start = Path(settings.init)
+    if not start.exists() and settings.init.lower() in INIT_WORDS:
         raise SettingsError(f"takes {', '.join(INIT_WORDS)} in small letters, or a picture's path", "init")
+    if not start.exists() and not start.suffix and start.name == settings.init:
+        raise SettingsError(f"takes {', '.join(INIT_WORDS)} or a picture's path, not {settings.init!r}", "init")
     load_image(settings.init, "init image")
 
 

@@ -236,18 +236,20 @@ def regions_for(
 
 
 def with_paintings_alpha(regions: Regions | None, paintings: Sequence[Picture]) -> Regions | None:
-    """A painting's transparent part is none of the painting (the colours stored under it are arbitrary): where a
-    painting has no mask of its own, its alpha is the part of it to learn from."""
+    """A painting's transparent part is none of the painting (the colours stored under it are arbitrary): its alpha
+    is the part of it to learn from, within its own mask if it has one."""
     alphas = [None if p.alpha is None else np.asarray(p.alpha, dtype=np.float32) / 255.0 for p in paintings]
     alphas = [None if a is None or a.min() == 1.0 else a for a in alphas]
     if not any(a is not None for a in alphas):
         return regions
-    for painting, alpha in zip(paintings, alphas):
-        if alpha is not None and alpha.max() < 1 / 255:
-            raise ImageError(f"the painting {painting.name} is transparent all over: there is nothing to learn from")
     regions = regions if regions is not None else Regions(None, None)
     own = regions.sources or (None,) * len(paintings)
-    return replace(regions, sources=tuple(mask if mask is not None else a for mask, a in zip(own, alphas)))
+    parts = tuple(a if mask is None else mask if a is None else mask * a for mask, a in zip(own, alphas))
+    for painting, part, mask in zip(paintings, parts, own):
+        if part is not None and part.max() < 1 / 255:
+            where = "its mask covers only its transparent part" if mask is not None else "it is transparent all over"
+            raise ImageError(f"the painting {painting.name}: {where}; there is nothing to learn from")
+    return replace(regions, sources=parts)
 
 
 def check_painting_masks(count: int, paintings: int) -> None:

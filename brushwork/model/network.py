@@ -108,11 +108,17 @@ def caffe_weights_path() -> Path:
     return path
 
 
-def _load_state(path: Path) -> dict:
+def check_weights_file(path: Path) -> None:
+    """Refuse, before anything reads it, a weights file that is not there, or not a regular file (a folder, or a
+    device such as /dev/zero that torch.load would read for ever)."""
     if not path.exists():
         raise WeightsError(f"weights file not found: {path}; give the path of a VGG19 state_dict saved with torch.save")
-    if not path.is_file():  # a folder, or a device such as /dev/zero that torch.load would read for ever
+    if not path.is_file():
         raise WeightsError(f"cannot read weights file {path}: not a regular file; give a VGG19 state_dict file")
+
+
+def _load_state(path: Path) -> dict:
+    check_weights_file(path)
     try:
         with warnings.catch_warnings():  # stray bytes can draw a pickle-protocol warning before the error
             warnings.simplefilter("ignore", UserWarning)

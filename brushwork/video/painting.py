@@ -51,7 +51,7 @@ from brushwork.model.terms import Temporal
 from brushwork.planning.forecast import LEVEL_SETUP
 from brushwork.planning.run_plan import RunPlan, duration
 from brushwork.video.timeline import frame_settings, frame_size, no_frames, painted_times
-from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, inputs_of, work_folder
+from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, work_folder
 
 CARRY_SAMPLING = "cubic"  # bilinear carrying blurs the strokes a little more at every frame
 
@@ -175,12 +175,14 @@ def paint_clip(
     ``regions`` (drawn on the clip as a player shows it) hold for every frame: masks that stay where they are.
     """
     start = time.perf_counter()
+    total = len(painted_times(clip, video))
+    if total == 0:  # before the work folder is made: a refused clip leaves nothing behind
+        raise no_frames(clip, video)
     # 1. The work folder: this run's frames go on from where it stopped, another run's are refused.
     work = work_folder(output)
     fingerprint = fingerprint_of(clip, styles, settings, video, regions)
     claim(work, fingerprint, overwrite)
-    recipe = frame_recipe(settings, video, inputs_of(clip, styles, fingerprint))
-    total = len(painted_times(clip, video))
+    recipe = frame_recipe(settings, video, clip, styles, fingerprint)
     result = VideoResult("done", 0, total, 0.0, work)
     encoder = encoder or encoder_for(settings, pick_device(settings.device))
     painter = _FramePainter(clip, styles, settings, video, regions, encoder, keep_memory, step_callback)

@@ -23,7 +23,7 @@ from brushwork.media.masks import RegionFiles, Regions
 from brushwork.model.network import VGG19
 from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, paint_clip
 from brushwork.video.timeline import no_frames, painted_positions
-from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, inputs_of, work_folder, write_atomically
+from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, work_folder, write_atomically
 
 SEGMENT_OVERLAP = 4
 """Frames two neighbouring segments share (cross-faded) when no scene cut separates them."""
@@ -194,9 +194,7 @@ def paint_clip_in_segments(
     if len(painted) < len(segments):
         result.status = "interrupted" if result.status == "done" else result.status
     else:
-        join_segments(
-            painted, clip, video, work, output, frame_recipe(settings, video, inputs_of(clip, styles, fingerprint))
-        )
+        join_segments(painted, clip, video, work, output, frame_recipe(settings, video, clip, styles, fingerprint))
         result.pictures = [(clip.times[p], work / f"frame_{p:06d}.png") for p in positions]
     result.elapsed = time.perf_counter() - start
     return result

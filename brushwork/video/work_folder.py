@@ -38,10 +38,6 @@ def fingerprint_of(
 ) -> dict:
     """What must match for frames in a work folder to be this run's: settings and every input's bytes (the
     regions' masks, a start picture and your own weights included)."""
-
-    def digest(data: bytes) -> str:
-        return hashlib.sha256(data).hexdigest()
-
     unused = {"start", "end"} | ({"later_steps"} if video.temporal_weight == 0 else set())  # frames painted alone
 
     return {
@@ -49,7 +45,7 @@ def fingerprint_of(
         "settings": settings.to_dict(),
         "video": {k: v for k, v in video.to_dict().items() if k not in unused},
         "clip": _large_file_digest(clip.path, "clip"),
-        "styles": [digest(np.asarray(s.rgb).tobytes()) for s in styles],
+        "styles": [_painting_digest(s) for s in styles],
         **({"regions": _region_digests(regions)} if regions is not None else {}),
         **(
             {"files": {role: _large_file_digest(path, role) for role, path in settings.files()}}
@@ -57,6 +53,14 @@ def fingerprint_of(
             else {}
         ),
     }
+
+
+def _painting_digest(painting: Picture) -> str:
+    """A painting's pixels' SHA-256, its transparency's included (what is transparent is not learnt from)."""
+    digest = hashlib.sha256(np.asarray(painting.rgb).tobytes())
+    if painting.alpha is not None:  # none: the digest of an opaque painting's own pixels, as it always was
+        digest.update(np.asarray(painting.alpha).tobytes())
+    return digest.hexdigest()
 
 
 def _large_file_digest(path: Path, role: str) -> str:
@@ -138,21 +142,33 @@ def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
         raise ImageError(f"cannot write {recipe}: {exc.strerror or exc}; free some space and run again") from None
 
 
-def inputs_of(clip: ClipInfo, styles: Sequence[Picture], fingerprint: dict) -> list[dict[str, str]]:
-    inputs = [{"role": "clip", "name": clip.path.name, "path": str(clip.path.resolve()), "sha256": fingerprint["clip"]}]
+def _inputs_of(
+    clip: ClipInfo, styles: Sequence[Picture], settings: Settings, fingerprint: dict
+) -> list[dict[str, str]]:
+    """A frame's inputs as its work folder's record hashed them: the clip and the files the settings name by path
+    and SHA-256, the paintings and masks by their pixels'."""
+
+    def described(role: str, path: Path, digest: str) -> dict[str, str]:
+        return {"role": role, "name": path.name, "path": str(path.resolve()), "sha256": digest}
+
+    inputs = [described("clip", clip.path, fingerprint["clip"])]
     inputs += [{"role": "style", "name": s.name, "pixels_sha256": h} for s, h in zip(styles, fingerprint["styles"])]
     masks = fingerprint.get("regions", {})
-    return inputs + [{"role": role, "pixels_sha256": h} for role, found in masks.items() for h in found]
+    inputs += [{"role": role, "pixels_sha256": h} for role, found in masks.items() for h in found]
+    return inputs + [described(role, path, fingerprint["files"][role]) for role, path in settings.files()]
 
 
-def frame_recipe(settings: Settings, video: VideoSettings, inputs: list[dict[str, str]]) -> dict:
-    """What every painted frame's recipe holds besides its position and time."""
+def frame_recipe(
+    settings: Settings, video: VideoSettings, clip: ClipInfo, styles: Sequence[Picture], fingerprint: dict
+) -> dict:
+    """What every painted frame's recipe holds besides its position and time (``fingerprint``: the work folder's
+    record, :func:`fingerprint_of`)."""
     return {
         "brushwork": __version__,
         "settings": settings.to_dict(),
         "seed": settings.seed,
         "video": video.to_dict(),
-        "inputs": inputs,
+        "inputs": _inputs_of(clip, styles, settings, fingerprint),
     }
 
 

@@ -118,13 +118,12 @@ def test_a_clip_where_a_painting_goes_or_asked_for_its_recipe_says_what_fits(cap
 
 
 def test_a_frame_of_a_clip_or_a_figure_shows_its_recipe_and_sends_a_rerun_where_it_was_made(capsys, tmp_path):
-    from brushwork.core.settings import Settings, VideoSettings
+    from brushwork.core.settings import Settings
     from brushwork.engine import recipes
-    from brushwork.video.work_folder import frame_recipe
 
     inputs = [{"role": "clip", "name": "fox.mp4", "path": "/elsewhere/fox.mp4", "sha256": "0" * 64}]
     frame = tmp_path / "frame_000003.png"
-    recipe = {**frame_recipe(Settings(), VideoSettings(), inputs), "frame": 3, "time": 0.1}
+    recipe = {"brushwork": brushwork.__version__, "settings": Settings().to_dict(), "inputs": inputs, "frame": 3}
     recipes.save(Image.new("RGB", (8, 8)), frame, recipe)
     rc, out, _ = cli(capsys, "recipe", frame)
     assert rc == 0 and json.loads(out)["frame"] == 3

@@ -628,5 +628,14 @@ def test_a_paintings_transparent_part_is_not_learnt_from(pictures):
     magenta = (pixels[..., 0] > 180) & (pixels[..., 2] > 180) & (pixels[..., 1] < 100)
     assert magenta.mean() < 0.01
     blank = Picture(Image.fromarray(wave), Image.new("L", pictures["wave"].rgb.size, 0), "blank.png")
-    with pytest.raises(ImageError, match="the painting blank.png is transparent all over"):
+    with pytest.raises(ImageError, match="the painting blank.png: it is transparent all over"):
         engine.run(pictures["tubingen"], [blank], small(steps=2))
+    from brushwork.media.masks import Regions, with_paintings_alpha
+
+    left = np.zeros(wave.shape[:2], dtype=np.float32)
+    left[:, : wave.shape[1] // 2] = 1.0  # a mask of the painting's transparent half alone
+    with pytest.raises(ImageError, match="the painting half.png: its mask covers only its transparent part"):
+        with_paintings_alpha(Regions(None, None, sources=(left,)), [painting])
+    both = with_paintings_alpha(Regions(None, None, sources=(1.0 - left * 0.5,)), [painting])
+    assert both is not None and both.sources[0] is not None
+    assert both.sources[0][:, 0].max() == 0.0 and both.sources[0][:, -1].min() == 1.0  # the mask within the alpha

@@ -115,7 +115,7 @@ def test_a_style_blend_beside_a_mask_per_painting_is_said_to_be_unused(capsys, d
     assert "note: the style blend does not apply with a mask per painting" in err
     rc, _, err = cli(capsys, *run, "--keep", drawn / "top.png", "-o", drawn / "b.png")  # the rest is blended
     assert rc == 0 and "style blend" not in err, err
-    with pytest.warns(UserWarning, match="style blend does not apply"):
+    with pytest.warns(UserWarning, match="style blend does not apply") as said:
         stylize(
             photo,
             [starry_night, wave],
@@ -123,6 +123,7 @@ def test_a_style_blend_beside_a_mask_per_painting_is_said_to_be_unused(capsys, d
             style_blend=(0.7, 0.3),
             settings=FAST.replace(steps=2),
         )
+    assert said[0].filename == __file__  # the warning points at the caller's line, not inside brushwork
 
 
 def gram_distance(encoder, picture: torch.Tensor, painting: torch.Tensor, layers=("relu2_1", "relu3_1")) -> float:

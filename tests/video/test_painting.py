@@ -17,6 +17,7 @@ from sample_clips import PHOTO, STYLE, TIMES, make_clip, style
 import brushwork
 from brushwork.cli import main
 from brushwork.core.settings import Settings, VideoSettings
+from brushwork.engine.recipes import read as read_recipe
 from brushwork.media.clips import probe
 from brushwork.media.flow import certainty, flow_between, warp
 from brushwork.video import painting
@@ -110,6 +111,8 @@ def test_frames_started_from_another_start_picture_are_not_mixed_in(clip, tmp_pa
     Image.new("RGB", (40, 30), (0, 90, 0)).save(start)
     out = tmp_path / "started.mp4"
     paint_clip(probe(clip), style(), FAST.replace(init=str(start)), VideoSettings(later_steps=2, end=0.05), out)
+    first = read_recipe(work_folder(out) / "frame_000000.png")["inputs"]
+    assert {"role": "init", "name": "start.png", "path": str(start.resolve())}.items() <= first[-1].items()
     Image.new("RGB", (40, 30), (90, 0, 0)).save(start)  # the same name, another picture
     with pytest.raises(brushwork.ImageError, match="holds frames painted from other inputs or settings"):
         paint_clip(probe(clip), style(), FAST.replace(init=str(start)), VideoSettings(later_steps=2), out)
@@ -502,3 +505,24 @@ def test_a_clip_is_painted_at_one_strength_balanced_on_its_first_frame(clip, tmp
     paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2), tmp_path / "out.mp4")
     assert len(seen) == len(TIMES) and all(s.style_balance == 0 for s in seen)
     assert len({s.style_weight for s in seen}) == 1 and seen[0].style_weight != FAST.style_weight
+
+
+def test_a_paintings_transparency_is_part_of_what_its_frames_were_painted_from(clip, tmp_path):
+    painting = style()[0]
+    alpha = Image.new("L", painting.rgb.size, 255)
+    alpha.paste(0, (0, 0, painting.rgb.width // 2, painting.rgb.height))
+    see_through = [brushwork.media.images.Picture(painting.rgb, alpha, "half.png")]
+    out = tmp_path / "half.mp4"
+    paint_clip(probe(clip), see_through, FAST, VideoSettings(later_steps=2, end=0.05), out)
+    with pytest.raises(brushwork.ImageError, match="holds frames painted from other inputs or settings"):
+        paint_clip(probe(clip), [painting], FAST, VideoSettings(later_steps=2, end=0.05), out)
+
+
+def test_a_clip_refused_for_its_part_or_its_weights_leaves_nothing_behind(capsys, clip, tmp_path):
+    out = tmp_path / "late.mp4"
+    with pytest.raises(brushwork.ImageError, match="has no frames"):
+        paint_clip(probe(clip), style(), FAST, VideoSettings(start=999.0), out)
+    assert not work_folder(out).exists()
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--weights", tmp_path / "nope.pth")
+    assert rc == 2 and err.count("\n") == 1 and "weights file not found" in err, err
+    assert not work_folder(out).exists() and not out.exists()
