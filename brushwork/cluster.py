@@ -116,13 +116,13 @@ def _check_reachable(address: str) -> None:
 
 @dataclass(frozen=True)
 class Parcel:
-    """An item's input files as bytes, and those its settings name (a start picture, weights), for a worker that
-    cannot see the driver's disk."""
+    """An item's input files as bytes, and the start picture its settings name, for a worker that cannot see the
+    driver's disk."""
 
     item: Item
     files: tuple[tuple[str, bytes], ...]
-    """(file name, bytes) of each of the item's inputs (:meth:`~brushwork.batch.inputs.Item.inputs`), then of each
-    file the settings name (:meth:`~brushwork.core.settings.Settings.files`)."""
+    """(file name, bytes) of each of the item's inputs (:meth:`~brushwork.batch.inputs.Item.inputs`), then of the
+    start picture the settings name, if any."""
 
     @classmethod
     def of(cls, item: Item, settings: Settings) -> Parcel:
@@ -134,7 +134,7 @@ class Parcel:
             except OSError:
                 return b""
 
-        paths = [*item.inputs(), *(path for _, path in settings.files())]
+        paths = [*item.inputs(), *(path for _, path in _shipped(settings))]
         return cls(item, tuple((path.name, read(path)) for path in paths))
 
     @contextmanager
@@ -150,8 +150,14 @@ class Parcel:
                 paths.append(path)
             own = len(self.item.inputs())
             item = self.item.moved(paths[:own], Path(folder) / "unused")
-            named = [role for role, _ in settings.files()]
+            named = [role for role, _ in _shipped(settings)]
             yield item, settings.replace(**{role: str(path) for role, path in zip(named, paths[own:])})
+
+
+def _shipped(settings: Settings) -> list[tuple[str, Path]]:
+    """The files the settings name that travel with each item: the start picture. Not the weights: a worker loads
+    its network once, as it starts, from their path."""
+    return [(role, path) for role, path in settings.files() if role != "weights"]
 
 
 class Painter:
@@ -203,6 +209,7 @@ class RayExecutor:
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
         ray = connect(self.address)
         began: dict[Item, float] = {}  # when its current worker took it
+        digests: dict[Path, str] = {}  # a file shared by the items (a painting, weights) is hashed once
 
         def submit(actor: Any, item: Item) -> Any:
             began[item] = time.perf_counter()
@@ -210,10 +217,10 @@ class RayExecutor:
 
         def done(item: Item, outcome: Result | Record, attempt: int) -> bool:
             if isinstance(outcome, Result):
-                outcome = finish_item(item, settings, item_key(item, settings), outcome, began.pop(item))
+                outcome = finish_item(item, settings, item_key(item, settings, digests), outcome, began.pop(item))
             else:
                 began.pop(item)
-                outcome.key = item_key(item, settings)
+                outcome.key = item_key(item, settings, digests)
             outcome.attempts = attempt
             return on_record(outcome) and outcome.status != "interrupted"
 
@@ -221,7 +228,7 @@ class RayExecutor:
             started = began.pop(item)
             spent = time.perf_counter() - started if status == "interrupted" else 0.0  # its worker painted till then
             record = record_of(
-                item, item_key(item, settings), status, started, f"{reason}; nothing written", painting=spent
+                item, item_key(item, settings, digests), status, started, f"{reason}; nothing written", painting=spent
             )
             record.attempts = attempt
             return on_record(record)

@@ -114,7 +114,8 @@ def collect(
     else:
         if not photos or not styles:
             raise BrushworkError("give at least one photo and one painting (or a manifest)")
-        painted = BatchLog(Path(outdir) / LOG_NAME).painted() | _painted_in(Path(outdir))
+        logged = BatchLog(Path(outdir) / LOG_NAME).painted()
+        painted = logged | _painted_in(Path(outdir), logged)
         paintings = _expand(styles, "painting", painted)
         rows = [
             (photo, (painting,), None, RegionFiles())
@@ -131,16 +132,21 @@ def batch_key(picture: Path) -> str | None:
     """The key a batch wrote into a picture's recipe; None for a picture no batch wrote (or none at all)."""
     try:
         return recipes.read(picture).get("batch_key") if picture.is_file() else None
-    except (ImageError, OSError):
+    except (ImageError, OSError, SyntaxError, ValueError):  # a damaged picture's metadata (its EXIF, say)
         return None
 
 
-def _painted_in(outdir: Path) -> set[Path]:
-    """The pictures in ``outdir`` that a batch painted (their recipes carry its key), though its log lost them."""
+def _painted_in(outdir: Path, logged: set[Path]) -> set[Path]:
+    """The pictures in ``outdir`` that a batch painted (their recipes carry its key) though its log lost them:
+    only unlogged pictures named as a batch names its own (``photo__painting``) are read."""
     if not outdir.is_dir():
         return set()
-    found = (path for path in outdir.iterdir() if path.suffix.lower() in OUTPUT_FORMATS)
-    return {path.resolve() for path in found if batch_key(path) is not None}
+    found = (
+        path.resolve()
+        for path in outdir.iterdir()
+        if path.suffix.lower() in OUTPUT_FORMATS and "__" in path.stem and path.resolve() not in logged
+    )
+    return {path for path in found if batch_key(path) is not None}
 
 
 def _names(rows: list[Row]) -> list[str]:

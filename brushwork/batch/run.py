@@ -106,8 +106,9 @@ class LocalExecutor:
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
         encoder = encoder_for(settings, pick_device(settings.device))
+        digests: dict[Path, str] = {}  # a file shared by the items (a painting, weights) is hashed once
         for item in items:
-            record = paint_item(item, settings, encoder, self.steps, keep_memory=self.keep_memory)
+            record = paint_item(item, settings, encoder, self.steps, keep_memory=self.keep_memory, digests=digests)
             if not on_record(record) or record.status == "interrupted":
                 return
 
@@ -137,6 +138,7 @@ def paint_item(
     callback: Callback | None = None,
     *,
     keep_memory: bool = False,
+    digests: dict[Path, str] | None = None,
 ) -> Record:
     """Paint one item and write its picture (atomically, with its recipe and key); never raises for bad input.
 
@@ -144,7 +146,7 @@ def paint_item(
     Ctrl-C (or ``callback`` returning ``False``) an ``interrupted`` one. Either way nothing is written.
     """
     began = time.perf_counter()
-    key = item_key(item, settings)
+    key = item_key(item, settings, digests)
     outcome = paint_pictures(item, settings, encoder, callback, keep_memory=keep_memory, check_output=True, began=began)
     if isinstance(outcome, Record):
         outcome.key = key

@@ -22,8 +22,8 @@ def parser() -> Parser:
         prog="brushwork figures",
         description="Remake the seed report's figures: the seed preset's progression over steps, "
         "TV loss on versus off, and one photo in three styles. Each painted figure carries its recipe "
-        "(see 'brushwork recipe FIGURE.png'); the Mondrian is drawn by code, not painted: its recipe names the "
-        "code and the seed.",
+        "(see 'brushwork recipe FIGURE.png'); the Mondrian is drawn by code, not painted, and carries no "
+        "painting's recipe.",
     )
     p.add_argument(
         "figure",

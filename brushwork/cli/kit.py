@@ -104,7 +104,7 @@ class Parser(argparse.ArgumentParser):
         given = list(sys.argv[1:] if args is None else args)
         for token in given[: given.index("--") if "--" in given else len(given)]:
             name = token.split("=", 1)[0]
-            if name.startswith("--") and name not in self._option_string_actions:
+            if name.startswith("--") and " " not in name and name not in self._option_string_actions:
                 close = difflib.get_close_matches(name, list(self._option_string_actions), n=1)
                 self.error(f"unrecognized option {name}" + (f"; did you mean {close[0]}?" if close else ""))
         return super().parse_known_args(given, namespace)
@@ -286,9 +286,6 @@ def add_quiet(p: argparse.ArgumentParser, what: str = "no progress bar") -> None
 def add_version(p: argparse.ArgumentParser) -> None:
     """``--version``: which brushwork answers."""
     p.add_argument("--version", action="version", version=f"brushwork {__version__}")
-
-
-"""Defaults of --worker-cpus and --retries (left None when not typed, so that without --ray they can be refused)."""
 
 
 def add_ray_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:

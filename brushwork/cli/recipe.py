@@ -53,7 +53,11 @@ def command(argv: Sequence[str]) -> int:
         )
     recipe = recipes.read(args.picture)
     if not args.rerun:
-        sys.stdout.write(json.dumps(recipe, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        text = json.dumps(recipe, indent=2, sort_keys=True, ensure_ascii=False)
+        try:
+            sys.stdout.write(text + "\n")
+        except UnicodeEncodeError:  # a terminal that cannot show a name as written: escaped, as JSON allows
+            sys.stdout.write(json.dumps(recipe, indent=2, sort_keys=True) + "\n")
         sys.stdout.flush()
         return 0
     if not args.output:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -203,15 +202,9 @@ def _input_notes(content: Picture, styles: Sequence[Picture], settings: Settings
             f"the painting {s.name} has no colours: matching its histogram to the photo's cannot give it the photo's "
             "colours; the luminance colour mode keeps them"
             for s in styles
-            if _grey(s.rgb)
+            if s.colourless
         ]
     return notes
-
-
-def _grey(picture: Image.Image) -> bool:
-    """Whether a picture has (almost) no colour: its channels nowhere more than a few levels apart."""
-    channels = np.asarray(picture.resize((64, 64)), dtype=np.int16)
-    return bool((channels.max(-1) - channels.min(-1)).mean() < 3)
 
 
 def _start_notes(photo: tuple[int, int], settings: Settings) -> list[str]:

@@ -63,6 +63,12 @@ class Picture:
     """How many frames the file held (an animated GIF's): only the first is the picture."""
 
     @functools.cached_property
+    def colourless(self) -> bool:
+        """Whether the picture has (almost) no colour: its channels nowhere more than a few levels apart."""
+        channels = np.asarray(self.rgb.resize((64, 64)), dtype=np.int16)
+        return bool((channels.max(-1) - channels.min(-1)).mean() < 3)
+
+    @functools.cached_property
     def opaque_rgb(self) -> Image.Image:
         """The RGB with what is transparent, whose stored colours are arbitrary, filled with the mean colour of
         what is not: what a painting is learnt from, so that no feature near its transparent part sees them."""
@@ -105,7 +111,8 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as img:
                 img.load()
-                frames = getattr(img, "n_frames", 1)
+                frames = getattr(img, "n_frames", 1) if getattr(img, "is_animated", False) else 1
+                frames = frames if img.format in ("GIF", "PNG", "WEBP") else 1  # not a camera's MPO, a TIFF's pages
                 img = ImageOps.exif_transpose(img)
                 img.load()
                 img.info[FRAMES_KEY] = frames

@@ -255,8 +255,7 @@ class _FramePainter:
         keep_memory: bool,
         step_callback: Callback | None,
     ):
-        self.styles, self.video, self.encoder = styles, video, encoder
-        self.regions = with_paintings_alpha(regions, styles)  # the balance learns from the part the run learns from
+        self.styles, self.video, self.regions, self.encoder = styles, video, regions, encoder
         self.keep_memory, self.step_callback = keep_memory, step_callback
         self.size = frame_size(clip, settings)
         self.first, self.later = frame_settings(clip, settings, video)
@@ -273,7 +272,8 @@ class _FramePainter:
         if not self.first.style_balance:
             return
         blend = run_blend(self.first, len(self.styles), self.regions)
-        parts = self.regions.sources if self.regions is not None else ()
+        learnt = with_paintings_alpha(self.regions, self.styles)  # the part of each painting the run learns from
+        parts = learnt.sources if learnt is not None else ()
         paintings = [p.opaque_rgb for p in self.styles]
         device = self.encoder.mean.device
         self.first, self.later = (

@@ -141,6 +141,9 @@ def paint_clip_in_segments(
     ``regions`` are the masks the runner's workers paint with (for the work folder's fingerprint).
     """
     start = time.perf_counter()
+    positions = painted_positions(clip, video)
+    if not positions:  # before the work folder is made: a refused clip leaves nothing behind
+        raise no_frames(clip, video)
     # 1. The work folder, fingerprinted with the segmenting too: another run's frames are refused.
     work = work_folder(output)
     fingerprint = {
@@ -148,9 +151,6 @@ def paint_clip_in_segments(
         "segments": {"length": length, "overlap": overlap},
     }
     claim(work, fingerprint, overwrite)
-    positions = painted_positions(clip, video)
-    if not positions:
-        raise no_frames(clip, video)
     # 2. The segments, and which of them an earlier run finished.
     segments = plan_segments(positions, scene_cuts(clip, video), length, overlap)
     painted: dict[Segment, list[Path]] = {}

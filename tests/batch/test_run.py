@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import pickle
@@ -542,8 +543,9 @@ def test_masks_travel_with_an_item_to_a_worker(inputs, tmp_path):
         assert settings == FAST
 
 
-def test_a_start_picture_and_weights_travel_with_an_item_to_a_worker(inputs, tmp_path):
-    """Workers need not see the driver's disk: the files the settings name go with the item, renamed there."""
+def test_a_start_picture_travels_with_an_item_to_a_worker_and_weights_do_not(inputs, tmp_path):
+    """Workers need not see the driver's disk: a start picture goes with the item, renamed there; the weights, which
+    a worker loads once as it starts, are not sent again with every item."""
     from brushwork.cluster import Parcel
 
     weights = tmp_path / "mine.pt"
@@ -553,9 +555,9 @@ def test_a_start_picture_and_weights_travel_with_an_item_to_a_worker(inputs, tmp
     parcel = pickle.loads(pickle.dumps(Parcel.of(item, settings)))
     with parcel.unpacked(settings) as (copy, moved):
         assert Path(moved.init).read_bytes() == inputs["b"].read_bytes() and moved.init != str(inputs["b"])
-        assert moved.weights is not None and Path(moved.weights).read_bytes() == weights.read_bytes()
-        assert moved.replace(init=settings.init, weights=settings.weights) == settings
+        assert moved.weights == settings.weights and moved.replace(init=settings.init) == settings
         assert [p.name for p in copy.inputs()] == ["a.jpg", "wave.jpg"]
+    assert len(parcel.files) == 3  # the photo, the painting and the start picture
 
 
 def test_a_changed_weights_file_makes_a_finished_item_paint_again(inputs, tmp_path):
@@ -566,3 +568,15 @@ def test_a_changed_weights_file_makes_a_finished_item_paint_again(inputs, tmp_pa
     before = item_key(item, settings)
     weights.write_bytes(b"two")
     assert before is not None and item_key(item, settings) != before
+
+
+def test_a_picture_with_damaged_metadata_in_outdir_is_no_batchs_and_no_crash(tmp_path):
+    from brushwork.batch.inputs import batch_key
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 12), (0, 90, 0)).save(buffer, "JPEG")
+    jpeg = buffer.getvalue()
+    exif = b"Exif\x00\x00XXnot a tiff header"
+    damaged = jpeg[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + jpeg[2:]
+    (tmp_path / "holiday__old.jpg").write_bytes(damaged)
+    assert batch_key(tmp_path / "holiday__old.jpg") is None

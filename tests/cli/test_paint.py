@@ -866,3 +866,25 @@ def test_the_plan_notes_inputs_used_otherwise_than_one_may_think(capsys, tmp_pat
     Image.new("RGB", (2000, 10), (200, 50, 50)).save(tmp_path / "strip.png")
     rc, out, err = cli(capsys, tubingen, tmp_path / "strip.png", "--size", "96", "--plan")
     assert rc == 0 and "strip.png (2000x10) is seen at 3200 px, not 96: its short side must be 16 px" in out, err
+
+
+def test_a_value_that_starts_with_two_dashes_and_has_a_space_is_a_value(capsys, tmp_path):
+    Image.new("RGB", (32, 24), (200, 0, 0)).save(tmp_path / "a.png")
+    rc, _, err = cli(capsys, "sheet", tmp_path / "a.png", "-o", tmp_path / "s.png", "--title", "-- draft, v2 --")
+    assert rc == 0 and (tmp_path / "s.png").exists(), err
+
+
+def test_a_recipe_prints_names_as_written_or_escaped_where_the_terminal_cannot_show_them(tmp_path):
+    from brushwork.engine import recipes
+
+    picture = tmp_path / "p.png"
+    photo = {"role": "content", "name": "東京.jpg", "path": "/elsewhere/東京.jpg", "sha256": "0" * 64}
+    recipe = {"brushwork": brushwork.__version__, "settings": brushwork.Settings().to_dict(), "inputs": [photo]}
+    recipes.save(Image.new("RGB", (8, 8)), picture, recipe)
+    for encoding, shown in (("utf-8", "東京.jpg"), ("cp1252", "\\u6771\\u4eac.jpg")):
+        done = subprocess.run(
+            [sys.executable, "-m", "brushwork", "recipe", str(picture)],
+            capture_output=True,
+            env={**os.environ, "PYTHONIOENCODING": encoding},
+        )
+        assert done.returncode == 0 and shown in done.stdout.decode(encoding), done.stderr

@@ -312,3 +312,12 @@ def test_temporary_files_a_killed_process_left_are_removed_later(tmp_path):
     os.utime(other, (hour_ago, hour_ago))
     save_image(Image.new("RGB", (8, 8)), tmp_path / "next.png")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, other.name, "next.png"])
+
+
+def test_only_an_animation_counts_its_frames_not_a_cameras_second_picture(tmp_path):
+    """A phone's MPO JPEG holds a second picture (a depth or gain map): no animation, no note."""
+    frames = [Image.new("RGB", (32, 24), colour) for colour in ((200, 0, 0), (0, 200, 0))]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "two.mpo", "MPO", save_all=True, append_images=frames[1:])
+    assert load_image(tmp_path / "anim.gif").frames == 2
+    assert Image.open(tmp_path / "two.mpo").n_frames == 2 and load_image(tmp_path / "two.mpo").frames == 1
