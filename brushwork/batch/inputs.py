@@ -141,12 +141,8 @@ def _painted_in(outdir: Path, logged: set[Path]) -> set[Path]:
     only unlogged pictures named as a batch names its own (``photo__painting``) are read."""
     if not outdir.is_dir():
         return set()
-    found = (
-        path.resolve()
-        for path in outdir.iterdir()
-        if path.suffix.lower() in OUTPUT_FORMATS and "__" in path.stem and path.resolve() not in logged
-    )
-    return {path for path in found if batch_key(path) is not None}
+    named = (p.resolve() for p in outdir.iterdir() if p.suffix.lower() in OUTPUT_FORMATS and "__" in p.stem)
+    return {path for path in named if path not in logged and batch_key(path) is not None}
 
 
 def _names(rows: list[Row]) -> list[str]:

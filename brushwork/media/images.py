@@ -111,8 +111,8 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as img:
                 img.load()
-                frames = getattr(img, "n_frames", 1) if getattr(img, "is_animated", False) else 1
-                frames = frames if img.format in ("GIF", "PNG", "WEBP") else 1  # not a camera's MPO, a TIFF's pages
+                animated = img.format in ("GIF", "PNG", "WEBP") and getattr(img, "is_animated", False)
+                frames = img.n_frames if animated else 1  # not a camera's MPO, nor a TIFF's pages
                 img = ImageOps.exif_transpose(img)
                 img.load()
                 img.info[FRAMES_KEY] = frames
