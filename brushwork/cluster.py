@@ -225,11 +225,10 @@ class RayExecutor:
             return on_record(outcome) and outcome.status != "interrupted"
 
         def ended(item: Item, status: str, reason: str, attempt: int = 1) -> bool:
-            started = began.pop(item)
-            spent = time.perf_counter() - started if status == "interrupted" else 0.0  # its worker painted till then
-            record = record_of(
-                item, item_key(item, settings, digests), status, started, f"{reason}; nothing written", painting=spent
-            )
+            key, why = item_key(item, settings, digests), f"{reason}; nothing written"
+            record = record_of(item, key, status, began.pop(item), why)
+            if status == "interrupted":  # stopped here while its worker painted: all of that time was spent on it
+                record.painting = record.seconds
             record.attempts = attempt
             return on_record(record)
 
