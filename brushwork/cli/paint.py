@@ -101,10 +101,14 @@ def command(argv: Sequence[str]) -> int:
 def load_regions(
     regions: RegionFiles | None, content: Picture, styles: Sequence[Picture], settings: Settings
 ) -> Regions | None:
-    """The checked masks of a run's region files (None without any), read once for the plan and the run."""
-    if not regions:
-        return None
-    return regions.load(content.rgb.size, [s.rgb.size for s in styles], blend=settings.style_blend)
+    """The checked masks of a run's region files (None without any), read once for the plan and the run; a
+    painting with nothing opaque to learn from is refused here too, before the plan is printed."""
+    from brushwork.media.masks import with_paintings_alpha
+
+    sizes = [s.rgb.size for s in styles]
+    masks = regions.load(content.rgb.size, sizes, blend=settings.style_blend) if regions else None
+    with_paintings_alpha(masks, styles)
+    return masks
 
 
 def snapshot_paths(output: Path) -> tuple[Path, Path]:

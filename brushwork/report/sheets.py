@@ -27,30 +27,33 @@ def contact_sheet(
     title: str | None = None,
 ) -> Image.Image:
     """Place pictures in a grid, each scaled to ``cell_width`` (a tall one to :data:`TALLEST` times it, centred),
-    on white where it is transparent, and labelled underneath."""
+    on white where it is transparent, and labelled underneath; each row is as tall as its tallest picture."""
     if not items:
         raise ValueError("a contact sheet needs at least one picture")
     columns = columns or len(items)
-    rows = -(-len(items) // columns)
     cells = [_cell(img, cell_width) for _, img in items]
-    cell_height = max(c.height for c in cells)
+    rows = [cells[i : i + columns] for i in range(0, len(cells), columns)]
+    heights = [max(c.height for c in row) for row in rows]  # per row: a wide row's labels sit under its pictures
     gap, label_h = 8, max(18, cell_width // 12)
     title_h = label_h + gap if title else 0
     sheet = Image.new(
-        "RGB", (gap + columns * (cell_width + gap), title_h + gap + rows * (cell_height + label_h + gap)), "white"
+        "RGB", (gap + columns * (cell_width + gap), title_h + gap + sum(h + label_h + gap for h in heights)), "white"
     )
     draw = ImageDraw.Draw(sheet)
     font = _font(round(label_h * 0.7))
     if title:
         title_font = _font(round(label_h * 0.8))
         draw.text((gap, gap), _fitted(draw, title, title_font, sheet.width - 2 * gap), fill="black", font=title_font)
-    for i, ((label, _), cell) in enumerate(zip(items, cells)):
-        x = gap + (i % columns) * (cell_width + gap)
-        y = title_h + gap + (i // columns) * (cell_height + label_h + gap)
-        sheet.paste(cell, (x + (cell_width - cell.width) // 2, y))
-        shown = _fitted(draw, label, font, cell_width)
-        width = draw.textlength(shown, font=font)
-        draw.text((x + (cell_width - width) / 2, y + cell_height + 2), shown, fill="black", font=font)
+    y = title_h + gap
+    for r, (row, height) in enumerate(zip(rows, heights)):
+        for c, cell in enumerate(row):
+            label = items[r * columns + c][0]
+            x = gap + c * (cell_width + gap)
+            sheet.paste(cell, (x + (cell_width - cell.width) // 2, y + (height - cell.height) // 2))
+            shown = _fitted(draw, label, font, cell_width)
+            width = draw.textlength(shown, font=font)
+            draw.text((x + (cell_width - width) / 2, y + height + 2), shown, fill="black", font=font)
+        y += height + label_h + gap
     return sheet
 
 

@@ -868,6 +868,13 @@ def test_the_plan_notes_inputs_used_otherwise_than_one_may_think(capsys, tmp_pat
     assert rc == 0 and "strip.png (2000x10) is seen at 3200 px, not 96: its short side must be 16 px" in out, err
 
 
+def test_a_painting_transparent_all_over_is_refused_before_the_plan(capsys, tmp_path, tubingen):
+    Image.new("RGBA", (64, 48), (200, 0, 0, 0)).save(tmp_path / "clear.png")
+    rc, out, err = cli(capsys, tubingen, tmp_path / "clear.png", "--plan")
+    assert "the painting clear.png: it is transparent all over" in assert_one_line_error(rc, err)
+    assert out == ""
+
+
 def test_a_value_that_starts_with_two_dashes_and_has_a_space_is_a_value(capsys, tmp_path):
     Image.new("RGB", (32, 24), (200, 0, 0)).save(tmp_path / "a.png")
     rc, _, err = cli(capsys, "sheet", tmp_path / "a.png", "-o", tmp_path / "s.png", "--title", "-- draft, v2 --")

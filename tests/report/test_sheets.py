@@ -34,3 +34,14 @@ def test_a_long_title_is_cut_short_within_the_sheet():
     sheet = contact_sheet([("a", grey)], cell_width=96, title="a title much longer than one small sheet is wide " * 3)
     title = np.asarray(sheet.convert("L"))[:20]
     assert title[:, -8:].min() == 255  # the margin at the right stays white
+
+
+def test_each_row_is_as_tall_as_its_own_pictures_with_labels_right_under_them():
+    wide, tall = Image.new("RGB", (96, 48), (128, 128, 128)), Image.new("RGB", (96, 144), (0, 0, 0))
+    sheet = contact_sheet([("w1", wide), ("w2", wide), ("t", tall)], columns=2, cell_width=96)
+    label_h, gap = 18, 8
+    assert sheet.height == gap + (48 + label_h + gap) + (144 + label_h + gap)
+    grey = np.asarray(sheet.convert("L"))
+    assert grey[gap + 48 : gap + 48 + label_h, gap : gap + 96].min() < 128  # "w1" written under its picture
+    second = gap + 48 + label_h + gap
+    assert grey[second : second + 144, gap + 48].max() == 0  # the tall picture starts the second row
