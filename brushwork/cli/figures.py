@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from brushwork.cli.kit import Bar, Parser, add_overwrite, add_quiet, bounded
+from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import PRESETS, SPECS, Settings
 from brushwork.report import FIGURES, MONDRIAN_SIZE
 
@@ -94,16 +95,21 @@ def command(argv: Sequence[str]) -> int:
         return lambda p: bar.show(p.step, settings.steps)
 
     with bar:
-        figures.make(
-            wanted,
-            Path(args.out),
-            size=args.size,
-            steps_scale=args.steps_scale,
-            device=args.device,
-            mondrian_seed=args.mondrian_seed,
-            tv_weight=args.tv_weight,
-            overwrite=args.overwrite,
-            watcher=None if args.quiet else watch,
-            done=done,
-        )
+        try:
+            figures.make(
+                wanted,
+                Path(args.out),
+                size=args.size,
+                steps_scale=args.steps_scale,
+                device=args.device,
+                mondrian_seed=args.mondrian_seed,
+                tv_weight=args.tv_weight,
+                overwrite=args.overwrite,
+                watcher=None if args.quiet else watch,
+                done=done,
+            )
+        except OutputExistsError as exc:  # figures have no names to choose: their folder is the choice
+            raise ImageError(
+                f"{exc.path} already exists{exc.why}; pass --out FOLDER for another, or --overwrite"
+            ) from None
     return 0

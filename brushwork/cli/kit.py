@@ -92,9 +92,11 @@ def describe(error: BrushworkError) -> str:
 class Parser(argparse.ArgumentParser):
     """argparse that reports errors in one line, and takes no abbreviated options."""
 
-    def __init__(self, **kwargs: Any):
+    def __init__(self, unknown_hint: str = "", **kwargs: Any):
+        """``unknown_hint`` is said of an unknown option that is like none of the command's own."""
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(allow_abbrev=False, **kwargs)
+        self.unknown_hint = unknown_hint
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
@@ -105,8 +107,9 @@ class Parser(argparse.ArgumentParser):
         for token in given[: given.index("--") if "--" in given else len(given)]:
             name = token.split("=", 1)[0]
             if name.startswith("--") and " " not in name and name not in self._option_string_actions:
-                close = difflib.get_close_matches(name, list(self._option_string_actions), n=1)
-                self.error(f"unrecognized option {name}" + (f"; did you mean {close[0]}?" if close else ""))
+                close = difflib.get_close_matches(name, list(self._option_string_actions), n=1, cutoff=0.7)
+                hint = f"did you mean {close[0]}?" if close else self.unknown_hint
+                self.error(f"unrecognized option {name}" + (f"; {hint}" if hint else ""))
         return super().parse_known_args(given, namespace)
 
     def error(self, message: str) -> NoReturn:

@@ -180,8 +180,20 @@ def paint_and_save(
         if result.status == "done":
             bar.finish()
     final = recipes.build(settings, paths[0], paths[1:], result, regions=files)
-    recipes.save_result(result, output, final, overwrite=overwrite)
-    return _report(result, output, snapshots.sheet(result.image.width), quiet)
+    target = output if result.status == "done" or not output.exists() else _unfinished_path(output)
+    recipes.save_result(result, target, final, overwrite=overwrite and target == output)
+    return _report(
+        result, target, snapshots.sheet(result.image.width), quiet, kept=output if target != output else None
+    )
+
+
+def _unfinished_path(output: Path) -> Path:
+    """Where a run stopped early writes when its output exists (``--overwrite`` was given for a finished picture,
+    not to lose the one there to a half-painted one): ``NAME.unfinished-N.EXT`` beside it."""
+    n = 1
+    while output.with_name(f"{output.stem}.unfinished-{n}{output.suffix}").exists():
+        n += 1
+    return output.with_name(f"{output.stem}.unfinished-{n}{output.suffix}")
 
 
 def _step_words(p: Progress) -> str:
@@ -226,8 +238,9 @@ class _Snapshots:
         return self.sheet_path
 
 
-def _report(result: Result, output: Path, sheet: Path | None, quiet: bool) -> int:
-    """What was written, as one line: the picture, or how a run that did not finish ended and what it kept."""
+def _report(result: Result, output: Path, sheet: Path | None, quiet: bool, kept: Path | None = None) -> int:
+    """What was written, as one line: the picture, or how a run that did not finish ended and what it kept (and
+    the picture it did not replace, ``kept``)."""
     if not quiet and result.status == "done":
         print(
             f"wrote {output} ({result.image.width}x{result.image.height}, {result.steps} steps, "
@@ -235,6 +248,7 @@ def _report(result: Result, output: Path, sheet: Path | None, quiet: bool) -> in
             file=sys.stderr,
         )
     written = f"wrote {output}" + (f" and the progression sheet {sheet}" if sheet else "")
+    written += f" ({kept} kept as it was)" if kept else ""
     if result.status == "interrupted":
         print(f"brushwork: {result.message}; {written}", file=sys.stderr)
         return EXIT_INTERRUPTED

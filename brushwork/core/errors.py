@@ -41,11 +41,13 @@ class OutputExistsError(ImageError):
 class InputChangedError(ImageError):
     """An input of a recipe is where it was, but its contents changed since the picture was made."""
 
-    def __init__(self, role: str, name: str, path: object):
-        super().__init__(
-            f"the {role} image {name} at {path} has changed since the picture was made; "
-            "put back the original to repeat the run exactly"
-        )
+    def __init__(self, role: str, name: str, path: object, recorded: object = None):
+        if recorded is None or str(recorded) == str(path):
+            said = f"the {role} image {name} at {path} has changed since the picture was made; put back the original"
+        else:  # only a namesake was found: the original may be elsewhere
+            said = f"the {role} image {name} found at {path} is not the one the picture was made from; "
+            said += f"put that one at {recorded}"
+        super().__init__(f"{said} to repeat the run exactly")
         self.role, self.name, self.path = role, name, path
 
 

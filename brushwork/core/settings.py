@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 MAX_SIZE = 8192
+MAX_WEIGHT = 1e12
+"""A loss weight past this is no weight: the gradients it gives overflow on the way (1e300 gives NaN at once)."""
 MAX_LR = 255.0
 """A learning rate is in pixel units: a step past the whole 0-255 range of a pixel is no rate at all."""
 INIT_WORDS = ("content", "palette", "noise")
@@ -148,6 +150,7 @@ class Settings:
         1.0,
         kind="float",
         low=0,
+        high=MAX_WEIGHT,
         group=_WEIGHTS,
         label="Content weight",
         metavar="W",
@@ -157,6 +160,7 @@ class Settings:
         26.0,
         kind="float",
         low=0,
+        high=MAX_WEIGHT,
         group=_WEIGHTS,
         label="Style weight",
         metavar="W",
@@ -166,6 +170,7 @@ class Settings:
         3e-5,
         kind="float",
         low=0,
+        high=MAX_WEIGHT,
         group=_WEIGHTS,
         label="Smoothness (TV)",
         metavar="W",
@@ -175,6 +180,7 @@ class Settings:
         11.5,
         kind="float",
         low=0,
+        high=MAX_WEIGHT,
         group=_WEIGHTS,
         label="Distribution weight",
         metavar="W",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from brushwork import __version__
 from brushwork.core.errors import ImageError, InputChangedError, OutputExistsError
 from brushwork.core.settings import Settings
+from brushwork.media.bundled import EXAMPLES_DIR
 from brushwork.media.images import file_sha256, read_tag, save_image
 from brushwork.media.masks import RegionFiles
 
@@ -164,7 +165,8 @@ def found_settings(recipe: dict[str, Any], paths: Sequence[Path], settings: Sett
 
 
 def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_changed: bool = False) -> list[Path]:
-    """The recipe's input files, looked for at their recorded path, in the current folder and beside ``picture``.
+    """The recipe's input files, looked for at their recorded path, in the current folder, beside ``picture`` and
+    among the bundled examples (a picture made from them in another copy of brushwork).
 
     A file counts only if its contents match the recorded hash; one that is there but changed is an
     :class:`InputChangedError`, unless ``allow_changed`` (then it is used as it is now).
@@ -172,11 +174,12 @@ def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_c
     paths = []
     for item in recipe["inputs"]:
         candidates = [Path(item["path"]), Path(item["name"]), Path(picture).parent / item["name"]]
-        present = [c for c in candidates if c.is_file()]
+        candidates += [EXAMPLES_DIR / kind / item["name"] for kind in ("content", "style", "video")]
+        present = list(dict.fromkeys(c for c in candidates if c.is_file()))
         found = next((c for c in present if file_sha256(c) == item["sha256"]), None)
         if found is None and present:
             if not allow_changed:
-                raise InputChangedError(item["role"], item["name"], present[0])
+                raise InputChangedError(item["role"], item["name"], present[0], recorded=item["path"])
             found = present[0]
         if found is None:
             raise ImageError(

@@ -88,6 +88,18 @@ def _open(path: Path, shown: str | None = None) -> av.container.InputContainer:
         ) from None
 
 
+def _is_picture(path: Path) -> bool:
+    """Whether Pillow reads ``path`` as a picture."""
+    try:
+        with Image.open(path) as picture:
+            picture.verify()
+    except Image.DecompressionBombError:  # a picture, if a huge one
+        return True
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
 def _why(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc).split(":")[-1].strip() or type(exc).__name__
 
@@ -105,6 +117,8 @@ def probe(path: str | Path, shown: str | None = None) -> ClipInfo:
         if ctx is None:  # a format ffmpeg finds but cannot decode here (an SVG drawing)
             raise ImageError(f"cannot read {name} as a video (no decoder for it here); give an MP4, MOV or MKV file")
         if ctx.name in ("png", "mjpeg", "bmp", "tiff", "webp", "gif") and (stream.frames or 0) <= 1:
+            if not _is_picture(path):  # ffmpeg goes by the name: a text file called .jpg is no picture either
+                raise ImageError(f"cannot read {name} as a video or a picture; give an MP4, MOV or MKV file")
             raise ImageError(f"{name} is a still picture, not a video; paint it with 'brushwork' instead")
         rotation, count, last, times, failure = 0, 0, 0.0, [], ""
         origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0

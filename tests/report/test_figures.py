@@ -94,7 +94,11 @@ def test_styles_figure_has_three_styles_with_default_settings(made):
 def test_existing_figures_are_refused_before_any_work(made, capsys):
     rc = figures_command(["progression", "--out", str(made), "--size", str(SIZE)])
     err = capsys.readouterr().err
-    assert rc == 2 and err.startswith("brushwork figures: error:") and "--overwrite" in err
+    assert (
+        rc == 2
+        and err.startswith("brushwork figures: error:")
+        and "pass --out FOLDER for another, or --overwrite" in err
+    )
     assert err.count("\n") == 1
 
 

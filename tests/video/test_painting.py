@@ -217,6 +217,7 @@ def sound_only(tmp_path_factory) -> Path:
     [
         ("sound only", "has no video stream"),
         ("a photo", "is a still picture, not a video"),
+        ("text named as a photo", "cannot read notes.jpg as a video or a picture"),
         ("corrupt", "cannot read corrupt.mp4 as a video"),
         ("empty", "cannot read empty.mp4 as a video"),
         ("output is the input", "is one of the inputs"),
@@ -231,9 +232,11 @@ def test_bad_clips_are_one_line_errors_before_any_work(capsys, tmp_path, clip, s
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(clip.read_bytes()[:600])
     (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "notes.jpg").write_text("a shopping list")
     source, out, extra = {
         "sound only": (sound_only, tmp_path / "o.mp4", []),
         "a photo": (PHOTO, tmp_path / "o.mp4", []),
+        "text named as a photo": (tmp_path / "notes.jpg", tmp_path / "o.mp4", []),
         "corrupt": (corrupt, tmp_path / "o.mp4", []),
         "empty": (tmp_path / "empty.mp4", tmp_path / "o.mp4", []),
         "output is the input": (clip, clip, ["--overwrite"]),

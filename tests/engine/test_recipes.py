@@ -1,0 +1,26 @@
+"""Finding a recipe's inputs again: by their recorded hash, wherever they are now."""
+
+from __future__ import annotations
+
+import pytest
+
+from brushwork.core.errors import InputChangedError
+from brushwork.engine.recipes import find_inputs
+from brushwork.media.bundled import example
+from brushwork.media.images import file_sha256
+
+
+def test_a_bundled_input_is_found_in_this_copy_of_brushwork_not_as_a_namesake_beside_the_picture(tmp_path):
+    """A gallery picture made in another copy of brushwork records that copy's path; a resized photo of the same
+    name beside the picture is not it."""
+    photo = example("content", "tubingen")
+    recorded = {"role": "content", "name": photo.name, "path": "/elsewhere/" + photo.name}
+    recipe = {"inputs": [{**recorded, "sha256": file_sha256(photo)}]}
+    picture = tmp_path / "tubingen_wave.png"
+    (tmp_path / photo.name).write_bytes(b"another picture of the same name")
+    assert find_inputs(recipe, picture) == [photo]
+    recipe["inputs"][0].update(name="mine.jpg", path=str(tmp_path / "gone" / "mine.jpg"))
+    (tmp_path / "mine.jpg").write_bytes(b"not the photo")
+    said = r"mine.jpg found at .* is not the one the picture was made from; put that one at .*gone/mine.jpg to repeat"
+    with pytest.raises(InputChangedError, match=said):
+        find_inputs(recipe, picture)
