@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -439,7 +440,12 @@ def test_the_last_update_of_a_level_is_scored(pictures):
     assert result.steps == 6 and not same_pixels(result.image, seen[6])
 
 
-def test_a_term_that_overflows_is_named(pictures):
+def test_a_term_that_overflows_is_named(pictures, monkeypatch):
+    """A term that blows up alone (here by a weight the settings' checks would refuse) names its own setting."""
+    from brushwork.core import settings as settings_module
+
+    unchecked = replace(settings_module.SPECS["tv_weight"], high=None)
+    monkeypatch.setitem(settings_module.SPECS, "tv_weight", unchecked)
     result = engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=3, tv_weight=1e300))
     assert result.status == "diverged" and "the tv term overflowed" in result.message
     assert result.culprit == "tv_weight"
