@@ -33,6 +33,14 @@ CHUNK = 1 << 20
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "GIF": "gif", "BMP": "bmp"}
 
 
+ROLE_WORDS = {"content": "photo", "style": "painting", "mask": "region mask", "keep": "keep mask"}
+"""What the page calls each role of an upload, for what is said about it."""
+
+
+def _called(role: str) -> str:
+    return ROLE_WORDS.get(role, role)
+
+
 def shown_name(filename: str | None, fallback: str) -> str:
     """The upload's file name for display only: last path part, printable, at most 80 characters."""
     name = PurePosixPath((filename or "").replace("\\", "/")).name
@@ -56,7 +64,7 @@ def store_upload(
                 raise HTTPException(413, _too_large(role, name, limits, clips))
             out.write(chunk)
     if size == 0:
-        raise HTTPException(422, f"{role} image {name!r} is empty; choose a picture file")
+        raise HTTPException(422, f"{_called(role)} {name!r} is empty; choose a picture file")
     fmt = _check_pixels(raw, role, name, limits)
     suffix = PurePosixPath(name).suffix.lower()
     if fmt is None and clips:
@@ -81,7 +89,7 @@ def _too_large(role: str, name: str, limits: Limits, clips: bool) -> str:
             f"{name!r} is larger than the studio takes ({limits.max_upload_bytes / MB:g} MB for a picture, "
             f"{limits.max_clip_bytes / MB:g} MB for a clip); send a smaller file"
         )
-    return f"{role} image {name!r} is larger than {limits.max_upload_bytes / MB:g} MB; send a smaller file"
+    return f"{_called(role)} {name!r} is larger than {limits.max_upload_bytes / MB:g} MB; send a smaller file"
 
 
 def check_clip(path: Path, shown: str, settings: Settings, video: VideoSettings, limits: Limits) -> ClipInfo:
@@ -150,7 +158,7 @@ def check_regions(
 
 def _accept(raw: Path, fmt: str | None, folder: Path, stem: str, role: str, name: str) -> dict[str, str]:
     try:
-        load_image(raw, role, shown=repr(name))
+        load_image(raw, _called(role), shown=repr(name))
     except ImageError as exc:
         raise HTTPException(415, str(exc)) from None
     dest = raw.rename(folder / f"{stem}.{EXTENSIONS.get(fmt or '', 'img')}")
@@ -160,7 +168,7 @@ def _accept(raw: Path, fmt: str | None, folder: Path, stem: str, role: str, name
 def _check_pixels(path: Path, role: str, name: str, limits: Limits) -> str | None:
     """Refuse a picture with too many pixels from its header alone; return its format (``None``: unreadable)."""
     too_big = HTTPException(
-        413, f"{role} image {name!r} has more than {limits.max_pixels / 1e6:g} megapixels; shrink it first"
+        413, f"{_called(role)} {name!r} has more than {limits.max_pixels / 1e6:g} megapixels; shrink it first"
     )
     try:
         with warnings.catch_warnings():

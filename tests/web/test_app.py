@@ -436,7 +436,7 @@ def test_an_oversized_request_body_is_refused_before_parsing(make_client):
 
 def test_a_picture_with_too_many_pixels_is_refused(make_client):
     answer = make_client(max_pixels=1000).post("/api/jobs", data=TINY, files=uploads(png(40, 40)))
-    assert answer.status_code == 413 and "megapixels" in answer.json()["detail"]
+    assert answer.status_code == 413 and "photo 'photo.png' has more than 0.001 megapixels" in answer.json()["detail"]
 
 
 def test_a_picture_that_claims_huge_dimensions_is_refused_before_decoding(make_client):
@@ -841,7 +841,7 @@ def test_a_blend_beside_a_mask_per_painting_is_noted_in_the_plan(make_client):
         ([mask((0, 0, 12, 36), (24, 36))], None, 422, "mask region1.png is 24x36, not the photo's shape (48x36)"),
         ([mask()], None, 422, "mask region1.png is empty (all black)"),
         ([], mask(), 422, "keep mask face.png is empty (all black)"),
-        ([b""], None, 422, "mask image 'region1.png' is empty; choose a picture file"),
+        ([b""], None, 422, "region mask 'region1.png' is empty; choose a picture file"),
         ([mask(LEFT), mask(RIGHT)], None, 422, "more masks than paintings (2 masks, 1 painting)"),
         ([b"GIF89a but not really"], None, 415, "'region1.png' is not an image"),
         ([mask(LEFT, fmt="JPEG")[:200]], None, 415, "damaged or truncated"),

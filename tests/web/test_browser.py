@@ -240,12 +240,13 @@ def test_on_a_phone_the_page_is_one_column_that_fits(browser, studio, tmp_path):
         "mimeType": "image/jpeg",  # longer than a disk allows
         "buffer": (EXAMPLES / "content" / "tubingen.jpg").read_bytes(),
     }
-    page = browser.new_page(viewport={"width": 360, "height": 780})
+    page = browser.new_page(viewport={"width": 360, "height": 780}, has_touch=True)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(studio)
     page.wait_for_selector("#style-examples .thumb")
     assert no_sideways_scroll(page)
+    assert page.locator("#size").bounding_box()["height"] >= 40  # big enough for a finger
     frame, palette = page.locator(".frame").bounding_box(), page.locator(".palette").bounding_box()
     assert palette["y"] - (frame["y"] + frame["height"]) <= 30  # no empty rows under an empty easel
     fox = page.locator('#content-examples [data-example="fox"]')
@@ -257,12 +258,15 @@ def test_on_a_phone_the_page_is_one_column_that_fits(browser, studio, tmp_path):
     page.wait_for_selector("#regions-card:not([hidden])")
     frame, regions = page.locator(".frame").bounding_box(), page.locator("#regions-card").bounding_box()
     assert 0 <= regions["y"] - (frame["y"] + frame["height"]) <= 200  # the brush's tools under the photo and its title
+    assert not page.locator("#regions-card .num").is_visible()  # no "iv." above "i. The photograph"
     assert page.locator("#title").bounding_box()["height"] < 70  # a long name takes two lines at most
     page.click('#sizes [data-value="64"]')
     page.click("#qualities button >> nth=0")
     page.click("#paint")
     page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
     page.wait_for_selector(".work img")
+    delete = page.locator(".work .del").first
+    assert delete.evaluate("(b) => getComputedStyle(b).opacity") == "1" and delete.bounding_box()["width"] >= 40
     for width in (360, 390, 414):
         page.set_viewport_size({"width": width, "height": 780})
         time.sleep(0.2)
@@ -285,6 +289,12 @@ def test_a_non_image_is_refused_at_once_and_reuse_brings_the_pictures_back(brows
     page.wait_for_selector(".toast.show")
     assert "notes.jpg is not a picture" in page.text_content("#toast")
     assert page.text_content("#content-drop b") == "Drop a photo or a clip here"  # nothing taken, no broken thumbnail
+    Image.new("L", (7000, 6000), 128).save(tmp_path / "huge.png")  # 42 megapixels: refused when picked, not at Paint
+    page.set_input_files("#content-file", str(tmp_path / "huge.png"))
+    page.wait_for_function("() => document.querySelector('#toast').textContent.includes('huge.png')")
+    assert "huge.png has 42 megapixels; the studio takes up to 40: shrink it first." in page.text_content("#toast")
+    assert page.text_content("#content-drop b") == "Drop a photo or a clip here"
+    assert "and 40 megapixels" in page.text_content("#limits")
 
     page.set_input_files("#content-file", str(EXAMPLES / "content" / "chicago.jpg"))
     page.set_input_files("#style-files", str(EXAMPLES / "style" / "wave.jpg"))
@@ -460,6 +470,9 @@ def test_an_artist_paints_regions_the_job_carries_and_reuse_brings_them_back(bro
     again = page.evaluate("() => fetch('/api/jobs').then((r) => r.json())")[0]
     assert again["id"] != jobs[0]["id"]
     assert all(np.array_equal(masks(again)[name], drawn[name]) for name in drawn)
+    page.set_input_files("#content-file", str(EXAMPLES / "content" / "chicago.jpg"))  # another photo: said, not silent
+    page.wait_for_function("() => document.querySelector('#toast').textContent.includes('regions painted')")
+    assert "The regions painted on the previous photo were cleared" in page.text_content("#toast")
     assert errors == []
 
 
