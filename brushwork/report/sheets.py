@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
@@ -13,11 +14,27 @@ TALLEST = 1.5
 stretched into a sheet of white."""
 
 
+FONTS = ("DejaVuSans.ttf", "Arial.ttf", "Helvetica.ttc")
+"""Fonts with accents and more, looked for among the system's; Pillow's own default has ASCII alone."""
+
+
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    for name in FONTS:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1 has only the fixed bitmap font
         return ImageFont.load_default()
+
+
+def _writable(text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont) -> str:
+    """The text as the font can draw it: with Pillow's ASCII default, accents are dropped (Durer, not D\u25a1rer)."""
+    if isinstance(font, ImageFont.FreeTypeFont) and isinstance(font.path, str):
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def contact_sheet(
@@ -69,8 +86,9 @@ def _fitted(
     draw: ImageDraw.ImageDraw, label: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int
 ) -> str:
     """The label, cut short with an ellipsis where it is wider than its cell (it would run into the next one)."""
+    label, more = _writable(label, font), _writable("…", font)
     if draw.textlength(label, font=font) <= width:
         return label
-    while label and draw.textlength(label + "…", font=font) > width:
+    while label and draw.textlength(label + more, font=font) > width:
         label = label[:-1]
-    return label.rstrip() + "…"
+    return label.rstrip() + more

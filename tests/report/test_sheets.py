@@ -45,3 +45,16 @@ def test_each_row_is_as_tall_as_its_own_pictures_with_labels_right_under_them():
     assert grey[gap + 48 : gap + 48 + label_h, gap : gap + 96].min() < 128  # "w1" written under its picture
     second = gap + 48 + label_h + gap
     assert grey[second : second + 144, gap + 48].max() == 0  # the tall picture starts the second row
+
+
+def test_a_label_with_accents_is_drawn_with_them_or_without_them_never_as_boxes(monkeypatch):
+    from brushwork.report import sheets
+
+    grey = Image.new("RGB", (96, 72), (128, 128, 128))
+    if isinstance(getattr(sheets._font(12), "path", None), str):  # the system has one of the fonts
+        accented = np.asarray(contact_sheet([("Dürer", grey)], cell_width=96).convert("L"))
+        plain = np.asarray(contact_sheet([("Durer", grey)], cell_width=96).convert("L"))
+        assert (accented != plain).any()  # the umlaut is drawn
+    monkeypatch.setattr(sheets, "FONTS", ())  # where the system has none of them: Pillow's ASCII default
+    accented = np.asarray(contact_sheet([("Dürer…", grey)], cell_width=96).convert("L"))
+    assert (accented == np.asarray(contact_sheet([("Durer...", grey)], cell_width=96).convert("L"))).all()
