@@ -28,7 +28,8 @@ RESOURCE = "gcompris/src/activities/paintings/resource"
 
 
 def read_rcc(data: bytes) -> dict[str, bytes]:
-    """Every file in a Qt resource file, by path (``rcc`` format versions 1-3)."""
+    """Every file in a Qt resource file, by path (``rcc`` format versions 1-3; entries stored or zlib-compressed,
+    as GCompris's are: a zstd-compressed one is refused)."""
     if data[:4] != b"qres":
         raise SystemExit("not a Qt resource file")
     version, tree, payload, names = struct.unpack(">IIII", data[4:20])
@@ -49,6 +50,8 @@ def read_rcc(data: bytes) -> dict[str, bytes]:
             for child in range(first, first + count):
                 walk(child, here)
             return
+        if flags & 4:
+            raise SystemExit(f"{here} is zstd-compressed; this reader takes stored and zlib entries")
         (offset,) = struct.unpack(">I", data[at + 10 : at + 14])
         (size,) = struct.unpack(">I", data[payload + offset : payload + offset + 4])
         blob = data[payload + offset + 4 : payload + offset + 4 + size]
@@ -61,7 +64,7 @@ def read_rcc(data: bytes) -> dict[str, bytes]:
 def assemble(board: str, files: dict[str, bytes]) -> tuple[str, Image.Image]:
     """A board's title and its painting, each piece centred where the board's QML puts it."""
     title = re.search(r'qsTr\("([^"]*)"\)', board).group(1)  # type: ignore[union-attr]
-    listing = board[board.index("[") : board.rindex("]") + 1]
+    listing = board[board.index("[") : board.rindex("]") + 1]  # GCompris writes its lists as JSON with quoted keys
     items = json.loads(re.sub(r",\s*([\]}])", r"\1", listing))  # QML allows trailing commas, JSON does not
     width, height = items[0]["width"], items[0]["height"]
     canvas = Image.new("RGBA", (width, height), (255, 255, 255, 0))

@@ -89,6 +89,19 @@ def describe(error: BrushworkError) -> str:
     return str(error)
 
 
+def _nearest(name: str, options: list[str]) -> str | None:
+    """The option meant by an unknown one: one it begins with (``--init-image``, ``--out-dir``), those that begin
+    with it, else one spelt nearly alike; None rather than a far-fetched guess."""
+    within = [o for o in options if name.startswith(o)]  # --init-image: --init
+    if within:
+        return max(within, key=len)
+    completions = [o for o in options if o.startswith(name)]  # --tile: --tile-size; --style: each --style-...
+    if completions:
+        return completions[0] if len(completions) == 1 else f"one of {', '.join(completions)}"
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
 class Parser(argparse.ArgumentParser):
     """argparse that reports errors in one line, and takes no abbreviated options."""
 
@@ -107,8 +120,8 @@ class Parser(argparse.ArgumentParser):
         for token in given[: given.index("--") if "--" in given else len(given)]:
             name = token.split("=", 1)[0]
             if name.startswith("--") and " " not in name and name not in self._option_string_actions:
-                close = difflib.get_close_matches(name, list(self._option_string_actions), n=1, cutoff=0.7)
-                hint = f"did you mean {close[0]}?" if close else self.unknown_hint
+                close = _nearest(name, [o for o in self._option_string_actions if o.startswith("--")])
+                hint = f"did you mean {close}?" if close else self.unknown_hint
                 self.error(f"unrecognized option {name}" + (f"; {hint}" if hint else ""))
         return super().parse_known_args(given, namespace)
 

@@ -183,7 +183,7 @@ def paint_and_save(
     target = output if result.status == "done" or not output.exists() else _unfinished_path(output)
     recipes.save_result(result, target, final, overwrite=overwrite and target == output)
     return _report(
-        result, target, snapshots.sheet(result.image.width), quiet, kept=output if target != output else None
+        result, target, snapshots.sheet(result.image.width, target), quiet, kept=output if target != output else None
     )
 
 
@@ -207,7 +207,7 @@ class _Snapshots:
 
     def __init__(self, every: int, output: Path, recipe: dict[str, Any]):
         self.every, self.recipe = every, recipe
-        self.folder, self.sheet_path = snapshot_paths(output)
+        self.folder = snapshot_paths(output)[0]
         self.taken: list[tuple[str, Path]] = []
 
     def take(self, p: Progress) -> None:
@@ -219,9 +219,9 @@ class _Snapshots:
         recipes.save(p.image(), path, {**self.recipe, "snapshot_step": p.step}, overwrite=True)
         self.taken.append((f"step {p.step}", path))
 
-    def sheet(self, width: int) -> Path | None:
-        """The progression sheet of the snapshots taken, its cells no wider than the picture; None without any (and
-        no empty snapshot folder left)."""
+    def sheet(self, width: int, picture: Path) -> Path | None:
+        """The progression sheet of the snapshots taken, beside ``picture`` (where the run's picture went), its cells
+        no wider than it; None without any (and no empty snapshot folder left)."""
         if not self.taken:
             if self.every:  # made for snapshots that never came
                 with contextlib.suppress(OSError):
@@ -234,8 +234,9 @@ class _Snapshots:
 
         items = [(label, Image.open(path)) for label, path in self.taken]
         sheet = contact_sheet(items, columns=min(len(items), 5), cell_width=min(320, width))
-        recipes.save(sheet, self.sheet_path, self.recipe, overwrite=True)
-        return self.sheet_path
+        path = snapshot_paths(picture)[1]
+        recipes.save(sheet, path, self.recipe, overwrite=True)
+        return path
 
 
 def _report(result: Result, output: Path, sheet: Path | None, quiet: bool, kept: Path | None = None) -> int:

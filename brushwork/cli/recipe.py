@@ -18,8 +18,8 @@ def parser() -> Parser:
     p = Parser(
         prog="brushwork recipe",
         description="Print the recipe stored in a brushwork picture, or repeat the run with --rerun.",
-        unknown_hint="--rerun repeats the run exactly, with no painting options; to change one, paint the recipe's "
-        "inputs with brushwork",
+        unknown_hint="recipe prints a recipe or, with --rerun, repeats its run exactly: it takes no painting "
+        "options; to change one, paint the recipe's inputs with brushwork",
     )
     p.add_argument("picture", help="a picture brushwork wrote (PNG, JPEG or WebP)")
     p.add_argument("--rerun", action="store_true", help="repeat the run from the recipe (needs -o)")

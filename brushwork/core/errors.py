@@ -41,14 +41,15 @@ class OutputExistsError(ImageError):
 class InputChangedError(ImageError):
     """An input of a recipe is where it was, but its contents changed since the picture was made."""
 
-    def __init__(self, role: str, name: str, path: object, recorded: object = None):
+    def __init__(self, what: str, name: str, path: object, recorded: object = None):
+        """``what`` the input is to the run (``content image``, ``keep mask``), ``recorded`` where it was."""
         if recorded is None or str(recorded) == str(path):
-            said = f"the {role} image {name} at {path} has changed since the picture was made; put back the original"
+            said = f"the {what} {name} at {path} has changed since the picture was made; put back the original"
         else:  # only a namesake was found: the original may be elsewhere
-            said = f"the {role} image {name} found at {path} is not the one the picture was made from; "
-            said += f"put that one at {recorded}"
+            said = f"the {what} {name} found at {path} is not the one the picture was made from; "
+            said += f"put the original at {recorded}"
         super().__init__(f"{said} to repeat the run exactly")
-        self.role, self.name, self.path = role, name, path
+        self.what, self.name, self.path = what, name, path
 
 
 class WeightsError(BrushworkError):

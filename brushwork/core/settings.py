@@ -40,8 +40,9 @@ __all__ = [
 ]
 
 MAX_SIZE = 8192
-MAX_WEIGHT = 1e12
-"""A loss weight past this is no weight: the gradients it gives overflow on the way (1e300 gives NaN at once)."""
+MAX_WEIGHT = 1e20
+"""A loss weight past this is no weight: far above any that paints (the defaults' are 1-26), and a millionfold
+below where a run's gradients overflow (every weight at 1e26 paints; style weights of 1e30 diverge)."""
 MAX_LR = 255.0
 """A learning rate is in pixel units: a step past the whole 0-255 range of a pixel is no rate at all."""
 INIT_WORDS = ("content", "palette", "noise")

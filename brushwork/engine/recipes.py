@@ -174,12 +174,13 @@ def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_c
     paths = []
     for item in recipe["inputs"]:
         candidates = [Path(item["path"]), Path(item["name"]), Path(picture).parent / item["name"]]
-        candidates += [EXAMPLES_DIR / kind / item["name"] for kind in ("content", "style", "video")]
         present = list(dict.fromkeys(c for c in candidates if c.is_file()))
-        found = next((c for c in present if file_sha256(c) == item["sha256"]), None)
+        bundled = [EXAMPLES_DIR / kind / item["name"] for kind in ("content", "style", "video")]
+        matching = (c for c in [*present, *(b for b in bundled if b.is_file())] if file_sha256(c) == item["sha256"])
+        found = next(matching, None)  # a bundled example counts only as itself, never as a changed stand-in
         if found is None and present:
             if not allow_changed:
-                raise InputChangedError(item["role"], item["name"], present[0], recorded=item["path"])
+                raise InputChangedError(_called(item["role"]), item["name"], present[0], recorded=item["path"])
             found = present[0]
         if found is None:
             raise ImageError(

@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 
 from brushwork.core.layers import smallest_side
-from brushwork.core.settings import DEFAULT_STYLE_LAYERS, Settings
+from brushwork.core.settings import DEFAULT_STYLE_LAYERS, MAX_WEIGHT, Settings
 from brushwork.media.images import resize_longest, to_tensor
 from brushwork.media.masks import layer_mask
 from brushwork.model.losses import gram_matrix, guided_gram_sum
@@ -125,5 +125,7 @@ def balanced(
     energy = sum(b * painting_energy(encoder, p, device, part) for p, b, part in zip(paintings, blend, own))
     balance = energy / photo_energy(encoder, photo, device) / MIDDLING_BALANCE
     scale = min(max(balance**settings.style_balance, LIMITS[0]), LIMITS[1])
-    style = {term.setting: getattr(settings, term.setting) * scale for term in TERMS if term.part == "style"}
+    style = {
+        term.setting: min(getattr(settings, term.setting) * scale, MAX_WEIGHT) for term in TERMS if term.part == "style"
+    }
     return settings.replace(**style, style_balance=0.0)

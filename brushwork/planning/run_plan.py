@@ -113,9 +113,9 @@ def _gb(amount: float) -> str:
 
 
 def duration(seconds: float) -> str:
-    """Seconds in the words a plan uses: 0.4 s, 40 s, 12 min, 1.5 h."""
+    """Seconds in the words a plan uses: 0.4 s (never less than 0.1 s), 40 s, 12 min, 1.5 h."""
     if seconds < 0.95:  # a video's later frame at a small size: not "0 s"
-        return f"{seconds:.1g} s"
+        return f"{max(seconds, 0.1):.1f} s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:

@@ -158,9 +158,11 @@ def check_regions(
 
 def _accept(raw: Path, fmt: str | None, folder: Path, stem: str, role: str, name: str) -> dict[str, str]:
     try:
-        load_image(raw, _called(role), shown=repr(name))
+        picture = load_image(raw, _called(role), shown=repr(name))
     except ImageError as exc:
         raise HTTPException(415, str(exc)) from None
+    if role == "style" and picture.alpha is not None and picture.alpha.getextrema()[1] == 0:
+        raise HTTPException(422, f"the painting {name!r} is transparent all over; there is nothing to learn from")
     dest = raw.rename(folder / f"{stem}.{EXTENSIONS.get(fmt or '', 'img')}")
     return {"role": role, "name": name, "file": dest.name}
 

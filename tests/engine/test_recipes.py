@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from brushwork.core.errors import InputChangedError
+from brushwork.core.errors import ImageError, InputChangedError
 from brushwork.engine.recipes import find_inputs
 from brushwork.media.bundled import example
 from brushwork.media.images import file_sha256
@@ -21,6 +21,13 @@ def test_a_bundled_input_is_found_in_this_copy_of_brushwork_not_as_a_namesake_be
     assert find_inputs(recipe, picture) == [photo]
     recipe["inputs"][0].update(name="mine.jpg", path=str(tmp_path / "gone" / "mine.jpg"))
     (tmp_path / "mine.jpg").write_bytes(b"not the photo")
-    said = r"mine.jpg found at .* is not the one the picture was made from; put that one at .*gone/mine.jpg to repeat"
+    said = r"mine.jpg found at .* is not the one the picture was made from; put the original at .*gone/mine.jpg"
     with pytest.raises(InputChangedError, match=said):
         find_inputs(recipe, picture)
+
+
+def test_a_users_own_picture_named_like_a_bundled_one_is_never_stood_in_for_by_it(tmp_path):
+    """The user's own wave.jpg, since deleted: the bundled Great Wave is not it, changed or otherwise."""
+    recipe = {"inputs": [{"role": "style", "name": "wave.jpg", "path": str(tmp_path / "wave.jpg"), "sha256": "0" * 64}]}
+    with pytest.raises(ImageError, match="cannot find the style image wave.jpg; put it at "):
+        find_inputs(recipe, tmp_path / "picture.png", allow_changed=True)

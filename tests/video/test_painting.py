@@ -255,6 +255,12 @@ def test_bad_clips_are_one_line_errors_before_any_work(capsys, tmp_path, clip, s
     assert clip.read_bytes() == before and not (tmp_path / "o.mp4").exists()
 
 
+def test_a_painting_transparent_all_over_is_refused_before_the_clips_plan(capsys, clip, tmp_path):
+    Image.new("RGBA", (48, 36), (200, 0, 0, 0)).save(tmp_path / "clear.png")
+    rc, err = cli(capsys, "video", clip, tmp_path / "clear.png", "-o", tmp_path / "o.mp4", "--plan")
+    assert rc == 2 and err.count("\n") == 1 and "the painting clear.png: it is transparent all over" in err, err
+
+
 def test_the_command_paints_a_clip_and_says_where_its_frames_are(capsys, clip, tmp_path):
     out = tmp_path / "cli.mp4"
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2")

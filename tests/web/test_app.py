@@ -434,6 +434,14 @@ def test_an_oversized_request_body_is_refused_before_parsing(make_client):
     assert answer.status_code == 413
 
 
+def test_a_painting_transparent_all_over_is_refused_by_its_own_name(make_client):
+    buf = io.BytesIO()
+    Image.new("RGBA", (48, 36), (200, 0, 0, 0)).save(buf, "PNG")
+    answer = make_client().post("/api/jobs", data=TINY, files=uploads(png(), buf.getvalue()))
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("the painting 'painting0.png' is transparent all over")
+
+
 def test_a_picture_with_too_many_pixels_is_refused(make_client):
     answer = make_client(max_pixels=1000).post("/api/jobs", data=TINY, files=uploads(png(40, 40)))
     assert answer.status_code == 413 and "photo 'photo.png' has more than 0.001 megapixels" in answer.json()["detail"]
