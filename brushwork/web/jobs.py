@@ -25,7 +25,7 @@ from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.engine import runner as engine
 from brushwork.media.clips import probe
-from brushwork.media.images import load_image
+from brushwork.media.images import Picture, load_image
 from brushwork.video.painting import FrameProgress, assemble, paint_clip
 from brushwork.video.timeline import painted_times
 from brushwork.web.forms import label, settings_problem
@@ -240,8 +240,7 @@ class JobQueue:
         if job.kind == "clip":
             self._paint_clip(job, folder, settings, paths)
             return
-        content = load_image(paths[0], "content")
-        styles = [load_image(p, "style") for p in paths[1:]]
+        content, *styles = _pictures(paths, job.sources)
         regions = job.regions(folder)
         masks = regions.load(content.rgb.size, [s.rgb.size for s in styles]) if regions else None
         pace = self._pace(settings)
@@ -268,7 +267,7 @@ class JobQueue:
     def _paint_clip(self, job: Job, folder: Path, settings: Settings, paths: list[Path]) -> None:
         """Paint a clip into ``result.mp4``; stopped, the frames finished so far become the clip."""
         clip = probe(paths[0])
-        styles = [load_image(p, "style") for p in paths[1:]]
+        styles = _pictures(paths[1:], job.sources[1:], first="painting")
         video = VideoSettings(**job.video)
         with self._lock:
             job.frames_total = len(painted_times(clip, video))
@@ -336,3 +335,14 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, MemoryError) or "out of memory" in text.lower():
         return OUT_OF_MEMORY
     return f"painting failed ({type(exc).__name__}: {text})"
+
+
+def _pictures(paths: list[Path], names: list[str], first: str = "photo") -> list[Picture]:
+    """A job's stored pictures, named as the user knows them: what is said about one names its upload, not the
+    stored ``style1.png``. The first is ``first`` (the photo, or a painting where a clip leads), the rest paintings."""
+    pictures = []
+    for i, (path, name) in enumerate(zip(paths, names)):
+        picture = load_image(path, first if i == 0 else "painting")
+        picture.name = name
+        pictures.append(picture)
+    return pictures

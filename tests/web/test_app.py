@@ -84,12 +84,12 @@ class Painter:
         self.release, self.started = threading.Event(), threading.Event()
         self.fail, self.status, self.loss = fail, status, loss
         self.calls = 0
-        self.regions = None
-        """The regions of the last painting it was asked for."""
+        self.regions, self.names = None, []
+        """The regions and the pictures' names of the last painting it was asked for."""
 
     def __call__(self, content, styles, settings, callback=None, keep_memory=False, regions=None) -> Result:
         self.calls += 1
-        self.regions = regions
+        self.regions, self.names = regions, [content.name, *(s.name for s in styles)]
         if self.fail is not None:
             raise self.fail
         img = content.rgb.resize((16, 12))
@@ -341,7 +341,7 @@ def test_a_job_whose_files_vanished_fails_cleanly_and_the_worker_lives_on(make_c
     shutil.rmtree(jobs / no_folder["id"])
     painter.release.set()
     wait_for(client, blocker["id"])
-    assert "content file not found" in wait_for(client, no_photo["id"])["error"]
+    assert "photo file not found" in wait_for(client, no_photo["id"])["error"]
     assert wait_for(client, no_folder["id"])["state"] == "failed"
     assert wait_for(client, client.post("/api/jobs", data={**TINY, **EXAMPLES}).json()["id"])["state"] == "done"
 
@@ -892,6 +892,7 @@ def test_a_paintings_own_mask_is_kept_passed_to_the_run_and_repainted_with(make_
     assert job["state"] == "done", job
     assert [i["role"] for i in job["inputs"]][3:] == ["mask", "mask", "painting mask", "painting mask"]
     assert client.get(job["inputs"][6]["image_url"]).content == top  # what "Reuse" brings back
+    assert painter.names == ["photo.png", "painting0.png", "painting1.png"]  # as uploaded, not style1.png
     first, second = painter.regions.sources
     assert first.shape == (36, 48) and first.min() == 1
     assert second.shape == (48, 64) and second[:24].min() == 1 and second[24:].max() == 0
