@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from fastapi import HTTPException, UploadFile
@@ -23,7 +24,7 @@ from brushwork.core.errors import ImageError
 from brushwork.core.formats import CLIP_SUFFIXES
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo, probe
-from brushwork.media.images import load_image
+from brushwork.media.images import Picture, load_image
 from brushwork.planning.levels import thin_photo_problem
 from brushwork.web.examples import Example
 from brushwork.web.limits import MB, Limits
@@ -39,6 +40,12 @@ ROLE_WORDS = {"content": "photo", "style": "painting", "mask": "region mask", "k
 
 def _called(role: str) -> str:
     return ROLE_WORDS.get(role, role)
+
+
+def load_named(path: Path, role: str, name: str) -> Picture:
+    """A kept picture under the name the user knows it by (its upload's, or the example's), not the job's file: what
+    is said about it names ``clear.png``, not ``style1.png``."""
+    return replace(load_image(path, _called(role)), name=name)
 
 
 def shown_name(filename: str | None, fallback: str) -> str:

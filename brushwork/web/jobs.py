@@ -25,10 +25,10 @@ from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.engine import runner as engine
 from brushwork.media.clips import probe
-from brushwork.media.images import Picture, load_image
 from brushwork.video.painting import FrameProgress, assemble, paint_clip
 from brushwork.video.timeline import painted_times
 from brushwork.web.forms import label, settings_problem
+from brushwork.web.intake import load_named
 from brushwork.web.limits import Limits
 from brushwork.web.store import ACTIVE, CLIP_RESULT, RESULT, Job, Store
 from brushwork.web.thumbs import jpeg_bytes
@@ -240,7 +240,8 @@ class JobQueue:
         if job.kind == "clip":
             self._paint_clip(job, folder, settings, paths)
             return
-        content, *styles = _pictures(paths, job.sources)
+        content = load_named(paths[0], "content", job.sources[0])
+        styles = [load_named(p, "style", n) for p, n in zip(paths[1:], job.sources[1:])]
         regions = job.regions(folder)
         masks = regions.load(content.rgb.size, [s.rgb.size for s in styles]) if regions else None
         pace = self._pace(settings)
@@ -267,7 +268,7 @@ class JobQueue:
     def _paint_clip(self, job: Job, folder: Path, settings: Settings, paths: list[Path]) -> None:
         """Paint a clip into ``result.mp4``; stopped, the frames finished so far become the clip."""
         clip = probe(paths[0])
-        styles = _pictures(paths[1:], job.sources[1:], first="painting")
+        styles = [load_named(p, "style", n) for p, n in zip(paths[1:], job.sources[1:])]
         video = VideoSettings(**job.video)
         with self._lock:
             job.frames_total = len(painted_times(clip, video))
@@ -335,14 +336,3 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, MemoryError) or "out of memory" in text.lower():
         return OUT_OF_MEMORY
     return f"painting failed ({type(exc).__name__}: {text})"
-
-
-def _pictures(paths: list[Path], names: list[str], first: str = "photo") -> list[Picture]:
-    """A job's stored pictures, named as the user knows them: what is said about one names its upload, not the
-    stored ``style1.png``. The first is ``first`` (the photo, or a painting where a clip leads), the rest paintings."""
-    pictures = []
-    for i, (path, name) in enumerate(zip(paths, names)):
-        picture = load_image(path, first if i == 0 else "painting")
-        picture.name = name
-        pictures.append(picture)
-    return pictures

@@ -20,11 +20,17 @@ from fastapi import File, Form, HTTPException, UploadFile
 from brushwork.core.settings import Settings, VideoSettings, blend_weights, resolve
 from brushwork.engine.runner import measure_and_plan
 from brushwork.media.clips import ClipInfo
-from brushwork.media.images import Picture, load_image
 from brushwork.video.painting import plan_clip
 from brushwork.web.examples import Example, Examples
 from brushwork.web.forms import STUDIO_VIDEO_SETTINGS, form_parameters
-from brushwork.web.intake import check_clip, check_photo_shape, check_regions, store_example, store_upload
+from brushwork.web.intake import (
+    check_clip,
+    check_photo_shape,
+    check_regions,
+    load_named,
+    store_example,
+    store_upload,
+)
 from brushwork.web.studio import Studio
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -175,21 +181,16 @@ def take(studio: Studio, order: Order, folder: Path) -> Taken:
         raise HTTPException(422, CLIP_REGIONS)
     paintings = _keep_paintings(studio, order, folder)
     masks = _keep_masks(studio, order, folder)
-    looks = [_as_named(folder, item, "style") for item in paintings]
+    looks = [load_named(folder / item["file"], "style", item["name"]) for item in paintings]
     if clip is not None:
         plan = plan_clip(clip, looks, order.settings, order.video).describe()
     else:
-        content = _as_named(folder, photo, "content")
+        content = load_named(folder / photo["file"], "content", photo["name"])
         sizes = [look.rgb.size for look in looks]
         notes = check_regions(folder, masks, content.rgb.size, sizes, order.settings.style_blend)
         planned = measure_and_plan(content, looks, order.settings)
         plan = replace(planned, notes=[*planned.notes, *notes]).describe()
     return Taken(order.video.to_dict() if clip else {}, [photo, *paintings, *masks], plan)
-
-
-def _as_named(folder: Path, item: dict[str, str], role: str) -> Picture:
-    """A kept picture under the name the user knows it by (its upload's, or the example's), not the job's file."""
-    return replace(load_image(folder / item["file"], role), name=item["name"])
 
 
 def _keep_photo(studio: Studio, order: Order, folder: Path) -> tuple[dict[str, str], ClipInfo | None]:
