@@ -159,6 +159,7 @@ def paint_and_save(
     region files (for the recipe) and their masks (:func:`load_regions`)."""
     from brushwork.engine import recipes
     from brushwork.engine.runner import measure_and_plan, run
+    from brushwork.media.images import spare_path
 
     files, masks = regions
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
@@ -180,20 +181,12 @@ def paint_and_save(
         if result.status == "done":
             bar.finish()
     final = recipes.build(settings, paths[0], paths[1:], result, regions=files)
-    target = output if result.status == "done" or not output.exists() else _unfinished_path(output)
+    # stopped early, a run does not replace the finished picture its --overwrite was meant for: it goes beside it
+    target = output if result.status == "done" or not output.exists() else spare_path(output, "unfinished")
     recipes.save_result(result, target, final, overwrite=overwrite and target == output)
     return _report(
         result, target, snapshots.sheet(result.image.width, target), quiet, kept=output if target != output else None
     )
-
-
-def _unfinished_path(output: Path) -> Path:
-    """Where a run stopped early writes when its output exists (``--overwrite`` was given for a finished picture,
-    not to lose the one there to a half-painted one): ``NAME.unfinished-N.EXT`` beside it."""
-    n = 1
-    while output.with_name(f"{output.stem}.unfinished-{n}{output.suffix}").exists():
-        n += 1
-    return output.with_name(f"{output.stem}.unfinished-{n}{output.suffix}")
 
 
 def _step_words(p: Progress) -> str:

@@ -17,7 +17,7 @@ from brushwork import __version__
 from brushwork.core.errors import ImageError, InputChangedError, OutputExistsError
 from brushwork.core.settings import Settings
 from brushwork.media.bundled import EXAMPLES_DIR
-from brushwork.media.images import file_sha256, read_tag, save_image
+from brushwork.media.images import file_sha256, read_tag, save_image, spare_path
 from brushwork.media.masks import RegionFiles
 
 if TYPE_CHECKING:
@@ -109,14 +109,10 @@ def _rescue(result: Result, path: Path, recipe: dict[str, Any]) -> Path | None:
     """Keep a picture that could not be written at ``path``: beside it under a new name, else in the system's
     temporary folder. None if neither takes it."""
     for folder in (path.parent, Path(tempfile.gettempdir())):
-        for n in range(1, 100):
-            spare = folder / f"{path.stem}.unsaved-{n}.png"
-            if spare.exists():
-                continue
-            try:
-                return save(result.image, spare, recipe, alpha=result.alpha)
-            except ImageError:
-                break  # this folder does not take it: the next one
+        try:
+            return save(result.image, spare_path(folder / f"{path.stem}.png", "unsaved"), recipe, alpha=result.alpha)
+        except ImageError:
+            continue  # this folder does not take it: the next one
     return None
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "to_tensor",
     "to_pil",
     "save_image",
+    "spare_path",
     "read_tag",
     "file_sha256",
 ]
@@ -248,6 +249,14 @@ def check_output_path(
     except OSError as exc:
         raise ImageError(f"cannot write to folder {parent}: {exc.strerror or exc}; choose another output") from None
     return p
+
+
+def spare_path(path: Path, tag: str) -> Path:
+    """The first free ``NAME.TAG-N.EXT`` beside ``path``: where a picture goes that must not replace the one there."""
+    n = 1
+    while path.with_name(f"{path.stem}.{tag}-{n}{path.suffix}").exists():
+        n += 1
+    return path.with_name(f"{path.stem}.{tag}-{n}{path.suffix}")
 
 
 def save_image(
