@@ -7,9 +7,10 @@ Wave (soft masks, a 32 px edge at 512 px), beside an unmasked run of the same tw
 - leakage: each region's judge distances (Gram, SWD) to the other painting over those to its own
   (cropped away from the edge); the target is at least 2;
 - keep: a kept ellipse in the middle of the photo: the judge's content distance inside it against a run at
-  style weight 0, and the style distances of the rest (where the soft mask is 0; also with its soft edge)
-  against an unmasked run, the photo put in place of what is not the rest in both, and the rest's content
-  distance against the unmasked run's;
+  style weight 0, and the rest's distances (style and content) against an unmasked run's: the rest is the
+  bands of the picture beyond a margin around the kept region (above it, left and right of it), each scored
+  on its own, averaged over bands and over ``--keep-seeds`` runs of each (the seed draws the SWD's points);
+  no seam pasted into either picture;
 - cost: seconds of the two-region run over the unmasked run, side by side in this process (the fastest of
   ``--repeats`` runs of each, taken in turn).
 Pictures go to ``benchmarks/results/regions/``; the table to RESULTS.md (section ``bench_regions``).
@@ -30,6 +31,8 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "regions"
 SKY = 0.45
 """The share of the photo's height the top region takes."""
+MARGIN = 0.05
+"""How far the rest's bands stay from the kept region's bounding box: a share of the picture's long side."""
 
 
 def masks(size: tuple[int, int]) -> tuple[Image.Image, Image.Image, Image.Image]:
@@ -62,12 +65,35 @@ def inside(picture: Image.Image, photo: Image.Image, keep: Image.Image, size: in
     return Judge(photo.crop(box), photo.crop(box), size=size // 2).score(only)["content"]
 
 
+def bands(keep: Image.Image) -> list[tuple[int, int, int, int]]:
+    """The boxes of the picture beyond :data:`MARGIN` around the kept region (above, below, left, right of it),
+    those at least a tenth of the picture's width and height."""
+    width, height = keep.size
+    box = keep.getbbox()
+    assert box is not None
+    margin = round(MARGIN * max(width, height))
+    left, top, right, bottom = box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin
+    boxes = [(0, 0, width, top), (0, bottom, width, height), (0, 0, left, height), (right, 0, width, height)]
+    return [b for b in boxes if b[2] - b[0] >= width / 10 and b[3] - b[1] >= height / 10]
+
+
+def rest(pictures: list[Image.Image], photo: Image.Image, painting: Image.Image, keep: Image.Image) -> dict[str, float]:
+    """The judge's distances of the rest (:func:`bands`, each at its own size), averaged over bands and pictures."""
+    scored = [
+        scores(picture.crop(b), photo.crop(b), painting, max(b[2] - b[0], b[3] - b[1]))
+        for picture in pictures
+        for b in bands(keep)
+    ]
+    return {key: float(np.mean([s[key] for s in scored])) for key in ("content", "gram", "swd")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--judge-size", type=int, default=384)
     parser.add_argument("--photos", default="tubingen,chicago,stata")
     parser.add_argument("--repeats", type=int, default=1, help="runs of each for the cost, the fastest counts")
+    parser.add_argument("--keep-seeds", type=int, default=3, help="runs of the kept and unmasked pictures, averaged")
     args = parser.parse_args()
 
     import brushwork
@@ -104,29 +130,20 @@ def main() -> None:
             theirs = scores(part, content, paintings[other], args.judge_size)
             rows.append((name, region, mine, theirs))
 
-        kept = brushwork.stylize(path, starry, settings=settings, keep=keep)
-        alone = brushwork.stylize(path, starry, settings=settings)
+        seeds = [settings.replace(seed=seed) for seed in range(args.keep_seeds)]
+        kept = [brushwork.stylize(path, starry, settings=s, keep=keep) for s in seeds]
+        alone = [brushwork.stylize(path, starry, settings=s) for s in seeds]
         still = brushwork.stylize(path, starry, settings=settings.replace(style_weight=0.0, swd_weight=0.0))
-        kept.save(OUT / f"{name}_keep.png")
-        alone.save(OUT / f"{name}_alone.png")
-        keep_small = keep.resize(kept.size)
-        outside = keep_small.point(lambda v: 255 if v else 0)  # the rest: where the soft mask is 0
-        rests = []
-        for mask in (outside, keep_small):
-            rest = Image.composite(small, kept, mask)  # the kept region out of the style scores
-            rest_alone = Image.composite(small, alone, mask)
-            rests.append(
-                (
-                    scores(rest, small, paintings["starry"], args.judge_size),
-                    scores(rest_alone, small, paintings["starry"], args.judge_size),
-                )
-            )
+        kept[0].save(OUT / f"{name}_keep.png")
+        alone[0].save(OUT / f"{name}_alone.png")
+        keep_small = keep.resize(kept[0].size)
         keep_rows.append(
             (
                 name,
-                inside(kept, small, keep_small, args.judge_size),
+                inside(kept[0], small, keep_small, args.judge_size),
                 inside(still, small, keep_small, args.judge_size),
-                rests,
+                rest(kept, small, paintings["starry"], keep_small),
+                rest(alone, small, paintings["starry"], keep_small),
             )
         )
         np.save(OUT / f"{name}_keep_mask.npy", np.asarray(keep_small))
@@ -146,29 +163,29 @@ def main() -> None:
     lines += [
         "",
         "Keep (The Starry Night, a kept ellipse): content distance inside it against a style-weight-0 run (target at",
-        "most 1.2x), and the rest's style distances against an unmasked run (target within 5%): the rest is where",
-        "the soft mask is 0; in brackets, with the soft edge, where style is partly held back, counted in the rest.",
-        "The rest's content distance against the unmasked run's says whether more style there cost the photo.",
+        "most 1.2x), and the rest's distances against an unmasked run's (style: target within 5%): the rest is the",
+        f"bands beyond {MARGIN:.0%} of the long side around the kept region, each scored alone, averaged over them and",
+        f"over {args.keep_seeds} seeds of each run. The rest's content distance: whether keeping cost the photo there.",
         "",
         "| photo | content inside: kept / style 0 | ratio | rest gram: kept / unmasked | rest swd: kept / unmasked "
         "| rest content: kept / unmasked |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for name, kept_content, still_content, ((rest, alone), (soft, soft_alone)) in keep_rows:
+    for name, kept_content, still_content, mine, theirs in keep_rows:
         lines.append(
             f"| {name} | {kept_content:.3f} / {still_content:.3f} | {kept_content / still_content:.2f} "
-            f"| {rest['gram']:.3f} / {alone['gram']:.3f}: {rest['gram'] / alone['gram']:.2f} "
-            f"({soft['gram'] / soft_alone['gram']:.2f}) "
-            f"| {rest['swd']:.3f} / {alone['swd']:.3f}: {rest['swd'] / alone['swd']:.2f} "
-            f"({soft['swd'] / soft_alone['swd']:.2f}) "
-            f"| {rest['content']:.3f} / {alone['content']:.3f}: {rest['content'] / alone['content']:.2f} |"
+            + "".join(
+                f"| {mine[key]:.3f} / {theirs[key]:.3f}: {mine[key] / theirs[key]:.2f} "
+                for key in ("gram", "swd", "content")
+            )
+            + "|"
         )
     lines += ["", "| photo | unmasked s | two regions s | ratio |", "| --- | --- | --- | --- |"]
     lines += [f"| {name} | {a:.1f} | {b:.1f} | {b / a:.2f} |" for name, a, b in seconds]
     lines += [
         "",
         f"Machine: {machine()}. Command: `.venv/bin/python benchmarks/bench_regions.py --size {args.size} "
-        f"--repeats {args.repeats}`.",
+        f"--repeats {args.repeats} --keep-seeds {args.keep_seeds}`.",
     ]
     write_section("bench_regions", "\n".join(lines))
     print("\n".join(lines))

@@ -61,11 +61,9 @@ __all__ = [
     "SWD_POINTS",
 ]
 
-KEEP_CONTENT = 10.0
-"""How many times the content term weighs inside a kept region (``--keep``): the photo held there."""
 KEEP_PIXELS = 0.02
-"""The weight, per unit of content weight, of a kept region's pixels held to the photo's (mean squared 0-255
-difference over the picture: as strong as a video frame's hold on the one before)."""
+"""The weight, per unit of content weight, of a kept region's pixels held to the photo's (``--keep``; mean squared
+0-255 difference over the picture: as strong as a video frame's hold on the one before)."""
 SWD_POINTS = 4096  # positions compared per layer and step: all of them in deep layers, a sample elsewhere
 _SWD_DIRECTIONS = 32  # random projections per layer and step, drawn afresh each step (a sort costs as they grow)
 
@@ -206,8 +204,8 @@ def _squared_norm(target: Tensor) -> float:
 
 @register
 class Content(FeatureTerm):
-    """The photo's features at the content layers (Gatys et al.'s content loss); :data:`KEEP_CONTENT` times as
-    strong inside a kept region."""
+    """The photo's features at the content layers (Gatys et al.'s content loss), alike everywhere: a kept region
+    is held by its pixels (:class:`KeptPixels`)."""
 
     part, setting = "content", "content_weight"
 
@@ -229,22 +227,11 @@ class Content(FeatureTerm):
             self.weights = [1.0 / (len(self.layers) * _squared_norm(t)) for t in self.targets]
         else:  # per content element
             self.weights = [1.0 / (len(self.layers) * t.numel()) for t in self.targets]
-        keep = photo.regions.keep if photo.regions is not None else None
-        # each position's weight, as a factor on both sides of the difference: its square root
-        self.holds: list[Tensor | None] = [
-            None if keep is None else (1 + KEEP_CONTENT * layer_mask(keep, feature_size(width, height, n))).sqrt()
-            for n in self.layers
-        ]
-        self.targets = [t if hold is None else t * hold for t, hold in zip(self.targets, self.holds)]
-
-    @staticmethod
-    def _held(features: Tensor, hold: Tensor | None) -> Tensor:
-        return features.float() if hold is None else features.float() * hold
 
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
         error = image.new_zeros(())
-        for name, target, w, hold in zip(self.layers, self.targets, self.weights, self.holds):
-            error = error + content_loss(w, self._held(feats[name], hold), target)
+        for name, target, w in zip(self.layers, self.targets, self.weights):
+            error = error + content_loss(w, feats[name].float(), target)
         return self.weight * error
 
     def begin(self, image: Tensor) -> None:
@@ -252,9 +239,8 @@ class Content(FeatureTerm):
 
     def _tile_error(self, t: Tile, cores: Mapping[str, Tensor]) -> Tensor:
         error = self.targets[0].new_zeros(())
-        for target, name, w, hold in zip(self.targets, self.layers, self.weights, self.holds):
-            held = self._held(cores[name], None if hold is None else core_view(hold, t, name))
-            error = error + content_loss(w, held, core_view(target, t, name))
+        for target, name, w in zip(self.targets, self.layers, self.weights):
+            error = error + content_loss(w, cores[name].float(), core_view(target, t, name))
         return error
 
     def add(self, t: Tile, cores: Mapping[str, Tensor]) -> None:
@@ -269,8 +255,12 @@ class Content(FeatureTerm):
 
 @register
 class KeptPixels(PixelTerm):
-    """Inside a kept region, the photo's pixels themselves (weighed by the soft mask): the content term holds
-    features, which let the paintings' colours in; this holds the colours too. Nothing without a kept region."""
+    """Inside a kept region (``--keep``), the photo's pixels themselves, weighed by the soft mask; no painting's
+    style reaches there. Nothing without a kept region.
+
+    Pixels, not features: a tenfold content term there held the region as well, but its stiffness cost the rest of
+    the picture a few percent of both the photo and the style (``benchmarks/RESULTS.md``, stop 36), and features
+    alone let the painting's colours in."""
 
     part, setting = "content", "content_weight"
 

@@ -133,6 +133,32 @@ def test_a_kept_region_holds_the_photos_pixels_by_its_soft_mask():
     assert float(term.loss(image, {})) == 0.0  # no kept region, no hold
 
 
+def test_the_content_term_is_alike_inside_and_outside_a_kept_region(encoder):
+    """A kept region is held by its pixels alone: the content term weighs every position alike, kept or not (a
+    stronger one there made the problem stiff and cost the rest of the picture; RESULTS.md, stop 36)."""
+    from brushwork.media.masks import LevelRegions
+    from brushwork.planning.tiles import whole_tile
+
+    photo, image = noise(48, 32), noise(48, 32)
+    keep = torch.zeros(1, 1, 32, 48)
+    keep[..., 8:24, 12:36] = 1.0
+
+    def content_of(regions: LevelRegions | None) -> float:
+        class Photo:
+            picture = photo
+
+            @staticmethod
+            def tiles(layers):
+                yield whole_tile(48, 32), encoder(photo, list(layers))
+
+        Photo.regions = regions  # type: ignore[attr-defined]
+        term = terms.Content(Settings())
+        term.aim(Photo(), [])
+        return float(term.loss(image, encoder(image, list(term.layers))))
+
+    assert content_of(LevelRegions(None, keep)) == content_of(None) > 0
+
+
 def test_sliced_wasserstein_draws_a_regions_positions_by_its_soft_mask_and_never_outside():
     """Positions inside a region come in proportion to its mask (a soft edge's less often), none where it is 0."""
     mask = torch.zeros(1, 1, 256, 256)
