@@ -8,9 +8,10 @@ Wave (soft masks, a 32 px edge at 512 px), beside an unmasked run of the same tw
   (cropped away from the edge); the target is at least 2;
 - keep: a kept ellipse in the middle of the photo: the judge's content distance inside it against a run at
   style weight 0, and the rest's distances (style and content) against an unmasked run's: the rest is the
-  bands of the picture beyond a margin around the kept region (above it, left and right of it), each scored
-  on its own, averaged over bands and over ``--keep-seeds`` runs of each (the seed draws the SWD's points);
-  no seam pasted into either picture;
+  bands of the picture beyond a margin around the kept region (above it, left and right of it), each judged
+  on its own (at up to ``--judge-size``), averaged over bands and over ``--keep-seeds`` runs of each (the seed
+  draws the SWD's points; the kept region's content is averaged over them too); no seam pasted into either
+  picture;
 - cost: seconds of the two-region run over the unmasked run, side by side in this process (the fastest of
   ``--repeats`` runs of each, taken in turn).
 Pictures go to ``benchmarks/results/regions/``; the table to RESULTS.md (section ``bench_regions``).
@@ -66,25 +67,30 @@ def inside(picture: Image.Image, photo: Image.Image, keep: Image.Image, size: in
 
 
 def bands(keep: Image.Image) -> list[tuple[int, int, int, int]]:
-    """The boxes of the picture beyond :data:`MARGIN` around the kept region (above, below, left, right of it),
-    those at least a tenth of the picture's width and height."""
+    """The boxes of the picture beyond :data:`MARGIN` around the kept region, apart: above and below it across the
+    whole width, left and right of it between those; the ones at least a tenth of the picture's width and height
+    and 32 px on a side (for the bench's ellipse: above, left and right)."""
     width, height = keep.size
     box = keep.getbbox()
     assert box is not None
     margin = round(MARGIN * max(width, height))
-    left, top, right, bottom = box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin
-    boxes = [(0, 0, width, top), (0, bottom, width, height), (0, 0, left, height), (right, 0, width, height)]
-    return [b for b in boxes if b[2] - b[0] >= width / 10 and b[3] - b[1] >= height / 10]
+    left, right = box[0] - margin, box[2] + margin
+    top, bottom = max(0, box[1] - margin), min(height, box[3] + margin)
+    boxes = [(0, 0, width, top), (0, bottom, width, height), (0, top, left, bottom), (right, top, width, bottom)]
+    kept = [b for b in boxes if b[2] - b[0] >= max(32, width / 10) and b[3] - b[1] >= max(32, height / 10)]
+    if not kept:
+        raise ValueError(f"no part of the picture lies beyond {MARGIN:.0%} around the kept region {box}")
+    return kept
 
 
-def rest(pictures: list[Image.Image], photo: Image.Image, painting: Image.Image, keep: Image.Image) -> dict[str, float]:
-    """The judge's distances of the rest (:func:`bands`, each at its own size), averaged over bands and pictures."""
-    scored = [
-        scores(picture.crop(b), photo.crop(b), painting, max(b[2] - b[0], b[3] - b[1]))
-        for picture in pictures
-        for b in bands(keep)
-    ]
-    return {key: float(np.mean([s[key] for s in scored])) for key in ("content", "gram", "swd")}
+def rest(
+    groups: list[list[Image.Image]], photo: Image.Image, painting: Image.Image, keep: Image.Image, size: int
+) -> list[dict[str, float]]:
+    """The judge's distances of the rest (:func:`bands`, each judged alone at up to ``size``) of each group of
+    pictures, averaged over the bands and the group's pictures."""
+    judges = [(b, Judge(photo.crop(b), painting, size=min(size, max(b[2] - b[0], b[3] - b[1])))) for b in bands(keep)]
+    scored = [[judge.score(picture.crop(b)) for picture in pictures for b, judge in judges] for pictures in groups]
+    return [{key: float(np.mean([s[key] for s in group])) for key in ("content", "gram", "swd")} for group in scored]
 
 
 def main() -> None:
@@ -95,6 +101,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs of each for the cost, the fastest counts")
     parser.add_argument("--keep-seeds", type=int, default=3, help="runs of the kept and unmasked pictures, averaged")
     args = parser.parse_args()
+    if args.keep_seeds < 1:
+        parser.error("--keep-seeds must be at least 1")
 
     import brushwork
 
@@ -140,10 +148,9 @@ def main() -> None:
         keep_rows.append(
             (
                 name,
-                inside(kept[0], small, keep_small, args.judge_size),
+                float(np.mean([inside(k, small, keep_small, args.judge_size) for k in kept])),
                 inside(still, small, keep_small, args.judge_size),
-                rest(kept, small, paintings["starry"], keep_small),
-                rest(alone, small, paintings["starry"], keep_small),
+                *rest([kept, alone], small, paintings["starry"], keep_small, args.judge_size),
             )
         )
         np.save(OUT / f"{name}_keep_mask.npy", np.asarray(keep_small))
@@ -164,8 +171,8 @@ def main() -> None:
         "",
         "Keep (The Starry Night, a kept ellipse): content distance inside it against a style-weight-0 run (target at",
         "most 1.2x), and the rest's distances against an unmasked run's (style: target within 5%): the rest is the",
-        f"bands beyond {MARGIN:.0%} of the long side around the kept region, each scored alone, averaged over them and",
-        f"over {args.keep_seeds} seeds of each run. The rest's content distance: whether keeping cost the photo there.",
+        f"bands beyond {MARGIN:.0%} of the long side around the kept region, each judged alone, averaged over them and",
+        f"over {args.keep_seeds} seeds of each run (the inside too). The rest's content: did keeping cost the photo?",
         "",
         "| photo | content inside: kept / style 0 | ratio | rest gram: kept / unmasked | rest swd: kept / unmasked "
         "| rest content: kept / unmasked |",

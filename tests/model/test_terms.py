@@ -134,29 +134,38 @@ def test_a_kept_region_holds_the_photos_pixels_by_its_soft_mask():
 
 
 def test_the_content_term_is_alike_inside_and_outside_a_kept_region(encoder):
-    """A kept region is held by its pixels alone: the content term weighs every position alike, kept or not (a
-    stronger one there made the problem stiff and cost the rest of the picture; RESULTS.md, stop 36)."""
+    """A kept region is held by its pixels alone: the content term weighs every position alike, kept or not, whole
+    and tiled (a stronger one there made the problem stiff and cost the rest of the picture; RESULTS.md, stop 36)."""
     from brushwork.media.masks import LevelRegions
     from brushwork.planning.tiles import whole_tile
 
     photo, image = noise(48, 32), noise(48, 32)
     keep = torch.zeros(1, 1, 32, 48)
     keep[..., 8:24, 12:36] = 1.0
+    tile, layers = whole_tile(48, 32), list(Settings().content_layers)
+    photo_feats, feats = encoder(photo, layers), encoder(image, layers)
 
-    def content_of(regions: LevelRegions | None) -> float:
+    def content_of(regions: LevelRegions | None) -> tuple[float, float, float]:
         class Photo:
             picture = photo
 
-            @staticmethod
-            def tiles(layers):
-                yield whole_tile(48, 32), encoder(photo, list(layers))
+            @property
+            def regions(self) -> LevelRegions | None:
+                return regions
 
-        Photo.regions = regions  # type: ignore[attr-defined]
+            @staticmethod
+            def tiles(names):
+                yield tile, photo_feats
+
         term = terms.Content(Settings())
         term.aim(Photo(), [])
-        return float(term.loss(image, encoder(image, list(term.layers))))
+        term.begin(image)
+        term.add(tile, feats)
+        return float(term.loss(image, feats)), float(term.settle()), float(term.tile_loss(tile, 0, feats))
 
-    assert content_of(LevelRegions(None, keep)) == content_of(None) > 0
+    kept, plain = content_of(LevelRegions(None, keep)), content_of(None)
+    assert plain[0] > 0
+    assert kept == pytest.approx(plain, rel=1e-6)
 
 
 def test_sliced_wasserstein_draws_a_regions_positions_by_its_soft_mask_and_never_outside():
