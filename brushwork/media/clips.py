@@ -21,7 +21,7 @@ from PIL import Image
 
 from brushwork.core.errors import ImageError
 
-__all__ = ["ClipInfo", "Frame", "probe", "frames", "even_size", "write_clip"]
+__all__ = ["ClipInfo", "Frame", "probe", "peek", "frames", "even_size", "write_clip"]
 
 
 @dataclass(frozen=True)
@@ -104,24 +104,46 @@ def _why(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc).split(":")[-1].strip() or type(exc).__name__
 
 
+def _video_stream(container: av.container.InputContainer, path: Path, name: str) -> av.VideoStream:
+    """The clip's first video stream, decodable here; a one-line :class:`ImageError` naming ``name`` if none."""
+    if not container.streams.video:
+        raise ImageError(f"{name} has no video stream; give a video file")
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    if ctx is None:  # a format ffmpeg finds but cannot decode here (an SVG drawing)
+        raise ImageError(f"cannot read {name} as a video (no decoder for it here); give an MP4, MOV or MKV file")
+    if ctx.name in ("png", "mjpeg", "bmp", "tiff", "webp", "gif") and (stream.frames or 0) <= 1:
+        if not _is_picture(path):  # ffmpeg goes by the name: a text file called .jpg is no picture either
+            raise ImageError(f"cannot read {name} as a video or a picture; give an MP4, MOV or MKV file")
+        raise ImageError(f"{name} is a still picture, not a video; paint it with 'brushwork' instead")
+    return stream
+
+
+def peek(path: str | Path, shown: str | None = None) -> None:
+    """Whether a file is a playable video, as :func:`probe` says, from its first frame alone: a server takes an
+    upload by it without decoding a long clip twice (:func:`probe` reads every frame)."""
+    path = Path(path)
+    name = shown or path.name
+    with _open(path, shown) as container:
+        _video_stream(container, path, name)
+        try:
+            next(container.decode(video=0))
+        except StopIteration:
+            raise ImageError(f"{name} has no frames; give a clip with at least one frame") from None
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise ImageError(f"{name} is corrupt: no frame could be decoded ({_why(exc)})") from None
+
+
 def probe(path: str | Path, shown: str | None = None) -> ClipInfo:
     """What a clip holds; a one-line :class:`ImageError` for a file that is not a playable video, naming it as
     ``shown`` (by default its file name: a server names an upload by the name its sender gave)."""
     path = Path(path)
     name = shown or path.name
     with _open(path, shown) as container:
-        if not container.streams.video:
-            raise ImageError(f"{name} has no video stream; give a video file")
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        if ctx is None:  # a format ffmpeg finds but cannot decode here (an SVG drawing)
-            raise ImageError(f"cannot read {name} as a video (no decoder for it here); give an MP4, MOV or MKV file")
-        if ctx.name in ("png", "mjpeg", "bmp", "tiff", "webp", "gif") and (stream.frames or 0) <= 1:
-            if not _is_picture(path):  # ffmpeg goes by the name: a text file called .jpg is no picture either
-                raise ImageError(f"cannot read {name} as a video or a picture; give an MP4, MOV or MKV file")
-            raise ImageError(f"{name} is a still picture, not a video; paint it with 'brushwork' instead")
+        stream = _video_stream(container, path, name)
+        ctx, time_base = stream.codec_context, Fraction(stream.time_base or 1)  # ffmpeg gives every stream one
         rotation, count, last, times, failure = 0, 0, 0.0, [], ""
-        origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        origin = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
         try:
             for frame in container.decode(video=0):
                 if count == 0:
@@ -137,7 +159,7 @@ def probe(path: str | Path, shown: str | None = None) -> ClipInfo:
             raise ImageError(f"{name} has no frames; give a clip with at least one frame")
         fps = Fraction(stream.average_rate or stream.guessed_rate or 25)
         duration = float(container.duration / 1e6) if container.duration else last + 1 / float(fps)
-        length = float(stream.duration * stream.time_base) if stream.duration else duration
+        length = float(stream.duration * time_base) if stream.duration else duration
         damage = _damage(count, stream.frames or 0, last, length, float(fps), failure)
         return ClipInfo(
             path=path,
@@ -149,7 +171,7 @@ def probe(path: str | Path, shown: str | None = None) -> ClipInfo:
             rotation=rotation,
             aspect=Fraction(stream.sample_aspect_ratio or 1) or Fraction(1),
             audio=len(container.streams.audio),
-            time_base=Fraction(stream.time_base),
+            time_base=time_base,
             times=tuple(times),
             damage=damage,
         )

@@ -4,7 +4,7 @@ An upload is judged by its content, never its name or declared type: it is
 written under a server-chosen name, its pixel count is read from the header
 before anything is decoded, and then :func:`brushwork.media.images.load_image` must
 decode it fully. The photo's place may hold a clip instead: an upload no picture
-decoder reads is tried as a video (:func:`brushwork.media.clips.probe`), within the
+decoder reads is tried as a video (:func:`brushwork.media.clips.peek`: its first frame), within the
 studio's clip limits. A picture's region masks pass the command line's checks
 (:mod:`brushwork.media.masks`). Every refusal is an ``HTTPException`` with a one-line reason.
 """
@@ -23,7 +23,7 @@ from PIL import Image
 from brushwork.core.errors import ImageError
 from brushwork.core.formats import CLIP_SUFFIXES
 from brushwork.core.settings import Settings, VideoSettings
-from brushwork.media.clips import ClipInfo, probe
+from brushwork.media.clips import ClipInfo, peek, probe
 from brushwork.media.images import Picture, load_image
 from brushwork.planning.levels import thin_photo_problem
 from brushwork.web.examples import Example
@@ -76,7 +76,7 @@ def store_upload(
     suffix = PurePosixPath(name).suffix.lower()
     if fmt is None and clips:
         try:
-            probe(raw, shown=repr(name))
+            peek(raw, shown=repr(name))
         except ImageError as exc:
             if suffix in CLIP_SUFFIXES or (upload.content_type or "").startswith("video/"):  # meant as a clip
                 raise HTTPException(415, str(exc)) from None

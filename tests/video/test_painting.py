@@ -18,7 +18,7 @@ import brushwork
 from brushwork.cli import main
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine.recipes import read as read_recipe
-from brushwork.media.clips import probe
+from brushwork.media.clips import peek, probe
 from brushwork.media.flow import certainty, flow_between, warp
 from brushwork.video import painting
 from brushwork.video.painting import paint_clip
@@ -253,6 +253,28 @@ def test_bad_clips_are_one_line_errors_before_any_work(capsys, tmp_path, clip, s
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
     assert case != "output is a folder" or err.rstrip().endswith("made.mp4/out.mp4")  # a clip's name, not out.png
     assert clip.read_bytes() == before and not (tmp_path / "o.mp4").exists()
+
+
+@pytest.mark.parametrize("case", ["sound only", "a photo", "text named as a photo", "corrupt", "empty", "a folder"])
+def test_a_first_frames_peek_refuses_what_probe_refuses_in_its_words(tmp_path, clip, sound_only, case):
+    """The studio takes an upload by :func:`peek` (one frame) and reads it whole once: both say the same."""
+    (tmp_path / "corrupt.mp4").write_bytes(clip.read_bytes()[:600])
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "notes.jpg").write_text("a shopping list")
+    source = {
+        "sound only": sound_only,
+        "a photo": PHOTO,
+        "text named as a photo": tmp_path / "notes.jpg",
+        "corrupt": tmp_path / "corrupt.mp4",
+        "empty": tmp_path / "empty.mp4",
+        "a folder": tmp_path,
+    }[case]
+    with pytest.raises(brushwork.ImageError) as probed:
+        probe(source, shown="'upload.mp4'")
+    with pytest.raises(brushwork.ImageError) as peeked:
+        peek(source, shown="'upload.mp4'")
+    assert str(peeked.value) == str(probed.value)
+    assert peek(clip) is None
 
 
 def test_a_painting_transparent_all_over_is_refused_before_the_clips_plan(capsys, clip, tmp_path):
