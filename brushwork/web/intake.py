@@ -102,7 +102,7 @@ def _too_large(role: str, name: str, limits: Limits, clips: bool) -> str:
 def check_clip(path: Path, shown: str, settings: Settings, video: VideoSettings, limits: Limits) -> ClipInfo:
     """Refuse a clip whose frames are larger than a picture may be, whose painted part is longer than the
     studio paints, or that is too thin to paint, in one line."""
-    clip = probe(path)
+    clip = probe(path, shown=repr(shown))
     if clip.width * clip.height > limits.max_pixels:
         raise HTTPException(
             413,
