@@ -129,9 +129,17 @@ def peek(path: str | Path, shown: str | None = None) -> None:
         try:
             next(container.decode(video=0))
         except StopIteration:
-            raise ImageError(f"{name} has no frames; give a clip with at least one frame") from None
+            raise _no_frames(name) from None
         except (av.error.FFmpegError, ValueError) as exc:
-            raise ImageError(f"{name} is corrupt: no frame could be decoded ({_why(exc)})") from None
+            raise _corrupt(name, exc) from None
+
+
+def _no_frames(name: str) -> ImageError:
+    return ImageError(f"{name} has no frames; give a clip with at least one frame")
+
+
+def _corrupt(name: str, exc: BaseException) -> ImageError:
+    return ImageError(f"{name} is corrupt: no frame could be decoded ({_why(exc)})")
 
 
 def probe(path: str | Path, shown: str | None = None) -> ClipInfo:
@@ -153,10 +161,10 @@ def probe(path: str | Path, shown: str | None = None) -> ClipInfo:
                 times.append(last)
         except (av.error.FFmpegError, ValueError) as exc:
             if count == 0:
-                raise ImageError(f"{name} is corrupt: no frame could be decoded ({_why(exc)})") from None
+                raise _corrupt(name, exc) from None
             failure = _why(exc)
         if count == 0:
-            raise ImageError(f"{name} has no frames; give a clip with at least one frame")
+            raise _no_frames(name)
         fps = Fraction(stream.average_rate or stream.guessed_rate or 25)
         duration = float(container.duration / 1e6) if container.duration else last + 1 / float(fps)
         length = float(stream.duration * time_base) if stream.duration else duration

@@ -63,8 +63,8 @@ __all__ = [
 
 KEEP_PIXELS = 0.01
 """The weight, per unit of content weight, of a kept region's pixels held to the photo's (``--keep``; mean squared
-0-255 difference over the picture): a third of a style-0 run's content distance there; twice as strong keeps it
-little closer and costs the rest of the picture a percent of its style (RESULTS.md, stop 36)."""
+0-255 difference over the picture): the region keeps about 0.4x a style-0 run's content distance; twice as strong
+keeps it a little closer and costs the rest of the picture a percent of its style (RESULTS.md, stop 36)."""
 SWD_POINTS = 4096  # positions compared per layer and step: all of them in deep layers, a sample elsewhere
 _SWD_DIRECTIONS = 32  # random projections per layer and step, drawn afresh each step (a sort costs as they grow)
 
