@@ -362,13 +362,18 @@ def ray_worker_options(args: argparse.Namespace) -> tuple[int, int]:
     return cpus, RAY_RETRIES if args.retries is None else args.retries
 
 
+LOGGED_EVERY = 10.0
+"""Seconds between a progress bar's lines where stderr is not a terminal."""
+
+
 class Bar:
     """A progress bar on stderr, counting ``unit``s (steps, frames, pictures).
 
     Made at the first :meth:`show`, so that an error while setting up (the weights, the device) stays one
     line, and never when ``quiet``; closed when its ``with`` block ends. The time left goes in its postfix as
     the engine forecasts it: finer levels cost more per step, which tqdm's own rate would not know. ``row`` 1
-    and ``leave=False`` make a bar under another that goes once its work is done.
+    and ``leave=False`` make a bar under another that goes once its work is done. Into a file or a pipe (a log,
+    CI) it is drawn every :data:`LOGGED_EVERY` seconds, not ten times a second.
     """
 
     def __init__(self, desc: str, unit: str, *, quiet: bool = False, row: int = 0, leave: bool = True):
@@ -390,6 +395,7 @@ class Bar:
                 leave=self.leave,
                 file=sys.stderr,
                 dynamic_ncols=True,
+                mininterval=0.1 if sys.stderr.isatty() else LOGGED_EVERY,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                 + self.unit
                 + "s [{elapsed}{postfix}]",

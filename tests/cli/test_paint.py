@@ -924,3 +924,20 @@ def test_the_largest_weight_taken_paints_even_where_the_painting_raises_it(capsy
         capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "2", "--style-weight", "1e20"
     )
     assert rc == 0 and out.exists(), err
+
+
+def test_a_bar_into_a_log_draws_a_line_every_few_seconds_and_its_end(capsys, monkeypatch):
+    """A run piped to a file would write a bar ten times a second: thousands of lines in a log."""
+    from brushwork.cli.kit import Bar
+
+    import time
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    with Bar("picture", "step") as bar:
+        for step in range(1, 21):
+            time.sleep(0.11)  # a step of a small picture
+            bar.show(step, 20, f"about {20 - step} s left")
+        bar.finish()
+    drawn = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if line.strip()]
+    assert len(drawn) <= 3, drawn
+    assert "20/20 steps" in drawn[-1] and "done" in drawn[-1]
