@@ -188,9 +188,6 @@ class Painter:
         """Run ``function(encoder, *args)`` here (a clip's segment, see :mod:`brushwork.video.segments`)."""
         return function(self.encoder, *args)
 
-    def pid(self) -> int:
-        return os.getpid()
-
 
 @dataclass
 class RayExecutor:

@@ -68,12 +68,6 @@ class VGG19(nn.Module):
         x = (image - self.mean) * self.scale
         return x.flip(1) if self.caffe else x
 
-    def deprocess(self, x: Tensor) -> Tensor:
-        """Inverse of :meth:`preprocess`."""
-        if self.caffe:
-            x = x.flip(1)
-        return x / self.scale + self.mean
-
     def forward(self, image: Tensor, layers: Iterable[str]) -> dict[str, Tensor]:
         wanted = set(layers)
         if not wanted:

@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from PIL import Image
 
 import brushwork
 from brushwork.cli import main
+from brushwork.cli.kit import Bar
 from brushwork.core.errors import ImageError
 from brushwork.engine import runner as engine
 from brushwork.engine.recipes import read as read_recipe
@@ -638,7 +640,6 @@ def test_a_preset_keeps_every_option_the_user_typed(capsys, tmp_path, tubingen, 
 @pytest.mark.slow
 def test_sigterm_and_sighup_write_the_best_picture_like_ctrl_c(tmp_path, tubingen, starry_night):
     import signal
-    import time
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         out = tmp_path / f"out_{sig.name}.png"
@@ -928,10 +929,6 @@ def test_the_largest_weight_taken_paints_even_where_the_painting_raises_it(capsy
 
 def test_a_bar_into_a_log_draws_a_line_every_few_seconds_and_its_end(capsys, monkeypatch):
     """A run piped to a file would write a bar ten times a second: thousands of lines in a log."""
-    from brushwork.cli.kit import Bar
-
-    import time
-
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     with Bar("picture", "step") as bar:
         for step in range(1, 21):

@@ -121,11 +121,6 @@ def test_dequantised_weights_equal_table_of_codes(encoder, raw_state):
         assert encoder.convs[name].weight.abs().max() > 0
 
 
-def test_caffe_preprocessing_round_trip(encoder):
-    image = torch.rand(2, 3, 5, 7, generator=torch.Generator().manual_seed(1)) * 255
-    assert torch.allclose(encoder.deprocess(encoder.preprocess(image)), image, atol=1e-4)
-
-
 def test_caffe_preprocessing_of_pure_red_is_bgr_minus_mean(encoder):
     red = torch.tensor([255.0, 0.0, 0.0]).view(1, 3, 1, 1)
     out = encoder.preprocess(red).flatten()
@@ -139,8 +134,6 @@ def test_torchvision_preprocessing_is_imagenet_normalisation(encoder):
     red = torch.tensor([255.0, 0.0, 0.0]).view(1, 3, 1, 1)
     expected = [(v - m) / s for v, m, s in zip((1.0, 0.0, 0.0), IMAGENET_MEAN, IMAGENET_STD)]
     assert torch.allclose(tv.preprocess(red).flatten(), torch.tensor(expected), atol=1e-5)
-    image = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(2)) * 255
-    assert torch.allclose(tv.deprocess(tv.preprocess(image)), image, atol=1e-3)
 
 
 def test_relu_outputs_are_non_negative_and_convs_are_not(encoder, photo):
