@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -43,8 +44,11 @@ def _scaled(path: Path, size: int) -> torch.Tensor:
     return to_tensor(img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.BILINEAR))
 
 
-def emulate(content: Path, style: Path, iterations: int = 1000, size: int = 512) -> Image.Image:
-    """The picture neural-style's defaults paint for this pair (see the module's docstring)."""
+def emulate(
+    content: Path, style: Path, iterations: int = 1000, size: int = 512, also_at: Sequence[int] = ()
+) -> dict[int, Image.Image]:
+    """The picture neural-style's defaults paint for this pair (see the module's docstring), by iteration: after
+    ``iterations`` and after each of ``also_at`` (fewer)."""
     encoder = load_vgg19()
     photo, painting = _scaled(content, size), _scaled(style, size)
     with torch.no_grad():
@@ -66,9 +70,12 @@ def emulate(content: Path, style: Path, iterations: int = 1000, size: int = 512)
         loss.backward()
         return loss
 
-    for _ in range(iterations):
+    pictures = {}
+    for done in range(1, iterations + 1):
         optimizer.step(closure)
-    return to_pil(x.detach().clamp(0, 255))
+        if done in also_at or done == iterations:
+            pictures[done] = to_pil(x.detach().clamp(0, 255))
+    return pictures
 
 
 def main() -> None:
@@ -78,24 +85,34 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--out", type=Path, help="where to write (default: benchmarks/references/CONTENT+STYLE.png)")
+    parser.add_argument(
+        "--also-at",
+        default="",
+        metavar="N,...",
+        help="also write the picture after these iterations (fewer than --iterations), as OUT-N.png: neural-style's "
+        "README says most of its published pictures ran 2000 iterations",
+    )
     parser.add_argument("--references", type=Path, default=ROOT.parent / "shared" / "reference")
     args = parser.parse_args()
+    also_at = sorted({int(n) for n in args.also_at.split(",") if n.strip()})
+    if any(not 0 < n < args.iterations for n in also_at):
+        parser.error(f"--also-at takes iteration counts between 1 and {args.iterations - 1}")
     start = time.perf_counter()
-    picture = emulate(
-        find("content", args.content),
-        find("style", args.style),
-        args.iterations,
-        args.size,
-    )
+    pictures = emulate(find("content", args.content), find("style", args.style), args.iterations, args.size, also_at)
     out = args.out or HERE / "references" / f"{args.content}+{args.style}.png"
     out.parent.mkdir(exist_ok=True)
-    picture.save(out)
-    print(f"wrote {out} ({time.perf_counter() - start:.0f} s)")
+    written = {n: out if n == args.iterations else out.with_name(f"{out.stem}-{n}{out.suffix}") for n in pictures}
+    for n, picture in pictures.items():
+        picture.save(written[n])
+    print(f"wrote {', '.join(map(str, written.values()))} ({time.perf_counter() - start:.0f} s)")
     published = PUBLISHED.get(f"{args.content}+{args.style}")
     if published is not None and (args.references / published).is_file():  # how close the emulation comes
         photo, painting = find("content", args.content), find("style", args.style)
         judge = Judge(Image.open(photo), Image.open(painting), size=384)
-        for name, path in (("published", args.references / published), ("emulated", out)):
+        for name, path in [
+            ("published", args.references / published),
+            *((f"emulated, {n} it.", p) for n, p in written.items()),
+        ]:
             s = judge.score(Image.open(path))
             print(f"{name}: content {s['content']:.3f}, gram {s['gram']:.3f}, swd {s['swd']:.3f} (judge at 384 px)")
 
