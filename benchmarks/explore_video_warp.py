@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import brushwork.video.frames
 import numpy as np
 from common import EXAMPLES, ROOT
 from judge import Judge
 from PIL import Image
 from warping import warping_error
 
+import brushwork.video.painting
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import frames, probe
 from brushwork.media.images import load_image
@@ -38,9 +38,9 @@ def main() -> None:
         ("bilinear, 0.02", 0.02, "linear"),
         ("bilinear, 0.005", 0.005, "linear"),
     ):
-        brushwork.video.frames.CARRY_SAMPLING = sampling
+        brushwork.video.painting.CARRY_SAMPLING = sampling
         out = work / f"explore_{name.replace(', ', '_').replace(' ', '_')}.mp4"
-        result = brushwork.video.frames.paint_clip(
+        result = brushwork.video.painting.paint_clip(
             clip, [style], Settings(size=128), VideoSettings(end=0.3, temporal_weight=weight), Path(out), overwrite=True
         )
         painted = [Image.open(p) for _, p in result.pictures]

@@ -10,7 +10,8 @@ item cut short by Ctrl-C writes nothing.
 Painting is behind a seam: :func:`run_batch` hands the items still to paint to an
 :class:`Executor` (here, :class:`LocalExecutor`) and learns of each one through the
 :class:`Record` it returns, so the items can be painted elsewhere (other processes, other
-machines) by a different executor calling :func:`paint_item`; the driver alone writes the log.
+machines) by a different executor: its workers call :func:`paint_pictures`, the driver :func:`finish_item`,
+which writes the picture (:mod:`brushwork.cluster` does so on Ray); the driver alone writes the log.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ class Executor(Protocol):
     """Paints ``items`` and calls ``on_record`` with each one's :class:`Record` as it ends, in any order.
 
     It stops handing out items once ``on_record`` returns ``False`` or a record is ``interrupted``.
-    A remote executor sends :func:`paint_item` and its (picklable) arguments to its workers.
+    A remote executor has its workers call :func:`paint_pictures` on (picklable) items and finishes each on the
+    driver with :func:`finish_item`.
     """
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None: ...
@@ -169,8 +171,8 @@ def paint_pictures(
     on copies of the inputs and hand the result back to the driver (:func:`finish_item`)."""
     began = time.perf_counter() if began is None else began
     try:
-        if check_output and item.output.exists() and batch_key(item.output) is None:
-            raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
+        if check_output:
+            _refuse_foreign_output(item)
         content = load_image(item.photo, "photo")
         styles = [load_image(path, "painting") for path in item.styles]
         regions = item.regions.load(content.rgb.size, [s.rgb.size for s in styles]) if item.regions else None
@@ -189,6 +191,12 @@ def paint_pictures(
         return record_of(item, None, "interrupted", began, "interrupted; nothing written")
 
 
+def _refuse_foreign_output(item: Item) -> None:
+    """A picture at the item's output that no batch painted is the user's: never overwritten."""
+    if item.output.exists() and batch_key(item.output) is None:
+        raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
+
+
 def finish_item(item: Item, settings: Settings, key: str | None, result: Result, began: float) -> Record:
     """The writing half of :func:`paint_item`: a finished run's picture goes to ``item.output`` (atomically, with
     its recipe naming the driver's input files and the item's key); a stopped or diverged run writes nothing."""
@@ -200,8 +208,7 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
         message = f"{reason}; nothing written"
         return record_of(item, key, "failed", began, message, result.culprit, result.steps, result.elapsed)
     try:
-        if item.output.exists() and batch_key(item.output) is None:
-            raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
+        _refuse_foreign_output(item)  # again: it may have come while the item was painted
         recipe = {**recipes.build(settings, item.photo, item.styles, result, regions=item.regions), "batch_key": key}
         recipes.save_result(result, item.output, recipe, overwrite=True)
     except BrushworkError as exc:

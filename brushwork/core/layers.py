@@ -11,6 +11,7 @@ __all__ = [
     "LAYER_NAMES",
     "CONV_SHAPES",
     "layer_index",
+    "unknown_layer",
     "smallest_side",
     "stride",
     "receptive_field",
@@ -52,12 +53,17 @@ def run_layers(settings: Layered) -> tuple[str, ...]:
     return (*settings.content_layers, *settings.style_layers)
 
 
+def unknown_layer(name: str) -> str:
+    """What is wrong with a layer name not in :data:`LAYER_NAMES`, and what to write instead."""
+    return f"unknown VGG19 layer {name!r}; use names like conv4_2, relu1_1, pool3"
+
+
 def layer_index(name: str) -> int:
     """Position of a layer in :data:`LAYER_NAMES`; an unknown name is a :class:`SettingsError`."""
     try:
         return LAYER_NAMES.index(name)
     except ValueError:
-        raise SettingsError(f"unknown VGG19 layer {name!r}; use names like conv4_2, relu1_1, pool3") from None
+        raise SettingsError(unknown_layer(name)) from None
 
 
 def smallest_side(layers: Iterable[str]) -> int:

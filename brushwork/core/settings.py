@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from brushwork.core.errors import SettingsError
-from brushwork.core.layers import LAYER_NAMES, halo, run_layers
+from brushwork.core.layers import LAYER_NAMES, halo, run_layers, unknown_layer
 
 __all__ = [
     "Settings",
@@ -534,7 +534,7 @@ def _check_layers(name: str, spec: Spec, value: Any) -> None:
         raise SettingsError(f"must be a list of layer names, not {value!r}", name)
     unknown = next((layer for layer in value if layer not in LAYER_NAMES), None)
     if unknown is not None:
-        raise SettingsError(f"has an unknown VGG19 layer {unknown!r}; use names like conv4_2, relu1_1, pool3", name)
+        raise SettingsError(f"has an {unknown_layer(unknown)}", name)
 
 
 def _check_floats(name: str, spec: Spec, value: Any) -> None:

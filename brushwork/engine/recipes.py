@@ -25,10 +25,31 @@ if TYPE_CHECKING:
 
     from brushwork.engine.runner import Result
 
-__all__ = ["RECIPE_KEY", "build", "save", "save_result", "read", "find_inputs", "found_settings"]
+__all__ = [
+    "RECIPE_KEY",
+    "header",
+    "input_record",
+    "build",
+    "save",
+    "save_result",
+    "read",
+    "find_inputs",
+    "found_settings",
+]
 
 RECIPE_KEY = "brushwork-recipe"
 """The PNG text chunk that holds a picture's recipe (JPEG and WebP keep it as the EXIF description)."""
+
+
+def header(settings: Settings) -> dict[str, Any]:
+    """What every recipe, a picture's or a clip's frame's, starts with: the version and the settings, seed apart."""
+    return {"brushwork": __version__, "settings": settings.to_dict(), "seed": settings.seed}
+
+
+def input_record(role: str, name: str, path: str, sha256: str) -> dict[str, str]:
+    """A file a run read: its role (``content``, ``style``, ``keep``...), its name as its owner knows it, where it
+    was and its SHA-256."""
+    return {"role": role, "name": name, "path": path, "sha256": sha256}
 
 
 def build(
@@ -53,13 +74,11 @@ def build(
         p = Path(path)
         where = p.resolve()
         shown = where.relative_to(Path(base).resolve()) if base is not None else where
-        return {"role": role, "name": name, "path": str(shown), "sha256": file_sha256(p)}
+        return input_record(role, name, str(shown), file_sha256(p))
 
     known = list(names) if names else [Path(p).name for p in (content, *styles)]
     recipe: dict[str, Any] = {
-        "brushwork": __version__,
-        "settings": settings.to_dict(),
-        "seed": settings.seed,
+        **header(settings),
         "inputs": [describe(content, "content", known[0])]
         + [describe(s, "style", n) for s, n in zip(styles, known[1:], strict=True)]
         + [describe(path, role, Path(path).name) for role, path in (regions.inputs() if regions else [])]
@@ -137,19 +156,7 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
 def region_files(recipe: dict[str, Any], paths: Sequence[Path]) -> RegionFiles:
     """The regions of a recipe's run, from its inputs found at ``paths`` (see :func:`find_inputs`)."""
     roles = [item["role"] for item in recipe["inputs"]]
-
-    def of(wanted: str) -> list[Path]:
-        return [path for path, role in zip(paths, roles) if role == wanted]
-
-    region_map, keep = of("region map"), of("keep")
-    colours = tuple(map(str, recipe.get("region_colours") or []))
-    return RegionFiles(
-        tuple(of("mask")),
-        region_map[0] if region_map else None,
-        colours,
-        keep[0] if keep else None,
-        tuple(of("painting mask")),
-    )
+    return RegionFiles.from_inputs(zip(roles, paths), tuple(map(str, recipe.get("region_colours") or [])))
 
 
 def found_settings(recipe: dict[str, Any], paths: Sequence[Path], settings: Settings) -> Settings:

@@ -60,8 +60,6 @@ class Frame:
     """Position in the clip (0 is its first frame)."""
     time: float
     """Seconds from the start of the clip."""
-    pts: int
-    """Timestamp in the clip's video time base."""
     image: Image.Image
     """Upright: turned as a player shows it."""
 
@@ -213,7 +211,7 @@ def frames(path: str | Path, start: float = 0.0, end: float = math.inf) -> Itera
                     break
                 if time >= start - 1e-6:
                     image = _upright(frame.to_image().convert("RGB"), frame.rotation or 0)
-                    yield Frame(index, time, int(frame.pts or 0), image)
+                    yield Frame(index, time, image)
                 index += 1
         except (av.error.FFmpegError, ValueError):
             return  # a clip cut short ends at its last good frame (probe has checked there is one)

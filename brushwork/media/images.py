@@ -236,7 +236,7 @@ def check_output_path(
             raise ImageError(f"output {p} is one of the inputs; choose another output name")
     if p.exists() and not overwrite:
         raise OutputExistsError(p)
-    parent = p.parent if str(p.parent) else Path(".")
+    parent = p.parent
     for folder in (parent, *parent.parents):
         if folder.exists() and not folder.is_dir():
             raise ImageError(f"{folder} is a file, not a folder; choose another output path")
@@ -293,7 +293,7 @@ def save_image(
             exif = Image.Exif()
             exif[_EXIF_DESCRIPTION] = tag[1]
             options["exif"] = exif.tobytes()
-    parent = p.parent if str(p.parent) else Path(".")
+    parent = p.parent
     _sweep(parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".brushwork-", suffix=p.suffix, dir=parent)

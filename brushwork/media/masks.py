@@ -12,7 +12,7 @@ Masks are checked here, before any work, so a bad one is refused in one line.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,6 +34,7 @@ __all__ = [
     "parse_colour",
     "regions_for",
     "layer_mask",
+    "resize_mask",
     "check_painting_masks",
 ]
 
@@ -99,9 +100,14 @@ class LevelRegions:
         return self.sources[index] if index < len(self.sources) else None
 
 
+def resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A 0-1 mask at ``size`` (width, height), resized as an 8-bit picture (bilinear): soft edges stay soft."""
+    picture = Image.fromarray((np.clip(mask, 0, 1) * 255).round().astype(np.uint8), "L")
+    return np.asarray(picture.resize(size, Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+
+
 def _tensor(mask: np.ndarray, size: tuple[int, int], device: torch.device) -> torch.Tensor:
-    picture = Image.fromarray((mask * 255).round().astype(np.uint8), "L").resize(size, Image.Resampling.BILINEAR)
-    return torch.from_numpy(np.asarray(picture, dtype=np.float32) / 255.0)[None, None].to(device)
+    return torch.from_numpy(resize_mask(mask, size))[None, None].to(device)
 
 
 def _label(role: str, name: str) -> str:
@@ -294,6 +300,21 @@ class RegionFiles:
         found += [("region map", self.region_map)] if self.region_map is not None else []
         found += [("keep", self.keep)] if self.keep is not None else []
         return found + [("painting mask", path) for path in self.painting_masks]
+
+    @classmethod
+    def from_inputs(cls, found: Iterable[tuple[str, Path]], colours: Sequence[str] = ()) -> RegionFiles:
+        """The regions among (role, file) pairs, as :meth:`inputs` lists them (other roles are left out)."""
+        by_role: dict[str, list[Path]] = {}
+        for role, path in found:
+            by_role.setdefault(role, []).append(path)
+        region_map, keep = by_role.get("region map", []), by_role.get("keep", [])
+        return cls(
+            tuple(by_role.get("mask", [])),
+            region_map[0] if region_map else None,
+            tuple(colours),
+            keep[0] if keep else None,
+            tuple(by_role.get("painting mask", [])),
+        )
 
     def moved(self, paths: Sequence[Path]) -> RegionFiles:
         """The same regions read from other files: ``paths`` in the order of :meth:`inputs` (copies on a worker)."""

@@ -15,7 +15,6 @@ the strength) each measured pair gets the strength that its neural-style picture
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,10 +24,11 @@ from PIL import Image
 from brushwork.core.layers import smallest_side
 from brushwork.core.settings import DEFAULT_STYLE_LAYERS, MAX_WEIGHT, Settings
 from brushwork.media.images import resize_longest, to_tensor
-from brushwork.media.masks import layer_mask
+from brushwork.media.masks import layer_mask, resize_mask
 from brushwork.model.losses import gram_matrix, guided_gram_sum
 from brushwork.model.network import VGG19
 from brushwork.model.terms import TERMS
+from brushwork.planning.levels import longest_side_for
 
 __all__ = ["ANALYSIS_SIZE", "MIDDLING_BALANCE", "painting_energy", "photo_energy", "balanced"]
 
@@ -51,24 +51,16 @@ def painting_energy(
     (``G = F F^T / (C*H*W)``), at :data:`ANALYSIS_SIZE` (larger for a thin painting); with ``part`` (the
     painting's own mask, 0-1 at its size), of the part it covers, as the run learns from it: its Gram matrices
     guided by it. Remembered per painting, part and network."""
-    width, height = painting.size
-    thin = math.ceil(smallest_side(DEFAULT_STYLE_LAYERS) * max(width, height) / min(width, height))
+    thin = longest_side_for(*painting.size, smallest_side(DEFAULT_STYLE_LAYERS))
     small = resize_longest(painting.convert("RGB"), max(ANALYSIS_SIZE, thin))  # relu5_1 needs a pixel
-    guide = None if part is None else _guide(part, small.size)
+    guide = None if part is None else resize_mask(part, small.size)
     return _mean_square(encoder, small, DEFAULT_STYLE_LAYERS, True, device, guide)
-
-
-def _guide(part: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A painting's own mask at the size its energy is measured at."""
-    picture = Image.fromarray((np.clip(part, 0, 1) * 255).round().astype(np.uint8), "L")
-    return np.asarray(picture.resize(size, Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
 
 
 def photo_energy(encoder: VGG19, photo: Image.Image, device: torch.device) -> float:
     """Mean squared feature of the photo at :data:`CONTENT_LAYER`, at :data:`ANALYSIS_SIZE` (larger for a thin
     photo); remembered per photo and network."""
-    width, height = photo.size
-    thin = math.ceil(smallest_side((CONTENT_LAYER,)) * max(width, height) / min(width, height))
+    thin = longest_side_for(*photo.size, smallest_side((CONTENT_LAYER,)))
     small = resize_longest(photo.convert("RGB"), max(ANALYSIS_SIZE, thin))
     return _mean_square(encoder, small, (CONTENT_LAYER,), False, device)
 

@@ -18,7 +18,7 @@ import torch
 
 from brushwork.core.errors import SettingsError
 from brushwork.core.settings import Settings
-from brushwork.model.network import VGG19, load_vgg19
+from brushwork.model.network import VGG19, channels_last, load_vgg19
 from brushwork.model.objective import Objective
 from brushwork.model.terms import TERMS
 from brushwork.planning.levels import STEP_COST_EXPONENT
@@ -28,7 +28,6 @@ __all__ = [
     "pick_device",
     "encoder_for",
     "use_bf16",
-    "channels_last",
     "measure",
     "describe_processor",
     "held_to_plan",
@@ -57,12 +56,9 @@ def _cached_encoder(weights: str | None, pooling: str, device: str, channels_las
 
 def encoder_for(settings: Settings, device: torch.device) -> VGG19:
     """The VGG19 for these settings, loaded once per process and device."""
-    return _cached_encoder(settings.weights, settings.pooling, str(device), channels_last(settings, device))
-
-
-def channels_last(settings: Settings, device: torch.device) -> bool:
-    """bf16 convolutions and fp32 ones on a CPU run fastest on channels-last tensors (``bench_step.py``)."""
-    return use_bf16(settings, device) or device.type == "cpu"
+    return _cached_encoder(
+        settings.weights, settings.pooling, str(device), channels_last(use_bf16(settings, device), device)
+    )
 
 
 def _cpu_has_bf16() -> bool:

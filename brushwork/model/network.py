@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from brushwork.core.errors import WeightsError
 from brushwork.core.layers import CONV_SHAPES, LAYER_NAMES, layer_index
 
-__all__ = ["VGG19", "load_vgg19", "caffe_weights_path"]
+__all__ = ["VGG19", "load_vgg19", "caffe_weights_path", "channels_last"]
 
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -87,6 +87,11 @@ class VGG19(nn.Module):
             if name in wanted:
                 out[name] = x
         return out
+
+
+def channels_last(bf16: bool, device: torch.device) -> bool:
+    """bf16 convolutions and fp32 ones on a CPU run fastest on channels-last tensors (``bench_step.py``)."""
+    return bf16 or device.type == "cpu"
 
 
 def caffe_weights_path() -> Path:

@@ -19,7 +19,7 @@ import torch
 from brushwork.core.layers import halo, layer_index, stride
 from brushwork.core.settings import Settings
 from brushwork.media.masks import LevelRegions
-from brushwork.model.network import VGG19
+from brushwork.model.network import VGG19, channels_last
 from brushwork.model.terms import FeatureTerm, Term, build
 from brushwork.planning.tiles import Tile, core, crop, tile_grid, whole_tile
 
@@ -54,7 +54,7 @@ class Objective:
         regions: LevelRegions | None = None,
     ):
         self.encoder, self.bf16 = encoder, bf16
-        self.channels_last = bf16 or content.device.type == "cpu"
+        self.channels_last = channels_last(bf16, content.device)
         self.terms = [*build(settings), *extra]
         self.active = [term for term in self.terms if term.weight != 0]
         self.features_of = [term for term in self.active if isinstance(term, FeatureTerm)]

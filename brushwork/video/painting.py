@@ -51,7 +51,7 @@ from brushwork.model.terms import Temporal
 from brushwork.planning.forecast import LEVEL_SETUP
 from brushwork.planning.run_plan import RunPlan, duration
 from brushwork.video.timeline import frame_settings, frame_size, no_frames, painted_times
-from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, work_folder
+from brushwork.video.work_folder import claim, fingerprint_of, frame_file, frame_recipe, work_folder
 
 CARRY_SAMPLING = "cubic"  # bilinear carrying blurs the strokes a little more at every frame
 
@@ -189,7 +189,7 @@ def paint_clip(
     # 2. Frame after frame: one already in the work folder is taken as it is, the others painted and kept.
     try:
         for frame in frames(clip.path, video.start, video.until):
-            path = work / f"frame_{frame.index:06d}.png"
+            path = work / frame_file(frame.index)
             photo = frame.image.resize(painter.size, Image.Resampling.LANCZOS)
             began = time.perf_counter()
             painter.balance(photo)

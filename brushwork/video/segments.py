@@ -23,7 +23,15 @@ from brushwork.media.masks import RegionFiles, Regions
 from brushwork.model.network import VGG19
 from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, paint_clip
 from brushwork.video.timeline import no_frames, painted_positions
-from brushwork.video.work_folder import claim, fingerprint_of, frame_recipe, work_folder, write_atomically
+from brushwork.video.work_folder import (
+    FRAMES,
+    claim,
+    fingerprint_of,
+    frame_file,
+    frame_recipe,
+    work_folder,
+    write_atomically,
+)
 
 SEGMENT_OVERLAP = 4
 """Frames two neighbouring segments share (cross-faded) when no scene cut separates them."""
@@ -157,7 +165,7 @@ def paint_clip_in_segments(
     pending = []
     for segment in segments:
         if (work / segment.name / "done").exists():
-            painted[segment] = sorted((work / segment.name).glob("frame_*.png"))
+            painted[segment] = sorted((work / segment.name).glob(FRAMES))
         else:
             pending.append((segment, segment_settings(clip, video, segment)))
     if on_plan is not None:
@@ -172,7 +180,7 @@ def paint_clip_in_segments(
         folder.mkdir(exist_ok=True)
         paths = []
         for position, data in zip(range(segment.first, segment.last + 1), pictures):
-            paths.append(write_atomically(folder / f"frame_{position:06d}.png", data))
+            paths.append(write_atomically(folder / frame_file(position), data))
         (folder / "done").touch()  # the segment counts as finished only once all its frames are there
         painted[segment] = paths
         result.done = _frames_in(painted)
@@ -195,7 +203,7 @@ def paint_clip_in_segments(
         result.status = "interrupted" if result.status == "done" else result.status
     else:
         join_segments(painted, clip, video, work, output, frame_recipe(settings, video, clip, styles, fingerprint))
-        result.pictures = [(clip.times[p], work / f"frame_{p:06d}.png") for p in positions]
+        result.pictures = [(clip.times[p], work / frame_file(p)) for p in positions]
     result.elapsed = time.perf_counter() - start
     return result
 
@@ -221,7 +229,7 @@ def join_segments(
             chosen[position] = picture
     pictures = []
     for position in sorted(chosen):
-        path = work / f"frame_{position:06d}.png"
+        path = work / frame_file(position)
         time = clip.times[position]
         recipes.save(chosen[position], path, {**recipe, "frame": position, "time": time}, overwrite=True)
         pictures.append((time, path))

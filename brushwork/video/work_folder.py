@@ -20,12 +20,20 @@ import numpy as np
 from brushwork import __version__
 from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import Settings, VideoSettings
+from brushwork.engine.recipes import header, input_record
 from brushwork.media.clips import ClipInfo
 from brushwork.media.images import Picture, file_sha256
 from brushwork.media.masks import Regions
 from brushwork.video.timeline import painted_positions
 
 RECIPE = "recipe.json"
+FRAMES = "frame_*.png"
+"""The painted frames in a work folder (or a segment's): :func:`frame_file`'s names."""
+
+
+def frame_file(position: int) -> str:
+    """The name of the painted frame at ``position`` in the clip."""
+    return f"frame_{position:06d}.png"
 
 
 def work_folder(output: Path) -> Path:
@@ -96,7 +104,7 @@ def frames_kept(
     work = work_folder(output)
     if _kept_fingerprint(work) != fingerprint_of(clip, styles, settings, video, regions):
         return 0
-    return sum((work / f"frame_{p:06d}.png").exists() for p in painted_positions(clip, video))
+    return sum((work / frame_file(p)).exists() for p in painted_positions(clip, video))
 
 
 def _kept_fingerprint(work: Path) -> dict | None:
@@ -114,7 +122,7 @@ def check_unclaimed(work: Path, fingerprint: dict, overwrite: bool) -> None:
     if work.exists() and not work.is_dir():
         raise ImageError(f"{work} is a file; the painted frames go in a folder of that name: move the file")
     recipe = work / RECIPE
-    painted = work.is_dir() and (any(work.glob("frame_*.png")) or any(work.glob("segment_*/frame_*.png")))
+    painted = work.is_dir() and (any(work.glob(FRAMES)) or any(work.glob(f"segment_*/{FRAMES}")))
     if overwrite or not painted:
         return
     if not recipe.exists():
@@ -131,7 +139,7 @@ def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
     try:
         work.mkdir(exist_ok=True)
         if _kept_fingerprint(work) != fingerprint:  # overwritten, or stopped before its first frame (nothing to keep)
-            for old in work.glob("frame_*.png"):
+            for old in work.glob(FRAMES):
                 old.unlink()
             for folder in work.glob("segment_*"):
                 shutil.rmtree(folder)
@@ -149,7 +157,7 @@ def _inputs_of(
     and SHA-256, the paintings and masks by their pixels'."""
 
     def described(role: str, path: Path, digest: str) -> dict[str, str]:
-        return {"role": role, "name": path.name, "path": str(path.resolve()), "sha256": digest}
+        return input_record(role, path.name, str(path.resolve()), digest)
 
     inputs = [described("clip", clip.path, fingerprint["clip"])]
     inputs += [{"role": "style", "name": s.name, "pixels_sha256": h} for s, h in zip(styles, fingerprint["styles"])]
@@ -164,9 +172,7 @@ def frame_recipe(
     """What every painted frame's recipe holds besides its position and time (``fingerprint``: the work folder's
     record, :func:`fingerprint_of`)."""
     return {
-        "brushwork": __version__,
-        "settings": settings.to_dict(),
-        "seed": settings.seed,
+        **header(settings),
         "video": video.to_dict(),
         "inputs": _inputs_of(clip, styles, settings, fingerprint),
     }

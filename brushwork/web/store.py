@@ -28,7 +28,7 @@ from typing import Any
 
 from brushwork.core.errors import ImageError
 from brushwork.media.masks import RegionFiles
-from brushwork.video.work_folder import work_folder
+from brushwork.video.work_folder import FRAMES, work_folder
 
 log = logging.getLogger("brushwork.web")
 
@@ -103,12 +103,7 @@ class Job:
 
 def region_files(inputs: list[dict[str, str]], folder: Path) -> RegionFiles:
     """The region masks among a job's input records (see :attr:`Job.inputs`), as files in its ``folder``."""
-
-    def files(role: str) -> tuple[Path, ...]:
-        return tuple(folder / Path(item["file"]).name for item in inputs if item["role"] == role)
-
-    keep = files("keep")
-    return RegionFiles(masks=files("mask"), keep=keep[0] if keep else None, painting_masks=files("painting mask"))
+    return RegionFiles.from_inputs((item["role"], folder / Path(item["file"]).name) for item in inputs)
 
 
 def check_id(job_id: str) -> str:
@@ -199,7 +194,7 @@ class Store:
         frames before the clip is whole)."""
         if (result := self._own(self.folder(job_id) / RESULT)) is not None:
             return result
-        painted = sorted(work_folder(self.folder(job_id) / CLIP_RESULT).glob("frame_*.png"))
+        painted = sorted(work_folder(self.folder(job_id) / CLIP_RESULT).glob(FRAMES))
         return self._own(painted[0]) if painted else None
 
     def copy_inputs(self, job: Job, folder: Path) -> list[dict[str, str]]:
