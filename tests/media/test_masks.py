@@ -15,6 +15,7 @@ from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.media.images import load_image
+from brushwork.media.masks import RegionFiles
 from brushwork.model.losses import gram_matrix
 
 pytestmark = pytest.mark.slow
@@ -366,3 +367,15 @@ def test_masks_given_in_memory_are_read_as_the_api_says(photo, starry_night):
         _regions(SIZE, paintings, [np.ones((40, 40), dtype=np.float32) * 0.5], None)
     with pytest.warns(UserWarning, match="mask 1 is 192x144: resized to the photo's 96x72"):
         _regions(SIZE, paintings, [np.kron(left, np.ones((2, 2), dtype=np.float32))], None)
+
+
+def test_region_files_come_back_from_the_role_tagged_files_a_recipe_or_job_lists():
+    every = RegionFiles(
+        masks=(Path("sky.png"), Path("ground.png")),
+        keep=Path("face.png"),
+        painting_masks=(Path("part1.png"), Path("part2.png")),
+    )
+    mapped = RegionFiles(region_map=Path("map.png"), colours=("red", "blue"))
+    for regions in (every, mapped, RegionFiles()):
+        found = [("content", Path("photo.jpg")), *regions.inputs(), ("style", Path("starry.jpg"))]
+        assert RegionFiles.from_inputs(found, regions.colours) == regions
