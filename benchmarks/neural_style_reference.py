@@ -94,7 +94,10 @@ def main() -> None:
     )
     parser.add_argument("--references", type=Path, default=ROOT.parent / "shared" / "reference")
     args = parser.parse_args()
-    also_at = sorted({int(n) for n in args.also_at.split(",") if n.strip()})
+    counts = [n.strip() for n in args.also_at.split(",") if n.strip()]
+    if not all(n.isdigit() for n in counts):
+        parser.error(f"--also-at takes iteration counts like 500,1000, not {args.also_at!r}")
+    also_at = sorted({int(n) for n in counts})
     if any(not 0 < n < args.iterations for n in also_at):
         parser.error(f"--also-at takes iteration counts between 1 and {args.iterations - 1}")
     start = time.perf_counter()
