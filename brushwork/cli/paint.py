@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -91,7 +92,7 @@ def command(argv: Sequence[str]) -> int:
         print(replace(planned, notes=[*planned.notes, *(masks.notes if masks is not None else ())]).describe())
         return 0
     if settings.save_every:
-        _make_snapshot_folder(output, args.overwrite, inputs)
+        _check_snapshot_place(output, args.overwrite, inputs)
     paths = (args.content, *style_paths)
     return paint_and_save(
         settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet, regions=(regions, masks)
@@ -116,10 +117,9 @@ def snapshot_paths(output: Path) -> tuple[Path, Path]:
     return output.with_name(output.stem + "_steps"), output.with_name(output.stem + "_progression.png")
 
 
-def _make_snapshot_folder(output: Path, overwrite: bool, inputs: Sequence[str | Path]) -> None:
-    """An empty snapshot folder before any work; an earlier run's snapshots or sheet are refused, or with
-    ``--overwrite`` removed (a longer earlier run's snapshots must not mix with this run's); an input where a
-    snapshot or the sheet goes is refused, ``--overwrite`` or not."""
+def _check_snapshot_place(output: Path, overwrite: bool, inputs: Sequence[str | Path]) -> None:
+    """Refuse, before any work, an earlier run's snapshots or sheet (without ``--overwrite``), a file where the
+    snapshot folder goes, and an input where a snapshot or the sheet goes (``--overwrite`` or not)."""
     from brushwork.core.errors import ImageError
 
     folder, sheet = snapshot_paths(output)
@@ -131,17 +131,10 @@ def _make_snapshot_folder(output: Path, overwrite: bool, inputs: Sequence[str | 
             )
     if sheet.exists() and not overwrite:
         raise ImageError(f"{sheet} already exists; choose another output name or pass --overwrite")
-    earlier = sorted(folder.glob("step_*.png"))
-    if earlier and not overwrite:
+    if folder.exists() and not folder.is_dir():
+        raise ImageError(f"{folder} is a file where --save-every puts its snapshots; choose another output name")
+    if any(folder.glob("step_*.png")) and not overwrite:
         raise ImageError(f"{folder} already holds snapshots; choose another output name or pass --overwrite")
-    for path in earlier:
-        path.unlink()
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise ImageError(
-            f"cannot make the snapshot folder {folder} ({exc.strerror or exc}); choose another output name"
-        ) from None
 
 
 def paint_and_save(
@@ -196,11 +189,15 @@ def _step_words(p: Progress) -> str:
 
 
 class _Snapshots:
-    """``--save-every``: the picture every ``every`` steps, each with its recipe, then a sheet of them all."""
+    """``--save-every``: the picture every ``every`` steps, each with its recipe, then a sheet of them all.
+
+    The snapshots are taken into a folder of their own beside the output and put where they belong only once the
+    run has ended: beside the picture it wrote, whose name depends on how it ended (an interrupted run does not
+    replace the finished picture, nor the snapshots beside it)."""
 
     def __init__(self, every: int, output: Path, recipe: dict[str, Any]):
-        self.every, self.recipe = every, recipe
-        self.folder = snapshot_paths(output)[0]
+        self.every, self.output, self.recipe = every, output, recipe
+        self.folder: Path | None = None  # made at the first snapshot
         self.taken: list[tuple[str, Path]] = []
 
     def take(self, p: Progress) -> None:
@@ -208,28 +205,45 @@ class _Snapshots:
             return
         from brushwork.engine import recipes
 
+        if self.folder is None:
+            self.folder = Path(
+                tempfile.mkdtemp(prefix=f"{snapshot_paths(self.output)[0].name}.partial-", dir=self.output.parent)
+            )
         path = self.folder / f"step_{p.step:05d}.png"
         recipes.save(p.image(), path, {**self.recipe, "snapshot_step": p.step}, overwrite=True)
         self.taken.append((f"step {p.step}", path))
 
     def sheet(self, width: int, picture: Path) -> Path | None:
-        """The progression sheet of the snapshots taken, beside ``picture`` (where the run's picture went), its cells
-        no wider than it; None without any (and no empty snapshot folder left)."""
+        """Put the snapshots beside ``picture`` (where the run's picture went), replacing those of an earlier run
+        there, and make their progression sheet, its cells no wider than the picture; None without any."""
         if not self.taken:
-            if self.every:  # made for snapshots that never came
-                with contextlib.suppress(OSError):
-                    self.folder.rmdir()
             return None
         from PIL import Image
 
         from brushwork.engine import recipes
         from brushwork.report.sheets import contact_sheet
 
+        self._move_beside(picture)
         items = [(label, Image.open(path)) for label, path in self.taken]
         sheet = contact_sheet(items, columns=min(len(items), 5), cell_width=min(320, width))
         path = snapshot_paths(picture)[1]
         recipes.save(sheet, path, self.recipe, overwrite=True)
         return path
+
+    def _move_beside(self, picture: Path) -> None:
+        """The snapshots into ``picture``'s snapshot folder; an earlier run's there are removed only when this
+        run's picture replaced that run's (a picture of another name keeps what lies beside it)."""
+        assert self.folder is not None
+        folder = snapshot_paths(picture)[0]
+        earlier = sorted(folder.glob("step_*.png"))
+        if earlier and picture != self.output:
+            return  # someone else's snapshots: these stay in their own folder
+        for path in earlier:
+            path.unlink()
+        folder.mkdir(exist_ok=True)
+        self.taken = [(label, path.replace(folder / path.name)) for label, path in self.taken]
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()
 
 
 def _report(result: Result, output: Path, sheet: Path | None, quiet: bool, kept: Path | None = None) -> int:

@@ -361,6 +361,38 @@ def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night
     assert rc == 0 and f"{out} was interrupted at step 2; this rerun paints all 50 steps" in err
 
 
+def test_ctrl_c_on_a_replacing_run_keeps_the_earlier_runs_snapshots(
+    capsys, tmp_path, tubingen, starry_night, monkeypatch
+):
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--save-every", "1", "-q")
+    assert rc == 0, err
+    earlier = {p.name: p.read_bytes() for p in (tmp_path / "out_steps").iterdir()}
+    sheet = (tmp_path / "out_progression.png").read_bytes()
+    assert len(earlier) == 2
+    real_run = engine.run
+
+    def run_then_ctrl_c(content, styles, settings, *, callback=None, **kwargs):
+        def pressed(p):
+            if callback is not None:
+                callback(p)
+            if p.step == 2:
+                raise KeyboardInterrupt
+
+        return real_run(content, styles, settings, callback=pressed, **kwargs)
+
+    monkeypatch.setattr(engine, "run", run_then_ctrl_c)
+    rc, _, err = cli(
+        capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "50", "--overwrite", "--save-every", "1"
+    )
+    assert rc == 130 and err.strip().endswith(f"({out} kept as it was)")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out_steps").iterdir()} == earlier
+    assert (tmp_path / "out_progression.png").read_bytes() == sheet
+    unfinished = sorted(p.name for p in (tmp_path / "out.unfinished-1_steps").iterdir())
+    assert unfinished == ["step_00001.png", "step_00002.png"]
+    assert not list(tmp_path.glob("*.partial-*"))  # the snapshots' own folder is gone once they are in place
+
+
 def test_ctrl_c_before_painting(capsys, tmp_path, tubingen, starry_night, monkeypatch):
     import brushwork.media.images
 
@@ -369,9 +401,9 @@ def test_ctrl_c_before_painting(capsys, tmp_path, tubingen, starry_night, monkey
 
     monkeypatch.setattr(brushwork.media.images, "load_image", interrupted)
     out = tmp_path / "out.png"
-    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST)
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--save-every", "1")
     assert rc == 130 and len(err.strip().splitlines()) == 1 and "nothing written" in err
-    assert not out.exists()
+    assert not list(tmp_path.iterdir())  # no picture, and no empty snapshot folder
 
 
 def test_diverged_run_exits_1_with_last_good_picture(capsys, tmp_path, tubingen, starry_night):
