@@ -474,14 +474,32 @@ class _Run:
             level_losses.append(self.losses["total"])
         return True
 
+    def _raised_weight(self, names: Sequence[str]) -> str | None:
+        """Of these weight settings, the one raised furthest past its default, if it is at least tenfold (a
+        painting's balance alone moves a style weight at most threefold); None for the report's presets, whose
+        weights are on another scale."""
+        if self.settings.normalize != Settings().normalize:
+            return None
+        default = Settings()
+        ratios = {
+            name: getattr(self.settings, name) / getattr(default, name)
+            for name in names
+            if getattr(default, name, 0) > 0  # a clip's temporal weight is a VideoSettings one
+        }
+        name = max(ratios, key=ratios.__getitem__, default=None)
+        return name if name is not None and ratios[name] >= 10 else None
+
     def _diverged(self, best: torch.Tensor, weights: dict[str, str]) -> _Level:
         """A NaN loss: keep the last good picture and name the part that blew up, and the setting (of ``weights``,
         by part) to lower."""
         broken = [part for part in weights if not math.isfinite(self.losses.get(part, math.nan))]
         # a raised learning rate breaks whichever term grows fastest first: it, not that term's weight, is to blame
         raised = self.settings.lr is not None and self.settings.lr > self.settings.replace(lr=None).learning_rate
+        weight = None if raised else self._raised_weight([weights[part] for part in broken])
         if len(broken) == 1 and not raised:  # one weight too large for the rest to matter
             what, culprit = f"the {broken[0]} term overflowed", weights[broken[0]]
+        elif weight is not None:  # several terms at once, one of them weighted far past its default
+            what, culprit = f"the {' and '.join(broken)} terms overflowed", weight
         else:  # the picture itself blew up: every term it feeds breaks at once
             what, culprit = "the optimiser's step overshot", "lr"
         return _Level(

@@ -458,6 +458,15 @@ def test_a_raised_learning_rate_is_named_whichever_term_overflows_first(pictures
     assert result.culprit == "lr"
 
 
+def test_terms_that_overflow_together_name_the_weight_raised_furthest(pictures):
+    """Several terms breaking at once under the default learning rate: the weight raised far past its default is
+    what to lower, not --lr."""
+    raised = small(steps=10, style_weight=1e20, swd_weight=1e20, tv_weight=1e20, lr=1e-6)
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], raised)
+    assert result.status == "diverged" and "terms overflowed" in result.message
+    assert result.culprit == "tv_weight"  # 3e24 times its default, the style weights 4e18 and 9e18 times
+
+
 def test_forecast_is_exact_without_early_stopping():
     sizes = [(64, 48), (128, 96)]
     total, eta = forecast.forecast(
