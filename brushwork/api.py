@@ -1,8 +1,7 @@
 """The Python API: one call from file names (or PIL images) to a stylised picture.
 
     import brushwork
-    picture = brushwork.stylize("photo.jpg", "starry_night.jpg", size=384)
-    picture.save("out.png")
+    picture = brushwork.stylize("photo.jpg", "starry_night.jpg", size=384, output="out.png")  # with its recipe
 
 Settings come from ``settings=`` or a named ``preset=`` (not both: one would be lost),
 with keyword options (any :class:`~brushwork.core.settings.Settings` field) applied over them.
@@ -140,12 +139,16 @@ def _regions(
 
 
 def _region_files(
-    masks: Sequence[ImageInput] | None, keep: ImageInput | None, painting_masks: Sequence[ImageInput] | None
+    masks: Sequence[ImageInput] | None,
+    keep: ImageInput | None,
+    painting_masks: Sequence[ImageInput] | None,
+    why: str = "on Ray the masks travel as files",
 ) -> RegionFiles:
-    """The masks as files, for workers on other machines (which take files, not pictures in memory)."""
+    """The masks as files, for workers on other machines (which take files, not pictures in memory) or for a
+    recipe (which hashes them), ``why`` they must be files."""
     given = [*(masks or []), *([keep] if keep is not None else []), *(painting_masks or [])]
     if not all(isinstance(m, (str, os.PathLike)) for m in given):
-        raise ImageError("on Ray the masks travel as files: give their paths, not pictures in memory")
+        raise ImageError(f"{why}: give their paths, not pictures in memory")
     paths = iter(Path(m) for m in given)  # type: ignore[arg-type]  # all paths, as checked
     painted = tuple(next(paths) for _ in masks or [])
     kept = next(paths) if keep is not None else None
@@ -232,6 +235,8 @@ def stylize(
     masks: Sequence[ImageInput] | None = None,
     keep: ImageInput | None = None,
     painting_masks: Sequence[ImageInput] | None = None,
+    output: str | os.PathLike | None = None,
+    overwrite: bool = False,
     **options: Any,
 ) -> Image.Image:
     """Repaint ``content`` in the style of ``style`` (one image or several) and return the picture.
@@ -239,8 +244,17 @@ def stylize(
     ``options`` are :class:`~brushwork.core.settings.Settings` fields (``size=``, ``style_weight=`` ...).
     ``progress`` is called after every step; returning ``False`` stops early with the picture so far.
     ``masks``, ``keep`` and ``painting_masks`` paint a painting per region (see :func:`transfer`).
-    Raises :class:`DivergedError` if the loss turns NaN.
+    ``output`` also writes the picture there with its recipe, as the command line does (the inputs must then
+    be files, whose hashes the recipe holds; an existing file is replaced only with ``overwrite``, and a
+    run stopped early goes beside it). Raises :class:`DivergedError` if the loss turns NaN (after writing
+    the last good picture to ``output``).
     """
+    if output is not None:
+        _check_overwrite(overwrite)
+        photo_file, painting_files, region_files = _recipe_inputs(content, style, masks, keep, painting_masks)
+        chosen = resolve(settings, preset, **options)
+        files = (photo_file, *painting_files, *(path for _, path in (*region_files.inputs(), *chosen.files())))
+        target = check_output_path(output, overwrite, files)
     result = transfer(
         content,
         style,
@@ -252,6 +266,11 @@ def stylize(
         painting_masks=painting_masks,
         **options,
     )
+    if output is not None:
+        from brushwork.engine import recipes
+
+        recipe = recipes.build(chosen, photo_file, painting_files, result, regions=region_files)
+        _save_with_recipe(result, target, overwrite, recipe)
     if result.status == "diverged":
         raise DivergedError(result)
     image = result.image
@@ -259,6 +278,35 @@ def stylize(
         image = image.copy()
         image.putalpha(result.alpha.resize(image.size, Image.Resampling.LANCZOS))
     return image
+
+
+def _recipe_inputs(
+    content: ImageInput,
+    style: ImageInput | Sequence[ImageInput],
+    masks: Sequence[ImageInput] | None,
+    keep: ImageInput | None,
+    painting_masks: Sequence[ImageInput] | None,
+) -> tuple[Path, list[Path], RegionFiles]:
+    """The photo, paintings and masks of a run whose picture is written with its recipe: each must be a file."""
+    pictures = [content, *(style if isinstance(style, (list, tuple)) else [style])]
+    if not all(isinstance(p, (str, os.PathLike)) for p in pictures):
+        raise ImageError(
+            "output= writes the recipe, which hashes the photo and paintings: give their paths, or save the "
+            "returned picture yourself"
+        )
+    files = [Path(p) for p in pictures if isinstance(p, (str, os.PathLike))]
+    regions = _region_files(masks, keep, painting_masks, "output= writes the recipe, which hashes the masks")
+    return files[0], files[1:], regions
+
+
+def _save_with_recipe(result: Result, output: Path, overwrite: bool, recipe: dict[str, Any]) -> Path:
+    """Write a run's picture with its recipe: to ``output``, or beside it when the run stopped early and would
+    replace a finished picture there (as the command line does)."""
+    from brushwork.engine import recipes
+    from brushwork.media.images import spare_path
+
+    target = output if result.status == "done" or not output.exists() else spare_path(output, "unfinished")
+    return recipes.save_result(result, target, recipe, overwrite=overwrite and target == output)
 
 
 def stylize_video(

@@ -72,6 +72,9 @@ def test_unknown_option_is_a_settings_error(tubingen, starry_night):
         brushwork.stylize(tubingen, starry_night, settings=Settings(size=32, steps=1), brush="big")
     with pytest.raises(SettingsError, match="colour is not a setting"):
         brushwork.stylize(tubingen, starry_night, preset="seed", colour="blue")
+    with pytest.raises(SettingsError, match="sizee is not a setting") as info:
+        Settings(sizee=96)
+    assert info.value.field == "sizee"
 
 
 def test_a_preset_and_settings_together_are_refused(tubingen, starry_night):
@@ -238,3 +241,21 @@ def test_overwrite_is_a_yes_or_a_no_and_files_that_settings_name_may_be_paths(tm
         brushwork.SettingsError, match="init takes content, palette, noise or a picture's path, not 'rainbow'"
     ):
         brushwork.plan_for(tubingen, starry_night, size=32, init="rainbow")
+
+
+def test_stylize_writes_the_picture_with_its_recipe_and_replaces_nothing_unasked(tmp_path, tubingen, starry_night):
+    out = tmp_path / "out.png"
+    picture = brushwork.stylize(tubingen, starry_night, size=32, steps=2, output=out)
+    recipe = brushwork.engine.recipes.read(out)
+    assert recipe["settings"]["size"] == 32 and recipe["run"]["status"] == "done"
+    assert [i["role"] for i in recipe["inputs"]] == ["content", "style"]
+    assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), np.asarray(picture))
+    before = out.read_bytes()
+    with pytest.raises(ImageError, match="already exists"):
+        brushwork.stylize(tubingen, starry_night, size=32, steps=2, output=out)
+    assert out.read_bytes() == before
+    brushwork.stylize(tubingen, starry_night, size=32, steps=3, output=out, overwrite=True)
+    assert brushwork.engine.recipes.read(out)["run"]["steps"] == 3
+    with pytest.raises(ImageError, match="output= writes the recipe, which hashes the photo"):
+        brushwork.stylize(Image.open(tubingen), starry_night, size=32, steps=2, output=tmp_path / "mem.png")
+    assert not (tmp_path / "mem.png").exists()

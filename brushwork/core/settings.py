@@ -396,6 +396,11 @@ class Settings:
         help="write a snapshot every N steps into OUT_steps/ and a progression sheet OUT_progression.png (0: never)",
     )
 
+    def __new__(cls, *args: Any, **options: Any) -> Settings:
+        """A misspelt keyword is a :class:`SettingsError` naming it, as in every other way to give settings."""
+        _known(options)
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
         for f in fields(self):  # lists become tuples, so settings stay hashable and comparable
             value = getattr(self, f.name)
