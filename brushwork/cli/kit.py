@@ -481,10 +481,13 @@ def region_files(p: Parser, args: argparse.Namespace) -> tuple[list[str], Region
 
 
 def _mask_list(p: Parser, text: str | None, option: str) -> tuple[Path, ...]:
-    """``A.png,B.png`` as paths; an empty name (``--masks ""``, a trailing comma) is refused."""
+    """``A.png,B.png`` as paths (one file whose own name has a comma, ``sky,2.png``, where the parts are no
+    files); an empty name (``--masks ""``, a trailing comma) is refused."""
     if text is None:
         return ()
     names = [name.strip() for name in text.split(",")]
+    if len(names) > 1 and Path(text).is_file() and not all(Path(name).is_file() for name in names):
+        return (Path(text),)
     if not all(names):
         p.error(f"{option} has an empty mask name in {text!r}; give one file per painting, separated by commas")
     return tuple(Path(name) for name in names)

@@ -109,6 +109,16 @@ def test_a_mask_of_another_size_but_the_same_shape_is_resized_with_a_note(capsys
     assert "mask large.png is 192x144: resized to the photo's 96x72" in err and out.exists()
 
 
+def test_a_mask_whose_name_has_a_comma_is_one_file(capsys, monkeypatch, drawn, photo, starry_night):
+    monkeypatch.chdir(drawn)
+    (drawn / "top.png").rename(drawn / "sky,2.png")
+    rc, _, err = cli(
+        capsys, photo, starry_night, "--masks", "sky,2.png", "-o", "out.png", "--size", "64", "--steps", "2", "-q"
+    )
+    assert rc == 0, err
+    assert (drawn / "out.png").exists()
+
+
 def test_a_style_blend_beside_a_mask_per_painting_is_said_to_be_unused(capsys, drawn, photo, starry_night, wave):
     run = [photo, starry_night, wave, "--style-blend", "0.7,0.3", "--size", "64", "--steps", "2", "-q"]
     rc, _, err = cli(capsys, *run, "--masks", f"{drawn / 'top.png'},{drawn / 'bottom.png'}", "-o", drawn / "a.png")
