@@ -57,21 +57,28 @@ def _is_glob(text: str) -> bool:
 
 def _images_in(argument: str, role: str, painted: set[Path]) -> list[Path]:
     """The files one argument names: itself, a folder's pictures (sorted, not recursive), or a glob's; a folder
-    or glob leaves out the ``painted`` pictures (so that OUTDIR may be the photos' folder)."""
+    or glob leaves out the ``painted`` pictures and any other a batch painted (so that OUTDIR may be the photos'
+    folder, and an earlier batch's pictures there are not photos to a batch writing elsewhere)."""
     path = Path(argument)
     if os.path.isdir(argument):
-        found = sorted(p for p in path.iterdir() if p.is_file() and _is_picture(p) and p.resolve() not in painted)
+        found = sorted(p for p in path.iterdir() if p.is_file() and _is_picture(p) and not _painted(p, painted))
     elif _is_glob(argument) and not os.path.lexists(argument):
         found = [
             p
             for p in map(Path, sorted(glob.glob(argument, recursive=True)))
-            if p.is_file() and _is_picture(p) and p.resolve() not in painted
+            if p.is_file() and _is_picture(p) and not _painted(p, painted)
         ]
     else:
         found = [regular_file(argument, role)]
     if not found:
         raise ImageError(f"no {role} pictures match {argument}; give image files, folders or globs")
     return found
+
+
+def _painted(picture: Path, logged: set[Path]) -> bool:
+    """Whether a batch painted ``picture``: its log says so, or (though the log lost it) the recipe of a picture
+    named as a batch names its own (``photo__painting``) carries a batch's key."""
+    return picture.resolve() in logged or ("__" in picture.stem and batch_key(picture) is not None)
 
 
 def _is_picture(path: Path) -> bool:
@@ -104,7 +111,7 @@ def collect(
     Each of ``photos`` and ``styles`` is a file, a folder or a glob. Pictures are named
     ``OUTDIR/{photo}__{painting}.png`` (several paintings joined by ``+``); a name taken twice gets
     ``_2``, ``_3``... in the order of the files' paths. An argument that matches nothing is an :class:`ImageError`.
-    Folders and globs leave out the pictures a batch painted in ``OUTDIR``, logged or not (they are not photos to
+    Folders and globs leave out the pictures a batch painted, logged in ``OUTDIR`` or not (they are not photos to
     paint again).
     """
     if manifest is not None:
@@ -114,8 +121,7 @@ def collect(
     else:
         if not photos or not styles:
             raise BrushworkError("give at least one photo and one painting (or a manifest)")
-        logged = BatchLog(Path(outdir) / LOG_NAME).painted()
-        painted = logged | _painted_in(Path(outdir), logged)
+        painted = BatchLog(Path(outdir) / LOG_NAME).painted()
         paintings = _expand(styles, "painting", painted)
         rows = [
             (photo, (painting,), None, RegionFiles())
@@ -134,15 +140,6 @@ def batch_key(picture: Path) -> str | None:
         return recipes.read(picture).get("batch_key") if picture.is_file() else None
     except (ImageError, OSError, SyntaxError, ValueError):  # a damaged picture's metadata (its EXIF, say)
         return None
-
-
-def _painted_in(outdir: Path, logged: set[Path]) -> set[Path]:
-    """The pictures in ``outdir`` that a batch painted (their recipes carry its key) though its log lost them:
-    only unlogged pictures named as a batch names its own (``photo__painting``) are read."""
-    if not outdir.is_dir():
-        return set()
-    named = (p.resolve() for p in outdir.iterdir() if p.suffix.lower() in OUTPUT_FORMATS and "__" in p.stem)
-    return {path for path in named if path not in logged and batch_key(path) is not None}
 
 
 def _names(rows: list[Row]) -> list[str]:

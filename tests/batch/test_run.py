@@ -385,6 +385,10 @@ def test_an_outdir_in_the_photo_folder_does_not_paint_its_own_pictures(capsys, i
     rc, err = cli(capsys, *argv)
     assert rc == 0 and "0 done, 2 skipped" in err, err
     assert not any("__wave__wave" in p.name for p in photos.iterdir())
+    elsewhere = tmp_path / "elsewhere" / "sub"  # a batch writing elsewhere: the pictures there are no photos either
+    rc, err = cli(capsys, photos, "--styles", inputs["wave"], "-o", elsewhere, *FAST_FLAGS)
+    assert rc == 0 and "2 done" in err, err
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["a__wave.png", "b__wave.png", "batch.jsonl"]
 
 
 def test_a_changed_setting_never_replaces_a_picture_without_overwrite(capsys, inputs, tmp_path):
