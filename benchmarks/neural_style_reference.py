@@ -1,17 +1,23 @@
-"""jcjohnson/neural-style's default run, emulated on brushwork's VGG19, for pairs without a published picture.
+"""jcjohnson/neural-style's run, emulated on brushwork's VGG19, for pairs without a published picture.
 
-    .venv/bin/python benchmarks/neural_style_reference.py CONTENT STYLE [--iterations 1000] [--size 512]
+    .venv/bin/python benchmarks/neural_style_reference.py CONTENT STYLE [--recipe defaults|2015] \
+        [--iterations 1000] [--size 512]
 
 neural-style (the reference of issue 9) publishes pictures for only two of the bundled pairs.
-This script repeats its default recipe on any pair, so the other pairs have a reference too:
-the same network and preprocessing (Caffe VGG19, max pooling), content loss ``5 * MSE`` at
-relu4_2, style loss ``100 * MSE(G, A)`` summed over relu1_1..relu5_1 with ``G = F F^T / (C*H*W)``,
-TV ``1e-3 * 0.5 * sum of squared neighbour differences``, a start at the mean pixel plus
-``N(0, 0.001)`` noise, L-BFGS (100 correction pairs, no line search) for 1000 iterations, and
-photo and painting scaled to 512 px (bilinear). Writes ``benchmarks/references/CONTENT+STYLE.png``;
-``bench_peers.py`` scores it with the judge. On a pair neural-style published, emulation and original
-are scored side by side (``--out`` elsewhere, so the published one stays the pair's reference): on
-Tübingen + The Shipwreck the emulation keeps more of the photo and less of the painting (RESULTS.md).
+This script repeats its run on any pair, so the other pairs have a reference too: the same network
+and preprocessing (Caffe VGG19, max pooling), style loss ``W * MSE(G, A)`` per style layer with
+``G = F F^T / (C*H*W)``, content loss ``w * MSE`` at one layer, TV ``t * 0.5 * sum of squared
+neighbour differences``, a start at the mean pixel plus ``N(0, 0.001)`` noise, L-BFGS (100
+correction pairs, no line search) for 1000 iterations, and photo and painting scaled to 512 px
+(bilinear). Two recipes (:data:`RECIPES`): ``defaults``, the documented defaults (content 5 at relu4_2,
+style 100 at relu1_1..relu5_1, TV 1e-3); ``2015``, the code of the commit that published its Tübingen
+pictures (content 1 at relu4_1, style 100 at relu1_1, relu2_1, relu3_1, conv3_3 and relu4_1, TV 5e-4),
+five times more style for the photo's hold and no relu5_1. Writes
+``benchmarks/references/CONTENT+STYLE.png``; ``bench_peers.py`` scores it with the judge. On a pair
+neural-style published, emulation and original are scored side by side (``--out`` elsewhere, so the
+published one stays the pair's reference): on Tübingen + The Shipwreck the ``2015`` recipe paints what
+was published (content / Gram / SWD within 1% / 5% / 6%), the ``defaults`` keep more of the photo and
+less of the painting (RESULTS.md).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -33,9 +40,27 @@ from brushwork.model.losses import gram_matrix
 from brushwork.model.network import load_vgg19
 
 HERE = Path(__file__).resolve().parent
-CONTENT_LAYER = "relu4_2"
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 MEAN_RGB = (123.68, 116.779, 103.939)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The loss of one version of neural_style.lua: its layers and weights (per style layer)."""
+
+    content_layer: str
+    content_weight: float
+    style_layers: tuple[str, ...]
+    style_weight: float
+    tv_weight: float
+
+
+RECIPES = {
+    "defaults": Recipe("relu4_2", 5.0, ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), 100.0, 1e-3),
+    # neural_style.lua at commit 5faf307, the commit that published the Tübingen pictures: content weight 1 at
+    # cnn layer 21, style weight 10 times 1e1 at layers {2, 7, 12, 15, 21}, TV 5e-4 (hard-coded indices into
+    # loadcaffe's VGG19: relu1_1, relu2_1, relu3_1, conv3_3, relu4_1).
+    "2015": Recipe("relu4_1", 1.0, ("relu1_1", "relu2_1", "relu3_1", "conv3_3", "relu4_1"), 100.0, 5e-4),
+}
 
 
 def _scaled(path: Path, size: int) -> torch.Tensor:
@@ -45,28 +70,34 @@ def _scaled(path: Path, size: int) -> torch.Tensor:
 
 
 def emulate(
-    content: Path, style: Path, iterations: int = 1000, size: int = 512, also_at: Sequence[int] = ()
+    content: Path,
+    style: Path,
+    iterations: int = 1000,
+    size: int = 512,
+    also_at: Sequence[int] = (),
+    recipe: Recipe = RECIPES["defaults"],
 ) -> dict[int, Image.Image]:
-    """The picture neural-style's defaults paint for this pair (see the module's docstring), by iteration: after
-    ``iterations`` and after each of ``also_at`` (fewer)."""
+    """The picture neural-style's ``recipe`` paints for this pair (see the module's docstring), by iteration:
+    after ``iterations`` and after each of ``also_at`` (fewer)."""
     encoder = load_vgg19()
     photo, painting = _scaled(content, size), _scaled(style, size)
+    layer = recipe.content_layer
     with torch.no_grad():
-        target = encoder(photo, [CONTENT_LAYER])[CONTENT_LAYER]
-        grams = {name: gram_matrix(f) for name, f in encoder(painting, STYLE_LAYERS).items()}
+        target = encoder(photo, [layer])[layer]
+        grams = {name: gram_matrix(f) for name, f in encoder(painting, recipe.style_layers).items()}
     torch.manual_seed(0)
     x = (torch.tensor(MEAN_RGB).view(1, 3, 1, 1) + torch.randn(photo.shape) * 0.001).requires_grad_(True)
     optimizer = torch.optim.LBFGS([x], lr=1, max_iter=1, history_size=100, tolerance_grad=-1, tolerance_change=-1)
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        feats = encoder(x, [CONTENT_LAYER, *STYLE_LAYERS])
-        loss = 5 * (feats[CONTENT_LAYER] - target).pow(2).mean()
-        for name in STYLE_LAYERS:
-            loss = loss + 100 * (gram_matrix(feats[name]) - grams[name]).pow(2).mean()
+        feats = encoder(x, [layer, *recipe.style_layers])
+        loss = recipe.content_weight * (feats[layer] - target).pow(2).mean()
+        for name in recipe.style_layers:
+            loss = loss + recipe.style_weight * (gram_matrix(feats[name]) - grams[name]).pow(2).mean()
         dx = x[:, :, :-1, :-1] - x[:, :, :-1, 1:]
         dy = x[:, :, :-1, :-1] - x[:, :, 1:, :-1]
-        loss = loss + 1e-3 * 0.5 * (dx.pow(2).sum() + dy.pow(2).sum())
+        loss = loss + recipe.tv_weight * 0.5 * (dx.pow(2).sum() + dy.pow(2).sum())
         loss.backward()
         return loss
 
@@ -92,6 +123,12 @@ def main() -> None:
         help="also write the picture after these iterations (fewer than --iterations), as OUT-N.png: neural-style's "
         "README says most of its published pictures ran 2000 iterations",
     )
+    parser.add_argument(
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="defaults",
+        help="defaults: neural-style's documented defaults; 2015: the code that published its Tübingen pictures",
+    )
     parser.add_argument("--references", type=Path, default=ROOT.parent / "shared" / "reference")
     args = parser.parse_args()
     counts = [n.strip() for n in args.also_at.split(",") if n.strip()]
@@ -101,7 +138,8 @@ def main() -> None:
     if any(not 0 < n < args.iterations for n in also_at):
         parser.error(f"--also-at takes iteration counts between 1 and {args.iterations - 1}")
     start = time.perf_counter()
-    pictures = emulate(find("content", args.content), find("style", args.style), args.iterations, args.size, also_at)
+    photo, painting = find("content", args.content), find("style", args.style)
+    pictures = emulate(photo, painting, args.iterations, args.size, also_at, RECIPES[args.recipe])
     out = args.out or HERE / "references" / f"{args.content}+{args.style}.png"
     out.parent.mkdir(exist_ok=True)
     written = {n: out if n == args.iterations else out.with_name(f"{out.stem}-{n}{out.suffix}") for n in pictures}
@@ -110,7 +148,6 @@ def main() -> None:
     print(f"wrote {', '.join(map(str, written.values()))} ({time.perf_counter() - start:.0f} s)")
     published = PUBLISHED.get(f"{args.content}+{args.style}")
     if published is not None and (args.references / published).is_file():  # how close the emulation comes
-        photo, painting = find("content", args.content), find("style", args.style)
         judge = Judge(Image.open(photo), Image.open(painting), size=384)
         for name, path in [
             ("published", args.references / published),
