@@ -478,9 +478,9 @@ class _Run:
         """Of these weight settings, the one raised furthest past its default, if it is at least tenfold (a
         painting's balance alone moves a style weight at most threefold); None for the report's presets, whose
         weights are on another scale."""
-        if self.settings.normalize != Settings().normalize:
-            return None
         default = Settings()
+        if self.settings.normalize != default.normalize:
+            return None
         ratios = {
             name: getattr(self.settings, name) / getattr(default, name)
             for name in names
