@@ -31,6 +31,7 @@ from brushwork.core.settings import (
     VideoSettings,
     resolve,
 )
+from brushwork.engine import recipes
 from brushwork.engine.runner import Callback, Result, check_run, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
 from brushwork.media.masks import RegionFiles, Regions, check_painting_masks, load_mask, mask_of, regions_for
@@ -267,8 +268,6 @@ def stylize(
         **options,
     )
     if output is not None:
-        from brushwork.engine import recipes
-
         recipe = recipes.build(chosen, photo_file, painting_files, result, regions=region_files)
         _save_with_recipe(result, target, overwrite, recipe)
     if result.status == "diverged":
@@ -300,12 +299,8 @@ def _recipe_inputs(
 
 
 def _save_with_recipe(result: Result, output: Path, overwrite: bool, recipe: dict[str, Any]) -> Path:
-    """Write a run's picture with its recipe: to ``output``, or beside it when the run stopped early and would
-    replace a finished picture there (as the command line does)."""
-    from brushwork.engine import recipes
-    from brushwork.media.images import spare_path
-
-    target = output if result.status == "done" or not output.exists() else spare_path(output, "unfinished")
+    """Write a run's picture with its recipe where the command line would (:func:`recipes.destination`)."""
+    target = recipes.destination(result, output)
     return recipes.save_result(result, target, recipe, overwrite=overwrite and target == output)
 
 

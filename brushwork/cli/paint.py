@@ -152,7 +152,6 @@ def paint_and_save(
     region files (for the recipe) and their masks (:func:`load_regions`)."""
     from brushwork.engine import recipes
     from brushwork.engine.runner import measure_and_plan, run
-    from brushwork.media.images import spare_path
 
     files, masks = regions
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
@@ -174,8 +173,7 @@ def paint_and_save(
         if result.status == "done":
             bar.finish()
     final = recipes.build(settings, paths[0], paths[1:], result, regions=files)
-    # stopped early, a run does not replace the finished picture its --overwrite was meant for: it goes beside it
-    target = output if result.status == "done" or not output.exists() else spare_path(output, "unfinished")
+    target = recipes.destination(result, output)  # stopped early, beside a picture there
     recipes.save_result(result, target, final, overwrite=overwrite and target == output)
     return _report(
         result, target, snapshots.sheet(result.image.width, target), quiet, kept=output if target != output else None

@@ -109,6 +109,12 @@ def save(
     )
 
 
+def destination(result: Result, output: Path) -> Path:
+    """Where a run's picture goes: ``output``, or beside it when the run stopped early and a picture is there (an
+    unfinished run never replaces a finished one, ``--overwrite`` or not)."""
+    return output if result.status == "done" or not output.exists() else spare_path(output, "unfinished")
+
+
 def save_result(result: Result, path: str | os.PathLike[str], recipe: dict[str, Any], overwrite: bool = False) -> Path:
     """Write a run's picture (with the photo's alpha channel, if any) and its recipe. A picture that cannot be
     written there (a full disk, a file put in its place meanwhile) is kept elsewhere, and the error says where:
