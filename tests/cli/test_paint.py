@@ -323,8 +323,8 @@ def test_preset_with_explicit_overrides(capsys, tmp_path, tubingen, starry_night
     assert settings["steps"] == 2 and settings["size"] == 32
 
 
-def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night, monkeypatch):
-    real_run = engine.run
+def ctrl_c_at_step_2(real_run):
+    """``engine.run`` as if Ctrl-C were pressed once its second step is done."""
 
     def run_then_ctrl_c(content, styles, settings, *, callback=None, **kwargs):
         def pressed(p):
@@ -335,7 +335,12 @@ def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night
 
         return real_run(content, styles, settings, callback=pressed, **kwargs)
 
-    monkeypatch.setattr(engine, "run", run_then_ctrl_c)
+    return run_then_ctrl_c
+
+
+def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night, monkeypatch):
+    real_run = engine.run
+    monkeypatch.setattr(engine, "run", ctrl_c_at_step_2(real_run))
     out = tmp_path / "out.png"
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "50")
     assert rc == 130
@@ -370,18 +375,7 @@ def test_ctrl_c_on_a_replacing_run_keeps_the_earlier_runs_snapshots(
     earlier = {p.name: p.read_bytes() for p in (tmp_path / "out_steps").iterdir()}
     sheet = (tmp_path / "out_progression.png").read_bytes()
     assert len(earlier) == 2
-    real_run = engine.run
-
-    def run_then_ctrl_c(content, styles, settings, *, callback=None, **kwargs):
-        def pressed(p):
-            if callback is not None:
-                callback(p)
-            if p.step == 2:
-                raise KeyboardInterrupt
-
-        return real_run(content, styles, settings, callback=pressed, **kwargs)
-
-    monkeypatch.setattr(engine, "run", run_then_ctrl_c)
+    monkeypatch.setattr(engine, "run", ctrl_c_at_step_2(engine.run))
     rc, _, err = cli(
         capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "50", "--overwrite", "--save-every", "1"
     )
