@@ -494,6 +494,9 @@ def test_an_artist_paints_the_part_of_a_painting_to_learn_from_and_reuse_brings_
     page.click('#region-boards [data-value="1"]')  # The Starry Night on the easel
     page.wait_for_function("() => document.getElementById('regions').width === 1024")  # its own size: 1024x640
     page.wait_for_function("() => document.getElementById('picture').naturalWidth === 1024")
+    page.wait_for_function(  # the veil's words follow the picture's load, a moment later
+        "() => document.getElementById('veil').textContent === 'starry_night.jpg: the part to learn from'"
+    )
     assert page.text_content("#veil") == "starry_night.jpg: the part to learn from"
     assert page.is_hidden("#region-targets-field")  # one thing to paint on a painting: its part
     assert page.text_content("#region-note").startswith("Paint the part of starry_night.jpg")
