@@ -6,7 +6,9 @@ One default setting is one point; a frontier is what a tool gives as its strengt
 neural-style published (or ``neural_style_reference.py`` emulated) a picture of, brushwork paints the
 photo at each style strength (the default's ``style_weight`` and ``swd_weight`` both times the strength,
 still balanced per pair: 1 is the default), and ``judge.Judge`` scores every picture. brushwork's curve
-should pass below and left of the reference: less content lost for the same style distance. Writes
+should pass below and left of the reference: less content lost for the same style distance. Where
+neural-style's documented defaults were emulated too, that picture is a second point (it holds the photo
+more and the painting less than the code that made the published pictures). Writes
 ``benchmarks/frontier.png`` and a table in RESULTS.md.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench_peers import PUBLISHED, reference_for
+from bench_peers import PUBLISHED, emulation_path, reference_for
 from common import ROOT, machine, paint, write_section
 from explore_subject import find
 from judge import Judge
@@ -50,11 +52,11 @@ def main() -> None:
             r = judge.score(Image.open(reference[0]))
             mine["reference"].append((0.0, r))
             rows.append(f"| {pair} | neural-style ({reference[1]}) | {_scores(r)} |")
-        calibration = HERE / "results" / "calibration" / f"{pair}_emulated.png"
-        if reference and reference[1] == "published" and calibration.is_file():  # the emulation beside it
-            r = judge.score(Image.open(calibration))
+        documented = emulation_path(pair, "defaults")
+        if documented.is_file():  # what neural-style's documented defaults paint, beside its reference
+            r = judge.score(Image.open(documented))
             mine["reference"].append((1.0, r))
-            rows.append(f"| {pair} | neural-style (emulated, beside the published) | {_scores(r)} |")
+            rows.append(f"| {pair} | neural-style's documented defaults (emulated) | {_scores(r)} |")
         for strength in strengths:
             base = brushwork.Settings(size=args.size)
             settings = base.replace(style_weight=base.style_weight * strength, swd_weight=base.swd_weight * strength)
@@ -72,7 +74,9 @@ Command: `.venv/bin/python benchmarks/bench_frontier.py --strengths {args.streng
 Machine: {machine()}.
 brushwork at each style strength (the default's `--style-weight` and `--swd-weight` times it, balanced per pair as
 the default is; 1 is the default) beside
-neural-style's picture of the pair, judged at {args.judge_size} px (lower is better). Plot: `benchmarks/frontier.png`.
+neural-style's picture of the pair (published, or emulated by the code that published the others) and what its
+documented defaults paint (emulated, where that was run), judged at {args.judge_size} px (lower is better). Plot:
+`benchmarks/frontier.png`.
 
 | pair | picture | content | gram | swd |
 | --- | --- | --- | --- | --- |
@@ -105,8 +109,8 @@ def plot(points: dict[str, dict[str, list[tuple[float, dict[str, float]]]]], pat
             ax.plot([s[metric] for _, s in curve], [s["content"] for _, s in curve], "o-", label="brushwork")
             for strength, s in curve:
                 ax.annotate(f"{strength:g}", (s[metric], s["content"]), textcoords="offset points", xytext=(4, 4))
-            for emulated, s in tools["reference"]:
-                marker, label = ("m^", "neural-style, emulated") if emulated else ("r*", "neural-style")
+            for documented, s in tools["reference"]:
+                marker, label = ("m^", "neural-style, documented defaults") if documented else ("r*", "neural-style")
                 ax.plot([s[metric]], [s["content"]], marker, markersize=14, label=label)
             ax.set_xlabel(f"{metric} distance to the painting")
             ax.set_ylabel("content distance to the photo")

@@ -8,9 +8,9 @@ For each pair, brushwork runs once per precision (``auto``: what this machine's 
 steps, each in its own subprocess (so peak RSS is its own), one after the other on the same
 machine. neural-style's pictures (1000 L-BFGS iterations at 512 px) come from ``--references``
 (its published pictures) or ``benchmarks/references/`` (``neural_style_reference.py``'s
-emulation, for pairs it published nothing for). Every picture is scored by ``judge.Judge`` at one
-evaluation size. Writes pictures to benchmarks/results/, the tables to benchmarks/RESULTS.md and
-a quality-vs-time plot to benchmarks/quality_vs_time.png.
+emulation of the code that published them, for pairs it published nothing for). Every picture is
+scored by ``judge.Judge`` at one evaluation size. Writes pictures to benchmarks/results/, the tables
+to benchmarks/RESULTS.md and a quality-vs-time plot to benchmarks/quality_vs_time.png.
 """
 
 from __future__ import annotations
@@ -122,11 +122,20 @@ def run_worker(tool: str, pair: str, args: argparse.Namespace, out: Path, precis
     return json.loads((out / f"{tool}{'_' + precision if precision else ''}.json").read_text())
 
 
+def emulation_path(pair: str, recipe: str = "2015") -> Path:
+    """Where ``neural_style_reference.py`` keeps a pair's emulation by ``recipe``: the ``2015`` recipe's (the code
+    that published neural-style's Tübingen pictures) is the pair's reference, the documented defaults' goes
+    beside it."""
+    folder = HERE / "references"
+    return folder / f"{pair}.png" if recipe == "2015" else folder / recipe / f"{pair}.png"
+
+
 def reference_for(pair: str, published: Path) -> tuple[Path, str] | None:
-    """neural-style's picture of a pair: the published one if there is one, else the emulated one."""
+    """neural-style's picture of a pair: the published one if there is one, else its emulation by the code that
+    published the others."""
     if pair in PUBLISHED and (published / PUBLISHED[pair]).is_file():
         return published / PUBLISHED[pair], "published"
-    emulated = HERE / "references" / f"{pair}.png"
+    emulated = emulation_path(pair)
     return (emulated, "emulated") if emulated.is_file() else None
 
 

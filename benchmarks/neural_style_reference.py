@@ -9,15 +9,16 @@ and preprocessing (Caffe VGG19, max pooling), style loss ``W * MSE(G, A)`` per s
 ``G = F F^T / (C*H*W)``, content loss ``w * MSE`` at one layer, TV ``t * 0.5 * sum of squared
 neighbour differences``, a start at the mean pixel plus ``N(0, 0.001)`` noise, L-BFGS (100
 correction pairs, no line search) for 1000 iterations, and photo and painting scaled to 512 px
-(bilinear). Two recipes (:data:`RECIPES`): ``defaults``, the documented defaults (content 5 at relu4_2,
-style 100 at relu1_1..relu5_1, TV 1e-3); ``2015``, the code of the commit that published its Tübingen
-pictures (content 1 at relu4_1, style 100 at relu1_1, relu2_1, relu3_1, conv3_3 and relu4_1, TV 5e-4),
-five times more style for the photo's hold and no relu5_1. Writes
-``benchmarks/references/CONTENT+STYLE.png``; ``bench_peers.py`` scores it with the judge. On a pair
-neural-style published, emulation and original are scored side by side (``--out`` elsewhere, so the
-published one stays the pair's reference): on Tübingen + The Shipwreck the ``2015`` recipe paints what
-was published (content / Gram / SWD within 1% / 5% / 6%), the ``defaults`` keep more of the photo and
-less of the painting (RESULTS.md).
+(bilinear). Two recipes (:data:`RECIPES`): ``2015`` (the default), the code of the commit that published
+neural-style's Tübingen pictures (content 1 at relu4_1, style 100 at relu1_1, relu2_1, relu3_1, conv3_3 and
+relu4_1, TV 5e-4); ``defaults``, its documented defaults (content 5 at relu4_2, style 100 at relu1_1..relu5_1,
+TV 1e-3), five times less style for the photo's hold. On Tübingen + The Shipwreck, the one pair with a
+published picture and both emulations, ``2015`` paints what was published (content / Gram / SWD within 1% /
+5% / 6%) and ``defaults`` does not (0.90x / 1.25x / 1.20x; RESULTS.md), so a ``2015`` emulation is a pair's
+reference (``benchmarks/references/CONTENT+STYLE.png``, scored by ``bench_peers.py`` and
+``bench_pairs.py``) and a ``defaults`` one is shown beside it (``benchmarks/references/defaults/``, in
+``bench_frontier.py``). On a pair neural-style published, the emulations are scored beside the published
+picture, which stays the pair's reference.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from bench_peers import PUBLISHED
+from bench_peers import PUBLISHED, emulation_path
 from common import ROOT
 from explore_subject import find
 from judge import Judge
@@ -115,7 +116,11 @@ def main() -> None:
     parser.add_argument("style", help="a painting's name, bundled or in benchmarks/images, e.g. mona_lisa")
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--out", type=Path, help="where to write (default: benchmarks/references/CONTENT+STYLE.png)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where to write (default: benchmarks/references/CONTENT+STYLE.png, or in its defaults/ for that recipe)",
+    )
     parser.add_argument(
         "--also-at",
         default="",
@@ -126,8 +131,8 @@ def main() -> None:
     parser.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
-        default="defaults",
-        help="defaults: neural-style's documented defaults; 2015: the code that published its Tübingen pictures",
+        default="2015",
+        help="2015: the code that published neural-style's Tübingen pictures; defaults: its documented defaults",
     )
     parser.add_argument("--references", type=Path, default=ROOT.parent / "shared" / "reference")
     args = parser.parse_args()
@@ -140,8 +145,8 @@ def main() -> None:
     start = time.perf_counter()
     photo, painting = find("content", args.content), find("style", args.style)
     pictures = emulate(photo, painting, args.iterations, args.size, also_at, RECIPES[args.recipe])
-    out = args.out or HERE / "references" / f"{args.content}+{args.style}.png"
-    out.parent.mkdir(exist_ok=True)
+    out = args.out or emulation_path(f"{args.content}+{args.style}", args.recipe)
+    out.parent.mkdir(parents=True, exist_ok=True)
     written = {n: out if n == args.iterations else out.with_name(f"{out.stem}-{n}{out.suffix}") for n in pictures}
     for n, picture in pictures.items():
         picture.save(written[n])

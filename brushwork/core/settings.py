@@ -41,7 +41,7 @@ __all__ = [
 
 MAX_SIZE = 8192
 MAX_WEIGHT = 1e20
-"""A loss weight past this is no weight: far above any that paints (the defaults' are 1-26), and a millionfold
+"""A loss weight past this is no weight: far above any that paints (the defaults' are 1-34), and a millionfold
 below where a run's gradients overflow (every weight at 1e26 paints; style weights of 1e30 diverge)."""
 MAX_LR = 255.0
 """A learning rate is in pixel units: a step past the whole 0-255 range of a pixel is no rate at all."""
@@ -158,14 +158,14 @@ class Settings:
         help="alpha, weight of the content loss",
     )
     style_weight: float = _option(
-        26.0,
+        34.0,
         kind="float",
         low=0,
         high=MAX_WEIGHT,
         group=_WEIGHTS,
         label="Style weight",
         metavar="W",
-        help="beta, style strength: the same strength for every painting (with normalize target)",
+        help="beta, style strength for a middling painting; a louder or quieter one gets more or less (style balance)",
     )
     tv_weight: float = _option(
         3e-5,
@@ -178,7 +178,7 @@ class Settings:
         help="gamma, smoothness (total variation, per squared pixel difference); 0 turns it off",
     )
     swd_weight: float = _option(
-        11.5,
+        15.0,
         kind="float",
         low=0,
         high=MAX_WEIGHT,
