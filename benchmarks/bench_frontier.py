@@ -9,12 +9,14 @@ still balanced per pair: 1 is the default), and ``judge.Judge`` scores every pic
 should pass below and left of the reference: less content lost for the same style distance. Where
 neural-style's documented defaults were emulated too, that picture is a second point (it holds the photo
 more and the painting less than the code that made the published pictures). Writes
-``benchmarks/frontier.png`` and a table in RESULTS.md.
+``benchmarks/frontier.png`` and a table in RESULTS.md, of every pair in ``results/frontier/points.json``:
+``--pairs`` repaints those pairs and keeps the others' last points.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from bench_peers import PUBLISHED, emulation_path, reference_for
@@ -29,44 +31,28 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strengths", default="0.5,0.75,1,1.5", help="multiples of the default strength")
-    parser.add_argument("--pairs", default=",".join(referenced()))
+    parser.add_argument(
+        "--pairs",
+        default=",".join(referenced()),
+        help="the pairs to paint (default: every referenced pair); the others keep their last run's points",
+    )
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--judge-size", type=int, default=384)
     parser.add_argument("--references", type=Path, default=ROOT.parent / "shared" / "reference")
     args = parser.parse_args()
 
-    import brushwork
-
-    strengths = [float(s) for s in args.strengths.split(",")]
-    points: dict[str, dict[str, list[tuple[float, dict[str, float]]]]] = {}
-    rows = []
     out = HERE / "results" / "frontier"
     out.mkdir(parents=True, exist_ok=True)
+    store = out / "points.json"
+    points: dict[str, dict] = json.loads(store.read_text()) if store.is_file() else {}
+    strengths = [float(s) for s in args.strengths.split(",")]
     for pair in args.pairs.split(","):
-        photo, painting = pair.split("+")
-        content, style = find("content", photo), find("style", painting)
-        judge = Judge(Image.open(content), Image.open(style), size=args.judge_size)
-        reference = reference_for(pair, args.references)
-        mine = points.setdefault(pair, {"brushwork": [], "reference": []})
-        if reference:
-            r = judge.score(Image.open(reference[0]))
-            mine["reference"].append((0.0, r))
-            rows.append(f"| {pair} | neural-style ({reference[1]}) | {_scores(r)} |")
-        documented = emulation_path(pair, "defaults")
-        if documented.is_file():  # what neural-style's documented defaults paint, beside its reference
-            r = judge.score(Image.open(documented))
-            mine["reference"].append((1.0, r))
-            rows.append(f"| {pair} | neural-style's documented defaults (emulated) | {_scores(r)} |")
-        for strength in strengths:
-            base = brushwork.Settings(size=args.size)
-            settings = base.replace(style_weight=base.style_weight * strength, swd_weight=base.swd_weight * strength)
-            picture = paint(content, style, settings).image
-            picture.save(out / f"{pair}_{strength:g}.png")
-            s = judge.score(picture)
-            mine["brushwork"].append((strength, s))
-            rows.append(f"| {pair} | brushwork, strength {strength:g} | {_scores(s)} |")
-            print(rows[-1], flush=True)
+        points[pair] = frontier(pair, strengths, args, out)
+        store.write_text(json.dumps(points, indent=1))
+    order = [pair for pair in referenced() if pair in points]
+    points = {pair: points[pair] for pair in order + sorted(set(points) - set(order))}
     plot(points, HERE / "frontier.png")
+    rows = [row for pair in points.values() for row in pair["rows"]]
     text = f"""## Content against style at several strengths (`bench_frontier.py`)
 
 Command: `.venv/bin/python benchmarks/bench_frontier.py --strengths {args.strengths} --size {args.size} \
@@ -85,6 +71,37 @@ documented defaults paint (emulated, where that was run), judged at {args.judge_
     print(text)
 
 
+def frontier(pair: str, strengths: list[float], args: argparse.Namespace, out: Path) -> dict:
+    """One pair's pictures at each strength and neural-style's, scored: their table rows and plot points."""
+    import brushwork
+
+    photo, painting = pair.split("+")
+    content, style = find("content", photo), find("style", painting)
+    judge = Judge(Image.open(content), Image.open(style), size=args.judge_size)
+    mine: dict = {"brushwork": [], "reference": [], "rows": []}
+    for strength in strengths:
+        base = brushwork.Settings(size=args.size)
+        settings = base.replace(style_weight=base.style_weight * strength, swd_weight=base.swd_weight * strength)
+        picture = paint(content, style, settings).image
+        picture.save(out / f"{pair}_{strength:g}.png")
+        s = judge.score(picture)
+        mine["brushwork"].append((strength, s))
+        mine["rows"].append(f"| {pair} | brushwork, strength {strength:g} | {_scores(s)} |")
+        print(mine["rows"][-1], flush=True)
+    references = []
+    reference = reference_for(pair, args.references)
+    if reference:
+        references.append((False, f"neural-style ({reference[1]})", reference[0]))
+    documented = emulation_path(pair, "defaults")
+    if documented.is_file():  # what neural-style's documented defaults paint, beside its reference
+        references.append((True, "neural-style's documented defaults (emulated)", documented))
+    for index, (is_documented, name, path) in enumerate(references):
+        r = judge.score(Image.open(path))
+        mine["reference"].append((is_documented, r))
+        mine["rows"].insert(index, f"| {pair} | {name} | {_scores(r)} |")
+    return mine
+
+
 def referenced() -> list[str]:
     """Every pair with a neural-style picture: the published ones, then the emulated ones."""
     emulated = sorted(p.stem for p in (HERE / "references").glob("*+*.png"))
@@ -95,7 +112,7 @@ def _scores(s: dict[str, float]) -> str:
     return f"{s['content']:.3f} | {s['gram']:.3f} | {s['swd']:.3f}"
 
 
-def plot(points: dict[str, dict[str, list[tuple[float, dict[str, float]]]]], path: Path) -> None:
+def plot(points: dict[str, dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,6 +1,6 @@
 """jcjohnson/neural-style's run, emulated on brushwork's VGG19, for pairs without a published picture.
 
-    .venv/bin/python benchmarks/neural_style_reference.py CONTENT STYLE [--recipe defaults|2015] \
+    .venv/bin/python benchmarks/neural_style_reference.py CONTENT STYLE [--recipe 2015|defaults] \
         [--iterations 1000] [--size 512]
 
 neural-style (the reference of issue 9) publishes pictures for only two of the bundled pairs.
@@ -40,7 +40,6 @@ from brushwork.media.images import load_image, to_pil, to_tensor
 from brushwork.model.losses import gram_matrix
 from brushwork.model.network import load_vgg19
 
-HERE = Path(__file__).resolve().parent
 MEAN_RGB = (123.68, 116.779, 103.939)
 
 
