@@ -254,7 +254,7 @@ def stylize(
         _check_overwrite(overwrite)
         photo_file, painting_files, region_files = _recipe_inputs(content, style, masks, keep, painting_masks)
         chosen = resolve(settings, preset, **options)
-        files = (photo_file, *painting_files, *(path for _, path in (*region_files.inputs(), *chosen.files())))
+        files = recipes.input_files(chosen, photo_file, painting_files, region_files)
         target = check_output_path(output, overwrite, files)
     result = transfer(
         content,

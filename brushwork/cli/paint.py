@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -76,12 +77,13 @@ def command(argv: Sequence[str]) -> int:
     if not argv:
         p.exit(EXIT_USAGE, f"{p.format_usage()}\n{commands()}\n")
     args = p.parse_args(argv)
+    from brushwork.engine import recipes
     from brushwork.engine.runner import check_run, measure_and_plan  # torch: only once the arguments parse
 
     require_output(p, args)
     style_paths, regions = region_files(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
-    inputs = (args.content, *style_paths, *(path for _, path in (*regions.inputs(), *settings.files())))
+    inputs = recipes.input_files(settings, args.content, style_paths, regions)
     output = None if args.plan else check_output_path(args.output, args.overwrite, inputs)
     content = load_image(args.content, "content")
     styles = [load_image(path, "style") for path in style_paths]
@@ -117,7 +119,7 @@ def snapshot_paths(output: Path) -> tuple[Path, Path]:
     return output.with_name(output.stem + "_steps"), output.with_name(output.stem + "_progression.png")
 
 
-def _check_snapshot_place(output: Path, overwrite: bool, inputs: Sequence[str | Path]) -> None:
+def _check_snapshot_place(output: Path, overwrite: bool, inputs: Sequence[str | os.PathLike[str]]) -> None:
     """Refuse, before any work, an earlier run's snapshots or sheet (without ``--overwrite``), a file where the
     snapshot folder goes, and an input where a snapshot or the sheet goes (``--overwrite`` or not)."""
     from brushwork.core.errors import ImageError

@@ -135,11 +135,12 @@ def _output(
     args: argparse.Namespace, style_paths: Sequence[str], files: RegionFiles, settings: Settings
 ) -> Path | None:
     """The painted clip's path, checked before any work; with ``--plan`` only named (None when it is not)."""
+    from brushwork.engine import recipes
     from brushwork.media.images import check_output_path
 
     if args.plan:
         return Path(args.output) if args.output else None
-    inputs = (args.clip, *style_paths, *(path for _, path in (*files.inputs(), *settings.files())))
+    inputs = recipes.input_files(settings, args.clip, style_paths, files)
     return check_output_path(args.output, args.overwrite, inputs, suffixes=VIDEO_SUFFIXES)
 
 

@@ -52,6 +52,17 @@ def input_record(role: str, name: str, path: str, sha256: str) -> dict[str, str]
     return {"role": role, "name": name, "path": path, "sha256": sha256}
 
 
+def input_files(
+    settings: Settings,
+    content: str | os.PathLike[str],
+    styles: Sequence[str | os.PathLike[str]],
+    regions: RegionFiles,
+) -> tuple[str | os.PathLike[str], ...]:
+    """Every file a run reads (photo or clip, paintings, masks, the settings' own files): what its recipe hashes,
+    and what its output may not replace."""
+    return (content, *styles, *(path for _, path in (*regions.inputs(), *settings.files())))
+
+
 def build(
     settings: Settings,
     content: str | os.PathLike[str],
