@@ -23,7 +23,8 @@ class Record:
     key: str | None
     """:func:`~brushwork.batch.run.item_key` of the inputs painted (None when one could not be read)."""
     status: str
-    """``done``, ``failed`` (``error`` says why) or ``interrupted`` (Ctrl-C or a cancel; nothing written)."""
+    """``done``, ``failed`` (``error`` says why) or ``interrupted`` (Ctrl-C or a cancel; its picture so far, if it
+    had begun, is in ``kept``)."""
     seconds: float
     error: str = ""
     culprit: str | None = None
@@ -35,6 +36,9 @@ class Record:
     """Of ``seconds``, those spent painting (in the engine); the rest is loading, sending and writing."""
     attempts: int = 1
     """Workers that took the item: more than one when a worker died while painting it (see :mod:`brushwork.cluster`)."""
+    kept: str = ""
+    """Where an interrupted item's picture so far was written, beside ``output`` (never at it: the item is painted
+    again by the next run); empty when nothing was."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -4,8 +4,9 @@ A batch is resumable and honest. Each item's key is a hash of the settings and o
 bytes; the driver appends one JSON line per painted item to ``OUTDIR/batch.jsonl``, and a later
 run skips an item whose output carries that key in its recipe (logging it again if its line was
 lost), so a changed setting or an edited input is painted again however the files are named; the
-earlier picture is replaced only when the caller allows it. Pictures are written atomically, and an
-item cut short by Ctrl-C writes nothing.
+earlier picture is replaced only when the caller allows it. Pictures are written atomically; an item cut
+short by Ctrl-C keeps its picture so far beside its output (``NAME.unfinished-N.png``) and is painted again by the
+next run.
 
 Painting is behind a seam: :func:`run_batch` hands the items still to paint to an
 :class:`Executor` (here, :class:`LocalExecutor`) and learns of each one through the
@@ -34,7 +35,7 @@ from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, Out
 from brushwork.core.settings import Settings
 from brushwork.engine import recipes
 from brushwork.engine.runner import Callback, Result, check_run, run
-from brushwork.media.images import file_sha256, load_image
+from brushwork.media.images import file_sha256, load_image, spare_path
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
 
@@ -144,8 +145,9 @@ def paint_item(
 ) -> Record:
     """Paint one item and write its picture (atomically, with its recipe and key); never raises for bad input.
 
-    A bad input, a run that cannot fit or a NaN loss is a ``failed`` record with its one-line reason;
-    Ctrl-C (or ``callback`` returning ``False``) an ``interrupted`` one. Either way nothing is written.
+    A bad input, a run that cannot fit or a NaN loss is a ``failed`` record with its one-line reason, and nothing
+    is written; Ctrl-C (or ``callback`` returning ``False``) an ``interrupted`` one, its picture so far kept beside
+    the output (:func:`finish_item`).
     """
     began = time.perf_counter()
     key = item_key(item, settings, digests)
@@ -199,10 +201,16 @@ def _refuse_foreign_output(item: Item) -> None:
 
 def finish_item(item: Item, settings: Settings, key: str | None, result: Result, began: float) -> Record:
     """The writing half of :func:`paint_item`: a finished run's picture goes to ``item.output`` (atomically, with
-    its recipe naming the driver's input files and the item's key); a stopped or diverged run writes nothing."""
+    its recipe naming the driver's input files and the item's key); a stopped run's best picture goes beside it
+    (:func:`_keep_unfinished`); a diverged run writes nothing."""
     if result.status in ("interrupted", "cancelled"):  # the painting time is logged too: it was spent
-        message = f"{result.status} at step {result.steps}; nothing written"
-        return record_of(item, key, "interrupted", began, message, steps=result.steps, painting=result.elapsed)
+        kept = _keep_unfinished(item, settings, key, result)
+        message = f"{result.status} at step {result.steps}; " + (
+            f"the picture so far is {kept}" if kept else "nothing written"
+        )
+        record = record_of(item, key, "interrupted", began, message, steps=result.steps, painting=result.elapsed)
+        record.kept = str(kept or "")
+        return record
     if result.status == "diverged":  # the engine keeps its last good picture; a batch writes none
         reason = result.message.removesuffix("; kept the last good picture")
         message = f"{reason}; nothing written"
@@ -214,6 +222,19 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
     except BrushworkError as exc:
         return record_of(item, key, "failed", began, str(exc))
     return record_of(item, key, "done", began, steps=result.steps, painting=result.elapsed)
+
+
+def _keep_unfinished(item: Item, settings: Settings, key: str | None, result: Result) -> Path | None:
+    """Write a stopped run's best picture beside the item's output, never at it (the next run paints the item
+    again); None if it painted no step or the picture cannot be written. Its recipe carries the item's key, so a
+    later batch over the same folder takes it for a batch's picture, not a photo."""
+    if not result.steps:
+        return None
+    recipe = {**recipes.build(settings, item.photo, item.styles, result, regions=item.regions), "batch_key": key}
+    try:
+        return recipes.save(result.image, spare_path(item.output, "unfinished"), recipe, alpha=result.alpha)
+    except ImageError:  # a full disk: the item is painted again all the same
+        return None
 
 
 def record_of(

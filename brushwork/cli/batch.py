@@ -126,9 +126,10 @@ def _report(summary: Summary) -> int:
         )
         return EXIT_FAILED
     if summary.status == "interrupted":
+        kept = "".join(f"; the picture so far is {r.kept}" for r in summary.records if r.kept)
         print(
-            f"brushwork batch: interrupted; {', '.join(parts)}, {summary.left} left; "
-            "the same command goes on from there (nothing was half-written)",
+            f"brushwork batch: interrupted; {', '.join(parts)}, {summary.left} left{kept}; "
+            "the same command paints what is left (nothing was half-written)",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED

@@ -94,7 +94,7 @@ def command(argv: Sequence[str]) -> int:
         print(replace(planned, notes=[*planned.notes, *(masks.notes if masks is not None else ())]).describe())
         return 0
     if settings.save_every:
-        _check_snapshot_place(output, args.overwrite, inputs)
+        check_snapshot_place(output, args.overwrite, inputs)
     paths = (args.content, *style_paths)
     return paint_and_save(
         settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet, regions=(regions, masks)
@@ -119,7 +119,7 @@ def snapshot_paths(output: Path) -> tuple[Path, Path]:
     return output.with_name(output.stem + "_steps"), output.with_name(output.stem + "_progression.png")
 
 
-def _check_snapshot_place(output: Path, overwrite: bool, inputs: Sequence[str | os.PathLike[str]]) -> None:
+def check_snapshot_place(output: Path, overwrite: bool, inputs: Sequence[str | os.PathLike[str]]) -> None:
     """Refuse, before any work, an earlier run's snapshots or sheet (without ``--overwrite``), a file where the
     snapshot folder goes, and an input where a snapshot or the sheet goes (``--overwrite`` or not)."""
     from brushwork.core.errors import ImageError

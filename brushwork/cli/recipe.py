@@ -34,7 +34,7 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from brushwork.cli.paint import load_regions, paint_and_save
+    from brushwork.cli.paint import check_snapshot_place, load_regions, paint_and_save
     from brushwork.core.settings import Settings
     from brushwork.engine import recipes
     from brushwork.media.images import check_output_path, load_image
@@ -75,17 +75,19 @@ def command(argv: Sequence[str]) -> int:
             f"{args.picture} is frame {recipe['frame']} of a painted clip; paint {clip} again with 'brushwork video' "
             "and the settings this recipe shows"
         )
-    settings = Settings.from_dict(recipe["settings"]).replace(save_every=0)
+    settings = Settings.from_dict(recipe["settings"])
     run: dict = recipe["run"] if isinstance(recipe.get("run"), dict) else {}
     if run.get("status") in ("interrupted", "diverged"):  # the rerun does not stop where that run did
         print(
             f"brushwork: note: {args.picture} was {run['status']} at step {run.get('steps')}; "
-            f"this rerun paints all {settings.steps} steps (and keeps no snapshots)",
+            f"this rerun paints all {settings.steps} steps",
             file=sys.stderr,
         )
     paths = recipes.find_inputs(recipe, args.picture, allow_changed=args.allow_changed)
     settings = recipes.found_settings(recipe, paths, settings)  # a start picture, weights: as found and checked
     output = check_output_path(args.output, args.overwrite, (args.picture, *paths))
+    if settings.save_every:  # its snapshots and progression sheet too, beside the new picture
+        check_snapshot_place(output, args.overwrite, (args.picture, *paths))
     roles = [item["role"] for item in recipe["inputs"]]
     style_paths = [path for path, role in zip(paths, roles) if role == "style"]
     content = load_image(paths[0], "content")

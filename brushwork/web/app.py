@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from brushwork import __version__
 from brushwork.core.errors import BrushworkError, SettingsError
@@ -79,6 +80,7 @@ def _app(studio: Studio) -> FastAPI:
     )
     app.state.jobs, app.state.limits, app.state.store = studio.jobs, studio.limits, studio.store
     app.state.access, app.state.stopping = studio.access, studio.stopping  # `serve` sets it on Ctrl-C
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, limit=studio.limits.max_body_bytes)
     app.add_middleware(Guard, access=studio.access)  # outermost: a refused request's body is never read
     app.exception_handler(RequestValidationError)(_invalid_request)
@@ -93,6 +95,19 @@ async def _painting(app: FastAPI) -> AsyncIterator[None]:
     queue.open()
     yield
     await asyncio.to_thread(queue.close)
+
+
+class HeadAsGet:
+    """Routes a HEAD request as the GET of the same address, as HTTP has it (FastAPI's GET routes answer HEAD with
+    405): ``curl -I`` and link checkers get the GET's status and headers, and the server drops the body."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+        await self.app(scope, receive, send)
 
 
 async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,9 +17,10 @@ import pytest
 from PIL import Image
 
 import brushwork
-from brushwork.batch.inputs import Item, collect
+from brushwork.batch.inputs import Item, batch_key, collect
 from brushwork.batch.log import BatchLog
 from brushwork.batch.run import BatchProgress, LocalExecutor, item_key, paint_item, run_batch
+from brushwork.cli import batch as cli_batch
 from brushwork.cli import main
 from brushwork.core.errors import BrushworkError, ImageError, OutputExistsError, SettingsError
 from brushwork.core.settings import Settings
@@ -193,6 +194,9 @@ def test_an_item_stopped_after_some_steps_logs_the_time_it_spent_painting(inputs
     record = paint_item(item, FAST.replace(steps=10), callback=lambda p: p.step < 3)
     assert (record.status, record.steps) == ("interrupted", 3) and not item.output.exists()
     assert 0 < record.painting <= record.seconds  # not 0.0: three steps were painted
+    kept = Path(record.kept)  # the picture so far, beside the output: the next run paints the item again
+    assert kept == tmp_path / "a__starry.unfinished-1.png" and record.kept in record.error
+    assert read_recipe(kept)["run"]["status"] == "cancelled" and batch_key(kept) == record.key
 
 
 def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, inputs, tmp_path):
@@ -235,7 +239,9 @@ def test_bad_usage_is_one_line_and_exit_status_2(capsys, inputs, tmp_path, argv,
     assert not (tmp_path / "out").exists()
 
 
-def test_ctrl_c_writes_nothing_half_and_the_same_run_goes_on(inputs, tmp_path, monkeypatch):
+def test_ctrl_c_keeps_the_picture_so_far_writes_nothing_half_and_the_same_run_goes_on(
+    inputs, tmp_path, monkeypatch, capsys
+):
     out = tmp_path / "out"
     items = collect([inputs["a"], inputs["b"]], [inputs["wave"]], out)
 
@@ -246,7 +252,11 @@ def test_ctrl_c_writes_nothing_half_and_the_same_run_goes_on(inputs, tmp_path, m
     stopped = run_batch(items, FAST, out, execute=LocalExecutor(steps=pressed_at_step_2))
     assert (stopped.status, stopped.done, stopped.left) == ("interrupted", 0, 2)
     assert [r["status"] for r in log_lines(out)] == ["interrupted"]
-    assert sorted(p.name for p in out.iterdir()) == ["batch.jsonl"]  # no picture, no temporary file
+    kept = ["a__wave.unfinished-1.png", "batch.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == kept  # the picture so far, no temporary file
+    assert stopped.records[0].kept == str(out / kept[0]) and load_image(out / kept[0]).rgb.size == (64, 48)
+    assert cli_batch._report(stopped) == 130  # the command line's summary says where it is
+    assert f"the picture so far is {out / kept[0]}; the same command paints what is left" in capsys.readouterr().err
 
     real_save = Image.Image.save
 
@@ -256,7 +266,7 @@ def test_ctrl_c_writes_nothing_half_and_the_same_run_goes_on(inputs, tmp_path, m
 
     monkeypatch.setattr(Image.Image, "save", pressed_while_saving)
     assert run_batch(items, FAST, out).status == "interrupted"
-    assert sorted(p.name for p in out.iterdir()) == ["batch.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == kept  # nothing half-written
     monkeypatch.setattr(Image.Image, "save", real_save)
 
     def pressed_after_the_first(p: BatchProgress) -> None:
@@ -273,6 +283,8 @@ def test_ctrl_c_writes_nothing_half_and_the_same_run_goes_on(inputs, tmp_path, m
     assert [r["status"] for r in records] == ["interrupted", "done", "done"]
     assert len(BatchLog(out / "batch.jsonl").finished_keys()) == 2
     assert all(item.output.exists() for item in items)
+    with pytest.raises(ImageError, match="no photo pictures"):  # the kept picture is a batch's, not a photo
+        collect([out], [inputs["wave"]], out)
 
 
 def test_quiet_hides_the_bars_not_the_summary(capsys, inputs, tmp_path):

@@ -455,6 +455,16 @@ def test_save_every_writes_snapshots_and_sheet(capsys, tmp_path, tubingen, starr
     with Image.open(sheet) as img:
         assert img.width == 8 + 2 * (32 + 8)  # two cells of the picture's width, with gaps
     assert not same(pixels(snaps[0]), pixels(snaps[1]))
+    # a rerun repeats the snapshots too, and refuses (before any work) to replace another run's
+    again = tmp_path / "again.png"
+    (tmp_path / "again_steps").mkdir()
+    shutil.copy(snaps[0], tmp_path / "again_steps" / "step_00002.png")
+    rc, _, err = cli(capsys, "recipe", out, "--rerun", "-o", again)
+    assert "already holds snapshots" in assert_one_line_error(rc, err) and not again.exists()
+    rc, _, err = cli(capsys, "recipe", out, "--rerun", "-o", again, "--overwrite", "-q")
+    assert rc == 0, err
+    assert sorted(p.name for p in (tmp_path / "again_steps").iterdir()) == ["step_00002.png", "step_00004.png"]
+    assert (tmp_path / "again_progression.png").exists()
 
 
 def same(a: np.ndarray, b: np.ndarray) -> bool:

@@ -228,6 +228,21 @@ def test_result_preview_and_inputs_are_served(painted):
         assert client.get(f"/api/jobs/{job['id']}/inputs/99").status_code == 422
 
 
+def test_head_answers_as_get_does_and_is_guarded_alike(painted):
+    data, job = painted
+    app = create_app(data, max_size=64)
+    with TestClient(app, base_url="http://127.0.0.1") as client:  # no token: HEAD reads, it changes nothing
+        for url in ("/", "/api/config", job["download_url"], job["result_url"], f"/api/jobs/{job['id']}/events"):
+            head, get = client.head(url), client.get(url)
+            assert head.status_code == get.status_code == 200, url
+            assert head.headers["content-type"] == get.headers["content-type"], url
+        result = client.get(job["download_url"]).content
+        assert client.head(job["download_url"]).headers["content-length"] == str(len(result))
+        assert client.head("/nothere").status_code == client.get("/nothere").status_code == 404
+    with TestClient(app, base_url="http://evil.example") as stranger:
+        assert stranger.head("/").status_code == 403
+
+
 def test_a_painting_from_examples_streams_its_progress(make_client):
     client = make_client()
     created = client.post("/api/jobs", data={**TINY, **EXAMPLES})
