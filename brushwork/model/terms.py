@@ -494,7 +494,8 @@ class SlicedWasserstein(FeatureTerm):
             ]
             rows, cols = torch.cat(picks).to(feats[name].device).unbind(1)
             flat = rows * feats[name].shape[-1] + cols  # one index into the positions: the cheaper gradient
-            points = _points(feats[name])[flat].float().split([len(p) for p in picks])
+            # index_select, not [flat]: a position drawn twice gets its gradient summed in a fixed order on a CPU
+            points = _points(feats[name]).index_select(0, flat).float().split([len(p) for p in picks])
             for r, (mine, targets) in enumerate(zip(points, self.targets)):
                 regions[r] = regions[r] + sliced_wasserstein_loss(mine, targets[i], self._directions(targets[i]))
         for region, targets, share in zip(regions, self.targets, self.shares):

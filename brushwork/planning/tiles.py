@@ -107,4 +107,5 @@ def pick(features: Tensor, t: Tile, name: str, positions: Tensor) -> Tensor:
     r, c = positions[:, 0], positions[:, 1]
     inside = (r >= top) & (r < bottom) & (c >= left) & (c < right)
     r, c = (r[inside] - top).to(features.device), (c[inside] - left).to(features.device)
-    return features[0, :, r, c].T
+    # index_select, not [r, c]: a position drawn twice (a region's) gets its gradient summed in a fixed order on a CPU
+    return features[0].flatten(1).index_select(1, r * features.shape[3] + c).T

@@ -133,6 +133,28 @@ def test_each_terms_tiled_loss_and_gradient_are_the_whole_pictures_in_regions(en
     assert float(parts[term.part]) > 0
 
 
+def test_a_run_in_regions_repeats_its_gradient_exactly(encoder, monkeypatch):
+    """A region's sliced-Wasserstein positions are drawn with replacement; a position drawn twice must get its
+    gradient summed in the same order every time, or the same seed would not repeat a picture."""
+    monkeypatch.setattr(terms, "SWD_POINTS", 30_000)  # most of a region's first-layer positions, many twice
+    content, start, paintings = noise(240, 176), noise(240, 176), [noise(200, 160), noise(160, 200)]
+    settings, masks = alone(terms.SlicedWasserstein), regions(240, 176)
+
+    def gradient() -> torch.Tensor:
+        objective = Objective(encoder, content, paintings, [0.5, 0.5], settings, bf16=False, regions=masks)
+        x = start.clone().requires_grad_(True)
+        objective.evaluate(x, grad=True)
+        assert x.grad is not None
+        return x.grad
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the tests' one thread would sum in order whatever the code did
+    try:
+        assert torch.equal(gradient(), gradient())
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_all_terms_together_and_a_video_frames_tiled_are_whole(encoder, monkeypatch):
     monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
     parts = assert_tiled_is_whole(encoder, Settings(), [held(240, 176)])
