@@ -17,6 +17,8 @@ which writes the picture (:mod:`brushwork.cluster` does so on Ray); the driver a
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -221,6 +223,7 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
         recipes.save_result(result, item.output, recipe, overwrite=True)
     except BrushworkError as exc:
         return record_of(item, key, "failed", began, str(exc))
+    _drop_unfinished(item, key)
     return record_of(item, key, "done", began, steps=result.steps, painting=result.elapsed)
 
 
@@ -235,6 +238,15 @@ def _keep_unfinished(item: Item, settings: Settings, key: str | None, result: Re
         return recipes.save(result.image, spare_path(item.output, "unfinished"), recipe, alpha=result.alpha)
     except ImageError:  # a full disk: the item is painted again all the same
         return None
+
+
+def _drop_unfinished(item: Item, key: str | None) -> None:
+    """Remove the pictures so far that interrupted runs of this very item kept (its key in their recipe): the
+    finished picture stands for them. Anything else beside the output is left as it is."""
+    for path in item.output.parent.glob(f"{glob.escape(item.output.stem)}.unfinished-*{item.output.suffix}"):
+        if key is not None and batch_key(path) == key:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def record_of(

@@ -34,6 +34,15 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _misspelt_command(word: str) -> str | None:
+    """The command ``word`` is a slip of (``vidoe``: ``video``); None for what reads as a file's name or path."""
+    import difflib
+
+    if os.path.exists(word) or any(mark in word for mark in "-./" + os.sep):
+        return None
+    return next(iter(difflib.get_close_matches(word.lower(), COMMANDS, n=1, cutoff=0.75)), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``brushwork`` console script."""
     from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE, describe
@@ -44,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = [*argv[1:2], "--help"] if argv[1:2] and argv[1] in COMMANDS else ["--help"]
     name = argv[0] if argv and argv[0] in COMMANDS else "paint"
     args = argv[1:] if name != "paint" else argv
+    meant = _misspelt_command(argv[0]) if name == "paint" and argv else None
+    if meant:
+        print(f"brushwork: error: no command or file {argv[0]!r}; did you mean 'brushwork {meant}'?", file=sys.stderr)
+        return EXIT_USAGE
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None and name != "serve":  # the studio's server handles its own signals
             signal.signal(sig, _stop)

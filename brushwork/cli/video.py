@@ -252,7 +252,8 @@ def _report(result: VideoResult, output: Path, size: tuple[int, int]) -> int:
         return EXIT_INTERRUPTED
     how = f"painted in {duration(result.elapsed)}" if result.painted else "from the frames already painted"
     print(
-        f"wrote {output}: {result.done} frames of {size[0]}x{size[1]} px, {how}; frames in {result.work}",
+        f"wrote {output}: {result.done} frame{'s' * (result.done != 1)} of {size[0]}x{size[1]} px, {how}; "
+        f"frames in {result.work}",
         file=sys.stderr,
     )
     return 0

@@ -417,7 +417,7 @@ class Settings:
         for name, spec in SPECS.items():
             _check(name, spec, getattr(self, name))
         if not self.content_layers and self.content_weight > 0:
-            raise SettingsError("needs at least one layer, or set content_weight to 0", "content_layers")
+            raise SettingsError("needs at least one layer, or a content weight of 0", "content_layers")
         if not self.style_layers:
             raise SettingsError("needs at least one layer, e.g. relu1_1,relu2_1,relu3_1", "style_layers")
         if not any((self.content_weight, self.style_weight, self.swd_weight, self.tv_weight)):

@@ -322,7 +322,11 @@ class _Run:
         # L-BFGS's first step is tiny; measured in bf16 its curvature is rounding noise and the next
         # step explodes, so the first curvature pair of each level is measured in fp32.
         self.warm_up = 2 if self.bf16 and settings.optimizer == "lbfgs" else 0
-        self.timer = StepTimer(self.warm_up, min_exponent=1.0 if self.device.type == "cpu" and not self.bf16 else 0.5)
+        self.timer = StepTimer(
+            self.warm_up,
+            min_exponent=(1.0 if not self.bf16 else 0.75) if self.device.type == "cpu" else 0.5,
+            first_guess=planned.levels[0].step_seconds,
+        )
         self.start = time.perf_counter()
         self.step, self.finished = 0, cast(list[int], [])
         self.history: list[tuple[float, float]] = []

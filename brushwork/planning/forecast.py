@@ -71,11 +71,13 @@ class StepTimer:
     expected cost ratio stands in. ``min_exponent`` bounds the measured growth from below: in
     fp32 on a CPU a convolution's work grows with the pixels, and the slower growth measured
     between two small levels (0.88 from 128 to 256 px) is overhead that larger levels no longer
-    hide (1.0 from 512 to 1024 px).
+    hide (1.0 from 512 to 1024 px); in bf16 (0.75-0.9) likewise. ``first_guess``, the plan's seconds a step
+    of the first level, stands in for its rate until a step after the warm-up is timed: a bf16 run's first
+    steps, in fp32, would otherwise promise ten times the time.
     """
 
-    def __init__(self, warm_up: int, min_exponent: float = 0.5):
-        self.warm_up, self.rate, self.min_exponent = warm_up, 0.0, min_exponent
+    def __init__(self, warm_up: int, min_exponent: float = 0.5, first_guess: float = 0.0):
+        self.warm_up, self.rate, self.min_exponent, self.first_guess = warm_up, 0.0, min_exponent, first_guess
         self.began, self.steps, self.guess, self.skip = 0.0, 0, 0.0, warm_up
         self.settled: float | None = None
         self.size: Size | None = None
@@ -89,7 +91,7 @@ class StepTimer:
         if self.size is not None:
             self.guess = self.rate * step_cost(self.size, size, self.exponent()) * overhead / self.overhead
         else:
-            self.guess = 0.0
+            self.guess = self.first_guess
         self.began, self.steps, self.size, self.overhead = now, 0, size, overhead
         # a level's first step also carries its gradient scale and first-touch page faults (at 1024 px it took
         # 2.5 times a later step), so once there is a guess it is left out of the rate too

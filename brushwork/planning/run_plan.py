@@ -66,6 +66,11 @@ class LevelPlan:
     overhead: float = 1.0
     """A step's cost over a whole-picture step's at this size (tiles: their margins and the first pass)."""
 
+    @property
+    def step_seconds(self) -> float:
+        """The seconds of one of its steps."""
+        return self.seconds / (self.steps + LEVEL_SETUP)
+
 
 @dataclass(frozen=True)
 class RunPlan:

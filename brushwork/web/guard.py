@@ -17,6 +17,7 @@ does, each request is checked before any route sees it (and before its body is r
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ TOKEN_HEADER = "X-Brushwork-Token"
 TOKEN_COOKIE = "brushwork-token"
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
+"""A Host header: a name or an address (IPv6 in brackets), and a port."""
 FOREIGN_SITES = frozenset({"cross-site", "same-site"})
 
 
@@ -66,10 +69,20 @@ class Access:
     def holds(self, given: str | None) -> bool:
         return given is not None and secrets.compare_digest(given.encode(), self.token.encode())
 
+    def answers_at(self, header: str | None) -> bool:
+        """Whether a Host header names this studio: one of its names, at its port (80 when none is said); a
+        header that is no plain name and port (empty, missing, with a user or a path) names none."""
+        if self.hosts is None:
+            return True
+        found = HOST.fullmatch(header or "")
+        if found is None:
+            return False
+        name, port = found["name"].strip("[]").lower(), int(found["port"] or 80)
+        return name in self.hosts and self.port in (None, port)
+
     def refusal(self, request: Request) -> str | None:
         """Why the studio will not answer ``request`` (one line), or ``None``."""
-        host, port = (request.url.hostname or "").lower(), request.url.port or 80
-        if self.hosts is not None and (host not in self.hosts or self.port not in (None, port)):
+        if not self.answers_at(request.headers.get("host")):
             return (
                 f"this studio answers only at 127.0.0.1, localhost or [::1] port {self.port or 'its own'}, not "
                 f"{request.headers.get('host') or 'an empty host'!r}; open it at the address 'brushwork serve' printed"

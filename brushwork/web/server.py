@@ -127,7 +127,7 @@ def claim_data(data: Path, wait: float | None = None) -> IO[str]:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 handle.close()
-                raise ServerError(f"another brushwork studio uses {data}; stop it", "data") from None
+                raise ServerError(f"another brushwork studio is using {data} until it stops", "data") from None
             time.sleep(0.2)
 
 

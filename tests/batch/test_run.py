@@ -283,6 +283,7 @@ def test_ctrl_c_keeps_the_picture_so_far_writes_nothing_half_and_the_same_run_go
     assert [r["status"] for r in records] == ["interrupted", "done", "done"]
     assert len(BatchLog(out / "batch.jsonl").finished_keys()) == 2
     assert all(item.output.exists() for item in items)
+    assert not (out / kept[0]).exists()  # the finished picture stands for the one kept so far
     with pytest.raises(ImageError, match="no photo pictures"):  # the kept picture is a batch's, not a photo
         collect([out], [inputs["wave"]], out)
 

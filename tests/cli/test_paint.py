@@ -808,6 +808,18 @@ def test_help_and_a_bare_brushwork_list_every_command(capsys):
     assert rc == 2 and err.startswith("usage: brushwork") and all(f"\n  {name} " in err for name in COMMANDS)
 
 
+def test_a_misspelt_command_is_named_not_taken_for_a_photo(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for typed, meant in (("vidoe", "video"), ("recpie", "recipe"), ("Serve", "serve")):
+        rc, _, err = cli(capsys, typed, "fox.mp4", "wave.jpg", "-o", "v.mp4")
+        assert f"no command or file {typed!r}; did you mean 'brushwork {meant}'?" in assert_one_line_error(rc, err)
+    rc, _, err = cli(capsys, "sheet.png", "wave.jpg", "-o", "out.png")  # a file's name: a missing photo
+    assert "sheet.png" in assert_one_line_error(rc, err) and "did you mean" not in err
+    Path("vidoe").write_bytes(b"")  # a file of that name is a photo, whatever it looks like
+    rc, _, err = cli(capsys, "vidoe", "wave.jpg", "-o", "out.png")
+    assert "did you mean" not in assert_one_line_error(rc, err)
+
+
 def test_no_input_is_written_over_by_the_picture_or_its_snapshots(capsys, tmp_path, tubingen, starry_night):
     start = tmp_path / "start.png"
     shutil.copy(tubingen, start)

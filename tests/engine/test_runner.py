@@ -493,6 +493,9 @@ def test_step_timer_leaves_out_a_levels_fp32_first_steps_and_measures_how_cost_g
     adam = forecast.StepTimer(warm_up=0)
     adam.start_level(1.0, (64, 48))
     assert adam.step(1.5) == pytest.approx(0.5)
+    planned = forecast.StepTimer(warm_up=2, first_guess=0.2)  # the plan's step stands in for the slow first ones
+    planned.start_level(0.0, (64, 48))
+    assert [planned.step(t) for t in (1.0, 2.0)] == [0.2, 0.2] and planned.step(2.1) == pytest.approx(0.1)
 
 
 def test_in_fp32_on_a_cpu_measured_step_cost_grows_at_least_with_the_pixels():

@@ -655,7 +655,7 @@ def test_serve_refuses_a_data_folder_another_studio_uses(tmp_path, capsys, monke
     err = capsys.readouterr().err
     assert (
         stop.value.code == 2
-        and f"another brushwork studio uses {tmp_path}; stop it; choose another --data" in err
+        and f"another brushwork studio is using {tmp_path} until it stops; choose another --data" in err
         and err.count("\n") == 1
     )
     threading.Timer(0.3, held.close).start()  # the first studio stops: the second, waiting, takes the folder
@@ -1153,7 +1153,18 @@ def test_every_answer_is_taken_as_its_type_and_only_the_pages_own_script_runs(ma
         assert answer.headers["content-security-policy"].startswith("default-src 'none'")
 
 
-@pytest.mark.parametrize("host", ["evil.example:18942", "evil.example", "192.168.1.5:8000", "127.0.0.1.evil.example"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example:18942",
+        "evil.example",
+        "192.168.1.5:8000",
+        "127.0.0.1.evil.example",
+        "localhost:8000@evil.example",  # no browser sends these: they are refused all the same
+        "127.0.0.1/evil",
+        "",
+    ],
+)
 def test_a_studio_on_loopback_answers_no_other_host_name(make_client, host):
     """DNS rebinding: another site's name pointed at 127.0.0.1 reaches the studio, but gets nothing."""
     client = make_client(Painter())
