@@ -244,9 +244,10 @@ def _segments_words(segments: Sequence[Segment], left: int, workers: int) -> str
 def _report(result: VideoResult, output: Path, size: tuple[int, int]) -> int:
     """What was written, or where the frames painted so far are kept; the exit status says which."""
     if result.status != "done":
+        so_far = f"; the frame cut short is {result.unfinished} so far" if result.unfinished else ""
         print(
-            f"brushwork video: interrupted; {result.done} of {result.total} frames are kept in {result.work}; "
-            "run the same command again to go on",
+            f"brushwork video: interrupted; {result.done} of {result.total} frames are kept in {result.work}"
+            f"{so_far}; run the same command again to go on",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED

@@ -94,6 +94,8 @@ class VideoResult:
     """Frames painted in this run (not found already painted)."""
     pictures: list[tuple[float, Path]] = field(default_factory=list)
     """(seconds from the clip's start, picture) of every finished frame, in order."""
+    unfinished: Path | None = None
+    """The picture so far of the frame a stop cut short, in the work folder (painted again by the next run)."""
 
 
 @dataclass
@@ -198,11 +200,17 @@ def paint_clip(
                 painted, seconds = kept, 0.0
             else:
                 outcome = painter.paint(Picture(photo, None, f"frame {frame.index}"))
+                kept_so_far = work / f"unfinished_{path.name}"  # not a frame: the next run paints it again
                 if outcome.status != "done":  # a frame cut short is not a finished frame
                     result.status = "interrupted" if outcome.status == "interrupted" else outcome.status
+                    if outcome.steps:
+                        run = {"status": outcome.status, "steps": outcome.steps}
+                        so_far = {**recipe, "frame": frame.index, "time": frame.time, "run": run}
+                        result.unfinished = recipes.save(outcome.image, kept_so_far, so_far, overwrite=True)
                     break
                 painted = outcome.image
                 recipes.save(painted, path, {**recipe, "frame": frame.index, "time": frame.time}, overwrite=True)
+                kept_so_far.unlink(missing_ok=True)
                 seconds = time.perf_counter() - began
                 painter.clock.took(seconds, result, first=painter.starts_afresh)
                 result.painted += 1

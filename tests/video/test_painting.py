@@ -99,6 +99,22 @@ def test_an_interrupted_clip_keeps_its_frames_and_goes_on_from_them(clip, tmp_pa
     assert again.status == "done" and again.done == 5 and len(painted) == 3 and out.exists()
 
 
+def test_ctrl_c_in_a_frame_keeps_its_picture_so_far_until_the_frame_is_painted(clip, tmp_path):
+    out = tmp_path / "cut.mp4"
+
+    def pressed_at_step_2(p) -> None:
+        if p.step == 2:
+            raise KeyboardInterrupt
+
+    stopped = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2), out, step_callback=pressed_at_step_2)
+    so_far = work_folder(out) / "unfinished_frame_000000.png"
+    assert (stopped.status, stopped.done, stopped.unfinished) == ("interrupted", 0, so_far)
+    assert read_recipe(so_far)["run"] == {"status": "interrupted", "steps": 2}
+    assert frames_kept(out, probe(clip), style(), FAST, VideoSettings(later_steps=2)) == 0  # not a frame
+    again = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
+    assert again.status == "done" and not so_far.exists()
+
+
 def test_frames_of_another_run_are_not_mixed_in(clip, tmp_path):
     out = tmp_path / "mixed.mp4"
     paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
