@@ -203,10 +203,7 @@ def paint_clip(
                 kept_so_far = work / f"unfinished_{path.name}"  # not a frame: the next run paints it again
                 if outcome.status != "done":  # a frame cut short is not a finished frame
                     result.status = "interrupted" if outcome.status == "interrupted" else outcome.status
-                    if outcome.steps:
-                        run = {"status": outcome.status, "steps": outcome.steps}
-                        so_far = {**recipe, "frame": frame.index, "time": frame.time, "run": run}
-                        result.unfinished = recipes.save(outcome.image, kept_so_far, so_far, overwrite=True)
+                    result.unfinished = _keep_so_far(outcome, kept_so_far, {**recipe, "frame": frame.index})
                     break
                 painted = outcome.image
                 recipes.save(painted, path, {**recipe, "frame": frame.index, "time": frame.time}, overwrite=True)
@@ -235,6 +232,19 @@ def paint_clip(
         assemble_frames(result.pictures, clip, output, video.start, video.until)
     result.elapsed = time.perf_counter() - start
     return result
+
+
+def _keep_so_far(outcome: Result, path: Path, recipe: dict[str, Any]) -> Path | None:
+    """Write the picture a stop cut short at ``path``, with how far it got; None if it painted no step, or the
+    disk does not take it (the frame is painted again either way)."""
+    if not outcome.steps:
+        return None
+    try:
+        return recipes.save(
+            outcome.image, path, {**recipe, "run": {"status": outcome.status, "steps": outcome.steps}}, overwrite=True
+        )
+    except ImageError:
+        return None
 
 
 def _kept_frame(path: Path) -> Image.Image | None:
