@@ -85,9 +85,10 @@ def command(argv: Sequence[str]) -> int:
         )
     paths = recipes.find_inputs(recipe, args.picture, allow_changed=args.allow_changed)
     settings = recipes.found_settings(recipe, paths, settings)  # a start picture, weights: as found and checked
-    output = check_output_path(args.output, args.overwrite, (args.picture, *paths))
+    read = (args.picture, *paths)  # what the rerun's picture and snapshots may not replace
+    output = check_output_path(args.output, args.overwrite, read)
     if settings.save_every:  # its snapshots and progression sheet too, beside the new picture
-        check_snapshot_place(output, args.overwrite, (args.picture, *paths))
+        check_snapshot_place(output, args.overwrite, read)
     roles = [item["role"] for item in recipe["inputs"]]
     style_paths = [path for path, role in zip(paths, roles) if role == "style"]
     content = load_image(paths[0], "content")
