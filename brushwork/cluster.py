@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 LOCAL = "local"
+STOP_WAIT = 60.0
+"""Seconds Ctrl-C waits for the workers to hand back their items so far (a step of a print-size picture on a
+CPU can take several)."""
 _OR_LOCAL = f"or use {LOCAL} (a Ray started on this machine)"
 T = TypeVar("T")
 
@@ -161,15 +164,25 @@ def _shipped(settings: Settings) -> list[tuple[str, Path]]:
 
 
 class Painter:
-    """A worker: the network loaded once, kept for every item it paints."""
+    """A worker: the network loaded once, kept for every item it paints. It takes two calls at once (see
+    :class:`Pool`), so that :meth:`stop` reaches it while it paints."""
 
     def __init__(self, settings: Settings, threads: int):
         torch.set_num_threads(max(1, threads))
         self.encoder = encoder_for(settings, pick_device(settings.device))
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """End the item being painted after its current step: :meth:`paint` then returns its picture so far. For
+        good: the driver stops the workers next."""
+        self.stopping.set()
+
+    def _going(self, _: object) -> bool:
+        return not self.stopping.is_set()
 
     def paint(self, parcel: Parcel, settings: Settings) -> Result | Record:
         with parcel.unpacked(settings) as (item, copied):
-            outcome = paint_pictures(item, copied, self.encoder)
+            outcome = paint_pictures(item, copied, self.encoder, self._going)
         if isinstance(outcome, Record):  # name the driver's files, not the worker's copies
             error = outcome.error
             copies = [*item.inputs(), *(path for _, path in copied.files())]
@@ -202,15 +215,19 @@ class RayExecutor:
     """Further workers an item gets when the one painting it dies."""
     on_start: Callable[[Pool], None] | None = None
     """Hears of the workers once they are started (to say how many)."""
+    stop_wait: float = STOP_WAIT
+    """Seconds Ctrl-C waits for the items being painted to come back as they are."""
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
         ray = connect(self.address)
         began: dict[Item, float] = {}  # when its current worker took it
+        working: dict[Item, tuple[Any, Any]] = {}  # its worker and the reference to its outcome
         digests: dict[Path, str] = {}  # a file shared by the items (a painting, weights) is hashed once
 
         def submit(actor: Any, item: Item) -> Any:
             began[item] = time.perf_counter()
-            return actor.paint.remote(Parcel.of(item, settings), settings)
+            working[item] = actor, actor.paint.remote(Parcel.of(item, settings), settings)
+            return working[item][1]
 
         def done(item: Item, outcome: Result | Record, attempt: int) -> bool:
             if isinstance(outcome, Result):
@@ -234,10 +251,38 @@ class RayExecutor:
                 self.on_start(pool)
             try:
                 spread(pool, list(items), submit, done, lambda i, why, n: ended(i, "failed", why, n), self.retries)
-            except KeyboardInterrupt:  # the items being painted are logged as a local run logs its one
+            except KeyboardInterrupt:  # the items being painted keep their pictures so far, as a local run's one
+                stopped = _stop(ray, {item: working[item] for item in began}, self.stop_wait)
                 for item in list(began):
-                    ended(item, "interrupted", "interrupted")
+                    if item in stopped:
+                        done(item, stopped[item], 1)
+                    else:
+                        ended(item, "interrupted", "interrupted")
                 raise
+
+
+def _stop(ray: Any, working: dict[Item, tuple[Any, Any]], wait: float) -> dict[Item, Result | Record]:
+    """Ask each worker to end its item now, and gather what comes back within ``wait`` seconds (or until Ctrl-C
+    again): a run so far, as interrupted."""
+    for actor, _ in working.values():
+        actor.stop.remote()
+    items = {ref: item for item, (_, ref) in working.items()}
+    outcomes: dict[Item, Result | Record] = {}
+    deadline = time.monotonic() + wait
+    try:
+        while len(outcomes) < len(items) and time.monotonic() < deadline:
+            pending = [ref for ref, item in items.items() if item not in outcomes]
+            for ref in ray.wait(pending, num_returns=len(pending), timeout=0.5)[0]:
+                try:
+                    outcome = ray.get(ref)
+                except (ray.exceptions.RayActorError, ray.exceptions.RayTaskError):
+                    outcome = None
+                if isinstance(outcome, Result):
+                    outcome = replace(outcome, status="interrupted")
+                outcomes[items[ref]] = outcome
+    except KeyboardInterrupt:  # twice: what came back is kept, the rest is dropped
+        pass
+    return {item: outcome for item, outcome in outcomes.items() if outcome is not None}
 
 
 @dataclass
@@ -354,7 +399,7 @@ class Pool:
         self.ray, self.settings = ray, settings
         count, self.cpus, self.gpus = worker_counts(ray, settings, workers, cpus)
         count = max(1, min(count, tasks))  # a worker with nothing to paint would only load the network
-        self.actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus, max_restarts=0)(Painter)
+        self.actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus, max_restarts=0, max_concurrency=2)(Painter)
         self.idle = [self._start() for _ in range(count)]
         self.all = list(self.idle)
 

@@ -21,7 +21,7 @@ import psutil
 import pytest
 from PIL import Image
 
-from brushwork.batch.inputs import collect
+from brushwork.batch.inputs import batch_key, collect
 from brushwork.batch.run import run_batch
 from brushwork.cli import main
 from brushwork.cluster import RayExecutor
@@ -166,29 +166,48 @@ def test_a_clip_on_ray_is_painted_in_segments_and_joined_with_its_sound(cluster,
     assert painted.frames == 15 and painted.audio == source.audio
 
 
-def test_ctrl_c_on_a_ray_batch_stops_at_once_and_writes_nothing(inputs_folder, tmp_path):
+def test_ctrl_c_on_a_ray_batch_keeps_each_workers_picture_so_far(inputs_folder, tmp_path):
     command = [sys.executable, "-m", "brushwork", "batch", str(inputs_folder / "a.jpg"), str(inputs_folder / "b.jpg")]
     command += ["--styles", str(inputs_folder / "wave.jpg"), "-o", str(tmp_path / "out"), "--ray", "local", "-q"]
-    proc = subprocess.Popen(command + ["--size", "96", "--steps", "2000"], stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:  # until its workers paint (they run under its own Ray instance)
-        if any("ray::Painter.paint" in _cmdline(c) for c in psutil.Process(proc.pid).children(recursive=True)):
-            break
+    proc = subprocess.Popen(command + ["--size", "96", "--steps", "5000", "--tolerance", "0"], stderr=subprocess.PIPE)
+    deadline, painters = time.monotonic() + 180, []
+    while time.monotonic() < deadline and len(painters) < 2:  # its workers, under its own Ray instance, paint
+        painters = [c for c in _descendants(proc.pid) if "ray::Painter.paint" in _cmdline(c)]
         time.sleep(0.2)
+    while time.monotonic() < deadline and min(_cpu_seconds(p) for p in painters) < 10:  # some steps painted
+        time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    # at once: long before its 2000 steps; Ray's own shutdown takes over a minute on two busy cores
+    # soon: long before its 5000 steps; Ray's own shutdown takes over a minute on two busy cores
     try:
         _, err = proc.communicate(timeout=180)
     except subprocess.TimeoutExpired:
         left = [f"{p.pid} {_cmdline(p)}" for p in [psutil.Process(proc.pid), *_descendants(proc.pid)]]
         proc.kill()
         pytest.fail("the interrupted batch did not exit in 180 s; its processes: " + "; ".join(left))
+    err = err.decode()
     assert proc.returncode == 130, err
-    assert "interrupted; 0 done, 2 left" in err and "Traceback" not in err
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["batch.jsonl"]
-    logged = [json.loads(line) for line in (tmp_path / "out" / "batch.jsonl").read_text().splitlines()]
-    assert [r["status"] for r in logged] == ["interrupted", "interrupted"]  # both were being painted
-    assert all(0 < r["painting"] == r["seconds"] for r in logged)  # the time their workers spent on them
+    out = tmp_path / "out"
+    kept = [out / "a__wave.unfinished-1.png", out / "b__wave.unfinished-1.png"]
+    assert f"interrupted; 0 done, 2 left; the pictures so far are {kept[0]}, {kept[1]}" in err, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "a__wave.unfinished-1.png",
+        "b__wave.unfinished-1.png",
+        "batch.jsonl",
+    ]
+    logged = [json.loads(line) for line in (out / "batch.jsonl").read_text().splitlines()]
+    assert sorted(r["kept"] for r in logged) == [str(k) for k in kept]
+    assert all(r["status"] == "interrupted" and 0 < r["steps"] < 5000 for r in logged)
+    for record in logged:  # each kept picture carries its item's key: the next run paints the item again
+        assert batch_key(Path(record["kept"])) == record["key"]
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system
 
 
 def _descendants(pid: int) -> list[psutil.Process]:

@@ -126,9 +126,11 @@ def _report(summary: Summary) -> int:
         )
         return EXIT_FAILED
     if summary.status == "interrupted":
-        kept = "".join(f"; the picture so far is {r.kept}" for r in summary.records if r.kept)
+        kept = [r.kept for r in summary.records if r.kept]
+        many = len(kept) > 1
+        so_far = f"; the picture{'s' * many} so far {'are' if many else 'is'} {', '.join(kept)}" if kept else ""
         print(
-            f"brushwork batch: interrupted; {', '.join(parts)}, {summary.left} left{kept}; "
+            f"brushwork batch: interrupted; {', '.join(parts)}, {summary.left} left{so_far}; "
             "the same command paints what is left (nothing was half-written)",
             file=sys.stderr,
         )
