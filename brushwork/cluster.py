@@ -29,6 +29,7 @@ import torch
 from brushwork.batch.inputs import Item
 from brushwork.batch.log import Record
 from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures, record_of
+from brushwork.core import words
 from brushwork.core.errors import BrushworkError, ImageError, SettingsError
 from brushwork.core.settings import RAY_RETRIES, RAY_WORKER_CPUS, Settings, VideoSettings
 from brushwork.engine.runner import Result
@@ -405,8 +406,8 @@ class Pool:
 
     def describe(self) -> str:
         """The workers in a few words, for people: ``2 workers of 1 core each``."""
-        count, each = len(self.all), f"1 GPU and {self.cpus}" if self.gpus else f"{self.cpus}"
-        return f"{count} worker{'s' * (count > 1)} of {each} core{'s' * (self.cpus > 1)} each"
+        cores = words.count(self.cpus, "core")
+        return f"{words.count(len(self.all), 'worker')} of {f'1 GPU and {cores}' if self.gpus else cores} each"
 
     def _start(self) -> Any:
         return self.actor.remote(self.settings, self.cpus)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from brushwork.cli.kit import Parser, add_output, number
 from brushwork.core.formats import OUTPUT_WORDS
+from brushwork.core.words import count
 
 __all__ = ["parser", "command"]
 
@@ -41,6 +42,6 @@ def command(argv: Sequence[str]) -> int:
     items = [(label, open_image(path, "picture")) for label, path in zip(labels, args.pictures)]
     sheet = contact_sheet(items, columns=args.columns, title=args.title)
     save_image(sheet, output, overwrite=args.overwrite)
-    count = f"{len(items)} picture{'s' * (len(items) != 1)}"
-    print(f"wrote {output} ({sheet.width}x{sheet.height}, {count})", file=sys.stderr)
+    pictures = count(len(items), "picture")
+    print(f"wrote {output} ({sheet.width}x{sheet.height}, {pictures})", file=sys.stderr)
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from brushwork.cli.kit import (
+    EXIT_DIVERGED,
     EXIT_INTERRUPTED,
     Bar,
     Parser,
@@ -20,6 +21,7 @@ from brushwork.cli.kit import (
     add_settings,
     add_version,
     bounded,
+    flag,
     given_settings,
     ray_session,
     ray_worker_options,
@@ -28,7 +30,7 @@ from brushwork.cli.kit import (
 )
 from brushwork.core.formats import VIDEO_SUFFIXES, in_words
 from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
-from brushwork.planning.run_plan import duration
+from brushwork.core.words import count, duration
 
 if TYPE_CHECKING:
     import argparse
@@ -236,13 +238,18 @@ def _segments_words(segments: Sequence[Segment], left: int, workers: int) -> str
     longest = max(s.last - s.first + 1 for s in segments)
     done = f" ({len(segments) - left} already painted)" if left < len(segments) else ""
     return (
-        f"on Ray: {len(segments)} segment{'s'[: len(segments) > 1]} of up to {longest} frames{done}, "
+        f"on Ray: {count(len(segments), 'segment')} of up to {longest} frames{done}, "
         f"painted by {min(left, workers)} of {workers} workers"
     )
 
 
 def _report(result: VideoResult, output: Path, size: tuple[int, int]) -> int:
     """What was written, or where the frames painted so far are kept; the exit status says which."""
+    if result.status == "diverged":  # the same command would diverge again: say what to change
+        advice = f"; try a lower {flag(result.culprit)}" if result.culprit else ""
+        kept = f"; the {count(result.done, 'frame')} painted before it are kept in {result.work}" if result.done else ""
+        print(f"brushwork video: error: {result.message}{advice}{kept}", file=sys.stderr)
+        return EXIT_DIVERGED
     if result.status != "done":
         so_far = f"; the frame cut short is {result.unfinished} so far" if result.unfinished else ""
         print(
@@ -253,8 +260,7 @@ def _report(result: VideoResult, output: Path, size: tuple[int, int]) -> int:
         return EXIT_INTERRUPTED
     how = f"painted in {duration(result.elapsed)}" if result.painted else "from the frames already painted"
     print(
-        f"wrote {output}: {result.done} frame{'s' * (result.done != 1)} of {size[0]}x{size[1]} px, {how}; "
-        f"frames in {result.work}",
+        f"wrote {output}: {count(result.done, 'frame')} of {size[0]}x{size[1]} px, {how}; frames in {result.work}",
         file=sys.stderr,
     )
     return 0

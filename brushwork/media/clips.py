@@ -19,6 +19,7 @@ import av
 import numpy as np
 from PIL import Image
 
+from brushwork.core import words
 from brushwork.core.errors import ImageError
 
 __all__ = ["ClipInfo", "Frame", "probe", "peek", "frames", "even_size", "write_clip"]
@@ -190,7 +191,7 @@ def _damage(count: int, declared: int, last: float, length: float, fps: float, f
     if declared > count:
         return f"only {count} of its {declared} frames could be decoded"
     if failure or length - last > max(1.0, 3 / fps):
-        frames = f"{count} frame{'s' if count > 1 else ''}"
+        frames = words.count(count, "frame")
         return f"only {frames}, up to {last:.2f} s of {length:.2f} s, could be decoded" + (
             f" ({failure})" if failure else ""
         )

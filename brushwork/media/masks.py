@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from brushwork.core.errors import ImageError
+from brushwork.core.words import count
 from brushwork.media.images import Picture, open_image
 
 __all__ = [
@@ -218,7 +219,7 @@ def regions_for(
         if len(masks) != paintings:
             more = "more masks than paintings" if len(masks) > paintings else "fewer masks than paintings"
             raise ImageError(
-                f"{more} ({_count(len(masks), 'mask')}, {_count(paintings, 'painting')}); give one mask per painting"
+                f"{more} ({count(len(masks), 'mask')}, {count(paintings, 'painting')}); give one mask per painting"
             )
         total = sum(masks)
         over = total > 1 + OVERLAP_SLACK
@@ -258,20 +259,15 @@ def with_paintings_alpha(regions: Regions | None, paintings: Sequence[Picture]) 
     return replace(regions, sources=parts)
 
 
-def check_painting_masks(count: int, paintings: int) -> None:
+def check_painting_masks(masks: int, paintings: int) -> None:
     """Refuse painting masks that are not one per painting."""
-    if count != paintings:
-        more = "more" if count > paintings else "fewer"
+    if masks != paintings:
+        more = "more" if masks > paintings else "fewer"
         raise ImageError(
             f"{more} painting masks than paintings "
-            f"({_count(count, 'painting mask')}, {_count(paintings, 'painting')}); "
+            f"({count(masks, 'painting mask')}, {count(paintings, 'painting')}); "
             "give one painting mask per painting, in the paintings' order"
         )
-
-
-def _count(number: int, noun: str) -> str:
-    """``1 painting``, ``2 paintings``."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def layer_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -18,6 +18,7 @@ import torch
 
 from brushwork.core.errors import SettingsError
 from brushwork.core.settings import Settings
+from brushwork.core.words import count
 from brushwork.model.network import VGG19, channels_last, load_vgg19
 from brushwork.model.objective import Objective
 from brushwork.model.terms import TERMS
@@ -152,7 +153,7 @@ def describe_processor() -> str:
         else ""
     )
     threads = torch.get_num_threads()
-    return f"{model}{f' ({extension})' if extension else ''}, {threads} thread{'s' * (threads > 1)}"
+    return f"{model}{f' ({extension})' if extension else ''}, {count(threads, 'thread')}"
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from brushwork.core.errors import ImageError, SettingsError
 from brushwork.core.layers import halo, run_layers, smallest_side, stride
 from brushwork.core.settings import Settings
+from brushwork.core.words import count, duration
 from brushwork.planning.forecast import LEVEL_SETUP
 from brushwork.planning.levels import (
     PAINTING_ENLARGEMENT,
@@ -91,8 +92,7 @@ class RunPlan:
         """The plan as a few lines for people (the command line's ``--plan``, a run's start, the studio)."""
         m = self.machine
         lines = [
-            f"plan: {_wh(self.levels[-1].size)} px in {len(self.levels)} level{'s' * (len(self.levels) > 1)} "
-            f"on {m.name}",
+            f"plan: {_wh(self.levels[-1].size)} px in {count(len(self.levels), 'level')} on {m.name}",
             "  level  size        steps  how                                  memory    time",
         ]
         for i, level in enumerate(self.levels, 1):
@@ -115,17 +115,6 @@ def _wh(size: Size) -> str:
 
 def _gb(amount: float) -> str:
     return f"{amount / GB:.1f} GB"
-
-
-def duration(seconds: float) -> str:
-    """Seconds in the words a plan uses: 0.4 s (never less than 0.1 s), 40 s, 12 min, 1.5 h."""
-    if seconds < 0.95:  # a video's later frame at a small size: not "0 s"
-        return f"{max(seconds, 0.1):.1f} s"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _step_seconds(pixels: float, machine: Machine) -> float:

@@ -29,6 +29,7 @@ from PIL import Image, ImageFilter
 
 from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings, VideoSettings
+from brushwork.core.words import count, duration
 from brushwork.engine import recipes
 from brushwork.engine.runner import (
     Callback,
@@ -49,7 +50,7 @@ from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
 from brushwork.model.terms import Temporal
 from brushwork.planning.forecast import LEVEL_SETUP
-from brushwork.planning.run_plan import RunPlan, duration
+from brushwork.planning.run_plan import RunPlan
 from brushwork.video.timeline import frame_settings, frame_size, no_frames, painted_times
 from brushwork.video.work_folder import claim, fingerprint_of, frame_file, frame_recipe, work_folder
 
@@ -81,7 +82,8 @@ class FrameProgress:
 @dataclass
 class VideoResult:
     status: str
-    """``done``, ``interrupted`` (Ctrl-C) or ``cancelled`` (callback)."""
+    """``done``, ``interrupted`` (Ctrl-C), ``cancelled`` (callback) or ``diverged`` (a frame's loss turned NaN:
+    ``message`` says where, ``culprit`` names the setting to lower; painting it again would diverge again)."""
     done: int
     total: int
     elapsed: float
@@ -96,6 +98,10 @@ class VideoResult:
     """(seconds from the clip's start, picture) of every finished frame, in order."""
     unfinished: Path | None = None
     """The picture so far of the frame a stop cut short, in the work folder (painted again by the next run)."""
+    message: str = ""
+    """Why a diverged clip stopped, naming its frame."""
+    culprit: str | None = None
+    """The setting to lower when a frame diverged (a ``Settings`` field, as ``Result.culprit``)."""
 
 
 @dataclass
@@ -123,7 +129,7 @@ class ClipPlan:
         later = self.frames - max(self.kept, 1)
         if later > 0:
             text += (
-                f"\n{'then ' if not self.kept else 'the '}{later} later frame{'s' * (later > 1)} of "
+                f"\n{'then ' if not self.kept else 'the '}{count(later, 'later frame')} of "
                 f"{self.later.levels[-1].steps} steps at {width}x{height} px, about {duration(self.later.seconds)} "
                 f"each; {'the clip' if not self.kept else 'the frames left'} about {duration(self.seconds)}"
             )
@@ -201,8 +207,14 @@ def paint_clip(
             else:
                 outcome = painter.paint(Picture(photo, None, f"frame {frame.index}"))
                 kept_so_far = work / f"unfinished_{path.name}"  # not a frame: the next run paints it again
+                if outcome.status == "diverged":  # painted again, it would diverge again: nothing to keep
+                    result.status, result.culprit = outcome.status, outcome.culprit
+                    result.message = (
+                        f"frame {frame.index}: {outcome.message.removesuffix('; kept the last good picture')}"
+                    )
+                    break
                 if outcome.status != "done":  # a frame cut short is not a finished frame
-                    result.status = "interrupted" if outcome.status == "interrupted" else outcome.status
+                    result.status = outcome.status
                     result.unfinished = _keep_so_far(outcome, kept_so_far, {**recipe, "frame": frame.index})
                     break
                 painted = outcome.image

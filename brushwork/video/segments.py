@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.media.clips import ClipInfo, frames, probe
@@ -115,8 +116,10 @@ def paint_segment(
     with tempfile.TemporaryDirectory(prefix="brushwork-segment-") as folder:
         out = Path(folder) / "segment.mp4"
         result = paint_clip(clip, styles, settings, video, out, encoder=encoder, assemble_clip=False, regions=regions)
+        if result.status == "diverged":
+            raise ImageError(result.message)
         if result.status != "done":
-            raise KeyboardInterrupt  # only Ctrl-C stops a segment: nothing comes back from it
+            raise KeyboardInterrupt  # Ctrl-C: nothing comes back from the segment
         return [path.read_bytes() for _, path in result.pictures]
 
 

@@ -297,6 +297,10 @@ class JobQueue:
         if result.pictures:
             assemble(result, clip, video, output)
         kept = f"; the {result.done} frames painted are kept as the clip" if result.pictures else ""
+        if result.status == "diverged":
+            advice = f"; try a lower {label(result.culprit).lower()}" if result.culprit else ""
+            self._finish(job, "failed", f"{result.message}{advice}{kept}")
+            return
         stopped = "the studio stopped" if self._closed else "stopped"
         self._finish(job, "cancelled", f"{stopped} after {result.done} of {result.total} frames{kept}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from brushwork.planning.run_plan import duration
+from brushwork.core.words import duration
 
 
 @pytest.mark.parametrize(

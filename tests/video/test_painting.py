@@ -573,3 +573,14 @@ def test_a_clip_refused_for_its_part_or_its_weights_leaves_nothing_behind(capsys
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--weights", tmp_path / "nope.pth")
     assert rc == 2 and err.count("\n") == 1 and "weights file not found" in err, err
     assert not work_folder(out).exists() and not out.exists()
+
+
+def test_a_frame_whose_loss_turns_nan_fails_the_clip_naming_the_setting_to_lower(capsys, clip, tmp_path, encoder):
+    out, overshoot = tmp_path / "out.mp4", ("--size", "32", "--steps", "10", "--optimizer", "lbfgs", "--lr", "255")
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", out, *overshoot, "-q")
+    assert rc == 1, err  # not 130: the same command would diverge again, and it does not say to run it again
+    assert "brushwork video: error: frame 0: the loss became NaN or infinite" in err, err
+    assert "try a lower --lr" in err and "again" not in err and not out.exists()
+    settings = Settings(size=32, steps=10, optimizer="lbfgs", lr=255)
+    with pytest.raises(brushwork.BrushworkError, match="frame 0: the loss became NaN"):  # a segment on a Ray worker
+        paint_segment(encoder, clip, [STYLE], settings, VideoSettings())

@@ -1004,6 +1004,18 @@ def test_a_stopped_clip_keeps_the_frames_it_painted_as_a_video(make_client):
 
 
 @pytest.mark.video
+def test_a_clip_whose_loss_turns_nan_fails_naming_the_control_to_lower(make_client):
+    client = make_client()
+    data = {**CLIP, "size": "32", "steps": "10", "optimizer": "lbfgs", "lr": "255", "content_example": "fox"}
+    job = wait_for(client, client.post("/api/jobs", data=data).json()["id"])
+    assert job["state"] == "failed", job  # not "cancelled": painting it again would fail again
+    assert (
+        job["error"].startswith("frame 0: the loss became NaN or infinite")
+        and "try a lower learning rate" in job["error"]
+    )
+
+
+@pytest.mark.video
 @pytest.mark.parametrize(
     ("form", "upload", "status", "words"),
     [

@@ -1,0 +1,21 @@
+"""Numbers in the words every message uses, so that each front door says them alike."""
+
+from __future__ import annotations
+
+__all__ = ["count", "duration"]
+
+
+def count(number: int, noun: str) -> str:
+    """``1 painting``, ``2 paintings``, ``0 paintings``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def duration(seconds: float) -> str:
+    """Seconds in the words a plan uses: 0.4 s (never less than 0.1 s), 40 s, 12 min, 1.5 h."""
+    if seconds < 0.95:  # a video's later frame at a small size: not "0 s"
+        return f"{max(seconds, 0.1):.1f} s"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
