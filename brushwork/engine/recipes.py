@@ -164,10 +164,17 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         recipe = json.loads(text)
     except json.JSONDecodeError:
-        raise ImageError(f"the recipe in {path} is damaged; it cannot be read") from None
+        raise _damaged(path) from None
     if not isinstance(recipe, dict) or "settings" not in recipe or not isinstance(recipe.get("inputs"), list):
         raise missing
+    roles = [item.get("role") if isinstance(item, dict) else None for item in recipe["inputs"]]
+    if not isinstance(recipe["settings"], dict) or not all(isinstance(role, str) for role in roles):
+        raise _damaged(path)  # edited by hand, or written by something else: never a traceback further on
     return recipe
+
+
+def _damaged(path: str | os.PathLike[str]) -> ImageError:
+    return ImageError(f"the recipe in {path} is damaged; it cannot be read")
 
 
 def region_files(recipe: dict[str, Any], paths: Sequence[Path]) -> RegionFiles:
@@ -193,6 +200,8 @@ def find_inputs(recipe: dict[str, Any], picture: str | os.PathLike[str], allow_c
     """
     paths = []
     for item in recipe["inputs"]:
+        if not all(isinstance(item.get(key), str) for key in ("name", "path", "sha256")):
+            raise _damaged(picture)
         candidates = [Path(item["path"]), Path(item["name"]), Path(picture).parent / item["name"]]
         present = list(dict.fromkeys(c for c in candidates if c.is_file()))
         bundled = [EXAMPLES_DIR / kind / item["name"] for kind in ("content", "style", "video")]

@@ -31,3 +31,29 @@ def test_a_users_own_picture_named_like_a_bundled_one_is_never_stood_in_for_by_i
     recipe = {"inputs": [{"role": "style", "name": "wave.jpg", "path": str(tmp_path / "wave.jpg"), "sha256": "0" * 64}]}
     with pytest.raises(ImageError, match="cannot find the style image wave.jpg; put it at "):
         find_inputs(recipe, tmp_path / "picture.png", allow_changed=True)
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        {"settings": {}, "inputs": [{"role": "content", "name": "x.jpg"}]},  # no path or hash
+        {"settings": [], "inputs": []},
+        {"settings": {}, "inputs": ["x"]},
+        {"settings": {"size": "large"}, "inputs": []},
+        {"settings": {"size": 64}, "inputs": [{"role": "content", "name": 3, "path": "x", "sha256": "0"}]},
+    ],
+)
+def test_a_recipe_edited_into_another_shape_is_one_line_not_a_traceback(capsys, tmp_path, recipe):
+    from PIL import Image
+
+    from brushwork.cli import main
+    from brushwork.engine.recipes import save
+
+    picture = save(Image.new("RGB", (8, 8)), tmp_path / "edited.png", recipe)
+    assert main(["recipe", str(picture)]) in (0, 2)  # shown as it is, or refused as damaged
+    capsys.readouterr()
+    assert main(["recipe", str(picture), "--rerun", "-o", str(tmp_path / "again.png")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "damaged" in err or "size" in err, err
+    assert not (tmp_path / "again.png").exists()
