@@ -94,15 +94,17 @@ def session(address: str) -> Iterator[Any]:
     Ray's own exit handler, interrupted, prints a traceback and exits 0. A connection made before is left open."""
     ray = _ray()
     opened = not ray.is_initialized()
-    yield connect(address)
-    if opened and ray.is_initialized():
-        deaf = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if deaf else None
-        try:
-            ray.shutdown()
-        finally:
-            if deaf:
-                signal.signal(signal.SIGINT, previous)
+    try:
+        yield connect(address)
+    finally:  # an error inside (a segment that cannot be painted) stops it too
+        if opened and ray.is_initialized():
+            deaf = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if deaf else None
+            try:
+                ray.shutdown()
+            finally:
+                if deaf:
+                    signal.signal(signal.SIGINT, previous)
 
 
 def _check_reachable(address: str) -> None:

@@ -76,21 +76,14 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
+    from brushwork.web.limits import Limits
     from brushwork.web.server import ServerError, serve
 
     p = parser()
     args = p.parse_args(list(argv))
     try:
-        serve(
-            args.data,
-            args.host,
-            args.port,
-            args.open,
-            args.max_size,
-            args.max_steps,
-            args.max_clip_seconds,
-            args.token,
-        )
+        limits = Limits(max_size=args.max_size, max_steps=args.max_steps, max_clip_seconds=args.max_clip_seconds)
+        serve(args.data, args.host, args.port, args.open, limits, args.token)
     except ServerError as exc:
         p.exit(EXIT_USAGE, f"{p.prog}: error: {exc}; choose another --{exc.option}\n")
     return 0

@@ -34,29 +34,16 @@ ROUTES = (page, examples, plan, jobs, events, files)
 
 def create_app(
     data_dir: Path,
-    max_upload_bytes: int = Limits.max_upload_bytes,
-    max_pixels: int = Limits.max_pixels,
-    max_size: int = Limits.max_size,
-    max_steps: int = Limits.max_steps,
-    max_clip_bytes: int = Limits.max_clip_bytes,
-    max_clip_seconds: float = Limits.max_clip_seconds,
-    max_waiting: int = Limits.max_waiting,
+    limits: Limits | None = None,
+    *,
     examples_dir: Path | None = EXAMPLES_DIR,
     preview_interval: float | None = None,
     access: Access | None = None,
 ) -> FastAPI:
-    """A studio keeping its jobs under ``data_dir``; the limits bound what any request may ask for, ``access``
-    who may ask (by default: a studio on loopback with a new token, see :mod:`brushwork.web.guard`)."""
-    limits = Limits(
-        max_upload_bytes=max_upload_bytes,
-        max_pixels=max_pixels,
-        max_size=max_size,
-        max_steps=max_steps,
-        max_clip_bytes=max_clip_bytes,
-        max_clip_seconds=max_clip_seconds,
-        max_waiting=max_waiting,
-    )
-    store = Store(Path(data_dir))
+    """A studio keeping its jobs under ``data_dir``; ``limits`` (default: :class:`Limits`'s) bound what any request
+    may ask for, ``access`` who may ask (by default: a studio on loopback with a new token, see
+    :mod:`brushwork.web.guard`). Its :class:`~brushwork.web.studio.Studio` is ``app.state.studio``."""
+    limits, store = limits or Limits(), Store(Path(data_dir))
     queue = JobQueue(store, preview_interval=preview_interval, max_waiting=limits.max_waiting)
     studio = Studio(limits, access or Access.local(), store, queue, Examples(examples_dir))
     app = _app(studio)
@@ -78,8 +65,7 @@ def _app(studio: Studio) -> FastAPI:
         dependencies=[Security(APIKeyHeader(name=TOKEN_HEADER, auto_error=False))],
         responses=problems(403),
     )
-    app.state.jobs, app.state.limits, app.state.store = studio.jobs, studio.limits, studio.store
-    app.state.access, app.state.stopping = studio.access, studio.stopping  # `serve` sets it on Ctrl-C
+    app.state.studio = studio  # `serve` sets its `stopping` on Ctrl-C
     app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, limit=studio.limits.max_body_bytes)
     app.add_middleware(Guard, access=studio.access)  # outermost: a refused request's body is never read
@@ -91,7 +77,7 @@ def _app(studio: Studio) -> FastAPI:
 @asynccontextmanager
 async def _painting(app: FastAPI) -> AsyncIterator[None]:
     """The painter takes jobs while the app serves; at shutdown it stops the painting job, its picture so far kept."""
-    queue: JobQueue = app.state.jobs
+    queue: JobQueue = app.state.studio.jobs
     queue.open()
     yield
     await asyncio.to_thread(queue.close)

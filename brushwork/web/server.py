@@ -7,6 +7,8 @@ holds that address can use it: it has no other login.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import ipaddress
 import socket
@@ -59,12 +61,10 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     open_browser: bool = False,
-    max_size: int = Limits.max_size,
-    max_steps: int = Limits.max_steps,
-    max_clip_seconds: float = Limits.max_clip_seconds,
+    limits: Limits | None = None,
     token: str | None = None,
 ) -> None:
-    """Run the studio until Ctrl-C or SIGTERM; an unusable data folder or a busy port is a :class:`ServerError`.
+    """Run the studio until Ctrl-C or SIGTERM; an unusable data folder, host or port is a :class:`ServerError`.
     Without ``token`` the studio makes a new one."""
     share_main_heap()  # before uvicorn's and the painter's threads: the painter's big blocks stay reusable
     data = data.expanduser()
@@ -72,18 +72,39 @@ def serve(
         make_data_folder(data)
     except OSError as exc:
         raise ServerError(f"cannot use {data} as the data folder ({exc.strerror or exc})", "data") from None
-    lock = claim_data(data)  # held while the studio runs
+    with contextlib.ExitStack() as held:  # the data folder's lock and the socket, however the studio ends
+        held.enter_context(claim_data(data))
+        sock = held.enter_context(_listen(host, port))
+        bound_host, bound_port = sock.getsockname()[:2]
+        local = is_loopback(bound_host)
+        access = Access.local(token, host, bound_port) if local else Access.shared(token)
+        app = create_app(data, limits, access=access)
+        _announce(data, bound_host, bound_port, access, local, open_browser)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+        server = _Server(config, app.state.studio.stopping)
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; the studio has stopped cleanly
+            pass
+    print("brushwork studio stopped", file=sys.stderr)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The studio's socket; a name that does not resolve or an address this machine lacks blames the host."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.create_server((host, port), family=family)
-    except OSError as exc:
-        lock.close()
-        raise ServerError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", "port") from None
-    bound_host, bound_port = sock.getsockname()[:2]
-    local = is_loopback(bound_host)
-    access = Access.local(token, host, bound_port) if local else Access.shared(token)
-    app = create_app(data, max_size=max_size, max_steps=max_steps, max_clip_seconds=max_clip_seconds, access=access)
-    urls = [f"http://{f'[{a}]' if ':' in a else a}:{bound_port}/" for a in _addresses(bound_host)]
+        socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+        return socket.create_server((host, port), family=family)
+    except (OSError, UnicodeError) as exc:
+        ours = not isinstance(exc, (socket.gaierror, UnicodeError)) and exc.errno != errno.EADDRNOTAVAIL
+        option = "port" if ours else "host"  # a name that does not resolve, an address this machine lacks: the host
+        raise ServerError(f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc})", option) from None
+
+
+def _announce(data: Path, host: str, port: int, access: Access, local: bool, open_browser: bool) -> None:
+    """Where the studio is (beyond loopback, each address with its token, and a warning), and the token scripts
+    send; opens the browser if asked."""
+    urls = [f"http://{f'[{a}]' if ':' in a else a}:{port}/" for a in _addresses(host)]
     if not local:
         urls = [f"{u}?token={access.token}" for u in urls]
     url = urls[0]
@@ -101,14 +122,6 @@ def serve(
     sys.stderr.flush()
     if open_browser:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
-    server = _Server(config, app.state.stopping)
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; the studio has stopped cleanly
-        pass
-    print("brushwork studio stopped", file=sys.stderr)
-    lock.close()
 
 
 def claim_data(data: Path, wait: float | None = None) -> IO[str]:

@@ -33,9 +33,11 @@ from brushwork.core.settings import Settings
 from brushwork.engine import runner as engine
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.engine.runner import Progress, Result
+from brushwork.media.bundled import EXAMPLES_DIR
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER, Access
 from brushwork.web.jobs import STOPPED, UNEXPECTED, Pace, preview_interval
+from brushwork.web.limits import Limits
 
 with warnings.catch_warnings():  # Starlette now asks for httpx2; the project tests with httpx
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -64,7 +66,7 @@ def uploads(content: bytes | None = None, *styles: bytes) -> list[tuple[str, tup
 
 def studio_client(app, **kwargs) -> TestClient:
     """A client as the studio's own page is: at 127.0.0.1, sending the token."""
-    return TestClient(app, base_url="http://127.0.0.1", headers={TOKEN_HEADER: app.state.access.token}, **kwargs)
+    return TestClient(app, base_url="http://127.0.0.1", headers={TOKEN_HEADER: app.state.studio.access.token}, **kwargs)
 
 
 def wait_for(client: TestClient, job_id: str, states: tuple[str, ...] = FINAL, timeout: float = 90) -> dict:
@@ -111,11 +113,19 @@ def make_client(tmp_path):
     """A studio on a fresh data folder, with tiny limits; ``painter`` replaces the engine."""
     clients = []
 
-    def make(painter: Painter | None = None, data: Path | None = None, **limits) -> TestClient:
-        options = dict(max_size=64, max_steps=400, preview_interval=0.0) | limits
-        app = create_app(data or tmp_path / "studio", **options)
+    def make(
+        painter: Painter | None = None,
+        data: Path | None = None,
+        examples_dir: Path = EXAMPLES_DIR,
+        access: Access | None = None,
+        **limits,
+    ) -> TestClient:
+        tiny = Limits(**(dict(max_size=64, max_steps=400) | limits))
+        app = create_app(
+            data or tmp_path / "studio", tiny, examples_dir=examples_dir, preview_interval=0.0, access=access
+        )
         if painter is not None:
-            app.state.jobs.runner = painter
+            app.state.studio.jobs.runner = painter
         client = studio_client(app)
         client.__enter__()
         clients.append(client)
@@ -130,7 +140,7 @@ def make_client(tmp_path):
 def painted(tmp_path_factory):
     """One real painting from two uploads, finished; the data folder is kept for the restart test."""
     data = tmp_path_factory.mktemp("painted")
-    with studio_client(create_app(data, max_size=64, max_steps=4, preview_interval=0.0)) as client:
+    with studio_client(create_app(data, Limits(max_size=64, max_steps=4), preview_interval=0.0)) as client:
         created = client.post("/api/jobs", data=TINY, files=uploads())
         assert created.status_code == 201, created.text
         job = wait_for(client, created.json()["id"])
@@ -206,7 +216,7 @@ def test_a_painting_from_uploads_runs_to_the_end(painted):
 
 def test_result_preview_and_inputs_are_served(painted):
     data, job = painted
-    with studio_client(create_app(data, max_size=64)) as client:
+    with studio_client(create_app(data, Limits(max_size=64))) as client:
         result = client.get(job["download_url"])
         assert result.status_code == 200 and result.headers["content-type"] == "image/png"
         assert result.headers["content-disposition"] == 'attachment; filename="photo__painting0.png"'
@@ -230,7 +240,7 @@ def test_result_preview_and_inputs_are_served(painted):
 
 def test_head_answers_as_get_does_and_is_guarded_alike(painted):
     data, job = painted
-    app = create_app(data, max_size=64)
+    app = create_app(data, Limits(max_size=64))
     with TestClient(app, base_url="http://127.0.0.1") as client:  # no token: HEAD reads, it changes nothing
         for url in ("/", "/api/config", job["download_url"], job["result_url"], f"/api/jobs/{job['id']}/events"):
             head, get = client.head(url), client.get(url)
@@ -380,8 +390,8 @@ def test_after_a_crash_the_painting_job_is_failed_and_waiting_ones_run(make_clie
     assert painter.started.wait(10)
     record = tmp_path / "d" / "jobs" / running["id"] / "job.json"
     state = json.loads(record.read_text())
-    client.app.state.jobs._closed = True  # a crash: nothing is finished or saved any more
-    client.app.state.jobs.store.save = lambda job: None
+    client.app.state.studio.jobs._closed = True  # a crash: nothing is finished or saved any more
+    client.app.state.studio.jobs.store.save = lambda job: None
     painter.release.set()
     record.write_text(json.dumps(state))
     (tmp_path / "d" / "jobs" / "not-a-job").mkdir()
@@ -398,15 +408,15 @@ def test_after_a_crash_the_painting_job_is_failed_and_waiting_ones_run(make_clie
 
 def test_after_a_clean_stop_waiting_jobs_run_and_the_stopped_one_keeps_its_picture(tmp_path):
     painter = Painter()
-    client = studio_client(create_app(tmp_path / "d", max_size=64, max_steps=400, preview_interval=0.0))
+    client = studio_client(create_app(tmp_path / "d", Limits(max_size=64, max_steps=400), preview_interval=0.0))
     client.__enter__()
-    client.app.state.jobs.runner = painter
+    client.app.state.studio.jobs.runner = painter
     running = client.post("/api/jobs", data={**TINY, **EXAMPLES, "steps": "400"}).json()
     waiting = [client.post("/api/jobs", data={**TINY, **EXAMPLES}).json() for _ in range(2)]
     assert painter.started.wait(10)
     client.__exit__(None, None, None)  # SIGTERM: the studio shuts down cleanly
-    with studio_client(create_app(tmp_path / "d", max_size=64, max_steps=400, preview_interval=0.0)) as again:
-        again.app.state.jobs.runner = Painter()
+    with studio_client(create_app(tmp_path / "d", Limits(max_size=64, max_steps=400), preview_interval=0.0)) as again:
+        again.app.state.studio.jobs.runner = Painter()
         stopped = again.get(f"/api/jobs/{running['id']}").json()
         assert stopped["state"] == "cancelled" and "the studio stopped at step" in stopped["message"]
         assert stopped["result_url"]  # the picture so far is kept
@@ -432,12 +442,12 @@ def test_an_oversized_upload_is_refused(make_client):
     big = big + b"\0" * (3000 - len(big)) if len(big) < 3000 else big
     answer = client.post("/api/jobs", data=TINY, files=uploads(big))
     assert answer.status_code == 413 and "larger than" in answer.json()["detail"]
-    assert not any((client.app.state.store.root).iterdir())  # nothing left behind
+    assert not any((client.app.state.studio.store.root).iterdir())  # nothing left behind
 
 
 def test_an_oversized_request_body_is_refused_before_parsing(make_client):
     client = make_client(max_upload_bytes=1000)
-    limit = client.app.state.limits.max_body_bytes  # every image at its limit, plus 1 MB of form fields
+    limit = client.app.state.studio.limits.max_body_bytes  # every image at its limit, plus 1 MB of form fields
     answer = client.post("/api/jobs", content=b"x" * (limit + 1), headers=MULTIPART)
     assert answer.status_code == 413 and "larger than the studio accepts" in answer.json()["detail"]
 
@@ -503,7 +513,7 @@ def test_a_drawing_given_as_the_photo_is_refused_in_one_line(make_client):
         form = {**TINY, **styles.get("data", {})}
         answer = client.post("/api/plan", data=form, files=[("content", ("x.svg", svg)), *styles.get("files", [])])
         assert answer.status_code == 415 and "'x.svg'" in answer.json()["detail"], answer.text
-    assert not any(client.app.state.store.root.iterdir())
+    assert not any(client.app.state.studio.store.root.iterdir())
 
 
 def test_an_empty_upload_is_refused(make_client):
@@ -669,6 +679,19 @@ def test_serve_refuses_a_busy_port(tmp_path, capsys):
             serve_command(["--data", str(tmp_path), "--port", str(port)])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and f"cannot listen on 127.0.0.1:{port}" in err and err.count("\n") == 1
+    assert "choose another --port" in err
+    from brushwork.web import server
+
+    server.claim_data(tmp_path, wait=0).close()  # the refused studio let go of its data folder
+
+
+@pytest.mark.parametrize("host", ["no-such-host.invalid", "192.0.2.1"])  # a name that does not resolve, not ours
+def test_serve_blames_the_host_it_cannot_listen_on_not_the_port(tmp_path, capsys, host):
+    with pytest.raises(SystemExit) as stop:
+        serve_command(["--data", str(tmp_path), "--host", host, "--port", "0"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and f"cannot listen on {host}:0" in err and err.count("\n") == 1
+    assert err.rstrip().endswith("choose another --host"), err
 
 
 # --- one definition of each setting ----------------------------------------------------------------
@@ -738,7 +761,7 @@ def test_a_plan_is_made_without_a_job(make_client):
     text = answer.json()["plan"]
     assert "4096x3072 px in 6 levels" in text and "tiles of 1024 px" in text and "peak memory" in text
     assert client.get("/api/jobs").json() == []
-    assert not [p for p in (client.app.state.store.root).iterdir() if p.is_dir()]
+    assert not [p for p in (client.app.state.studio.store.root).iterdir() if p.is_dir()]
 
 
 def test_a_plan_names_the_pictures_as_the_user_gave_them(make_client):
@@ -878,7 +901,7 @@ def test_a_bad_mask_is_refused_in_one_line_and_nothing_is_kept(make_client, mask
         assert answer.status_code == status, answer.text
         assert words in answer.json()["detail"] and "\n" not in answer.json()["detail"]
     assert painter.calls == 0 and client.get("/api/jobs").json() == []
-    assert not any(client.app.state.store.root.iterdir())
+    assert not any(client.app.state.studio.store.root.iterdir())
 
 
 def test_overlapping_masks_and_masks_on_a_clip_are_refused(make_client):
@@ -888,7 +911,7 @@ def test_overlapping_masks_and_masks_on_a_clip_are_refused(make_client):
     assert answer.status_code == 422 and "overlap: they add up to more than 1 at 864 pixels" in answer.json()["detail"]
     answer = client.post("/api/jobs", data=CLIP, files=clip_upload() + regions(mask(LEFT)))
     assert answer.status_code == 422 and "not a clip" in answer.json()["detail"]
-    assert not any(client.app.state.store.root.iterdir())
+    assert not any(client.app.state.studio.store.root.iterdir())
 
 
 def parts(*masks: bytes) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -936,7 +959,7 @@ def test_a_bad_painting_mask_is_refused_in_one_line_and_nothing_is_kept(make_cli
         assert words in answer.json()["detail"] and "\n" not in answer.json()["detail"]
     answer = client.post("/api/jobs", data=CLIP, files=clip_upload() + parts(mask(LEFT)))
     assert answer.status_code == 422 and "not a clip" in answer.json()["detail"]
-    assert painter.calls == 0 and not any(client.app.state.store.root.iterdir())
+    assert painter.calls == 0 and not any(client.app.state.studio.store.root.iterdir())
 
 
 # --- clips -----------------------------------------------------------------------------------------
@@ -972,7 +995,7 @@ def test_a_clip_is_painted_in_the_photos_place_and_comes_back_as_a_video(make_cl
     assert len(job["history"]) == 4 + 2 * 2 and job["losses"]["total"] > 0  # every frame's steps: the loss chart
     movie = client.get(job["download_url"])
     assert movie.headers["content-type"] == "video/mp4" and ".mp4" in movie.headers["content-disposition"]
-    saved = client.app.state.store.result(job["id"])
+    saved = client.app.state.studio.store.result(job["id"])
     info = probe(saved)
     assert info.frames == 3 and max(info.width, info.height) == 64 and info.audio == probe(FOX).audio
     for url in (job["thumbnail_url"], job["preview_url"], job["inputs"][0]["thumbnail_url"]):
@@ -1000,7 +1023,7 @@ def test_a_stopped_clip_keeps_the_frames_it_painted_as_a_video(make_client):
     job = wait_for(client, job_id)
     assert job["state"] == "cancelled" and "frames painted are kept" in job["message"]
     assert 2 <= job["frames_done"] < job["frames_total"] == 15
-    assert probe(client.app.state.store.result(job_id)).frames == job["frames_done"]
+    assert probe(client.app.state.studio.store.result(job_id)).frames == job["frames_done"]
 
 
 @pytest.mark.video
@@ -1031,7 +1054,7 @@ def test_a_clip_the_studio_cannot_paint_is_refused_with_one_line(make_client, fo
     data = {k: v for k, v in {**CLIP, **form}.items() if v is not None}
     answer = client.post("/api/jobs", data=data, files=clip_upload(upload))
     assert answer.status_code == status and words in answer.json()["detail"], answer.json()
-    assert not any(client.app.state.store.root.iterdir())  # nothing left behind
+    assert not any(client.app.state.studio.store.root.iterdir())  # nothing left behind
 
 
 @pytest.mark.video
@@ -1083,7 +1106,9 @@ def test_the_page_carries_the_token_its_own_requests_need(make_client):
     visitor = stranger(client)
     page = visitor.get("/").text
     token = re.search(r'<meta name="brushwork-token" content="([^"]+)">', page).group(1)
-    assert token == client.app.state.access.token and f'"{TOKEN_HEADER}": TOKEN' in page  # and its script sends it
+    assert (
+        token == client.app.state.studio.access.token and f'"{TOKEN_HEADER}": TOKEN' in page
+    )  # and its script sends it
     own = {"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin", TOKEN_HEADER: token}
     created = visitor.post("/api/jobs", data={**TINY, **EXAMPLES}, headers=own)
     assert created.status_code == 201, created.text
@@ -1226,7 +1251,7 @@ def test_one_machine_may_keep_only_so_many_jobs_waiting(make_client):
     ):
         detail = answer.json()["detail"]
         assert answer.status_code == 429 and "2 jobs waiting" in detail and "\n" not in detail, answer.text
-    assert len(client.get("/api/jobs").json()) == 3 and len(list(client.app.state.store.root.iterdir())) == 3
+    assert len(client.get("/api/jobs").json()) == 3 and len(list(client.app.state.studio.store.root.iterdir())) == 3
     painter.release.set()
 
 
@@ -1237,7 +1262,7 @@ def test_a_clip_with_frames_larger_than_a_picture_may_be_is_refused(make_client)
         answer = client.post("/api/jobs", data=data, files=files)
         detail = answer.json()["detail"]
         assert answer.status_code == 413 and "more than 0.01 megapixels" in detail and "\n" not in detail, detail
-    assert not any(client.app.state.store.root.iterdir())
+    assert not any(client.app.state.studio.store.root.iterdir())
 
 
 def test_serve_on_a_network_address_warns_and_prints_the_address_with_its_token(tmp_path):

@@ -28,6 +28,7 @@ from schemathesis.checks import (
 from brushwork.engine.runner import Result
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER
+from brushwork.web.limits import Limits
 
 pytestmark = pytest.mark.slow
 
@@ -45,9 +46,9 @@ def still_life(content, styles, settings, callback=None, keep_memory=False, regi
 
 
 DATA = tempfile.TemporaryDirectory(prefix="brushwork-fuzz-")
-STUDIO = create_app(Path(DATA.name), max_size=32, max_steps=2, max_upload_bytes=200_000, max_pixels=250_000)
-STUDIO.state.jobs.runner = still_life
-AS_THE_PAGE = {"host": "127.0.0.1", TOKEN_HEADER: STUDIO.state.access.token}
+STUDIO = create_app(Path(DATA.name), Limits(max_size=32, max_steps=2, max_upload_bytes=200_000, max_pixels=250_000))
+STUDIO.state.studio.jobs.runner = still_life
+AS_THE_PAGE = {"host": "127.0.0.1", TOKEN_HEADER: STUDIO.state.studio.access.token}
 """What the studio's own page sends (the guard's refusals have tests of their own)."""
 schema = schemathesis.openapi.from_asgi("/openapi.json", STUDIO, headers=AS_THE_PAGE)
 
