@@ -291,8 +291,9 @@ class Gram(FeatureTerm):
         self.layer_weights = settings.style_layer_weights or (1.0,) * len(self.layers)
 
     def aim(self, photo: Sight, paintings: Sequence[tuple[Sight, float]]) -> None:
+        height, width = photo.picture.shape[-2:]
         self.masks: list[list[Tensor] | None] = []
-        self.areas: list[list[float]] = []  # per region, per layer: what its mask covers there
+        self.norms: list[list[float]] = []  # per region, per layer: what its Gram sum is divided by (fixed a level)
         self.targets: list[list[Tensor]] = []  # per region, per layer
         self.weights: list[list[float]] = []
         for masks, painted_by in _regions(photo, paintings, self.layers):
@@ -301,8 +302,9 @@ class Gram(FeatureTerm):
                 layer_grams = [blend * g for g in self._grams(painting)]
                 grams = layer_grams if not grams else [a + b for a, b in zip(grams, layer_grams)]
             shares = [_share(m) for m in masks] if masks is not None else [1.0] * len(self.layers)
+            areas = [_area(width, height, n) for n in self.layers] if masks is None else [float(m.sum()) for m in masks]
             self.masks.append(masks)
-            self.areas.append([] if masks is None else [float(m.sum()) for m in masks])
+            self.norms.append([_gram_norm(t, area) for t, area in zip(grams, areas)])
             self.targets.append(grams)
             self.weights.append([share * w for share, w in zip(shares, self._layer_weights(grams))])
         self.guides = (  # per layer, per region; none when one region covers the whole picture
@@ -338,8 +340,8 @@ class Gram(FeatureTerm):
             return self.weight * (total + style_loss(feats, self.layers, self.targets[0], self.weights[0]))
         for i, name in enumerate(self.layers):  # every region's Gram sum at once, a layer at a time
             sums = guided_grams(feats[name], self.guides[i])
-            for gram_sum, areas, targets, weights in zip(sums, self.areas, self.targets, self.weights):
-                error = gram_sum / _gram_norm(targets[i], areas[i]) - targets[i]
+            for gram_sum, norms, targets, weights in zip(sums, self.norms, self.targets, self.weights):
+                error = gram_sum / norms[i] - targets[i]
                 total = total + weights[i] * error.pow(2).sum()
         return self.weight * total
 
@@ -347,15 +349,7 @@ class Gram(FeatureTerm):
         return gram_matrix(features, normalize=False) if mask is None else guided_gram_sum(features, mask)
 
     def begin(self, image: Tensor) -> None:
-        height, width = image.shape[-2:]
         self.sums = [[image.new_zeros(t.shape) for t in targets] for targets in self.targets]
-        self.norms = [
-            [
-                _gram_norm(t, _area(width, height, name) if masks is None else float(masks[i].sum()))
-                for i, (name, t) in enumerate(zip(self.layers, targets))
-            ]
-            for masks, targets in zip(self.masks, self.targets)
-        ]
 
     def _core_masks(self, masks: list[Tensor] | None, t: Tile) -> list[Tensor | None]:
         return [None] * len(self.layers) if masks is None else [core_view(m, t, n) for m, n in zip(masks, self.layers)]
@@ -416,11 +410,11 @@ class SlicedWasserstein(FeatureTerm):
         device = photo.picture.device
         if device.type == "cuda" and self.draws.device != device:
             self.draws = torch.Generator(device=device).manual_seed(self.seed)
-        self.covers: list[list[_Cover] | None] = []
+        self.covers: list[list[_Cover | None]] = []  # per region, per layer (None: every position)
         self.targets: list[list[Tensor]] = []  # per region, per layer
         self.shares: list[float] = []
         for masks, painted_by in _regions(photo, paintings, self.layers):
-            self.covers.append(None if masks is None else [_Cover.of(mask) for mask in masks])
+            self.covers.append([None] * len(self.layers) if masks is None else [_Cover.of(mask) for mask in masks])
             self.targets.append(self._points_of(painted_by))
             self.shares.append(_share(masks[0]) if masks is not None else 1.0)
         # a region's share of the points, as of the loss: regions cost about what the whole picture does
@@ -481,16 +475,10 @@ class SlicedWasserstein(FeatureTerm):
         """On fresh random directions and positions each call, averaged over layers."""
         total = feats[self.layers[0]].new_zeros((), dtype=torch.float32)
         height, width = image.shape[-2:]
-        if self.covers[0] is None:  # the whole picture, one region
-            region = total.new_zeros(())
-            for name, target in zip(self.layers, self.targets[0]):
-                points = _sample(_points(feats[name]), SWD_POINTS, self.draws)
-                region = region + sliced_wasserstein_loss(points, target, self._directions(target))
-            return self.weight * (total + self.shares[0] * region / len(self.targets[0]))
         regions = [total.new_zeros(()) for _ in self.targets]
         for i, name in enumerate(self.layers):  # every region's points in one gather (one gradient buffer)
             picks = [
-                self._positions(width, height, name, n, c[i], self.draws) for c, n in zip(self.covers, self.counts) if c
+                self._positions(width, height, name, n, c[i], self.draws) for c, n in zip(self.covers, self.counts)
             ]
             rows, cols = torch.cat(picks).to(feats[name].device).unbind(1)
             flat = rows * feats[name].shape[-1] + cols  # one index into the positions: the cheaper gradient
@@ -504,20 +492,15 @@ class SlicedWasserstein(FeatureTerm):
 
     def begin(self, image: Tensor) -> None:
         height, width = image.shape[-2:]
-        # drawn in the order the whole picture's loss draws them: a layer at a time, each region's in turn
+        # from the generator the whole picture's loss draws from (on a GPU, there): a layer at a time, each region's
+        # in turn
         by_layer = [
-            [
-                self._positions(width, height, name, n, None if c is None else c[i])
-                for c, n in zip(self.covers, self.counts)
-            ]
+            [self._positions(width, height, name, n, c[i], self.draws) for c, n in zip(self.covers, self.counts)]
             for i, name in enumerate(self.layers)
         ]
         self.picks = [list(region) for region in zip(*by_layer)]
-        if self.covers[0] is None:
-            self.directions = [[self._directions(target) for target in targets] for targets in self.targets]
-        else:
-            ways = [[self._directions(targets[i]) for targets in self.targets] for i in range(len(self.layers))]
-            self.directions = [list(region) for region in zip(*ways)]
+        ways = [[self._directions(targets[i]) for targets in self.targets] for i in range(len(self.layers))]
+        self.directions = [list(region) for region in zip(*ways)]
         self.projected: list[list[list[Tensor]]] = [[[] for _ in self.layers] for _ in self.targets]
 
     def add(self, t: Tile, cores: Mapping[str, Tensor]) -> None:
@@ -582,14 +565,6 @@ def _area(width: int, height: int, name: str) -> int:
     """Positions in a layer's features of a ``width`` x ``height`` picture."""
     w, h = feature_size(width, height, name)
     return h * w
-
-
-def _sample(points: Tensor, count: int, generator: torch.Generator) -> Tensor:
-    """``count`` of the rows of ``points`` at random (all of them, in order, when there are no more)."""
-    n = points.shape[0]
-    if n <= count:
-        return points.float()
-    return points[torch.randperm(n, generator=generator, device=generator.device)[:count].to(points.device)].float()
 
 
 @dataclass(frozen=True)
