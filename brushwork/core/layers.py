@@ -14,6 +14,7 @@ __all__ = [
     "unknown_layer",
     "smallest_side",
     "stride",
+    "channels",
     "receptive_field",
     "halo",
     "feature_size",
@@ -75,6 +76,12 @@ def smallest_side(layers: Iterable[str]) -> int:
 def stride(name: str) -> int:
     """Pixels per position of a layer's features (2 to the number of poolings before it)."""
     return 2 ** sum(n.startswith("pool") for n in LAYER_NAMES[: layer_index(name)])
+
+
+def channels(name: str) -> int:
+    """Channels of a layer's features: its block's last convolution's, up to it."""
+    convs = [n for n in LAYER_NAMES[: layer_index(name) + 1] if n.startswith("conv")]
+    return CONV_SHAPES[convs[-1]][1]
 
 
 def receptive_field(name: str) -> int:

@@ -50,6 +50,7 @@ RAY_WORKER_CPUS, RAY_RETRIES = 1, 2
 """On Ray: the cores (and torch threads) of each CPU worker, and the fresh workers a task gets when the one
 painting it dies. Every front door that offers Ray takes them as its defaults."""
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+DEFAULT_CONTENT_LAYERS = ("conv4_2",)
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ class Settings:
         "terms per feature element and Gram entry (brushwork 0.1, the seed and paper presets)",
     )
     content_layers: tuple[str, ...] = _option(
-        ("conv4_2",),
+        DEFAULT_CONTENT_LAYERS,
         kind="layers",
         group=_WEIGHTS,
         label="Content layers",

@@ -41,7 +41,7 @@ from brushwork.model.objective import Objective, TiledObjective
 from brushwork.model.terms import Temporal, culprits
 from brushwork.planning.forecast import CONVERGENCE_WINDOW, StepTimer, forecast
 from brushwork.planning.levels import check_sizes, level_style_layers, painting_longest
-from brushwork.planning.run_plan import RunPlan, plan_run
+from brushwork.planning.run_plan import LBFGS_HISTORY, RunPlan, plan_run
 
 __all__ = [
     "Progress",
@@ -58,7 +58,6 @@ __all__ = [
     "check_run",
 ]
 
-_LBFGS_HISTORY = 20  # judged as good as 50 at 512 and 1024 px, with 2.5x less memory and time for the pairs
 READ_EVERY = 8
 """On a GPU, the losses are read back every this many steps (for the bar, the history and the stopping tests):
 each read makes the host wait for the device, which costs more than a step's arithmetic at 512 px."""
@@ -454,13 +453,13 @@ class _Run:
         """The level's optimiser over the picture ``x``: L-BFGS (kept on the device when queued), or Adam."""
         s = self.settings
         if s.optimizer == "lbfgs" and self.queued:
-            return DeviceLBFGS([x], lr=s.lr_at(self.step), history_size=min(_LBFGS_HISTORY, budget))
+            return DeviceLBFGS([x], lr=s.lr_at(self.step), history_size=min(LBFGS_HISTORY, budget))
         if s.optimizer == "lbfgs":
             return torch.optim.LBFGS(
                 [x],
                 lr=s.lr_at(self.step),
                 max_iter=1,
-                history_size=_LBFGS_HISTORY,
+                history_size=LBFGS_HISTORY,
                 tolerance_grad=-1,
                 tolerance_change=-1,
             )

@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 from brushwork.core.layers import smallest_side
-from brushwork.core.settings import DEFAULT_STYLE_LAYERS, MAX_WEIGHT, Settings
+from brushwork.core.settings import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, MAX_WEIGHT, Settings
 from brushwork.media.images import resize_longest, to_tensor
 from brushwork.media.masks import layer_mask, resize_mask
 from brushwork.model.losses import gram_matrix, guided_gram_sum
@@ -34,8 +34,9 @@ __all__ = ["ANALYSIS_SIZE", "MIDDLING_BALANCE", "painting_energy", "photo_energy
 
 ANALYSIS_SIZE = 512
 """A painting's energy is measured at this longest side (neural-style's default size), whatever the run's."""
-CONTENT_LAYER = "conv4_2"
-"""The layer whose features measure a photo's energy: the default content layer."""
+CONTENT_LAYER = DEFAULT_CONTENT_LAYERS[0]
+"""The layer whose features measure a photo's energy: the default content layer, whatever the run's (the balance
+was measured there)."""
 MIDDLING_BALANCE = 0.42
 """The balance the style weights are given for: the median of the nine paintings benchmarked (7e5: Shipwreck
 3.5e5, Mona Lisa 2.2e5, Woman with a Hat 7.0e5, The Starry Night 2.1e6) over Tübingen's energy (1.67e6; Chicago
