@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.formats import CLIP_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS, in_words
+from brushwork.planning.levels import fit_longest
 
 __all__ = [
     "Picture",
@@ -184,9 +185,7 @@ def load_image(path: str | os.PathLike, role: str = "image", shown: str | None =
 
 def resize_longest(img: Image.Image, size: int) -> Image.Image:
     """Resize so the longest side is ``size`` pixels, keeping the aspect ratio."""
-    w, h = img.size
-    scale = size / max(w, h)
-    new = (max(1, round(w * scale)), max(1, round(h * scale)))
+    new = fit_longest(*img.size, size)
     return img if new == img.size else img.resize(new, Image.Resampling.LANCZOS)
 
 

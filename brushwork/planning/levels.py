@@ -15,11 +15,13 @@ from brushwork.core.settings import MAX_SIZE, Settings
 
 __all__ = [
     "MIN_LEVEL_SIZE",
+    "fit_longest",
     "level_sizes",
     "longest_side_for",
     "check_sizes",
     "thin_photo_problem",
     "painting_longest",
+    "painting_wanted",
     "level_budgets",
     "level_count",
     "level_style_layers",
@@ -48,6 +50,13 @@ def level_count(size: int, scales: int) -> int:
     return 1 + max(0, math.floor(math.log2(size / AUTO_COARSEST))) if size >= AUTO_COARSEST else 1
 
 
+def fit_longest(width: int, height: int, longest: int) -> Size:
+    """(width, height) of a ``width`` x ``height`` picture resized to a longest side of ``longest``, its shape
+    kept: what the engine resizes pictures to, so that a plan knows their sizes before any pixel is read."""
+    scale = longest / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def level_sizes(width: int, height: int, size: int, levels: int, min_side: int = 1) -> list[Size]:
     """(width, height) of each coarse-to-fine level: halving from ``size``.
 
@@ -56,8 +65,7 @@ def level_sizes(width: int, height: int, size: int, levels: int, min_side: int =
     out = []
     for i in reversed(range(levels)):
         longest = round(size / 2**i)
-        scale = longest / max(width, height)
-        wh = (max(1, round(width * scale)), max(1, round(height * scale)))
+        wh = fit_longest(width, height, longest)
         if i == 0 or (longest >= MIN_LEVEL_SIZE and min(wh) >= min_side):
             out.append(wh)
     return out
@@ -108,9 +116,13 @@ def check_sizes(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Se
 def painting_longest(painting: Size, level: Size, settings: Settings) -> int:
     """Longest side a painting is seen at for a level: ``style_scale`` times the level's, but never past
     :data:`PAINTING_ENLARGEMENT` times its own; enlarged anyway if too thin for the network."""
-    wanted = max(16, round(max(level) * settings.style_scale))
-    capped = min(wanted, max(round(PAINTING_ENLARGEMENT * max(painting)), 16))
+    capped = min(painting_wanted(level, settings), max(round(PAINTING_ENLARGEMENT * max(painting)), 16))
     return max(capped, longest_side_for(*painting, smallest_side(settings.style_layers)))
+
+
+def painting_wanted(level: Size, settings: Settings) -> int:
+    """Longest side ``style_scale`` asks a painting to be seen at for a level, before any cap."""
+    return max(16, round(max(level) * settings.style_scale))
 
 
 def step_cost(smaller: Size, larger: Size, exponent: float = STEP_COST_EXPONENT) -> float:

@@ -21,8 +21,10 @@ from brushwork.planning.levels import (
     PAINTING_ENLARGEMENT,
     Size,
     check_sizes,
+    fit_longest,
     level_budgets,
     painting_longest,
+    painting_wanted,
 )
 from brushwork.planning.machine import CALIBRATION, GB, Machine
 from brushwork.planning.tiles import tile_grid
@@ -236,9 +238,7 @@ def _largest_painting(paintings: Sequence[tuple[str, Size]], level: Size, settin
 
 
 def _painting_size(painting: Size, level: Size, settings: Settings) -> Size:
-    longest = painting_longest(painting, level, settings)
-    scale = longest / max(painting)
-    return max(1, round(painting[0] * scale)), max(1, round(painting[1] * scale))
+    return fit_longest(*painting, painting_longest(painting, level, settings))
 
 
 def _unreached_rates(settings: Settings) -> list[str]:
@@ -257,8 +257,7 @@ def _enlargements(paintings: Sequence[tuple[str, Size]], final: Size, settings: 
     :data:`PAINTING_ENLARGEMENT`): its strokes will be softer, or finer than the size asks."""
     notes = []
     for name, wh in paintings:
-        wanted = max(16, round(max(final) * settings.style_scale))
-        shown = painting_longest(wh, final, settings)
+        wanted, shown = painting_wanted(final, settings), painting_longest(wh, final, settings)
         label = f"the painting {name}" if name else "a painting"
         if wanted > shown:
             notes.append(
