@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from brushwork.core.errors import ImageError
+from brushwork.media.images import write_atomically
 
 LOG_NAME = "batch.jsonl"
 
@@ -107,12 +108,7 @@ class BatchLog:
             if data.startswith(kept):  # only the last line is torn: cut it off, which needs no space
                 os.truncate(self.path, len(kept))
             else:
-                partial = self.path.with_name(f".{self.path.name}.partial")
-                try:
-                    partial.write_bytes(kept)
-                    os.replace(partial, self.path)
-                finally:
-                    partial.unlink(missing_ok=True)
+                write_atomically(self.path, kept)
         except OSError as exc:
             raise ImageError(f"cannot repair the log {self.path}: {exc.strerror or exc}") from None
 

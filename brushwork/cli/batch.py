@@ -24,7 +24,7 @@ from brushwork.cli.kit import (
     ray_session,
 )
 from brushwork.core.settings import resolve
-from brushwork.core.words import count, duration
+from brushwork.core.words import duration
 
 if TYPE_CHECKING:
     from brushwork.batch.log import Record
@@ -127,7 +127,8 @@ def _report(summary: Summary) -> int:
         return EXIT_FAILED
     if summary.status == "interrupted":
         kept = [r.kept for r in summary.records if r.kept]
-        so_far = f"; the {count(len(kept), 'picture')} so far: {', '.join(kept)}" if kept else ""
+        so_far = f"; the pictures so far are {', '.join(kept)}" if len(kept) > 1 else ""
+        so_far = f"; the picture so far is {kept[0]}" if len(kept) == 1 else so_far
         print(
             f"brushwork batch: interrupted; {', '.join(parts)}, {summary.left} left{so_far}; "
             "the same command paints what is left (nothing was half-written)",

@@ -42,6 +42,7 @@ __all__ = [
     "spare_path",
     "read_tag",
     "file_sha256",
+    "write_atomically",
 ]
 
 STALE_AFTER = 3600.0
@@ -187,6 +188,18 @@ def resize_longest(img: Image.Image, size: int) -> Image.Image:
     """Resize so the longest side is ``size`` pixels, keeping the aspect ratio."""
     new = fit_longest(*img.size, size)
     return img if new == img.size else img.resize(new, Image.Resampling.LANCZOS)
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a hidden file beside it, renamed into place: a reader sees the old file
+    or the new one, and a write cut short (a full disk, a crash) leaves nothing half-written."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
 
 
 def to_tensor(img: Image.Image) -> torch.Tensor:

@@ -19,7 +19,7 @@ from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.media.clips import ClipInfo, frames, probe
-from brushwork.media.images import Picture, load_image
+from brushwork.media.images import Picture, load_image, write_atomically
 from brushwork.media.masks import RegionFiles, Regions
 from brushwork.model.network import VGG19
 from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, paint_clip
@@ -31,7 +31,6 @@ from brushwork.video.work_folder import (
     frame_file,
     frame_recipe,
     work_folder,
-    write_atomically,
 )
 
 SEGMENT_OVERLAP = 4

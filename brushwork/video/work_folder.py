@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine.recipes import header, input_record
 from brushwork.media.clips import ClipInfo
-from brushwork.media.images import Picture, file_sha256
+from brushwork.media.images import Picture, file_sha256, write_atomically
 from brushwork.media.masks import Regions
 from brushwork.video.timeline import painted_positions
 
@@ -176,13 +175,3 @@ def frame_recipe(
         "video": video.to_dict(),
         "inputs": _inputs_of(clip, styles, settings, fingerprint),
     }
-
-
-def write_atomically(path: Path, data: bytes) -> Path:
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    finally:  # a write cut short (a full disk) leaves nothing half-written
-        partial.unlink(missing_ok=True)
-    return path

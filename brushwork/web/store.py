@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from brushwork.core.errors import ImageError
+from brushwork.media.images import write_atomically
 from brushwork.media.masks import RegionFiles
 from brushwork.video.work_folder import FRAMES, work_folder
 
@@ -155,11 +154,7 @@ class Store:
     def save(self, job: Job) -> None:
         """Write ``job.json`` atomically, so a crash never leaves half a record."""
         data = {k: v for k, v in asdict(job).items() if k != "previews"}
-        folder = self.folder(job.id)
-        fd, tmp = tempfile.mkstemp(prefix=".job-", suffix=".json", dir=folder)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
-        os.replace(tmp, folder / "job.json")
+        write_atomically(self.folder(job.id) / "job.json", json.dumps(data).encode())
 
     def load_all(self) -> list[Job]:
         """Every readable job; unreadable folders are logged and left alone."""
