@@ -38,6 +38,7 @@ from brushwork.core.settings import Settings
 from brushwork.engine import recipes
 from brushwork.engine.runner import Callback, Result, check_run, run
 from brushwork.media.images import file_sha256, load_image, spare_path
+from brushwork.media.masks import load_regions
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
 
@@ -179,7 +180,7 @@ def paint_pictures(
             _refuse_foreign_output(item)
         content = load_image(item.photo, "photo")
         styles = [load_image(path, "painting") for path in item.styles]
-        regions = item.regions.load(content.rgb.size, [s.rgb.size for s in styles]) if item.regions else None
+        regions = load_regions(item.regions, content.rgb.size, styles)
         return run(
             content, styles, settings, callback=callback, encoder=encoder, keep_memory=keep_memory, regions=regions
         )

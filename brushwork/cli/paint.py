@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from brushwork.media.images import Picture
     from brushwork.media.masks import RegionFiles, Regions
 
-__all__ = ["parser", "commands", "command", "load_regions", "paint_and_save"]
+__all__ = ["parser", "commands", "command", "paint_and_save"]
 
 
 def parser() -> Parser:
@@ -72,6 +72,7 @@ def commands() -> str:
 
 def command(argv: Sequence[str]) -> int:
     from brushwork.media.images import check_output_path, load_image
+    from brushwork.media.masks import load_regions
 
     p = parser()
     if not argv:
@@ -88,7 +89,7 @@ def command(argv: Sequence[str]) -> int:
     content = load_image(args.content, "content")
     styles = [load_image(path, "style") for path in style_paths]
     check_run(settings, len(styles))
-    masks = load_regions(regions, content, styles, settings)  # checked now, before any work
+    masks = load_regions(regions, content.rgb.size, styles, blend=settings.style_blend)  # now, before any work
     if output is None:
         planned = measure_and_plan(content, styles, settings)
         print(replace(planned, notes=[*planned.notes, *(masks.notes if masks is not None else ())]).describe())
@@ -99,19 +100,6 @@ def command(argv: Sequence[str]) -> int:
     return paint_and_save(
         settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet, regions=(regions, masks)
     )
-
-
-def load_regions(
-    regions: RegionFiles | None, content: Picture, styles: Sequence[Picture], settings: Settings
-) -> Regions | None:
-    """The checked masks of a run's region files (None without any), read once for the plan and the run; a
-    painting with nothing opaque to learn from is refused here too, before the plan is printed."""
-    from brushwork.media.masks import with_paintings_alpha
-
-    sizes = [s.rgb.size for s in styles]
-    masks = regions.load(content.rgb.size, sizes, blend=settings.style_blend) if regions else None
-    with_paintings_alpha(masks, styles)
-    return masks
 
 
 def snapshot_paths(output: Path) -> tuple[Path, Path]:
@@ -151,7 +139,7 @@ def paint_and_save(
     regions: tuple[RegionFiles | None, Regions | None] = (None, None),
 ) -> int:
     """Run with a progress bar, write the picture (also when stopped early) and say how it ended; ``regions``: the
-    region files (for the recipe) and their masks (:func:`load_regions`)."""
+    region files (for the recipe) and their masks (:func:`~brushwork.media.masks.load_regions`)."""
     from brushwork.engine import recipes
     from brushwork.engine.runner import measure_and_plan, run
 

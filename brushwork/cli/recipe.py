@@ -34,10 +34,11 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from brushwork.cli.paint import check_snapshot_place, load_regions, paint_and_save
+    from brushwork.cli.paint import check_snapshot_place, paint_and_save
     from brushwork.core.settings import Settings
     from brushwork.engine import recipes
     from brushwork.media.images import check_output_path, load_image
+    from brushwork.media.masks import load_regions
 
     p = parser()
     args = p.parse_args(argv)
@@ -94,7 +95,7 @@ def command(argv: Sequence[str]) -> int:
     content = load_image(paths[0], "content")
     styles = [load_image(s, "style") for s in style_paths]
     regions = recipes.region_files(recipe, paths)
-    masks = load_regions(regions, content, styles, settings)
+    masks = load_regions(regions, content.rgb.size, styles, blend=settings.style_blend)
     return paint_and_save(
         settings,
         content,

@@ -154,7 +154,7 @@ def _inputs(
     from brushwork.engine.runner import check_run
     from brushwork.media.clips import probe
     from brushwork.media.images import load_image
-    from brushwork.media.masks import with_paintings_alpha
+    from brushwork.media.masks import load_regions
 
     clip = probe(args.clip)
     if clip.damage:
@@ -163,8 +163,7 @@ def _inputs(
         )
     styles = [load_image(path, "style") for path in style_paths]
     check_run(settings, len(styles))
-    regions = files.load(clip.upright, [s.rgb.size for s in styles], "frame", settings.style_blend) if files else None
-    with_paintings_alpha(regions, styles)  # a painting with nothing opaque is refused before the plan
+    regions = load_regions(files, clip.upright, styles, "frame", settings.style_blend)
     for note in regions.notes if regions is not None else ():
         print(f"brushwork video: note: {note}", file=sys.stderr)
     return _Inputs(clip, styles, settings, video, files, regions)

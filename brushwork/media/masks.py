@@ -34,6 +34,7 @@ __all__ = [
     "masks_from_map",
     "parse_colour",
     "regions_for",
+    "load_regions",
     "layer_mask",
     "resize_mask",
     "check_painting_masks",
@@ -257,6 +258,21 @@ def with_paintings_alpha(regions: Regions | None, paintings: Sequence[Picture]) 
             where = "its mask covers only its transparent part" if mask is not None else "it is transparent all over"
             raise ImageError(f"the painting {painting.name}: {where}; there is nothing to learn from")
     return replace(regions, sources=parts)
+
+
+def load_regions(
+    files: RegionFiles | None,
+    photo: tuple[int, int],
+    paintings: Sequence[Picture],
+    on: str = "photo",
+    blend: Sequence[float] | None = None,
+) -> Regions | None:
+    """A run's checked masks from its region files (None without any), for a photo (or a clip's frame, ``on``) of
+    ``(width, height)`` px and those paintings (see :meth:`RegionFiles.load`); a painting with nothing opaque to
+    learn from is refused here too, before any plan or work."""
+    masks = files.load(photo, [p.rgb.size for p in paintings], on, blend) if files else None
+    with_paintings_alpha(masks, paintings)
+    return masks
 
 
 def check_painting_masks(masks: int, paintings: int) -> None:

@@ -20,7 +20,7 @@ from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.media.clips import ClipInfo, frames, probe
 from brushwork.media.images import Picture, load_image, write_atomically
-from brushwork.media.masks import RegionFiles, Regions
+from brushwork.media.masks import RegionFiles, Regions, load_regions
 from brushwork.model.network import VGG19
 from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, paint_clip
 from brushwork.video.timeline import no_frames, painted_positions
@@ -111,7 +111,7 @@ def paint_segment(
     """Paint one segment (``video`` covers just it) and give its frames as PNG bytes, for the driver to keep."""
     clip = probe(clip_path)
     styles = [load_image(path, "style") for path in style_paths]
-    regions = region_files.load(clip.upright, [s.rgb.size for s in styles], "frame") if region_files else None
+    regions = load_regions(region_files, clip.upright, styles, "frame")
     with tempfile.TemporaryDirectory(prefix="brushwork-segment-") as folder:
         out = Path(folder) / "segment.mp4"
         result = paint_clip(clip, styles, settings, video, out, encoder=encoder, assemble_clip=False, regions=regions)

@@ -25,6 +25,7 @@ from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.engine import runner as engine
 from brushwork.media.clips import probe
+from brushwork.media.masks import load_regions
 from brushwork.video.painting import FrameProgress, assemble, paint_clip
 from brushwork.video.timeline import painted_times
 from brushwork.web.forms import label, settings_problem
@@ -243,7 +244,7 @@ class JobQueue:
         content = load_named(paths[0], "content", job.sources[0])
         styles = [load_named(p, "style", n) for p, n in zip(paths[1:], job.sources[1:])]
         regions = job.regions(folder)
-        masks = regions.load(content.rgb.size, [s.rgb.size for s in styles]) if regions else None
+        masks = load_regions(regions, content.rgb.size, styles)
         pace = self._pace(settings)
 
         def progress(p: engine.Progress) -> bool:
