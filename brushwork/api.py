@@ -22,7 +22,7 @@ from PIL import Image
 
 from brushwork.batch.inputs import collect
 from brushwork.batch.run import BatchProgress, Summary, run_batch
-from brushwork.core.errors import BrushworkError, ImageError, SettingsError
+from brushwork.core.errors import BrushworkError, ImageError, SettingsError, WrongKindError
 from brushwork.core.settings import (
     RAY_WORKER_CPUS,
     SPECS,
@@ -66,7 +66,10 @@ def _picture(source: ImageInput, role: str) -> Picture:
         return picture_from_image(Image.fromarray(source), f"<{role} array>")
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"{role} must be {_ACCEPTED}, not {type(source).__name__}")
-    return load_image(source, role)
+    try:
+        return load_image(source, role)
+    except WrongKindError as exc:
+        raise WrongKindError(f"{exc}; paint a clip with brushwork.stylize_video()", exc.clip) from None
 
 
 def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
@@ -356,7 +359,11 @@ def stylize_video(
     motion = replace(video or VideoSettings(), **video_options)
     _check_overwrite(overwrite)
     path = check_output_path(_path(output, "output"), overwrite, (_path(clip, "clip"),), suffixes=VIDEO_SUFFIXES)
-    info, styles = probe(Path(clip)), _styles(style)
+    try:
+        info = probe(_path(clip, "clip"))
+    except WrongKindError as exc:
+        raise WrongKindError(f"{exc}; paint it with brushwork.stylize()", exc.clip) from None
+    styles = _styles(style)
     if chosen.save_every:
         raise SettingsError(
             "does not apply to a clip: its frames are kept as they finish, in OUTPUT.frames/", "save_every"

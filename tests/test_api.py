@@ -222,6 +222,19 @@ def test_an_existing_output_names_the_argument_that_allows_replacing_it(tubingen
     assert (tmp_path / "o.mp4").read_bytes() == b"mine"
 
 
+@pytest.mark.video
+def test_a_clip_as_the_photo_or_a_picture_as_the_clip_names_the_function_that_paints_it(
+    tubingen, starry_night, tmp_path
+):
+    fox = Path(__file__).parents[1] / "brushwork/examples/video/fox.mp4"
+    with pytest.raises(
+        ImageError, match=r"is a video clip, not a picture; paint a clip with brushwork.stylize_video\(\)$"
+    ):
+        brushwork.stylize(fox, starry_night)
+    with pytest.raises(ImageError, match=r"is a still picture, not a video; paint it with brushwork.stylize\(\)$"):
+        brushwork.stylize_video(tubingen, starry_night, tmp_path / "o.mp4")
+
+
 def test_a_plan_checks_the_regions_and_notes_what_was_done_to_them(tubingen, starry_night):
     half = Image.new("L", (64, 48), 0)
     half.paste(255, (0, 0, 64, 24))

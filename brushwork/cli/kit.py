@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from brushwork import __version__
-from brushwork.core.errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError
+from brushwork.core.errors import BrushworkError, InputChangedError, OutputExistsError, SettingsError, WrongKindError
 from brushwork.core.settings import (
     PRESET_HELP,
     PRESETS,
@@ -84,6 +84,10 @@ def describe(error: BrushworkError) -> str:
         return f"{flag(error.field)} {error.problem}"
     if isinstance(error, OutputExistsError):
         return f"{error.path} already exists{error.why}; choose another name or pass --overwrite"
+    if isinstance(error, WrongKindError):
+        return f"{error}; " + (
+            "paint a clip with 'brushwork video'" if error.clip else "paint it with 'brushwork' instead"
+        )
     if isinstance(error, InputChangedError):
         return f"{error}, or pass --allow-changed to rerun with it as it is now"
     return str(error)

@@ -15,6 +15,7 @@ __all__ = [
     "OutputExistsError",
     "SettingsError",
     "WeightsError",
+    "WrongKindError",
     "OUT_OF_MEMORY",
 ]
 
@@ -36,6 +37,15 @@ class OutputExistsError(ImageError):
     def __init__(self, path: object, why: str = ""):
         super().__init__(f"{path} already exists{why}; choose another name or pass overwrite=True")
         self.path, self.why = path, why
+
+
+class WrongKindError(ImageError):
+    """A clip given as the photo, or a picture as the clip: each front door says what paints it instead."""
+
+    def __init__(self, problem: str, clip: bool):
+        super().__init__(problem)
+        self.clip = clip
+        """True: the file is a clip (given where a picture goes); False: a picture (given where a clip goes)."""
 
 
 class InputChangedError(ImageError):

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from brushwork.core import words
-from brushwork.core.errors import ImageError
+from brushwork.core.errors import ImageError, WrongKindError
 
 __all__ = ["ClipInfo", "Frame", "probe", "peek", "frames", "even_size", "write_clip"]
 
@@ -114,7 +114,9 @@ def _video_stream(container: av.container.InputContainer, path: Path, name: str)
     if ctx.name in ("png", "mjpeg", "bmp", "tiff", "webp", "gif") and (stream.frames or 0) <= 1:
         if not _is_picture(path):  # ffmpeg goes by the name: a text file called .jpg is no picture either
             raise ImageError(f"cannot read {name} as a video or a picture; give an MP4, MOV or MKV file")
-        raise ImageError(f"{name} is a still picture, not a video; paint it with 'brushwork' instead")
+        raise WrongKindError(
+            f"{name} is a still picture, not a video", clip=False
+        )  # the front door says what paints it
     return stream
 
 

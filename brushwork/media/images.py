@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from brushwork.core.errors import ImageError, OutputExistsError
+from brushwork.core.errors import ImageError, OutputExistsError, WrongKindError
 from brushwork.core.formats import CLIP_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS, in_words
 from brushwork.planning.levels import fit_longest
 
@@ -125,12 +125,10 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
         ) from None
     except UnidentifiedImageError:
         if p.suffix.lower() in CLIP_SUFFIXES:  # a clip given where a picture goes
-            hint = (
-                "paint a clip with 'brushwork video'"
-                if role in ("content", "photo")
-                else f"the {role} must be a picture"
-            )
-            raise ImageError(f"{role} {name} is a video clip, not a picture; {hint}") from None
+            problem = f"{role} {name} is a video clip, not a picture"
+            if role in ("content", "photo"):  # the front door says what paints a clip
+                raise WrongKindError(problem, clip=True) from None
+            raise ImageError(f"{problem}; the {role} must be a picture") from None
         if p.stat().st_size == 0:
             raise ImageError(
                 f"{role} {name} is an empty file, not an image; use a JPEG, PNG, WebP or TIFF file"
