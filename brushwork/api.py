@@ -24,9 +24,12 @@ from brushwork.batch.inputs import collect
 from brushwork.batch.run import BatchProgress, Summary, run_batch
 from brushwork.core.errors import BrushworkError, ImageError, SettingsError, WrongKindError
 from brushwork.core.settings import (
+    RAY_RETRIES,
+    RAY_SPECS,
     RAY_WORKER_CPUS,
     SPECS,
     VIDEO_SPECS,
+    RayOptions,
     Settings,
     VideoSettings,
     resolve,
@@ -320,6 +323,7 @@ def stylize_video(
     ray: str | None = None,
     workers: int | None = None,
     worker_cpus: int = RAY_WORKER_CPUS,
+    retries: int = RAY_RETRIES,
     segment_frames: int | None = None,
     masks: Sequence[ImageInput] | None = None,
     keep: ImageInput | None = None,
@@ -334,7 +338,8 @@ def stylize_video(
     ``OUTPUT.frames/``; after an interruption (``result.status``) the same call goes on from them.
     ``progress`` is called after each frame (with ``ray``, each segment); returning ``False`` stops.
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints segments of ``segment_frames`` frames (default:
-    shared out evenly) in parallel on Ray workers (see :mod:`brushwork.cluster`); ``style`` must then be files.
+    shared out evenly) in parallel on Ray workers (see :mod:`brushwork.cluster`; ``workers``, ``worker_cpus`` and
+    ``retries`` as :class:`~brushwork.core.settings.RayOptions` says); ``style`` must then be files.
     ``masks`` and ``keep`` (as :func:`transfer`'s, drawn on the clip as a player shows it) hold for every frame,
     and ``painting_masks`` as :func:`transfer`'s; on Ray they too must be files.
     """
@@ -351,7 +356,7 @@ def stylize_video(
             f"{', '.join(VIDEO_SPECS)}",
             unknown[0],
         )
-    _check_workers(ray, workers, worker_cpus, segment_frames)
+    spread = _ray_options(ray, workers, worker_cpus, retries, segment_frames)
     video_options = {k: options.pop(k) for k in list(options) if k in VIDEO_SPECS}
     chosen = resolve(settings, preset, **options)
     if video is not None and not isinstance(video, VideoSettings):
@@ -381,8 +386,8 @@ def stylize_video(
     if len(files) < len(given):
         raise ImageError("on Ray the paintings travel as files: give their paths, not pictures in memory")
     region_files = _region_files(masks, keep, painting_masks)
-    runner = ray_segments(Path(clip), files, chosen, ray, workers, worker_cpus, region_files)
-    length = segment_frames or segment_length(len(painted_positions(info, motion)), runner.workers or 1)
+    runner = ray_segments(Path(clip), files, chosen, ray, spread, region_files)
+    length = spread.segment_frames or segment_length(len(painted_positions(info, motion)), runner.workers or 1)
     return paint_clip_in_segments(
         info,
         styles,
@@ -416,13 +421,15 @@ def _check_progress(progress: object) -> None:
         raise TypeError(f"progress must be a function (or None), not {type(progress).__name__}")
 
 
-def _check_workers(ray: str | None, workers: int | None, worker_cpus: int, segment_frames: int | None = None) -> None:
-    """Refuse Ray's options without Ray (they would do nothing) and counts below 1."""
-    for name, value in (("workers", workers), ("worker_cpus", worker_cpus), ("segment_frames", segment_frames)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"{name} must be a whole number of at least 1 (or None), not {value!r}")
-    if ray is None and (workers is not None or worker_cpus != RAY_WORKER_CPUS or segment_frames is not None):
-        raise ValueError("workers, worker_cpus and segment_frames are for painting on Ray: give ray='local' too")
+def _ray_options(
+    ray: str | None, workers: int | None, worker_cpus: int, retries: int, segment_frames: int | None = None
+) -> RayOptions:
+    """The Ray options, checked against their specs (a :class:`SettingsError` naming the one out of bounds); refused
+    without Ray, where they would do nothing."""
+    options = RayOptions(workers, worker_cpus, retries, segment_frames)
+    if ray is None and options != RayOptions():
+        raise ValueError(f"{', '.join(RAY_SPECS)} are for painting on Ray: give ray='local' too")
+    return options
 
 
 def stylize_batch(
@@ -437,6 +444,7 @@ def stylize_batch(
     ray: str | None = None,
     workers: int | None = None,
     worker_cpus: int = RAY_WORKER_CPUS,
+    retries: int = RAY_RETRIES,
     overwrite: bool = False,
     **options: Any,
 ) -> Summary:
@@ -449,7 +457,8 @@ def stylize_batch(
     ``False`` stops (before any item, when it is the first call). A picture
     an earlier batch painted from other inputs or settings is replaced only with ``overwrite``.
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints on Ray workers instead (see
-    :mod:`brushwork.cluster`): ``workers`` of them (default: one per GPU, else one per ``worker_cpus`` cores).
+    :mod:`brushwork.cluster`): ``workers`` of them (default: one per GPU, else one per ``worker_cpus`` cores), an
+    item whose worker dies going to a fresh one up to ``retries`` times.
     """
 
     def listed(given: str | os.PathLike | Sequence[str | os.PathLike], name: str) -> list[str | os.PathLike]:
@@ -461,7 +470,7 @@ def stylize_batch(
         return [_path(path, name) for path in given]
 
     chosen = resolve(settings, preset, **options)
-    _check_workers(ray, workers, worker_cpus)
+    spread = _ray_options(ray, workers, worker_cpus, retries)
     _check_progress(progress)
     _check_overwrite(overwrite)
     place = None if manifest is None else _path(manifest, "manifest")
@@ -470,5 +479,5 @@ def stylize_batch(
     if ray is not None:
         from brushwork.cluster import RayExecutor
 
-        execute = RayExecutor(ray, workers, worker_cpus)
+        execute = RayExecutor(ray, spread.workers, spread.worker_cpus, spread.retries)
     return run_batch(items, chosen, outdir, execute=execute, callback=progress, overwrite=overwrite)

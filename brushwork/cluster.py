@@ -31,7 +31,7 @@ from brushwork.batch.log import Record
 from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures, record_of
 from brushwork.core import words
 from brushwork.core.errors import BrushworkError, ImageError, SettingsError
-from brushwork.core.settings import RAY_RETRIES, RAY_WORKER_CPUS, Settings, VideoSettings
+from brushwork.core.settings import RAY_RETRIES, RAY_WORKER_CPUS, RayOptions, Settings, VideoSettings
 from brushwork.engine.runner import Result
 from brushwork.media.masks import RegionFiles
 from brushwork.model.device import encoder_for, pick_device
@@ -327,13 +327,15 @@ def ray_segments(
     styles: Sequence[Path],
     settings: Settings,
     address: str,
-    workers: int | None = None,
-    cpus: int = RAY_WORKER_CPUS,
+    options: RayOptions | None = None,
     regions: RegionFiles | None = None,
 ) -> RaySegments:
     """A clip's segment runner on the Ray cluster at ``address``, connected, with its worker count settled."""
-    count = worker_counts(connect(address), settings, workers, cpus)[0]
-    return RaySegments(clip, styles, settings, address, count, cpus, regions=regions or RegionFiles())
+    options = options or RayOptions()
+    count = worker_counts(connect(address), settings, options.workers, options.worker_cpus)[0]
+    return RaySegments(
+        clip, styles, settings, address, count, options.worker_cpus, options.retries, regions or RegionFiles()
+    )
 
 
 def _paint_segment(encoder: Any, parcel: Parcel, settings: Settings, video: VideoSettings) -> list[bytes]:

@@ -202,7 +202,11 @@ def test_wrong_types_name_the_parameter_and_what_it_takes(tubingen, starry_night
         (lambda p, s, t: brushwork.stylize(p, s, save_every=2), SettingsError, "save_every is the command line's"),
         (lambda p, s, t: brushwork.stylize_video(p, s, t / "o.mp4", ends=0.05), SettingsError, "and for a clip: start"),
         (lambda p, s, t: brushwork.stylize_video(p, s, t / "o.mp4", workers=2), ValueError, "give ray='local' too"),
-        (lambda p, s, t: brushwork.stylize_batch(p, s, t / "out", worker_cpus=0), ValueError, "at least 1"),
+        (
+            lambda p, s, t: brushwork.stylize_batch(p, s, t / "out", worker_cpus=0),
+            SettingsError,
+            "worker_cpus must be at",
+        ),
         (lambda p, s, t: brushwork.stylize_batch(p, s, t / "out", progress=5), TypeError, "progress must be"),
     ],
 )

@@ -23,10 +23,10 @@ from brushwork.core.errors import BrushworkError, InputChangedError, OutputExist
 from brushwork.core.settings import (
     PRESET_HELP,
     PRESETS,
-    RAY_RETRIES,
-    RAY_WORKER_CPUS,
+    RAY_SPECS,
     SPECS,
     VIDEO_SPECS,
+    RayOptions,
     Settings,
     Spec,
 )
@@ -53,7 +53,7 @@ __all__ = [
     "add_ray_options",
     "ray_session",
     "ray_executor",
-    "ray_worker_options",
+    "ray_options",
     "Bar",
     "flag",
     "describe",
@@ -66,9 +66,7 @@ __all__ = [
 EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
 EXIT_FAILED = 1
 """A run that went wrong on the way (some items failed, a full disk), not a usage error."""
-RAY_ONLY = ("workers", "worker_cpus", "retries", "segment_frames")
-"""Options that only mean something with ``--ray``."""
-_OWN = ("preset", "ray", *RAY_ONLY)
+_OWN = ("preset", "ray", *RAY_SPECS)
 """The kit's options besides the settings; an error below names them as it names a setting (``ray``)."""
 
 
@@ -308,44 +306,32 @@ def add_version(p: argparse.ArgumentParser) -> None:
     p.add_argument("--version", action="version", version=f"brushwork {__version__}")
 
 
-def add_ray_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """``--ray`` and how many workers, for the commands that can spread their work over a Ray cluster."""
-    group = p.add_argument_group("Ray cluster (pip install 'brushwork[ray]')")
+def add_ray_options(p: argparse.ArgumentParser, clip: bool = False) -> None:
+    """``--ray`` and the :class:`RayOptions` (a clip's segments' length only for a ``clip``), for the commands that
+    can spread their work over a Ray cluster."""
+    group = p.add_argument_group(RAY_SPECS["workers"].group)
     group.add_argument(
         "--ray",
         metavar="WHERE",
         help="paint on Ray workers: local (start Ray on this machine), auto (the cluster this machine is in) "
         "or HOST:PORT of a cluster's head",
     )
-    group.add_argument(
-        "--workers",
-        type=bounded(int, 1, 100000),
-        metavar="N",
-        help="Ray workers to start (default: one per GPU, else one per --worker-cpus cores)",
-    )
-    group.add_argument(
-        "--worker-cpus",
-        type=bounded(int, 1, 1024),
-        metavar="N",
-        help=f"cores (and torch threads) of each CPU worker (default: {RAY_WORKER_CPUS})",
-    )
-    group.add_argument(
-        "--retries",
-        type=bounded(int, 0, 100),
-        metavar="N",
-        help=f"times an item goes to a fresh worker when the one painting it dies (default: {RAY_RETRIES})",
-    )
-    return group
+    defaults = RayOptions()
+    for name, spec in RAY_SPECS.items():
+        if name != "segment_frames" or clip:
+            action = group.add_argument(flag(name), dest=name, default=None, help=spec.help, **_argument(spec))
+            action.shown_default = getattr(defaults, name)  # type: ignore[attr-defined]
 
 
 def ray_session(p: argparse.ArgumentParser, args: argparse.Namespace) -> AbstractContextManager[Any]:
     """With ``--ray``: connected to the cluster (one out of reach is refused before any work) until the block ends,
     then a Ray started here is stopped, deaf to Ctrl-C. Without it, nothing; and the Ray-only options are refused."""
     if not args.ray:
-        given = [name for name in RAY_ONLY if getattr(args, name, None) is not None]
+        given = [name for name in RAY_SPECS if getattr(args, name, None) is not None]
         if given:
-            p.error(f"{', '.join(map(flag, given))} only apply with --ray")
+            p.error(f"{', '.join(map(flag, given))} only appl{'y' if len(given) > 1 else 'ies'} with --ray")
         return nullcontext()
+    ray_options(args)  # out of bounds: refused before Ray starts
     from brushwork.cluster import session
 
     return session(args.ray)
@@ -357,13 +343,13 @@ def ray_executor(args: argparse.Namespace) -> Any:
         return None
     from brushwork.cluster import RayExecutor
 
-    return RayExecutor(args.ray, args.workers, *ray_worker_options(args))
+    options = ray_options(args)
+    return RayExecutor(args.ray, options.workers, options.worker_cpus, options.retries)
 
 
-def ray_worker_options(args: argparse.Namespace) -> tuple[int, int]:
-    """(cores of each worker, retries) as typed, else their defaults."""
-    cpus = RAY_WORKER_CPUS if args.worker_cpus is None else args.worker_cpus
-    return cpus, RAY_RETRIES if args.retries is None else args.retries
+def ray_options(args: argparse.Namespace) -> RayOptions:
+    """The :class:`RayOptions` as typed, the rest at their defaults."""
+    return RayOptions(**{name: getattr(args, name) for name in RAY_SPECS if getattr(args, name, None) is not None})
 
 
 LOGGED_EVERY = 10.0

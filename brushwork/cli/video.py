@@ -20,11 +20,10 @@ from brushwork.cli.kit import (
     add_regions,
     add_settings,
     add_version,
-    bounded,
     flag,
     given_settings,
+    ray_options,
     ray_session,
-    ray_worker_options,
     region_files,
     require_output,
 )
@@ -68,13 +67,7 @@ def parser() -> Parser:
         p,
         "print the clip's plan (the first frame's levels, the later frames, memory and time on this machine) and stop",
     )
-    add_ray_options(p).add_argument(
-        "--segment-frames",
-        type=bounded(int, 2, 10**7),
-        metavar="N",
-        help="with --ray: frames per segment, each painted by one worker (default: the clip shared out evenly); "
-        "segments start at scene cuts, else share 4 frames, cross-faded, with the one before",
-    )
+    add_ray_options(p, clip=True)
     add_quiet(p, "no plan or progress bar, only the summary")
     add_version(p)
     return p
@@ -211,10 +204,10 @@ def _paint_on_ray(
     from brushwork.cluster import ray_segments
     from brushwork.video.segments import paint_clip_in_segments, segment_length
 
-    cpus, retries = ray_worker_options(args)
+    options = ray_options(args)
     styles = [Path(s) for s in style_paths]
-    runner = ray_segments(Path(args.clip), styles, inputs.settings, args.ray, args.workers, cpus, inputs.files)
-    runner.retries, workers = retries, runner.workers or 1
+    runner = ray_segments(Path(args.clip), styles, inputs.settings, args.ray, options, inputs.files)
+    workers = runner.workers or 1
 
     def announce(segments: Sequence[Segment], left: int) -> None:
         if not args.quiet:
@@ -225,7 +218,7 @@ def _paint_on_ray(
         output,
         runner,
         regions=inputs.regions,
-        length=args.segment_frames or segment_length(progress.frames, workers),
+        length=options.segment_frames or segment_length(progress.frames, workers),
         callback=progress.frame,
         on_plan=announce,
         overwrite=args.overwrite,

@@ -29,6 +29,8 @@ from brushwork.core.layers import LAYER_NAMES, halo, run_layers, unknown_layer
 __all__ = [
     "Settings",
     "VideoSettings",
+    "RayOptions",
+    "RAY_SPECS",
     "Spec",
     "SPECS",
     "VIDEO_SPECS",
@@ -713,3 +715,67 @@ class VideoSettings:
 
 VIDEO_SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(VideoSettings)}
 """The :class:`Spec` of every video setting, by field name."""
+
+_RAY = "Ray cluster (pip install 'brushwork[ray]')"
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """How a batch's items or a clip's segments are spread over Ray workers: what every front door that offers Ray
+    takes. None of it changes a picture, so a recipe leaves it out."""
+
+    workers: int | None = _option(
+        None,
+        kind="int",
+        low=1,
+        high=100000,
+        optional=True,
+        group=_RAY,
+        label="Workers",
+        metavar="N",
+        studio=False,
+        help="Ray workers to start (default: one per GPU, else the cluster's cores shared out by the cores per worker)",
+    )
+    worker_cpus: int = _option(
+        RAY_WORKER_CPUS,
+        kind="int",
+        low=1,
+        high=1024,
+        group=_RAY,
+        label="Cores per worker",
+        metavar="N",
+        studio=False,
+        help="cores (and torch threads) of each CPU worker",
+    )
+    retries: int = _option(
+        RAY_RETRIES,
+        kind="int",
+        low=0,
+        high=100,
+        group=_RAY,
+        label="Retries",
+        metavar="N",
+        studio=False,
+        help="times an item goes to a fresh worker when the one painting it dies",
+    )
+    segment_frames: int | None = _option(
+        None,
+        kind="int",
+        low=2,
+        high=10**7,
+        optional=True,
+        group=_RAY,
+        label="Frames per segment",
+        metavar="N",
+        studio=False,
+        help="a clip's frames per segment, each painted by one worker (default: the clip shared out evenly); "
+        "segments start at scene cuts, else share a few frames, cross-faded, with the one before",
+    )
+
+    def __post_init__(self) -> None:
+        for name, spec in RAY_SPECS.items():
+            _check(name, spec, getattr(self, name))
+
+
+RAY_SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(RayOptions)}
+"""The :class:`Spec` of every Ray option, by field name."""

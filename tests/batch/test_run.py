@@ -229,7 +229,7 @@ def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, input
         (["{a}", "-o", "{out}"], "give PHOTOS and --styles"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--style-blend", "1,2"], "--style-blend needs one weight"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--save-every", "2"], "unrecognized option --save-every"),
-        (["{a}", "--styles", "{wave}", "-o", "{out}", "--workers", "2"], "--workers only apply with --ray"),
+        (["{a}", "--styles", "{wave}", "-o", "{out}", "--workers", "2"], "--workers only applies with --ray"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_status_2(capsys, inputs, tmp_path, argv, words):
