@@ -41,7 +41,7 @@ def parser() -> Parser:
     )
     p.add_argument(
         "--size",
-        type=bounded(int, 16, 2048),
+        type=bounded(int, int(SPECS["size"].low or 1), int(SPECS["size"].high or 1)),
         default=384,
         metavar="PX",
         help=f"longest side of each painted picture (the generated Mondrian, a painting, is always {MONDRIAN_SIZE} px)",
@@ -62,12 +62,12 @@ def parser() -> Parser:
     )
     p.add_argument(
         "--tv-weight",
-        type=bounded(float, 0.0, 1e12),
+        type=bounded(float, 0.0, float(SPECS["tv_weight"].high or 0)),
         metavar="W",
         help="TV weight of the 'TV on' picture of the tv figure "
         f"(default: the seed preset's, {PRESETS['seed']['tv_weight']:g})",
     )
-    p.add_argument("--device", choices=SPECS["device"].choices, default="auto", help=SPECS["device"].help)
+    p.add_argument("--device", choices=SPECS["device"].choices, default=Settings().device, help=SPECS["device"].help)
     add_overwrite(p, "replace existing figures")
     add_quiet(p, "no progress bars")
     return p
