@@ -38,7 +38,7 @@ from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, held_to_plan, measure, pick_device, use_bf16
 from brushwork.model.network import VGG19, check_weights_file
 from brushwork.model.objective import Objective, TiledObjective
-from brushwork.model.terms import Temporal, culprits
+from brushwork.model.terms import Term, culprits
 from brushwork.planning.forecast import CONVERGENCE_WINDOW, StepTimer, forecast
 from brushwork.planning.levels import check_sizes, level_style_layers, painting_longest
 from brushwork.planning.run_plan import LBFGS_HISTORY, RunPlan, plan_run
@@ -47,7 +47,6 @@ __all__ = [
     "Progress",
     "Result",
     "Objective",
-    "Temporal",
     "run",
     "measure_and_plan",
     "pick_device",
@@ -229,14 +228,15 @@ def run(
     keep_memory: bool = False,
     planned: RunPlan | None = None,
     start: Image.Image | None = None,
-    temporal: Temporal | None = None,
+    extra: Sequence[Term] = (),
     regions: Regions | None = None,
 ) -> Result:
     """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``).
 
     ``planned`` is the run's :func:`measure_and_plan` when the caller has made it (to show it); else it is made here.
-    ``start`` replaces the first level's starting picture, and ``temporal`` adds its term at the level of its
-    size (a video's later frames, :mod:`brushwork.video.painting`). ``regions`` says where each painting applies
+    ``start`` replaces the first level's starting picture, and ``extra`` terms join the registered ones at the
+    levels they apply at (:meth:`~brushwork.model.terms.Term.applies_at`: a video's later frames' temporal term, at
+    the level of its size, :mod:`brushwork.video.painting`). ``regions`` says where each painting applies
     and what is kept as the photo (:mod:`brushwork.media.masks`).
     ``keep_memory`` keeps freed memory in the process for the run (see :mod:`brushwork.engine.allocator`):
     faster on glibc, but it changes the process's allocator settings while the run lasts, so only a
@@ -247,7 +247,7 @@ def run(
     with keep_freed_memory() if keep_memory else contextlib.nullcontext():
         try:
             with held_to_plan(device, planned.peak) as held:
-                return _Run(content, styles, settings, callback, encoder, planned, start, temporal, regions).paint()
+                return _Run(content, styles, settings, callback, encoder, planned, start, extra, regions).paint()
         except torch.OutOfMemoryError:
             if not held:
                 raise
@@ -255,7 +255,7 @@ def run(
                 "the run needed more GPU memory than its plan said; painting again without the cap", stacklevel=2
             )
             torch.cuda.empty_cache()
-            return _Run(content, styles, settings, callback, encoder, planned, start, temporal, regions).paint()
+            return _Run(content, styles, settings, callback, encoder, planned, start, extra, regions).paint()
 
 
 @dataclass
@@ -295,12 +295,12 @@ class _Run:
         encoder: VGG19 | None,
         planned: RunPlan,
         start: Image.Image | None = None,
-        temporal: Temporal | None = None,
+        extra: Sequence[Term] = (),
         regions: Regions | None = None,
     ):
         self.content, self.styles, self.settings, self.callback = content, styles, settings, callback
         regions = with_paintings_alpha(regions, styles)
-        self.start_picture, self.temporal, self.regions = start, temporal, regions
+        self.start_picture, self.extra, self.regions = start, extra, regions
         self.blend = run_blend(settings, len(styles), regions)
         self.sizes = [level.size for level in planned.levels]
         self.budgets = [level.steps for level in planned.levels]
@@ -381,11 +381,10 @@ class _Run:
     def _objective(
         self, level: int, content_t: torch.Tensor, style_ts: list[torch.Tensor], regions: LevelRegions | None
     ) -> Objective:
-        """A level's loss, whole or in the tiles its plan names; a clip's temporal term at the level of its size."""
+        """A level's loss, whole or in the tiles its plan names, with the extra terms that apply at its size."""
         wh = (content_t.shape[-1], content_t.shape[-2])
         tile, weighed = self.tiles[level], level_style_layers(self.settings, wh)
-        held = self.temporal
-        extra = [held] if held is not None and tuple(held.previous.shape[-1:-3:-1]) == wh else []
+        extra = [term for term in self.extra if term.applies_at(wh)]
         if tile:
             return TiledObjective(
                 self.encoder, content_t, style_ts, self.blend, weighed, self.bf16, tile, extra, regions

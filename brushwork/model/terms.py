@@ -110,6 +110,10 @@ class Term(ABC):
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
         """The weighted loss of the whole ``image`` (``feats``: its features), differentiable."""
 
+    def applies_at(self, size: tuple[int, int]) -> bool:
+        """Whether the term is part of a level of ``(width, height)``: every level's, unless it says otherwise."""
+        return True
+
 
 class PixelTerm(Term):
     """A term of the pixels alone: taken on the whole picture, tiled or not (``feats`` is empty)."""
@@ -556,6 +560,10 @@ class Temporal(PixelTerm):
         self.certainty = certainty
         """``(1, 1, H, W)``, 0 or 1."""
         self.weight = weight
+
+    def applies_at(self, size: tuple[int, int]) -> bool:
+        """Only at the size of the frame it holds to: the last level's."""
+        return tuple(self.previous.shape[-1:-3:-1]) == size
 
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
         return self.weight * held_pixels_loss(image, self.previous, self.certainty)

@@ -318,7 +318,7 @@ class _FramePainter:
         if uncovered.any():  # what came into view starts as a first frame would, not as streaks
             own = _own_start(picture, self.styles, self.later, self.regions, self.encoder.mean.device)
             warm = _filled(warm, uncovered, own)
-        return self._run(picture, self.later, callback=self.step_callback, start=warm, temporal=temporal)
+        return self._run(picture, self.later, callback=self.step_callback, start=warm, extra=[temporal])
 
     def _run(self, picture: Picture, settings: Settings, **options: Any) -> Result:
         return run(
