@@ -17,14 +17,9 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 def machine() -> str:
     """One line naming the processor, cores, accelerator and versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from brushwork.model.device import cpu_info
+
+    cpu = cpu_info()[0] or platform.processor() or platform.machine()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return (
         f"{cpu}, {torch.get_num_threads()} torch threads, {gpu}; Python {sys.version.split()[0]}, "
@@ -34,13 +29,10 @@ def machine() -> str:
 
 def cpu_flags() -> str:
     """The instruction sets that decide how fast VGG19 runs on a CPU, as yes/no."""
-    try:
-        flags = set(
-            next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
-            .split(":", 1)[1]
-            .split()
-        )
-    except (OSError, StopIteration):
+    from brushwork.model.device import cpu_info
+
+    flags = cpu_info()[1]
+    if not flags:
         return "unknown (no /proc/cpuinfo)"
     named = {"AVX2": "avx2", "AVX512": "avx512f", "AVX512-BF16": "avx512_bf16", "AMX": "amx_bf16"}
     return ", ".join(f"{name} {'yes' if flag in flags else 'no'}" for name, flag in named.items())

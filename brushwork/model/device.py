@@ -31,6 +31,7 @@ __all__ = [
     "use_bf16",
     "measure",
     "describe_processor",
+    "cpu_info",
     "held_to_plan",
     "PLAN_SLACK",
 ]
@@ -62,13 +63,25 @@ def encoder_for(settings: Settings, device: torch.device) -> VGG19:
     )
 
 
-def _cpu_has_bf16() -> bool:
+@functools.lru_cache(maxsize=1)
+def cpu_info() -> tuple[str, set[str]]:
+    """The CPU's model name and its flags, from ``/proc/cpuinfo`` (empty where there is none)."""
+    model, flags = "", set()
     try:
         with open("/proc/cpuinfo") as f:
-            flags = f.read()
+            for line in f:
+                if line.startswith("model name") and not model:
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
     except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+        pass
+    return model, flags
+
+
+def _cpu_has_bf16() -> bool:
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_info()[1])
 
 
 def use_bf16(settings: Settings, device: torch.device) -> bool:
@@ -132,17 +145,9 @@ def _step_seconds(settings: Settings, bf16: bool, encoder: VGG19) -> float:
 def describe_processor() -> str:
     """The CPU's model and vector extensions, as a speed claim must name them."""
     model = platform.processor() or platform.machine()
-    flags = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name") and model in ("", platform.machine(), "x86_64"):
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    flags = line
-                    break
-    except OSError:
-        pass
+    named, flags = cpu_info()
+    if model in ("", platform.machine(), "x86_64") and named:
+        model = named
     extension = (
         "AVX512-BF16"
         if "avx512_bf16" in flags

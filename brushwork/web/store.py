@@ -31,8 +31,9 @@ from brushwork.video.work_folder import FRAMES, work_folder
 
 log = logging.getLogger("brushwork.web")
 
-JOB_ID = re.compile(r"[0-9a-f]{32}")
 JOB_ID_PATTERN = "^[0-9a-f]{32}$"
+"""A job's id, as uuid4().hex writes it: what the API's paths take."""
+JOB_ID = re.compile(JOB_ID_PATTERN)
 ACTIVE = ("queued", "running")
 FINAL = ("done", "cancelled", "failed")
 PICTURES = ("content", "style")
