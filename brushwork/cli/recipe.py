@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from brushwork.cli.kit import Parser, add_output, add_quiet
 from brushwork.core.errors import ImageError
@@ -34,11 +36,7 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from brushwork.cli.paint import check_snapshot_place, paint_and_save
-    from brushwork.core.settings import Settings
     from brushwork.engine import recipes
-    from brushwork.media.images import check_output_path, load_image
-    from brushwork.media.masks import load_regions
 
     p = parser()
     args = p.parse_args(argv)
@@ -56,26 +54,47 @@ def command(argv: Sequence[str]) -> int:
         )
     recipe = recipes.read(args.picture)
     if not args.rerun:
-        text = json.dumps(recipe, indent=2, sort_keys=True, ensure_ascii=False)
-        try:
-            sys.stdout.write(text + "\n")
-        except UnicodeEncodeError:  # a terminal that cannot show a name as written: escaped, as JSON allows
-            sys.stdout.write(json.dumps(recipe, indent=2, sort_keys=True) + "\n")
-        sys.stdout.flush()
+        _show(recipe)
         return 0
     if not args.output:
         p.error("--rerun needs -o OUTPUT")
-    if "figure" in recipe:  # a sheet of several runs, or the generated Mondrian: not one painting to repeat
+    _refuse_unrepeatable(recipe, args.picture)
+    return _rerun(recipe, args)
+
+
+def _show(recipe: dict[str, Any]) -> None:
+    """The recipe as JSON on stdout."""
+    text = json.dumps(recipe, indent=2, sort_keys=True, ensure_ascii=False)
+    try:
+        sys.stdout.write(text + "\n")
+    except UnicodeEncodeError:  # a terminal that cannot show a name as written: escaped, as JSON allows
+        sys.stdout.write(json.dumps(recipe, indent=2, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def _refuse_unrepeatable(recipe: dict[str, Any], picture: str) -> None:
+    """A figure's recipe (several runs, or the generated Mondrian) and a clip frame's are not one run to repeat."""
+    if "figure" in recipe:
         figure = recipe["figure"]
         raise ImageError(
-            f"{args.picture} is the seed report's {figure} figure; make it again with 'brushwork figures {figure}'"
+            f"{picture} is the seed report's {figure} figure; make it again with 'brushwork figures {figure}'"
         )
     if "frame" in recipe:  # its clip and settings are in it, but a frame is painted as part of the clip
         clip = next((item["name"] for item in recipe.get("inputs", []) if item.get("role") == "clip"), "the clip")
         raise ImageError(
-            f"{args.picture} is frame {recipe['frame']} of a painted clip; paint {clip} again with 'brushwork video' "
+            f"{picture} is frame {recipe['frame']} of a painted clip; paint {clip} again with 'brushwork video' "
             "and the settings this recipe shows"
         )
+
+
+def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
+    """Paint the recipe's run again from its inputs (found and checked) into ``args.output``."""
+    from brushwork.cli.paint import check_snapshot_place, paint_and_save
+    from brushwork.core.settings import Settings
+    from brushwork.engine import recipes
+    from brushwork.media.images import check_output_path, load_image
+    from brushwork.media.masks import load_regions
+
     settings = Settings.from_dict(recipe["settings"])
     run: dict = recipe["run"] if isinstance(recipe.get("run"), dict) else {}
     if run.get("status") in ("interrupted", "diverged"):  # the rerun does not stop where that run did
