@@ -121,7 +121,7 @@ def _video_stream(container: av.container.InputContainer, path: Path, name: str)
 
 
 def peek(path: str | Path, shown: str | None = None) -> None:
-    """Whether a file is a playable video, as :func:`probe` says, from its first frame alone: a server takes an
+    """Refuse a file that is no playable video, as :func:`probe` would, from its first frame alone: a server takes an
     upload by it without decoding a long clip twice (:func:`probe` reads every frame)."""
     path = Path(path)
     name = shown or path.name

@@ -124,7 +124,7 @@ def _timed(settings: Settings) -> Settings:
 
 @functools.lru_cache(maxsize=8)
 def _step_seconds(settings: Settings, bf16: bool, encoder: VGG19) -> float:
-    """Seconds of one step at :data:`brushwork.planning.run_plan.CALIBRATION` px (the best of two, after a warm-up)."""
+    """Seconds of one step at :data:`brushwork.planning.machine.CALIBRATION` px (the best of two, after a warm-up)."""
     device = encoder.mean.device
     generator = torch.Generator().manual_seed(0)
     width, height = CALIBRATION

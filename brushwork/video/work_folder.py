@@ -79,6 +79,7 @@ def _large_file_digest(path: Path, role: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _file_digest(path: str, mtime_ns: int, size: int, role: str) -> str:
+    """A file's SHA-256, remembered while its time and size (part of the cache's key, unused here) are the same."""
     return file_sha256(path, role)
 
 

@@ -56,7 +56,7 @@ class JobOut(BaseModel):
     total: int = Field(description="Expected steps of the run: a forecast that firms up as it goes.")
     eta: float | None = Field(description="Seconds left, estimated.")
     elapsed: float
-    losses: dict[str, float] = Field(description="Latest loss terms: content, style, tv, total.")
+    losses: dict[str, float] = Field(description="Latest loss by part (content, style, tv, temporal...) and total.")
     history: list[float | None] = Field(description="Total loss after each step (a clip's: each frame's in turn).")
     error: str | None = Field(description="Why a failed job failed, in one line.")
     message: str

@@ -26,6 +26,7 @@ def jpeg_bytes(img: Image.Image, quality: int = 88) -> bytes:
 
 @functools.lru_cache(maxsize=256)
 def _thumbnail(path: str, mtime_ns: int, longest: int) -> bytes:
+    """A picture's thumbnail, remembered while its time (part of the cache's key, unused here) is the same."""
     try:
         img = open_image(path, "picture")
     except ImageError:  # a clip: its first frame
