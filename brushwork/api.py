@@ -335,7 +335,8 @@ def stylize_video(
     ``options`` are :class:`~brushwork.core.settings.Settings` fields and
     :class:`~brushwork.core.settings.VideoSettings`
     fields (``start=``, ``end=``, ``temporal_weight=``, ``later_steps=``). Finished frames are kept in
-    ``OUTPUT.frames/``; after an interruption (``result.status``) the same call goes on from them.
+    ``OUTPUT.frames/``; after an interruption (``result.status``) the same call goes on from them. A frame
+    whose loss turns NaN ends the clip with status ``diverged``, its ``message`` and ``culprit`` (the setting to lower).
     ``progress`` is called after each frame (with ``ray``, each segment); returning ``False`` stops.
     ``ray`` (``"local"``, ``"auto"`` or ``"HOST:PORT"``) paints segments of ``segment_frames`` frames (default:
     shared out evenly) in parallel on Ray workers (see :mod:`brushwork.cluster`; ``workers``, ``worker_cpus`` and
