@@ -23,7 +23,7 @@ from brushwork.model.network import VGG19, channels_last, load_vgg19
 from brushwork.model.objective import Objective
 from brushwork.model.terms import TERMS
 from brushwork.planning.levels import STEP_COST_EXPONENT
-from brushwork.planning.machine import CALIBRATION, Machine
+from brushwork.planning.machine import Machine, calibration_side
 
 __all__ = [
     "pick_device",
@@ -104,14 +104,16 @@ def measure(settings: Settings, device: torch.device, encoder: VGG19) -> Machine
     else:
         free, in_use, name = psutil.virtual_memory().available, psutil.Process().memory_info().rss, describe_processor()
     exponent = 1.0 if device.type == "cpu" and not bf16 else STEP_COST_EXPONENT  # see forecast.StepTimer
+    side = calibration_side(settings.size)
     return Machine(
         device=device.type,
         name=f"{name}, {'bf16' if bf16 else 'fp32'}",
         free=int(free),
         in_use=int(in_use),
         element=2 if bf16 else 4,
-        step_seconds=_step_seconds(_timed(settings), bf16, encoder),
+        step_seconds=_step_seconds(_timed(settings), bf16, encoder, side),
         exponent=exponent,
+        calibrated=side,
     )
 
 
@@ -123,12 +125,11 @@ def _timed(settings: Settings) -> Settings:
 
 
 @functools.lru_cache(maxsize=8)
-def _step_seconds(settings: Settings, bf16: bool, encoder: VGG19) -> float:
-    """Seconds of one step at :data:`brushwork.planning.machine.CALIBRATION` px (the best of two, after a warm-up)."""
+def _step_seconds(settings: Settings, bf16: bool, encoder: VGG19, side: int) -> float:
+    """Seconds of one step of a ``side`` px square (the best of two, after a warm-up)."""
     device = encoder.mean.device
     generator = torch.Generator().manual_seed(0)
-    width, height = CALIBRATION
-    photo, painting, start = (torch.rand(1, 3, height, width, generator=generator).to(device) * 255 for _ in range(3))
+    photo, painting, start = (torch.rand(1, 3, side, side, generator=generator).to(device) * 255 for _ in range(3))
     objective = Objective(encoder, photo, [painting], [1.0], settings, bf16)
     x = start.requires_grad_(True)
     times = []

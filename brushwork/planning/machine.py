@@ -10,11 +10,18 @@ from dataclasses import dataclass
 
 from brushwork.planning.levels import STEP_COST_EXPONENT
 
-__all__ = ["Machine", "GB", "CALIBRATION"]
+__all__ = ["Machine", "GB", "CALIBRATION", "calibration_side"]
 
 GB = 1024**3
-CALIBRATION = (256, 256)
-"""Size of the step :mod:`brushwork.model.device` times to learn this machine's speed."""
+CALIBRATION = 256
+"""Side of the square picture whose step :mod:`brushwork.model.device` times to learn this machine's speed: large
+enough that a step's cost grows with its pixels from there, small enough to take a second or two."""
+
+
+def calibration_side(size: int) -> int:
+    """The side timed for a run of longest side ``size``: :data:`CALIBRATION`, or the run's own size when smaller
+    (at least 64 px): a small run's plan should not take longer than the run."""
+    return max(64, min(CALIBRATION, size))
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,8 @@ class Machine:
     element: int
     """Bytes of an activation: 2 in bf16, 4 in fp32."""
     step_seconds: float
-    """Measured seconds of one step at :data:`CALIBRATION` px."""
+    """Measured seconds of one step of a ``calibrated`` px square."""
     exponent: float = STEP_COST_EXPONENT
     """A step's cost grows as pixels to this power."""
+    calibrated: int = CALIBRATION
+    """Side of the square whose step was timed (:func:`calibration_side`)."""

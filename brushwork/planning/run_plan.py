@@ -26,7 +26,7 @@ from brushwork.planning.levels import (
     painting_longest,
     painting_wanted,
 )
-from brushwork.planning.machine import CALIBRATION, GB, Machine
+from brushwork.planning.machine import GB, Machine
 from brushwork.planning.tiles import tile_grid
 
 __all__ = ["LevelPlan", "RunPlan", "plan_run", "TILE_SIZES"]
@@ -126,7 +126,7 @@ def _content_bytes(layers: Sequence[str]) -> float:
 
 
 def _step_seconds(pixels: float, machine: Machine) -> float:
-    return machine.step_seconds * (pixels / (CALIBRATION[0] * CALIBRATION[1])) ** machine.exponent
+    return machine.step_seconds * (pixels / machine.calibrated**2) ** machine.exponent
 
 
 def _level(
