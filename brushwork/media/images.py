@@ -41,6 +41,7 @@ __all__ = [
     "save_image",
     "spare_path",
     "read_tag",
+    "rgb_and_alpha",
     "file_sha256",
     "write_atomically",
 ]
@@ -85,7 +86,9 @@ class Picture:
         return Image.fromarray(np.clip(rgb * alpha + mean * (1 - alpha), 0, 255).round().astype(np.uint8), "RGB")
 
 
-def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+def rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+    """Any mode as 8-bit RGB, and its alpha if any is not opaque: 16-bit and float greys scaled by their range, a
+    palette's transparent entries and a grey's alpha read as alpha."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit (or 32-bit int) grey: scale to 8 bits by the type's range.
         arr = np.asarray(img, dtype=np.float64)
@@ -172,7 +175,7 @@ def picture_from_image(img: Image.Image, name: str = "") -> Picture:
     """Normalise an in-memory image (any mode) to RGB plus optional alpha."""
     if img.width < 1 or img.height < 1:
         raise ImageError(f"image {name} has zero size; use a real picture")
-    rgb, alpha = _to_rgb_and_alpha(img)
+    rgb, alpha = rgb_and_alpha(img)
     return Picture(rgb=rgb, alpha=alpha, name=name, frames=int(img.info.get(FRAMES_KEY, 1)))
 
 

@@ -23,7 +23,7 @@ from PIL import Image
 
 from brushwork.core.errors import ImageError
 from brushwork.core.words import count
-from brushwork.media.images import Picture, open_image
+from brushwork.media.images import Picture, open_image, rgb_and_alpha
 
 __all__ = [
     "Regions",
@@ -158,8 +158,8 @@ def mask_of(
     """An image as a mask (see :func:`load_mask`); an empty one is refused. On a painting, one all white is all of
     it, whatever its shape (the studio sends a painting learnt from whole so, without reading the painting); on
     the photo, its shape is checked like any mask's."""
-    has_alpha = image.mode in ("RGBA", "LA") and image.getextrema()[-1] != (255, 255)
-    grey = image.getchannel("A") if has_alpha else image.convert("L")
+    rgb, alpha = rgb_and_alpha(image)  # a 16-bit grey's soft edge kept, a palette's transparency as alpha
+    grey = alpha if alpha is not None else rgb.convert("L")
     if on == "painting" and grey.getextrema() == (255, 255):
         return np.ones(photo[::-1], dtype=np.float32)
     mask = np.asarray(_fitted(grey.convert("L"), name, photo, notes, role, on), dtype=np.float32) / 255.0

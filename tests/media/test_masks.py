@@ -389,3 +389,26 @@ def test_region_files_come_back_from_the_role_tagged_files_a_recipe_or_job_lists
     for regions in (every, mapped, RegionFiles()):
         found = [("content", Path("photo.jpg")), *regions.inputs(), ("style", Path("starry.jpg"))]
         assert RegionFiles.from_inputs(found, regions.colours) == regions
+
+
+def test_a_masks_grey_and_transparency_read_alike_whatever_its_file_stores(tmp_path):
+    """A soft edge saved in 16 bits, and a palette picture's transparent entries (pngquant's RGBA masks), give the
+    mask their 8-bit grey and RGBA alpha give, not one that covers everything."""
+    from brushwork.media.masks import load_mask
+
+    ramp = np.tile(np.linspace(0, 1, SIZE[0])[None, :], (SIZE[1], 1))
+    Image.fromarray((ramp * 255).round().astype(np.uint8), "L").save(tmp_path / "grey8.png")
+    Image.fromarray((ramp * 65535).round().astype(np.uint16)).save(tmp_path / "grey16.png")
+    eight, sixteen = (load_mask(tmp_path / name, SIZE, []) for name in ("grey8.png", "grey16.png"))
+    assert Image.open(tmp_path / "grey16.png").mode.startswith("I") and np.abs(sixteen - eight).max() <= 1 / 255
+
+    top = np.zeros(SIZE[::-1], dtype=np.uint8)
+    top[: SIZE[1] // 3] = 1  # entry 1: the region; entry 0: transparent, its colour white all the same
+    palette = Image.fromarray(top, "P")
+    palette.putpalette([255, 255, 255] * 2)
+    palette.save(tmp_path / "top_palette.png", transparency=0)
+    rgba = Image.new("RGBA", SIZE, (255, 255, 255, 0))
+    rgba.paste((255, 255, 255, 255), (0, 0, SIZE[0], SIZE[1] // 3))
+    rgba.save(tmp_path / "top_rgba.png")
+    from_palette, from_alpha = (load_mask(tmp_path / n, SIZE, []) for n in ("top_palette.png", "top_rgba.png"))
+    assert np.array_equal(from_palette, from_alpha) and from_alpha.mean() == pytest.approx(1 / 3, abs=0.02)
