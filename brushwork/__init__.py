@@ -22,6 +22,7 @@ _HOMES = {
     "VideoSettings": "core.settings",
     "RunPlan": "planning.run_plan",
     "DivergedError": "api",
+    "Interrupted": "api",
     "Progress": "engine.runner",
     "Result": "engine.runner",
     "BrushworkError": "core.errors",
@@ -43,6 +44,7 @@ __all__ = [
     "VideoSettings",
     "RunPlan",
     "DivergedError",
+    "Interrupted",
     "Progress",
     "Result",
     "BrushworkError",
@@ -57,7 +59,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from brushwork.api import DivergedError, plan_for, stylize, stylize_batch, stylize_video, transfer
+    from brushwork.api import DivergedError, Interrupted, plan_for, stylize, stylize_batch, stylize_video, transfer
     from brushwork.core.errors import BrushworkError, ImageError, SettingsError, WeightsError
     from brushwork.core.settings import PRESETS, Settings, VideoSettings, preset, resolve
     from brushwork.engine.runner import Progress, Result

@@ -43,10 +43,28 @@ from brushwork.planning.run_plan import RunPlan
 if TYPE_CHECKING:
     from brushwork.video.painting import FrameProgress, VideoResult
 
-__all__ = ["stylize", "transfer", "plan_for", "stylize_video", "stylize_batch", "DivergedError", "ImageInput"]
+__all__ = [
+    "stylize",
+    "transfer",
+    "plan_for",
+    "stylize_video",
+    "stylize_batch",
+    "DivergedError",
+    "Interrupted",
+    "ImageInput",
+]
 
 ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
 _ACCEPTED = "a file path, a PIL image or an HxWx3 uint8 numpy array"
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped :func:`stylize`: a ``KeyboardInterrupt``, so a script stops as on any Ctrl-C, that carries the
+    run so far (``result.image``, the best picture)."""
+
+    def __init__(self, result: Result):
+        super().__init__(result.message)
+        self.result = result
 
 
 class DivergedError(BrushworkError):
@@ -253,8 +271,10 @@ def stylize(
     ``masks``, ``keep`` and ``painting_masks`` paint a painting per region (see :func:`transfer`).
     ``output`` also writes the picture there with its recipe, as the command line does (the inputs must then
     be files, whose hashes the recipe holds; an existing file is replaced only with ``overwrite``, and a
-    run stopped early goes beside it). Raises :class:`DivergedError` if the loss turns NaN (after writing
-    the last good picture to ``output``).
+    run stopped early goes beside it, with a warning that says where). Raises :class:`DivergedError` if the loss
+    turns NaN (after writing the last good picture to ``output``), and :class:`Interrupted`, a ``KeyboardInterrupt``
+    that carries the run so far, on Ctrl-C (once the picture so far is written; :func:`transfer` returns the run
+    instead, its status ``interrupted``).
     """
     if output is not None:
         _check_overwrite(overwrite)
@@ -275,7 +295,13 @@ def stylize(
     )
     if output is not None:
         recipe = recipes.build(chosen, photo_file, painting_files, result, regions=region_files)
-        _save_with_recipe(result, target, overwrite, recipe)
+        written = _save_with_recipe(result, target, overwrite, recipe)
+        if written != target:
+            _warn(
+                f"{result.status} at step {result.steps}: the picture so far is {written}; {target} was kept as it was"
+            )
+    if result.status == "interrupted":  # a script's loop stops, as on any Ctrl-C
+        raise Interrupted(result)
     if result.status == "diverged":
         raise DivergedError(result)
     image = result.image

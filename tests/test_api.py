@@ -260,6 +260,31 @@ def test_overwrite_is_a_yes_or_a_no_and_files_that_settings_name_may_be_paths(tm
         brushwork.plan_for(tubingen, starry_night, size=32, init="rainbow")
 
 
+def test_ctrl_c_in_stylize_keeps_the_picture_so_far_beside_the_output_and_stops_the_script(
+    tmp_path, tubingen, starry_night
+):
+    out = tmp_path / "out.png"
+    brushwork.stylize(tubingen, starry_night, size=32, steps=2, output=out)
+    before = out.read_bytes()
+
+    def ctrl_c(progress):
+        if progress.step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.warns(
+        UserWarning, match=r"interrupted at step 2: the picture so far is .*out.unfinished-1.png; .*kept"
+    ):
+        with pytest.raises(KeyboardInterrupt) as stopped:  # a script's loop over pictures stops, as on any Ctrl-C
+            brushwork.stylize(tubingen, starry_night, size=32, steps=9, output=out, overwrite=True, progress=ctrl_c)
+    assert isinstance(stopped.value, brushwork.Interrupted) and stopped.value.result.image.size == (32, 24)
+    assert out.read_bytes() == before
+    assert brushwork.engine.recipes.read(tmp_path / "out.unfinished-1.png")["run"]["status"] == "interrupted"
+    with pytest.warns(UserWarning, match=r"cancelled at step 1: the picture so far is .*out.unfinished-2.png"):
+        brushwork.stylize(
+            tubingen, starry_night, size=32, steps=9, output=out, overwrite=True, progress=lambda p: False
+        )
+
+
 def test_stylize_writes_the_picture_with_its_recipe_and_replaces_nothing_unasked(tmp_path, tubingen, starry_night):
     out = tmp_path / "out.png"
     picture = brushwork.stylize(tubingen, starry_night, size=32, steps=2, output=out)
