@@ -136,7 +136,10 @@ def in_page_words(errors: Any) -> str:
         if "Expected UploadFile" in str(error.get("msg", "")):
             text = f"{label(field)}: send a picture file here, not text"
         elif spec is not None and spec.choices:
-            text = f"{spec.label} must be one of {', '.join(spec.choice_labels or spec.choices)}"
+            named = zip(
+                spec.choices, spec.choice_labels or spec.choices
+            )  # the values the API takes, as the page says them
+            text = f"{spec.label} must be one of {', '.join(v if v == w else f'{v} ({w})' for v, w in named)}"
         elif spec is not None and spec.kind == "floats":
             text = f"{spec.label} must be numbers, one per painting, e.g. 2,1"
         elif spec is not None and kind in ("int_parsing", "int_from_float", "float_parsing", "finite_number"):

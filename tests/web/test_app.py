@@ -530,11 +530,17 @@ def test_an_empty_upload_is_refused(make_client):
         ({"steps": "401"}, "Steps must be at most 400"),
         ({"style_weight": "nan"}, "Style weight must be a number"),
         ({"style_weight": "-1"}, "Style weight must be at least 0"),
-        ({"preserve_color": "sepia"}, "Colours must be one of Painting's, Photo's light, Photo's palette"),
-        ({"optimizer": "sgd"}, "Optimiser must be one of L-BFGS, Adam"),
+        (
+            {"preserve_color": "sepia"},
+            "Colours must be one of none (Painting's), luminance (Photo's light), histogram (Photo's palette)",
+        ),
+        ({"optimizer": "sgd"}, "Optimiser must be one of lbfgs (L-BFGS), adam (Adam)"),
         ({"seed": "-1"}, "Seed must be at least 0"),
         ({"seed": str(2**63)}, "Seed must be at most"),
-        ({"init": "/etc/passwd"}, "Start from must be one of the photo, the photo in the painting's colours, noise"),
+        (
+            {"init": "/etc/passwd"},
+            "Start from must be one of content (the photo), palette (the photo in the painting's colours), noise",
+        ),
         ({"style_blend": "0"}, "Blend of paintings must not all be zero"),  # passes the form, refused by brushwork
         ({"style_blend": "inf"}, "Blend of paintings must be a finite number"),
         ({"style_blend": "x"}, "Blend of paintings must be numbers, one per painting, e.g. 2,1"),
@@ -578,7 +584,7 @@ def test_missing_or_unknown_inputs_are_refused(make_client, fields, files, needl
 
 def test_malformed_requests_get_4xx(make_client):
     client = make_client(Painter())
-    assert client.post("/api/jobs", json={"size": 64}).status_code == 422
+    assert client.post("/api/jobs", json={"size": 64}).status_code == 415
     broken = client.post("/api/jobs", content=b"--x\r\nnonsense", headers=MULTIPART)
     assert 400 <= broken.status_code < 500
     no_boundary = {"content-type": "multipart/form-data"}
@@ -1285,3 +1291,18 @@ def test_serve_on_a_network_address_warns_and_prints_the_address_with_its_token(
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_a_form_field_the_studio_has_not_is_refused_naming_it_not_painted_at_the_defaults(make_client):
+    client = make_client(Painter())
+    for field, words in (("sise", "no field 'sise'; did you mean 'size'?"), ("preset", "no field 'preset'")):
+        for path in ("/api/jobs", "/api/plan"):
+            answer = client.post(path, data={**TINY, **EXAMPLES, field: "64"})
+            assert answer.status_code == 422 and words in answer.json()["detail"], (path, answer.text)
+    assert client.get("/api/jobs").json() == []  # nothing was painted
+
+
+def test_a_job_sent_as_json_is_told_to_come_as_a_form(make_client):
+    client = make_client(Painter())
+    answer = client.post("/api/jobs", json={**TINY, **EXAMPLES})
+    assert answer.status_code == 415 and "send the job as a form (multipart/form-data), not JSON" in answer.text

@@ -9,13 +9,14 @@ then :func:`take` keeps the pictures (or clip) and masks in the job's folder, ch
 run, refusing one that cannot fit.
 """
 
+import difflib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
 
-from fastapi import File, Form, HTTPException, UploadFile
+from fastapi import Depends, File, Form, HTTPException, Request, UploadFile
 
 from brushwork.core.settings import Settings, VideoSettings, blend_weights, resolve
 from brushwork.engine.runner import measure_and_plan
@@ -135,6 +136,24 @@ def _fields(studio: Studio) -> list[inspect.Parameter]:
         *(inspect.Parameter(name, keyword, default=None, annotation=kind) for name, kind in pictures),
         *form_parameters(studio.limits),
     ]
+
+
+def checks_form(studio: Studio) -> Any:
+    """A dependency of the routes that read the job form: a body that is no form (JSON) is refused saying so, and a
+    field the form has not (a typo, ``preset``) is refused naming it, not painted at its default."""
+    known = [*PICTURES, *(p.name for p in form_parameters(studio.limits))]
+
+    async def check(request: Request) -> None:
+        kind = request.headers.get("content-type", "")
+        if not kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+            raise HTTPException(415, "send the job as a form (multipart/form-data), not JSON: see /docs")
+        unknown = sorted(set((await request.form()).keys()) - set(known))
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], known, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; the fields are: {', '.join(known)}"
+            raise HTTPException(422, f"the form has no field {unknown[0]!r}{hint}")
+
+    return Depends(check)
 
 
 def read_form(studio: Studio, fields: dict[str, Any]) -> Order:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from brushwork.web.jobs import Conflict, Full
 from brushwork.web.routes.answers import JobId, problems
-from brushwork.web.routes.form import read_form, reads_form, take
+from brushwork.web.routes.form import checks_form, read_form, reads_form, take
 from brushwork.web.schemas import JobOut
 from brushwork.web.store import Job
 from brushwork.web.studio import GONE, Studio
@@ -24,6 +24,7 @@ def add_routes(router: APIRouter, studio: Studio) -> None:
         status_code=201,
         summary="Start a job",
         responses=problems(400, 409, 413, 415, 422, 429),
+        dependencies=[checks_form(studio)],
     )
     @reads_form(studio)
     def create_job(request: Request, **fields: Any) -> JobOut:

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from brushwork.web.routes.answers import problems
-from brushwork.web.routes.form import read_form, reads_form, take
+from brushwork.web.routes.form import checks_form, read_form, reads_form, take
 from brushwork.web.schemas import PlanOut
 from brushwork.web.studio import Studio
 
@@ -18,6 +18,7 @@ def add_routes(router: APIRouter, studio: Studio) -> None:
         response_model=PlanOut,
         summary="Plan a job without starting it: levels, whole or tiled, memory and time on this machine",
         responses=problems(400, 413, 415, 422),
+        dependencies=[checks_form(studio)],
     )
     @reads_form(studio)
     def plan_job(**fields: Any) -> PlanOut:
