@@ -47,6 +47,8 @@ OVERLAP_SLACK = 2 / 255
 MAP_TOLERANCE = 24
 """How far (per channel, 0-255) a region map's pixel may be from a named colour and still be that region:
 a map saved as JPEG blurs its colours a little."""
+UNNAMED_NOTED = 0.01
+"""A share of a region map in colours no region names that is worth a note (less is a stray stroke's edge)."""
 BLEND_UNUSED = "the style blend does not apply with a mask per painting: each painting paints only its own region"
 
 
@@ -200,6 +202,15 @@ def masks_from_map(
         if not mask.any():
             raise ImageError(f"region map {name} has no pixel of colour #{bytes(colour).hex()}; check the colours")
         masks.append(mask)
+    unnamed = pixels[sum(masks) == 0]
+    if len(unnamed) >= UNNAMED_NOTED * nearest.size:  # a forgotten region, or a colour mistyped
+        packed = (unnamed[:, 0].astype(np.int32) << 16) | (unnamed[:, 1].astype(np.int32) << 8) | unnamed[:, 2]
+        values, counts = np.unique(packed, return_counts=True)
+        common = int(values[counts.argmax()])
+        notes.append(
+            f"{len(unnamed) / nearest.size:.0%} of region map {name} is colours no region names (mostly "
+            f"#{common:06x}): kept as the photo"
+        )
     return masks
 
 

@@ -412,3 +412,16 @@ def test_a_masks_grey_and_transparency_read_alike_whatever_its_file_stores(tmp_p
     rgba.save(tmp_path / "top_rgba.png")
     from_palette, from_alpha = (load_mask(tmp_path / n, SIZE, []) for n in ("top_palette.png", "top_rgba.png"))
     assert np.array_equal(from_palette, from_alpha) and from_alpha.mean() == pytest.approx(1 / 3, abs=0.02)
+
+
+def test_a_region_map_in_a_colour_no_region_names_says_so(tmp_path):
+    """What no region covers stays the photo, as documented; a large part of the map in another colour is said,
+    since it is most often a region forgotten or a colour mistyped."""
+    drawn = Image.new("RGB", SIZE, (0, 0, 255))
+    drawn.paste((0, 255, 0), (0, SIZE[1] // 2, SIZE[0], SIZE[1]))
+    drawn.paste((255, 0, 0), (0, SIZE[1] * 3 // 4, SIZE[0], SIZE[1]))  # the river: named by no --region
+    drawn.save(tmp_path / "map.png")
+    regions = RegionFiles(region_map=tmp_path / "map.png", colours=("#0000ff", "#00ff00")).load(SIZE, [(64, 64)] * 2)
+    assert regions.notes == (
+        "25% of region map map.png is colours no region names (mostly #ff0000): kept as the photo",
+    )
