@@ -79,6 +79,12 @@ class DivergedError(BrushworkError):
 def _picture(source: ImageInput, role: str) -> Picture:
     """A picture from any :data:`ImageInput`; anything else is a TypeError naming the parameter (``role``)."""
     if isinstance(source, Image.Image):
+        try:
+            source.load()  # a closed image raises here, not from deep inside the run
+        except ValueError:
+            raise ImageError(f"{role} is a closed PIL image; open it again, or give its path") from None
+        except OSError as exc:  # a file Pillow opened lazily, cut short
+            raise ImageError(f"{role} image cannot be read ({exc}); give a whole picture") from None
         return picture_from_image(source, f"<{role} image>")
     if isinstance(source, np.ndarray):
         grey_or_colour = source.ndim == 2 or (source.ndim == 3 and source.shape[2] in (3, 4))

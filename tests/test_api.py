@@ -219,6 +219,13 @@ def test_what_a_run_would_refuse_is_refused_before_any_work(tubingen, starry_nig
     assert not (tmp_path / "out").exists()
 
 
+def test_a_closed_pil_image_is_one_line_naming_the_parameter(tubingen, starry_night):
+    closed = Image.open(tubingen)
+    closed.close()
+    with pytest.raises(ImageError, match="^content is a closed PIL image; open it again, or give its path$"):
+        brushwork.plan_for(closed, starry_night)
+
+
 def test_an_existing_output_names_the_argument_that_allows_replacing_it(tubingen, starry_night, tmp_path):
     (tmp_path / "o.mp4").write_bytes(b"mine")
     with pytest.raises(ImageError, match="o.mp4 already exists; choose another name or pass overwrite=True"):

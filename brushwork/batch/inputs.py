@@ -68,6 +68,8 @@ def _images_in(argument: str, role: str, painted: set[Path]) -> list[Path]:
             for p in map(Path, sorted(glob.glob(argument, recursive=True)))
             if p.is_file() and _is_picture(p) and not _painted(p, painted)
         ]
+    elif not os.path.lexists(argument):
+        raise ImageError(f"{role} file or folder not found: {argument}; check the path")
     else:
         found = [regular_file(argument, role)]
     if not found:

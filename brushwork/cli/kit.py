@@ -147,7 +147,7 @@ class HelpFormatter(argparse.HelpFormatter):
         if (
             default is None
             or default is False
-            or default == ()
+            or default in ((), [])
             or default == argparse.SUPPRESS
             or action.required
             or "default:" in text
@@ -436,7 +436,8 @@ def add_regions(p: Parser, where: str = "") -> None:
         action="append",
         default=[],
         metavar="COLOUR=PAINTING",
-        help='a region map\'s colour and its painting, e.g. "#0000ff=starry.jpg"; once per painting',
+        help="a region map's colour (as CSS writes it: #0000ff, #00f, blue) and its painting, "
+        'e.g. "#0000ff=starry.jpg"; once per painting',
     )
     group.add_argument("--keep", metavar="MASK", help="a region kept close to the photo (a face, a logo): no style")
     group.add_argument(

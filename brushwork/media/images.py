@@ -131,7 +131,8 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
             problem = f"{role} {name} is a video clip, not a picture"
             if role in ("content", "photo"):  # the front door says what paints a clip
                 raise WrongKindError(problem, clip=True) from None
-            raise ImageError(f"{problem}; the {role} must be a picture") from None
+            wanted = "give a picture" if role == "picture" else f"the {role} must be a picture"
+            raise ImageError(f"{problem}; {wanted}") from None
         if p.stat().st_size == 0:
             raise ImageError(
                 f"{role} {name} is an empty file, not an image; use a JPEG, PNG, WebP or TIFF file"

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageColor
 
 from brushwork.core.errors import ImageError
 from brushwork.core.words import count
@@ -171,11 +171,15 @@ def mask_of(
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
-    """``#rrggbb`` (or ``rrggbb``) as an RGB triple; anything else is an :class:`ImageError` line."""
-    digits = text.strip().removeprefix("#")
-    if len(digits) != 6 or any(c not in "0123456789abcdefABCDEF" for c in digits):
-        raise ImageError(f"region colour {text!r} is not a colour like #0000ff")
-    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+    """A colour as CSS writes it (``#0000ff``, ``#00f``, ``blue``, ``rgb(0,0,255)``; the ``#`` may be left out of
+    hex digits) as an RGB triple; anything else is an :class:`ImageError` line."""
+    given = text.strip()
+    hexadecimal = len(given) in (3, 6) and all(c in "0123456789abcdefABCDEF" for c in given)
+    try:
+        red, green, blue = ImageColor.getrgb(f"#{given}" if hexadecimal else given)[:3]
+    except ValueError:
+        raise ImageError(f"region colour {text!r} is not a colour like #0000ff, #00f or blue") from None
+    return red, green, blue
 
 
 def masks_from_map(

@@ -74,7 +74,7 @@ BAD = {  # case: (paintings, options, what the one line says); S and W stand for
     "a missing keep mask": ("S", ["--keep", "nowhere.png"], "not found"),
     "masks and a map": ("", ["--masks", "top.png", "--regions", "map.png", "--region", "#00ff00=S"], "not both"),
     "a colour the map lacks": ("", ["--regions", "map.png", "--region", "#0000ff=S"], "no pixel"),
-    "a colour that is none": ("", ["--regions", "map.png", "--region", "blue=S"], "not a colour"),
+    "a colour that is none": ("", ["--regions", "map.png", "--region", "bleu=S"], "not a colour"),
     "a region without its map": ("", ["--region", "#0000ff=S"], "go together"),
     "a colour given twice": ("", ["--regions", "map.png", "--region", "#00ff00=S", "--region", "#00FF00=S"], "twice"),
     "a trailing comma": ("S", ["--masks", "top.png,"], "empty mask name"),
@@ -425,3 +425,12 @@ def test_a_region_map_in_a_colour_no_region_names_says_so(tmp_path):
     assert regions.notes == (
         "25% of region map map.png is colours no region names (mostly #ff0000): kept as the photo",
     )
+
+
+def test_a_region_colour_is_taken_as_css_writes_it():
+    from brushwork.media.masks import parse_colour
+
+    for written in ("#0000ff", "0000ff", "#00f", "00F", "blue", "rgb(0, 0, 255)"):
+        assert parse_colour(written) == (0, 0, 255), written
+    with pytest.raises(ImageError, match="region colour 'bleu' is not a colour like #0000ff, #00f or blue"):
+        parse_colour("bleu")
