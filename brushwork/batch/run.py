@@ -215,8 +215,7 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
         record.kept = str(kept or "")
         return record
     if result.status == "diverged":  # the engine keeps its last good picture; a batch writes none
-        reason = result.message.removesuffix("; kept the last good picture")
-        message = f"{reason}; nothing written"
+        message = f"{result.cause}; nothing written"
         return record_of(item, key, "failed", began, message, result.culprit, result.steps, result.elapsed)
     try:
         _refuse_foreign_output(item)  # again: it may have come while the item was painted

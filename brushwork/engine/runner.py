@@ -105,6 +105,14 @@ class Result:
     """For a diverged run, the setting to lower: the weight of the term that overflowed (``style_weight``...) or
     ``lr``."""
 
+    @property
+    def cause(self) -> str:
+        """Why a diverged run ended, without what the engine kept (a caller that writes nothing says so itself)."""
+        return self.message.removesuffix(_KEPT_LAST_GOOD)
+
+
+_KEPT_LAST_GOOD = "; kept the last good picture"
+
 
 def run_blend(settings: Settings, count: int, regions: Regions | None) -> tuple[float, ...]:
     """How much each painting counts: the settings' blend, or alike where each painting has its own region."""
@@ -323,7 +331,7 @@ class _Run:
         self.warm_up = 2 if self.bf16 and settings.optimizer == "lbfgs" else 0
         self.timer = StepTimer(
             self.warm_up,
-            min_exponent=(1.0 if not self.bf16 else 0.75) if self.device.type == "cpu" else 0.5,
+            min_exponent=1.0 if self.device.type == "cpu" else 0.5,
             first_guess=planned.levels[0].step_seconds,
         )
         self.start = time.perf_counter()
@@ -508,7 +516,7 @@ class _Run:
             best,
             0,
             "diverged",
-            f"the loss became NaN or infinite at step {self.step} ({what}); kept the last good picture",
+            f"the loss became NaN or infinite at step {self.step} ({what}){_KEPT_LAST_GOOD}",
             culprit,
         )
 

@@ -68,12 +68,13 @@ class StepTimer:
 
     A level's first ``warm_up`` steps may run in fp32 and cost several times a bf16 step, so
     they are left out; until a later step is timed, the previous level's rate times the
-    expected cost ratio stands in. ``min_exponent`` bounds the measured growth from below: in
-    fp32 on a CPU a convolution's work grows with the pixels, and the slower growth measured
-    between two small levels (0.88 from 128 to 256 px) is overhead that larger levels no longer
-    hide (1.0 from 512 to 1024 px); in bf16 (0.75-0.9) likewise. ``first_guess``, the plan's seconds a step
-    of the first level, stands in for its rate until a step after the warm-up is timed: a bf16 run's first
-    steps, in fp32, would otherwise promise ten times the time.
+    expected cost ratio stands in. ``min_exponent`` bounds the measured growth from below: on a CPU
+    a convolution's work grows with the pixels, and the slower growth measured between two small
+    levels (0.75-0.88 from 128 to 256 px) is overhead that larger levels no longer hide (1.0 from 512
+    to 1024 px, fp32 and bf16 alike: 0.75 s and 3.0 s a step in bf16). Before two levels are timed, the
+    default growth (:data:`~brushwork.planning.levels.STEP_COST_EXPONENT`) stands. ``first_guess``, the
+    plan's seconds a step of the first level, stands in for its rate until a step after the warm-up is
+    timed: a bf16 run's first steps, in fp32, would otherwise promise ten times the time.
     """
 
     def __init__(self, warm_up: int, min_exponent: float = 0.5, first_guess: float = 0.0):

@@ -209,9 +209,7 @@ def paint_clip(
                 kept_so_far = work / f"unfinished_{path.name}"  # not a frame: the next run paints it again
                 if outcome.status == "diverged":  # painted again, it would diverge again: nothing to keep
                     result.status, result.culprit = outcome.status, outcome.culprit
-                    result.message = (
-                        f"frame {frame.index}: {outcome.message.removesuffix('; kept the last good picture')}"
-                    )
+                    result.message = f"frame {frame.index}: {outcome.cause}"
                     break
                 if outcome.status != "done":  # a frame cut short is not a finished frame
                     result.status = outcome.status
