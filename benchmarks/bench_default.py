@@ -27,7 +27,7 @@ LAST_SECONDS = 5.0  # the forecast's error is judged while at least this much is
 
 def one_run(size: int, precision: str) -> dict:
     import brushwork
-    from brushwork.engine.runner import encoder_for, pick_device, use_bf16
+    from brushwork.model.device import encoder_for, pick_device, use_bf16
 
     settings = brushwork.Settings(size=size, precision=precision)
     start = time.perf_counter()

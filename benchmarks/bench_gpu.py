@@ -22,7 +22,7 @@ from judge import Judge
 from PIL import Image
 
 import brushwork
-from brushwork.engine.runner import encoder_for, pick_device
+from brushwork.model.device import encoder_for, pick_device
 
 CONTENT, STYLE = EXAMPLES / "content/tubingen.jpg", EXAMPLES / "style/starry_night.jpg"
 TARGETS = {512: 2.0, 2048: 30.0, 4096: 300.0}  # issues 9 and 11: seconds on one H100, model loaded

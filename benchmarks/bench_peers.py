@@ -48,7 +48,7 @@ def _paths(pair: str) -> tuple[Path, Path]:
 
 def worker_brushwork(pair: str, size: int, precision: str, out: Path, curve_every: int) -> dict:
     import brushwork
-    from brushwork.engine.runner import encoder_for, pick_device, use_bf16
+    from brushwork.model.device import encoder_for, pick_device, use_bf16
 
     settings = brushwork.Settings(size=size, precision=precision)
     start = time.perf_counter()

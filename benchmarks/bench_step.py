@@ -33,9 +33,11 @@ from common import EXAMPLES, cpu_flags, machine, write_section
 
 import brushwork
 from brushwork.engine.allocator import keep_freed_memory, share_main_heap
-from brushwork.engine.runner import Objective, encoder_for, pick_device, prepare_inputs
+from brushwork.engine.runner import prepare_inputs
 from brushwork.media.images import load_image
 from brushwork.model import losses
+from brushwork.model.device import encoder_for, pick_device
+from brushwork.model.objective import Objective
 from brushwork.planning.levels import level_sizes
 
 # name, bf16, own Gram, kept memory, thread, channels-last (fp32 only; bf16 always runs channels-last)

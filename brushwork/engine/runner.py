@@ -46,12 +46,8 @@ from brushwork.planning.run_plan import LBFGS_HISTORY, RunPlan, plan_run
 __all__ = [
     "Progress",
     "Result",
-    "Objective",
     "run",
     "measure_and_plan",
-    "pick_device",
-    "encoder_for",
-    "use_bf16",
     "prepare_inputs",
     "initial_image",
     "check_run",

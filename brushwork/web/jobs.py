@@ -26,6 +26,7 @@ from brushwork.engine import recipes
 from brushwork.engine import runner as engine
 from brushwork.media.clips import probe
 from brushwork.media.masks import load_regions
+from brushwork.model.device import pick_device
 from brushwork.video.painting import FrameProgress, assemble, paint_clip
 from brushwork.video.timeline import painted_times
 from brushwork.web.forms import label, settings_problem
@@ -73,7 +74,7 @@ PREVIEW_SECONDS_ELSEWHERE = 1.0
 
 def preview_interval(settings: Settings) -> float:
     """Seconds between a painting's previews on the device ``settings`` paint on."""
-    return PREVIEW_SECONDS.get(engine.pick_device(settings.device).type, PREVIEW_SECONDS_ELSEWHERE)
+    return PREVIEW_SECONDS.get(pick_device(settings.device).type, PREVIEW_SECONDS_ELSEWHERE)
 
 
 class JobQueue:

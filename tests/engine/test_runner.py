@@ -16,6 +16,7 @@ from brushwork.engine import runner as engine
 from brushwork.media import color
 from brushwork.media.images import Picture, resize_longest, to_pil, to_tensor
 from brushwork.model.losses import gram_matrix
+from brushwork.model.objective import Objective
 from brushwork.planning import forecast
 from brushwork.planning import levels as plan
 
@@ -549,7 +550,7 @@ def test_normalized_terms_are_relative_errors(pictures, encoder):
     content_t, styles = engine.prepare_inputs(
         pictures["tubingen"], [pictures["starry_night"]], settings, WH, torch.device("cpu")
     )
-    objective = engine.Objective(encoder, content_t, styles, [1.0], settings, bf16=False)
+    objective = Objective(encoder, content_t, styles, [1.0], settings, bf16=False)
     noise = torch.rand(content_t.shape, generator=torch.Generator().manual_seed(0)) * 255
     _, parts = objective(noise)
     with torch.no_grad():

@@ -34,6 +34,7 @@ from brushwork.engine import runner as engine
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.engine.runner import Progress, Result
 from brushwork.media.bundled import EXAMPLES_DIR
+from brushwork.web import jobs as job_queue
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER, Access
 from brushwork.web.jobs import STOPPED, UNEXPECTED, Pace, preview_interval
@@ -622,7 +623,7 @@ def test_a_paintings_first_step_is_always_previewed_then_at_most_once_an_interva
 
 def test_previews_come_five_a_second_on_a_gpu_and_once_a_second_on_a_cpu(monkeypatch):
     assert preview_interval(Settings(device="cpu")) == 1.0
-    monkeypatch.setattr(engine, "pick_device", lambda name: torch.device("cuda"))
+    monkeypatch.setattr(job_queue, "pick_device", lambda name: torch.device("cuda"))
     assert preview_interval(Settings(device="auto")) == 0.2
 
 
@@ -789,7 +790,6 @@ def test_every_job_carries_its_plan(make_client):
 
 
 def test_a_job_that_cannot_fit_is_refused_in_one_line(make_client, monkeypatch):
-    from brushwork.engine import runner as engine
     from brushwork.planning.machine import GB, Machine
 
     tiny = Machine("cpu", "a small machine", int(0.5 * GB), int(0.4 * GB), 4, 0.5, 1.0)

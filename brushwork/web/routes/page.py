@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from brushwork import __version__
 from brushwork.core.settings import Settings
-from brushwork.engine.runner import pick_device
+from brushwork.model.device import pick_device
 from brushwork.web.forms import page_options
 from brushwork.web.schemas import ConfigOut
 from brushwork.web.studio import Studio
