@@ -41,6 +41,7 @@ from brushwork.media.masks import RegionFiles, Regions, check_painting_masks, lo
 from brushwork.planning.run_plan import RunPlan
 
 if TYPE_CHECKING:
+    from brushwork.media.clips import ClipInfo
     from brushwork.video.painting import FrameProgress, VideoResult
 
 __all__ = [
@@ -379,9 +380,34 @@ def stylize_video(
     from brushwork.core.formats import VIDEO_SUFFIXES
     from brushwork.media.clips import probe  # PyAV and OpenCV load only for clips
     from brushwork.video.painting import paint_clip
-    from brushwork.video.segments import paint_clip_in_segments, segment_length
-    from brushwork.video.timeline import painted_positions
 
+    # 1. The settings, the Ray options and the output, before the clip is read.
+    chosen, motion = _clip_settings(settings, preset, video, options)
+    spread = _ray_options(ray, workers, worker_cpus, retries, segment_frames)
+    _check_overwrite(overwrite)
+    path = check_output_path(_path(output, "output"), overwrite, (_path(clip, "clip"),), suffixes=VIDEO_SUFFIXES)
+    # 2. The clip, the paintings and the regions.
+    try:
+        info = probe(_path(clip, "clip"))
+    except WrongKindError as exc:
+        raise WrongKindError(f"{exc}; paint it with brushwork.stylize()", exc.clip) from None
+    styles = _styles(style)
+    _check_run(chosen, styles, progress)
+    if info.damage:
+        _warn(f"{info.path.name} looks damaged: {info.damage}; painting those")
+    regions = _regions(info.upright, styles, masks, keep, painting_masks, chosen.style_blend, on="frame")
+    # 3. Painted here, or in segments on Ray.
+    if ray is None:
+        return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
+    files = _files_for_ray(style, masks, keep, painting_masks)
+    return _paint_on_ray(info, styles, chosen, motion, path, ray, spread, files, progress, overwrite, regions)
+
+
+def _clip_settings(
+    settings: Settings | None, preset: str | None, video: VideoSettings | None, options: dict[str, Any]
+) -> tuple[Settings, VideoSettings]:
+    """A clip's :class:`Settings` and :class:`VideoSettings` from the keywords (either kind), over ``settings`` or
+    ``preset`` and ``video``; a name of neither kind, and ``save_every``, are refused."""
     unknown = [name for name in options if name not in SPECS and name not in VIDEO_SPECS]
     if unknown:
         raise SettingsError(
@@ -389,44 +415,59 @@ def stylize_video(
             f"{', '.join(VIDEO_SPECS)}",
             unknown[0],
         )
-    spread = _ray_options(ray, workers, worker_cpus, retries, segment_frames)
-    video_options = {k: options.pop(k) for k in list(options) if k in VIDEO_SPECS}
-    chosen = resolve(settings, preset, **options)
+    picture = {k: v for k, v in options.items() if k not in VIDEO_SPECS}
+    chosen = resolve(settings, preset, **picture)
     if video is not None and not isinstance(video, VideoSettings):
         raise TypeError(f"video must be a brushwork.VideoSettings or None, not {type(video).__name__}")
-    motion = replace(video or VideoSettings(), **video_options)
-    _check_overwrite(overwrite)
-    path = check_output_path(_path(output, "output"), overwrite, (_path(clip, "clip"),), suffixes=VIDEO_SUFFIXES)
-    try:
-        info = probe(_path(clip, "clip"))
-    except WrongKindError as exc:
-        raise WrongKindError(f"{exc}; paint it with brushwork.stylize()", exc.clip) from None
-    styles = _styles(style)
     if chosen.save_every:
         raise SettingsError(
             "does not apply to a clip: its frames are kept as they finish, in OUTPUT.frames/", "save_every"
         )
-    _check_run(chosen, styles, progress)
-    if info.damage:
-        _warn(f"{info.path.name} looks damaged: {info.damage}; painting those")
-    regions = _regions(info.upright, styles, masks, keep, painting_masks, chosen.style_blend, on="frame")
-    if ray is None:
-        return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
-    from brushwork.cluster import ray_segments
+    motion = replace(video or VideoSettings(), **{k: v for k, v in options.items() if k in VIDEO_SPECS})
+    return chosen, motion
 
+
+def _files_for_ray(
+    style: ImageInput | Sequence[ImageInput],
+    masks: Sequence[ImageInput] | None,
+    keep: ImageInput | None,
+    painting_masks: Sequence[ImageInput] | None,
+) -> tuple[list[Path], RegionFiles]:
+    """The paintings and masks as the files Ray's workers are sent; pictures in memory are refused."""
     given = [style] if isinstance(style, (str, os.PathLike, Image.Image)) else list(style)
     files = [Path(s) for s in given if isinstance(s, (str, os.PathLike))]
     if len(files) < len(given):
         raise ImageError("on Ray the paintings travel as files: give their paths, not pictures in memory")
-    region_files = _region_files(masks, keep, painting_masks)
-    runner = ray_segments(Path(clip), files, chosen, ray, spread, region_files)
-    length = spread.segment_frames or segment_length(len(painted_positions(info, motion)), runner.workers or 1)
+    return files, _region_files(masks, keep, painting_masks)
+
+
+def _paint_on_ray(
+    info: ClipInfo,
+    styles: list[Picture],
+    settings: Settings,
+    video: VideoSettings,
+    output: Path,
+    ray: str,
+    spread: RayOptions,
+    files: tuple[list[Path], RegionFiles],
+    progress: Callable[[FrameProgress], bool | None] | None,
+    overwrite: bool,
+    regions: Regions | None,
+) -> VideoResult:
+    """A clip painted in segments on the Ray cluster at ``ray`` (see :mod:`brushwork.video.segments`)."""
+    from brushwork.cluster import ray_segments
+    from brushwork.video.segments import paint_clip_in_segments, segment_length
+    from brushwork.video.timeline import painted_positions
+
+    paintings, region_files = files
+    runner = ray_segments(info.path, paintings, settings, ray, spread, region_files)
+    length = spread.segment_frames or segment_length(len(painted_positions(info, video)), runner.workers or 1)
     return paint_clip_in_segments(
         info,
         styles,
-        chosen,
-        motion,
-        path,
+        settings,
+        video,
+        output,
         runner,
         length=length,
         callback=progress,

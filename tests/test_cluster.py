@@ -21,6 +21,7 @@ import psutil
 import pytest
 from PIL import Image
 
+import brushwork
 from brushwork.batch.inputs import batch_key, collect
 from brushwork.batch.run import run_batch
 from brushwork.cli import main
@@ -164,6 +165,17 @@ def test_a_clip_on_ray_is_painted_in_segments_and_joined_with_its_sound(cluster,
     assert sorted(p.name for p in work.glob("segment_*")) == ["segment_000000_000007", "segment_000004_000014"]
     painted, source = probe(out), probe(clip)
     assert painted.frames == 15 and painted.audio == source.audio
+    wave = Path(__file__).resolve().parents[1] / "brushwork/examples/style/wave.jpg"
+    again = tmp_path / "again.mp4"  # the same clip from Python: the same segments, the same frames
+    result = brushwork.stylize_video(
+        clip, wave, again, end=0.5, size=48, steps=3, later_steps=2, ray="local", workers=2, segment_frames=8
+    )
+    assert result.status == "done" and probe(again).frames == 15
+    for frame in ("frame_000000.png", "frame_000006.png", "frame_000014.png"):
+        ours, theirs = (np.asarray(Image.open(w.with_name(w.name + ".frames") / frame)) for w in (out, again))
+        assert np.array_equal(ours, theirs), frame
+    with pytest.raises(brushwork.ImageError, match="on Ray the paintings travel as files"):
+        brushwork.stylize_video(clip, Image.open(wave), tmp_path / "mem.mp4", ray="local", end=0.5, size=48)
 
 
 def test_ctrl_c_on_a_ray_batch_keeps_each_workers_picture_so_far(inputs_folder, tmp_path):
