@@ -220,17 +220,23 @@ class RayExecutor:
     """Hears of the workers once they are started (to say how many)."""
     stop_wait: float = STOP_WAIT
     """Seconds Ctrl-C waits for the items being painted to come back as they are."""
+    on_stop: Callable[[int, float], None] | None = None
+    """Hears, at Ctrl-C, how many items are being handed back and for how many seconds at most (to say so)."""
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
         ray = connect(self.address)
         began: dict[Item, float] = {}  # when its current worker took it
-        working: dict[Item, tuple[Any, Any]] = {}  # its worker and the reference to its outcome
+        working: dict[Item, tuple[Any, Any]] = {}  # its worker and the reference to its outcome, once sent
+        tries: dict[Item, int] = {}  # workers that took it
         digests: dict[Path, str] = {}  # a file shared by the items (a painting, weights) is hashed once
 
         def submit(actor: Any, item: Item) -> Any:
+            working.pop(item, None)  # a dead worker's
+            tries[item] = tries.get(item, 0) + 1
             began[item] = time.perf_counter()
-            working[item] = actor, actor.paint.remote(Parcel.of(item, settings), settings)
-            return working[item][1]
+            ref = actor.paint.remote(Parcel.of(item, settings), settings)  # Ctrl-C here: the item was never sent
+            working[item] = actor, ref
+            return ref
 
         def done(item: Item, outcome: Result | Record, attempt: int) -> bool:
             if isinstance(outcome, Result):
@@ -255,18 +261,22 @@ class RayExecutor:
             try:
                 spread(pool, list(items), submit, done, lambda i, why, n: ended(i, "failed", why, n), self.retries)
             except KeyboardInterrupt:  # the items being painted keep their pictures so far, as a local run's one
-                stopped = _stop(ray, {item: working[item] for item in began}, self.stop_wait)
+                painting = {item: working[item] for item in began if item in working}
+                if painting and self.on_stop is not None:
+                    self.on_stop(len(painting), self.stop_wait)
+                stopped = _stop(ray, painting, self.stop_wait)
                 for item in list(began):
                     if item in stopped:
-                        done(item, stopped[item], 1)
+                        done(item, stopped[item], tries[item])
                     else:
-                        ended(item, "interrupted", "interrupted")
+                        ended(item, "interrupted", "interrupted", tries.get(item, 1))
                 raise
 
 
 def _stop(ray: Any, working: dict[Item, tuple[Any, Any]], wait: float) -> dict[Item, Result | Record]:
     """Ask each worker to end its item now, and gather what comes back within ``wait`` seconds (or until Ctrl-C
-    again): a run so far, as interrupted."""
+    again): a run the stop cut short, as interrupted; one that finished, or diverged, before the stop reached it, as
+    it is."""
     for actor, _ in working.values():
         actor.stop.remote()
     items = {ref: item for item, (_, ref) in working.items()}
@@ -280,7 +290,7 @@ def _stop(ray: Any, working: dict[Item, tuple[Any, Any]], wait: float) -> dict[I
                     outcome = ray.get(ref)
                 except (ray.exceptions.RayActorError, ray.exceptions.RayTaskError):
                     outcome = None
-                if isinstance(outcome, Result):
+                if isinstance(outcome, Result) and outcome.status == "cancelled":
                     outcome = replace(outcome, status="interrupted")
                 outcomes[items[ref]] = outcome
     except KeyboardInterrupt:  # twice: what came back is kept, the rest is dropped

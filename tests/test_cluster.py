@@ -239,3 +239,45 @@ def _cmdline(process: psutil.Process) -> str:
         return " ".join(process.cmdline())
     except psutil.Error:  # it ended meanwhile
         return ""
+
+
+def test_ctrl_c_hands_back_what_each_worker_has_cut_short_and_keeps_what_finished_as_it_is():
+    """At Ctrl-C the driver asks every worker to stop and gathers what comes back: a run the stop cut short is
+    interrupted, one that finished (or diverged) before the stop reached it keeps its status, so a finished picture
+    is written where it belongs, and a worker that died gives nothing."""
+    from types import SimpleNamespace
+
+    from brushwork.cluster import _stop
+    from brushwork.engine.runner import Result
+
+    def outcome(status: str) -> Result:
+        return Result(Image.new("RGB", (4, 4)), None, status, 7, {}, 1.0, f"{status} at step 7")
+
+    class Died(Exception):
+        pass
+
+    stops: list[str] = []
+
+    class Worker:
+        def __init__(self, name: str):
+            self.stop = SimpleNamespace(remote=lambda: stops.append(name))
+
+    answers = {"cut": outcome("cancelled"), "finished": outcome("done"), "broke": outcome("diverged"), "dead": Died()}
+
+    def get(ref: str) -> Result:
+        if isinstance(answers[ref], Exception):
+            raise answers[ref]
+        return answers[ref]
+
+    ray = SimpleNamespace(
+        wait=lambda refs, num_returns, timeout: (refs, []),
+        get=get,
+        exceptions=SimpleNamespace(RayActorError=Died, RayTaskError=Died),
+    )
+    stopped = _stop(ray, {name: (Worker(name), name) for name in answers}, wait=5.0)
+    assert sorted(stops) == sorted(answers)  # every worker was asked
+    assert {item: result.status for item, result in stopped.items()} == {
+        "cut": "interrupted",
+        "finished": "done",
+        "broke": "diverged",
+    }

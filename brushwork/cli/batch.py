@@ -24,7 +24,7 @@ from brushwork.cli.kit import (
     ray_session,
 )
 from brushwork.core.settings import resolve
-from brushwork.core.words import duration
+from brushwork.core.words import count, duration
 
 if TYPE_CHECKING:
     from brushwork.batch.log import Record
@@ -94,6 +94,11 @@ def command(argv: Sequence[str]) -> int:
         steps.show(s.step, s.total, f"about {s.eta:.0f} s left")
 
     executor = ray_executor(args)
+    if executor is not None:
+        executor.on_stop = lambda n, wait: Bar.say(
+            f"stopping: waiting up to {wait:.0f} s for the {count(n, 'picture')} being painted, as far as they got "
+            "(Ctrl-C again to drop them)"
+        )
     if executor is not None and not args.quiet:
         executor.on_start = lambda pool: Bar.say(f"on Ray: {pool.describe()} started")
     with cluster:  # Ray stops after the report: an interrupted batch says so before Ray's own shutdown
