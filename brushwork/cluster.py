@@ -35,7 +35,7 @@ from brushwork.core.settings import RAY_RETRIES, RAY_WORKER_CPUS, RayOptions, Se
 from brushwork.engine.runner import Result
 from brushwork.media.masks import RegionFiles
 from brushwork.model.device import encoder_for, pick_device
-from brushwork.video.segments import Segment, paint_segment
+from brushwork.video.segments import Segment, SegmentDiverged, paint_segment
 
 __all__ = [
     "RayExecutor",
@@ -321,7 +321,9 @@ class RaySegments:
         def submit(actor: Any, task: tuple[Segment, VideoSettings]) -> Any:
             return actor.call.remote(_paint_segment, parcel, self.settings, task[1])
 
-        def done(task: tuple[Segment, VideoSettings], frames: list[bytes], attempt: int) -> bool:
+        def done(task: tuple[Segment, VideoSettings], frames: list[bytes] | SegmentDiverged, attempt: int) -> bool:
+            if isinstance(frames, SegmentDiverged):
+                raise frames  # the clip ends as one painted in one piece would
             return on_segment(task[0], frames)
 
         def failed(task: tuple[Segment, VideoSettings], reason: str, attempt: int) -> bool:
@@ -348,9 +350,15 @@ def ray_segments(
     )
 
 
-def _paint_segment(encoder: Any, parcel: Parcel, settings: Settings, video: VideoSettings) -> list[bytes]:
+def _paint_segment(
+    encoder: Any, parcel: Parcel, settings: Settings, video: VideoSettings
+) -> list[bytes] | SegmentDiverged:
+    """A segment's frames, or why one of them diverged (handed back, not raised: Ray would wrap it)."""
     with parcel.unpacked(settings) as (item, copied):
-        return paint_segment(encoder, item.photo, item.styles, copied, video, item.regions)
+        try:
+            return paint_segment(encoder, item.photo, item.styles, copied, video, item.regions)
+        except SegmentDiverged as exc:
+            return exc
 
 
 def spread(

@@ -33,6 +33,19 @@ from brushwork.video.work_folder import (
     work_folder,
 )
 
+
+class SegmentDiverged(ImageError):
+    """A frame of a segment diverged: painted again, it would diverge again. It carries the setting to lower, and
+    travels back from a Ray worker as it is (it pickles with its culprit)."""
+
+    def __init__(self, message: str, culprit: str | None):
+        super().__init__(message)
+        self.culprit = culprit
+
+    def __reduce__(self) -> tuple[type, tuple[str, str | None]]:
+        return type(self), (str(self), self.culprit)
+
+
 SEGMENT_OVERLAP = 4
 """Frames two neighbouring segments share (cross-faded) when no scene cut separates them."""
 
@@ -116,7 +129,7 @@ def paint_segment(
         out = Path(folder) / "segment.mp4"
         result = paint_clip(clip, styles, settings, video, out, encoder=encoder, assemble_clip=False, regions=regions)
         if result.status == "diverged":
-            raise ImageError(result.message)
+            raise SegmentDiverged(result.message, result.culprit)
         if result.status != "done":
             raise KeyboardInterrupt  # Ctrl-C: nothing comes back from the segment
         return [path.read_bytes() for _, path in result.pictures]
@@ -200,6 +213,8 @@ def paint_clip_in_segments(
             runner(pending, on_segment)
     except KeyboardInterrupt:
         result.status = "interrupted"
+    except SegmentDiverged as exc:  # as a clip painted in one piece says it: the frames finished are kept
+        result.status, result.message, result.culprit = "diverged", str(exc), exc.culprit
     # 4. The clip joined from the segments, once all are painted.
     if len(painted) < len(segments):
         result.status = "interrupted" if result.status == "done" else result.status

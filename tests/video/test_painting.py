@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import io
+import pickle
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,7 +23,14 @@ from brushwork.media.clips import peek, probe
 from brushwork.media.flow import certainty, flow_between, warp
 from brushwork.video import painting
 from brushwork.video.painting import paint_clip
-from brushwork.video.segments import Segment, paint_clip_in_segments, paint_segment, plan_segments, scene_cuts
+from brushwork.video.segments import (
+    Segment,
+    SegmentDiverged,
+    paint_clip_in_segments,
+    paint_segment,
+    plan_segments,
+    scene_cuts,
+)
 from brushwork.video.timeline import frame_size
 from brushwork.video.work_folder import frames_kept, work_folder
 
@@ -582,5 +590,13 @@ def test_a_frame_whose_loss_turns_nan_fails_the_clip_naming_the_setting_to_lower
     assert "brushwork video: error: frame 0: the loss became NaN or infinite" in err, err
     assert "try a lower --lr" in err and "again" not in err and not out.exists()
     settings = Settings(size=32, steps=10, optimizer="lbfgs", lr=255)
-    with pytest.raises(brushwork.BrushworkError, match="frame 0: the loss became NaN"):  # a segment on a Ray worker
-        paint_segment(encoder, clip, [STYLE], settings, VideoSettings())
+
+    def runner(segments, on_segment):  # what Ray does, here: a worker's segment, and what it says back
+        for segment, part in segments:
+            if not on_segment(segment, paint_segment(encoder, clip, [STYLE], settings, part)):
+                return
+
+    painted = paint_clip_in_segments(probe(clip), style(), settings, VideoSettings(), out, runner, length=3)
+    assert (painted.status, painted.culprit) == ("diverged", "lr") and painted.message.startswith("frame 0: the loss")
+    thrown = pickle.loads(pickle.dumps(SegmentDiverged(painted.message, "lr")))  # as it travels back from a worker
+    assert (str(thrown), thrown.culprit) == (painted.message, "lr")
