@@ -548,7 +548,10 @@ def stylize_batch(
     _check_progress(progress)
     _check_overwrite(overwrite)
     place = None if manifest is None else _path(manifest, "manifest")
-    items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place)
+    try:
+        items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place)
+    except WrongKindError as exc:
+        raise WrongKindError(f"{exc}; paint a clip with brushwork.stylize_video()", exc.clip) from None
     execute = None
     if ray is not None:
         from brushwork.cluster import RayExecutor

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from brushwork.batch.log import LOG_NAME, BatchLog
-from brushwork.core.errors import BrushworkError, ImageError
-from brushwork.core.formats import IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
+from brushwork.core.errors import BrushworkError, ImageError, WrongKindError
+from brushwork.core.formats import CLIP_SUFFIXES, IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
 from brushwork.engine import recipes
 from brushwork.media.images import regular_file
 from brushwork.media.masks import RegionFiles
@@ -70,6 +70,8 @@ def _images_in(argument: str, role: str, painted: set[Path]) -> list[Path]:
         ]
     elif not os.path.lexists(argument):
         raise ImageError(f"{role} file or folder not found: {argument}; check the path")
+    elif role == "photo" and path.suffix.lower() in CLIP_SUFFIXES:  # the front door says what paints a clip
+        raise WrongKindError(f"photo {argument} is a video clip, not a picture", clip=True)
     else:
         found = [regular_file(argument, role)]
     if not found:

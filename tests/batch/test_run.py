@@ -230,10 +230,15 @@ def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, input
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--style-blend", "1,2"], "--style-blend needs one weight"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--save-every", "2"], "unrecognized option --save-every"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--workers", "2"], "--workers only applies with --ray"),
+        (
+            ["{fox}", "--styles", "{wave}", "-o", "{out}"],
+            "is a video clip, not a picture; paint a clip with 'brushwork video'",
+        ),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_status_2(capsys, inputs, tmp_path, argv, words):
-    values = {"wave": inputs["wave"], "a": inputs["a"], "out": tmp_path / "out"}
+    fox = Path(__file__).resolve().parents[2] / "brushwork/examples/video/fox.mp4"
+    values = {"wave": inputs["wave"], "a": inputs["a"], "out": tmp_path / "out", "fox": fox}
     rc, err = cli(capsys, *(arg.format(**values) for arg in argv))
     assert rc == 2 and len(err.strip().splitlines()) == 1 and words in err
     assert not (tmp_path / "out").exists()
