@@ -37,7 +37,15 @@ from brushwork.core.settings import (
 from brushwork.engine import recipes
 from brushwork.engine.runner import Callback, Result, check_run, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
-from brushwork.media.masks import RegionFiles, Regions, check_painting_masks, load_mask, mask_of, regions_for
+from brushwork.media.masks import (
+    RegionFiles,
+    Regions,
+    check_painting_masks,
+    load_mask,
+    mask_of,
+    regions_for,
+    with_paintings_alpha,
+)
 from brushwork.planning.run_plan import RunPlan
 
 if TYPE_CHECKING:
@@ -149,8 +157,10 @@ def _regions(
     on: str = "photo",
 ) -> Regions | None:
     """The checked regions of a run on a picture of ``(width, height)`` (see :mod:`brushwork.media.masks`), or
-    None for none. What was done to a mask (a resize) is said as a warning."""
+    None for none, a painting with nothing opaque to learn from refused as the run would. What was done to a mask
+    (a resize) is said as a warning."""
     if masks is None and keep is None and painting_masks is None:
+        with_paintings_alpha(None, paintings)
         return None
     for name, given in (("masks", masks), ("painting_masks", painting_masks)):
         if given is not None and not isinstance(given, (list, tuple)):
@@ -165,6 +175,7 @@ def _regions(
     ]
     names = [str(i + 1) for i in range(len(arrays or []))]
     regions = regions_for(size, len(paintings), arrays, kept, names, notes, sources, blend)
+    with_paintings_alpha(regions, paintings)  # only to refuse now: the run takes the paintings' alpha itself
     for note in regions.notes if warn else ():
         _warn(note)
     return regions

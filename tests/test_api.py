@@ -226,6 +226,16 @@ def test_a_closed_pil_image_is_one_line_naming_the_parameter(tubingen, starry_ni
         brushwork.plan_for(closed, starry_night)
 
 
+def test_a_plan_refuses_a_painting_with_nothing_opaque_to_learn_from_as_the_run_would(tubingen):
+    see_through = Image.new("RGBA", (32, 32), (200, 200, 200, 255))
+    see_through.paste((200, 200, 200, 0), (0, 0, 16, 32))  # its left half transparent
+    part = Image.new("L", (32, 32), 0)
+    part.paste(255, (0, 0, 16, 32))  # and its mask: that half only
+    for call in (brushwork.plan_for, lambda *a, **k: brushwork.transfer(*a, steps=1, **k)):
+        with pytest.raises(ImageError, match="its mask covers only its transparent part"):
+            call(tubingen, see_through, size=32, painting_masks=[part])
+
+
 def test_an_existing_output_names_the_argument_that_allows_replacing_it(tubingen, starry_night, tmp_path):
     (tmp_path / "o.mp4").write_bytes(b"mine")
     with pytest.raises(ImageError, match="o.mp4 already exists; choose another name or pass overwrite=True"):

@@ -25,6 +25,7 @@ from brushwork.core.formats import CLIP_SUFFIXES
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo, peek, probe
 from brushwork.media.images import Picture, load_image
+from brushwork.media.masks import with_paintings_alpha
 from brushwork.planning.levels import thin_photo_problem
 from brushwork.web.examples import Example
 from brushwork.web.limits import MB, Limits
@@ -148,16 +149,18 @@ def check_regions(
     folder: Path,
     masks: list[dict[str, str]],
     photo: tuple[int, int],
-    paintings: Sequence[tuple[int, int]],
+    paintings: Sequence[Picture],
     blend: Sequence[float] | None = None,
 ) -> list[str]:
     """Refuse kept masks (``mask``, ``keep`` and ``painting mask`` input records) that the run could not use, as
     the command line does, naming each by its upload's name: one per painting, each its picture's shape, none
-    empty, none overlapping. Gives what the artist should hear of (a mask resized to its picture, a blend that
-    the masks leave unused)."""
+    empty, none overlapping, and no painting with nothing opaque to learn from. Gives what the artist should hear
+    of (a mask resized to its picture, a blend that the masks leave unused)."""
     names = {folder / item["file"]: item["name"] for item in masks}
     try:
-        regions = region_files(masks, folder).load(photo, paintings, blend=blend, names=names)
+        sizes = [painting.rgb.size for painting in paintings]
+        regions = region_files(masks, folder).load(photo, sizes, blend=blend, names=names)
+        with_paintings_alpha(regions, paintings)
     except ImageError as exc:
         raise HTTPException(422, str(exc)) from None
     return list(regions.notes)

@@ -968,6 +968,19 @@ def test_a_bad_painting_mask_is_refused_in_one_line_and_nothing_is_kept(make_cli
     assert painter.calls == 0 and not any(client.app.state.studio.store.root.iterdir())
 
 
+def test_a_painting_whose_mask_covers_only_its_transparent_part_is_refused_before_the_job(make_client):
+    painter = Painter()
+    client = make_client(painter)
+    see_through = Image.new("RGBA", (48, 36), (200, 200, 20, 255))
+    see_through.paste((200, 200, 20, 0), (0, 0, 24, 36))  # its left half transparent
+    buf = io.BytesIO()
+    see_through.save(buf, "PNG")
+    for route in ("/api/plan", "/api/jobs"):
+        answer = client.post(route, data=TINY, files=uploads(png(), buf.getvalue()) + parts(mask((0, 0, 24, 36))))
+        assert answer.status_code == 422 and "its mask covers only its transparent part" in answer.text, route
+    assert painter.calls == 0
+
+
 # --- clips -----------------------------------------------------------------------------------------
 
 FOX = Path(__file__).resolve().parents[2] / "brushwork" / "examples" / "video" / "fox.mp4"

@@ -205,8 +205,7 @@ def take(studio: Studio, order: Order, folder: Path) -> Taken:
         plan = plan_clip(clip, looks, order.settings, order.video).describe()
     else:
         content = load_named(folder / photo["file"], "content", photo["name"])
-        sizes = [look.rgb.size for look in looks]
-        notes = check_regions(folder, masks, content.rgb.size, sizes, order.settings.style_blend)
+        notes = check_regions(folder, masks, content.rgb.size, looks, order.settings.style_blend)
         planned = measure_and_plan(content, looks, order.settings)
         plan = replace(planned, notes=[*planned.notes, *notes]).describe()
     return Taken(order.video.to_dict() if clip else {}, [photo, *paintings, *masks], plan)
