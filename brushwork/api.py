@@ -75,6 +75,9 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(result.message)
         self.result = result
 
+    def __reduce__(self) -> tuple[type, tuple[Result]]:  # pickled with its run (a process pool, a Ray task)
+        return type(self), (self.result,)
+
 
 class DivergedError(BrushworkError):
     """The loss became NaN; ``result.image`` holds the last good picture, ``result.culprit`` the setting to lower."""
@@ -83,6 +86,9 @@ class DivergedError(BrushworkError):
         advice = f"; try a lower {result.culprit}" if result.culprit else ""
         super().__init__(result.message + advice)
         self.result = result
+
+    def __reduce__(self) -> tuple[type, tuple[Result]]:
+        return type(self), (self.result,)
 
 
 def _picture(source: ImageInput, role: str) -> Picture:
@@ -511,9 +517,12 @@ def _ray_options(
 ) -> RayOptions:
     """The Ray options, checked against their specs (a :class:`SettingsError` naming the one out of bounds); refused
     without Ray, where they would do nothing."""
-    options = RayOptions(workers, worker_cpus, retries, segment_frames)
-    if ray is None and options != RayOptions():
-        raise ValueError(f"{', '.join(RAY_SPECS)} are for painting on Ray: give ray='local' too")
+    options, default = RayOptions(workers, worker_cpus, retries, segment_frames), RayOptions()
+    given = [name for name in RAY_SPECS if getattr(options, name) != getattr(default, name)]
+    if ray is None and given:
+        raise ValueError(
+            f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for painting on Ray: give ray='local' too"
+        )
     return options
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 from pathlib import Path
 
@@ -294,6 +295,8 @@ def test_ctrl_c_in_stylize_keeps_the_picture_so_far_beside_the_output_and_stops_
         with pytest.raises(KeyboardInterrupt) as stopped:  # a script's loop over pictures stops, as on any Ctrl-C
             brushwork.stylize(tubingen, starry_night, size=32, steps=9, output=out, overwrite=True, progress=ctrl_c)
     assert isinstance(stopped.value, brushwork.Interrupted) and stopped.value.result.image.size == (32, 24)
+    carried = pickle.loads(pickle.dumps(stopped.value))  # from a process pool's worker, as raised
+    assert isinstance(carried, KeyboardInterrupt) and carried.result.steps == stopped.value.result.steps
     assert out.read_bytes() == before
     assert brushwork.engine.recipes.read(tmp_path / "out.unfinished-1.png")["run"]["status"] == "interrupted"
     with pytest.warns(UserWarning, match=r"cancelled at step 1: the picture so far is .*out.unfinished-2.png"):

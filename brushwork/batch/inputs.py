@@ -17,6 +17,7 @@ from typing import Any
 from brushwork.batch.log import LOG_NAME, BatchLog
 from brushwork.core.errors import BrushworkError, ImageError, WrongKindError
 from brushwork.core.formats import CLIP_SUFFIXES, IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
+from brushwork.core.words import count
 from brushwork.engine import recipes
 from brushwork.media.images import regular_file
 from brushwork.media.masks import RegionFiles
@@ -268,8 +269,10 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
         raise bad("masks and painting_masks (one per painting) and keep must be file paths")
     for name, given in (("masks", masks), ("painting masks", sources)):
         if given and len(given) != len(styles):
-            count = f"{len(given)} {name}" if len(given) != 1 else f"1 {name.removesuffix('s')}"
-            raise bad(f"has {count} for {len(styles)} paintings; give one per painting")
+            raise bad(
+                f"has {count(len(given), name.removesuffix('s'))} for {count(len(styles), 'painting')}; "
+                "give one per painting"
+            )
     output = entry.get("output")
     output = (output.strip() if isinstance(output, str) else output) or None
     if any("\0" in t for t in [*texts, *masks, *sources, keep, output] if isinstance(t, str)):

@@ -31,6 +31,7 @@ from brushwork.cli.kit import (
 )
 from brushwork.core.formats import OUTPUT_WORDS
 from brushwork.core.settings import resolve
+from brushwork.core.words import count
 
 if TYPE_CHECKING:
     from brushwork.core.settings import Settings
@@ -239,7 +240,7 @@ def _report(result: Result, output: Path, sheet: Path | None, quiet: bool, kept:
     the picture it did not replace, ``kept``)."""
     if not quiet and result.status == "done":
         print(
-            f"wrote {output} ({result.image.width}x{result.image.height}, {result.steps} steps, "
+            f"wrote {output} ({result.image.width}x{result.image.height}, {count(result.steps, 'step')}, "
             f"{result.elapsed:.1f} s)" + (f"; progression sheet {sheet}" if sheet else ""),
             file=sys.stderr,
         )

@@ -171,7 +171,7 @@ def _say_plan(planned: ClipPlan, output: Path) -> None:
         return
     print(planned.describe(), file=sys.stderr)
     if planned.kept:
-        print(f"going on from the {planned.kept} frames painted in {work_folder(output)}", file=sys.stderr)
+        print(f"going on from the {count(planned.kept, 'frame')} painted in {work_folder(output)}", file=sys.stderr)
 
 
 class _FrameBar:
@@ -230,8 +230,8 @@ def _segments_words(segments: Sequence[Segment], left: int, workers: int) -> str
     longest = max(s.last - s.first + 1 for s in segments)
     done = f" ({len(segments) - left} already painted)" if left < len(segments) else ""
     return (
-        f"on Ray: {count(len(segments), 'segment')} of up to {longest} frames{done}, "
-        f"painted by {min(left, workers)} of {workers} workers"
+        f"on Ray: {count(len(segments), 'segment')} of up to {count(longest, 'frame')}{done}, "
+        f"painted by {min(left, workers)} of {count(workers, 'worker')}"
     )
 
 
@@ -245,7 +245,7 @@ def _report(result: VideoResult, output: Path, size: tuple[int, int]) -> int:
     if result.status != "done":
         so_far = f"; the frame cut short is {result.unfinished} so far" if result.unfinished else ""
         print(
-            f"brushwork video: interrupted; {result.done} of {result.total} frames are kept in {result.work}"
+            f"brushwork video: interrupted; {result.done} of {count(result.total, 'frame')} are kept in {result.work}"
             f"{so_far}; run the same command again to go on",
             file=sys.stderr,
         )

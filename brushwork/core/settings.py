@@ -756,7 +756,7 @@ class RayOptions:
         label="Retries",
         metavar="N",
         studio=False,
-        help="times an item goes to a fresh worker when the one painting it dies",
+        help="times a task (a batch's picture, a clip's segment) goes to a fresh worker when the one painting it dies",
     )
     segment_frames: int | None = _option(
         None,

@@ -33,8 +33,10 @@ AUTO_COARSEST = 128
 """With ``scales=0`` the coarsest level is the smallest halving of the size that is at least this (px)."""
 STEP_COST_EXPONENT = 0.93
 """A step's cost grows as pixels to this power (measured: 0.94 for fp32 on an AVX2 CPU from 128 to 1024 px,
-0.88 from 128 to 256 px and 1.0 from 512 to 1024 px; 0.75-0.9 with bf16 on an AVX512-BF16 CPU; small
-pictures are overhead-bound)."""
+0.88 from 128 to 256 px and 1.0 from 512 to 1024 px; with bf16 on an AVX512-BF16 CPU 0.75-0.88 from 128 to
+256 px and 1.0 from 512 to 1024 px: small pictures are overhead-bound). The plan stretches its one timed step
+over the run's sizes with it; the progress bar, which times the run's own levels, holds the growth between them
+at 1.0 or more on a CPU (:class:`~brushwork.planning.forecast.StepTimer`)."""
 
 PAINTING_ENLARGEMENT = 2.0
 """A painting is enlarged at most this many times past its own pixels: further only blurs its strokes, so at

@@ -22,6 +22,7 @@ from PIL import Image
 
 from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, SettingsError
 from brushwork.core.settings import Settings, VideoSettings
+from brushwork.core.words import count
 from brushwork.engine import recipes
 from brushwork.engine import runner as engine
 from brushwork.media.clips import probe
@@ -298,7 +299,7 @@ class JobQueue:
             return
         if result.pictures:
             assemble(result, clip, video, output)
-        kept = f"; the {result.done} frames painted are kept as the clip" if result.pictures else ""
+        kept = f"; the {count(result.done, 'frame')} painted are kept as the clip" if result.pictures else ""
         if result.status == "diverged":
             advice = f"; try a lower {label(result.culprit).lower()}" if result.culprit else ""
             self._finish(job, "failed", f"{result.message}{advice}{kept}")

@@ -93,7 +93,8 @@ def _listen(host: str, port: int) -> socket.socket:
     """The studio's socket; a name that does not resolve or an address this machine lacks blames the host."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+        if host:  # "" is every address, which the studio then says
+            socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
         return socket.create_server((host, port), family=family)
     except (OSError, UnicodeError) as exc:
         ours = not isinstance(exc, (socket.gaierror, UnicodeError)) and exc.errno != errno.EADDRNOTAVAIL

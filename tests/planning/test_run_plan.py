@@ -27,3 +27,19 @@ def test_the_plan_counts_the_photos_features_at_the_runs_own_content_layers():
     )
     # conv1_1 keeps 64 channels at every pixel (256 bytes), conv4_2 512 channels at one in 64 (32 bytes)
     assert shallow.levels[-1].memory - deep.levels[-1].memory == (256 - 32) * 1024 * 768
+
+
+def test_a_small_run_times_a_step_at_its_own_size_and_the_plan_scales_from_there(encoder):
+    import torch
+
+    from brushwork.core.settings import Settings
+    from brushwork.model.device import measure
+    from brushwork.planning.machine import GB, Machine
+    from brushwork.planning.run_plan import plan_run
+
+    assert measure(Settings(size=96, precision="fp32"), torch.device("cpu"), encoder).calibrated == 96
+    assert measure(Settings(size=32, precision="fp32"), torch.device("cpu"), encoder).calibrated == 64
+    assert measure(Settings(size=512, precision="fp32"), torch.device("cpu"), encoder).calibrated == 256
+    timed = Machine("cpu", "test CPU, fp32", 20 * GB, 0, 4, step_seconds=0.1, exponent=1.0, calibrated=64)
+    level = plan_run((128, 128), [("painting", (128, 128))], Settings(size=128, scales=1), timed).levels[-1]
+    assert level.step_seconds == pytest.approx(0.4)  # four times the pixels of the square timed

@@ -22,6 +22,7 @@ import urllib.request
 import warnings
 import zlib
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import torch
@@ -1318,4 +1319,10 @@ def test_a_form_field_the_studio_has_not_is_refused_naming_it_not_painted_at_the
 def test_a_job_sent_as_json_is_told_to_come_as_a_form(make_client):
     client = make_client(Painter())
     answer = client.post("/api/jobs", json={**TINY, **EXAMPLES})
-    assert answer.status_code == 415 and "send the job as a form (multipart/form-data), not JSON" in answer.text
+    assert (
+        answer.status_code == 415
+        and "send the job as a form (multipart/form-data), not application/json" in answer.text
+    )
+    shouted = {"content-type": "Application/X-WWW-Form-Urlencoded"}  # media types ignore case
+    read = client.post("/api/plan", content=urlencode({**TINY, "content_example": "tubingen"}), headers=shouted)
+    assert read.status_code == 422 and "paintings" in read.json()["detail"]  # the form was read: it lacks a painting

@@ -144,9 +144,11 @@ def checks_form(studio: Studio) -> Any:
     known = [*PICTURES, *(p.name for p in form_parameters(studio.limits))]
 
     async def check(request: Request) -> None:
-        kind = request.headers.get("content-type", "")
-        if not kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-            raise HTTPException(415, "send the job as a form (multipart/form-data), not JSON: see /docs")
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()  # media types ignore case
+        if kind not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            raise HTTPException(
+                415, f"send the job as a form (multipart/form-data), not {kind or 'an empty body'}: see /docs"
+            )
         unknown = sorted(set((await request.form()).keys()) - set(known))
         if unknown:
             near = difflib.get_close_matches(unknown[0], known, n=1)
