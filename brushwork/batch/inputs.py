@@ -284,6 +284,8 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
     if output is not None and len(output.encode()) > NAME_MAX:
         raise bad(f"output {output[:20]}... is {len(output.encode())} bytes long; a file name takes at most {NAME_MAX}")
     photo, *paintings = (_beside(manifest, t) for t in texts)
+    if photo.suffix.lower() in CLIP_SUFFIXES:  # the front door says what paints a clip
+        raise WrongKindError(f"manifest {manifest}, {where}: photo {photo} is a video clip, not a picture", clip=True)
     regions = RegionFiles(
         tuple(_beside(manifest, m) for m in masks),
         keep=_beside(manifest, keep) if keep else None,

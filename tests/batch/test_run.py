@@ -351,6 +351,10 @@ def test_devices_in_a_manifest_fail_alone_instead_of_hanging(inputs, tmp_path):
         ("a misspelt JSON key", "item 1: has a key 'mask'; its keys are photo, styles, style, output, masks"),
         ("a CSV row longer than its header", "row 2: has more values than the first row has columns"),
         (
+            "a CSV row with a clip as its photo",
+            "fox.mp4 is a video clip, not a picture; paint a clip with 'brushwork video'",
+        ),
+        (
             "a CSV header without its columns",
             "needs the columns photo and style (and output, masks, keep, "
             "painting_masks), in its first row; it has 'image', 'painting'",
@@ -370,6 +374,7 @@ def test_manifests_that_would_crash_are_refused_in_one_line(capsys, inputs, tmp_
             [{"photo": "photos/a.jpg", "style": "paintings/wave.jpg", "mask": ["m.png"]}]
         ),
         "a CSV row longer than its header": "photo,style\nphotos/a.jpg,paintings/wave.jpg,extra.png\n",
+        "a CSV row with a clip as its photo": "photo,style\nclips/fox.mp4,paintings/wave.jpg\n",
         "a CSV header without its columns": "Image,Painting\nphotos/a.jpg,paintings/wave.jpg\n",
     }[case]
     manifest = tmp_path / ("pairs.csv" if "CSV" in case else "pairs.json")
