@@ -719,56 +719,50 @@ VIDEO_SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(Video
 _RAY = "Ray cluster (pip install 'brushwork[ray]')"
 
 
+def _ray_count(default: int | None, low: int, high: int, label: str, help: str) -> Any:
+    """A Ray option: a whole number within bounds (None: automatic), on the command line and in the API only."""
+    return _option(
+        default,
+        kind="int",
+        low=low,
+        high=high,
+        optional=default is None,
+        group=_RAY,
+        label=label,
+        metavar="N",
+        studio=False,
+        help=help,
+    )
+
+
 @dataclass(frozen=True)
 class RayOptions:
     """How a batch's items or a clip's segments are spread over Ray workers: what every front door that offers Ray
     takes. None of it changes a picture, so a recipe leaves it out."""
 
-    workers: int | None = _option(
+    workers: int | None = _ray_count(
         None,
-        kind="int",
-        low=1,
-        high=100000,
-        optional=True,
-        group=_RAY,
-        label="Workers",
-        metavar="N",
-        studio=False,
-        help="Ray workers to start (default: one per GPU, else the cluster's cores shared out by the cores per worker)",
+        1,
+        100000,
+        "Workers",
+        "Ray workers to start (default: one per GPU, else the cluster's cores shared out by the cores per worker)",
     )
-    worker_cpus: int = _option(
-        RAY_WORKER_CPUS,
-        kind="int",
-        low=1,
-        high=1024,
-        group=_RAY,
-        label="Cores per worker",
-        metavar="N",
-        studio=False,
-        help="cores (and torch threads) of each CPU worker",
+    worker_cpus: int = _ray_count(
+        RAY_WORKER_CPUS, 1, 1024, "Cores per worker", "cores (and torch threads) of each CPU worker"
     )
-    retries: int = _option(
+    retries: int = _ray_count(
         RAY_RETRIES,
-        kind="int",
-        low=0,
-        high=100,
-        group=_RAY,
-        label="Retries",
-        metavar="N",
-        studio=False,
-        help="times a task (a batch's picture, a clip's segment) goes to a fresh worker when the one painting it dies",
+        0,
+        100,
+        "Retries",
+        "times a task (a batch's picture, a clip's segment) goes to a fresh worker when the one painting it dies",
     )
-    segment_frames: int | None = _option(
+    segment_frames: int | None = _ray_count(
         None,
-        kind="int",
-        low=2,
-        high=10**7,
-        optional=True,
-        group=_RAY,
-        label="Frames per segment",
-        metavar="N",
-        studio=False,
-        help="a clip's frames per segment, each painted by one worker (default: the clip shared out evenly); "
+        2,
+        10**7,
+        "Frames per segment",
+        "a clip's frames per segment, each painted by one worker (default: the clip shared out evenly); "
         "segments start at scene cuts, else share a few frames, cross-faded, with the one before",
     )
 
