@@ -12,6 +12,7 @@ __all__ = [
     "BrushworkError",
     "ImageError",
     "InputChangedError",
+    "OutOfMemory",
     "OutputExistsError",
     "SettingsError",
     "WeightsError",
@@ -25,6 +26,13 @@ OUT_OF_MEMORY = "out of memory; try a smaller size or a single scale"
 
 class BrushworkError(Exception):
     """Base class: the front doors print ``str(error)`` and exit with status 2."""
+
+
+class OutOfMemory(BrushworkError):
+    """A run ran out of memory (Python's ``MemoryError``, or a GPU's); the engine raises it for either."""
+
+    def __init__(self) -> None:
+        super().__init__(OUT_OF_MEMORY)
 
 
 class ImageError(BrushworkError):

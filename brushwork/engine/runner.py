@@ -35,7 +35,7 @@ from brushwork.media import color
 from brushwork.media.images import Picture, load_image, resize_longest, to_pil, to_tensor
 from brushwork.media.masks import ASPECT_SLACK, LevelRegions, Regions, with_paintings_alpha
 from brushwork.model.balance import balanced
-from brushwork.model.device import encoder_for, held_to_plan, measure, pick_device, use_bf16
+from brushwork.model.device import encoder_for, held_to_plan, measure, out_of_memory_worded, pick_device, use_bf16
 from brushwork.model.network import VGG19, check_weights_file
 from brushwork.model.objective import Objective, TiledObjective
 from brushwork.model.terms import Term, culprits
@@ -168,8 +168,9 @@ def measure_and_plan(
     paintings = [(s.name, s.rgb.size) for s in styles]
     check_sizes(content.rgb.size, paintings, settings)  # a picture too thin is refused before the network loads
     device = pick_device(settings.device)
-    encoder = encoder or encoder_for(settings, device)
-    planned = plan_run(content.rgb.size, paintings, settings, measure(settings, device, encoder))
+    with out_of_memory_worded():
+        encoder = encoder or encoder_for(settings, device)
+        planned = plan_run(content.rgb.size, paintings, settings, measure(settings, device, encoder))
     notes = [*_start_notes(content.rgb.size, settings), *_input_notes(content, styles, settings)]
     return replace(planned, notes=[*planned.notes, *notes])
 
@@ -235,7 +236,8 @@ def run(
     extra: Sequence[Term] = (),
     regions: Regions | None = None,
 ) -> Result:
-    """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``).
+    """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``), and
+    running out of memory, on a CPU or a GPU, is an :class:`~brushwork.core.errors.OutOfMemory`.
 
     ``planned`` is the run's :func:`measure_and_plan` when the caller has made it (to show it); else it is made here.
     ``start`` replaces the first level's starting picture, and ``extra`` terms join the registered ones at the
@@ -248,7 +250,7 @@ def run(
     """
     planned = planned or measure_and_plan(content, styles, settings, encoder)
     device = pick_device(settings.device)
-    with keep_freed_memory() if keep_memory else contextlib.nullcontext():
+    with out_of_memory_worded(), keep_freed_memory() if keep_memory else contextlib.nullcontext():
         try:
             with held_to_plan(device, planned.peak) as held:
                 return _Run(content, styles, settings, callback, encoder, planned, start, extra, regions).paint()

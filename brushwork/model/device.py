@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import psutil
 import torch
 
-from brushwork.core.errors import SettingsError
+from brushwork.core.errors import OutOfMemory, SettingsError
 from brushwork.core.settings import Settings
 from brushwork.core.words import count
 from brushwork.model.network import VGG19, channels_last, load_vgg19
@@ -33,6 +33,7 @@ __all__ = [
     "describe_processor",
     "cpu_info",
     "held_to_plan",
+    "out_of_memory_worded",
     "PLAN_SLACK",
 ]
 
@@ -182,3 +183,17 @@ def held_to_plan(device: torch.device, planned_bytes: int) -> Iterator[bool]:
         yield True
     finally:
         torch.cuda.set_per_process_memory_fraction(1.0, index)
+
+
+@contextlib.contextmanager
+def out_of_memory_worded() -> Iterator[None]:
+    """Python's ``MemoryError`` and a GPU's out-of-memory error (CUDA's own class, MPS's ``RuntimeError``) as one
+    :class:`~brushwork.core.errors.OutOfMemory`, which every front door words like any other error."""
+    try:
+        yield
+    except (MemoryError, torch.OutOfMemoryError) as exc:
+        raise OutOfMemory() from exc
+    except RuntimeError as exc:
+        if "out of memory" not in str(exc).lower():
+            raise
+        raise OutOfMemory() from exc

@@ -340,6 +340,6 @@ def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, BrushworkError):
         return text
-    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
+    if isinstance(exc, MemoryError):
         return OUT_OF_MEMORY
     return f"painting failed ({type(exc).__name__}: {text})"

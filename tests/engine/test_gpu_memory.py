@@ -8,9 +8,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from brushwork.core.errors import OutOfMemory
 from brushwork.core.settings import Settings
 from brushwork.engine import runner as engine
-from brushwork.model.device import PLAN_SLACK, held_to_plan
+from brushwork.model.device import PLAN_SLACK, held_to_plan, out_of_memory_worded
 
 GB = 2**30
 
@@ -50,3 +51,44 @@ def test_a_run_that_outgrows_its_cap_is_painted_again_without_it(pictures, monke
     with pytest.warns(UserWarning, match="needed more GPU memory than its plan said"):
         result = engine.run(pictures["tubingen"], [pictures["starry_night"]], Settings(size=64, steps=3, scales=1))
     assert result.status == "done" and len(tries) == 2
+
+
+def _out_of_memory(*args, **kwargs):
+    raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def test_a_run_out_of_gpu_memory_is_one_error_that_says_what_to_try(pictures, monkeypatch):
+    monkeypatch.setattr(engine._Run, "paint", _out_of_memory)
+    with pytest.raises(OutOfMemory, match="^out of memory; try a smaller size"):
+        engine.run(pictures["tubingen"], [pictures["starry_night"]], Settings(size=64, steps=2, scales=1))
+
+
+def test_planning_out_of_gpu_memory_is_the_same_error(pictures, monkeypatch):
+    monkeypatch.setattr(engine, "measure", _out_of_memory)
+    with pytest.raises(OutOfMemory):
+        engine.measure_and_plan(pictures["tubingen"], [pictures["starry_night"]], Settings(size=64))
+
+
+def test_other_runtime_errors_are_not_taken_for_memory():
+    with pytest.raises(RuntimeError, match="boom"), out_of_memory_worded():
+        raise RuntimeError("boom")
+    with pytest.raises(OutOfMemory), out_of_memory_worded():
+        raise RuntimeError("MPS backend out of memory (MPS allocated: 1.00 GB)")
+
+
+def test_the_command_line_and_a_batch_say_it_in_one_line(tubingen, starry_night, tmp_path, monkeypatch, capsys):
+    from brushwork.cli import main
+
+    monkeypatch.setattr(engine._Run, "paint", _out_of_memory)
+    out = tmp_path / "out.png"
+    assert main([str(tubingen), str(starry_night), "-o", str(out), "--size", "64", "--steps", "2", "-q"]) == 2
+    said = capsys.readouterr().err.strip().splitlines()
+    assert said == ["brushwork: error: out of memory; try a smaller size or a single scale"] and not out.exists()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(tubingen.read_bytes())
+    (photos / "b.jpg").write_bytes(tubingen.read_bytes())
+    batch = ["batch", str(photos), "--styles", str(starry_night), "-o", str(tmp_path / "painted"), "--size", "64", "--steps", "2"]
+    assert main([*batch, "-q"]) == 1  # every item failed, each alone: the batch went on to the second
+    log = (tmp_path / "painted" / "batch.jsonl").read_text().splitlines()
+    assert len(log) == 2 and all('"out of memory; try a smaller size' in line for line in log)

@@ -29,7 +29,7 @@ import torch
 from PIL import Image
 
 from brushwork.cli.serve import command as serve_command
-from brushwork.core.errors import SettingsError
+from brushwork.core.errors import OutOfMemory, SettingsError
 from brushwork.core.settings import Settings
 from brushwork.engine import runner as engine
 from brushwork.engine.recipes import read as read_recipe
@@ -323,7 +323,7 @@ def test_a_waiting_job_can_be_deleted(make_client):
     "fail, reason",
     [
         (RuntimeError("boom"), "painting failed (RuntimeError: boom)"),
-        (RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"), OOM),
+        (OutOfMemory(), OOM),
         (MemoryError(), OOM),
         (
             SettingsError("needs one weight per painting (1), not 2", "style_blend"),
