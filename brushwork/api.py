@@ -473,12 +473,10 @@ def _paint_on_ray(
 ) -> VideoResult:
     """A clip painted in segments on the Ray cluster at ``ray`` (see :mod:`brushwork.video.segments`)."""
     from brushwork.cluster import ray_segments
-    from brushwork.video.segments import paint_clip_in_segments, segment_length
-    from brushwork.video.timeline import painted_positions
+    from brushwork.video.segments import paint_clip_in_segments
 
     paintings, region_files = files
     runner = ray_segments(info.path, paintings, settings, ray, spread, region_files)
-    length = spread.segment_frames or segment_length(len(painted_positions(info, video)), runner.workers or 1)
     return paint_clip_in_segments(
         info,
         styles,
@@ -486,7 +484,8 @@ def _paint_on_ray(
         video,
         output,
         runner,
-        length=length,
+        length=spread.segment_frames,
+        workers=runner.workers or 1,
         callback=progress,
         overwrite=overwrite,
         regions=regions,

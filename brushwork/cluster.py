@@ -313,13 +313,16 @@ class RaySegments:
     """The masks every frame is painted with: files that travel with the clip."""
 
     def __call__(
-        self, segments: list[tuple[Segment, VideoSettings]], on_segment: Callable[[Segment, list[bytes]], bool]
+        self,
+        settings: Settings,
+        segments: list[tuple[Segment, VideoSettings]],
+        on_segment: Callable[[Segment, list[bytes]], bool],
     ) -> None:
         ray = connect(self.address)
         parcel = ray.put(Parcel.of(Item(self.clip, tuple(self.styles), self.clip, self.regions), self.settings))  # once
 
         def submit(actor: Any, task: tuple[Segment, VideoSettings]) -> Any:
-            return actor.call.remote(_paint_segment, parcel, self.settings, task[1])
+            return actor.call.remote(_paint_segment, parcel, settings, task[1])
 
         def done(task: tuple[Segment, VideoSettings], frames: list[bytes] | SegmentDiverged, attempt: int) -> bool:
             if isinstance(frames, SegmentDiverged):

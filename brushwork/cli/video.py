@@ -86,6 +86,7 @@ class _Inputs(NamedTuple):
 
 def command(argv: Sequence[str]) -> int:
     from brushwork.video.painting import paint_clip, plan_clip
+    from brushwork.video.segments import segmented
     from brushwork.video.timeline import frame_size
     from brushwork.video.work_folder import check_unclaimed, fingerprint_of, frames_kept, work_folder
 
@@ -100,7 +101,8 @@ def command(argv: Sequence[str]) -> int:
     inputs = _inputs(args, style_paths, files, settings, video)
     painting = inputs[:4]
     if output is not None and not args.plan:  # frames of another run: refused before the plan is said
-        check_unclaimed(work_folder(output), fingerprint_of(*painting, inputs.regions), args.overwrite)
+        fingerprint = fingerprint_of(*painting, inputs.regions)
+        check_unclaimed(work_folder(output), segmented(fingerprint) if args.ray else fingerprint, args.overwrite)
     kept = 0 if args.ray or output is None else frames_kept(output, *painting, inputs.regions)
     planned = plan_clip(*painting, kept=kept)
     if args.plan or output is None:
@@ -202,7 +204,7 @@ def _paint_on_ray(
 ) -> VideoResult:
     """The clip in segments of ``--segment-frames`` (else shared out evenly), each painted by a Ray worker."""
     from brushwork.cluster import ray_segments
-    from brushwork.video.segments import paint_clip_in_segments, segment_length
+    from brushwork.video.segments import paint_clip_in_segments
 
     options = ray_options(args)
     styles = [Path(s) for s in style_paths]
@@ -218,7 +220,8 @@ def _paint_on_ray(
         output,
         runner,
         regions=inputs.regions,
-        length=options.segment_frames or segment_length(progress.frames, workers),
+        length=options.segment_frames,
+        workers=workers,
         callback=progress.frame,
         on_plan=announce,
         overwrite=args.overwrite,

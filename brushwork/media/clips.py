@@ -10,7 +10,7 @@ re-encoding). H.264 takes only even sides, so :func:`even_size` picks the painte
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -200,7 +200,7 @@ def _damage(count: int, declared: int, last: float, length: float, fps: float, f
     return ""
 
 
-def frames(path: str | Path, start: float = 0.0, end: float = math.inf) -> Iterator[Frame]:
+def frames(path: str | Path, start: float = 0.0, end: float = math.inf) -> Generator[Frame, None, None]:
     """The clip's frames from ``start`` to ``end`` seconds (RGB, upright), in order."""
     path = Path(path)
     with _open(path) as container:

@@ -194,11 +194,14 @@ def resize_longest(img: Image.Image, size: int) -> Image.Image:
 
 def write_atomically(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a hidden file beside it, renamed into place: a reader sees the old file
-    or the new one, and a write cut short (a full disk, a crash) leaves nothing half-written."""
+    or the new one, and a write cut short (a full disk, a crash) leaves nothing half-written; one that fails is an
+    :class:`ImageError` naming the file."""
     partial = path.with_name(f".{path.name}.partial")
     try:
         partial.write_bytes(data)
         os.replace(partial, path)
+    except OSError as exc:
+        raise ImageError(f"cannot write {path}: {exc.strerror or exc}; free some space and try again") from None
     finally:
         partial.unlink(missing_ok=True)
     return path

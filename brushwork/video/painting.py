@@ -267,6 +267,18 @@ def _kept_frame(path: Path) -> Image.Image | None:
         return None
 
 
+def clip_balanced(
+    settings: Settings, photo: Image.Image, styles: Sequence[Picture], regions: Regions | None, encoder: VGG19
+) -> Settings:
+    """The settings with the style weights scaled by the clip's first frame, ``photo`` (see
+    :func:`~brushwork.model.balance.balanced`): one strength for the whole clip, wherever it is painted."""
+    blend = run_blend(settings, len(styles), regions)
+    learnt = with_paintings_alpha(regions, styles)  # the part of each painting the run learns from
+    parts = learnt.sources if learnt is not None else ()
+    paintings = [p.opaque_rgb for p in styles]
+    return balanced(settings, photo, paintings, blend, encoder, encoder.mean.device, parts)
+
+
 class _FramePainter:
     """Paints a clip's frames in order: the first as a picture is, each later one started from the frame before
     carried along the flow and held to it (unless ``temporal_weight`` is 0), all at the strength the first
@@ -296,16 +308,11 @@ class _FramePainter:
         return not self.history or self.video.temporal_weight == 0
 
     def balance(self, photo: Image.Image) -> None:
-        """Scale the style weights by the clip's first frame, once (see :func:`~brushwork.model.balance.balanced`)."""
+        """Scale the style weights by the clip's first frame, once (see :func:`clip_balanced`)."""
         if not self.first.style_balance:
             return
-        blend = run_blend(self.first, len(self.styles), self.regions)
-        learnt = with_paintings_alpha(self.regions, self.styles)  # the part of each painting the run learns from
-        parts = learnt.sources if learnt is not None else ()
-        paintings = [p.opaque_rgb for p in self.styles]
-        device = self.encoder.mean.device
         self.first, self.later = (
-            balanced(s, photo, paintings, blend, self.encoder, device, parts) for s in (self.first, self.later)
+            clip_balanced(s, photo, self.styles, self.regions, self.encoder) for s in (self.first, self.later)
         )
 
     def paint(self, picture: Picture) -> Result:

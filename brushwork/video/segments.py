@@ -6,6 +6,8 @@ cuts, or else share a few frames with the one before, which are cross-faded so t
 
 from __future__ import annotations
 
+import contextlib
+import json
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -15,15 +17,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from brushwork.core.errors import ImageError
+from brushwork.core.errors import ImageError, SettingsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.media.clips import ClipInfo, frames, probe
 from brushwork.media.images import Picture, load_image, write_atomically
 from brushwork.media.masks import RegionFiles, Regions, load_regions
+from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
-from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, paint_clip
-from brushwork.video.timeline import no_frames, painted_positions
+from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, clip_balanced, paint_clip
+from brushwork.video.timeline import frame_size, no_frames, painted_positions
 from brushwork.video.work_folder import (
     FRAMES,
     claim,
@@ -54,6 +57,36 @@ def segment_length(frames: int, workers: int, overlap: int = SEGMENT_OVERLAP) ->
     """Frames per segment that share ``frames`` out evenly over ``workers`` (each segment's first frame is painted
     coarse to fine, so segments are never much shorter than the overlap)."""
     return max(3 * overlap, -(-frames // workers) + overlap)
+
+
+LAYOUT = "segments.json"
+"""Where a work folder keeps the length its segments were planned at: a stopped run goes on in the same segments,
+however many workers the next run has."""
+
+
+def segmented(fingerprint: dict, overlap: int = SEGMENT_OVERLAP) -> dict:
+    """The work folder's fingerprint (:func:`~brushwork.video.work_folder.fingerprint_of`) of a clip painted in
+    segments: its frames are kept by segment, so they are not those of a clip painted in one piece."""
+    return {**fingerprint, "segments": {"overlap": overlap}}
+
+
+def settled_length(work: Path, given: int | None, frames: int, workers: int, overlap: int = SEGMENT_OVERLAP) -> int:
+    """The segments' length: that of the stopped run whose segments ``work`` holds, else ``given``, else the
+    ``frames`` shared out over ``workers``; kept in ``work`` (:data:`LAYOUT`). A ``given`` length other than the
+    stopped run's is refused: its segments would be painted again."""
+    try:
+        kept = json.loads((work / LAYOUT).read_text())["length"]
+    except (OSError, ValueError, KeyError, TypeError):
+        kept = None
+    if isinstance(kept, int) and kept >= 2:
+        if given is not None and given != kept:
+            raise SettingsError(
+                f"is {kept} for the segments already painted in {work}; give {kept} to go on", "segment_frames"
+            )
+        return kept
+    length = given or segment_length(frames, workers, overlap)
+    write_atomically(work / LAYOUT, json.dumps({"length": length}).encode())
+    return length
 
 
 SCENE_CUT = 0.35
@@ -108,9 +141,9 @@ def plan_segments(positions: Sequence[int], cuts: Sequence[int], length: int, ov
     return segments
 
 
-SegmentRunner = Callable[[list[tuple[Segment, VideoSettings]], Callable[[Segment, list[bytes]], bool]], None]
-"""Paints segments (each with the video settings that cover just it) anywhere, and hands each one's frames,
-as PNG bytes, to the callback as it finishes; it stops once the callback returns ``False``."""
+SegmentRunner = Callable[[Settings, list[tuple[Segment, VideoSettings]], Callable[[Segment, list[bytes]], bool]], None]
+"""Paints segments with the settings given (each with the video settings that cover just it) anywhere, and hands
+each one's frames, as PNG bytes, to the callback as it finishes; it stops once the callback returns ``False``."""
 
 
 def paint_segment(
@@ -148,81 +181,123 @@ def paint_clip_in_segments(
     output: Path,
     runner: SegmentRunner,
     *,
-    length: int,
+    length: int | None = None,
+    workers: int = 1,
     overlap: int = SEGMENT_OVERLAP,
     callback: Callable[[FrameProgress], bool | None] | None = None,
     on_plan: Callable[[Sequence[Segment], int], None] | None = None,
     overwrite: bool = False,
     regions: Regions | None = None,
+    encoder: VGG19 | None = None,
 ) -> VideoResult:
     """Paint a clip as segments of about ``length`` frames (split at scene cuts, else sharing ``overlap``
     cross-faded frames) that ``runner`` paints, in parallel where it can, each with the temporal term inside.
 
     The same work folder as :func:`paint_clip`: each finished segment's frames are kept in their own folder
-    in it, so a stopped run goes on from the segments finished; the clip is joined, with its sound, at the end.
-    ``on_plan`` hears of the segments, and how many of them are left to paint, before any is painted.
-    ``regions`` are the masks the runner's workers paint with (for the work folder's fingerprint).
+    in it, so a stopped run goes on from the segments finished, in the segments it planned (``length`` None: the
+    frames shared out over ``workers``; see :func:`settled_length`); the clip is joined, with its sound, at the
+    end. ``on_plan`` hears of the segments, and how many of them are left to paint, before any is painted.
+    ``regions`` are the masks the runner's workers paint with (for the work folder's fingerprint and the balance).
     """
     start = time.perf_counter()
     positions = painted_positions(clip, video)
     if not positions:  # before the work folder is made: a refused clip leaves nothing behind
         raise no_frames(clip, video)
-    # 1. The work folder, fingerprinted with the segmenting too: another run's frames are refused.
+    # 1. The work folder, fingerprinted as a clip in segments: another run's frames are refused.
     work = work_folder(output)
-    fingerprint = {
-        **fingerprint_of(clip, styles, settings, video, regions),
-        "segments": {"length": length, "overlap": overlap},
-    }
+    fingerprint = segmented(fingerprint_of(clip, styles, settings, video, regions), overlap)
     claim(work, fingerprint, overwrite)
+    length = settled_length(work, length, len(positions), workers, overlap)
     # 2. The segments, and which of them an earlier run finished.
     segments = plan_segments(positions, scene_cuts(clip, video), length, overlap)
-    painted: dict[Segment, list[Path]] = {}
+    kept = _Kept(work, len(positions), callback)
     pending = []
     for segment in segments:
         if (work / segment.name / "done").exists():
-            painted[segment] = sorted((work / segment.name).glob(FRAMES))
+            kept.painted[segment] = sorted((work / segment.name).glob(FRAMES))
         else:
             pending.append((segment, segment_settings(clip, video, segment)))
+    result = kept.result
+    result.done = _frames_in(kept.painted)
     if on_plan is not None:
         on_plan(segments, len(pending))
-    result = VideoResult("done", 0, len(positions), 0.0, work)
-    result.done = _frames_in(painted)
-    fresh: list[int] = []
-
-    # 3. The rest painted by the runner, each segment's frames kept the moment they come back.
-    def on_segment(segment: Segment, pictures: list[bytes]) -> bool:
-        folder = work / segment.name
-        folder.mkdir(exist_ok=True)
-        paths = []
-        for position, data in zip(range(segment.first, segment.last + 1), pictures):
-            paths.append(write_atomically(folder / frame_file(position), data))
-        (folder / "done").touch()  # the segment counts as finished only once all its frames are there
-        painted[segment] = paths
-        result.done = _frames_in(painted)
-        fresh.append(len(paths))
-        result.painted = sum(fresh)
-        if callback is None:
-            return True
-        elapsed = time.perf_counter() - start
-        eta = elapsed / max(1, sum(fresh)) * (result.total - result.done)
-        progress = FrameProgress(result.done, result.total, segment.last, elapsed, elapsed, eta, paths[-1])
-        return callback(progress) is not False
-
+    # 3. The rest painted by the runner at one strength for the whole clip, each segment kept the moment it is back.
     try:
         if pending:
-            runner(pending, on_segment)
+            runner(_balanced_once(clip, styles, settings, video, regions, encoder), pending, kept.segment)
     except KeyboardInterrupt:
         result.status = "interrupted"
     except SegmentDiverged as exc:  # as a clip painted in one piece says it: the frames finished are kept
         result.status, result.message, result.culprit = "diverged", str(exc), exc.culprit
     # 4. The clip joined from the segments, once all are painted.
-    if len(painted) < len(segments):
+    if len(kept.painted) < len(segments):
         result.status = "interrupted" if result.status == "done" else result.status
     else:
-        join_segments(painted, clip, video, work, output, frame_recipe(settings, video, clip, styles, fingerprint))
-        result.pictures = [(clip.times[p], work / frame_file(p)) for p in positions]
+        recipe = frame_recipe(settings, video, clip, styles, fingerprint)
+        try:
+            join_segments(kept.painted, clip, video, work, output, recipe)
+            result.pictures = [(clip.times[p], work / frame_file(p)) for p in positions]
+        except KeyboardInterrupt:  # every segment is kept: the same call joins them
+            result.status = "interrupted"
     result.elapsed = time.perf_counter() - start
     return result
+
+
+def _balanced_once(
+    clip: ClipInfo,
+    styles: Sequence[Picture],
+    settings: Settings,
+    video: VideoSettings,
+    regions: Regions | None,
+    encoder: VGG19 | None,
+) -> Settings:
+    """The settings balanced on the clip's first frame, as a clip painted in one piece is: every segment is then
+    painted at the same strength, whichever frame it starts at."""
+    if not settings.style_balance:
+        return settings
+    with contextlib.closing(frames(clip.path, video.start, video.until)) as each:
+        first = next(each).image
+    photo = first.resize(frame_size(clip, settings), Image.Resampling.LANCZOS)
+    encoder = encoder or encoder_for(settings, pick_device(settings.device))
+    return clip_balanced(settings, photo, styles, regions, encoder)
+
+
+class _Kept:
+    """The segments painted so far, by this run or one before it: each one's frames written into the work folder
+    the moment it comes back, and the clip's progress told."""
+
+    def __init__(self, work: Path, total: int, callback: Callable[[FrameProgress], bool | None] | None):
+        self.work, self.callback = work, callback
+        self.painted: dict[Segment, list[Path]] = {}
+        self.result = VideoResult("done", 0, total, 0.0, work)
+        self.fresh = 0
+        self.start = time.perf_counter()
+
+    def segment(self, segment: Segment, pictures: list[bytes]) -> bool:
+        """Keep a segment's frames (it counts as finished once its ``done`` mark is written); False: stop."""
+        folder = self.work / segment.name
+        try:
+            folder.mkdir(exist_ok=True)
+            paths = [
+                write_atomically(folder / frame_file(position), data)
+                for position, data in zip(range(segment.first, segment.last + 1), pictures)
+            ]
+            (folder / "done").touch()
+        except OSError as exc:
+            raise ImageError(
+                f"cannot write into {folder}: {exc.strerror or exc}; free some space and run again"
+            ) from None
+        self.painted[segment] = paths
+        self.fresh += len(paths)
+        self.result.painted = self.fresh
+        self.result.done = _frames_in(self.painted)
+        if self.callback is None:
+            return True
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.fresh * (self.result.total - self.result.done)
+        took = elapsed / self.fresh  # a frame's share of the painting so far
+        progress = FrameProgress(self.result.done, self.result.total, segment.last, took, elapsed, eta, paths[-1])
+        return self.callback(progress) is not False
 
 
 def join_segments(

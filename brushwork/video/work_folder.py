@@ -139,10 +139,13 @@ def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
     try:
         work.mkdir(exist_ok=True)
         if _kept_fingerprint(work) != fingerprint:  # overwritten, or stopped before its first frame (nothing to keep)
-            for old in work.glob(FRAMES):
+            for old in [*work.glob(FRAMES), *work.glob(f"unfinished_{FRAMES}")]:
                 old.unlink()
-            for folder in work.glob("segment_*"):
-                shutil.rmtree(folder)
+            for segmenting in work.glob("segment*"):  # a clip in segments: theirs, and their layout
+                if segmenting.is_dir():
+                    shutil.rmtree(segmenting)
+                else:
+                    segmenting.unlink()
             recipe.unlink(missing_ok=True)
         if not recipe.exists():
             write_atomically(recipe, json.dumps(fingerprint, indent=1, sort_keys=True).encode())

@@ -88,7 +88,18 @@ def test_the_command_line_and_a_batch_say_it_in_one_line(tubingen, starry_night,
     photos.mkdir()
     (photos / "a.jpg").write_bytes(tubingen.read_bytes())
     (photos / "b.jpg").write_bytes(tubingen.read_bytes())
-    batch = ["batch", str(photos), "--styles", str(starry_night), "-o", str(tmp_path / "painted"), "--size", "64", "--steps", "2"]
+    batch = [
+        "batch",
+        str(photos),
+        "--styles",
+        str(starry_night),
+        "-o",
+        str(tmp_path / "painted"),
+        "--size",
+        "64",
+        "--steps",
+        "2",
+    ]
     assert main([*batch, "-q"]) == 1  # every item failed, each alone: the batch went on to the second
     log = (tmp_path / "painted" / "batch.jsonl").read_text().splitlines()
     assert len(log) == 2 and all('"out of memory; try a smaller size' in line for line in log)

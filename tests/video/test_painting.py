@@ -17,8 +17,10 @@ from sample_clips import PHOTO, STYLE, TIMES, make_clip, style
 
 import brushwork
 from brushwork.cli import main
+from brushwork.core.errors import OutputExistsError, SettingsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine.recipes import read as read_recipe
+from brushwork.media.clips import frames as frames_of
 from brushwork.media.clips import peek, probe
 from brushwork.media.flow import certainty, flow_between, warp
 from brushwork.video import painting
@@ -30,9 +32,10 @@ from brushwork.video.segments import (
     paint_segment,
     plan_segments,
     scene_cuts,
+    segmented,
 )
 from brushwork.video.timeline import frame_size
-from brushwork.video.work_folder import frames_kept, work_folder
+from brushwork.video.work_folder import check_unclaimed, fingerprint_of, frames_kept, work_folder
 
 pytestmark = pytest.mark.video
 
@@ -389,10 +392,10 @@ def test_a_clip_in_segments_is_joined_with_cross_fades_and_resumes_by_segment(cl
     info, out = probe(clip), tmp_path / "out.mp4"
     painted: list[Segment] = []
 
-    def runner(segments, on_segment):  # in this process, one after another: what Ray spreads out
+    def runner(settings, segments, on_segment):  # in this process, one after another: what Ray spreads out
         for segment, part in segments:
             painted.append(segment)
-            if not on_segment(segment, paint_segment(encoder, clip, [STYLE], FAST, part)):
+            if not on_segment(segment, paint_segment(encoder, clip, [STYLE], settings, part)):
                 return
 
     stop_after_one = lambda progress: False  # noqa: E731 - stop after the first segment
@@ -412,6 +415,43 @@ def test_a_clip_in_segments_is_joined_with_cross_fades_and_resumes_by_segment(cl
     assert (
         written.frames == 5 and written.audio == 1 and (written.width, written.height, written.rotation) == (24, 32, 0)
     )
+
+
+def test_a_clip_in_segments_goes_on_in_the_segments_it_began_whatever_the_workers(clip, tmp_path, encoder):
+    info, out = probe(clip), tmp_path / "out.mp4"
+    seen: list[tuple[Settings, Segment]] = []
+
+    def runner(settings, segments, on_segment):  # records what each segment is painted with, paints nothing
+        for segment, _ in segments:
+            seen.append((settings, segment))
+            if not on_segment(segment, _blank(segment)):
+                return
+
+    stop = lambda progress: False  # noqa: E731 - stop after the first segment
+    settings = Settings(size=32, steps=3, style_balance=0.5)
+    three = {"workers": 3, "overlap": 1}  # 5 frames in two segments of 3; one worker would take them in one
+    first = paint_clip_in_segments(info, style(), settings, VideoSettings(), out, runner, **three, callback=stop)
+    assert first.status == "interrupted" and [s for _, s in seen] == [Segment(0, 2, 0)]
+    work = work_folder(out)
+    assert check_unclaimed(work, segmented(fingerprint_of(info, style(), settings, VideoSettings()), 1), False) is None
+    with pytest.raises(OutputExistsError):  # the same frames are not those of a clip painted in one piece
+        check_unclaimed(work, fingerprint_of(info, style(), settings, VideoSettings()), False)
+    again = paint_clip_in_segments(info, style(), settings, VideoSettings(), out, runner, workers=1, overlap=1)
+    assert again.status == "done" and [s for _, s in seen] == [Segment(0, 2, 0), Segment(2, 4, 1)]
+    with pytest.raises(SettingsError, match=r"^segment_frames is 3 for the segments already painted"):
+        paint_clip_in_segments(info, style(), settings, VideoSettings(), out, runner, length=4, overlap=1)
+    # every segment at the strength the clip's first frame gives, as a clip painted in one piece is
+    assert {s.style_weight for s, _ in seen} == {seen[0][0].style_weight} and seen[0][0].style_balance == 0
+    first_frame = next(iter(frames_of(clip))).image.resize(frame_size(info, settings), Image.Resampling.LANCZOS)
+    once = painting.clip_balanced(settings, first_frame, style(), None, encoder)
+    assert seen[0][0].style_weight == pytest.approx(once.style_weight) and once.style_weight != settings.style_weight
+
+
+def _blank(segment: Segment) -> list[bytes]:
+    """A segment's frames as a worker hands them back: PNG bytes, here blank."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 32), "grey").save(buffer, "PNG")
+    return [buffer.getvalue()] * (segment.last - segment.first + 1)
 
 
 # --- full disks, damaged clips, and work folders left by stopped runs -------------------------------------
@@ -591,9 +631,9 @@ def test_a_frame_whose_loss_turns_nan_fails_the_clip_naming_the_setting_to_lower
     assert "try a lower --lr" in err and "again" not in err and not out.exists()
     settings = Settings(size=32, steps=10, optimizer="lbfgs", lr=255)
 
-    def runner(segments, on_segment):  # what Ray does, here: a worker's segment, and what it says back
+    def runner(given, segments, on_segment):  # what Ray does, here: a worker's segment, and what it says back
         for segment, part in segments:
-            if not on_segment(segment, paint_segment(encoder, clip, [STYLE], settings, part)):
+            if not on_segment(segment, paint_segment(encoder, clip, [STYLE], given, part)):
                 return
 
     painted = paint_clip_in_segments(probe(clip), style(), settings, VideoSettings(), out, runner, length=3)
