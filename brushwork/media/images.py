@@ -15,7 +15,7 @@ import stat
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ __all__ = [
     "rgb_and_alpha",
     "file_sha256",
     "write_atomically",
+    "written_atomically",
 ]
 
 STALE_AFTER = 3600.0
@@ -192,18 +193,40 @@ def resize_longest(img: Image.Image, size: int) -> Image.Image:
     return img if new == img.size else img.resize(new, Image.Resampling.LANCZOS)
 
 
-def write_atomically(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a hidden file beside it, renamed into place: a reader sees the old file
-    or the new one, and a write cut short (a full disk, a crash) leaves nothing half-written; one that fails is an
-    :class:`ImageError` naming the file."""
-    partial = path.with_name(f".{path.name}.partial")
+@contextlib.contextmanager
+def written_atomically(path: Path, overwrite: bool = True) -> Iterator[Path]:
+    """A hidden name beside ``path`` for the block to write to, renamed into place once the block is done: a reader
+    sees the old file or the new one, a write cut short (a full disk, Ctrl-C) leaves nothing half-written, and a
+    file put at ``path`` meanwhile is kept unless ``overwrite``. A failure to write is an :class:`ImageError` that
+    names ``path``; one a crash leaves behind is swept later (:func:`_sweep`)."""
+    _sweep(path.parent)
     try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
+        fd, name = tempfile.mkstemp(prefix=".brushwork-", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
     except OSError as exc:
-        raise ImageError(f"cannot write {path}: {exc.strerror or exc}; free some space and try again") from None
-    finally:
-        partial.unlink(missing_ok=True)
+        raise ImageError(f"cannot write {path}: {exc.strerror or exc}; choose another folder") from None
+    temporary = Path(name)
+    try:
+        yield temporary
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions of a new file
+        if not overwrite and path.exists():
+            raise OutputExistsError(path)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ImageError(
+                f"cannot write {path}: {exc.strerror or exc}; free some space or choose another folder"
+            ) from None
+        raise
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` as :func:`written_atomically` does."""
+    with written_atomically(path) as temporary:
+        temporary.write_bytes(data)
     return path
 
 
@@ -310,33 +333,14 @@ def save_image(
             exif = Image.Exif()
             exif[_EXIF_DESCRIPTION] = tag[1]
             options["exif"] = exif.tobytes()
-    parent = p.parent
-    _sweep(parent)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".brushwork-", suffix=p.suffix, dir=parent)
-    except OSError as exc:
-        raise ImageError(f"cannot write {p}: {exc.strerror or exc}; choose another output path") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            out.save(f, fmt, **options)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions of a new file
-        if not overwrite and p.exists():
-            raise OutputExistsError(p)
-        os.replace(tmp, p)
-    except BaseException as exc:  # a failed write or a Ctrl-C mid-write leaves no half-written file behind
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise ImageError(f"cannot write {p}: {exc.strerror or exc}; choose another output path") from None
-        raise
+    with written_atomically(p, overwrite) as temporary, temporary.open("wb") as f:
+        out.save(f, fmt, **options)
     return p
 
 
 def _sweep(folder: Path) -> None:
-    """Remove the temporary files that processes killed mid-write (SIGKILL, a power cut) left in ``folder``:
-    only names :func:`save_image` makes, only those older than :data:`STALE_AFTER`; once per folder per process."""
+    """Remove the temporary files that processes killed mid-write (SIGKILL, a power cut) left in ``folder``: only
+    names :func:`written_atomically` makes, only those older than :data:`STALE_AFTER`; once per folder per process."""
     if folder.resolve() in _swept:
         return
     _swept.add(folder.resolve())

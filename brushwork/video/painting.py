@@ -41,9 +41,9 @@ from brushwork.engine.runner import (
     run,
     run_blend,
 )
-from brushwork.media.clips import ClipInfo, frames, write_clip
+from brushwork.media.clips import ClipInfo, Frame, frames, write_clip
 from brushwork.media.flow import certainty, flow_between, inside, warp
-from brushwork.media.images import Picture, to_pil, to_tensor
+from brushwork.media.images import Picture, to_pil, to_tensor, written_atomically
 from brushwork.media.masks import Regions, with_paintings_alpha
 from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, pick_device
@@ -199,49 +199,63 @@ def paint_clip(
         for frame in frames(clip.path, video.start, video.until):
             path = work / frame_file(frame.index)
             photo = frame.image.resize(painter.size, Image.Resampling.LANCZOS)
-            began = time.perf_counter()
             painter.balance(photo)
-            kept = _kept_frame(path)
-            if kept is not None:
-                painted, seconds = kept, 0.0
-            else:
-                outcome = painter.paint(Picture(photo, None, f"frame {frame.index}"))
-                kept_so_far = work / f"unfinished_{path.name}"  # not a frame: the next run paints it again
-                if outcome.status == "diverged":  # painted again, it would diverge again: nothing to keep
-                    result.status, result.culprit = outcome.status, outcome.culprit
-                    result.message = f"frame {frame.index}: {outcome.cause}"
-                    break
-                if outcome.status != "done":  # a frame cut short is not a finished frame
-                    result.status = outcome.status
-                    result.unfinished = _keep_so_far(outcome, kept_so_far, {**recipe, "frame": frame.index})
-                    break
-                painted = outcome.image
-                recipes.save(painted, path, {**recipe, "frame": frame.index, "time": frame.time}, overwrite=True)
-                kept_so_far.unlink(missing_ok=True)
-                seconds = time.perf_counter() - began
-                painter.clock.took(seconds, result, first=painter.starts_afresh)
-                result.painted += 1
-            painter.remember(photo, painted)
+            finished = _kept_frame(path) or _painted_frame(painter, photo, frame, path, recipe, result)
+            if finished is None:  # cut short, or diverged: ``result`` says which
+                break
+            painter.remember(photo, finished.image)
             result.done += 1
             result.pictures.append((frame.time, path))
             # 3. Say how far it is, and stop if asked to.
             if callback is not None:
                 left = painter.clock.left(result)
-                progress = FrameProgress(
-                    result.done, total, frame.index, seconds, time.perf_counter() - start, left, path
-                )
+                elapsed = time.perf_counter() - start
+                progress = FrameProgress(result.done, total, frame.index, finished.seconds, elapsed, left, path)
                 if callback(progress) is False:
                     result.status = "cancelled"
                     break
-    except KeyboardInterrupt:
+        # 4. The clip, once every frame is painted.
+        if result.status == "done" and result.done == 0:
+            raise no_frames(clip, video)
+        if result.status == "done" and assemble_clip:
+            assemble_frames(result.pictures, clip, output, video.start, video.until, overwrite)
+    except KeyboardInterrupt:  # while painting or joining: the frames finished are kept either way
         result.status = "interrupted"
-    # 4. The clip, once every frame is painted.
-    if result.status == "done" and result.done == 0:
-        raise no_frames(clip, video)
-    if result.status == "done" and assemble_clip:
-        assemble_frames(result.pictures, clip, output, video.start, video.until)
     result.elapsed = time.perf_counter() - start
     return result
+
+
+@dataclass
+class _Finished:
+    """A frame in the work folder, and the seconds painting it took this run (0: an earlier run painted it)."""
+
+    image: Image.Image
+    seconds: float = 0.0
+
+
+def _painted_frame(
+    painter: _FramePainter, photo: Image.Image, frame: Frame, path: Path, recipe: dict[str, Any], result: VideoResult
+) -> _Finished | None:
+    """Paint a frame and keep it at ``path``; None when it did not finish, with why in ``result`` (a frame cut
+    short is kept beside it as it is so far; one that diverged keeps nothing, as painted again it would diverge
+    again)."""
+    began = time.perf_counter()
+    outcome = painter.paint(Picture(photo, None, f"frame {frame.index}"))
+    kept_so_far = path.with_name(f"unfinished_{path.name}")  # not a frame: the next run paints it again
+    if outcome.status == "diverged":
+        result.status, result.culprit = outcome.status, outcome.culprit
+        result.message = f"frame {frame.index}: {outcome.cause}"
+        return None
+    if outcome.status != "done":
+        result.status = outcome.status
+        result.unfinished = _keep_so_far(outcome, kept_so_far, {**recipe, "frame": frame.index})
+        return None
+    recipes.save(outcome.image, path, {**recipe, "frame": frame.index, "time": frame.time}, overwrite=True)
+    kept_so_far.unlink(missing_ok=True)
+    seconds = time.perf_counter() - began
+    painter.clock.took(seconds, result, first=painter.starts_afresh)
+    result.painted += 1
+    return _Finished(outcome.image, seconds)
 
 
 def _keep_so_far(outcome: Result, path: Path, recipe: dict[str, Any]) -> Path | None:
@@ -257,12 +271,12 @@ def _keep_so_far(outcome: Result, path: Path, recipe: dict[str, Any]) -> Path | 
         return None
 
 
-def _kept_frame(path: Path) -> Image.Image | None:
+def _kept_frame(path: Path) -> _Finished | None:
     """A frame an earlier run of the same clip finished, or None where there is none or it cannot be read (cut
     short by a full disk, say): that frame is painted again."""
     try:
         with Image.open(path) as picture:
-            return picture.convert("RGB")
+            return _Finished(picture.convert("RGB"))
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
 
@@ -435,16 +449,16 @@ def assemble(result: VideoResult, clip: ClipInfo, video: VideoSettings, output: 
     assemble_frames(result.pictures, clip, output, video.start, end)
 
 
-def assemble_frames(pictures: list[tuple[float, Path]], clip: ClipInfo, output: Path, start: float, end: float) -> None:
-    """Write the clip from its painted frames, atomically (a stopped assembly leaves no broken file)."""
-    partial = output.with_name(f".{output.stem}.partial{output.suffix}")
-    try:
-        write_clip(pictures, clip, partial, start, end)
-        partial.replace(output)
-    except (OSError, av.error.FFmpegError) as exc:  # a full disk, say: the painted frames are all kept
-        raise ImageError(
-            f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}; the painted frames are kept in "
-            f"{work_folder(output)}: free some space and run the same command again to write the clip"
-        ) from None
-    finally:
-        partial.unlink(missing_ok=True)
+def assemble_frames(
+    pictures: list[tuple[float, Path]], clip: ClipInfo, output: Path, start: float, end: float, overwrite: bool = True
+) -> None:
+    """Write the clip from its painted frames, atomically (a stopped assembly leaves no broken file); a file put at
+    ``output`` while the frames were painted is kept unless ``overwrite``."""
+    with written_atomically(output, overwrite) as partial:
+        try:
+            write_clip(pictures, clip, partial, start, end)
+        except (OSError, av.error.FFmpegError) as exc:  # a full disk, say: the painted frames are all kept
+            raise ImageError(
+                f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}; the painted frames are kept in "
+                f"{work_folder(output)}: free some space and run the same command again to write the clip"
+            ) from None

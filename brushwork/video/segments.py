@@ -235,7 +235,7 @@ def paint_clip_in_segments(
     else:
         recipe = frame_recipe(settings, video, clip, styles, fingerprint)
         try:
-            join_segments(kept.painted, clip, video, work, output, recipe)
+            join_segments(kept.painted, clip, video, work, output, recipe, overwrite)
             result.pictures = [(clip.times[p], work / frame_file(p)) for p in positions]
         except KeyboardInterrupt:  # every segment is kept: the same call joins them
             result.status = "interrupted"
@@ -307,9 +307,10 @@ def join_segments(
     work: Path,
     output: Path,
     recipe: dict,
+    overwrite: bool = True,
 ) -> None:
     """Write every frame of the clip from its segments' frames into ``work`` (cross-fading where two segments
-    share frames), then the clip with its sound into ``output``."""
+    share frames), then the clip with its sound into ``output`` (see :func:`assemble_frames`)."""
     ordered = sorted(painted, key=lambda seg: seg.first)
     chosen: dict[int, Image.Image] = {}
     for segment in ordered:
@@ -325,7 +326,7 @@ def join_segments(
         time = clip.times[position]
         recipes.save(chosen[position], path, {**recipe, "frame": position, "time": time}, overwrite=True)
         pictures.append((time, path))
-    assemble_frames(pictures, clip, output, video.start, video.until)
+    assemble_frames(pictures, clip, output, video.start, video.until, overwrite)
 
 
 def segment_settings(clip: ClipInfo, video: VideoSettings, segment: Segment) -> VideoSettings:

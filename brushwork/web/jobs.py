@@ -291,7 +291,9 @@ class JobQueue:
                 return not job.cancel_requested
 
         output = folder / CLIP_RESULT
-        result = paint_clip(clip, styles, settings, video, output, callback=frame, step_callback=step, keep_memory=True)
+        result = paint_clip(  # the job's folder is the studio's own: a clip there is this job's, cut short
+            clip, styles, settings, video, output, callback=frame, step_callback=step, keep_memory=True, overwrite=True
+        )
         with self._lock:
             job.elapsed = result.elapsed
         if result.status == "done":

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import errno
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import brushwork
-from brushwork.core.errors import ImageError
+from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.engine import recipes
 from brushwork.engine.recipes import RECIPE_KEY
-from brushwork.media.images import load_image, picture_from_image, resize_longest, save_image, to_pil, to_tensor
+from brushwork.media.images import (
+    load_image,
+    picture_from_image,
+    resize_longest,
+    save_image,
+    to_pil,
+    to_tensor,
+    write_atomically,
+    written_atomically,
+)
 
 RECIPE = {
     "settings": {"size": 64, "style_weight": 1e4},
@@ -321,3 +332,28 @@ def test_only_an_animation_counts_its_frames_not_a_cameras_second_picture(tmp_pa
     frames[0].save(tmp_path / "two.mpo", "MPO", save_all=True, append_images=frames[1:])
     assert load_image(tmp_path / "anim.gif").frames == 2
     assert Image.open(tmp_path / "two.mpo").n_frames == 2 and load_image(tmp_path / "two.mpo").frames == 1
+
+
+def test_a_file_written_atomically_is_whole_or_absent_and_a_failure_is_one_error(tmp_path, monkeypatch):
+    target = tmp_path / "record.json"
+    target.write_text("old")
+    assert write_atomically(target, b"new").read_bytes() == b"new"
+
+    def full_disk(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    with pytest.raises(ImageError, match=r"^cannot write .*record.json: No space left on device; free some space"):
+        write_atomically(target, b"newer")
+    assert target.read_bytes() == b"new" and sorted(p.name for p in tmp_path.iterdir()) == ["record.json"]
+
+
+def test_a_file_put_at_the_target_while_it_was_written_is_kept_unless_overwriting(tmp_path):
+    target = tmp_path / "clip.mp4"
+    with pytest.raises(OutputExistsError), written_atomically(target, overwrite=False) as partial:
+        partial.write_bytes(b"painted")
+        target.write_bytes(b"the user's")  # appeared during a long run
+    assert target.read_bytes() == b"the user's" and sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
+    with written_atomically(target) as partial:
+        partial.write_bytes(b"painted")
+    assert target.read_bytes() == b"painted"

@@ -157,7 +157,11 @@ def test_frames_of_no_known_run_are_refused_and_a_damaged_frame_is_painted_again
     assert done.status == "done" and Image.open(work / "frame_000000.png").size == frame_size(probe(clip), FAST)
     first = (work / "frame_000000.png").read_bytes()
     (work / "frame_000000.png").write_bytes(first[: len(first) // 3])  # cut short
-    again = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
+    with pytest.raises(OutputExistsError):  # the clip there is kept: the frame is painted, not the clip
+        paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
+    assert Image.open(work / "frame_000000.png").size == frame_size(probe(clip), FAST)
+    (work / "frame_000000.png").write_bytes(first[: len(first) // 3])
+    again = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out, overwrite=True)
     assert again.status == "done" and Image.open(work / "frame_000000.png").convert("RGB").size == frame_size(
         probe(clip), FAST
     )
