@@ -34,6 +34,8 @@ from brushwork.core.settings import resolve
 from brushwork.core.words import count
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from brushwork.core.settings import Settings
     from brushwork.engine.runner import Progress, Result
     from brushwork.media.images import Picture
@@ -101,6 +103,15 @@ def command(argv: Sequence[str]) -> int:
     return paint_and_save(
         settings, content, styles, paths, output, overwrite=args.overwrite, quiet=args.quiet, regions=(regions, masks)
     )
+
+
+def _loaded(path: Path) -> Image.Image:
+    """A picture read whole and its file closed: a progression of a thousand snapshots opens one at a time."""
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        picture.load()
+        return picture.copy()
 
 
 def snapshot_paths(output: Path) -> tuple[Path, Path]:
@@ -190,16 +201,25 @@ class _Snapshots:
         self.taken: list[tuple[str, Path]] = []
 
     def take(self, p: Progress) -> None:
+        """Keep the picture at this step, if it is one to keep; a snapshot that cannot be written (a full disk)
+        ends the snapshots, not the run: its picture matters more."""
         if not self.every or p.step % self.every:
             return
+        from brushwork.core.errors import ImageError
         from brushwork.engine import recipes
 
-        if self.folder is None:
-            self.folder = Path(
-                tempfile.mkdtemp(prefix=f"{snapshot_paths(self.output)[0].name}.partial-", dir=self.output.parent)
-            )
-        path = self.folder / f"step_{p.step:05d}.png"
-        recipes.save(p.image(), path, {**self.recipe, "snapshot_step": p.step}, overwrite=True)
+        try:
+            if self.folder is None:
+                self.folder = Path(
+                    tempfile.mkdtemp(prefix=f"{snapshot_paths(self.output)[0].name}.partial-", dir=self.output.parent)
+                )
+            path = self.folder / f"step_{p.step:05d}.png"
+            recipes.save(p.image(), path, {**self.recipe, "snapshot_step": p.step}, overwrite=True)
+        except (ImageError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            Bar.say(f"brushwork: note: no more snapshots ({reason}); the run goes on")
+            self.every = 0
+            return
         self.taken.append((f"step {p.step}", path))
 
     def sheet(self, width: int, picture: Path) -> Path | None:
@@ -207,13 +227,12 @@ class _Snapshots:
         there, and make their progression sheet, its cells no wider than the picture; None without any."""
         if not self.taken:
             return None
-        from PIL import Image
 
         from brushwork.engine import recipes
         from brushwork.report.sheets import contact_sheet
 
         self._move_beside(picture)
-        items = [(label, Image.open(path)) for label, path in self.taken]
+        items = [(label, _loaded(path)) for label, path in self.taken]
         sheet = contact_sheet(items, columns=min(len(items), 5), cell_width=min(320, width))
         path = snapshot_paths(picture)[1]
         recipes.save(sheet, path, self.recipe, overwrite=True)

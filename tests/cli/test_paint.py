@@ -986,3 +986,22 @@ def test_a_bar_into_a_log_draws_a_line_every_few_seconds_and_its_end(capsys, mon
     drawn = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if line.strip()]
     assert len(drawn) <= 3, drawn
     assert "20/20 steps" in drawn[-1] and "done" in drawn[-1]
+
+
+def test_a_snapshot_the_disk_cannot_take_ends_the_snapshots_not_the_run(
+    capsys, tmp_path, tubingen, starry_night, monkeypatch
+):
+    from brushwork.engine import recipes
+
+    out, save = tmp_path / "out.png", recipes.save
+
+    def full_after_one(image, path, recipe, **kwargs):
+        if "snapshot_step" in recipe and recipe["snapshot_step"] > 1:
+            raise ImageError(f"cannot write {path}: No space left on device; free some space and try again")
+        return save(image, path, recipe, **kwargs)
+
+    monkeypatch.setattr(recipes, "save", full_after_one)
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "4", "--save-every", "1")
+    assert rc == 0 and out.exists(), err
+    assert err.count("no more snapshots (cannot write") == 1 and "the run goes on" in err
+    assert [p.name for p in (tmp_path / "out_steps").iterdir()] == ["step_00001.png"]
