@@ -5,6 +5,7 @@ who may talk to it and how much they may send, one-line error answers, and the r
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -71,6 +72,7 @@ def _app(studio: Studio) -> FastAPI:
     app.add_middleware(Guard, access=studio.access)  # outermost: a refused request's body is never read
     app.exception_handler(RequestValidationError)(_invalid_request)
     app.exception_handler(BrushworkError)(_refused)
+    app.exception_handler(OSError)(_cannot_keep)
     return app
 
 
@@ -105,3 +107,12 @@ async def _refused(_: Request, exc: BrushworkError) -> JSONResponse:
     """Something brushwork refuses (settings, pictures, a run that cannot fit), in the page's words."""
     detail = settings_problem(exc) if isinstance(exc, SettingsError) else str(exc)
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _cannot_keep(_: Request, exc: OSError) -> JSONResponse:
+    """The studio's own files could not be written or read (a full disk, a job deleted meanwhile): one line, as every
+    error answer is, not a bare 500."""
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    advice = "; free some space and try again" if full else "; try again"
+    detail = f"the studio could not keep its files ({exc.strerror or exc}){advice}"
+    return JSONResponse({"detail": detail}, status_code=507 if full else 500)

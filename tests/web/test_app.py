@@ -7,6 +7,7 @@ their timing is under the test's control.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import re
@@ -445,6 +446,23 @@ def test_an_oversized_upload_is_refused(make_client):
     answer = client.post("/api/jobs", data=TINY, files=uploads(big))
     assert answer.status_code == 413 and "larger than" in answer.json()["detail"]
     assert not any((client.app.state.studio.store.root).iterdir())  # nothing left behind
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing_behind(make_client, monkeypatch):
+    from brushwork.web.routes import form
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    client = make_client()
+    monkeypatch.setattr(form, "store_upload", full_disk)
+    answer = client.post("/api/jobs", data=TINY, files=uploads())
+    assert answer.status_code == 507 and answer.headers["content-type"] == "application/json"
+    assert (
+        answer.json()["detail"]
+        == "the studio could not keep its files (No space left on device); free some space and try again"
+    )
+    assert not any((client.app.state.studio.store.root).iterdir())
 
 
 def test_an_oversized_request_body_is_refused_before_parsing(make_client):

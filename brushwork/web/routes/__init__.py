@@ -10,6 +10,7 @@ loading pictures, and the two then race over the process's warning filters.
 A job paints a picture, or a short clip given in the photo's place (within the studio's clip limits): its
 frames show as previews as they finish, and its result is an MP4.
 
-Every error answer is ``{"detail": "one line"}`` with a 4xx status, whatever went wrong: a malformed form, a
-bad id, an upload that is no image, settings that brushwork refuses.
+Every error answer is ``{"detail": "one line"}``, whatever went wrong: with a 4xx status for a malformed form, a
+bad id, an upload that is no image, settings that brushwork refuses; with a 5xx for the studio's own trouble (507:
+its disk is full).
 """
