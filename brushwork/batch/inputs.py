@@ -43,7 +43,11 @@ class Item:
 
     def inputs(self) -> tuple[Path, ...]:
         """Every file the item reads: the photo, its paintings, then its masks."""
-        return (self.photo, *self.styles, *(path for _, path in self.regions.inputs()))
+        return tuple(path for _, path in self.roles())
+
+    def roles(self) -> tuple[tuple[str, Path], ...]:
+        """Every file the item reads, with what it is to the run: :meth:`inputs`, each named as errors name it."""
+        return (("photo", self.photo), *(("painting", p) for p in self.styles), *self.regions.inputs())
 
     def moved(self, paths: Sequence[Path], output: Path) -> Item:
         """The same item read from other files (``paths`` in the order of :meth:`inputs`) and written to ``output``."""

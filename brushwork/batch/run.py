@@ -37,7 +37,7 @@ from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, Out
 from brushwork.core.settings import Settings
 from brushwork.engine import recipes
 from brushwork.engine.runner import Callback, Result, check_run, run
-from brushwork.media.images import file_sha256, load_image, spare_path
+from brushwork.media.images import file_sha256, load_image, regular_file, spare_path
 from brushwork.media.masks import load_regions
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
@@ -332,13 +332,16 @@ def run_batch(
     except ImageError as exc:  # the disk is still full
         summary.status, summary.error = "stopped", str(exc)
         return summary
-    # 3. Paint the rest, logging and reporting each item as it ends.
+    # 3. Paint the rest, logging and reporting each item as it ends: first those that cannot be painted (an
+    # unreadable input, the user's picture at the output) fail, before any is sent to a worker elsewhere.
     tally = _Tally(summary, log, pending, callback, began)
     try:
-        if tally.report() and pending:
-            (execute or LocalExecutor())(pending, settings, tally.record)
-        elif pending:
-            summary.status = "interrupted"
+        if not tally.report():
+            summary.status = "interrupted" if pending else summary.status
+        else:
+            paintable = _failed_at_once(pending, settings, tally)
+            if paintable:  # (None: told to stop)
+                (execute or LocalExecutor())(paintable, settings, tally.record)
     except KeyboardInterrupt:
         summary.status = "interrupted"
     summary.elapsed = time.perf_counter() - began
@@ -362,6 +365,25 @@ def _sorted(
             replaced.append(item)
         pending.append(item)
     return pending, replaced, unlogged
+
+
+def _failed_at_once(pending: Sequence[Item], settings: Settings, tally: _Tally) -> list[Item] | None:
+    """The items that can be painted; each of the others is logged as failed, with why. None: the batch was told
+    to stop meanwhile."""
+    digests: dict[Path, str] = {}
+    paintable = []
+    for item in pending:
+        began = time.perf_counter()
+        try:
+            for role, path in item.roles():
+                regular_file(path, role)
+            _refuse_foreign_output(item)
+        except ImageError as exc:
+            if not tally.record(record_of(item, item_key(item, settings, digests), "failed", began, str(exc))):
+                return None
+            continue
+        paintable.append(item)
+    return paintable
 
 
 class _Tally:

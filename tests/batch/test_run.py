@@ -210,9 +210,9 @@ def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, input
     rc, err = cli(capsys, tmp_path / "photos", "--styles", inputs["wave"], "-o", out, *FAST_FLAGS)
     assert rc == 1 and "Traceback" not in err
     failed = [line for line in err.splitlines() if line.startswith("failed: ")]
-    assert len(failed) == 2
-    assert "broken.jpg with wave.jpg -> broken__wave.png: photo" in failed[0] and "not an image" in failed[0]
-    assert "c.jpg with wave.jpg" in failed[1] and "no batch painted it" in failed[1]
+    assert len(failed) == 2  # the user's picture at an output is found before any painting, the broken photo when read
+    assert "c.jpg with wave.jpg" in failed[0] and "no batch painted it" in failed[0]
+    assert "broken.jpg with wave.jpg -> broken__wave.png: photo" in failed[1] and "not an image" in failed[1]
     assert err.splitlines()[-1].startswith("brushwork batch: 1 done, 2 failed (see ")
     records = {Path(r["photo"]).name: r for r in log_lines(out)}
     assert records["a.jpg"]["status"] == "done" and (out / "a__wave.png").exists()
@@ -607,3 +607,22 @@ def test_a_picture_with_damaged_metadata_in_outdir_is_no_batchs_and_no_crash(tmp
     damaged = jpeg[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + jpeg[2:]
     (tmp_path / "holiday__old.jpg").write_bytes(damaged)
     assert batch_key(tmp_path / "holiday__old.jpg") is None
+
+
+def test_an_item_that_cannot_be_painted_fails_before_any_is_sent_to_a_worker(inputs, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b__wave.png").write_bytes(b"the user's own")
+    gone = tmp_path / "photos" / "gone.jpg"
+    items = [Item(p, (inputs["wave"],), out / f"{p.stem}__wave.png") for p in (inputs["a"], inputs["b"], gone)]
+    sent: list[Item] = []
+
+    def worker_elsewhere(items, settings, on_record):  # a worker on another machine would see no file at all
+        sent.extend(items)
+
+    summary = run_batch(items, FAST, out, execute=worker_elsewhere)
+    assert sent == items[:1] and summary.failed == 2
+    reasons = {Path(r["photo"]).name: r["error"] for r in log_lines(out) if r["status"] == "failed"}
+    assert reasons["gone.jpg"].startswith("photo file not found: ") and reasons["gone.jpg"].endswith("; check the path")
+    assert "exists and no batch painted it" in reasons["b.png"]
+    assert (out / "b__wave.png").read_bytes() == b"the user's own"
