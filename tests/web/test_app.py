@@ -407,6 +407,12 @@ def test_after_a_crash_the_painting_job_is_failed_and_waiting_ones_run(make_clie
     again = restarted.post(f"/api/jobs/{running['id']}/repaint")  # one click paints the stopped one again
     assert again.status_code == 201 and again.json()["settings"] == jobs[running["id"]]["settings"]
     assert wait_for(restarted, again.json()["id"])["state"] == "done"
+    stricter = make_client(Painter(), data=tmp_path / "d", max_size=48, max_steps=100)  # started again, lower limits
+    refused = stricter.post(f"/api/jobs/{running['id']}/repaint")
+    assert refused.status_code == 422 and refused.json()["detail"] == (
+        "this job asks for more than the studio now allows: Size 64 (at most 48), Steps 400 (at most 100); "
+        "make a new one"
+    )
 
 
 def test_after_a_clean_stop_waiting_jobs_run_and_the_stopped_one_keeps_its_picture(tmp_path):

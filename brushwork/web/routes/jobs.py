@@ -7,6 +7,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from brushwork.core.settings import Settings, VideoSettings
+from brushwork.web.forms import label
+from brushwork.web.intake import check_clip
 from brushwork.web.jobs import Conflict, Full
 from brushwork.web.routes.answers import JobId, problems
 from brushwork.web.routes.form import checks_form, read_form, reads_form, take
@@ -44,8 +47,13 @@ def add_routes(router: APIRouter, studio: Studio) -> None:
     )
     def repaint_job(job_id: JobId, request: Request) -> JobOut:
         old = studio.find(job_id)
+        settings = _within_limits(studio, old)
         with studio.store.draft() as (new_id, folder):
             inputs = studio.store.copy_inputs(old, folder)
+            if old.video:  # its part of the clip too
+                check_clip(
+                    folder / inputs[0]["file"], inputs[0]["name"], settings, VideoSettings(**old.video), studio.limits
+                )
             again = Job(new_id, old.settings, inputs, plan=old.plan, video=old.video, client=_client(request))
             return _queue(studio, again)
 
@@ -107,3 +115,19 @@ def _refusals() -> Iterator[None]:
 def _client(request: Request) -> str:
     """Whom a job is queued for: the asking machine's address."""
     return request.client.host if request.client else ""
+
+
+def _within_limits(studio: Studio, job: Job) -> Settings:
+    """The job's settings; refused if they ask for more than the studio allows now (it may have been started again
+    with lower limits since the job was made)."""
+    settings, limits = Settings.from_dict(job.settings), studio.limits
+    over = [
+        f"{label(name)} {value} (at most {high})"
+        for name, value, high in (("size", settings.size, limits.max_size), ("steps", settings.steps, limits.max_steps))
+        if value > high
+    ]
+    if over:
+        raise HTTPException(
+            422, f"this job asks for more than the studio now allows: {', '.join(over)}; make a new one"
+        )
+    return settings
