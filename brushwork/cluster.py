@@ -30,7 +30,7 @@ from brushwork.batch.inputs import Item
 from brushwork.batch.log import Record
 from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures, record_of
 from brushwork.core import words
-from brushwork.core.errors import BrushworkError, ImageError, SettingsError
+from brushwork.core.errors import BrushworkError, ImageError, SettingsError, first_line
 from brushwork.core.settings import RAY_RETRIES, RAY_WORKER_CPUS, RayOptions, Settings, VideoSettings
 from brushwork.engine.runner import Result
 from brushwork.media.masks import RegionFiles
@@ -81,9 +81,9 @@ def connect(address: str) -> Any:
         else:
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BrushworkError(
-            f"cannot reach a Ray cluster at {address!r} ({first}); start one with 'ray start --head' {_OR_LOCAL}"
+            f"cannot reach a Ray cluster at {address!r} ({first_line(exc)}); "
+            f"start one with 'ray start --head' {_OR_LOCAL}"
         ) from None
     return ray
 
@@ -394,12 +394,12 @@ def spread(
             if attempt <= retries:
                 queue.appendleft((task, attempt + 1))
                 continue
-            if not failed(task, f"its worker died {attempt} times ({_why(exc)})", attempt):
+            if not failed(task, f"its worker died {attempt} times ({first_line(exc, 160)})", attempt):
                 return
             continue
         except ray.exceptions.RayTaskError as exc:  # it raised on the worker: another worker would too
             pool.idle.append(actor)
-            if not failed(task, _why(exc.cause if exc.cause is not None else exc), attempt):
+            if not failed(task, first_line(exc.cause if exc.cause is not None else exc, 160), attempt):
                 return
             continue
         pool.idle.append(actor)
@@ -449,8 +449,3 @@ class Pool:
     def __exit__(self, *_: object) -> None:
         for actor in self.all:
             self.ray.kill(actor)
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:160] if text else type(exc).__name__

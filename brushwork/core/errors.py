@@ -18,10 +18,18 @@ __all__ = [
     "WeightsError",
     "WrongKindError",
     "OUT_OF_MEMORY",
+    "first_line",
 ]
 
 OUT_OF_MEMORY = "out of memory; try a smaller size or a single scale"
 """What every front door says of a run that ran out of memory (Python's ``MemoryError``, or the GPU's)."""
+
+
+def first_line(exc: BaseException, limit: int | None = None) -> str:
+    """What an error from elsewhere (a library, a worker) says, in one line of at most ``limit`` characters: its
+    first line, or its type's name when it says nothing."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__
 
 
 class BrushworkError(Exception):

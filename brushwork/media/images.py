@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from brushwork.core.errors import ImageError, OutputExistsError, WrongKindError
+from brushwork.core.errors import ImageError, OutputExistsError, WrongKindError, first_line
 from brushwork.core.formats import CLIP_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS, in_words
 from brushwork.planning.levels import fit_longest
 
@@ -142,8 +142,9 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
     except PermissionError:
         raise ImageError(f"cannot read {role} {name}: permission denied; check the file's permissions") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ImageError(f"{role} {name} is damaged or truncated ({detail}); re-export or re-download it") from None
+        raise ImageError(
+            f"{role} {name} is damaged or truncated ({first_line(exc)}); re-export or re-download it"
+        ) from None
     if img.width < 1 or img.height < 1:
         raise ImageError(f"{role} {name} has zero size ({img.width}x{img.height}); use a real picture")
     return img

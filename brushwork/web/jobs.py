@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, SettingsError
+from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, SettingsError, first_line
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.core.words import count
 from brushwork.engine import recipes
@@ -339,7 +339,7 @@ def _reason(exc: BaseException) -> str:
     """A failure in one line that says what to try next."""
     if isinstance(exc, SettingsError):
         return settings_problem(exc)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     if isinstance(exc, BrushworkError):
         return text
     if isinstance(exc, MemoryError):
