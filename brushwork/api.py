@@ -34,6 +34,7 @@ from brushwork.core.settings import (
     VideoSettings,
     resolve,
 )
+from brushwork.core.words import try_lower
 from brushwork.engine import recipes
 from brushwork.engine.runner import Callback, Result, check_run, measure_and_plan, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
@@ -83,7 +84,7 @@ class DivergedError(BrushworkError):
     """The loss became NaN; ``result.image`` holds the last good picture, ``result.culprit`` the setting to lower."""
 
     def __init__(self, result: Result):
-        advice = f"; try a lower {result.culprit}" if result.culprit else ""
+        advice = try_lower(result.culprit)
         super().__init__(result.message + advice)
         self.result = result
 

@@ -24,7 +24,7 @@ from brushwork.cli.kit import (
     ray_session,
 )
 from brushwork.core.settings import resolve
-from brushwork.core.words import count, duration
+from brushwork.core.words import count, duration, try_lower
 
 if TYPE_CHECKING:
     from brushwork.batch.log import Record
@@ -151,4 +151,4 @@ def _names(record: Record) -> str:
 
 
 def _reason(record: Record) -> str:
-    return record.error + (f"; try a lower {flag(record.culprit)}" if record.culprit else "")
+    return record.error + try_lower(record.culprit and flag(record.culprit))

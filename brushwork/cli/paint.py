@@ -31,7 +31,7 @@ from brushwork.cli.kit import (
 )
 from brushwork.core.formats import OUTPUT_WORDS
 from brushwork.core.settings import resolve
-from brushwork.core.words import count
+from brushwork.core.words import count, try_lower
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -269,7 +269,7 @@ def _report(result: Result, output: Path, sheet: Path | None, quiet: bool, kept:
         print(f"brushwork: {result.message}; {written}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.status == "diverged":
-        advice = f"; try a lower {flag(result.culprit)}" if result.culprit else ""
+        advice = try_lower(result.culprit and flag(result.culprit))
         print(f"brushwork: {result.message}{advice}; {written}", file=sys.stderr)
         return EXIT_DIVERGED
     return 0

@@ -1,8 +1,8 @@
-"""Numbers in the words every message uses, so that each front door says them alike."""
+"""Numbers and advice in the words every message uses, so that each front door says them alike."""
 
 from __future__ import annotations
 
-__all__ = ["count", "duration"]
+__all__ = ["count", "duration", "try_lower"]
 
 
 def count(number: int, noun: str) -> str:
@@ -19,3 +19,9 @@ def duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def try_lower(setting: str | None) -> str:
+    """The advice after a run whose loss overflowed: the setting to lower, named as the front door names it (its
+    option, its control), or nothing when none is to blame."""
+    return f"; try a lower {setting}" if setting else ""

@@ -22,7 +22,7 @@ from PIL import Image
 
 from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, SettingsError, first_line
 from brushwork.core.settings import Settings, VideoSettings
-from brushwork.core.words import count
+from brushwork.core.words import count, try_lower
 from brushwork.engine import recipes
 from brushwork.engine import runner as engine
 from brushwork.media.clips import probe
@@ -260,7 +260,7 @@ class JobQueue:
         recipe = recipes.build(settings, paths[0], paths[1:], result, base=folder, names=job.sources, regions=regions)
         recipes.save_result(result, folder / RESULT, recipe, overwrite=True)
         if result.status == "diverged":
-            advice = f"; try a lower {label(result.culprit).lower()}" if result.culprit else ""
+            advice = try_lower(result.culprit and label(result.culprit).lower())
             self._finish(job, "failed", result.message + advice, result)
         elif result.status in ("cancelled", "interrupted"):
             reason = f"the studio stopped at step {result.steps}" if self._closed else result.message
@@ -303,7 +303,7 @@ class JobQueue:
             assemble(result, clip, video, output)
         kept = f"; the {count(result.done, 'frame')} painted are kept as the clip" if result.pictures else ""
         if result.status == "diverged":
-            advice = f"; try a lower {label(result.culprit).lower()}" if result.culprit else ""
+            advice = try_lower(result.culprit and label(result.culprit).lower())
             self._finish(job, "failed", f"{result.message}{advice}{kept}")
             return
         stopped = "the studio stopped" if self._closed else "stopped"
