@@ -151,6 +151,12 @@ def batch_key(picture: Path) -> str | None:
         return None
 
 
+def picture_name(photo: str, paintings: Sequence[str]) -> str:
+    """``photo__painting`` (``photo__one+two`` for a blend), without a suffix: how a batch names its pictures from
+    its inputs' names, and the studio its downloads."""
+    return f"{photo}__{'+'.join(paintings)}"
+
+
 def _names(rows: list[Row]) -> list[str]:
     """Each row's output name: its own, or ``photo__painting.png`` made unique (ignoring case) in the order of
     the rows' files' paths, not of the arguments: the same inputs given in another order get the same names, so a
@@ -161,7 +167,7 @@ def _names(rows: list[Row]) -> list[str]:
     for i in by_path:
         photo, paintings, name, _ = rows[i]
         if name is None:
-            base = _shortened(f"{photo.stem}__{'+'.join(p.stem for p in paintings)}")
+            base = _shortened(picture_name(photo.stem, [p.stem for p in paintings]))
             name, n = f"{base}.png", 1
             while name.lower() in taken:
                 n += 1

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
+from brushwork.batch.inputs import picture_name
 from brushwork.web.routes.answers import JobId, Thumb, image_answer, problems, stored_file
 from brushwork.web.store import Job
 from brushwork.web.studio import Studio
@@ -89,4 +90,4 @@ def _download_name(job: Job, suffix: str) -> str:
     """``photo__painting.png`` from the inputs' own names, as a batch names its pictures: saved beside those
     files, ``brushwork recipe --rerun`` finds them by the names its recipe gives."""
     photo, *paintings = (Path(name).stem or "picture" for name in job.sources)
-    return f"{photo}__{'+'.join(paintings)}{suffix}"
+    return picture_name(photo, paintings) + suffix
