@@ -576,5 +576,5 @@ def stylize_batch(
     if ray is not None:
         from brushwork.cluster import RayExecutor
 
-        execute = RayExecutor(ray, spread.workers, spread.worker_cpus, spread.retries)
+        execute = RayExecutor.of(ray, spread)
     return run_batch(items, chosen, outdir, execute=execute, callback=progress, overwrite=overwrite)

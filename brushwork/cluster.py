@@ -218,10 +218,14 @@ class RayExecutor:
     """Further workers an item gets when the one painting it dies."""
     on_start: Callable[[Pool], None] | None = None
     """Hears of the workers once they are started (to say how many)."""
-    stop_wait: float = STOP_WAIT
-    """Seconds Ctrl-C waits for the items being painted to come back as they are."""
     on_stop: Callable[[int, float], None] | None = None
     """Hears, at Ctrl-C, how many items are being handed back and for how many seconds at most (to say so)."""
+
+    @classmethod
+    def of(cls, address: str, options: RayOptions) -> RayExecutor:
+        """The executor the Ray options given to a front door ask for (``segment_frames`` is a clip's, not a
+        batch's)."""
+        return cls(address, options.workers, options.worker_cpus, options.retries)
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
         ray = connect(self.address)
@@ -263,8 +267,8 @@ class RayExecutor:
             except KeyboardInterrupt:  # the items being painted keep their pictures so far, as a local run's one
                 painting = {item: working[item] for item in began if item in working}
                 if painting and self.on_stop is not None:
-                    self.on_stop(len(painting), self.stop_wait)
-                stopped = _stop(ray, painting, self.stop_wait)
+                    self.on_stop(len(painting), STOP_WAIT)
+                stopped = _stop(ray, painting, STOP_WAIT)
                 for item in list(began):
                     if item in stopped:
                         done(item, stopped[item], tries[item])

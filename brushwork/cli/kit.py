@@ -343,8 +343,7 @@ def ray_executor(args: argparse.Namespace) -> Any:
         return None
     from brushwork.cluster import RayExecutor
 
-    options = ray_options(args)
-    return RayExecutor(args.ray, options.workers, options.worker_cpus, options.retries)
+    return RayExecutor.of(args.ray, ray_options(args))
 
 
 def ray_options(args: argparse.Namespace) -> RayOptions:
