@@ -79,6 +79,8 @@ class Spec:
     studio: bool = True
     """Offered by the studio (paths on the server's disk and device choices are not)."""
     metavar: str | None = None
+    term: bool = False
+    """The weight of a loss term (:mod:`brushwork.model.terms`): a run needs one of them above 0."""
 
 
 def _option(default: Any, **spec: Any) -> Any:
@@ -157,6 +159,7 @@ class Settings:
         high=MAX_WEIGHT,
         group=_WEIGHTS,
         label="Content weight",
+        term=True,
         metavar="W",
         help="alpha, weight of the content loss",
     )
@@ -167,6 +170,7 @@ class Settings:
         high=MAX_WEIGHT,
         group=_WEIGHTS,
         label="Style weight",
+        term=True,
         metavar="W",
         help="beta, style strength for a middling painting; a louder or quieter one gets more or less (style balance)",
     )
@@ -177,6 +181,7 @@ class Settings:
         high=MAX_WEIGHT,
         group=_WEIGHTS,
         label="Smoothness (TV)",
+        term=True,
         metavar="W",
         help="gamma, smoothness (total variation, per squared pixel difference); 0 turns it off",
     )
@@ -187,6 +192,7 @@ class Settings:
         high=MAX_WEIGHT,
         group=_WEIGHTS,
         label="Distribution weight",
+        term=True,
         metavar="W",
         help="weight of a second style term, the sliced-Wasserstein distance of the painting's features "
         "(Heitz et al. 2021): it matches their whole distributions, not only their Gram matrices; 0 turns it off",
@@ -423,9 +429,9 @@ class Settings:
             raise SettingsError("needs at least one layer, or a content weight of 0", "content_layers")
         if not self.style_layers:
             raise SettingsError("needs at least one layer, e.g. relu1_1,relu2_1,relu3_1", "style_layers")
-        if not any((self.content_weight, self.style_weight, self.swd_weight, self.tv_weight)):
+        if not any(getattr(self, name) for name, spec in SPECS.items() if spec.term):
             raise SettingsError(
-                "is 0, as are the content, SWD and TV weights: there is nothing to paint by; give one of them above 0",
+                "is 0, as is every other loss term's weight: there is nothing to paint by; give one of them above 0",
                 "style_weight",
             )
         margin = halo(run_layers(self))

@@ -10,7 +10,8 @@ import torch
 from sample_clips import make_clip, style
 from torch import Tensor
 
-from brushwork.core.settings import Settings, VideoSettings
+from brushwork.core.errors import SettingsError
+from brushwork.core.settings import SPECS, Settings, VideoSettings
 from brushwork.media.clips import probe
 from brushwork.model import terms
 from brushwork.model.objective import Objective, TiledObjective
@@ -50,6 +51,13 @@ def evaluate(objective: Objective, start: Tensor) -> tuple[Tensor, dict[str, Ten
     loss, parts = objective.evaluate(x, grad=True)
     assert x.grad is not None
     return loss, parts, x.grad
+
+
+def test_every_terms_weight_is_a_setting_marked_as_one_so_a_run_with_none_is_refused():
+    assert {term.setting for term in terms.TERMS} == {name for name, spec in SPECS.items() if spec.term}
+    with pytest.raises(SettingsError, match="nothing to paint by"):
+        Settings(content_weight=0, style_weight=0, swd_weight=0, tv_weight=0)
+    assert Settings(content_weight=0, style_weight=0, swd_weight=0, tv_weight=1e-5).tv_weight  # one is enough
 
 
 @pytest.mark.slow
