@@ -27,6 +27,7 @@ from brushwork.core.errors import SettingsError
 from brushwork.core.layers import LAYER_NAMES, halo, run_layers, unknown_layer
 
 __all__ = [
+    "CONVERGENCE_WINDOW",
     "Settings",
     "VideoSettings",
     "RayOptions",
@@ -45,6 +46,8 @@ MAX_SIZE = 8192
 MAX_WEIGHT = 1e20
 """A loss weight past this is no weight: far above any that paints (the defaults' are 1-34), and a millionfold
 below where a run's gradients overflow (every weight at 1e26 paints; style weights of 1e30 diverge)."""
+CONVERGENCE_WINDOW = 10
+"""Steps over which a level's convergence is judged (see ``Settings.tolerance``)."""
 MAX_LR = 255.0
 """A learning rate is in pixel units: a step past the whole 0-255 range of a pixel is no rate at all."""
 INIT_WORDS = ("content", "palette", "noise")
@@ -150,7 +153,7 @@ class Settings:
         label="Early-stop tolerance",
         metavar="F",
         help="a level stops early once the loss falls by less than this fraction over "
-        "its last 10 steps (0: every level takes its steps, so the time left is known)",
+        f"its last {CONVERGENCE_WINDOW} steps (0: every level takes its steps, so the time left is known)",
     )
     content_weight: float = _option(
         1.0,

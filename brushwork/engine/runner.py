@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from brushwork.core.errors import SettingsError
-from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
+from brushwork.core.settings import CONVERGENCE_WINDOW, INIT_WORDS, Settings, blend_weights
 from brushwork.engine.allocator import keep_freed_memory
 from brushwork.engine.lbfgs import DeviceLBFGS
 from brushwork.media import color
@@ -39,7 +39,7 @@ from brushwork.model.device import encoder_for, held_to_plan, measure, out_of_me
 from brushwork.model.network import VGG19, check_weights_file
 from brushwork.model.objective import Objective, TiledObjective
 from brushwork.model.terms import Term, culprits
-from brushwork.planning.forecast import CONVERGENCE_WINDOW, StepTimer, forecast
+from brushwork.planning.forecast import StepTimer, forecast
 from brushwork.planning.levels import check_sizes, level_style_layers, painting_longest
 from brushwork.planning.run_plan import LBFGS_HISTORY, RunPlan, plan_run
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from brushwork.core.settings import CONVERGENCE_WINDOW
 from brushwork.planning.levels import STEP_COST_EXPONENT, step_cost
 
-__all__ = ["CONVERGENCE_WINDOW", "StepTimer", "forecast"]
+__all__ = ["StepTimer", "forecast"]
 
-CONVERGENCE_WINDOW = 10
-"""Steps over which a level's convergence is judged (see ``Settings.tolerance``)."""
 LEVEL_SETUP = 1.3
 """What a level costs besides its steps, in its own steps: the targets, the gradient scale and the score of
 the last update (measured in fp32 on a CPU: 1.0 of a 512 px step, 1.4 of a 1024 px one)."""
