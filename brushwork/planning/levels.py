@@ -15,6 +15,7 @@ from brushwork.core.settings import MAX_SIZE, Settings
 
 __all__ = [
     "MIN_LEVEL_SIZE",
+    "MIN_PICTURE_PIXELS",
     "fit_longest",
     "level_sizes",
     "longest_side_for",
@@ -38,6 +39,9 @@ STEP_COST_EXPONENT = 0.93
 over the run's sizes with it; the progress bar, which times the run's own levels, holds the growth between them
 at 1.0 or more on a CPU (:class:`~brushwork.planning.forecast.StepTimer`)."""
 
+MIN_PICTURE_PIXELS = 16 * 16
+"""A photo or a painting of fewer pixels holds too little to paint from (an icon, a wrong file): the deepest style
+layer sees 16x16 px as one position."""
 PAINTING_ENLARGEMENT = 2.0
 """A painting is enlarged at most this many times past its own pixels: further only blurs its strokes, so at
 print sizes a small scan's strokes come out finer than the size asks (the plan says so)."""
@@ -105,14 +109,16 @@ def check_sizes(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Se
             f"{min_side} px the network needs; use {longest_side_for(*photo, min_side)} or more",
             "size",
         )
-    sizes = sizes[-settings.steps :]  # fewer steps than levels: the coarsest levels are left out
-    for name, (w, h) in paintings:
+    named = [(f"the painting {name}" if name else "a painting", size) for name, size in paintings]
+    for which, (w, h) in named:
         if longest_side_for(w, h, smallest_side(settings.style_layers)) > MAX_SIZE:
-            which = f"the painting {name}" if name else "a painting"
             raise ImageError(
                 f"{which} is too thin for the network even at {MAX_SIZE} px long; crop it to a less thin shape"
             )
-    return sizes
+    for which, (w, h) in [("the photo", photo), *named]:
+        if w * h < MIN_PICTURE_PIXELS:
+            raise ImageError(f"{which} is {w}x{h} px, too few pixels to paint from; give one of at least 16x16")
+    return sizes[-settings.steps :]  # fewer steps than levels: the coarsest levels are left out
 
 
 def painting_longest(painting: Size, level: Size, settings: Settings) -> int:

@@ -326,6 +326,17 @@ def test_a_photo_too_thin_at_this_size_is_refused_before_any_work(wh, size, fix)
     assert info.value.field == "size"
 
 
+@pytest.mark.parametrize(
+    ("photo_wh", "painting_wh", "which"),
+    [((1, 1), (64, 64), "the photo is 1x1 px"), ((64, 48), (2, 2), "the painting icon.png is 2x2 px")],
+)
+def test_a_picture_too_small_to_paint_from_is_refused_before_any_work(photo_wh, painting_wh, which):
+    photo = Picture(Image.new("RGB", photo_wh, (90, 120, 200)), None, "photo.png")
+    painting = Picture(Image.new("RGB", painting_wh, (200, 0, 0)), None, "icon.png")
+    with pytest.raises(ImageError, match=f"^{which}, too few pixels to paint from; give one of at least 16x16$"):
+        engine.run(photo, [painting], Settings(size=96, device="cpu"), encoder=object())  # never reaches the network
+
+
 def test_a_photo_too_thin_at_any_size_is_refused_with_advice_to_crop():
     photo = Picture(Image.new("RGB", (8000, 10), (90, 120, 200)), None, "thin.png")
     with pytest.raises(ImageError, match="too thin.*crop it"):
