@@ -121,11 +121,14 @@ class ClipPlan:
         return (self.first.seconds if not self.kept else 0.0) + later * self.later.seconds
 
     def describe(self) -> str:
-        """The first frame's plan, then the later frames and the time of the frames left, for people."""
+        """The first frame's plan (once it is painted, a later frame's), then the later frames and the time of the
+        frames left, for people."""
         width, height = self.first.levels[-1].size
-        text = self.first.describe().replace("plan:", "plan of the first frame:", 1)
-        if self.kept:
+        if self.kept:  # the first frame is painted: every frame left is a later one
+            text = self.later.describe().replace("plan:", "plan of each frame left:", 1)
             text += f"\n{self.kept} of {self.frames} frames are already painted"
+        else:
+            text = self.first.describe().replace("plan:", "plan of the first frame:", 1)
         later = self.frames - max(self.kept, 1)
         if later > 0:
             text += (

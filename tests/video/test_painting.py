@@ -327,7 +327,9 @@ def test_the_command_paints_a_clip_and_says_where_its_frames_are(capsys, clip, t
     assert rc == 2 and "exists" in err  # the painted clip is never replaced without --overwrite
     args = ("video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "--overwrite")
     assert main([*map(str, args), "--plan"]) == 0  # the plan counts the frames left
-    assert "4 of 5 frames are already painted\nthe 1 later frame " in capsys.readouterr().out
+    resumed = capsys.readouterr().out
+    assert "4 of 5 frames are already painted\nthe 1 later frame " in resumed
+    assert resumed.startswith("plan of each frame left: 24x32 px") and "first frame" not in resumed
     rc, err = cli(capsys, *args)
     assert rc == 0 and "4 of 5 frames are already painted\nthe 1 later frame of 2 steps" in err
     assert "the frames left about " in err and "going on from the 4 frames painted in " in err
