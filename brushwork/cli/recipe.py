@@ -92,7 +92,7 @@ def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
     from brushwork.cli.paint import check_snapshot_place, paint_and_save
     from brushwork.core.settings import Settings
     from brushwork.engine import recipes
-    from brushwork.media.images import check_output_path, load_image
+    from brushwork.media.images import check_output_path, file_sha256, load_image
     from brushwork.media.masks import load_regions
 
     settings = Settings.from_dict(recipe["settings"])
@@ -104,6 +104,10 @@ def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     paths = recipes.find_inputs(recipe, args.picture, allow_changed=args.allow_changed)
+    for item, path in zip(recipe["inputs"], paths):  # found elsewhere: say which file the rerun reads
+        if path.resolve() != Path(item["path"]).resolve():
+            same = "the same bytes" if file_sha256(path) == item["sha256"] else "changed, as --allow-changed lets it be"
+            print(f"brushwork: note: {item['name']} is not at {item['path']}; using {path} ({same})", file=sys.stderr)
     settings = recipes.found_settings(recipe, paths, settings)  # a start picture, weights: as found and checked
     read = (args.picture, *paths)  # what the rerun's picture and snapshots may not replace
     output = check_output_path(args.output, args.overwrite, read)

@@ -534,6 +534,19 @@ def test_recipe_rerun_errors(capsys, painted, tmp_path):
         assert read_recipe(tmp_path / "x.png")["inputs"][0]["sha256"] == sha256(content)  # the file as it is now
     finally:
         content.write_bytes(saved)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(moved, elsewhere / "copy.png")
+    shutil.copy(content, elsewhere / "photo.jpg")
+    content.rename(content.with_name("gone.jpg"))  # a photo moved away: found beside the picture, and said so
+    try:
+        rc, _, err = cli(capsys, "recipe", elsewhere / "copy.png", "--rerun", "-o", tmp_path / "z.png", "-q")
+        assert rc == 0 and err.strip() == (
+            f"brushwork: note: photo.jpg is not at {content.resolve()}; "
+            f"using {elsewhere / 'photo.jpg'} (the same bytes)"
+        )
+    finally:
+        content.with_name("gone.jpg").rename(content)
     content.rename(content.with_name("gone.jpg"))  # a photo moved away: the line says where to put it
     try:
         rc, _, err = cli(capsys, "recipe", moved, "--rerun", "-o", tmp_path / "y.png")
