@@ -44,10 +44,11 @@ def contact_sheet(
     title: str | None = None,
 ) -> Image.Image:
     """Place pictures in a grid, each scaled to ``cell_width`` (a tall one to :data:`TALLEST` times it, centred),
-    on white where it is transparent, and labelled underneath; each row is as tall as its tallest picture."""
+    on white where it is transparent, and labelled underneath; each row is as tall as its tallest picture, and there
+    are never more columns than pictures."""
     if not items:
         raise ValueError("a contact sheet needs at least one picture")
-    columns = columns or len(items)
+    columns = min(columns or len(items), len(items))
     cells = [_cell(img, cell_width) for _, img in items]
     rows = [cells[i : i + columns] for i in range(0, len(cells), columns)]
     heights = [max(c.height for c in row) for row in rows]  # per row: a wide row's labels sit under its pictures

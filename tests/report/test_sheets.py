@@ -58,3 +58,8 @@ def test_a_label_with_accents_is_drawn_with_them_or_without_them_never_as_boxes(
     monkeypatch.setattr(sheets, "FONTS", ())  # where the system has none of them: Pillow's ASCII default
     accented = np.asarray(contact_sheet([("Dürer…", grey)], cell_width=96).convert("L"))
     assert (accented == np.asarray(contact_sheet([("Durer...", grey)], cell_width=96).convert("L"))).all()
+
+
+def test_more_columns_than_pictures_leave_no_empty_columns():
+    pictures = [("a", Image.new("RGB", (64, 48), "red")), ("b", Image.new("RGB", (64, 48), "blue"))]
+    assert contact_sheet(pictures, columns=5, cell_width=64).size == contact_sheet(pictures, cell_width=64).size
