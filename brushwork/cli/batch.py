@@ -91,7 +91,7 @@ def command(argv: Sequence[str]) -> int:
         pictures.show(b.skipped + b.done + b.failed, b.total, f"{b.done} done, {b.failed} failed, {b.left} left{eta}")
 
     def on_step(s: Progress) -> None:
-        steps.show(s.step, s.total, f"about {s.eta:.0f} s left")
+        steps.show(s.step, s.total, f"about {duration(s.eta)} left")
 
     executor = ray_executor(args)
     if executor is not None:

@@ -31,7 +31,7 @@ from brushwork.cli.kit import (
 )
 from brushwork.core.formats import OUTPUT_WORDS
 from brushwork.core.settings import resolve
-from brushwork.core.words import count, try_lower
+from brushwork.core.words import count, duration, try_lower
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -185,7 +185,7 @@ def paint_and_save(
 def _step_words(p: Progress) -> str:
     """The bar's postfix: the time left, the level and its size, and each part of the loss."""
     parts = " ".join(f"{part} {value:.3g}" for part, value in p.losses.items() if part != "total")
-    return f"about {p.eta:.0f} s left, level {p.level + 1}/{p.levels} {p.size[0]}x{p.size[1]} {parts}"
+    return f"about {duration(p.eta)} left, level {p.level + 1}/{p.levels} {p.size[0]}x{p.size[1]} {parts}"
 
 
 class _Snapshots:
