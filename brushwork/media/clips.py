@@ -22,7 +22,7 @@ from PIL import Image
 from brushwork.core import words
 from brushwork.core.errors import ImageError, WrongKindError
 
-__all__ = ["ClipInfo", "Frame", "probe", "peek", "frames", "even_size", "write_clip"]
+__all__ = ["ClipInfo", "Frame", "TIME_SLACK", "probe", "peek", "frames", "in_span", "even_size", "write_clip"]
 
 
 @dataclass(frozen=True)
@@ -200,6 +200,16 @@ def _damage(count: int, declared: int, last: float, length: float, fps: float, f
     return ""
 
 
+TIME_SLACK = 1e-6
+"""Seconds a frame's time may fall short of a bound and still count as at it (times are rounded fractions)."""
+
+
+def in_span(time: float, start: float, end: float) -> bool:
+    """Whether a frame at ``time`` is one of those from ``start`` to before ``end``: what is painted, read and
+    written of a clip (:func:`frames`, :func:`~brushwork.video.timeline.painted_positions`) is decided alike."""
+    return start - TIME_SLACK <= time < end - TIME_SLACK
+
+
 def frames(path: str | Path, start: float = 0.0, end: float = math.inf) -> Generator[Frame, None, None]:
     """The clip's frames from ``start`` to ``end`` seconds (RGB, upright), in order."""
     path = Path(path)
@@ -210,9 +220,9 @@ def frames(path: str | Path, start: float = 0.0, end: float = math.inf) -> Gener
         try:
             for frame in container.decode(video=0):
                 time = float(frame.time or 0.0) - origin
-                if time >= end - 1e-6:
+                if time >= end - TIME_SLACK:
                     break
-                if time >= start - 1e-6:
+                if in_span(time, start, end):
                     image = _upright(frame.to_image().convert("RGB"), frame.rotation or 0)
                     yield Frame(index, time, image)
                 index += 1
@@ -264,7 +274,9 @@ def write_clip(
                 if packet.pts is None or packet.dts is None:
                     continue
                 seconds = float((packet.pts - origin) * stream_in.time_base)
-                if (start > 0 and seconds < start - 1e-6) or seconds >= end:  # from 0 on: the encoder's priming too
+                if (
+                    start > 0 and seconds < start - TIME_SLACK
+                ) or seconds >= end:  # from 0 on: the encoder's priming too
                     continue
                 shift = round(Fraction(start).limit_denominator(10**6) / stream_in.time_base)
                 packet.pts -= origin + shift

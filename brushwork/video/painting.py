@@ -41,7 +41,7 @@ from brushwork.engine.runner import (
     run,
     run_blend,
 )
-from brushwork.media.clips import ClipInfo, Frame, frames, write_clip
+from brushwork.media.clips import TIME_SLACK, ClipInfo, Frame, frames, write_clip
 from brushwork.media.flow import certainty, flow_between, inside, warp
 from brushwork.media.images import Picture, to_pil, to_tensor, written_atomically
 from brushwork.media.masks import Regions, with_paintings_alpha
@@ -447,7 +447,7 @@ def assemble(result: VideoResult, clip: ClipInfo, video: VideoSettings, output: 
     if not result.pictures:
         raise ImageError("no frame was finished, so there is no clip to write")
     last = result.pictures[-1][0]
-    following = [t for t in clip.times if t > last + 1e-6]
+    following = [t for t in clip.times if t > last + TIME_SLACK]
     end = min(following[0] if following else math.inf, video.until)
     assemble_frames(result.pictures, clip, output, video.start, end)
 

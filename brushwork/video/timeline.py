@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings, VideoSettings
-from brushwork.media.clips import ClipInfo, even_size
+from brushwork.media.clips import ClipInfo, even_size, in_span
 
 
 def frame_size(clip: ClipInfo, settings: Settings) -> tuple[int, int]:
@@ -20,7 +20,7 @@ def painted_times(clip: ClipInfo, video: VideoSettings) -> list[float]:
 
 def painted_positions(clip: ClipInfo, video: VideoSettings) -> list[int]:
     """The positions in the clip (0: its first frame) of the frames ``video`` paints."""
-    return [i for i, t in enumerate(clip.times) if video.start - 1e-6 <= t < video.until - 1e-6]
+    return [i for i, t in enumerate(clip.times) if in_span(t, video.start, video.until)]
 
 
 def no_frames(clip: ClipInfo, video: VideoSettings) -> ImageError:
