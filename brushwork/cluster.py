@@ -232,7 +232,6 @@ class RayExecutor:
         began: dict[Item, float] = {}  # when its current worker took it
         working: dict[Item, tuple[Any, Any]] = {}  # its worker and the reference to its outcome, once sent
         tries: dict[Item, int] = {}  # workers that took it
-        digests: dict[Path, str] = {}  # a file shared by the items (a painting, weights) is hashed once
 
         def submit(actor: Any, item: Item) -> Any:
             working.pop(item, None)  # a dead worker's
@@ -244,15 +243,15 @@ class RayExecutor:
 
         def done(item: Item, outcome: Result | Record, attempt: int) -> bool:
             if isinstance(outcome, Result):
-                outcome = finish_item(item, settings, item_key(item, settings, digests), outcome, began.pop(item))
+                outcome = finish_item(item, settings, item_key(item, settings), outcome, began.pop(item))
             else:
                 began.pop(item)
-                outcome.key = item_key(item, settings, digests)
+                outcome.key = item_key(item, settings)
             outcome.attempts = attempt
             return on_record(outcome) and outcome.status != "interrupted"
 
         def ended(item: Item, status: str, reason: str, attempt: int = 1) -> bool:
-            key, why = item_key(item, settings, digests), f"{reason}; nothing written"
+            key, why = item_key(item, settings), f"{reason}; nothing written"
             record = record_of(item, key, status, began.pop(item), why)
             if status == "interrupted":  # stopped here while its worker painted: all of that time was spent on it
                 record.painting = record.seconds

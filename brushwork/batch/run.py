@@ -112,26 +112,21 @@ class LocalExecutor:
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
         encoder = encoder_for(settings, pick_device(settings.device))
-        digests: dict[Path, str] = {}  # a file shared by the items (a painting, weights) is hashed once
         for item in items:
-            record = paint_item(item, settings, encoder, self.steps, keep_memory=self.keep_memory, digests=digests)
+            record = paint_item(item, settings, encoder, self.steps, keep_memory=self.keep_memory)
             if not on_record(record) or record.status == "interrupted":
                 return
 
 
-def item_key(item: Item, settings: Settings, digests: dict[Path, str] | None = None) -> str | None:
+def item_key(item: Item, settings: Settings) -> str | None:
     """SHA-256 of the version, the settings and every input's bytes: what must match to skip the item.
 
-    ``digests`` caches file hashes across the items of one run. None when an input cannot be read:
-    the item then fails when painted, with the reason.
+    None when an input cannot be read: the item then fails when painted, with the reason.
     """
-    digests = {} if digests is None else digests
     key = hashlib.sha256(json.dumps([__version__, settings.to_dict()], sort_keys=True).encode())
     try:
         for path in (*item.inputs(), *(path for _, path in settings.files())):
-            if path not in digests:
-                digests[path] = file_sha256(path)
-            key.update(digests[path].encode())
+            key.update(file_sha256(path).encode())
     except (OSError, ImageError):  # the item fails when painted, saying why
         return None
     return key.hexdigest()
@@ -144,7 +139,6 @@ def paint_item(
     callback: Callback | None = None,
     *,
     keep_memory: bool = False,
-    digests: dict[Path, str] | None = None,
 ) -> Record:
     """Paint one item and write its picture (atomically, with its recipe and key); never raises for bad input.
 
@@ -153,7 +147,7 @@ def paint_item(
     the output (:func:`finish_item`).
     """
     began = time.perf_counter()
-    key = item_key(item, settings, digests)
+    key = item_key(item, settings)
     outcome = paint_pictures(item, settings, encoder, callback, keep_memory=keep_memory, check_output=True, began=began)
     if isinstance(outcome, Record):
         outcome.key = key
@@ -353,10 +347,9 @@ def _sorted(
 ) -> tuple[list[Item], list[Item], list[Record]]:
     """The items to paint, those of them whose picture an earlier batch painted from other inputs or settings,
     and a record for each picture this batch already painted whose log line was lost (a full disk)."""
-    digests: dict[Path, str] = {}  # each painting is hashed once, not once per photo
     pending, replaced, unlogged = [], [], []
     for item in items:
-        key, kept = item_key(item, settings, digests), batch_key(item.output)
+        key, kept = item_key(item, settings), batch_key(item.output)
         if key is not None and kept == key:
             if key not in finished:
                 unlogged.append(_recovered(item, key))
@@ -370,7 +363,6 @@ def _sorted(
 def _failed_at_once(pending: Sequence[Item], settings: Settings, tally: _Tally) -> list[Item] | None:
     """The items that can be painted; each of the others is logged as failed, with why. None: the batch was told
     to stop meanwhile."""
-    digests: dict[Path, str] = {}
     paintable = []
     for item in pending:
         began = time.perf_counter()
@@ -379,7 +371,7 @@ def _failed_at_once(pending: Sequence[Item], settings: Settings, tally: _Tally) 
                 regular_file(path, role)
             _refuse_foreign_output(item)
         except ImageError as exc:
-            if not tally.record(record_of(item, item_key(item, settings, digests), "failed", began, str(exc))):
+            if not tally.record(record_of(item, item_key(item, settings), "failed", began, str(exc))):
                 return None
             continue
         paintable.append(item)

@@ -245,9 +245,20 @@ def to_pil(tensor: torch.Tensor) -> Image.Image:
 
 
 def file_sha256(path: str | os.PathLike, role: str = "image") -> str:
-    """Hex SHA-256 of a file, recorded in recipes so a rerun can check its inputs (see :func:`regular_file`)."""
+    """Hex SHA-256 of a file, recorded in recipes so a rerun can check its inputs (see :func:`regular_file`); read
+    once per version of the file (its time and size): a batch's paintings, a clip or a network's weights are asked
+    for again and again, and may be large."""
+    p = regular_file(path, role)
+    stat = p.stat()
+    return _sha256(str(p.resolve()), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256(path: str, inode: int, mtime_ns: int, size: int) -> str:
+    """A file's SHA-256, remembered while the file (a file saved anew by renaming is another inode), its time and
+    its size (the cache's key, unused here) stay the same."""
     digest = hashlib.sha256()
-    with open(regular_file(path, role), "rb") as f:
+    with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -7,7 +7,6 @@ nothing: the same command skips the frames already there, and the clip can alway
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import shutil
@@ -51,14 +50,10 @@ def fingerprint_of(
         "brushwork": __version__,
         "settings": settings.to_dict(),
         "video": {k: v for k, v in video.to_dict().items() if k not in unused},
-        "clip": _large_file_digest(clip.path, "clip"),
+        "clip": file_sha256(clip.path, "clip"),
         "styles": [_painting_digest(s) for s in styles],
         **({"regions": _region_digests(regions)} if regions is not None else {}),
-        **(
-            {"files": {role: _large_file_digest(path, role) for role, path in settings.files()}}
-            if settings.files()
-            else {}
-        ),
+        **({"files": {role: file_sha256(path, role) for role, path in settings.files()}} if settings.files() else {}),
     }
 
 
@@ -68,19 +63,6 @@ def _painting_digest(painting: Picture) -> str:
     if painting.alpha is not None:  # none: the digest of an opaque painting's own pixels, as it always was
         digest.update(np.asarray(painting.alpha).tobytes())
     return digest.hexdigest()
-
-
-def _large_file_digest(path: Path, role: str) -> str:
-    """A file's SHA-256, read once per version of it: the resume check before the plan, the frames kept and the
-    work folder's claim all ask for it, and a clip or a network's weights may be large."""
-    stat = path.stat()
-    return _file_digest(str(path.resolve()), stat.st_mtime_ns, stat.st_size, role)
-
-
-@functools.lru_cache(maxsize=8)
-def _file_digest(path: str, mtime_ns: int, size: int, role: str) -> str:
-    """A file's SHA-256, remembered while its time and size (part of the cache's key, unused here) are the same."""
-    return file_sha256(path, role)
 
 
 def _region_digests(regions: Regions) -> dict[str, list[str]]:
