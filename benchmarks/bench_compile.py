@@ -22,7 +22,7 @@ from common import EXAMPLES, machine, write_section
 
 import brushwork
 from brushwork.engine.allocator import keep_freed_memory
-from brushwork.engine.runner import prepare_inputs
+from brushwork.engine.inputs import prepare_inputs
 from brushwork.media.images import load_image
 from brushwork.model.device import encoder_for, pick_device, use_bf16
 from brushwork.model.objective import Objective

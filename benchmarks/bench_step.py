@@ -33,7 +33,7 @@ from common import EXAMPLES, cpu_flags, machine, write_section
 
 import brushwork
 from brushwork.engine.allocator import keep_freed_memory, share_main_heap
-from brushwork.engine.runner import prepare_inputs
+from brushwork.engine.inputs import prepare_inputs
 from brushwork.media.images import load_image
 from brushwork.model import losses
 from brushwork.model.device import encoder_for, pick_device

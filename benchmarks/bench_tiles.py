@@ -40,13 +40,14 @@ def name_of(size: int, tile: int) -> str:
 
 def one_run(size: int, tile: int, precision: str) -> dict:
     import brushwork
+    from brushwork.engine import inputs
     from brushwork.engine import runner as engine
     from brushwork.media.images import load_image
 
     settings = brushwork.Settings(size=size, tile_size=tile, precision=precision)
     content, style = load_image(CONTENT, "content"), load_image(STYLE, "style")
     begin = time.perf_counter()
-    planned = engine.measure_and_plan(content, [style], settings)
+    planned = inputs.measure_and_plan(content, [style], settings)
     plan_seconds = time.perf_counter() - begin
     result = engine.run(content, [style], settings, keep_memory=True, planned=planned)
     PICTURES.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,8 @@ from brushwork.core.settings import (
 )
 from brushwork.core.words import try_lower
 from brushwork.engine import recipes
-from brushwork.engine.runner import Callback, Result, check_run, measure_and_plan, run
+from brushwork.engine.inputs import check_run, measure_and_plan
+from brushwork.engine.runner import Callback, Result, run
 from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
 from brushwork.media.masks import (
     RegionFiles,

@@ -36,7 +36,8 @@ from brushwork.batch.log import BatchLog, Record, claim
 from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, OutputExistsError, SettingsError
 from brushwork.core.settings import Settings
 from brushwork.engine import recipes
-from brushwork.engine.runner import Callback, Result, check_run, run
+from brushwork.engine.inputs import check_run
+from brushwork.engine.runner import Callback, Result, run
 from brushwork.media.images import file_sha256, load_image, regular_file, spare_path
 from brushwork.media.masks import load_regions
 from brushwork.model.device import encoder_for, pick_device

@@ -82,7 +82,7 @@ def command(argv: Sequence[str]) -> int:
         p.exit(EXIT_USAGE, f"{p.format_usage()}\n{commands()}\n")
     args = p.parse_args(argv)
     from brushwork.engine import recipes
-    from brushwork.engine.runner import check_run, measure_and_plan  # torch: only once the arguments parse
+    from brushwork.engine.inputs import check_run, measure_and_plan  # torch: only once the arguments parse
 
     require_output(p, args)
     style_paths, regions = region_files(p, args)
@@ -153,7 +153,8 @@ def paint_and_save(
     """Run with a progress bar, write the picture (also when stopped early) and say how it ended; ``regions``: the
     region files (for the recipe) and their masks (:func:`~brushwork.media.masks.load_regions`)."""
     from brushwork.engine import recipes
-    from brushwork.engine.runner import measure_and_plan, run
+    from brushwork.engine.inputs import measure_and_plan
+    from brushwork.engine.runner import run
 
     files, masks = regions
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work

@@ -146,7 +146,7 @@ def _inputs(
 ) -> _Inputs:
     """The clip, the paintings and the regions, each refused in one line before any work; a damaged clip is
     warned of even with -q, since the painted clip will be short, and so is a mask that was resized."""
-    from brushwork.engine.runner import check_run
+    from brushwork.engine.inputs import check_run
     from brushwork.media.clips import probe
     from brushwork.media.images import load_image
     from brushwork.media.masks import load_regions

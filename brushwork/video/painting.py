@@ -31,16 +31,8 @@ from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.core.words import count, duration
 from brushwork.engine import recipes
-from brushwork.engine.runner import (
-    Callback,
-    Progress,
-    Result,
-    initial_image,
-    measure_and_plan,
-    prepare_inputs,
-    run,
-    run_blend,
-)
+from brushwork.engine.inputs import initial_image, measure_and_plan, prepare_inputs, run_blend
+from brushwork.engine.runner import Callback, Progress, Result, run
 from brushwork.media.clips import TIME_SLACK, ClipInfo, Frame, frames, write_clip
 from brushwork.media.flow import certainty, flow_between, inside, warp
 from brushwork.media.images import Picture, to_pil, to_tensor, written_atomically
@@ -147,7 +139,7 @@ def plan_clip(
     encoder: VGG19 | None = None,
     kept: int = 0,
 ) -> ClipPlan:
-    """Plan a clip before painting it (see :func:`~brushwork.engine.runner.measure_and_plan`), ``kept`` of its
+    """Plan a clip before painting it (see :func:`~brushwork.engine.inputs.measure_and_plan`), ``kept`` of its
     frames already painted (:func:`~brushwork.video.work_folder.frames_kept`); refuses a part of the clip with no
     frames, and a frame size that cannot fit, with one line."""
     count = len(painted_times(clip, video))

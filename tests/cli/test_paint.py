@@ -21,6 +21,7 @@ import brushwork
 from brushwork.cli import main
 from brushwork.cli.kit import Bar
 from brushwork.core.errors import ImageError
+from brushwork.engine import inputs
 from brushwork.engine import runner as engine
 from brushwork.engine.recipes import read as read_recipe
 
@@ -803,7 +804,7 @@ def test_a_run_that_cannot_fit_is_refused_before_any_work(capsys, tmp_path, tubi
     from brushwork.planning.machine import GB, Machine
 
     tiny = Machine("cpu", "a small machine", int(0.5 * GB), int(0.4 * GB), 4, 0.5, 1.0)
-    monkeypatch.setattr(engine, "measure", lambda *args: tiny)
+    monkeypatch.setattr(inputs, "measure", lambda *args: tiny)
     monkeypatch.setattr(engine, "run", lambda *a, **k: pytest.fail("painted a run that cannot fit"))
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", "--size", "8192")
     assert "--size 8192 needs" in assert_one_line_error(rc, err) and "even in tiles" in err and "or less" in err

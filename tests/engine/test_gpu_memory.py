@@ -10,6 +10,7 @@ import torch
 
 from brushwork.core.errors import OutOfMemory
 from brushwork.core.settings import Settings
+from brushwork.engine import inputs
 from brushwork.engine import runner as engine
 from brushwork.model.device import PLAN_SLACK, held_to_plan, out_of_memory_worded
 
@@ -64,9 +65,9 @@ def test_a_run_out_of_gpu_memory_is_one_error_that_says_what_to_try(pictures, mo
 
 
 def test_planning_out_of_gpu_memory_is_the_same_error(pictures, monkeypatch):
-    monkeypatch.setattr(engine, "measure", _out_of_memory)
+    monkeypatch.setattr(inputs, "measure", _out_of_memory)
     with pytest.raises(OutOfMemory):
-        engine.measure_and_plan(pictures["tubingen"], [pictures["starry_night"]], Settings(size=64))
+        inputs.measure_and_plan(pictures["tubingen"], [pictures["starry_night"]], Settings(size=64))
 
 
 def test_other_runtime_errors_are_not_taken_for_memory():

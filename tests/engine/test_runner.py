@@ -13,6 +13,7 @@ from PIL import Image
 from brushwork.core.errors import ImageError, SettingsError
 from brushwork.core.settings import PRESETS, Settings, preset
 from brushwork.engine import runner as engine
+from brushwork.engine.inputs import prepare_inputs
 from brushwork.media import color
 from brushwork.media.images import Picture, resize_longest, to_pil, to_tensor
 from brushwork.model.losses import gram_matrix
@@ -246,9 +247,9 @@ def test_init_from_content(pictures):
 def test_style_scale_changes_the_result(pictures):
     content, style = pictures["tubingen"], pictures["starry_night"]
     settings = small(steps=2, optimizer="adam")
-    _, styles = engine.prepare_inputs(content, [style], settings.replace(style_scale=0.5), WH, torch.device("cpu"))
+    _, styles = prepare_inputs(content, [style], settings.replace(style_scale=0.5), WH, torch.device("cpu"))
     assert max(styles[0].shape[-2:]) == 32
-    _, styles = engine.prepare_inputs(content, [style], settings.replace(style_scale=2.0), WH, torch.device("cpu"))
+    _, styles = prepare_inputs(content, [style], settings.replace(style_scale=2.0), WH, torch.device("cpu"))
     assert max(styles[0].shape[-2:]) == 128
     a = engine.run(content, [style], settings)
     b = engine.run(content, [style], settings.replace(style_scale=0.5))
@@ -558,7 +559,7 @@ def test_normalized_terms_are_relative_errors(pictures, encoder):
     """With normalize="target" the style term is the mean squared relative Gram error over the layers, so one
     style weight means the same for a dark painting and a bright one; the content term a relative error too."""
     settings = small(style_weight=1.0, content_weight=1.0, tv_weight=0.0, swd_weight=0.0)
-    content_t, styles = engine.prepare_inputs(
+    content_t, styles = prepare_inputs(
         pictures["tubingen"], [pictures["starry_night"]], settings, WH, torch.device("cpu")
     )
     objective = Objective(encoder, content_t, styles, [1.0], settings, bf16=False)

@@ -32,7 +32,7 @@ from PIL import Image
 from brushwork.cli.serve import command as serve_command
 from brushwork.core.errors import OutOfMemory, SettingsError
 from brushwork.core.settings import Settings
-from brushwork.engine import runner as engine
+from brushwork.engine import inputs
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.engine.runner import Progress, Result
 from brushwork.media.bundled import EXAMPLES_DIR
@@ -799,12 +799,19 @@ def test_a_plan_is_made_without_a_job(make_client):
 def test_a_plan_names_the_pictures_as_the_user_gave_them(make_client):
     """Not as the job keeps them (style1.png): a note on a tiny upload names the upload."""
     client = make_client(Painter())
-    tiny = io.BytesIO()
-    Image.new("RGB", (1, 1), (90, 30, 160)).save(tiny, "PNG")
-    files = [*uploads()[:1], ("styles", ("tiny1x1.png", tiny.getvalue(), "image/png"))]
-    answer = client.post("/api/plan", data={"size": "64"}, files=files)
+
+    def plan_with(width: int, height: int, name: str):
+        tiny = io.BytesIO()
+        Image.new("RGB", (width, height), (90, 30, 160)).save(tiny, "PNG")
+        return client.post(
+            "/api/plan", data={"size": "64"}, files=[*uploads()[:1], ("styles", (name, tiny.getvalue(), "image/png"))]
+        )
+
+    answer = plan_with(16, 16, "tiny16.png")
     assert answer.status_code == 200, answer.text
-    assert "the painting tiny1x1.png (1x1)" in answer.json()["plan"] and "style1" not in answer.json()["plan"]
+    assert "the painting tiny16.png (16x16)" in answer.json()["plan"] and "style1" not in answer.json()["plan"]
+    refused = plan_with(1, 1, "icon.png")
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("the painting icon.png is 1x1 px")
 
 
 def test_every_job_carries_its_plan(make_client):
@@ -818,7 +825,7 @@ def test_a_job_that_cannot_fit_is_refused_in_one_line(make_client, monkeypatch):
     from brushwork.planning.machine import GB, Machine
 
     tiny = Machine("cpu", "a small machine", int(0.5 * GB), int(0.4 * GB), 4, 0.5, 1.0)
-    monkeypatch.setattr(engine, "measure", lambda *args: tiny)
+    monkeypatch.setattr(inputs, "measure", lambda *args: tiny)
     painter = Painter()
     client = make_client(painter, max_size=8192)
     for route in ("/api/plan", "/api/jobs"):

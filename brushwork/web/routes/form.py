@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar, cast
 from fastapi import Depends, File, Form, HTTPException, Request, UploadFile
 
 from brushwork.core.settings import Settings, VideoSettings, blend_weights, resolve
-from brushwork.engine.runner import measure_and_plan
+from brushwork.engine.inputs import measure_and_plan
 from brushwork.media.clips import ClipInfo
 from brushwork.video.painting import plan_clip
 from brushwork.web.examples import Example, Examples
