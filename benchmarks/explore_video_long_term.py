@@ -20,7 +20,7 @@ from judge import Judge
 from PIL import Image
 from warping import warping_error
 
-import brushwork.video.painting
+import brushwork.video.carry
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import frames, probe
 from brushwork.media.images import load_image
@@ -37,7 +37,7 @@ def main() -> None:
     style = load_image(EXAMPLES / "style/starry_night.jpg", "style")
     size = frame_size(clip, settings)
     inputs = [f.image.resize(size, Image.Resampling.LANCZOS) for f in frames(CLIP, 0, args.seconds)]
-    brushwork.video.painting.HELD_TO = (1, 10, 20, 40)
+    brushwork.video.carry.HELD_TO = (1, 10, 20, 40)
     began = time.perf_counter()
     paint_clip(clip, [style], settings, VideoSettings(end=args.seconds), WORK / "long_term.mp4", keep_memory=True)
     print(f"long-term run: {time.perf_counter() - began:.0f} s")

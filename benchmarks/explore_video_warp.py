@@ -18,6 +18,7 @@ from judge import Judge
 from PIL import Image
 from warping import warping_error
 
+import brushwork.video.carry
 import brushwork.video.painting
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import frames, probe
@@ -38,7 +39,7 @@ def main() -> None:
         ("bilinear, 0.02", 0.02, "linear"),
         ("bilinear, 0.005", 0.005, "linear"),
     ):
-        brushwork.video.painting.CARRY_SAMPLING = sampling
+        brushwork.video.carry.CARRY_SAMPLING = sampling
         out = work / f"explore_{name.replace(', ', '_').replace(' ', '_')}.mp4"
         result = brushwork.video.painting.paint_clip(
             clip, [style], Settings(size=128), VideoSettings(end=0.3, temporal_weight=weight), Path(out), overwrite=True

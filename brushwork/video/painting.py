@@ -23,35 +23,25 @@ from pathlib import Path
 from typing import Any
 
 import av
-import numpy as np
-import torch
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.core.words import count, duration
 from brushwork.engine import recipes
-from brushwork.engine.inputs import initial_image, measure_and_plan, prepare_inputs, run_blend
+from brushwork.engine.inputs import measure_and_plan, run_blend
 from brushwork.engine.runner import Callback, Progress, Result, run
 from brushwork.media.clips import TIME_SLACK, ClipInfo, Frame, frames, write_clip
-from brushwork.media.flow import certainty, flow_between, inside, warp
-from brushwork.media.images import Picture, to_pil, to_tensor, written_atomically
+from brushwork.media.images import Picture, written_atomically
 from brushwork.media.masks import Regions, with_paintings_alpha
 from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, pick_device
 from brushwork.model.network import VGG19
-from brushwork.model.terms import Temporal
 from brushwork.planning.forecast import LEVEL_SETUP
 from brushwork.planning.run_plan import RunPlan
+from brushwork.video import carry
 from brushwork.video.timeline import frame_settings, frame_size, no_frames, painted_times
 from brushwork.video.work_folder import claim, fingerprint_of, frame_file, frame_recipe, work_folder
-
-CARRY_SAMPLING = "cubic"  # bilinear carrying blurs the strokes a little more at every frame
-
-
-HELD_TO = (1,)
-"""How many frames back a frame is held to (Ruder et al.'s long-term term: a pixel uncertain in the frame before
-is held to the nearest earlier one where it is certain)."""
 
 
 @dataclass
@@ -308,7 +298,7 @@ class _FramePainter:
         self.keep_memory, self.step_callback = keep_memory, step_callback
         self.size = frame_size(clip, settings)
         self.first, self.later = frame_settings(clip, settings, video)
-        self.history: deque[tuple[Image.Image, Image.Image]] = deque(maxlen=max(HELD_TO))  # (photo, painted)
+        self.history: deque[tuple[Image.Image, Image.Image]] = deque(maxlen=max(carry.HELD_TO))  # (photo, painted)
         self.clock = _FrameClock(video, self.later.steps)
 
     @property
@@ -328,10 +318,10 @@ class _FramePainter:
         """Paint one frame (never raises for Ctrl-C or a cancel: see the result's status)."""
         if self.starts_afresh:
             return self._run(picture, self.first, callback=self.clock.timing(self.step_callback))
-        warm, temporal, uncovered = _carried(self.history, picture.rgb, self.video.temporal_weight, self.encoder)
+        warm, temporal, uncovered = carry.carried(self.history, picture.rgb, self.video.temporal_weight, self.encoder)
         if uncovered.any():  # what came into view starts as a first frame would, not as streaks
-            own = _own_start(picture, self.styles, self.later, self.regions, self.encoder.mean.device)
-            warm = _filled(warm, uncovered, own)
+            own = carry.own_start(picture, self.styles, self.later, self.regions, self.encoder.mean.device)
+            warm = carry.filled(warm, uncovered, own)
         return self._run(picture, self.later, callback=self.step_callback, start=warm, extra=[temporal])
 
     def _run(self, picture: Picture, settings: Settings, **options: Any) -> Result:
@@ -384,53 +374,6 @@ class _FrameClock:
         recent = (result.later_seconds if self.video.temporal_weight else self.painted)[-5:]
         rate = sum(recent) / len(recent) if recent else self.later_guess or (self.painted or [0.0])[-1]
         return rate * (result.total - result.done)
-
-
-def _carried(
-    history: Sequence[tuple[Image.Image, Image.Image]], photo: Image.Image, weight: float, encoder: VGG19
-) -> tuple[Image.Image, Temporal, np.ndarray]:
-    """The previous painted frame carried along the flow to this frame, the term holding this one to the
-    frames :data:`HELD_TO` back (each pixel to the nearest of them where its flow is certain), and where the
-    carried frame has no source: what came into view since the frame before."""
-    device = encoder.mean.device
-    target = np.zeros((photo.height, photo.width, 3), np.float32)
-    sure = np.zeros((photo.height, photo.width), np.float32)
-    start, uncovered = None, np.zeros((photo.height, photo.width), bool)
-    for back in HELD_TO:
-        if back > len(history):
-            break
-        before, painted = history[back - 1]
-        backward = flow_between(photo, before)  # where each pixel of this frame was in that one
-        carried = warp(np.asarray(painted, dtype=np.float32), backward, CARRY_SAMPLING)
-        if start is None:
-            start = Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))
-            uncovered = ~inside(backward)
-        new = certainty(backward, flow_between(before, photo)) * (1 - sure)
-        target += new[..., None] * carried
-        sure += new
-    assert start is not None, "a frame is carried only when there is one before it"
-    held = Image.fromarray(np.clip(target, 0, 255).round().astype(np.uint8))
-    mask = torch.from_numpy(sure)[None, None].to(device)
-    return start, Temporal(to_tensor(held).to(device), mask, weight), uncovered
-
-
-def _own_start(
-    picture: Picture, styles: Sequence[Picture], settings: Settings, regions: Regions | None, device: torch.device
-) -> Image.Image:
-    """Where the frame would start if it were the first (by default the photo in the paintings' colours, blended
-    as the run blends them; what is kept, the run itself starts as the photo)."""
-    content, paintings = prepare_inputs(picture, styles, settings, picture.rgb.size, device)
-    painted = [(p.shape[-1], p.shape[-2]) for p in paintings]
-    parts = regions.at(picture.rgb.size, device, painted).sources if regions is not None else ()
-    return to_pil(initial_image(content, paintings, run_blend(settings, len(styles), regions), settings, parts))
-
-
-def _filled(carried: Image.Image, uncovered: np.ndarray, own: Image.Image) -> Image.Image:
-    """The carried frame with what it has no source for taken from the frame's own start: warping would only
-    stretch the edge pixels into streaks, which later frames then carry on and hold to. The seam is widened by
-    the cubic sampling's reach and feathered."""
-    mask = Image.fromarray(uncovered.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(5))
-    return Image.composite(own, carried, mask.filter(ImageFilter.GaussianBlur(1.5)))
 
 
 def assemble(result: VideoResult, clip: ClipInfo, video: VideoSettings, output: Path) -> None:
