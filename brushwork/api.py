@@ -9,20 +9,21 @@ with keyword options (any :class:`~brushwork.core.settings.Settings` field) appl
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, Union
 
 import numpy as np
 from PIL import Image
 
 from brushwork.batch.inputs import collect
 from brushwork.batch.run import BatchProgress, Summary, run_batch
-from brushwork.core.errors import BrushworkError, ImageError, SettingsError, WrongKindError
+from brushwork.core.errors import BrushworkError, ImageError, OutputExistsError, SettingsError, WrongKindError
 from brushwork.core.settings import (
     RAY_RETRIES,
     RAY_SPECS,
@@ -276,6 +277,25 @@ def transfer(
     return run(photo, paintings, chosen, callback=progress, regions=regions)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _replacing_said(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A function whose output exists says, in Python's words, how to replace it."""
+
+    @functools.wraps(function)
+    def said(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except OutputExistsError as exc:
+            exc.args = (f"{exc} or pass overwrite=True",)
+            raise
+
+    return said
+
+
+@_replacing_said
 def stylize(
     content: ImageInput,
     style: ImageInput | Sequence[ImageInput],
@@ -362,6 +382,7 @@ def _save_with_recipe(result: Result, output: Path, overwrite: bool, recipe: dic
     return recipes.save_result(result, target, recipe, overwrite=overwrite and target == output)
 
 
+@_replacing_said
 def stylize_video(
     clip: str | os.PathLike,
     style: ImageInput | Sequence[ImageInput],
@@ -527,6 +548,7 @@ def _ray_options(
     return options
 
 
+@_replacing_said
 def stylize_batch(
     photos: str | os.PathLike | Sequence[str | os.PathLike],
     styles: str | os.PathLike | Sequence[str | os.PathLike],

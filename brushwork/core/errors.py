@@ -51,7 +51,7 @@ class OutputExistsError(ImageError):
     """An output file exists and replacing it was not allowed; each front door says how to allow it."""
 
     def __init__(self, path: object, why: str = ""):
-        super().__init__(f"{path} already exists{why}; choose another name or pass overwrite=True")
+        super().__init__(f"{path} already exists{why}; choose another name")
         self.path, self.why = path, why
 
 

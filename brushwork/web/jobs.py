@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, SettingsError, first_line
+from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, SettingsError, first_line
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.core.words import count, try_lower
 from brushwork.engine import recipes
@@ -323,7 +323,7 @@ class JobQueue:
             self._previews.pop(job.id, None)
             try:
                 self.store.save(job)
-            except OSError as exc:
+            except ImageError as exc:  # a full disk, or the job's folder gone
                 log.warning("could not record job %s: %s", job.id, exc)
 
 
