@@ -137,6 +137,8 @@ def test_a_packages_row_names_each_of_its_modules():
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 COMMAND = re.compile(r"'brushwork(?: [a-z]+)?'")
 """A command line's command, as an error would advise running it: ``'brushwork video'``."""
+KEYWORD = re.compile(r"\b[a-z_]+=(?:True|False|None)\b")
+"""A Python call's keyword, as an error would advise passing it: ``overwrite=True``."""
 OTHER_PROGRAMS_FLAGS = {"--head", "--force-reinstall"}  # `ray start --head`, `pip install --force-reinstall`
 
 
@@ -154,14 +156,14 @@ def _said(path: Path) -> list[str]:
 
 def test_below_the_front_doors_words_name_settings_never_flags():
     """An error or a help text below the front doors names the setting (``overwrite``, ``steps``), never the
-    command line's flag or command: the studio and the API have none, and the command line words fields as flags
-    itself."""
+    command line's flag or command, nor the API's keyword: each front door words fields its own way."""
     found = []
     for module, path in _modules().items():
         if module and module != "__main__" and _unit(module) not in FRONT_DOORS:
             flags = {f for text in _said(path) for f in FLAG.findall(text)} - OTHER_PROGRAMS_FLAGS
             commands = {c for text in _said(path) for c in COMMAND.findall(text)}
-            found += [f"{module}: {f}" for f in sorted(flags | commands)]
+            keywords = {k for text in _said(path) for k in KEYWORD.findall(text)}
+            found += [f"{module}: {f}" for f in sorted(flags | commands | keywords)]
     assert found == []
 
 
