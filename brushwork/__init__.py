@@ -27,6 +27,7 @@ _HOMES = {
     "Result": "engine.runner",
     "BrushworkError": "core.errors",
     "ImageError": "core.errors",
+    "OutOfMemory": "core.errors",
     "SettingsError": "core.errors",
     "WeightsError": "core.errors",
     "Settings": "core.settings",
@@ -49,6 +50,7 @@ __all__ = [
     "Result",
     "BrushworkError",
     "ImageError",
+    "OutOfMemory",
     "SettingsError",
     "WeightsError",
     "Settings",
@@ -60,7 +62,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from brushwork.api import DivergedError, Interrupted, plan_for, stylize, stylize_batch, stylize_video, transfer
-    from brushwork.core.errors import BrushworkError, ImageError, SettingsError, WeightsError
+    from brushwork.core.errors import BrushworkError, ImageError, OutOfMemory, SettingsError, WeightsError
     from brushwork.core.settings import PRESETS, Settings, VideoSettings, preset, resolve
     from brushwork.engine.runner import Progress, Result
     from brushwork.planning.run_plan import RunPlan

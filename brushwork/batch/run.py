@@ -40,7 +40,7 @@ from brushwork.engine.inputs import check_run
 from brushwork.engine.runner import Callback, Result, run
 from brushwork.media.images import file_sha256, load_image, regular_file, spare_path
 from brushwork.media.masks import load_regions
-from brushwork.model.device import encoder_for, pick_device
+from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19
 
 
@@ -112,7 +112,8 @@ class LocalExecutor:
     """Passed to :func:`~brushwork.engine.runner.run`: only a program that owns its process asks."""
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
-        encoder = encoder_for(settings, pick_device(settings.device))
+        with out_of_memory_worded():
+            encoder = encoder_for(settings, pick_device(settings.device))
         for item in items:
             record = paint_item(item, settings, encoder, self.steps, keep_memory=self.keep_memory)
             if not on_record(record) or record.status == "interrupted":

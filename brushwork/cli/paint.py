@@ -225,19 +225,24 @@ class _Snapshots:
 
     def sheet(self, width: int, picture: Path) -> Path | None:
         """Put the snapshots beside ``picture`` (where the run's picture went), replacing those of an earlier run
-        there, and make their progression sheet, its cells no wider than the picture; None without any."""
+        there, and make their progression sheet, its cells no wider than the picture; None without any, or when
+        the disk does not take the sheet (the picture is written: that is said, not failed)."""
         if not self.taken:
             return None
 
+        from brushwork.core.errors import ImageError
         from brushwork.engine import recipes
         from brushwork.report.sheets import contact_sheet
 
         self._move_beside(picture)
         items = [(label, _loaded(path)) for label, path in self.taken]
-        sheet = contact_sheet(items, columns=min(len(items), 5), cell_width=min(320, width))
+        sheet = contact_sheet(items, columns=5, cell_width=min(320, width))
         path = snapshot_paths(picture)[1]
-        recipes.save(sheet, path, self.recipe, overwrite=True)
-        return path
+        try:
+            return recipes.save(sheet, path, self.recipe, overwrite=True)
+        except ImageError as exc:
+            Bar.say(f"brushwork: note: no progression sheet ({exc})")
+            return None
 
     def _move_beside(self, picture: Path) -> None:
         """The snapshots into ``picture``'s snapshot folder; an earlier run's there are removed only when this

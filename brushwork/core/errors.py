@@ -37,10 +37,11 @@ class BrushworkError(Exception):
 
 
 class OutOfMemory(BrushworkError):
-    """A run ran out of memory (Python's ``MemoryError``, or a GPU's); the engine raises it for either."""
+    """A run ran out of memory (Python's ``MemoryError``, or a GPU's); the engine raises it for either. It travels
+    back from a Ray worker as it is (it pickles)."""
 
-    def __init__(self) -> None:
-        super().__init__(OUT_OF_MEMORY)
+    def __init__(self, message: str = OUT_OF_MEMORY):
+        super().__init__(message)
 
 
 class ImageError(BrushworkError):

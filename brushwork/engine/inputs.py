@@ -80,7 +80,7 @@ def measure_and_plan(
     tiles cannot fit the free memory: it names the size that would.
     """
     paintings = [(s.name, s.rgb.size) for s in styles]
-    check_sizes(content.rgb.size, paintings, settings)  # a picture too thin is refused before the network loads
+    check_sizes(content.rgb.size, paintings, settings)  # a picture too thin or small: refused before the network loads
     device = pick_device(settings.device)
     with out_of_memory_worded():
         encoder = encoder or encoder_for(settings, device)

@@ -7,6 +7,7 @@ same checks and the same one-line errors. Tensors are RGB, 0-255, ``(1, 3, H, W)
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import os
@@ -199,29 +200,46 @@ def written_atomically(path: Path, overwrite: bool = True) -> Iterator[Path]:
     """A hidden name beside ``path`` for the block to write to, renamed into place once the block is done: a reader
     sees the old file or the new one, a write cut short (a full disk, Ctrl-C) leaves nothing half-written, and a
     file put at ``path`` meanwhile is kept unless ``overwrite``. A failure to write is an :class:`ImageError` that
-    names ``path``; one a crash leaves behind is swept later (:func:`_sweep`)."""
+    names ``path`` (caused by the ``OSError``); one a crash leaves behind is swept later (:func:`_sweep`)."""
     _sweep(path.parent)
     try:
         fd, name = tempfile.mkstemp(prefix=".brushwork-", suffix=path.suffix, dir=path.parent)
         os.close(fd)
     except OSError as exc:
-        raise ImageError(f"cannot write {path}: {exc.strerror or exc}; choose another folder") from None
+        raise _cannot_write(path, exc) from exc
     temporary = Path(name)
     try:
         yield temporary
-        umask = os.umask(0)
-        os.umask(umask)
-        temporary.chmod(0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions of a new file
+        temporary.chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions of a new file
         if not overwrite and path.exists():
             raise OutputExistsError(path)
         os.replace(temporary, path)
     except BaseException as exc:
         temporary.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise ImageError(
-                f"cannot write {path}: {exc.strerror or exc}; free some space or choose another folder"
-            ) from None
+            raise _cannot_write(path, exc) from exc
         raise
+
+
+def _cannot_write(path: Path, exc: OSError) -> ImageError:
+    """A failed write in one line, with what helps: space, permissions, or another folder."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        advice = "free some space and try again"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        advice = "make the folder writable, or choose another"
+    else:
+        advice = "choose another folder"
+    return ImageError(f"cannot write {path}: {exc.strerror or exc}; {advice}")
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it, which is safe only before any thread starts)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
 
 
 def write_atomically(path: Path, data: bytes) -> Path:
@@ -250,13 +268,19 @@ def file_sha256(path: str | os.PathLike, role: str = "image") -> str:
     for again and again, and may be large."""
     p = regular_file(path, role)
     stat = p.stat()
-    return _sha256(str(p.resolve()), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    try:
+        return _sha256(str(p.resolve()), (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size))
+    except PermissionError:
+        raise ImageError(f"cannot read {role} {p}: permission denied; check the file's permissions") from None
+    except OSError as exc:
+        raise ImageError(f"cannot read {role} {p}: {exc.strerror or exc}; check the file") from None
 
 
 @functools.lru_cache(maxsize=256)
-def _sha256(path: str, inode: int, mtime_ns: int, size: int) -> str:
-    """A file's SHA-256, remembered while the file (a file saved anew by renaming is another inode), its time and
-    its size (the cache's key, unused here) stay the same."""
+def _sha256(path: str, version: tuple[int, ...]) -> str:
+    """A file's SHA-256, remembered while the file's ``version`` (the cache's key, unused here) is the same: its
+    device and inode (a file saved anew by renaming is another), its times (the change time, which no tool sets
+    back) and its size."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

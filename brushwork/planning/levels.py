@@ -97,7 +97,8 @@ def thin_photo_problem(width: int, height: int, largest: int, settings: Settings
 
 
 def check_sizes(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Settings) -> list[Size]:
-    """The level sizes of a run, or a clear error when the photo or a painting is too thin for the network."""
+    """The level sizes of a run, or a clear error when the photo or a painting is too thin for the network, or holds
+    too few pixels to paint from."""
     min_side = smallest_side(run_layers(settings))
     sizes = level_sizes(*photo, settings.size, level_count(settings.size, settings.scales), min_side)
     if min(sizes[-1]) < min_side:

@@ -41,12 +41,12 @@ def carried(
             break
         before, painted = history[back - 1]
         backward = flow_between(photo, before)  # where each pixel of this frame was in that one
-        carried = warp(np.asarray(painted, dtype=np.float32), backward, CARRY_SAMPLING)
+        warped = warp(np.asarray(painted, dtype=np.float32), backward, CARRY_SAMPLING)
         if start is None:
-            start = Image.fromarray(np.clip(carried, 0, 255).round().astype(np.uint8))
+            start = Image.fromarray(np.clip(warped, 0, 255).round().astype(np.uint8))
             uncovered = ~inside(backward)
         new = certainty(backward, flow_between(before, photo)) * (1 - sure)
-        target += new[..., None] * carried
+        target += new[..., None] * warped
         sure += new
     assert start is not None, "a frame is carried only when there is one before it"
     held = Image.fromarray(np.clip(target, 0, 255).round().astype(np.uint8))

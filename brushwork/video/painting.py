@@ -35,7 +35,7 @@ from brushwork.media.clips import TIME_SLACK, ClipInfo, Frame, frames, write_cli
 from brushwork.media.images import Picture, written_atomically
 from brushwork.media.masks import Regions, with_paintings_alpha
 from brushwork.model.balance import balanced
-from brushwork.model.device import encoder_for, pick_device
+from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19
 from brushwork.planning.forecast import LEVEL_SETUP
 from brushwork.planning.run_plan import RunPlan
@@ -106,6 +106,8 @@ class ClipPlan:
         """The first frame's plan (once it is painted, a later frame's), then the later frames and the time of the
         frames left, for people."""
         width, height = self.first.levels[-1].size
+        if self.kept >= self.frames:
+            return f"all {self.frames} frames are already painted: the clip is only put together"
         if self.kept:  # the first frame is painted: every frame left is a later one
             text = self.later.describe().replace("plan:", "plan of each frame left:", 1)
             text += f"\n{self.kept} of {self.frames} frames are already painted"
@@ -142,6 +144,7 @@ def plan_clip(
     )
 
 
+@out_of_memory_worded()  # the network, the balance and a frame's own start use the device outside the engine too
 def paint_clip(
     clip: ClipInfo,
     styles: Sequence[Picture],
@@ -162,7 +165,9 @@ def paint_clip(
     needs only its frames).
 
     Never raises for Ctrl-C or a cancel: the frames finished so far stay in :func:`work_folder`, and the same
-    call later goes on from them. ``overwrite`` empties a work folder of another run's frames. ``callback``
+    call later goes on from them. ``overwrite`` empties a work folder of another run's frames, and lets the clip
+    replace a file put at ``output`` while the frames were painted (without it, that file is kept: an
+    :class:`~brushwork.core.errors.OutputExistsError` once every frame is painted and kept). ``callback``
     hears of each finished frame, ``step_callback`` of each step within a frame (as
     :func:`~brushwork.engine.runner.run`'s callback); either stops the clip by returning ``False``.
     ``regions`` (drawn on the clip as a player shows it) hold for every frame: masks that stay where they are.

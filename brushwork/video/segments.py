@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from brushwork.core.errors import ImageError, SettingsError
@@ -23,7 +25,7 @@ from brushwork.engine import recipes
 from brushwork.media.clips import ClipInfo, frames, probe
 from brushwork.media.images import Picture, load_image, write_atomically
 from brushwork.media.masks import RegionFiles, Regions, load_regions
-from brushwork.model.device import encoder_for, pick_device
+from brushwork.model.device import encoder_for
 from brushwork.model.network import VGG19
 from brushwork.video.painting import FrameProgress, VideoResult, assemble_frames, clip_balanced, paint_clip
 from brushwork.video.timeline import frame_size, no_frames, painted_positions
@@ -70,19 +72,26 @@ def segmented(fingerprint: dict, overlap: int = SEGMENT_OVERLAP) -> dict:
     return {**fingerprint, "segments": {"overlap": overlap}}
 
 
-def settled_length(work: Path, given: int | None, frames: int, workers: int, overlap: int = SEGMENT_OVERLAP) -> int:
+def settled_length(
+    work: Path, given: int | None, frames: int, workers: int, overlap: int = SEGMENT_OVERLAP, overwrite: bool = False
+) -> int:
     """The segments' length: that of the stopped run whose segments ``work`` holds, else ``given``, else the
-    ``frames`` shared out over ``workers``; kept in ``work`` (:data:`LAYOUT`). A ``given`` length other than the
-    stopped run's is refused: its segments would be painted again."""
+    ``frames`` shared out over ``workers``; kept in ``work`` (:data:`LAYOUT`). A ``given`` length other than that of
+    segments already painted is refused, unless ``overwrite``: they are then painted again."""
     try:
         kept = json.loads((work / LAYOUT).read_text())["length"]
     except (OSError, ValueError, KeyError, TypeError):
         kept = None
-    if isinstance(kept, int) and kept >= 2:
-        if given is not None and given != kept:
+    if isinstance(kept, int) and kept >= 2 and given not in (None, kept):
+        if any(work.glob("segment_*/done")) and not overwrite:
             raise SettingsError(
-                f"is {kept} for the segments already painted in {work}; give {kept} to go on", "segment_frames"
+                f"is {kept} for the segments already painted in {work}; give {kept} to go on, or overwrite them",
+                "segment_frames",
             )
+        for folder in work.glob("segment_*"):  # none finished, or to be painted again
+            shutil.rmtree(folder)
+        kept = None
+    if isinstance(kept, int) and kept >= 2:
         return kept
     length = given or segment_length(frames, workers, overlap)
     write_atomically(work / LAYOUT, json.dumps({"length": length}).encode())
@@ -188,7 +197,6 @@ def paint_clip_in_segments(
     on_plan: Callable[[Sequence[Segment], int], None] | None = None,
     overwrite: bool = False,
     regions: Regions | None = None,
-    encoder: VGG19 | None = None,
 ) -> VideoResult:
     """Paint a clip as segments of about ``length`` frames (split at scene cuts, else sharing ``overlap``
     cross-faded frames) that ``runner`` paints, in parallel where it can, each with the temporal term inside.
@@ -207,7 +215,7 @@ def paint_clip_in_segments(
     work = work_folder(output)
     fingerprint = segmented(fingerprint_of(clip, styles, settings, video, regions), overlap)
     claim(work, fingerprint, overwrite)
-    length = settled_length(work, length, len(positions), workers, overlap)
+    length = settled_length(work, length, len(positions), workers, overlap, overwrite)
     # 2. The segments, and which of them an earlier run finished.
     segments = plan_segments(positions, scene_cuts(clip, video), length, overlap)
     kept = _Kept(work, len(positions), callback)
@@ -224,7 +232,7 @@ def paint_clip_in_segments(
     # 3. The rest painted by the runner at one strength for the whole clip, each segment kept the moment it is back.
     try:
         if pending:
-            runner(_balanced_once(clip, styles, settings, video, regions, encoder), pending, kept.segment)
+            runner(_balanced_once(clip, styles, settings, video, regions), pending, kept.segment)
     except KeyboardInterrupt:
         result.status = "interrupted"
     except SegmentDiverged as exc:  # as a clip painted in one piece says it: the frames finished are kept
@@ -249,17 +257,17 @@ def _balanced_once(
     settings: Settings,
     video: VideoSettings,
     regions: Regions | None,
-    encoder: VGG19 | None,
 ) -> Settings:
     """The settings balanced on the clip's first frame, as a clip painted in one piece is: every segment is then
-    painted at the same strength, whichever frame it starts at."""
+    painted at the same strength, whichever frame it starts at. Measured here on the CPU: the workers' device (a
+    GPU) need not be this machine's."""
     if not settings.style_balance:
         return settings
     with contextlib.closing(frames(clip.path, video.start, video.until)) as each:
         first = next(each).image
     photo = first.resize(frame_size(clip, settings), Image.Resampling.LANCZOS)
-    encoder = encoder or encoder_for(settings, pick_device(settings.device))
-    return clip_balanced(settings, photo, styles, regions, encoder)
+    here = settings.replace(device="cpu")
+    return clip_balanced(settings, photo, styles, regions, encoder_for(here, torch.device("cpu")))
 
 
 class _Kept:

@@ -103,8 +103,11 @@ async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONRespo
     return JSONResponse({"detail": in_page_words(exc.errors())}, status_code=422)
 
 
-async def _refused(_: Request, exc: BrushworkError) -> JSONResponse:
-    """Something brushwork refuses (settings, pictures, a run that cannot fit), in the page's words."""
+async def _refused(request: Request, exc: BrushworkError) -> JSONResponse:
+    """Something brushwork refuses (settings, pictures, a run that cannot fit), in the page's words; a file of the
+    studio's own that could not be written is the studio's trouble, not the request's."""
+    if isinstance(exc.__cause__, OSError):
+        return await _cannot_keep(request, exc.__cause__)
     detail = settings_problem(exc) if isinstance(exc, SettingsError) else str(exc)
     return JSONResponse({"detail": detail}, status_code=422)
 

@@ -24,6 +24,7 @@ __all__ = [
     "label",
     "in_page_words",
     "settings_problem",
+    "studio_highs",
 ]
 
 STUDIO_SETTINGS = tuple(name for name, spec in SPECS.items() if spec.studio)
@@ -32,9 +33,14 @@ STUDIO_VIDEO_SETTINGS = tuple(name for name, spec in VIDEO_SPECS.items() if spec
 """What a clip's job may set besides (:class:`~brushwork.core.settings.VideoSettings`)."""
 
 
+def studio_highs(limits: Limits) -> dict[str, int]:
+    """The settings the studio holds lower than brushwork does, and how high it lets them go."""
+    return {"size": limits.max_size, "steps": limits.max_steps}
+
+
 def _limited(name: str, spec: Spec, limits: Limits) -> Spec:
     """The spec with the studio's own, tighter limits on size and steps."""
-    high = {"size": limits.max_size, "steps": limits.max_steps}.get(name)
+    high = studio_highs(limits).get(name)
     if high is None:
         return spec
     return Spec(**{**spec.__dict__, "high": min(high, spec.high or high)})

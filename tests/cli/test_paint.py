@@ -1010,7 +1010,7 @@ def test_a_snapshot_the_disk_cannot_take_ends_the_snapshots_not_the_run(
     out, save = tmp_path / "out.png", recipes.save
 
     def full_after_one(image, path, recipe, **kwargs):
-        if "snapshot_step" in recipe and recipe["snapshot_step"] > 1:
+        if recipe.get("snapshot_step", 0) > 1 or str(path).endswith("_progression.png"):
             raise ImageError(f"cannot write {path}: No space left on device; free some space and try again")
         return save(image, path, recipe, **kwargs)
 
@@ -1018,4 +1018,5 @@ def test_a_snapshot_the_disk_cannot_take_ends_the_snapshots_not_the_run(
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "4", "--save-every", "1")
     assert rc == 0 and out.exists(), err
     assert err.count("no more snapshots (cannot write") == 1 and "the run goes on" in err
+    assert "no progression sheet (cannot write" in err and not (tmp_path / "out_progression.png").exists()
     assert [p.name for p in (tmp_path / "out_steps").iterdir()] == ["step_00001.png"]

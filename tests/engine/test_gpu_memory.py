@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
 from types import SimpleNamespace
 
 import pytest
@@ -104,3 +105,8 @@ def test_the_command_line_and_a_batch_say_it_in_one_line(tubingen, starry_night,
     assert main([*batch, "-q"]) == 1  # every item failed, each alone: the batch went on to the second
     log = (tmp_path / "painted" / "batch.jsonl").read_text().splitlines()
     assert len(log) == 2 and all('"out of memory; try a smaller size' in line for line in log)
+
+
+def test_out_of_memory_travels_back_from_a_worker_as_it_is():
+    back = pickle.loads(pickle.dumps(OutOfMemory()))
+    assert type(back) is OutOfMemory and str(back) == str(OutOfMemory())

@@ -337,6 +337,8 @@ def test_the_command_paints_a_clip_and_says_where_its_frames_are(capsys, clip, t
     rc, err = cli(capsys, *args)
     assert rc == 0 and "all 5 frames are painted in " in err and "plan" not in err
     assert "5 frames of 24x32 px, from the frames already painted" in err
+    assert main([*map(str, args), "--plan"]) == 0
+    assert capsys.readouterr().out.strip() == "all 5 frames are already painted: the clip is only put together"
 
 
 def test_video_plan_paints_nothing_and_quiet_keeps_the_summary(capsys, clip, tmp_path):
@@ -446,6 +448,11 @@ def test_a_clip_in_segments_goes_on_in_the_segments_it_began_whatever_the_worker
     assert again.status == "done" and [s for _, s in seen] == [Segment(0, 2, 0), Segment(2, 4, 1)]
     with pytest.raises(SettingsError, match=r"^segment_frames is 3 for the segments already painted"):
         paint_clip_in_segments(info, style(), settings, VideoSettings(), out, runner, length=4, overlap=1)
+    out.unlink()  # another length, asked for with overwrite: the segments are painted again at it
+    again = paint_clip_in_segments(
+        info, style(), settings, VideoSettings(), out, runner, length=4, overlap=1, overwrite=True
+    )
+    assert again.status == "done" and [s for _, s in seen[2:]] == [Segment(0, 4, 0)]
     # every segment at the strength the clip's first frame gives, as a clip painted in one piece is
     assert {s.style_weight for s, _ in seen} == {seen[0][0].style_weight} and seen[0][0].style_balance == 0
     first_frame = next(iter(frames_of(clip))).image.resize(frame_size(info, settings), Image.Resampling.LANCZOS)

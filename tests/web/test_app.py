@@ -455,6 +455,8 @@ def test_an_oversized_upload_is_refused(make_client):
 
 
 def test_a_full_disk_is_one_line_and_leaves_nothing_behind(make_client, monkeypatch):
+    from brushwork.media.images import written_atomically
+    from brushwork.web import store
     from brushwork.web.routes import form
 
     def full_disk(*args, **kwargs):
@@ -468,6 +470,16 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(make_client, monkeypa
         answer.json()["detail"]
         == "the studio could not keep its files (No space left on device); free some space and try again"
     )
+    assert not any((client.app.state.studio.store.root).iterdir())
+    monkeypatch.undo()
+
+    def record_on_a_full_disk(path, data):  # the job's record, written atomically, as the store writes it
+        with written_atomically(path):
+            full_disk()
+
+    monkeypatch.setattr(store, "write_atomically", record_on_a_full_disk)
+    answer = client.post("/api/jobs", data={**TINY, **EXAMPLES})
+    assert answer.status_code == 507 and "free some space" in answer.json()["detail"]
     assert not any((client.app.state.studio.store.root).iterdir())
 
 

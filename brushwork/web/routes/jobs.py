@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from brushwork.core.settings import Settings, VideoSettings
-from brushwork.web.forms import label
+from brushwork.web.forms import label, studio_highs
 from brushwork.web.intake import check_clip
 from brushwork.web.jobs import Conflict, Full
 from brushwork.web.routes.answers import JobId, problems
@@ -120,12 +120,9 @@ def _client(request: Request) -> str:
 def _within_limits(studio: Studio, job: Job) -> Settings:
     """The job's settings; refused if they ask for more than the studio allows now (it may have been started again
     with lower limits since the job was made)."""
-    settings, limits = Settings.from_dict(job.settings), studio.limits
-    over = [
-        f"{label(name)} {value} (at most {high})"
-        for name, value, high in (("size", settings.size, limits.max_size), ("steps", settings.steps, limits.max_steps))
-        if value > high
-    ]
+    settings = Settings.from_dict(job.settings)
+    highs = studio_highs(studio.limits).items()
+    over = [f"{label(n)} {getattr(settings, n)} (at most {high})" for n, high in highs if getattr(settings, n) > high]
     if over:
         raise HTTPException(
             422, f"this job asks for more than the studio now allows: {', '.join(over)}; make a new one"
