@@ -38,7 +38,7 @@ from brushwork.core.settings import Settings
 from brushwork.engine import recipes
 from brushwork.engine.inputs import check_run
 from brushwork.engine.runner import Callback, Result, run
-from brushwork.media.images import file_sha256, load_image, regular_file, spare_path
+from brushwork.media.images import file_sha256, load_image, spare_path
 from brushwork.media.masks import load_regions
 from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19
@@ -370,7 +370,7 @@ def _failed_at_once(pending: Sequence[Item], settings: Settings, tally: _Tally) 
         began = time.perf_counter()
         try:
             for role, path in item.roles():
-                regular_file(path, role)
+                file_sha256(path, role)  # read, not only found: a worker elsewhere gets its bytes
             _refuse_foreign_output(item)
         except ImageError as exc:
             if not tally.record(record_of(item, item_key(item, settings), "failed", began, str(exc))):

@@ -357,3 +357,17 @@ def test_a_file_put_at_the_target_while_it_was_written_is_kept_unless_overwritin
     with written_atomically(target) as partial:
         partial.write_bytes(b"painted")
     assert target.read_bytes() == b"painted"
+
+
+def test_a_file_that_cannot_be_read_for_its_hash_is_one_error_naming_it(tmp_path, monkeypatch):
+    from brushwork.media import images
+
+    locked = tmp_path / "locked.jpg"
+    locked.write_bytes(b"pixels")
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(images, "open", refused, raising=False)
+    with pytest.raises(ImageError, match=r"^cannot read photo .*locked.jpg: permission denied; check the file's"):
+        images.file_sha256(locked, "photo")
