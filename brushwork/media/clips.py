@@ -274,9 +274,8 @@ def write_clip(
                 if packet.pts is None or packet.dts is None:
                     continue
                 seconds = float((packet.pts - origin) * stream_in.time_base)
-                if (
-                    start > 0 and seconds < start - TIME_SLACK
-                ) or seconds >= end:  # from 0 on: the encoder's priming too
+                before = start > 0 and seconds < start - TIME_SLACK  # from 0 on: the encoder's priming too
+                if before or seconds >= end:
                     continue
                 shift = round(Fraction(start).limit_denominator(10**6) / stream_in.time_base)
                 packet.pts -= origin + shift
