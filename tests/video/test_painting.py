@@ -505,6 +505,28 @@ def test_a_full_disk_when_assembling_keeps_every_frame(capsys, clip, tmp_path, m
     assert rc == 0 and painted == [] and probe(out).frames == 5  # assembled from the kept frames alone
 
 
+def test_ctrl_c_while_the_clip_is_put_together_keeps_every_frame_and_says_so(capsys, clip, tmp_path, monkeypatch):
+    out = tmp_path / "stopped.mp4"
+    argv = ("video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "-q")
+
+    def ctrl_c(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(painting, "write_clip", ctrl_c)
+    rc, err = cli(capsys, *argv)
+    assert rc == 130 and "nothing written" not in err, err
+    assert "interrupted; 5 of 5 frames are kept in " in err and "run the same command again to go on" in err
+    assert not out.exists() and len(list(work_folder(out).glob("frame_*.png"))) == 5
+
+
+def test_a_segment_that_cannot_be_kept_is_one_line(tmp_path):
+    from brushwork.video.segments import _Kept
+
+    kept = _Kept(tmp_path / "gone.mp4.frames", 3, None)  # its work folder was removed meanwhile
+    with pytest.raises(brushwork.ImageError, match=r"^cannot write into .*segment_000000_000002: No such file"):
+        kept.segment(Segment(0, 2, 0), _blank(Segment(0, 2, 0)))
+
+
 def test_a_work_folder_with_no_frame_yet_does_not_block_other_settings(clip, tmp_path):
     out = tmp_path / "stopped.mp4"
     stopped = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2), out, step_callback=lambda p: False)
