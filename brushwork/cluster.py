@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
 import tempfile
 import threading
@@ -31,6 +30,7 @@ from brushwork.batch.log import Record
 from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures, record_of
 from brushwork.core import words
 from brushwork.core.errors import BrushworkError, ImageError, SettingsError, first_line
+from brushwork.core.interrupts import deaf_to_stops
 from brushwork.core.settings import RAY_RETRIES, RAY_WORKER_CPUS, RayOptions, Settings, VideoSettings
 from brushwork.engine.runner import Result
 from brushwork.media.masks import RegionFiles
@@ -98,13 +98,8 @@ def session(address: str) -> Iterator[Any]:
         yield connect(address)
     finally:  # an error inside (a segment that cannot be painted) stops it too
         if opened and ray.is_initialized():
-            deaf = threading.current_thread() is threading.main_thread()
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if deaf else None
-            try:
+            with deaf_to_stops():
                 ray.shutdown()
-            finally:
-                if deaf:
-                    signal.signal(signal.SIGINT, previous)
 
 
 def _check_reachable(address: str) -> None:

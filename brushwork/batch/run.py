@@ -34,6 +34,7 @@ from brushwork import __version__
 from brushwork.batch.inputs import Item, batch_key
 from brushwork.batch.log import BatchLog, Record, claim
 from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, OutputExistsError, SettingsError
+from brushwork.core.interrupts import deaf_to_stops
 from brushwork.core.settings import Settings
 from brushwork.engine import recipes
 from brushwork.engine.inputs import check_run
@@ -231,7 +232,8 @@ def _keep_unfinished(item: Item, settings: Settings, key: str | None, result: Re
         return None
     recipe = {**recipes.build(settings, item.photo, item.styles, result, regions=item.regions), "batch_key": key}
     try:
-        return recipes.save(result.image, spare_path(item.output, "unfinished"), recipe, alpha=result.alpha)
+        with deaf_to_stops():
+            return recipes.save(result.image, spare_path(item.output, "unfinished"), recipe, alpha=result.alpha)
     except ImageError:  # a full disk: the item is painted again all the same
         return None
 

@@ -45,21 +45,32 @@ def _misspelt_command(word: str) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``brushwork`` console script."""
-    from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE, describe
-    from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError
+    from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["help"]:  # as git and pip take it: the help of the command named after it, or brushwork's
-        argv = [*argv[1:2], "--help"] if argv[1:2] and argv[1] in COMMANDS else ["--help"]
-    name = argv[0] if argv and argv[0] in COMMANDS else "paint"
-    args = argv[1:] if name != "paint" else argv
-    meant = _misspelt_command(argv[0]) if name == "paint" and argv else None
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["help"]:  # as git and pip take it: the help of the command named after it, or brushwork's
+        given = [*given[1:2], "--help"] if given[1:2] and given[1] in COMMANDS else ["--help"]
+    name = given[0] if given and given[0] in COMMANDS else "paint"
+    args = given[1:] if name != "paint" else given
+    meant = _misspelt_command(given[0]) if name == "paint" and given else None
     if meant:
-        print(f"brushwork: error: no command or file {argv[0]!r}; did you mean 'brushwork {meant}'?", file=sys.stderr)
+        print(f"brushwork: error: no command or file {given[0]!r}; did you mean 'brushwork {meant}'?", file=sys.stderr)
         return EXIT_USAGE
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None and name != "serve":  # the studio's server handles its own signals
             signal.signal(sig, _stop)
+    status = _status_of(name, args)
+    if status == EXIT_INTERRUPTED and argv is None:  # the program is ending: a further Ctrl-C would only kill
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Python's own exit (status -2)
+    return status
+
+
+def _status_of(name: str, args: list[str]) -> int:
+    """Run the command ``name`` and say how it ended, as an exit status, in one line on stderr for every way
+    other than its own."""
+    from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE, describe
+    from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError
+
     prog = "brushwork" if name == "paint" else f"brushwork {name}"
     try:
         command = importlib.import_module(f".{name}", __name__).command

@@ -31,7 +31,7 @@ from brushwork.cli.kit import (
 )
 from brushwork.core.formats import OUTPUT_WORDS
 from brushwork.core.settings import resolve
-from brushwork.core.words import count, duration, try_lower
+from brushwork.core.words import count, time_left, try_lower
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -152,6 +152,7 @@ def paint_and_save(
 ) -> int:
     """Run with a progress bar, write the picture (also when stopped early) and say how it ended; ``regions``: the
     region files (for the recipe) and their masks (:func:`~brushwork.media.masks.load_regions`)."""
+    from brushwork.core.interrupts import deaf_to_stops
     from brushwork.engine import recipes
     from brushwork.engine.inputs import measure_and_plan
     from brushwork.engine.runner import run
@@ -175,18 +176,18 @@ def paint_and_save(
         result = run(content, styles, settings, callback=progress, keep_memory=True, planned=planned, regions=masks)
         if result.status == "done":
             bar.finish()
-    final = recipes.build(settings, paths[0], paths[1:], result, regions=files)
-    target = recipes.destination(result, output)  # stopped early, beside a picture there
-    recipes.save_result(result, target, final, overwrite=overwrite and target == output)
-    return _report(
-        result, target, snapshots.sheet(result.image.width, target), quiet, kept=output if target != output else None
-    )
+    with deaf_to_stops():  # a second Ctrl-C does not lose the picture the first one stopped at
+        final = recipes.build(settings, paths[0], paths[1:], result, regions=files)
+        target = recipes.destination(result, output)  # stopped early, beside a picture there
+        recipes.save_result(result, target, final, overwrite=overwrite and target == output)
+        sheet = snapshots.sheet(result.image.width, target)
+    return _report(result, target, sheet, quiet, kept=output if target != output else None)
 
 
 def _step_words(p: Progress) -> str:
     """The bar's postfix: the time left, the level and its size, and each part of the loss."""
     parts = " ".join(f"{part} {value:.3g}" for part, value in p.losses.items() if part != "total")
-    return f"about {duration(p.eta)} left, level {p.level + 1}/{p.levels} {p.size[0]}x{p.size[1]} {parts}"
+    return f"{time_left(p.eta)}, level {p.level + 1}/{p.levels} {p.size[0]}x{p.size[1]} {parts}"
 
 
 class _Snapshots:

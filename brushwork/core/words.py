@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["count", "duration", "try_lower"]
+__all__ = ["count", "duration", "time_left", "try_lower"]
 
 
 def count(number: int, noun: str) -> str:
@@ -19,6 +19,11 @@ def duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def time_left(seconds: float) -> str:
+    """A bar's time left: ``about 40 s left``, and ``almost done`` at the end (not ``about 0.1 s left``)."""
+    return f"about {duration(seconds)} left" if seconds >= 0.5 else "almost done"
 
 
 def try_lower(setting: str | None) -> str:

@@ -26,6 +26,7 @@ import av
 from PIL import Image
 
 from brushwork.core.errors import ImageError
+from brushwork.core.interrupts import deaf_to_stops
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.core.words import count, duration
 from brushwork.engine import recipes
@@ -253,10 +254,10 @@ def _keep_so_far(outcome: Result, path: Path, recipe: dict[str, Any]) -> Path | 
     disk does not take it (the frame is painted again either way)."""
     if not outcome.steps:
         return None
+    recipe = {**recipe, "run": {"status": outcome.status, "steps": outcome.steps}}
     try:
-        return recipes.save(
-            outcome.image, path, {**recipe, "run": {"status": outcome.status, "steps": outcome.steps}}, overwrite=True
-        )
+        with deaf_to_stops():
+            return recipes.save(outcome.image, path, recipe, overwrite=True)
     except ImageError:
         return None
 

@@ -367,6 +367,49 @@ def test_ctrl_c_writes_the_best_picture(capsys, tmp_path, tubingen, starry_night
     assert rc == 0 and f"{out} was interrupted at step 2; this rerun paints all 50 steps" in err
 
 
+def test_a_second_ctrl_c_while_the_picture_so_far_is_written_does_not_lose_it(
+    capsys, tmp_path, tubingen, starry_night, monkeypatch
+):
+    import signal
+
+    from brushwork.engine import recipes
+
+    real_save = recipes.save_result
+
+    def pressed_again(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # delivered at once, in the main thread
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run", ctrl_c_at_step_2(engine.run))
+    monkeypatch.setattr(recipes, "save_result", pressed_again)
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "50")
+    assert rc == 130 and err.strip().splitlines()[-1].endswith(f"wrote {out}"), err
+    assert read_recipe(out)["run"]["status"] == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C stops the next run again
+
+
+def test_deaf_to_stops_is_only_for_the_main_thread_which_alone_receives_signals():
+    import signal
+    import threading
+
+    from brushwork.core.interrupts import deaf_to_stops
+
+    seen = []
+
+    def elsewhere():
+        with deaf_to_stops():
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert seen == [signal.default_int_handler]
+    with deaf_to_stops():
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_ctrl_c_on_a_replacing_run_keeps_the_earlier_runs_snapshots(
     capsys, tmp_path, tubingen, starry_night, monkeypatch
 ):
