@@ -24,7 +24,7 @@ from brushwork.cli.kit import (
     ray_session,
 )
 from brushwork.core.settings import resolve
-from brushwork.core.words import count, duration, try_lower
+from brushwork.core.words import count, duration, time_left, try_lower
 
 if TYPE_CHECKING:
     from brushwork.batch.log import Record
@@ -87,11 +87,11 @@ def command(argv: Sequence[str]) -> int:
 
     def on_item(b: BatchProgress) -> None:
         steps.close()
-        eta = f", about {duration(b.eta)} left" if b.eta is not None and b.left else ""
+        eta = f", {time_left(b.eta)}" if b.eta is not None and b.left else ""
         pictures.show(b.skipped + b.done + b.failed, b.total, f"{b.done} done, {b.failed} failed, {b.left} left{eta}")
 
     def on_step(s: Progress) -> None:
-        steps.show(s.step, s.total, f"about {duration(s.eta)} left")
+        steps.show(s.step, s.total, time_left(s.eta))
 
     executor = ray_executor(args)
     if executor is not None:

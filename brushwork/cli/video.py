@@ -29,7 +29,7 @@ from brushwork.cli.kit import (
 )
 from brushwork.core.formats import VIDEO_SUFFIXES, in_words
 from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
-from brushwork.core.words import count, duration, try_lower
+from brushwork.core.words import count, duration, time_left, try_lower
 
 if TYPE_CHECKING:
     import argparse
@@ -190,13 +190,13 @@ class _FrameBar:
         if p.total > p.done:
             self.each = p.eta / (p.total - p.done)
         self.done = p.done
-        self.bar.show(p.done, p.total, f"about {duration(p.eta)} left")
+        self.bar.show(p.done, p.total, time_left(p.eta))
 
     def step(self, p: Progress) -> None:
         """A step within a frame: each one redraws the bar, so progress within a long first frame shows."""
         left = p.eta + self.each * (self.frames - self.done - 1)
         where = f"frame {self.done + 1}: step {p.step}/{p.total}"
-        self.bar.show(self.done, self.frames, f"{where}; about {duration(left)} left", refresh=True)
+        self.bar.show(self.done, self.frames, f"{where}; {time_left(left)}", refresh=True)
 
 
 def _paint_on_ray(

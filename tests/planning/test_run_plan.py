@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from brushwork.core.words import duration
+from brushwork.core.words import duration, time_left
 
 
 @pytest.mark.parametrize(
@@ -13,6 +13,13 @@ from brushwork.core.words import duration
 )
 def test_a_duration_is_never_zero_seconds_and_grows_into_minutes_and_hours(seconds, words):
     assert duration(seconds) == words
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"), [(0.0, "almost done"), (0.6, "about 0.6 s left"), (95, "about 2 min left")]
+)
+def test_a_bar_at_its_end_is_almost_done_not_a_tenth_of_a_second_from_it(seconds, words):
+    assert time_left(seconds) == words
 
 
 def test_the_plan_counts_the_photos_features_at_the_runs_own_content_layers():
