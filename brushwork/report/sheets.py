@@ -13,6 +13,9 @@ TALLEST = 1.5
 """A cell's picture is at most this many times as tall as the cell is wide: a thin strip is shrunk to fit, not
 stretched into a sheet of white."""
 
+LABEL_LINES = 3
+"""A label takes at most this many lines under its picture; what does not fit ends in an ellipsis."""
+
 
 FONTS = ("DejaVuSans.ttf", "Arial.ttf", "Helvetica.ttc")
 """Fonts with accents and more, looked for among the system's; Pillow's own default has ASCII alone."""
@@ -45,32 +48,33 @@ def contact_sheet(
 ) -> Image.Image:
     """Place pictures in a grid, each scaled to ``cell_width`` (a tall one to :data:`TALLEST` times it, centred),
     on white where it is transparent, and labelled underneath; each row is as tall as its tallest picture, and there
-    are never more columns than pictures."""
+    are never more columns than pictures. A label wider than its cell goes on to a second and a third line."""
     if not items:
         raise ValueError("a contact sheet needs at least one picture")
     columns = min(columns or len(items), len(items))
     cells = [_cell(img, cell_width) for _, img in items]
-    rows = [cells[i : i + columns] for i in range(0, len(cells), columns)]
-    heights = [max(c.height for c in row) for row in rows]  # per row: a wide row's labels sit under its pictures
-    gap, label_h = 8, max(18, cell_width // 12)
-    title_h = label_h + gap if title else 0
-    sheet = Image.new(
-        "RGB", (gap + columns * (cell_width + gap), title_h + gap + sum(h + label_h + gap for h in heights)), "white"
-    )
+    gap, line_h = 8, max(18, cell_width // 12)
+    font = _font(round(line_h * 0.7))
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    labels = [_wrapped(draw, label, font, cell_width) for label, _ in items]
+    rows = range(0, len(cells), columns)
+    heights = [max(c.height for c in cells[i : i + columns]) for i in rows]  # a wide row's labels sit under it
+    under = [line_h * max(len(lines) for lines in labels[i : i + columns]) for i in rows]
+    title_h = line_h + gap if title else 0
+    size = (gap + columns * (cell_width + gap), title_h + gap + sum(h + u + gap for h, u in zip(heights, under)))
+    sheet = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(sheet)
-    font = _font(round(label_h * 0.7))
     if title:
-        title_font = _font(round(label_h * 0.8))
+        title_font = _font(round(line_h * 0.8))
         draw.text((gap, gap), _fitted(draw, title, title_font, sheet.width - 2 * gap), fill="black", font=title_font)
     y = title_h + gap
-    for r, (row, height) in enumerate(zip(rows, heights)):
-        for c, cell in enumerate(row):
-            label = items[r * columns + c][0]
+    for first, height, label_h in zip(rows, heights, under):
+        for c, (cell, lines) in enumerate(zip(cells[first : first + columns], labels[first : first + columns])):
             x = gap + c * (cell_width + gap)
             sheet.paste(cell, (x + (cell_width - cell.width) // 2, y + (height - cell.height) // 2))
-            shown = _fitted(draw, label, font, cell_width)
-            width = draw.textlength(shown, font=font)
-            draw.text((x + (cell_width - width) / 2, y + height + 2), shown, fill="black", font=font)
+            for n, line in enumerate(lines):
+                width = draw.textlength(line, font=font)
+                draw.text((x + (cell_width - width) / 2, y + height + 2 + n * line_h), line, fill="black", font=font)
         y += height + label_h + gap
     return sheet
 
@@ -93,3 +97,19 @@ def _fitted(
     while label and draw.textlength(label + more, font=font) > width:
         label = label[:-1]
     return label.rstrip() + more
+
+
+def _wrapped(
+    draw: ImageDraw.ImageDraw, label: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int
+) -> list[str]:
+    """The label in lines no wider than its cell, broken between words (a small figure's cells are narrow)."""
+    lines: list[str] = []
+    for word in _writable(label, font).split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and draw.textlength(joined, font=font) <= width:
+            lines[-1] = joined
+        else:
+            lines.append(word)
+    if len(lines) > LABEL_LINES:
+        lines[LABEL_LINES - 1 :] = [" ".join(lines[LABEL_LINES - 1 :])]
+    return [_fitted(draw, line, font, width) for line in lines] or [""]

@@ -71,7 +71,10 @@ def test_tv_figure_compares_two_runs_with_a_zoom(made):
     assert recipe["panels"][0]["settings"]["tv_weight"] == PRESETS["seed"]["tv_weight"] > 0  # the report's TV
     assert recipe["panels"][1]["settings"]["tv_weight"] == 0
     assert recipe["settings"] == recipe["panels"][0]["settings"]
-    assert 0.8 < sheet.width / sheet.height < 1.25  # 2 x 2: the two pictures over their enlarged crops
+    picture_h = SIZE * 3 // 4  # Tübingen is 4:3
+    assert sheet.width == 8 + 2 * (SIZE + 8) and sheet.height > 2 * (
+        picture_h + 18
+    )  # 2 x 2: the pictures over their crops
     x0, y0, x1, y1 = recipe["crop_box"]
     assert (x1 - x0) * recipe["zoom"] <= SIZE and x0 >= 0 and y0 >= 0
 
@@ -87,7 +90,7 @@ def test_styles_figure_has_three_styles_with_default_settings(made):
         figure_settings,
         figure_settings,
     ]
-    assert sheet.width > 3 * sheet.height  # photo + three results in one row
+    assert sheet.width == 8 + 4 * (SIZE + 8) and sheet.height < 2 * SIZE  # photo + three results in one row
     assert _png(made / "mondrian.png").tobytes() == mondrian(512, 512, 0).tobytes()
 
 

@@ -8,13 +8,23 @@ from PIL import Image
 from brushwork.report.sheets import contact_sheet
 
 
-def test_a_label_wider_than_its_cell_is_cut_short_not_run_into_the_next():
+def test_a_label_longer_than_three_lines_is_cut_short_not_run_into_the_next_cell():
     grey = Image.new("RGB", (96, 72), (128, 128, 128))
     sheet = contact_sheet([("an extremely long label that goes on and on and on", grey), ("b", grey)], cell_width=96)
     text = np.asarray(sheet.convert("L"))[72 + 8 + 2 :, :]  # the label row, under the pictures
     gap = text[:, 8 + 96 : 8 + 96 + 8]  # the white between the two cells
     assert gap.min() == 255, "the first label reaches into the second cell"
     assert text[:, 8 : 8 + 96].min() < 128  # and something of it is written
+
+
+def test_a_label_wider_than_its_cell_goes_on_to_more_lines_under_it_and_its_row_grows_to_hold_them():
+    grey = Image.new("RGB", (96, 72), (128, 128, 128))
+    one = contact_sheet([("short", grey), ("b", grey)], cell_width=96)
+    two = contact_sheet([("TV on (weight 150)", grey), ("b", grey)], cell_width=96)  # "TV on (weight" / "150)"
+    line_h = 18
+    assert two.height == one.height + line_h
+    text = np.asarray(two.convert("L"))[72 + 8 + 2 :, 8 : 8 + 96]
+    assert text[:line_h].min() < 128 and text[line_h : 2 * line_h].min() < 128  # both lines written
 
 
 def test_a_thin_strip_is_shrunk_to_fit_and_transparency_is_white():
