@@ -19,6 +19,7 @@ from brushwork.media.masks import ASPECT_SLACK, Regions
 from brushwork.model.device import encoder_for, measure, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19, check_weights_file
 from brushwork.planning.levels import check_sizes, painting_longest
+from brushwork.planning.machine import Machine
 from brushwork.planning.run_plan import RunPlan, plan_run
 
 __all__ = ["check_run", "measure_and_plan", "run_blend", "prepare_inputs", "initial_image"]
@@ -71,20 +72,29 @@ def initial_image(
 
 
 def measure_and_plan(
-    content: Picture, styles: Sequence[Picture], settings: Settings, encoder: VGG19 | None = None
+    content: Picture,
+    styles: Sequence[Picture],
+    settings: Settings,
+    encoder: VGG19 | None = None,
+    idle: Machine | None = None,
 ) -> RunPlan:
     """What a run of these pictures and settings will need here, level by level (see
     :mod:`brushwork.planning.run_plan`).
 
     Loads the network and times one small step on this machine. A :class:`SettingsError` when even
-    tiles cannot fit the free memory: it names the size that would.
+    tiles cannot fit the free memory: it names the size that would. ``idle``: this machine as measured while
+    nothing painted, whose memory the plan takes for now's (the studio paints one job at a time, so a job it
+    plans while another paints will have the memory that one leaves when it ends).
     """
     paintings = [(s.name, s.rgb.size) for s in styles]
     check_sizes(content.rgb.size, paintings, settings)  # a picture too thin or small: refused before the network loads
     device = pick_device(settings.device)
     with out_of_memory_worded():
         encoder = encoder or encoder_for(settings, device)
-        planned = plan_run(content.rgb.size, paintings, settings, measure(settings, device, encoder))
+        machine = measure(settings, device, encoder)
+        if idle is not None and idle.device == machine.device:
+            machine = replace(machine, free=idle.free, in_use=idle.in_use)
+        planned = plan_run(content.rgb.size, paintings, settings, machine)
     notes = [*_start_notes(content.rgb.size, settings), *_input_notes(content, styles, settings)]
     return replace(planned, notes=[*planned.notes, *notes])
 

@@ -39,6 +39,7 @@ from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19
 from brushwork.planning.forecast import LEVEL_SETUP
+from brushwork.planning.machine import Machine
 from brushwork.planning.run_plan import RunPlan
 from brushwork.video import carry
 from brushwork.video.timeline import frame_settings, frame_size, no_frames, painted_times
@@ -131,17 +132,21 @@ def plan_clip(
     video: VideoSettings,
     encoder: VGG19 | None = None,
     kept: int = 0,
+    idle: Machine | None = None,
 ) -> ClipPlan:
-    """Plan a clip before painting it (see :func:`~brushwork.engine.inputs.measure_and_plan`), ``kept`` of its
-    frames already painted (:func:`~brushwork.video.work_folder.frames_kept`); refuses a part of the clip with no
-    frames, and a frame size that cannot fit, with one line."""
+    """Plan a clip before painting it (see :func:`~brushwork.engine.inputs.measure_and_plan`, which takes
+    ``idle``), ``kept`` of its frames already painted (:func:`~brushwork.video.work_folder.frames_kept`); refuses a
+    part of the clip with no frames, and a frame size that cannot fit, with one line."""
     count = len(painted_times(clip, video))
     if count == 0:
         raise no_frames(clip, video)
     first, later = frame_settings(clip, settings, video)
     frame = Picture(Image.new("RGB", frame_size(clip, settings)), None, clip.path.name)
     return ClipPlan(
-        measure_and_plan(frame, styles, first, encoder), measure_and_plan(frame, styles, later, encoder), count, kept
+        measure_and_plan(frame, styles, first, encoder, idle),
+        measure_and_plan(frame, styles, later, encoder, idle),
+        count,
+        kept,
     )
 
 

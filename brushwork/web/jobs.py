@@ -138,6 +138,12 @@ class JobQueue:
                 return None
             return 0 if job.state == "running" else list(self._pending).index(job_id) + 1
 
+    @property
+    def painting(self) -> bool:
+        """Whether a job is being painted now."""
+        with self._lock:
+            return any(job.state == "running" for job in self._jobs.values())
+
     def preview(self, job_id: str) -> bytes | None:
         with self._lock:
             return self._previews.get(job_id)

@@ -1,4 +1,5 @@
-"""One studio's state, which every route reads: its limits, who may talk to it, its jobs, its examples.
+"""One studio's state, which every route reads: its limits, who may talk to it, its jobs, its examples, the
+machine as measured while idle.
 
 The routes are handed a :class:`Studio` when they are built (:func:`brushwork.web.app.create_app`), so
 that two studios in one process (as the tests make) never share a queue, a folder or a token.
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from fastapi import HTTPException
 
+from brushwork.planning.machine import Machine
 from brushwork.web.examples import Examples
 from brushwork.web.guard import Access
 from brushwork.web.jobs import JobQueue
@@ -19,6 +21,27 @@ from brushwork.web.schemas import JobOut, job_out
 from brushwork.web.store import Job, Store
 
 GONE = "no such job; it may have been deleted"
+
+
+class IdleMachine:
+    """This machine as last measured while no job painted. The studio paints one job at a time, so a job planned
+    while another paints is planned against this memory, the memory it will have, not the little that the painting
+    job leaves (which would tile it, or refuse it, for nothing)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._machine: Machine | None = None
+
+    def for_plan(self, jobs: JobQueue) -> Machine | None:
+        """The machine a plan made now takes its memory from: None (measure it now) while no job paints."""
+        with self._lock:
+            return self._machine if jobs.painting else None
+
+    def measured(self, machine: Machine, jobs: JobQueue) -> None:
+        """Keep ``machine``, measured for a plan, if no job painted while it was measured."""
+        if not jobs.painting:
+            with self._lock:
+                self._machine = machine
 
 
 @dataclass(frozen=True)
@@ -31,6 +54,7 @@ class Studio:
     jobs: JobQueue
     examples: Examples
     stopping: threading.Event = field(default_factory=threading.Event)
+    idle: IdleMachine = field(default_factory=IdleMachine)
 
     def find(self, job_id: str) -> Job:
         """The job, or a 404 for an id the studio does not know (any more)."""

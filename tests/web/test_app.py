@@ -848,6 +848,32 @@ def test_a_job_that_cannot_fit_is_refused_in_one_line(make_client, monkeypatch):
     assert painter.calls == 0 and client.get("/api/jobs").json() == []
 
 
+def test_a_job_planned_while_another_paints_is_planned_for_the_memory_it_will_have(make_client, monkeypatch):
+    """Jobs paint one at a time: the memory a painting job holds is free again when the next one starts."""
+    from dataclasses import replace
+
+    from brushwork.planning.machine import GB, Machine
+
+    idle = Machine("cpu", "a machine", 16 * GB, int(0.4 * GB), 4, 0.5, 1.0)
+    measured = [idle]
+    monkeypatch.setattr(inputs, "measure", lambda *args: measured[0])
+    painter = Painter()
+    client = make_client(painter, max_size=8192)
+    large = {**EXAMPLES, "size": "4096"}
+    answer = client.post("/api/plan", data=large)
+    assert answer.status_code == 200, answer.text
+    planned_idle = answer.json()["plan"]
+    first = client.post("/api/jobs", data={**EXAMPLES, "size": "64", "steps": "400"}).json()
+    assert painter.started.wait(30)
+    measured[0] = replace(idle, free=int(0.3 * GB), in_use=int(16.1 * GB))  # what the painting job leaves
+    answer = client.post("/api/plan", data=large)
+    assert answer.status_code == 200 and answer.json()["plan"] == planned_idle  # not refused, not tiled more
+    painter.release.set()
+    assert wait_for(client, first["id"])["state"] == "done"
+    answer = client.post("/api/plan", data=large)  # idle again: measured now, and now the memory is short
+    assert answer.status_code == 422 and "even in tiles" in answer.json()["detail"]
+
+
 # --- regions: a mask per painting and a keep mask, checked as the command line checks them ------------------
 
 

@@ -195,21 +195,25 @@ def _chosen(examples: Examples, role: str, name: str) -> Example:
 
 
 def take(studio: Studio, order: Order, folder: Path) -> Taken:
-    """Keep an order's pictures and masks in the job's ``folder``, check the masks and plan its run; a run that
-    cannot fit is refused here."""
+    """Keep an order's pictures and masks in the job's ``folder``, check the masks and plan its run (for the
+    memory it will have once the job painting now, if any, has ended); a run that cannot fit is refused here."""
     photo, clip = _keep_photo(studio, order, folder)
     if clip is not None and (order.masks or order.keep or order.painting_masks):
         raise HTTPException(422, CLIP_REGIONS)
     paintings = _keep_paintings(studio, order, folder)
     masks = _keep_masks(studio, order, folder)
     looks = [load_named(folder / item["file"], "style", item["name"]) for item in paintings]
+    idle = studio.idle.for_plan(studio.jobs)
     if clip is not None:
-        plan = plan_clip(clip, looks, order.settings, order.video).describe()
+        clip_plan = plan_clip(clip, looks, order.settings, order.video, idle=idle)
+        machine, plan = clip_plan.first.machine, clip_plan.describe()
     else:
         content = load_named(folder / photo["file"], "content", photo["name"])
         notes = check_regions(folder, masks, content.rgb.size, looks, order.settings.style_blend)
-        planned = measure_and_plan(content, looks, order.settings)
-        plan = replace(planned, notes=[*planned.notes, *notes]).describe()
+        planned = measure_and_plan(content, looks, order.settings, idle=idle)
+        machine, plan = planned.machine, replace(planned, notes=[*planned.notes, *notes]).describe()
+    if idle is None:
+        studio.idle.measured(machine, studio.jobs)
     return Taken(order.video.to_dict() if clip else {}, [photo, *paintings, *masks], plan)
 
 
