@@ -74,8 +74,9 @@ def smallest_side(layers: Iterable[str]) -> int:
 
 
 def stride(name: str) -> int:
-    """Pixels per position of a layer's features (2 to the number of poolings before it)."""
-    return 2 ** sum(n.startswith("pool") for n in LAYER_NAMES[: layer_index(name)])
+    """Pixels per position of a layer's features: 2 to the number of poolings up to it (a pooling's own output
+    is on the coarser grid)."""
+    return 2 ** sum(n.startswith("pool") for n in LAYER_NAMES[: layer_index(name) + 1])
 
 
 def channels(name: str) -> int:
@@ -107,14 +108,13 @@ def halo(layers: Iterable[str]) -> int:
     """
     deepest = max(layers, key=layer_index)
     radius, jump = receptive_field(deepest) // 2, stride(deepest)
-    if deepest.startswith("pool"):  # a pooling's output is on the next, coarser grid
-        jump *= 2
     return -(-radius // jump) * jump
 
 
 def feature_size(width: int, height: int, name: str) -> tuple[int, int]:
-    """(width, height) of a layer's features for a ``width`` x ``height`` picture (poolings round down)."""
-    for n in LAYER_NAMES[: layer_index(name)]:
+    """(width, height) of a layer's features for a ``width`` x ``height`` picture (poolings, its own too, round
+    down)."""
+    for n in LAYER_NAMES[: layer_index(name) + 1]:
         if n.startswith("pool"):
             width, height = width // 2, height // 2
     return width, height

@@ -122,7 +122,7 @@ def _gb(amount: float) -> str:
 
 def _content_bytes(layers: Sequence[str]) -> float:
     """The photo's features at the content layers, kept in float32 through the level, per pixel."""
-    return sum(4 * channels(n) / (stride(n) * (2 if n.startswith("pool") else 1)) ** 2 for n in layers)
+    return sum(4 * channels(n) / stride(n) ** 2 for n in layers)
 
 
 def _step_seconds(pixels: float, machine: Machine) -> float:

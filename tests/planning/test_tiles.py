@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from brushwork.core.errors import SettingsError
-from brushwork.core.layers import halo, stride
+from brushwork.core.layers import feature_size, halo, stride
 from brushwork.core.settings import Settings, resolve
 from brushwork.engine import runner as engine
 from brushwork.media.masks import LevelRegions
@@ -131,6 +131,20 @@ def test_each_terms_tiled_loss_and_gradient_are_the_whole_pictures_in_regions(en
     monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
     parts = assert_tiled_is_whole(encoder, alone(term), [], regions(240, 176))
     assert float(parts[term.part]) > 0
+
+
+def test_pooling_layers_are_on_their_own_coarser_grid_and_tile_as_the_whole_picture(encoder, monkeypatch):
+    """A pooling's output has half its input's positions: the features' size, the Gram's positions and the tiles'
+    cores all count its own pooling."""
+    with torch.no_grad():
+        features = encoder(noise(250, 181), ("pool1", "pool4"))
+    assert features["pool1"].shape[-2:] == (90, 125) and feature_size(250, 181, "pool1") == (125, 90)
+    assert features["pool4"].shape[-2:] == (11, 15) and feature_size(250, 181, "pool4") == (15, 11)
+    assert stride("pool4") == 16 and halo(("pool2",)) == 8
+    monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
+    pooled = Settings(content_layers=("pool4",), style_layers=("relu1_1", "pool2", "pool3"))
+    parts = assert_tiled_is_whole(encoder, pooled, [])
+    assert float(parts["content"]) > 0 and float(parts["style"]) > 0
 
 
 def test_a_run_in_regions_repeats_its_gradient_exactly(encoder, monkeypatch):
