@@ -39,7 +39,7 @@ from brushwork.model.network import VGG19
 from brushwork.model.objective import Objective, TiledObjective
 from brushwork.model.terms import Term, culprits
 from brushwork.planning.forecast import StepTimer, forecast
-from brushwork.planning.levels import level_style_layers
+from brushwork.planning.levels import Size, level_style_layers
 from brushwork.planning.run_plan import LBFGS_HISTORY, RunPlan
 
 __all__ = [
@@ -51,6 +51,9 @@ __all__ = [
 READ_EVERY = 8
 """On a GPU, the losses are read back every this many steps (for the bar, the history and the stopping tests):
 each read makes the host wait for the device, which costs more than a step's arithmetic at 512 px."""
+
+KEPT = "kept the best picture so far"
+"""How an interrupted run's message ends."""
 
 Callback = Callable[["Progress"], "bool | None"]
 
@@ -118,8 +121,8 @@ def run(
     extra: Sequence[Term] = (),
     regions: Regions | None = None,
 ) -> Result:
-    """Stylise ``content`` after ``styles``; never raises for Ctrl-C, cancel or divergence (see ``status``), and
-    running out of memory, on a CPU or a GPU, is an :class:`~brushwork.core.errors.OutOfMemory`.
+    """Stylise ``content`` after ``styles``; never raises for cancel, divergence or Ctrl-C once a step is painted
+    (see ``status``), and running out of memory, on a CPU or a GPU, is an :class:`~brushwork.core.errors.OutOfMemory`.
 
     ``planned`` is the run's :func:`measure_and_plan` when the caller has made it (to show it); else it is made here.
     ``start`` replaces the first level's starting picture, and ``extra`` terms join the registered ones at the
@@ -223,14 +226,13 @@ class _Run:
         best: torch.Tensor | None = None
         outcome = None
         for level, wh in enumerate(self.sizes):
-            content_t, style_ts = prepare_inputs(self.content, self.styles, self.settings, wh, self.device)
-            painted = [(st.shape[-1], st.shape[-2]) for st in style_ts]
-            regions = self.regions.at(wh, self.device, painted) if self.regions is not None else None
-            if best is None:
-                start = self._start(content_t, style_ts, regions)
-            else:
-                start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
-            objective = self._objective(level, content_t, style_ts, regions)
+            try:
+                objective, start = self._set_up(level, wh, best)
+            except KeyboardInterrupt:  # between two levels: the last level's picture is kept
+                if best is None:
+                    raise  # nothing painted yet
+                outcome = _Level(best, 0, "interrupted", f"interrupted at step {self.step}; {KEPT}")
+                break
             self.timer.start_level(time.perf_counter() - self.start, wh, self.overheads[level])
             outcome = self._paint_level(level, objective, start, self.budgets[level])
             best = outcome.best
@@ -249,6 +251,18 @@ class _Run:
             history=self.history,
             culprit=outcome.culprit,
         )
+
+    def _set_up(self, level: int, wh: Size, best: torch.Tensor | None) -> tuple[Objective, torch.Tensor]:
+        """A level's objective, and where it starts: the first level as the settings say, a later one from the
+        last level's best picture, enlarged."""
+        content_t, style_ts = prepare_inputs(self.content, self.styles, self.settings, wh, self.device)
+        painted = [(st.shape[-1], st.shape[-2]) for st in style_ts]
+        regions = self.regions.at(wh, self.device, painted) if self.regions is not None else None
+        if best is None:
+            start = self._start(content_t, style_ts, regions)
+        else:
+            start = F.interpolate(best, size=(wh[1], wh[0]), mode="bicubic", align_corners=False).clamp(0, 255)
+        return self._objective(level, content_t, style_ts, regions), start
 
     def _start(
         self, content_t: torch.Tensor, style_ts: list[torch.Tensor], regions: LevelRegions | None
@@ -332,7 +346,7 @@ class _Run:
                 best.picture,
                 len(level_losses),
                 "interrupted",
-                f"interrupted at step {self.step}; kept the best picture so far",
+                f"interrupted at step {self.step}; {KEPT}",
             )
         return _Level(best.picture, len(level_losses))
 

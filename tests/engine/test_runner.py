@@ -289,6 +289,30 @@ def test_keyboard_interrupt_from_callback_keeps_the_best_picture(pictures):
     assert not same_pixels(result.image, pictures["tubingen"].rgb.resize(WH, Image.Resampling.LANCZOS))
 
 
+def test_ctrl_c_between_two_levels_keeps_the_first_levels_picture(pictures, monkeypatch):
+    """Setting a level up (its inputs, the paintings' targets) takes a step's time or more: Ctrl-C may land there."""
+    real, calls, steps = engine.prepare_inputs, [], []
+
+    def pressed_at_the_second_level(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "prepare_inputs", pressed_at_the_second_level)
+    result = engine.run(
+        pictures["tubingen"],
+        [pictures["starry_night"]],
+        small(steps=4, scales=2).replace(size=128),
+        callback=steps.append,
+    )
+    assert result.status == "interrupted" and result.message == f"interrupted at step {result.steps}; {engine.KEPT}"
+    assert result.steps == len(steps) > 0 and {p.level for p in steps} == {0}  # the first level, painted whole
+    assert result.image.size == (128, 96) and not same_pixels(
+        result.image, pictures["tubingen"].rgb.resize((128, 96), Image.Resampling.LANCZOS)
+    )
+
+
 def test_divergent_run_keeps_the_last_good_picture(pictures):
     """L-BFGS with a learning rate of 255 (the most there is) from step 3 on overflows the loss deterministically."""
     snapshots = {}
