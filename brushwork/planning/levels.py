@@ -162,17 +162,18 @@ def level_style_layers(settings: Settings, level: Size) -> Settings:
     A position of relu5_1 sees 156 px, most of a 128 px level, and a good part of a 512 px one: its
     statistics then describe the painting's objects, and matching them paints those objects (the
     Mona Lisa's face, a boat) into the photo. A layer takes part only where its receptive field is
-    at most ``layer_reach`` of the level's short side; the shallowest style layer always does, and
-    each keeps its own weight. With the default 0.2, a 512 px picture takes relu1_1 and relu2_1 at
+    at most ``layer_reach`` of the level's short side; the shallowest style layer of a weight above 0 always
+    does, and each keeps its own weight. With the default 0.2, a 512 px picture takes relu1_1 and relu2_1 at
     128 px, relu3_1 from 256 px and relu4_1 at 512 px; relu5_1 joins at a short side of 780 px.
     """
     if settings.layer_reach <= 0:
         return settings
     reach = settings.layer_reach * min(level)
     weights = settings.style_layer_weights or (1.0,) * len(settings.style_layers)
-    kept = [(name, w) for name, w in zip(settings.style_layers, weights) if receptive_field(name) <= reach]
+    weighed = [(name, w) for name, w in zip(settings.style_layers, weights) if w > 0]  # weight 0: adds nothing
+    kept = [(name, w) for name, w in weighed if receptive_field(name) <= reach]
     if not kept:
-        kept = [min(zip(settings.style_layers, weights), key=lambda pair: receptive_field(pair[0]))]
+        kept = [min(weighed, key=lambda pair: receptive_field(pair[0]))]
     if len(kept) == len(settings.style_layers):
         return settings
     names, kept_weights = zip(*kept)

@@ -420,6 +420,15 @@ def test_deep_style_layers_join_only_the_levels_where_they_see_a_small_part_of_t
     assert plan.level_style_layers(Settings(), (16, 12)).style_layers == ("relu1_1",)  # always a style layer
     assert plan.level_style_layers(Settings(layer_reach=0), (16, 12)).style_layers == STYLE_LAYERS  # the rule off
     assert all(preset(name).layer_reach == 0 for name in PRESETS)  # the report's terms at every level
+    deep_only = plan.level_style_layers(Settings(style_layer_weights=(0, 0, 1, 1, 1)), (128, 96))
+    assert (deep_only.style_layers, deep_only.style_layer_weights) == (("relu3_1",), (1,))  # not two of weight 0
+
+
+def test_a_style_only_run_is_timed_and_planned(pictures):
+    """No content layer and a content weight of 0: valid, and the step timing must not refuse it."""
+    settings = small(steps=1, content_layers=(), content_weight=0.0)
+    result = engine.run(pictures["tubingen"], [pictures["starry_night"]], settings)
+    assert result.status == "done" and result.losses["content"] == 0
 
 
 def test_each_level_is_painted_with_the_style_layers_that_fit_it(pictures, monkeypatch):
