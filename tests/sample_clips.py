@@ -17,10 +17,17 @@ TIMES = (0.0, 0.04, 0.1, 0.13, 0.2)  # a variable frame rate
 
 
 def make_clip(
-    path: Path, size=(67, 49), times=TIMES, rotation=90, sound=True, aspect=Fraction(4, 3), cut: int | None = None
+    path: Path,
+    size=(67, 49),
+    times=TIMES,
+    rotation=90,
+    sound=True,
+    aspect=Fraction(4, 3),
+    cut: int | None = None,
+    tracks: int = 1,
 ) -> Path:
-    """A small clip of a photo panning sideways: odd size, uneven frame times, a rotation, sound; from frame
-    ``cut`` on, another shot (the painting, upside down)."""
+    """A small clip of a photo panning sideways: odd size, uneven frame times, a rotation, sound (in ``tracks``
+    audio tracks, each its own tone); from frame ``cut`` on, another shot (the painting, upside down)."""
     photo = Image.open(PHOTO).convert("RGB").resize((size[0] * 2, size[1]))
     other = Image.open(STYLE).convert("RGB").rotate(180).resize((size[0] * 2, size[1]))
     base = Fraction(1, 1000)
@@ -32,7 +39,7 @@ def make_clip(
         stream.codec_context.sample_aspect_ratio = aspect
         if rotation:
             stream.set_display_rotation(rotation)
-        audio = out.add_stream("aac", rate=16000) if sound else None
+        audio = [out.add_stream("aac", rate=16000) for _ in range(tracks if sound else 0)]
         for i, t in enumerate(times):
             shot = other if cut is not None and i >= cut else photo
             shifted = shot.crop((3 * i, 0, 3 * i + size[0], size[1]))
@@ -42,14 +49,12 @@ def make_clip(
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
-        if audio is not None:
+        for n, track in enumerate(audio):
             samples = int(16000 * (times[-1] + 0.05))
-            tone = (0.2 * np.sin(np.arange(samples) * 2 * math.pi * 440 / 16000)).astype(np.float32)[None]
+            tone = (0.2 * np.sin(np.arange(samples) * 2 * math.pi * 440 * (n + 1) / 16000)).astype(np.float32)[None]
             frame = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
             frame.sample_rate, frame.pts = 16000, 0
-            for packet in audio.encode(frame):
-                out.mux(packet)
-            for packet in audio.encode():
+            for packet in [*track.encode(frame), *track.encode()]:
                 out.mux(packet)
     return path
 

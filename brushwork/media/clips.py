@@ -268,17 +268,18 @@ def write_clip(
                 out.mux(packet)
         for packet in video.encode():
             out.mux(packet)
-        for stream_in, stream_out in audio:
+        into = {stream_in.index: stream_out for stream_in, stream_out in audio}
+        for packet in src.demux(*(stream_in for stream_in, _ in audio)) if audio else ():  # every track in one pass
+            stream_in = packet.stream
+            if packet.pts is None or packet.dts is None or stream_in.index not in into:
+                continue
             origin = stream_in.start_time or 0
-            for packet in src.demux(stream_in):
-                if packet.pts is None or packet.dts is None:
-                    continue
-                seconds = float((packet.pts - origin) * stream_in.time_base)
-                before = start > 0 and seconds < start - TIME_SLACK  # from 0 on: the encoder's priming too
-                if before or seconds >= end:
-                    continue
-                shift = round(Fraction(start).limit_denominator(10**6) / stream_in.time_base)
-                packet.pts -= origin + shift
-                packet.dts -= origin + shift
-                packet.stream = stream_out
-                out.mux(packet)
+            seconds = float((packet.pts - origin) * stream_in.time_base)
+            before = start > 0 and seconds < start - TIME_SLACK  # from 0 on: the encoder's priming too
+            if before or seconds >= end:
+                continue
+            shift = round(Fraction(start).limit_denominator(10**6) / stream_in.time_base)
+            packet.pts -= origin + shift
+            packet.dts -= origin + shift
+            packet.stream = into[stream_in.index]
+            out.mux(packet)

@@ -12,6 +12,7 @@ import functools
 import platform
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import psutil
 import torch
@@ -121,7 +122,7 @@ def measure(settings: Settings, device: torch.device, encoder: VGG19) -> Machine
 def _timed(settings: Settings) -> Settings:
     """The settings a step is timed with: the run's layers and terms (each registered term on or off), at the
     defaults' weights, so that runs that differ only in weights share one timing."""
-    off = {term.setting: 0.0 for term in TERMS if not getattr(settings, term.setting)}
+    off: dict[str, Any] = {term.setting: 0.0 for term in TERMS if not getattr(settings, term.setting)}
     return Settings(content_layers=settings.content_layers, style_layers=settings.style_layers, **off)
 
 

@@ -62,6 +62,27 @@ def test_a_clip_is_described_as_a_player_sees_it(clip):
     assert info.times == pytest.approx(TIMES, abs=1e-3)
 
 
+def test_every_audio_track_is_copied(tmp_path):
+    """A film with two languages keeps both: one pass over the source takes every track's packets."""
+    from brushwork.media.clips import write_clip
+
+    source = make_clip(tmp_path / "two_tracks.mp4", size=(64, 48), rotation=0, tracks=2)
+    info = probe(source)
+    frames = []
+    for i, seconds in enumerate(info.times):
+        frames.append((seconds, tmp_path / f"frame_{i}.png"))
+        Image.new("RGB", (info.width, info.height), (40 * i, 90, 120)).save(frames[-1][1])
+    out = tmp_path / "painted.mp4"
+    write_clip(frames, info, out)
+    assert info.audio == 2 and probe(out).audio == 2
+    with av.open(str(source)) as a, av.open(str(out)) as b:
+        for n in range(2):
+            original = [bytes(p) for p in a.demux(a.streams.audio[n]) if p.size]
+            a.seek(0)
+            assert [bytes(p) for p in b.demux(b.streams.audio[n]) if p.size] == original != []
+            b.seek(0)
+
+
 def test_a_painted_clip_keeps_times_upright_shape_aspect_and_sound(clip, tmp_path):
     out = tmp_path / "painted.mp4"
     result = brushwork.stylize_video(clip, STYLE, out, size=32, steps=3, later_steps=2)
