@@ -34,7 +34,14 @@ from brushwork.media import color
 from brushwork.media.images import Picture, to_pil, to_tensor
 from brushwork.media.masks import LevelRegions, Regions, with_paintings_alpha
 from brushwork.model.balance import balanced
-from brushwork.model.device import encoder_for, held_to_plan, out_of_memory_worded, pick_device, use_bf16
+from brushwork.model.device import (
+    benchmarked,
+    encoder_for,
+    held_to_plan,
+    out_of_memory_worded,
+    pick_device,
+    use_bf16,
+)
 from brushwork.model.network import VGG19
 from brushwork.model.objective import Objective, TiledObjective
 from brushwork.model.terms import Term, culprits
@@ -135,7 +142,7 @@ def run(
     """
     planned = planned or measure_and_plan(content, styles, settings, encoder)
     device = pick_device(settings.device)
-    with out_of_memory_worded(), keep_freed_memory() if keep_memory else contextlib.nullcontext():
+    with out_of_memory_worded(), benchmarked(device), keep_freed_memory() if keep_memory else contextlib.nullcontext():
         try:
             with held_to_plan(device, planned.peak) as held:
                 return _Run(content, styles, settings, callback, encoder, planned, start, extra, regions).paint()
@@ -197,10 +204,7 @@ class _Run:
         self.budgets = [level.steps for level in planned.levels]
         self.tiles = [level.tile for level in planned.levels]
         self.overheads = [level.overhead for level in planned.levels]
-        torch.manual_seed(settings.seed)
         self.device = pick_device(settings.device)
-        if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # a level runs one input shape hundreds of times
         self.queued = stalls_on_reads(self.device)
         """Whether steps only queue work on the device, their losses read every :data:`READ_EVERY` steps."""
         self.encoder = encoder or encoder_for(settings, self.device)

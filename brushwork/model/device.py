@@ -34,6 +34,7 @@ __all__ = [
     "describe_processor",
     "cpu_info",
     "held_to_plan",
+    "benchmarked",
     "out_of_memory_worded",
     "PLAN_SLACK",
 ]
@@ -184,6 +185,18 @@ def held_to_plan(device: torch.device, planned_bytes: int) -> Iterator[bool]:
         yield True
     finally:
         torch.cuda.set_per_process_memory_fraction(1.0, index)
+
+
+@contextlib.contextmanager
+def benchmarked(device: torch.device) -> Iterator[None]:
+    """On a GPU, let cuDNN time its convolution algorithms while the block lasts (a level runs one input shape
+    hundreds of times), and give the calling program's own choice back after it."""
+    mine = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = mine or device.type == "cuda"
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = mine
 
 
 @contextlib.contextmanager

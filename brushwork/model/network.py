@@ -46,10 +46,12 @@ class VGG19(nn.Module):
         self.caffe = caffe
         self.convs = nn.ModuleDict()
         for name, (weight, bias) in convs.items():
-            conv = nn.Conv2d(weight.shape[1], weight.shape[0], 3, padding=1)
+            # not initialised (the weights are copied in next): a random start would draw from the calling program's
+            # random numbers, and take a while
+            conv = nn.utils.skip_init(nn.Conv2d, weight.shape[1], weight.shape[0], 3, padding=1)
             with torch.no_grad():
                 conv.weight.copy_(weight)
-                conv.bias.copy_(bias)  # type: ignore[union-attr]  # Conv2d has a bias unless asked not to
+                conv.bias.copy_(bias)
             self.convs[name] = conv
         self.requires_grad_(False)
         self.eval()

@@ -313,6 +313,16 @@ def test_ctrl_c_between_two_levels_keeps_the_first_levels_picture(pictures, monk
     )
 
 
+def test_a_run_leaves_the_calling_programs_random_numbers_and_cudnn_choice_alone(pictures):
+    """brushwork draws from its own generators: a script's torch.rand after a run goes on where it was."""
+    torch.manual_seed(1234)
+    expected = torch.rand(3)
+    torch.manual_seed(1234)
+    torch.backends.cudnn.benchmark = False
+    engine.run(pictures["tubingen"], [pictures["starry_night"]], small(steps=1))
+    assert torch.equal(torch.rand(3), expected) and torch.backends.cudnn.benchmark is False
+
+
 def test_divergent_run_keeps_the_last_good_picture(pictures):
     """L-BFGS with a learning rate of 255 (the most there is) from step 3 on overflows the loss deterministically."""
     snapshots = {}
