@@ -200,3 +200,16 @@ def test_docstrings_point_at_code_that_exists():
         if not _resolves(name)
     ]
     assert stale == []
+
+
+def test_tensors_widen_to_float64_only_through_media_images_wide():
+    """An Apple GPU (MPS) has no float64: ``.double()`` on its tensor is a TypeError, so one function widens, on
+    the CPU there."""
+    pattern = re.compile(r"\.double\(\)|torch\.float64")
+    found = [
+        f"{path.relative_to(PACKAGE)}:{n}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line) and "in (torch.float32, torch.float64)" not in line
+    ]
+    assert [place.split(":")[0] for place in found] == ["media/images.py"], found  # in wide() itself

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from brushwork.media.images import wide
+
 __all__ = ["luminance", "match_luminance", "with_chroma_of", "match_color_histogram", "recolor_to"]
 
 # ITU-R BT.601 RGB -> YIQ; luminance Y and two chroma channels.
@@ -48,8 +50,8 @@ def with_chroma_of(image: Tensor, colour_source: Tensor) -> Tensor:
 def _stats(image: Tensor, eps: float, part: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """Mean ``(3, 1)`` and covariance ``(3, 3)`` of an image's RGB values, in float64; with ``part`` (0-1, the
     image's size), of the pixels it covers, weighed by it."""
-    flat = image.reshape(3, -1).double()
-    weights = torch.ones_like(flat[:1]) if part is None else part.reshape(1, -1).double()
+    flat = wide(image.reshape(3, -1))
+    weights = torch.ones_like(flat[:1]) if part is None else wide(part.reshape(1, -1))
     weights = weights / weights.sum().clamp_min(1e-12)
     mean = (flat * weights).sum(1, keepdim=True)
     centred = flat - mean
@@ -66,8 +68,8 @@ def _recolor(image: Tensor, mean: Tensor, cov: Tensor, eps: float) -> Tensor:
     """``image`` mapped linearly so that its RGB mean and covariance become ``mean`` and ``cov``."""
     own_mean, own_cov = _stats(image, eps)
     transform = _sqrtm(cov, eps) @ _sqrtm(own_cov, eps, inverse=True)
-    flat = transform @ (image.reshape(3, -1).double() - own_mean) + mean
-    return flat.reshape(image.shape).to(image.dtype).clamp(0, 255)
+    flat = transform @ (wide(image.reshape(3, -1)) - own_mean) + mean
+    return flat.reshape(image.shape).to(image.device, image.dtype).clamp(0, 255)
 
 
 def match_color_histogram(style: Tensor, content: Tensor, eps: float = 1e-5) -> Tensor:

@@ -39,6 +39,7 @@ __all__ = [
     "resize_longest",
     "to_tensor",
     "to_pil",
+    "wide",
     "save_image",
     "spare_path",
     "read_tag",
@@ -253,6 +254,12 @@ def to_tensor(img: Image.Image) -> torch.Tensor:
     """RGB PIL image to a float32 ``(1, 3, H, W)`` tensor in 0-255."""
     arr = np.asarray(img.convert("RGB"), dtype=np.float32)
     return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def wide(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` in float64, for sums that float32 would round; on the CPU where its device has no float64 (an
+    Apple GPU's MPS)."""
+    return tensor.to("cpu" if tensor.device.type == "mps" else tensor.device, torch.float64)
 
 
 def to_pil(tensor: torch.Tensor) -> Image.Image:

@@ -28,6 +28,7 @@ from torch import Tensor
 
 from brushwork.core.layers import feature_size
 from brushwork.core.settings import Settings
+from brushwork.media.images import wide
 from brushwork.media.masks import LevelRegions, layer_mask
 from brushwork.model.losses import (
     Guide,
@@ -204,7 +205,7 @@ def _gram_norm(gram: Tensor, area: float) -> float:
 
 def _squared_norm(target: Tensor) -> float:
     """A target's squared Frobenius norm (never zero: a blank painting or photo still gives a finite loss)."""
-    return max(float(target.double().pow(2).sum()), 1e-12)
+    return max(float(wide(target).pow(2).sum()), 1e-12)
 
 
 @register
