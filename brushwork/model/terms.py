@@ -476,36 +476,37 @@ class SlicedWasserstein(FeatureTerm):
         directions = torch.randn(target.shape[1], _SWD_DIRECTIONS, generator=self.draws, device=self.draws.device)
         return (directions / directions.norm(dim=0, keepdim=True)).to(target.device)
 
+    def _draw(self, width: int, height: int) -> list[tuple[list[Tensor], list[Tensor]]]:
+        """A step's random draws, layer by layer: each region's positions, then each region's directions. The
+        whole picture's loss and the tiled one draw these, in this order, so that they are the same loss."""
+        drawn = []
+        for i, name in enumerate(self.layers):
+            covers = [cover[i] for cover in self.covers]
+            picks = [self._positions(width, height, name, n, c, self.draws) for c, n in zip(covers, self.counts)]
+            drawn.append((picks, [self._directions(targets[i]) for targets in self.targets]))
+        return drawn
+
     def loss(self, image: Tensor, feats: Mapping[str, Tensor]) -> Tensor:
         """On fresh random directions and positions each call, averaged over layers."""
         total = feats[self.layers[0]].new_zeros((), dtype=torch.float32)
         height, width = image.shape[-2:]
         regions = [total.new_zeros(()) for _ in self.targets]
-        for i, name in enumerate(self.layers):  # every region's points in one gather (one gradient buffer)
-            picks = [
-                self._positions(width, height, name, n, c[i], self.draws) for c, n in zip(self.covers, self.counts)
-            ]
-            rows, cols = torch.cat(picks).to(feats[name].device).unbind(1)
+        for i, (name, (picks, ways)) in enumerate(zip(self.layers, self._draw(width, height))):
+            rows, cols = torch.cat(picks).to(feats[name].device).unbind(1)  # every region's points in one gather
             flat = rows * feats[name].shape[-1] + cols  # one index into the positions: the cheaper gradient
             # index_select, not [flat]: a position drawn twice gets its gradient summed in a fixed order on a CPU
             points = _points(feats[name]).index_select(0, flat).float().split([len(p) for p in picks])
-            for r, (mine, targets) in enumerate(zip(points, self.targets)):
-                regions[r] = regions[r] + sliced_wasserstein_loss(mine, targets[i], self._directions(targets[i]))
+            for r, (mine, targets, d) in enumerate(zip(points, self.targets, ways)):
+                regions[r] = regions[r] + sliced_wasserstein_loss(mine, targets[i], d)
         for region, targets, share in zip(regions, self.targets, self.shares):
             total = total + share * region / len(targets)
         return self.weight * total
 
     def begin(self, image: Tensor) -> None:
         height, width = image.shape[-2:]
-        # from the generator the whole picture's loss draws from (on a GPU, there): a layer at a time, each region's
-        # in turn
-        by_layer = [
-            [self._positions(width, height, name, n, c[i], self.draws) for c, n in zip(self.covers, self.counts)]
-            for i, name in enumerate(self.layers)
-        ]
-        self.picks = [list(region) for region in zip(*by_layer)]
-        ways = [[self._directions(targets[i]) for targets in self.targets] for i in range(len(self.layers))]
-        self.directions = [list(region) for region in zip(*ways)]
+        drawn = self._draw(width, height)  # per layer; kept per region
+        self.picks = [list(region) for region in zip(*(picks for picks, _ in drawn))]
+        self.directions = [list(region) for region in zip(*(ways for _, ways in drawn))]
         self.projected: list[list[list[Tensor]]] = [[[] for _ in self.layers] for _ in self.targets]
 
     def add(self, t: Tile, cores: Mapping[str, Tensor]) -> None:

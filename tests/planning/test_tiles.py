@@ -119,16 +119,14 @@ def assert_tiled_is_whole(
 
 
 @pytest.mark.parametrize("term", terms.TERMS, ids=lambda term: term.__name__)
-def test_each_terms_tiled_loss_and_gradient_are_the_whole_pictures(encoder, monkeypatch, term):
-    # every position is a sliced-Wasserstein point, so both draw the same random directions in the same order
-    monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
+def test_each_terms_tiled_loss_and_gradient_are_the_whole_pictures(encoder, term):
+    """The sliced-Wasserstein term draws its positions and directions alike, in the same order, whole or tiled."""
     parts = assert_tiled_is_whole(encoder, alone(term), [])
     assert float(parts[term.part]) > 0 and sum(float(value) > 0 for value in parts.values()) == 1
 
 
 @pytest.mark.parametrize("term", terms.TERMS, ids=lambda term: term.__name__)
-def test_each_terms_tiled_loss_and_gradient_are_the_whole_pictures_in_regions(encoder, monkeypatch, term):
-    monkeypatch.setattr(terms, "SWD_POINTS", 10**6)
+def test_each_terms_tiled_loss_and_gradient_are_the_whole_pictures_in_regions(encoder, term):
     parts = assert_tiled_is_whole(encoder, alone(term), [], regions(240, 176))
     assert float(parts[term.part]) > 0
 
