@@ -272,6 +272,11 @@ def test_overwrite_is_a_yes_or_a_no_and_files_that_settings_name_may_be_paths(tm
     assert not (tmp_path / "out").exists()
     settings = brushwork.resolve(init=Path(tubingen), weights=None)
     assert settings.init == str(tubingen)
+    home = Path.home()  # `--weights=~/vgg19.pth`: the shell leaves the ~ after an =, the setting takes it as home
+    assert brushwork.resolve(weights="~/vgg19.pth", init="~/start.png").files() == [
+        ("init", home / "start.png"),
+        ("weights", home / "vgg19.pth"),
+    ]
     with pytest.raises(
         brushwork.SettingsError, match="init takes content, palette, noise or a picture's path, not 'rainbow'"
     ):

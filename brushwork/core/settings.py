@@ -637,9 +637,13 @@ def resolve(settings: Settings | None = None, preset_name: str | None = None, **
     """The settings of a run: ``settings`` or a named preset (or the defaults) as the base, ``options`` over it.
 
     Giving both ``settings`` and a preset is an error: one of them would be silently lost. A file a setting names
-    (``init``, ``weights``) may be given as a path object.
+    (``init``, ``weights``) may be given as a path object, and from the home folder as ``~/`` (which a shell leaves
+    as it is after ``--weights=``).
     """
     options = {name: os.fspath(value) if isinstance(value, os.PathLike) else value for name, value in options.items()}
+    for name in ("init", "weights"):
+        if isinstance(options.get(name), str):
+            options[name] = os.path.expanduser(options[name])
     if settings is not None and not isinstance(settings, Settings):
         hint = ": give the options as keywords (size=256), or Settings(**options)" if isinstance(settings, dict) else ""
         raise TypeError(f"settings must be a brushwork.Settings or None, not {type(settings).__name__}{hint}")

@@ -181,5 +181,5 @@ def load_vgg19(weights: str | Path | None = None, pooling: str = "max") -> VGG19
     if weights is None:
         path = caffe_weights_path()
         return VGG19(_dequantize(_load_state(path), path), pooling=pooling, caffe=True)
-    path = Path(weights).expanduser()
+    path = Path(weights)
     return VGG19(_torchvision_convs(_load_state(path), path), pooling=pooling, caffe=False)
