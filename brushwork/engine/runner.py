@@ -84,7 +84,9 @@ class Progress:
     _image: Callable[[], Image.Image] = field(repr=False)
 
     def image(self) -> Image.Image:
-        """The current picture (computed on demand: costs a device-to-host copy)."""
+        """The picture Ctrl-C would keep now (computed on demand: costs a device-to-host copy): at the last level
+        the best one scored, and a step scores the picture it starts from, so step N's is the best from before
+        N's update; at a coarser level, the picture as it is (it is still moving)."""
         return self._image()
 
 
