@@ -162,11 +162,33 @@ def _level(
 def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Settings, machine: Machine) -> RunPlan:
     """The plan of a run: each level whole or tiled, its memory and time; a :class:`SettingsError` when even
     the smallest tiles cannot fit the free memory (it says what size would)."""
+    levels, unfit = _levels(photo, paintings, settings, machine)
+    if unfit is not None:
+        raise SettingsError(_too_large(unfit, photo, paintings, settings, machine), _culprit(settings))
+    final = levels[-1].size
+    notes = [*_enlargements(paintings, final, settings), *_unreached_rates(settings)]
+    if settings.save_every > settings.steps:
+        notes.append(
+            f"a snapshot every {settings.save_every} steps is more than the run's {settings.steps}: none is taken"
+        )
+    if max(final) >= PHOTO_ENLARGEMENT_NOTED * max(photo):
+        notes.append(
+            f"the photo ({_wh(photo)}) is enlarged {max(final) / max(photo):.1f}x to {_wh(final)} px: the "
+            "strokes are painted at that size, but the photo's details are only as sharp as its own pixels"
+        )
+    return RunPlan(levels, machine, halo(run_layers(settings)), notes)
+
+
+def _levels(
+    photo: Size, paintings: Sequence[tuple[str, Size]], settings: Settings, machine: Machine
+) -> tuple[list[LevelPlan], LevelPlan | None]:
+    """Each level, whole while it fits the free memory and in ever smaller tiles after; and the first level that
+    fits in none of the ways it may be painted (its smallest way), or None."""
     sizes = check_sizes(photo, paintings, settings)
     budgets = level_budgets(settings.steps, sizes, settings.level_growth)
     margin = halo(run_layers(settings))
-    room = machine.in_use + USABLE * machine.free
-    levels, notes = [], []
+    room = _room(machine)
+    levels: list[LevelPlan] = []
     for size, steps in zip(sizes, budgets):
         painting = _largest_painting(paintings, size, settings)
         options: list[int | None]
@@ -176,27 +198,21 @@ def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Setti
             options = [None]
         else:
             options = [None, *(t for t in TILE_SIZES if t < max(size) and t >= margin)]
-        fitting = None
-        for tile in options:  # the first that fits: whole, then ever smaller tiles
-            choice = _level(size, steps, painting, tile, settings, machine, margin)
+        ways = (_level(size, steps, painting, tile, settings, machine, margin) for tile in options)
+        choice = None
+        for choice in ways:  # the first that fits: whole, then ever smaller tiles
             if choice.memory <= room:
-                fitting = choice
                 break
-        if fitting is None:
-            raise SettingsError(_too_large(choice, room, photo, paintings, settings, machine), _culprit(settings))
-        levels.append(fitting)
-    notes += _enlargements(paintings, sizes[-1], settings)
-    notes += _unreached_rates(settings)
-    if settings.save_every > settings.steps:
-        notes.append(
-            f"a snapshot every {settings.save_every} steps is more than the run's {settings.steps}: none is taken"
-        )
-    if max(sizes[-1]) >= PHOTO_ENLARGEMENT_NOTED * max(photo):
-        notes.append(
-            f"the photo ({_wh(photo)}) is enlarged {max(sizes[-1]) / max(photo):.1f}x to {_wh(sizes[-1])} px: the "
-            "strokes are painted at that size, but the photo's details are only as sharp as its own pixels"
-        )
-    return RunPlan(levels, machine, margin, notes)
+        assert choice is not None  # there is always the whole level
+        if choice.memory > room:
+            return levels, choice
+        levels.append(choice)
+    return levels, None
+
+
+def _room(machine: Machine) -> float:
+    """The memory a plan may fill: what the process holds, and most of what is free."""
+    return machine.in_use + USABLE * machine.free
 
 
 def _culprit(settings: Settings) -> str:
@@ -205,7 +221,6 @@ def _culprit(settings: Settings) -> str:
 
 def _too_large(
     level: LevelPlan,
-    room: float,
     photo: Size,
     paintings: Sequence[tuple[str, Size]],
     settings: Settings,
@@ -213,7 +228,7 @@ def _too_large(
 ) -> str:
     """Why a run cannot fit, and the largest size that would (the problem of the setting to change)."""
     where = f"at {_wh(level.size)} px" + (f" in {level.tile} px tiles" if level.tile else "")
-    free = f"the {_gb(room)} that {machine.device} memory has free for it"
+    free = f"the {_gb(_room(machine))} that {machine.device} memory has free for it"
     if settings.tile_size:
         return (
             f"{settings.tile_size} needs {_gb(level.memory)} {where}, more than {free}; "
@@ -223,12 +238,13 @@ def _too_large(
     while low <= high:  # the largest size whose plan fits: plans grow with the size
         middle = (low + high) // 2
         try:
-            plan_run(photo, paintings, settings.replace(size=middle), machine)
-            fits, low = middle, middle + 1
+            fitting = _levels(photo, paintings, settings.replace(size=middle), machine)[1] is None
         except (SettingsError, ImageError):
-            high = middle - 1
+            fitting = False
+        fits, low, high = (middle, middle + 1, high) if fitting else (fits, low, middle - 1)
     advice = f"use {fits} or less, or free some memory" if fits else "free some memory"
-    return f"{settings.size} needs {_gb(level.memory)} {where} even in tiles, more than {free}; {advice}"
+    tiled = " even in tiles" if level.tile else ""
+    return f"{settings.size} needs {_gb(level.memory)} {where}{tiled}, more than {free}; {advice}"
 
 
 def _largest_painting(paintings: Sequence[tuple[str, Size]], level: Size, settings: Settings) -> Size:

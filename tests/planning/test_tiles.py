@@ -208,6 +208,18 @@ def test_a_run_that_cannot_fit_even_in_tiles_is_refused_with_the_size_that_fits(
     assert info.value.field == "tile_size"
 
 
+def test_a_level_too_small_to_tile_is_refused_without_saying_tiles_were_tried(monkeypatch):
+    from brushwork.planning import run_plan as planning
+
+    calls = []
+    real = planning._levels
+    monkeypatch.setattr(planning, "_levels", lambda *args: calls.append(args) or real(*args))
+    with pytest.raises(SettingsError) as info:
+        plan_run((1024, 768), [("p", (1024, 640))], Settings(size=8192), machine(0.0))
+    assert "at 128x96 px, more than" in str(info.value) and "tiles" not in str(info.value)
+    assert len(calls) < 20  # one search for the size that fits, not one inside each of its probes
+
+
 def test_a_tile_smaller_than_its_margin_is_refused():
     with pytest.raises(SettingsError, match="smaller than the 80 px margin") as info:
         Settings(tile_size=64)
