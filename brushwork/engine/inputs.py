@@ -15,14 +15,15 @@ from brushwork.core.errors import SettingsError
 from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
 from brushwork.media import color
 from brushwork.media.images import Picture, load_image, resize_longest, to_tensor
-from brushwork.media.masks import ASPECT_SLACK, Regions
+from brushwork.media.masks import ASPECT_SLACK, Regions, with_paintings_alpha
+from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, measure, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19, check_weights_file
 from brushwork.planning.levels import check_sizes, painting_longest
 from brushwork.planning.machine import Machine
 from brushwork.planning.run_plan import RunPlan, plan_run
 
-__all__ = ["check_run", "measure_and_plan", "run_blend", "prepare_inputs", "initial_image"]
+__all__ = ["check_run", "measure_and_plan", "run_blend", "balance", "prepare_inputs", "initial_image"]
 
 
 def run_blend(settings: Settings, count: int, regions: Regions | None) -> tuple[float, ...]:
@@ -30,6 +31,23 @@ def run_blend(settings: Settings, count: int, regions: Regions | None) -> tuple[
     if regions is not None and regions.paint is not None:
         return (1.0 / count,) * count
     return tuple(blend_weights(settings, count))
+
+
+def balance(
+    settings: Settings,
+    photo: Image.Image,
+    styles: Sequence[Picture],
+    regions: Regions | None,
+    encoder: VGG19,
+    device: torch.device,
+) -> Settings:
+    """The settings with the style weights scaled to this photo and these paintings (see
+    :func:`~brushwork.model.balance.balanced`), of the parts of them the run learns from, blended as it blends
+    them: a picture's run and a clip's first frame alike."""
+    learnt = with_paintings_alpha(regions, styles)
+    parts = learnt.sources if learnt is not None else ()
+    blend = run_blend(settings, len(styles), learnt)
+    return balanced(settings, photo, [p.opaque_rgb for p in styles], blend, encoder, device, parts)
 
 
 def prepare_inputs(

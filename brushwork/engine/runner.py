@@ -28,12 +28,11 @@ from PIL import Image
 
 from brushwork.core.settings import CONVERGENCE_WINDOW, Settings
 from brushwork.engine.allocator import keep_freed_memory
-from brushwork.engine.inputs import initial_image, measure_and_plan, prepare_inputs, run_blend
+from brushwork.engine.inputs import balance, initial_image, measure_and_plan, prepare_inputs, run_blend
 from brushwork.engine.lbfgs import DeviceLBFGS
 from brushwork.media import color
 from brushwork.media.images import Picture, to_pil, to_tensor
 from brushwork.media.masks import LevelRegions, Regions, with_paintings_alpha
-from brushwork.model.balance import balanced
 from brushwork.model.device import (
     benchmarked,
     encoder_for,
@@ -199,6 +198,9 @@ class _Run:
         regions: Regions | None = None,
     ):
         self.content, self.styles, self.settings, self.callback = content, styles, settings, callback
+        self.device = pick_device(settings.device)
+        self.encoder = encoder or encoder_for(settings, self.device)
+        self.settings = balance(settings, content.rgb, styles, regions, self.encoder, self.device)
         regions = with_paintings_alpha(regions, styles)
         self.start_picture, self.extra, self.regions = start, extra, regions
         self.blend = run_blend(settings, len(styles), regions)
@@ -206,14 +208,8 @@ class _Run:
         self.budgets = [level.steps for level in planned.levels]
         self.tiles = [level.tile for level in planned.levels]
         self.overheads = [level.overhead for level in planned.levels]
-        self.device = pick_device(settings.device)
         self.queued = stalls_on_reads(self.device)
         """Whether steps only queue work on the device, their losses read every :data:`READ_EVERY` steps."""
-        self.encoder = encoder or encoder_for(settings, self.device)
-        parts = regions.sources if regions is not None else ()
-        self.settings = balanced(
-            settings, content.rgb, [s.opaque_rgb for s in styles], self.blend, self.encoder, self.device, parts
-        )
         self.bf16 = use_bf16(settings, self.device)
         # L-BFGS's first step is tiny; measured in bf16 its curvature is rounding noise and the next
         # step explodes, so the first curvature pair of each level is measured in fp32.

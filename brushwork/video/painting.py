@@ -30,12 +30,11 @@ from brushwork.core.interrupts import deaf_to_stops
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.core.words import count, duration
 from brushwork.engine import recipes
-from brushwork.engine.inputs import measure_and_plan, run_blend
+from brushwork.engine.inputs import balance, measure_and_plan
 from brushwork.engine.runner import Callback, Progress, Result, run
 from brushwork.media.clips import TIME_SLACK, ClipInfo, Frame, frames, write_clip
 from brushwork.media.images import Picture, written_atomically
-from brushwork.media.masks import Regions, with_paintings_alpha
-from brushwork.model.balance import balanced
+from brushwork.media.masks import Regions
 from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19
 from brushwork.planning.forecast import LEVEL_SETUP
@@ -282,11 +281,7 @@ def clip_balanced(
 ) -> Settings:
     """The settings with the style weights scaled by the clip's first frame, ``photo`` (see
     :func:`~brushwork.model.balance.balanced`): one strength for the whole clip, wherever it is painted."""
-    blend = run_blend(settings, len(styles), regions)
-    learnt = with_paintings_alpha(regions, styles)  # the part of each painting the run learns from
-    parts = learnt.sources if learnt is not None else ()
-    paintings = [p.opaque_rgb for p in styles]
-    return balanced(settings, photo, paintings, blend, encoder, encoder.mean.device, parts)
+    return balance(settings, photo, styles, regions, encoder, encoder.mean.device)
 
 
 class _FramePainter:
