@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import torch
 
-from brushwork.core.layers import halo, layer_index, stride
+from brushwork.core.layers import layer_index
 from brushwork.core.settings import Settings
 from brushwork.media.masks import LevelRegions
 from brushwork.model.network import VGG19, channels_last
 from brushwork.model.terms import FeatureTerm, Term, build
-from brushwork.planning.tiles import Tile, core, crop, tile_grid, whole_tile
+from brushwork.planning.tiles import Tile, core, crop, layer_grid, whole_tile
 
 __all__ = ["Objective", "TiledObjective"]
 
@@ -154,8 +154,7 @@ class TiledObjective(Objective):
         if not self.layers:
             return []
         height, width = image.shape[-2:]
-        align = max(stride(name) for name in self.layers)
-        return tile_grid(width, height, self.tile, halo(self.layers), align)
+        return layer_grid(width, height, self.tile, self.layers)
 
     def evaluate(self, image: torch.Tensor, grad: bool) -> tuple[torch.Tensor, Parts]:
         x = image.detach().requires_grad_(grad)

@@ -27,7 +27,7 @@ from brushwork.planning.levels import (
     painting_wanted,
 )
 from brushwork.planning.machine import GB, Machine
-from brushwork.planning.tiles import tile_grid
+from brushwork.planning.tiles import layer_grid
 
 __all__ = ["LevelPlan", "RunPlan", "plan_run", "TILE_SIZES"]
 
@@ -136,19 +136,17 @@ def _level(
     tile: int | None,
     settings: Settings,
     machine: Machine,
-    margin: int,
 ) -> LevelPlan:
     """Memory and time of one level, whole (``tile=None``) or in tiles."""
     layers = run_layers(settings)
-    align = max(stride(name) for name in layers)
     pixels = size[0] * size[1]
-    grid = tile_grid(*size, tile, margin, align) if tile else []
+    grid = layer_grid(*size, tile, layers) if tile else []
     crops = [(t.crop[2] - t.crop[0]) * (t.crop[3] - t.crop[1]) for t in grid] or [pixels]
     seen = max(crops)  # the network sees one tile (or the picture) at a time
     painting_seen = painting[0] * painting[1]
     if tile:  # a painting larger than a tile is measured in tiles too
         painting_crops = [
-            (t.crop[2] - t.crop[0]) * (t.crop[3] - t.crop[1]) for t in tile_grid(*painting, tile, margin, align)
+            (t.crop[2] - t.crop[0]) * (t.crop[3] - t.crop[1]) for t in layer_grid(*painting, tile, layers)
         ]
         painting_seen = max(painting_crops)
     network = max(ACTIVATION[machine.element] * seen, PAINTING[machine.element] * painting_seen)
@@ -198,7 +196,7 @@ def _levels(
             options = [None]
         else:
             options = [None, *(t for t in TILE_SIZES if t < max(size) and t >= margin)]
-        ways = (_level(size, steps, painting, tile, settings, machine, margin) for tile in options)
+        ways = (_level(size, steps, painting, tile, settings, machine) for tile in options)
         choice = None
         for choice in ways:  # the first that fits: whole, then ever smaller tiles
             if choice.memory <= room:

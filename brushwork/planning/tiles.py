@@ -14,15 +14,16 @@ layer's features; they index the tensors they are given and never import torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from brushwork.core.layers import stride
+from brushwork.core.layers import halo, stride
 
 if TYPE_CHECKING:
     from torch import Tensor
 
-__all__ = ["Box", "Tile", "tile_grid", "whole_tile", "crop", "core", "core_view", "pick"]
+__all__ = ["Box", "Tile", "tile_grid", "layer_grid", "whole_tile", "crop", "core", "core_view", "pick"]
 
 Box = tuple[int, int, int, int]
 """(left, top, right, bottom) in pixels, right and bottom exclusive."""
@@ -57,6 +58,12 @@ def tile_grid(width: int, height: int, tile: int, halo: int, align: int) -> list
             crop = (max(0, left - halo), max(0, top - halo), min(width, right + halo), min(height, bottom + halo))
             tiles.append(Tile(crop, (left, top, right, bottom)))
     return tiles
+
+
+def layer_grid(width: int, height: int, tile: int, layers: Sequence[str]) -> list[Tile]:
+    """The tiles whose cores' features at ``layers`` are exactly the whole picture's: the deepest layer's margin,
+    on its stride's grid (what a plan counts and an objective paints)."""
+    return tile_grid(width, height, tile, halo(layers), max(stride(name) for name in layers))
 
 
 def whole_tile(width: int, height: int) -> Tile:
