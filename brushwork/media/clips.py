@@ -21,6 +21,7 @@ from PIL import Image
 
 from brushwork.core import words
 from brushwork.core.errors import ImageError, WrongKindError
+from brushwork.media.images import regular_file
 
 __all__ = ["ClipInfo", "Frame", "TIME_SLACK", "probe", "peek", "frames", "in_span", "even_size", "write_clip"]
 
@@ -75,10 +76,7 @@ def _upright(image: Image.Image, rotation: float) -> Image.Image:
 
 
 def _open(path: Path, shown: str | None = None) -> av.container.InputContainer:
-    if path.is_dir():
-        raise ImageError(f"{shown or path} is a folder, not a video; give a video file")
-    if not path.is_file():
-        raise ImageError(f"video not found: {shown or path}")
+    regular_file(path, "video", "a video file", shown)
     try:
         return av.open(str(path))
     except (av.error.FFmpegError, OSError, ValueError) as exc:

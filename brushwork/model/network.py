@@ -18,8 +18,9 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from brushwork.core.errors import WeightsError
+from brushwork.core.errors import ImageError, WeightsError
 from brushwork.core.layers import CONV_SHAPES, LAYER_NAMES, layer_index
+from brushwork.media.images import regular_file
 
 __all__ = ["VGG19", "load_vgg19", "caffe_weights_path", "channels_last"]
 
@@ -112,10 +113,10 @@ def caffe_weights_path() -> Path:
 def check_weights_file(path: Path) -> None:
     """Refuse, before anything reads it, a weights file that is not there, or not a regular file (a folder, or a
     device such as /dev/zero that torch.load would read for ever)."""
-    if not path.exists():
-        raise WeightsError(f"weights file not found: {path}; give the path of a VGG19 state_dict saved with torch.save")
-    if not path.is_file():
-        raise WeightsError(f"cannot read weights file {path}: not a regular file; give a VGG19 state_dict file")
+    try:
+        regular_file(path, "weights", "a VGG19 state_dict file (saved with torch.save)")
+    except ImageError as exc:
+        raise WeightsError(str(exc)) from None
 
 
 def _load_state(path: Path) -> dict:

@@ -261,7 +261,7 @@ def test_missing_weights_file(tmp_path):
 
 
 def test_weights_path_is_a_folder_or_a_device(tmp_path):
-    assert "not a regular file" in _one_line_weights_error(tmp_path)
+    assert "weights path is a folder" in _one_line_weights_error(tmp_path)
     assert "not a regular file" in _one_line_weights_error("/dev/zero")  # never read: it has no end
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 import pickle
 import re
 from fractions import Fraction
@@ -277,7 +278,8 @@ def sound_only(tmp_path_factory) -> Path:
         ("unwritable", "cannot write to folder /proc"),
         ("not a video name", "use a .mp4, .mov, .mkv or .m4v file name"),
         ("end before start", "--end must be after the start"),
-        ("a folder", "is a folder, not a video"),
+        ("a folder", "video path is a folder"),
+        ("a pipe", "is not a regular file (a device, pipe or socket)"),
         ("output is a folder", "is a folder; give a file name such as "),
     ],
 )
@@ -297,8 +299,10 @@ def test_bad_clips_are_one_line_errors_before_any_work(capsys, tmp_path, clip, s
         "not a video name": (clip, tmp_path / "o.png", []),
         "end before start": (clip, tmp_path / "o.mp4", ["--start", "1", "--end", "0.5"]),
         "a folder": (tmp_path, tmp_path / "o.mp4", []),
+        "a pipe": (tmp_path / "pipe.mp4", tmp_path / "o.mp4", []),
         "output is a folder": (clip, tmp_path / "made.mp4", []),
     }[case]
+    os.mkfifo(tmp_path / "pipe.mp4")  # read, it would wait for a writer for ever
     (tmp_path / "made.mp4").mkdir(exist_ok=True)
     before = clip.read_bytes()
     rc, err = cli(capsys, "video", source, STYLE, "-o", out, "--size", "32", *extra)
