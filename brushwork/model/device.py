@@ -11,6 +11,7 @@ import contextlib
 import functools
 import platform
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,7 +115,7 @@ def measure(settings: Settings, device: torch.device, encoder: VGG19) -> Machine
         free=int(free),
         in_use=int(in_use),
         element=2 if bf16 else 4,
-        step_seconds=_step_seconds(_timed(settings), bf16, encoder, side),
+        step_seconds=_step_seconds(_timed(settings), bf16, weakref.ref(encoder), side),
         exponent=exponent,
         calibrated=side,
     )
@@ -128,8 +129,11 @@ def _timed(settings: Settings) -> Settings:
 
 
 @functools.lru_cache(maxsize=8)
-def _step_seconds(settings: Settings, bf16: bool, encoder: VGG19, side: int) -> float:
-    """Seconds of one step of a ``side`` px square (the best of two, after a warm-up)."""
+def _step_seconds(settings: Settings, bf16: bool, network: weakref.ref[VGG19], side: int) -> float:
+    """Seconds of one step of a ``side`` px square (the best of two, after a warm-up). The network is known by a
+    weak reference: the cache must not keep up to 8 of them alive (the encoders' own cache keeps 2)."""
+    encoder = network()
+    assert encoder is not None  # the caller holds it
     device = encoder.mean.device
     generator = torch.Generator().manual_seed(0)
     photo, painting, start = (torch.rand(1, 3, side, side, generator=generator).to(device) * 255 for _ in range(3))

@@ -323,6 +323,23 @@ def test_a_run_leaves_the_calling_programs_random_numbers_and_cudnn_choice_alone
     assert torch.equal(torch.rand(3), expected) and torch.backends.cudnn.benchmark is False
 
 
+def test_the_step_timing_is_measured_once_and_keeps_no_network_alive():
+    import gc
+    import weakref
+
+    from brushwork.model import device as devices
+
+    settings, cpu = Settings(size=64, device="cpu", pooling="avg"), torch.device("cpu")
+    encoder = devices.encoder_for(settings, cpu)
+    first = devices.measure(settings, cpu, encoder).step_seconds
+    assert devices.measure(settings, cpu, encoder).step_seconds == first  # timed once
+    gone = weakref.ref(encoder)
+    del encoder
+    devices._cached_encoder.cache_clear()
+    gc.collect()
+    assert gone() is None
+
+
 def test_divergent_run_keeps_the_last_good_picture(pictures):
     """L-BFGS with a learning rate of 255 (the most there is) from step 3 on overflows the loss deterministically."""
     snapshots = {}
