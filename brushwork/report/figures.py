@@ -135,7 +135,10 @@ class _Maker:
             if same:
                 return path  # the very picture is already there: keep it
             if not overwrite:
-                raise ImageError(f"{path} already exists and is another picture; allow overwriting to replace it")
+                raise ImageError(
+                    f"{path} already exists and is another picture; move it, or allow overwriting and make the "
+                    "mondrian figure too"
+                )
         save_with_recipe(picture, path, recipe, overwrite=True)
         return path
 
@@ -314,8 +317,8 @@ def _make(
     for path in paths.values():  # refuse before any work, so a long run never ends in a failed save
         check_output_path(path, overwrite)
     maker = _Maker(size, steps_scale, device, out / "mondrian.png", mondrian_seed, watcher, tv_weight)
-    if "styles" in wanted or "mondrian" in wanted:
-        maker.ensure_mondrian(overwrite)
+    if "styles" in wanted or "mondrian" in wanted:  # replaced only when asked for: else the styles' input alone
+        maker.ensure_mondrian(overwrite and "mondrian" in wanted)
     for name in wanted:
         start = time.perf_counter()
         if name == "mondrian":

@@ -126,6 +126,19 @@ def test_out_must_be_a_folder(tmp_path, capsys):
     assert "is a file" in capsys.readouterr().err
 
 
+def test_the_styles_figure_never_replaces_a_mondrian_png_that_is_not_asked_for(tmp_path, capsys):
+    """Its Mondrian is an input there: a picture of that name is the user's, --overwrite or not."""
+    mine = tmp_path / "mondrian.png"
+    Image.new("RGB", (32, 32), "red").save(mine)
+    before = mine.read_bytes()
+    assert figures_command(["styles", "--out", str(tmp_path), "--overwrite", "--size", "32", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "is another picture; move it, or allow overwriting and make the mondrian figure too" in err
+    assert mine.read_bytes() == before and not (tmp_path / "styles.png").exists()
+    assert figures_command(["mondrian", "--out", str(tmp_path), "--overwrite", "-q"]) == 0  # asked for: replaced
+    assert _png(mine).tobytes() == mondrian(512, 512, 0).tobytes()
+
+
 def test_a_refused_device_leaves_no_empty_folder(tmp_path, capsys):
     import torch
 
