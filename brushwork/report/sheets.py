@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -15,6 +16,8 @@ stretched into a sheet of white."""
 
 LABEL_LINES = 3
 """A label takes at most this many lines under its picture; what does not fit ends in an ellipsis."""
+_PARTS = re.compile(r"[^-_]+[-_]*|[-_]+")
+"""A word's parts, each up to and with its ``-`` or ``_``, where a word too wide for a line is broken."""
 
 
 FONTS = ("DejaVuSans.ttf", "Arial.ttf", "Helvetica.ttc")
@@ -102,14 +105,20 @@ def _fitted(
 def _wrapped(
     draw: ImageDraw.ImageDraw, label: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int
 ) -> list[str]:
-    """The label in lines no wider than its cell, broken between words (a small figure's cells are narrow)."""
-    lines: list[str] = []
+    """The label in lines no wider than its cell, broken between words, or after a ``-`` or ``_`` (a file's name
+    such as ``grace_hopper__woman-with-hat``; a small figure's cells are narrow)."""
+    pieces = []  # words with their space; one too wide for a line alone, in parts up to each - or _
     for word in _writable(label, font).split():
-        joined = f"{lines[-1]} {word}" if lines else word
-        if lines and draw.textlength(joined, font=font) <= width:
+        parts = [word] if draw.textlength(word, font=font) <= width else _PARTS.findall(word)
+        pieces += [*parts[:-1], parts[-1] + " "]
+    lines: list[str] = []
+    for piece in pieces:
+        joined = lines[-1] + piece if lines else piece
+        if lines and draw.textlength(joined.rstrip(), font=font) <= width:
             lines[-1] = joined
         else:
-            lines.append(word)
+            lines.append(piece)
+    lines = [line.rstrip() for line in lines]
     if len(lines) > LABEL_LINES:
-        lines[LABEL_LINES - 1 :] = [" ".join(lines[LABEL_LINES - 1 :])]
+        lines[LABEL_LINES - 1 :] = ["".join(lines[LABEL_LINES - 1 :])]
     return [_fitted(draw, line, font, width) for line in lines] or [""]

@@ -27,6 +27,19 @@ def test_a_label_wider_than_its_cell_goes_on_to_more_lines_under_it_and_its_row_
     assert text[:line_h].min() < 128 and text[line_h : 2 * line_h].min() < 128  # both lines written
 
 
+def test_a_file_name_label_too_wide_for_a_line_breaks_after_its_dashes_and_underscores():
+    from PIL import ImageDraw
+
+    from brushwork.report.sheets import _font, _wrapped
+
+    draw, font = ImageDraw.Draw(Image.new("RGB", (1, 1))), _font(13)
+    lines = _wrapped(draw, "grace_hopper__woman-with-hat", font, 120)
+    assert len(lines) > 1 and "".join(lines) == "grace_hopper__woman-with-hat"  # all of it, in parts
+    assert all(draw.textlength(line, font=font) <= 120 for line in lines)
+    assert all(line.endswith(("_", "-")) for line in lines[:-1])
+    assert _wrapped(draw, "TV on (tv_weight 150)", font, 96) == ["TV on", "(tv_weight", "150)"]  # spaces first
+
+
 def test_a_thin_strip_is_shrunk_to_fit_and_transparency_is_white():
     strip = Image.new("RGB", (30, 900), (0, 0, 0))
     hidden = Image.new("RGBA", (96, 72), (255, 0, 255, 0))  # magenta stored under full transparency
