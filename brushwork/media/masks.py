@@ -164,10 +164,30 @@ def mask_of(
     grey = alpha if alpha is not None else rgb.convert("L")
     if on == "painting" and grey.getextrema() == (255, 255):
         return np.ones(photo[::-1], dtype=np.float32)
-    mask = np.asarray(_fitted(grey.convert("L"), name, photo, notes, role, on), dtype=np.float32) / 255.0
+    grey = _label_map_stretched(grey.convert("L"), _label(role, name), notes)
+    mask = np.asarray(_fitted(grey, name, photo, notes, role, on), dtype=np.float32) / 255.0
     if mask.max() < 1 / 255:
         raise ImageError(f"{_label(role, name)} is empty (all black); paint the region it covers white")
+    if mask.max() < DIM:
+        notes.append(
+            f"{_label(role, name)} is at most {mask.max():.0%} white: its part is painted that weakly; white (255) "
+            "is a part painted in full"
+        )
     return mask
+
+
+DIM = 0.5
+"""A mask whose whitest pixel is under this is noted: painted that weakly, which is seldom what was meant."""
+
+
+def _label_map_stretched(grey: Image.Image, label: str, notes: list[str]) -> Image.Image:
+    """A mask of the values 0 and 1 alone, as segmentation tools write a label map, as black and white (read as
+    it is, it would be painted at 1/255: not at all)."""
+    counts = grey.histogram()
+    if counts[1] and not any(counts[2:]):
+        notes.append(f"{label} holds only the values 0 and 1 (a label map): read as black and white")
+        return grey.point(lambda v: 255 * v)
+    return grey
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:

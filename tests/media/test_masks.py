@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw, ImageFilter
 
+import brushwork
 from brushwork import stylize, transfer
 from brushwork.cli import main
 from brushwork.core.errors import ImageError
@@ -321,6 +322,27 @@ def test_a_painting_mask_all_white_is_all_of_the_painting_whatever_its_shape(tmp
     Image.new("L", (1, 2), 128).save(tmp_path / "grey.png")  # not white: its shape counts on a painting too
     with pytest.raises(ImageError, match="painting mask grey.png is 1x2, not the painting's shape"):
         load_mask(tmp_path / "grey.png", (128, 72), notes, "painting mask", "painting")
+
+
+def test_a_label_map_of_0_and_1_is_black_and_white_and_a_dim_mask_is_noted(tmp_path, photo, starry_night):
+    """Segmentation tools write a region as 1 in 8 bits: read as it is, it would be painted at 1/255, not at all."""
+    from brushwork.media.masks import load_mask
+
+    labels = np.zeros(SIZE[::-1], np.uint8)
+    labels[:, : SIZE[0] // 2] = 1
+    Image.fromarray(labels).save(tmp_path / "labels.png")
+    notes: list[str] = []
+    mask = load_mask(tmp_path / "labels.png", SIZE, notes)
+    assert set(np.unique(mask)) == {0.0, 1.0} and mask[:, 0].min() == 1.0
+    assert notes == ["mask labels.png holds only the values 0 and 1 (a label map): read as black and white"]
+    Image.new("L", SIZE, 3).save(tmp_path / "dim.png")
+    notes.clear()
+    assert load_mask(tmp_path / "dim.png", SIZE, notes).max() == pytest.approx(3 / 255)
+    assert notes == [
+        "mask dim.png is at most 1% white: its part is painted that weakly; white (255) is a part painted in full"
+    ]
+    planned = brushwork.plan_for(photo, starry_night, size=32, masks=[labels])  # an array in the API too
+    assert "mask 1 holds only the values 0 and 1" in planned.describe()
 
 
 def test_hard_masks_drawn_at_another_size_stay_hard_and_fit_together(tmp_path):
