@@ -428,8 +428,15 @@ def add_regions(p: Parser, where: str = "") -> None:
         "a painting per part of the photo: white where it applies, black where not, grey on a soft edge; "
         f"where no mask reaches, the photo is kept{'; ' + where if where else ''}",
     )
-    group.add_argument("--masks", metavar="MASK,...", help="one mask picture per painting, in the paintings' order")
-    group.add_argument("--regions", metavar="MAP", help="one colour-coded map of the regions (with --region)")
+    group.add_argument(
+        "--masks",
+        action="append",
+        metavar="MASK,...",
+        help="one mask picture per painting, in the paintings' order (or --masks once per painting)",
+    )
+    group.add_argument(
+        "--regions", action="append", metavar="MAP", help="one colour-coded map of the regions (with --region)"
+    )
     group.add_argument(
         "--region",
         action="append",
@@ -438,9 +445,12 @@ def add_regions(p: Parser, where: str = "") -> None:
         help="a region map's colour (as CSS writes it: #0000ff, #00f, blue) and its painting, "
         'e.g. "#0000ff=starry.jpg"; once per painting',
     )
-    group.add_argument("--keep", metavar="MASK", help="a region kept close to the photo (a face, a logo): no style")
+    group.add_argument(
+        "--keep", action="append", metavar="MASK", help="a region kept close to the photo (a face, a logo): no style"
+    )
     group.add_argument(
         "--painting-masks",
+        action="append",
         metavar="MASK,...",
         help="one mask per painting, drawn on the painting: the part of it whose style is learnt (its sky, say)",
     )
@@ -470,11 +480,14 @@ def region_files(p: Parser, args: argparse.Namespace) -> tuple[list[str], Region
     return styles, regions
 
 
-def _mask_list(p: Parser, text: str | None, option: str) -> tuple[Path, ...]:
-    """``A.png,B.png`` as paths (one file whose own name has a comma, ``sky,2.png``, where the parts are no
-    files); an empty name (``--masks ""``, a trailing comma) is refused."""
-    if text is None:
-        return ()
+def _mask_list(p: Parser, given: list[str] | None, option: str) -> tuple[Path, ...]:
+    """The masks of each time the option is given, in order: ``A.png,B.png`` as paths (one file whose own name
+    has a comma, ``sky,2.png``, where the parts are no files); an empty name (``--masks ""``, a trailing comma) is
+    refused."""
+    return tuple(path for text in given or () for path in _mask_names(p, text, option))
+
+
+def _mask_names(p: Parser, text: str, option: str) -> tuple[Path, ...]:
     names = [name.strip() for name in text.split(",")]
     if len(names) > 1 and Path(text).is_file() and not all(Path(name).is_file() for name in names):
         return (Path(text),)
@@ -483,9 +496,13 @@ def _mask_list(p: Parser, text: str | None, option: str) -> tuple[Path, ...]:
     return tuple(Path(name) for name in names)
 
 
-def _one_mask(p: Parser, text: str | None, option: str) -> Path | None:
-    if text is None:
+def _one_mask(p: Parser, given: list[str] | None, option: str) -> Path | None:
+    """The one file the option takes; given twice, refused (the first would be dropped without a word)."""
+    if not given:
         return None
+    if len(given) > 1:
+        p.error(f"{option} takes one picture, given {len(given)} times; draw all of it on one")
+    text = given[0]
     if not text.strip():
         p.error(f"{option} needs a file name")
     return Path(text)

@@ -110,6 +110,16 @@ def test_a_mask_of_another_size_but_the_same_shape_is_resized_with_a_note(capsys
     assert "mask large.png is 192x144: resized to the photo's 96x72" in err and out.exists()
 
 
+def test_masks_given_once_per_painting_are_one_list_and_a_second_keep_is_refused(
+    capsys, monkeypatch, drawn, photo, starry_night, wave
+):
+    monkeypatch.chdir(drawn)
+    rc, _, err = cli(capsys, photo, starry_night, wave, "--masks", "top.png", "--masks", "bottom.png", "--plan")
+    assert rc == 0, err
+    rc, _, err = cli(capsys, photo, starry_night, "--keep", "top.png", "--keep", "bottom.png", "--plan")
+    assert rc == 2 and "--keep takes one picture, given 2 times; draw all of it on one" in err
+
+
 def test_a_mask_whose_name_has_a_comma_is_one_file(capsys, monkeypatch, drawn, photo, starry_night):
     monkeypatch.chdir(drawn)
     (drawn / "top.png").rename(drawn / "sky,2.png")
