@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
 __all__ = ["main", "COMMANDS"]
 
@@ -29,11 +28,6 @@ COMMANDS = {
 picture to paint (:mod:`brushwork.cli.paint`)."""
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM and SIGHUP stop a run the way Ctrl-C does, so its picture so far is written."""
-    raise KeyboardInterrupt
-
-
 def _misspelt_command(word: str) -> str | None:
     """The command ``word`` is a slip of (``vidoe``: ``video``); None for what reads as a file's name or path."""
     import difflib
@@ -46,6 +40,7 @@ def _misspelt_command(word: str) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``brushwork`` console script."""
     from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE
+    from brushwork.core.interrupts import stops_as_ctrl_c
 
     given = list(sys.argv[1:] if argv is None else argv)
     if given[:1] == ["help"]:  # as git and pip take it: the help of the command named after it, or brushwork's
@@ -56,10 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if meant:
         print(f"brushwork: error: no command or file {given[0]!r}; did you mean 'brushwork {meant}'?", file=sys.stderr)
         return EXIT_USAGE
-    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None and name != "serve":  # the studio's server handles its own signals
-            signal.signal(sig, _stop)
-    status = _status_of(name, args)
+    with stops_as_ctrl_c():  # (the studio's server takes them over while it runs, and hands them back after)
+        status = _status_of(name, args)
     if status == EXIT_INTERRUPTED and argv is None:  # the program is ending: a further Ctrl-C would only kill
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Python's own exit (status -2)
     return status

@@ -1,2 +1,1 @@
-"""Words: errors, VGG19's layer names and every setting, in plain Python (no torch); and the stops that wait
-while a picture is kept."""
+"""Words: errors, VGG19's layer names and every setting, in plain Python (no torch); and how a run is stopped."""

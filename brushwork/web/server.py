@@ -72,20 +72,19 @@ def serve(
         make_data_folder(data)
     except OSError as exc:
         raise ServerError(f"cannot use {data} as the data folder ({exc.strerror or exc})", "data") from None
-    with contextlib.ExitStack() as held:  # the data folder's lock and the socket, however the studio ends
-        held.enter_context(claim_data(data))
-        sock = held.enter_context(_listen(host, port))
-        bound_host, bound_port = sock.getsockname()[:2]
-        local = is_loopback(bound_host)
-        access = Access.local(token, host, bound_port) if local else Access.shared(token)
-        app = create_app(data, limits, access=access)
-        _announce(data, bound_host, bound_port, access, local, open_browser)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
-        server = _Server(config, app.state.studio.stopping)
-        try:
-            server.run(sockets=[sock])
-        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; the studio has stopped cleanly
-            pass
+    try:
+        with contextlib.ExitStack() as held:  # the data folder's lock and the socket, however the studio ends
+            held.enter_context(claim_data(data))
+            sock = held.enter_context(_listen(host, port))
+            bound_host, bound_port = sock.getsockname()[:2]
+            local = is_loopback(bound_host)
+            access = Access.local(token, host, bound_port) if local else Access.shared(token)
+            app = create_app(data, limits, access=access)
+            _announce(data, bound_host, bound_port, access, local, open_browser)
+            config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+            _Server(config, app.state.studio.stopping).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C (or SIGTERM) it handled once the studio has stopped
+        pass  # cleanly; or one came before it ran
     print("brushwork studio stopped", file=sys.stderr)
 
 

@@ -7,6 +7,7 @@ their timing is under the test's control.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
@@ -1374,6 +1375,24 @@ def test_serve_on_a_network_address_warns_and_prints_the_address_with_its_token(
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_sigterm_stops_the_studio_as_ctrl_c_does(tmp_path):
+    """A service manager's stop: exit 0 and the same last line, not a bare 143."""
+    import signal
+
+    argv = ["serve", "--port", "0", "--data", str(tmp_path)]
+    proc = subprocess.Popen([sys.executable, "-m", "brushwork", *argv], stderr=subprocess.PIPE, text=True)
+    said = proc.stderr.readline()
+    assert "Ctrl-C to stop" in said, said
+    port = re.search(r":(\d+)/", said).group(1)
+    for _ in range(100):  # serving: the signal reaches uvicorn's own handler
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/api/config"):
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and rest.strip().splitlines()[-1] == "brushwork studio stopped", rest
 
 
 def test_a_form_field_the_studio_has_not_is_refused_naming_it_not_painted_at_the_defaults(make_client):
