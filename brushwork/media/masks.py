@@ -283,16 +283,33 @@ def with_paintings_alpha(regions: Regions | None, paintings: Sequence[Picture]) 
     is the part of it to learn from, within its own mask if it has one."""
     alphas = [None if p.alpha is None else np.asarray(p.alpha, dtype=np.float32) / 255.0 for p in paintings]
     alphas = [None if a is None or a.min() == 1.0 else a for a in alphas]
-    if not any(a is not None for a in alphas):
-        return regions
-    regions = regions if regions is not None else Regions(None, None)
-    own = regions.sources or (None,) * len(paintings)
+    own = (regions.sources if regions is not None else ()) or (None,) * len(paintings)
     parts = tuple(a if mask is None else mask if a is None else mask * a for mask, a in zip(own, alphas))
     for painting, part, mask in zip(paintings, parts, own):
-        if part is not None and part.max() < 1 / 255:
-            where = "its mask covers only its transparent part" if mask is not None else "it is transparent all over"
-            raise ImageError(f"the painting {painting.name}: {where}; there is nothing to learn from")
-    return replace(regions, sources=parts)
+        _check_part(painting.name, part, mask is not None)
+    if not any(a is not None for a in alphas):
+        return regions
+    return replace(regions if regions is not None else Regions(None, None), sources=parts)
+
+
+SMALLEST_PART = 0.01
+"""The least share of a painting its style is learnt from: a dab of it (a 40 px disc of a 1024 px painting, 0.2%)
+holds a stroke or two, whose statistics, matched everywhere, paint over the whole photo."""
+
+
+def _check_part(name: str, part: np.ndarray | None, masked: bool) -> None:
+    """Refuse a part of a painting (its mask, its opaque pixels) with nothing, or too little, to learn from."""
+    if part is None:
+        return
+    if part.max() < 1 / 255:
+        where = "its mask covers only its transparent part" if masked else "it is transparent all over"
+        raise ImageError(f"the painting {name}: {where}; there is nothing to learn from")
+    if part.mean() < SMALLEST_PART:
+        what = "the part of it to learn from" if masked else "what of it is not transparent"
+        raise ImageError(
+            f"the painting {name}: {what} is {part.mean():.1%} of it, too little to learn its style from (its "
+            f"statistics would paint over the whole photo); give at least {SMALLEST_PART:.0%} of it"
+        )
 
 
 def load_regions(

@@ -291,6 +291,7 @@ BAD_PAINTING_MASKS = {  # case: (painting masks, what the one line says)
     "more painting masks than paintings": ("left.png,right.png", "more painting masks than paintings"),
     "a mask of the photo's shape": ("top.png", "not the painting's shape"),
     "an empty painting mask": ("black_painting.png", "is empty"),
+    "a dab of the painting": ("dab_painting.png", "is 0.1% of it, too little to learn its style from"),
     "a non-image": ("words.png", "not an image"),
 }
 
@@ -301,6 +302,9 @@ def test_a_bad_painting_mask_is_refused_in_one_line_and_nothing_is_written(
 ):
     monkeypatch.chdir(drawn)
     Image.new("L", (128, 72), 0).save(drawn / "black_painting.png")
+    dab = Image.new("L", (128, 72), 0)
+    dab.paste(255, (60, 30, 63, 33))  # a click of a small brush: its statistics would paint over the photo
+    dab.save(drawn / "dab_painting.png")
     given, words = BAD_PAINTING_MASKS[case]
     rc, _, err = cli(capsys, photo, diptych[0], "--painting-masks", given, "-o", "out.png", "--steps", "2", "-q")
     assert rc == 2, err
