@@ -103,7 +103,10 @@ class Access:
             return "the studio takes changes only from its own page, not from another web site"
         given = request.headers.get(TOKEN_HEADER)
         if given and not self.holds(given):  # a page the studio served before it was restarted (a new token)
-            return "this page holds an old token: the studio was restarted since it was opened; reload the page"
+            return (
+                f"the {TOKEN_HEADER} header is not this studio's token: reload the page (a page opened before a "
+                "restart holds the old one), or send the token 'brushwork serve' printed"
+            )
         if not self.holds(given):
             return f"changes need the studio's token in the {TOKEN_HEADER} header (its page sends it)"
         return None

@@ -70,6 +70,8 @@ def serve(
     data = data.expanduser()
     try:
         make_data_folder(data)
+    except FileExistsError:
+        raise ServerError(f"{data} is a file, not a folder", "data") from None
     except OSError as exc:
         raise ServerError(f"cannot use {data} as the data folder ({exc.strerror or exc})", "data") from None
     try:
@@ -88,6 +90,10 @@ def serve(
     print("brushwork studio stopped", file=sys.stderr)
 
 
+_HOSTS_FAULT = (errno.EADDRNOTAVAIL, errno.EINVAL)
+"""Errors of listening that are the host's: an address this machine lacks, one it cannot listen on as given."""
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """The studio's socket; a name that does not resolve or an address this machine lacks blames the host."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -96,8 +102,8 @@ def _listen(host: str, port: int) -> socket.socket:
             socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
         return socket.create_server((host, port), family=family)
     except (OSError, UnicodeError) as exc:
-        ours = not isinstance(exc, (socket.gaierror, UnicodeError)) and exc.errno != errno.EADDRNOTAVAIL
-        option = "port" if ours else "host"  # a name that does not resolve, an address this machine lacks: the host
+        ours = not isinstance(exc, (socket.gaierror, UnicodeError)) and exc.errno not in _HOSTS_FAULT
+        option = "port" if ours else "host"  # a name that does not resolve, an address it lacks or cannot take
         raise ServerError(f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc})", option) from None
 
 
