@@ -571,7 +571,15 @@ def test_a_painting_the_browser_cannot_show_is_learnt_from_whole_beside_a_part_o
     page.wait_for_function("() => document.getElementById('regions').height === 640")  # The Starry Night, 1024x640
     page.click('#region-edges [data-value="hard"]')
     box = page.locator("#regions").bounding_box()
-    page.mouse.click(box["x"] + 0.5 * box["width"], box["y"] + 0.2 * box["height"])  # a dot of its sky
+    page.mouse.click(box["x"] + 0.5 * box["width"], box["y"] + 0.2 * box["height"])  # a dot of its sky: too little
+    page.click("#paint")
+    page.wait_for_function(
+        "() => document.getElementById('toast').textContent.includes('too little to learn its style from')"
+    )
+    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])  # a stroke across its sky
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.2 * box["height"], steps=20)
+    page.mouse.up()
     page.click("#paint")
     page.wait_for_selector('#status[data-state="done"]', timeout=180_000)
     job = page.evaluate("() => fetch('/api/jobs').then((r) => r.json())")[0]
