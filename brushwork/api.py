@@ -44,8 +44,9 @@ from brushwork.media.masks import (
     RegionFiles,
     Regions,
     check_painting_masks,
-    load_mask,
     mask_of,
+    masks_of,
+    opened,
     regions_for,
     with_paintings_alpha,
 )
@@ -126,15 +127,20 @@ def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
 
 
 def _mask(source: ImageInput, role: str, size: tuple[int, int], notes: list[str], on: str = "photo") -> np.ndarray:
-    """A mask from a file, a PIL image or a numpy array (HxW or HxWx1: uint8 0-255, bool, or floats 0-1), at the
-    ``size`` of the picture it is drawn ``on``."""
+    """A mask at the ``size`` of the picture it is drawn ``on`` (see :func:`_mask_image`)."""
+    return mask_of(*_mask_image(source, role), size, notes, role, on)
+
+
+def _mask_image(source: ImageInput, role: str) -> tuple[Image.Image, str]:
+    """A mask from a file, a PIL image or a numpy array (HxW or HxWx1: uint8 0-255, bool, or floats 0-1), and its
+    name in what is said (a file's name; none for one given in memory)."""
     if isinstance(source, np.ndarray):
         source = _mask_array(source, role)
     if isinstance(source, Image.Image):
-        return mask_of(source, "", size, notes, role, on)
+        return source, ""
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"{role} must be a file path, a PIL image or a numpy array (HxW), not {type(source).__name__}")
-    return load_mask(source, size, notes, role, on)
+    return opened(source, role)
 
 
 def _mask_array(source: np.ndarray, role: str) -> Image.Image:
@@ -175,7 +181,11 @@ def _regions(
         if given is not None and not isinstance(given, (list, tuple)):
             raise TypeError(f"{name} must be a list (one mask per painting), not {type(given).__name__}")
     notes: list[str] = []
-    arrays = None if masks is None else [_mask(m, f"mask {i + 1}", size, notes, on) for i, m in enumerate(masks)]
+    images = None
+    if masks is not None:  # one given in memory is called by its place in the list
+        images = [_mask_image(m, f"mask {i + 1}") for i, m in enumerate(masks)]
+        images = [(image, name or str(i + 1)) for i, (image, name) in enumerate(images)]
+    arrays = None if images is None else masks_of(images, size, notes, on=on)
     kept = None if keep is None else _mask(keep, "keep mask", size, notes, on)
     check_painting_masks(len(painting_masks or paintings), len(paintings))
     sources = [

@@ -31,6 +31,8 @@ __all__ = [
     "RegionFiles",
     "load_mask",
     "mask_of",
+    "masks_of",
+    "opened",
     "masks_from_map",
     "parse_colour",
     "regions_for",
@@ -124,7 +126,7 @@ def _fitted(
 ) -> Image.Image:
     """``image`` (a ``role``: mask, keep mask, region map...) at the size of the picture it is drawn ``on`` (the
     photo, or a painting of that size): resized (with a note) when only its size differs, refused when its shape
-    does. A mask of black and white alone stays so, and a map's colours are not blended."""
+    does. A map's colours are not blended; a black-and-white mask's blurred edge is hardened by the caller."""
     if image.size == photo:
         return image
     aspect, wanted = image.width / image.height, photo[0] / photo[1]
@@ -134,9 +136,12 @@ def _fitted(
             f"draw it on the {on} itself, or crop it to the {on}'s shape"
         )
     notes.append(f"{_label(role, name)} is {image.width}x{image.height}: resized to the {on}'s {photo[0]}x{photo[1]}")
-    if image.mode == "L" and set(image.histogram()[1:255]) == {0}:  # black and white only: it stays hard-edged
-        return image.resize(photo, Image.Resampling.BILINEAR).point(lambda v: 255 if v >= 128 else 0)
     return image.resize(photo, Image.Resampling.NEAREST if role == "region map" else Image.Resampling.BILINEAR)
+
+
+def _black_and_white(image: Image.Image) -> bool:
+    """Whether a greyscale picture holds black and white alone: a mask with hard edges, which keeps them resized."""
+    return image.mode == "L" and set(image.histogram()[1:255]) == {0}
 
 
 def load_mask(
@@ -150,8 +155,12 @@ def load_mask(
     """A mask file as 0-1 floats at the ``(width, height)`` of the picture it is drawn ``on``: its grey level (or
     its alpha, if it has one). ``name`` is what it is called in what is said (an upload's own name; by default its
     path, and its file name)."""
-    image = open_image(path, role, shown=None if name is None else repr(name))
-    return mask_of(image, name or Path(path).name, photo, notes, role, on)
+    return mask_of(*opened(path, role, name), photo, notes, role, on)
+
+
+def opened(path: str | os.PathLike, role: str = "mask", name: str | None = None) -> tuple[Image.Image, str]:
+    """A mask file's image and what it is called (``name``, an upload's own; by default its file name)."""
+    return open_image(path, role, shown=None if name is None else repr(name)), name or Path(path).name
 
 
 def mask_of(
@@ -159,21 +168,65 @@ def mask_of(
 ) -> np.ndarray:
     """An image as a mask (see :func:`load_mask`); an empty one is refused. On a painting, one all white is all of
     it, whatever its shape (the studio sends a painting learnt from whole so, without reading the painting); on
-    the photo, its shape is checked like any mask's."""
+    the photo, its shape is checked like any mask's. One of black and white alone stays so resized."""
+    return masks_of([(image, name)], photo, notes, role, on)[0]
+
+
+def masks_of(
+    images: Sequence[tuple[Image.Image, str]],
+    photo: tuple[int, int],
+    notes: list[str],
+    role: str = "mask",
+    on: str = "photo",
+) -> list[np.ndarray]:
+    """Images, with their names, as masks (see :func:`mask_of`), their black-and-white ones hardened together: a
+    pixel where their resized edges blur goes to the one that covers most of it (to none where they cover under
+    half of it in all). Masks that meet at their own sizes so meet at the photo's, with no pixel row of overlap
+    or of gap between them, though each was drawn at another size."""
+    drawn = [_drawn(image, name, photo, notes, role, on) for image, name in images]
+    hard = [index for index, (_, black_and_white) in enumerate(drawn) if black_and_white]
+    masks = [mask for mask, _ in drawn]
+    if hard:
+        for index, mask in zip(hard, _hardened([masks[i] for i in hard])):
+            masks[index] = mask
+    for mask, (_, name) in zip(masks, images):
+        if mask.max() < 1 / 255:
+            raise ImageError(f"{_label(role, name)} is empty (all black); paint the region it covers white")
+    return masks
+
+
+def _drawn(
+    image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], role: str, on: str
+) -> tuple[np.ndarray, bool]:
+    """An image's grey level (or alpha) as 0-1 floats at ``photo``'s size, and whether it is black and white alone
+    (its resized edge then still blurred)."""
     rgb, alpha = rgb_and_alpha(image)  # a 16-bit grey's soft edge kept, a palette's transparency as alpha
     grey = alpha if alpha is not None else rgb.convert("L")
     if on == "painting" and grey.getextrema() == (255, 255):
-        return np.ones(photo[::-1], dtype=np.float32)
+        return np.ones(photo[::-1], dtype=np.float32), False
     grey = _label_map_stretched(grey.convert("L"), _label(role, name), notes)
     mask = np.asarray(_fitted(grey, name, photo, notes, role, on), dtype=np.float32) / 255.0
-    if mask.max() < 1 / 255:
-        raise ImageError(f"{_label(role, name)} is empty (all black); paint the region it covers white")
-    if mask.max() < DIM:
+    if 1 / 255 <= mask.max() < DIM:
         notes.append(
             f"{_label(role, name)} is at most {mask.max():.0%} white: its part is painted that weakly; white (255) "
             "is a part painted in full"
         )
-    return mask
+    return mask, _black_and_white(grey)
+
+
+def _hardened(blurred: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Black-and-white masks whose resized edges blur, black and white again, together: white where one is
+    white all through; elsewhere, the one that covers most of a pixel takes it, if they cover half of it in all
+    or if it is on a seam (a blurred pixel that two masks reach, within a pixel: drawn on different grids, masks
+    that meet are up to a pixel of either grid apart). Where two are white all through they stay so (and are
+    refused as overlapping)."""
+    stacked = np.stack(blurred)
+    whole = stacked >= 1 - 0.5 / 255
+    near = F.max_pool2d(torch.from_numpy(stacked)[None], 3, stride=1, padding=1)[0].numpy() > 0
+    seam = ((stacked > 0) & ~whole).any(axis=0) & (near.sum(axis=0) >= 2)
+    claimed = ((stacked.sum(axis=0) >= 0.5) | seam) & ~whole.any(axis=0)
+    most = stacked.argmax(axis=0) == np.arange(len(blurred))[:, None, None]
+    return list((whole | (most & claimed)).astype(np.float32))
 
 
 DIM = 0.5
@@ -407,7 +460,7 @@ class RegionFiles:
         if self.masks and self.region_map is not None:
             raise ImageError("give masks or a region map, not both")
         if self.masks:
-            masks = [load_mask(path, photo, notes, on=on, name=called.get(path)) for path in self.masks]
+            masks = masks_of([opened(path, name=called.get(path)) for path in self.masks], photo, notes, on=on)
         elif self.region_map is not None:
             masks = masks_from_map(self.region_map, [parse_colour(c) for c in self.colours], photo, notes, on)
             shown = [f"{self.region_map.name} {colour}" for colour in self.colours]

@@ -16,7 +16,7 @@ from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.media.images import load_image
-from brushwork.media.masks import RegionFiles
+from brushwork.media.masks import RegionFiles, Regions
 from brushwork.model.losses import gram_matrix
 
 pytestmark = pytest.mark.slow
@@ -384,6 +384,34 @@ def test_hard_masks_drawn_at_another_size_stay_hard_and_fit_together(tmp_path):
     assert mapped.paint is not None and np.array_equal(sum(mapped.paint), np.ones(SIZE[::-1]))  # no pixel left out
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "share"),
+    [((579, 386), (885, 590), 0.59), ((919, 613), (794, 530), 0.40), ((507, 338), (240, 160), 0.41)],
+)
+def test_hard_masks_that_meet_at_their_own_sizes_meet_at_the_photos(tmp_path, first, second, share):
+    """Halves drawn on different grids meet up to a pixel of either grid apart: at the photo's size they meet with
+    no row of overlap (refused before) nor of gap (a seam of photo); a real overlap is still refused, a real gap
+    kept."""
+    photo = (1000, 667)
+
+    def halves_at(top_size: tuple[int, int], bottom_size: tuple[int, int], top_share: float) -> Regions:
+        top = Image.new("L", top_size, 0)
+        top.paste(255, (0, 0, top_size[0], round(top_size[1] * top_share)))
+        bottom = Image.new("L", bottom_size, 0)
+        bottom.paste(255, (0, round(bottom_size[1] * share), *bottom_size))
+        top.save(tmp_path / "top.png")
+        bottom.save(tmp_path / "bottom.png")
+        return RegionFiles((tmp_path / "top.png", tmp_path / "bottom.png")).load(photo, [(64, 64)] * 2)
+
+    regions = halves_at(first, second, share)
+    assert regions.paint is not None and np.array_equal(sum(regions.paint), np.ones(photo[::-1]))
+    assert all(set(np.unique(mask)) == {0.0, 1.0} for mask in regions.paint)
+    with pytest.raises(ImageError, match="overlap: they add up to more than 1"):
+        halves_at(first, second, share + 0.05)
+    gap = halves_at(first, second, share - 0.05)
+    assert gap.paint is not None and abs(int((sum(gap.paint) == 0).sum()) - 0.05 * photo[0] * photo[1]) < 3 * photo[0]
+
+
 def test_one_mask_over_the_whole_photo_is_the_run_without_masks():
     from brushwork.media.masks import regions_for
 
@@ -413,6 +441,12 @@ def test_masks_given_in_memory_are_read_as_the_api_says(photo, starry_night):
         _regions(SIZE, paintings, [np.ones((40, 40), dtype=np.float32) * 0.5], None)
     with pytest.warns(UserWarning, match="mask 1 is 192x144: resized to the photo's 96x72"):
         _regions(SIZE, paintings, [np.kron(left, np.ones((2, 2), dtype=np.float32))], None)
+    top, bottom = np.zeros((30, 40), dtype=bool), np.zeros((51, 68), dtype=bool)  # halves drawn on two grids
+    top[:9], bottom[15:] = True, True
+    with pytest.warns(UserWarning, match="resized"):
+        regions = _regions(SIZE, paintings * 2, [top, bottom], None)
+    assert regions is not None and regions.paint is not None
+    assert np.array_equal(sum(regions.paint), np.ones(SIZE[::-1]))  # they meet, as they do at their sizes
 
 
 def test_region_files_come_back_from_the_role_tagged_files_a_recipe_or_job_lists():
