@@ -31,6 +31,7 @@ from brushwork.planning.levels import fit_longest
 
 __all__ = [
     "Picture",
+    "colourless",
     "load_image",
     "picture_from_image",
     "check_output_path",
@@ -71,9 +72,8 @@ class Picture:
 
     @functools.cached_property
     def colourless(self) -> bool:
-        """Whether the picture has (almost) no colour: its channels nowhere more than a few levels apart."""
-        channels = np.asarray(self.rgb.resize((64, 64)), dtype=np.int16)
-        return bool((channels.max(-1) - channels.min(-1)).mean() < 3)
+        """Whether the picture has (almost) no colour (see :func:`colourless`)."""
+        return colourless(self.rgb)
 
     @functools.cached_property
     def opaque_rgb(self) -> Image.Image:
@@ -87,6 +87,12 @@ class Picture:
         rgb = np.asarray(self.rgb, dtype=np.float32)
         mean = (rgb * alpha).sum((0, 1)) / max(float(alpha.sum()), 1e-6)
         return Image.fromarray(np.clip(rgb * alpha + mean * (1 - alpha), 0, 255).round().astype(np.uint8), "RGB")
+
+
+def colourless(rgb: Image.Image) -> bool:
+    """Whether an RGB picture has (almost) no colour: its channels nowhere more than a few levels apart."""
+    channels = np.asarray(rgb.resize((64, 64)), dtype=np.int16)
+    return bool((channels.max(-1) - channels.min(-1)).mean() < 3)
 
 
 def rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, Image.Image | None]:

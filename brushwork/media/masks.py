@@ -23,7 +23,7 @@ from PIL import Image, ImageColor
 
 from brushwork.core.errors import ImageError
 from brushwork.core.words import count
-from brushwork.media.images import Picture, open_image, rgb_and_alpha
+from brushwork.media.images import Picture, colourless, open_image, rgb_and_alpha
 
 __all__ = [
     "Regions",
@@ -204,6 +204,11 @@ def _drawn(
     grey = alpha if alpha is not None else rgb.convert("L")
     if on == "painting" and grey.getextrema() == (255, 255):
         return np.ones(photo[::-1], dtype=np.float32), False
+    if alpha is None and not colourless(rgb):  # a photo given for a mask, or regions told apart by colour
+        notes.append(
+            f"{_label(role, name)} is in colour: read by its brightness (white painted in full, black not at all); "
+            "draw a mask in greys, or give regions of colours as a region map"
+        )
     grey = _label_map_stretched(grey.convert("L"), _label(role, name), notes)
     mask = np.asarray(_fitted(grey, name, photo, notes, role, on), dtype=np.float32) / 255.0
     if 1 / 255 <= mask.max() < DIM:

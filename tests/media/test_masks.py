@@ -359,6 +359,32 @@ def test_a_label_map_of_0_and_1_is_black_and_white_and_a_dim_mask_is_noted(tmp_p
     assert "mask 1 holds only the values 0 and 1" in planned.describe()
 
 
+def test_a_mask_in_colour_is_read_by_its_brightness_with_a_note(tmp_path, tubingen):
+    """A photo given for a mask, or regions told apart by colour: painted by brightness, which is said; a grey
+    mask and one drawn in an alpha channel are not noted."""
+    from brushwork.media.masks import load_mask
+
+    Image.open(tubingen).convert("RGB").resize(SIZE).save(tmp_path / "photo_as_mask.png")
+    red = Image.new("RGB", SIZE, (255, 0, 0))
+    red.save(tmp_path / "red.png")
+    notes: list[str] = []
+    load_mask(tmp_path / "photo_as_mask.png", SIZE, notes)
+    assert notes == [
+        "mask photo_as_mask.png is in colour: read by its brightness (white painted in full, black not at all); "
+        "draw a mask in greys, or give regions of colours as a region map"
+    ]
+    assert load_mask(tmp_path / "red.png", SIZE, notes, "keep mask").max() == pytest.approx(76 / 255)
+    assert notes[1].startswith("keep mask red.png is in colour") and "at most 30% white" in notes[2]
+    grey, drawn_in_alpha = Image.new("RGB", SIZE, (128, 128, 128)), red.copy()
+    drawn_in_alpha.putalpha(200)
+    grey.save(tmp_path / "grey.png")
+    drawn_in_alpha.save(tmp_path / "alpha.png")
+    later: list[str] = []
+    load_mask(tmp_path / "grey.png", SIZE, later)
+    load_mask(tmp_path / "alpha.png", SIZE, later)
+    assert later == []
+
+
 def test_hard_masks_drawn_at_another_size_stay_hard_and_fit_together(tmp_path):
     """A black-and-white mask resized stays black and white, so two halves drawn at different sizes still add up
     to 1 everywhere, not past it on a blurred seam; a region map's colours are not blended either."""
