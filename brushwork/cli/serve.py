@@ -32,8 +32,8 @@ def parser() -> Parser:
     p.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on; 0.0.0.0 shares the studio with your network, where only those with its "
-        "token (printed in its address) may use it",
+        help="address to listen on; 0.0.0.0 (or ::, IPv6 and IPv4) shares the studio with your network, where only "
+        "those with its token (printed in its address) may use it",
     )
     p.add_argument(
         "--token",

@@ -82,7 +82,8 @@ def serve(
             local = is_loopback(bound_host)
             access = Access.local(token, host, bound_port) if local else Access.shared(token)
             app = create_app(data, limits, access=access)
-            _announce(data, bound_host, bound_port, access, local, open_browser)
+            dual = sock.family == socket.AF_INET6 and not sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY)
+            _announce(data, _addresses(bound_host, dual), bound_port, access, local, open_browser)
             config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
             _Server(config, app.state.studio.stopping).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C (or SIGTERM) it handled once the studio has stopped
@@ -95,22 +96,26 @@ _HOSTS_FAULT = (errno.EADDRNOTAVAIL, errno.EINVAL)
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    """The studio's socket; a name that does not resolve or an address this machine lacks blames the host."""
+    """The studio's socket (on every IPv6 address, ``::``, IPv4's too where the system can); a name that does not
+    resolve or an address this machine lacks blames the host."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    every_six = family == socket.AF_INET6 and host.strip("[]") == "::"
     try:
         if host:  # "" is every address, which the studio then says
             socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
-        return socket.create_server((host, port), family=family)
+        return socket.create_server(
+            (host, port), family=family, dualstack_ipv6=every_six and socket.has_dualstack_ipv6()
+        )
     except (OSError, UnicodeError) as exc:
         ours = not isinstance(exc, (socket.gaierror, UnicodeError)) and exc.errno not in _HOSTS_FAULT
         option = "port" if ours else "host"  # a name that does not resolve, an address it lacks or cannot take
         raise ServerError(f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc})", option) from None
 
 
-def _announce(data: Path, host: str, port: int, access: Access, local: bool, open_browser: bool) -> None:
+def _announce(data: Path, addresses: list[str], port: int, access: Access, local: bool, open_browser: bool) -> None:
     """Where the studio is (beyond loopback, each address with its token, and a warning), and the token scripts
     send; opens the browser if asked."""
-    urls = [f"http://{f'[{a}]' if ':' in a else a}:{port}/" for a in _addresses(host)]
+    urls = [f"http://{f'[{a}]' if ':' in a else a}:{port}/" for a in addresses]
     if not local:
         urls = [f"{u}?token={access.token}" for u in urls]
     url = urls[0]
@@ -150,12 +155,20 @@ def claim_data(data: Path, wait: float | None = None) -> IO[str]:
             time.sleep(0.2)
 
 
-def _addresses(bound: str) -> list[str]:
-    """Where the studio bound to ``bound`` is reached: that address, or for 0.0.0.0 and :: this machine's
-    own addresses as other machines see them (its loopback address where it has none)."""
+def _addresses(bound: str, dual: bool = False) -> list[str]:
+    """Where the studio bound to ``bound`` is reached: that address, or for 0.0.0.0 and :: this machine's own
+    addresses as other machines see them (for a ``dual``-stack ::, its IPv4 ones too, first), or its loopback
+    address where it has none."""
     if not ipaddress.ip_address(bound).is_unspecified:
         return [bound]
-    family = socket.AF_INET6 if ":" in bound else socket.AF_INET
+    six = ":" in bound
+    families = [socket.AF_INET, socket.AF_INET6] if six and dual else [socket.AF_INET6 if six else socket.AF_INET]
+    found = [address for family in families for address in _outside_addresses(family)]
+    return found or ["::1" if six and not dual else "127.0.0.1"]
+
+
+def _outside_addresses(family: socket.AddressFamily) -> list[str]:
+    """This machine's addresses of ``family`` that other machines reach, loopback and link-local left out."""
     found = set()
     try:
         found |= {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, family)}
@@ -167,7 +180,6 @@ def _addresses(bound: str) -> list[str]:
             found.add(str(probe.getsockname()[0]))
         except OSError:
             pass
-    outside = sorted(
+    return sorted(
         a for a in found if not (ipaddress.ip_address(a).is_loopback or ipaddress.ip_address(a).is_link_local)
     )
-    return outside or ["::1" if family == socket.AF_INET6 else "127.0.0.1"]

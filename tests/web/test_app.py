@@ -1355,8 +1355,21 @@ def test_a_clip_with_frames_larger_than_a_picture_may_be_is_refused(make_client)
     assert not any(client.app.state.studio.store.root.iterdir())
 
 
-def test_serve_on_a_network_address_warns_and_prints_the_address_with_its_token(tmp_path):
-    argv = ["serve", "--host", "0.0.0.0", "--port", "0", "--data", str(tmp_path), "--token", "s3cret-token"]
+def _ipv6() -> bool:
+    try:
+        socket.create_server(("::", 0), family=socket.AF_INET6).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "host", ["0.0.0.0", pytest.param("::", marks=pytest.mark.skipif(not _ipv6(), reason="no IPv6"))]
+)
+def test_serve_on_a_network_address_warns_and_prints_the_address_with_its_token(tmp_path, host):
+    """Every address: each it is reached at is said, with the token; ``::`` takes IPv4 too (where the system can),
+    and says its IPv4 addresses first."""
+    argv = ["serve", "--host", host, "--port", "0", "--data", str(tmp_path), "--token", "s3cret-token"]
     proc = subprocess.Popen([sys.executable, "-m", "brushwork", *argv], stderr=subprocess.PIPE, text=True)
     try:
         lines = [proc.stderr.readline()]
@@ -1365,6 +1378,7 @@ def test_serve_on_a_network_address_warns_and_prints_the_address_with_its_token(
         said = "".join(lines)
         url = re.search(r"at (http://(\S+):\d+/\?token=s3cret-token) ", lines[0])
         assert url and not url.group(2).startswith(("0.0.0.0", "[::]")), said
+        assert not url.group(2).startswith("[") or not socket.has_dualstack_ipv6(), said  # IPv4 first
         assert "warning: the studio has no login" in said, said
         port = url.group(1).split(":")[2].split("/")[0]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/config?token=s3cret-token") as answer:
