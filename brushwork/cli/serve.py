@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -76,14 +77,17 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from brushwork.web.limits import Limits
-    from brushwork.web.server import ServerError, serve
-
+    """Serve until stopped: Ctrl-C or SIGTERM ends the studio with status 0, also while it is still starting."""
     p = parser()
     args = p.parse_args(list(argv))
     try:
+        from brushwork.web.limits import Limits
+        from brushwork.web.server import ServerError, serve
+
         limits = Limits(max_size=args.max_size, max_steps=args.max_steps, max_clip_seconds=args.max_clip_seconds)
         serve(args.data, args.host, args.port, args.open, limits, args.token)
-    except ServerError as exc:
+    except KeyboardInterrupt:  # while loading (a service manager's stop at once): nothing to stop yet
+        print("brushwork studio stopped before it started", file=sys.stderr)
+    except ServerError as exc:  # (checked after: a stop while importing leaves it unnamed)
         p.exit(EXIT_USAGE, f"{p.prog}: error: {exc}; choose another --{exc.option}\n")
     return 0

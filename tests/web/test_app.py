@@ -1428,3 +1428,17 @@ def test_a_job_sent_as_json_is_told_to_come_as_a_form(make_client):
     shouted = {"content-type": "Application/X-WWW-Form-Urlencoded"}  # media types ignore case
     read = client.post("/api/plan", content=urlencode({**TINY, "content_example": "tubingen"}), headers=shouted)
     assert read.status_code == 422 and "paintings" in read.json()["detail"]  # the form was read: it lacks a painting
+
+
+def test_a_stop_while_the_studio_is_starting_ends_it_with_status_0(monkeypatch, capsys, tmp_path):
+    """A service manager's stop before the server runs (while it loads): the same status as a stop once it runs,
+    and no word of painting."""
+    from brushwork.cli import main
+    from brushwork.web import server
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(server, "serve", stopped)
+    assert main(["serve", "--port", "0", "--data", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == "brushwork studio stopped before it started\n"
