@@ -1,15 +1,18 @@
-"""Who may talk to the studio: its own page, or whoever holds its token; never another web site.
+"""Who may talk to the studio: whoever holds its token, its own page among them; never another web site.
 
-Every web page the user visits can send requests to a studio on 127.0.0.1, so, as Jupyter
-does, each request is checked before any route sees it (and before its body is read):
+Every web page the user visits can send requests to a studio on 127.0.0.1, and every user of the
+machine can connect to it, so, as Jupyter does, each request is checked before any route sees it
+(and before its body is read):
 
 - Host: on loopback only the loopback names (and the name the studio was started with) are
   answered, so a site whose name is rebound to 127.0.0.1 (DNS rebinding) reads nothing.
-- Changes (POST, PUT, PATCH, DELETE) must come from the studio's own origin and carry its
-  token in :data:`TOKEN_HEADER`. The page is served with the token; another site's form or
-  script cannot read it, nor send the header without the studio's consent.
-- A studio shared beyond loopback answers nothing without the token: given once as
-  ``?token=``, it is kept in a cookie for the page's pictures and event streams.
+- Nothing is answered without the token, on loopback too (another user of the machine would
+  otherwise see the pictures, and take the token from the page): given once as ``?token=`` (the
+  address the studio prints), it is kept in a cookie of the studio's port for the page's
+  pictures and event streams.
+- Changes (POST, PUT, PATCH, DELETE) must come from the studio's own origin and carry the token
+  in :data:`TOKEN_HEADER`. The page is served with the token; another site's form or script
+  cannot read it, nor send the header without the studio's consent.
 - No answer may be shown in another site's frame, where the page (and its token) would take a
   click the user meant for that site.
 """
@@ -30,7 +33,9 @@ from brushwork.web.limits import reply
 __all__ = ["TOKEN_HEADER", "Access", "Guard", "is_loopback"]
 
 TOKEN_HEADER = "X-Brushwork-Token"
-TOKEN_COOKIE = "brushwork-token"
+TOKEN_COOKIE = "brushwork-token-{port}"
+"""The cookie the token is kept in, by the studio's port: a browser sends a host's cookies to each of its ports,
+and two studios side by side must not take each other's."""
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
@@ -48,8 +53,8 @@ def is_loopback(address: str) -> bool:
 
 @dataclass(frozen=True)
 class Access:
-    """A studio's token, and the Host names it answers (``None``: any, for a studio shared on a network,
-    where every request needs the token instead) at its port (``None``: any)."""
+    """A studio's token, and the Host names it answers (``None``: any, for a studio shared on a network) at its
+    port (``None``: any)."""
 
     token: str
     hosts: frozenset[str] | None = LOOPBACK_NAMES
@@ -63,7 +68,7 @@ class Access:
 
     @classmethod
     def shared(cls, token: str | None = None) -> Access:
-        """A studio reachable from other machines: nothing without the token."""
+        """A studio reachable from other machines, at any name they know it by."""
         return cls(token or new_token(), None)
 
     def holds(self, given: str | None) -> bool:
@@ -87,25 +92,24 @@ class Access:
                 f"this studio answers only at 127.0.0.1, localhost or [::1] port {self.port or 'its own'}, not "
                 f"{request.headers.get('host') or 'an empty host'!r}; open it at the address 'brushwork serve' printed"
             )
-        if self.hosts is None and not any(
-            self.holds(given)
-            for given in (
+        if request.method not in CHANGES:
+            given = (
                 request.headers.get(TOKEN_HEADER),
-                request.cookies.get(TOKEN_COOKIE),
+                request.cookies.get(token_cookie(request)),
                 request.query_params.get("token"),
             )
-        ):
-            return "this studio needs its token: open the address with ?token= that 'brushwork serve' printed"
-        if request.method not in CHANGES:
-            return None
+            if any(self.holds(token) for token in given):
+                return None
+            held = "the token it was opened with is not this studio's (it has restarted); " if any(given) else ""
+            return f"{held}this studio needs its token: open the address with ?token= that 'brushwork serve' printed"
         origin, own = request.headers.get("origin"), f"{request.url.scheme}://{request.headers.get('host', '')}"
         if request.headers.get("sec-fetch-site") in FOREIGN_SITES or (origin and origin.lower() != own.lower()):
             return "the studio takes changes only from its own page, not from another web site"
         given = request.headers.get(TOKEN_HEADER)
         if given and not self.holds(given):  # a page the studio served before it was restarted (a new token)
             return (
-                f"the {TOKEN_HEADER} header is not this studio's token: reload the page (a page opened before a "
-                "restart holds the old one), or send the token 'brushwork serve' printed"
+                f"the {TOKEN_HEADER} header is not this studio's token: open the address 'brushwork serve' printed "
+                "(a page opened before a restart holds the old one), or send the token it printed"
             )
         if not self.holds(given):
             return f"changes need the studio's token in the {TOKEN_HEADER} header (its page sends it)"
@@ -114,6 +118,11 @@ class Access:
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def token_cookie(request: Request) -> str:
+    """The name of the cookie the token is kept in at the port ``request`` came to."""
+    return TOKEN_COOKIE.format(port=request.scope.get("server", ("", 0))[1] or request.url.port or 80)
 
 
 SAFETY = (
@@ -158,7 +167,7 @@ class Guard:
                 headers.setdefault("content-security-policy", PAGE_POLICY if page else FILE_POLICY)
                 if keep_token:
                     headers.append(
-                        "set-cookie", f"{TOKEN_COOKIE}={self.access.token}; Path=/; HttpOnly; SameSite=Strict"
+                        "set-cookie", f"{token_cookie(request)}={self.access.token}; Path=/; HttpOnly; SameSite=Strict"
                     )
             await send(message)
 

@@ -1,8 +1,8 @@
 """Serving the studio: bind the port first (a busy port is a one-line error), then run uvicorn until stopped.
 
-On loopback the studio prints its address and the token scripts send; bound to any other address
-it prints the addresses other machines reach it at, each with its token, and warns that whoever
-holds that address can use it: it has no other login.
+The studio prints its address with its token (nothing is answered without it) and the token scripts
+send; bound to any other address than loopback it prints the addresses other machines reach it at,
+and warns that whoever holds that address can use it: it has no other login.
 """
 
 from __future__ import annotations
@@ -113,17 +113,15 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _announce(data: Path, addresses: list[str], port: int, access: Access, local: bool, open_browser: bool) -> None:
-    """Where the studio is (beyond loopback, each address with its token, and a warning), and the token scripts
-    send; opens the browser if asked."""
-    urls = [f"http://{f'[{a}]' if ':' in a else a}:{port}/" for a in addresses]
-    if not local:
-        urls = [f"{u}?token={access.token}" for u in urls]
+    """Where the studio is, with its token (beyond loopback, each address it is reached at, and a warning), and
+    the token scripts send; opens the browser if asked."""
+    urls = [f"http://{f'[{a}]' if ':' in a else a}:{port}/?token={access.token}" for a in addresses]
     url = urls[0]
     print(f"brushwork studio at {url} (results in {data}); Ctrl-C to stop", file=sys.stderr)
     for other in urls[1:]:
         print(f"  also at {other}", file=sys.stderr)
     if local:
-        print(f"scripts send the header {TOKEN_HEADER}: {access.token} with each change", file=sys.stderr)
+        print(f"scripts send the header {TOKEN_HEADER}: {access.token} with each request", file=sys.stderr)
     else:
         print(
             "warning: the studio has no login; anyone who has this address, token included, can paint, "

@@ -245,7 +245,7 @@ def test_result_preview_and_inputs_are_served(painted):
 def test_head_answers_as_get_does_and_is_guarded_alike(painted):
     data, job = painted
     app = create_app(data, Limits(max_size=64))
-    with TestClient(app, base_url="http://127.0.0.1") as client:  # no token: HEAD reads, it changes nothing
+    with studio_client(app) as client:  # HEAD reads as GET does, and changes nothing
         for url in ("/", "/api/config", job["download_url"], job["result_url"], f"/api/jobs/{job['id']}/events"):
             head, get = client.head(url), client.get(url)
             assert head.status_code == get.status_code == 200, url
@@ -255,6 +255,8 @@ def test_head_answers_as_get_does_and_is_guarded_alike(painted):
         assert client.head("/nothere").status_code == client.get("/nothere").status_code == 404
     with TestClient(app, base_url="http://evil.example") as stranger:
         assert stranger.head("/").status_code == 403
+    with TestClient(app, base_url="http://127.0.0.1") as tokenless:
+        assert tokenless.head("/").status_code == 403
 
 
 def test_a_painting_from_examples_streams_its_progress(make_client):
@@ -1194,7 +1196,7 @@ def test_another_web_site_cannot_start_cancel_or_delete_jobs(make_client):
 def test_the_page_carries_the_token_its_own_requests_need(make_client):
     client = make_client(Painter())
     visitor = stranger(client)
-    page = visitor.get("/").text
+    page = visitor.get(f"/?token={client.app.state.studio.access.token}").text  # as 'brushwork serve' printed it
     token = re.search(r'<meta name="brushwork-token" content="([^"]+)">', page).group(1)
     assert (
         token == client.app.state.studio.access.token and f'"{TOKEN_HEADER}": TOKEN' in page
@@ -1204,7 +1206,7 @@ def test_the_page_carries_the_token_its_own_requests_need(make_client):
     assert created.status_code == 201, created.text
     assert visitor.post(f"/api/jobs/{created.json()['id']}/cancel", headers=own).status_code in (200, 409)
     stale = {**own, TOKEN_HEADER: "of-a-studio-since-restarted"}  # a page opened before the studio restarted
-    assert refused(visitor.post("/api/jobs", data=TINY, headers=stale), "header is not this studio's token: reload")
+    assert refused(visitor.post("/api/jobs", data=TINY, headers=stale), "not this studio's token: open the address")
 
 
 def test_no_other_site_may_show_the_studio_in_a_frame(make_client):
@@ -1314,16 +1316,27 @@ def test_a_studio_on_loopback_answers_at_its_own_port_only(make_client):
         assert refused(client.get("/api/jobs", headers={"host": host}), "port 8765"), host
 
 
-def test_a_studio_shared_on_a_network_needs_its_token_for_everything(make_client):
-    client = make_client(Painter(), access=Access.shared("s3cret-token"))
-    visitor = stranger(client, "http://192.168.1.5:8000")
+@pytest.mark.parametrize(
+    ("access", "address"),
+    [
+        (Access.local("s3cret-token"), "http://127.0.0.1:8000"),  # another user of the machine sees nothing
+        (Access.shared("s3cret-token"), "http://192.168.1.5:8000"),
+    ],
+)
+def test_a_studio_needs_its_token_for_everything(make_client, access, address):
+    client = make_client(Painter(), access=access)
+    visitor = stranger(client, address)
     for path in ("/", "/api/jobs", "/api/config", "/docs"):
         assert refused(visitor.get(path), "needs its token")
     page = visitor.get("/?token=s3cret-token")  # the address 'brushwork serve' printed
     assert page.status_code == 200 and 'content="s3cret-token"' in page.text
-    assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=Strict" in page.headers["set-cookie"]
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("brushwork-token-8000=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert visitor.get("/api/jobs").status_code == 200  # the cookie carries it from now on
-    own = {"origin": "http://192.168.1.5:8000", "sec-fetch-site": "same-origin"}
+    restarted = stranger(client, address)  # a browser holding the token of this studio before it restarted
+    restarted.cookies.set("brushwork-token-8000", "old")
+    assert refused(restarted.get("/"), "it has restarted")
+    own = {"origin": address, "sec-fetch-site": "same-origin"}
     assert refused(visitor.post("/api/jobs", data={**TINY, **EXAMPLES}, headers=own), "token")  # changes: the header
     created = visitor.post("/api/jobs", data={**TINY, **EXAMPLES}, headers={**own, TOKEN_HEADER: "s3cret-token"})
     assert created.status_code == 201, created.text

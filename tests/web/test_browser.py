@@ -46,7 +46,7 @@ def browser():
 
 @pytest.fixture
 def studio(tmp_path):
-    """The real command on a free port, with limits that keep every job tiny; yields its URL."""
+    """The real command on a free port, with limits that keep every job tiny; yields its URL (its token in it)."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -68,7 +68,7 @@ def studio(tmp_path):
     )
     try:
         line = proc.stderr.readline()
-        match = re.search(r"at (http://\S+/) ", line)
+        match = re.search(r"at (http://\S+/\?token=\S+) ", line)
         assert match, f"brushwork serve said {line!r}"
         yield match.group(1)
     finally:
@@ -139,6 +139,7 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     page.wait_for_selector(".work img")
     assert "Tubingen, after Starry Night" in page.text_content(".work .cap")
     alone = browser.new_page()  # the picture opened in a tab of its own: the browser's viewer shows it, unblocked
+    alone.context.add_cookies(page.context.cookies())  # a tab of the same browser, which holds the studio's cookie
     alone.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     alone.goto(urljoin(studio, page.get_attribute("#picture", "src")))
     assert alone.evaluate("() => document.images.length === 1 && document.images[0].naturalWidth > 0")
@@ -209,6 +210,7 @@ def test_a_clip_is_painted_frame_by_frame_and_downloaded_as_a_video(browser, stu
     assert errors == []
     # opened alone in a tab of its own ("open video in new tab"), the clip plays: the browser's player may load it
     alone = browser.new_page()
+    alone.context.add_cookies(page.context.cookies())  # a tab of the same browser, which holds the studio's cookie
     blocked: list[str] = []
     alone.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     alone.goto(urljoin(studio, page.get_attribute("#movie", "src")))
@@ -217,16 +219,22 @@ def test_a_clip_is_painted_frame_by_frame_and_downloaded_as_a_video(browser, stu
     alone.close()
 
 
-def test_a_token_in_the_address_leaves_the_address_bar_and_history(browser, studio):
-    """A shared studio's address carries ?token=: the page drops it from the address once the cookie holds it."""
+def test_the_token_in_the_address_leaves_the_address_bar_and_history(browser, studio):
+    """The address 'brushwork serve' prints carries ?token=: the page drops it from the address once the cookie
+    holds it, and a reload still opens; a browser without it (another user of the machine) sees nothing."""
+    assert "?token=" in studio
     page = browser.new_page()
-    page.goto(studio)
-    token = page.get_attribute('meta[name="brushwork-token"]', "content")
-    page.goto(f"{studio.rstrip('/')}/?token={token}#top")
+    page.goto(f"{studio}#top")
     page.wait_for_selector("#style-examples .thumb")
     assert "token" not in page.url and page.url.endswith("/#top")
     assert "token" not in page.evaluate("() => document.referrer + history.state")
+    page.reload()
+    page.wait_for_selector("#style-examples .thumb")
     page.close()
+    stranger = browser.new_page()
+    answer = stranger.goto(studio.split("?")[0])
+    assert answer is not None and answer.status == 403 and "needs its token" in stranger.content()
+    stranger.close()
 
 
 def no_sideways_scroll(page) -> bool:
