@@ -92,16 +92,22 @@ class Access:
                 f"this studio answers only at 127.0.0.1, localhost or [::1] port {self.port or 'its own'}, not "
                 f"{request.headers.get('host') or 'an empty host'!r}; open it at the address 'brushwork serve' printed"
             )
-        if request.method not in CHANGES:
-            given = (
-                request.headers.get(TOKEN_HEADER),
-                request.cookies.get(token_cookie(request)),
-                request.query_params.get("token"),
-            )
-            if any(self.holds(token) for token in given):
-                return None
-            held = "the token it was opened with is not this studio's (it has restarted); " if any(given) else ""
-            return f"{held}this studio needs its token: open the address with ?token= that 'brushwork serve' printed"
+        return self._change_refusal(request) if request.method in CHANGES else self._read_refusal(request)
+
+    def _read_refusal(self, request: Request) -> str | None:
+        """A read needs the token: in the header, the cookie the printed address set, or the address itself."""
+        given = (
+            request.headers.get(TOKEN_HEADER),
+            request.cookies.get(token_cookie(request)),
+            request.query_params.get("token"),
+        )
+        if any(self.holds(token) for token in given):
+            return None
+        held = "the token it was opened with is not this studio's (it has restarted); " if any(given) else ""
+        return f"{held}this studio needs its token: open the address with ?token= that 'brushwork serve' printed"
+
+    def _change_refusal(self, request: Request) -> str | None:
+        """A change must come from the studio's own origin, with the token in the header (its page sends it)."""
         origin, own = request.headers.get("origin"), f"{request.url.scheme}://{request.headers.get('host', '')}"
         if request.headers.get("sec-fetch-site") in FOREIGN_SITES or (origin and origin.lower() != own.lower()):
             return "the studio takes changes only from its own page, not from another web site"
