@@ -39,7 +39,7 @@ from brushwork.core.settings import Settings
 from brushwork.engine import recipes
 from brushwork.engine.inputs import check_run
 from brushwork.engine.runner import Callback, Result, run
-from brushwork.media.images import file_sha256, load_image, spare_path
+from brushwork.media.images import file_sha256, load_image, spare_path, taken
 from brushwork.media.masks import load_regions
 from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19
@@ -195,7 +195,7 @@ def paint_pictures(
 
 def _refuse_foreign_output(item: Item) -> None:
     """A picture at the item's output that no batch painted is the user's: never overwritten."""
-    if item.output.exists() and batch_key(item.output) is None:
+    if taken(item.output) and batch_key(item.output) is None:
         raise ImageError(f"{item.output} exists and no batch painted it; move it or choose another OUTDIR")
 
 

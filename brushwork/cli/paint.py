@@ -123,6 +123,7 @@ def check_snapshot_place(output: Path, overwrite: bool, inputs: Sequence[str | o
     """Refuse, before any work, an earlier run's snapshots or sheet (without ``--overwrite``), a file where the
     snapshot folder goes, and an input where a snapshot or the sheet goes (``--overwrite`` or not)."""
     from brushwork.core.errors import ImageError
+    from brushwork.media.images import taken
 
     folder, sheet = snapshot_paths(output)
     for given in map(Path, inputs):
@@ -131,7 +132,7 @@ def check_snapshot_place(output: Path, overwrite: bool, inputs: Sequence[str | o
                 f"{given} is one of the inputs and lies where --save-every puts its pictures; choose another output "
                 "name"
             )
-    if sheet.exists() and not overwrite:
+    if taken(sheet) and not overwrite:
         raise ImageError(f"{sheet} already exists; choose another output name or pass --overwrite")
     if folder.exists() and not folder.is_dir():
         raise ImageError(f"{folder} is a file where --save-every puts its snapshots; choose another output name")

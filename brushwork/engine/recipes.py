@@ -17,7 +17,7 @@ from brushwork import __version__
 from brushwork.core.errors import ImageError, InputChangedError, OutputExistsError
 from brushwork.core.settings import Settings
 from brushwork.media.bundled import EXAMPLES_DIR
-from brushwork.media.images import file_sha256, read_tag, save_image, spare_path
+from brushwork.media.images import file_sha256, read_tag, save_image, spare_path, taken
 from brushwork.media.masks import RegionFiles
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def save(
 def destination(result: Result, output: Path) -> Path:
     """Where a run's picture goes: ``output``, or beside it when the run stopped early and a picture is there (an
     unfinished run never replaces a finished one, ``--overwrite`` or not)."""
-    return output if result.status == "done" or not output.exists() else spare_path(output, "unfinished")
+    return output if result.status == "done" or not taken(output) else spare_path(output, "unfinished")
 
 
 def save_result(result: Result, path: str | os.PathLike[str], recipe: dict[str, Any], overwrite: bool = False) -> Path:

@@ -43,6 +43,7 @@ __all__ = [
     "wide",
     "save_image",
     "spare_path",
+    "taken",
     "read_tag",
     "rgb_and_alpha",
     "file_sha256",
@@ -218,7 +219,7 @@ def written_atomically(path: Path, overwrite: bool = True) -> Iterator[Path]:
     try:
         yield temporary
         temporary.chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions of a new file
-        if not overwrite and path.exists():
+        if not overwrite and taken(path):
             raise OutputExistsError(path)
         os.replace(temporary, path)
     except BaseException as exc:
@@ -323,7 +324,7 @@ def check_output_path(
     for src in inputs:
         if Path(src).exists() and p.exists() and p.resolve() == Path(src).resolve():
             raise ImageError(f"output {p} is one of the inputs; choose another output name")
-    if p.exists() and not overwrite:
+    if taken(p) and not overwrite:
         raise OutputExistsError(p)
     parent = p.parent
     for folder in (parent, *parent.parents):
@@ -340,10 +341,16 @@ def check_output_path(
     return p
 
 
+def taken(path: str | os.PathLike) -> bool:
+    """Whether anything is at ``path``: a file, a folder, or a link, one whose target is missing included (a
+    picture written there would replace the link, which is the user's)."""
+    return os.path.lexists(path)
+
+
 def spare_path(path: Path, tag: str) -> Path:
     """The first free ``NAME.TAG-N.EXT`` beside ``path``: where a picture goes that must not replace the one there."""
     n = 1
-    while path.with_name(f"{path.stem}.{tag}-{n}{path.suffix}").exists():
+    while taken(path.with_name(f"{path.stem}.{tag}-{n}{path.suffix}")):
         n += 1
     return path.with_name(f"{path.stem}.{tag}-{n}{path.suffix}")
 
@@ -364,7 +371,7 @@ def save_image(
     fmt = OUTPUT_FORMATS.get(p.suffix.lower())
     if fmt is None:
         raise ImageError(f"cannot write {p.name!r}: use a {OUTPUT_WORDS} file name")
-    if p.exists() and not overwrite:
+    if taken(p) and not overwrite:
         raise OutputExistsError(p)
     out = img.convert("RGB")
     if alpha is not None and fmt != "JPEG":

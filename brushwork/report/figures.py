@@ -32,7 +32,7 @@ from brushwork.engine.recipes import build as recipe_for
 from brushwork.engine.recipes import save as save_with_recipe
 from brushwork.engine.runner import Progress, Result, run
 from brushwork.media.bundled import example
-from brushwork.media.images import check_output_path, load_image, open_image
+from brushwork.media.images import check_output_path, load_image, open_image, taken
 from brushwork.report import FIGURES, MONDRIAN_SIZE
 from brushwork.report.mondrian import mondrian
 from brushwork.report.sheets import contact_sheet
@@ -126,7 +126,7 @@ class _Maker:
         }
         picture = mondrian(MONDRIAN_SIZE, MONDRIAN_SIZE, self.mondrian_seed)
         path = self.mondrian_path
-        if path.exists():
+        if taken(path):
             try:
                 with Image.open(path) as old:
                     same = old.convert("RGB").tobytes() == picture.tobytes()

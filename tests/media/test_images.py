@@ -235,6 +235,22 @@ def test_save_image_never_overwrites_unless_asked(tmp_path):
     assert Image.open(path).size == (64, 48)
 
 
+def test_a_link_at_the_output_is_the_users_though_its_target_is_missing(tmp_path):
+    """A link counts as there, whatever it points at: neither the checks before a run nor the save replace it, and
+    a picture kept beside it takes the next free name."""
+    from brushwork.media.images import check_output_path, spare_path
+
+    link = tmp_path / "out.png"
+    link.symlink_to(tmp_path / "gone" / "x.png")
+    with pytest.raises(ImageError, match="already exists"):
+        check_output_path(link)
+    with pytest.raises(ImageError, match="already exists"):
+        save_image(_quadrants(), link)
+    assert link.is_symlink() and str(link.readlink()).endswith("x.png")
+    (tmp_path / "out.unfinished-1.png").symlink_to(tmp_path / "gone" / "y.png")
+    assert spare_path(link, "unfinished").name == "out.unfinished-2.png"
+
+
 def test_save_image_rejects_unknown_format_and_missing_folder(tmp_path):
     with pytest.raises(ImageError, match=".png"):
         save_image(_quadrants(), tmp_path / "out.bmp")
