@@ -93,6 +93,11 @@ def command(argv: Sequence[str]) -> int:
     p = parser()
     args = p.parse_args(argv)
     require_output(p, args)
+    if args.plan and args.ray:  # the plan is one machine's, frame after frame: not what a cluster does
+        p.error(
+            "--plan shows painting here, frame after frame; on Ray the clip is split into segments once its "
+            "workers are known (said as it starts): leave out --ray to see a frame's plan"
+        )
     cluster = ray_session(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     video = VideoSettings(**given_settings(args, VIDEO_SPECS))

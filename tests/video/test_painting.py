@@ -376,6 +376,8 @@ def test_video_plan_paints_nothing_and_quiet_keeps_the_summary(capsys, clip, tmp
     assert printed.err == "" and not list(tmp_path.iterdir())  # nothing painted, no work folder
     rc, err = cli(capsys, *args, "--end", "0.05", "-q", "-o", out)
     assert rc == 0 and err.startswith(f"wrote {out}: 2 frames") and err.count("\n") == 1, err
+    rc, err = cli(capsys, *args, "--plan", "--ray", "10.255.255.1:1")  # no cluster asked: its plan is not this one
+    assert rc == 2 and "leave out --ray to see a frame's plan" in err and err.count("\n") == 1, err
 
 
 def test_video_refuses_save_every_in_one_line(capsys, clip, tmp_path):
