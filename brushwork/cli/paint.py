@@ -159,11 +159,11 @@ def paint_and_save(
     from brushwork.engine.runner import run
 
     files, masks = regions
+    for note in masks.notes if masks is not None else ():  # said even with -q, and first: the user's file was not
+        print(f"brushwork: note: {note}", file=sys.stderr)  # used as is, which may be a reason to stop the run now
     planned = measure_and_plan(content, styles, settings)  # refuses a run that cannot fit before any work
     if not quiet:
         print(planned.describe(), file=sys.stderr)
-    for note in masks.notes if masks is not None else ():  # said even with -q: the user's file was not used as is
-        print(f"brushwork: note: {note}", file=sys.stderr)
     if content.alpha is not None and output.suffix.lower() in (".jpg", ".jpeg"):
         print("brushwork: note: a JPEG has no transparency; the photo's is kept in a .png or .webp", file=sys.stderr)
     snapshots = _Snapshots(settings.save_every, output, recipes.build(settings, paths[0], paths[1:], regions=files))

@@ -135,8 +135,16 @@ def _fitted(
             f"{_label(role, name)} is {image.width}x{image.height}, not the {on}'s shape ({photo[0]}x{photo[1]}); "
             f"draw it on the {on} itself, or crop it to the {on}'s shape"
         )
-    notes.append(f"{_label(role, name)} is {image.width}x{image.height}: resized to the {on}'s {photo[0]}x{photo[1]}")
+    notes.append(f"{_label(role, name)} is {image.width}x{image.height}: {RESIZED} {on}'s {photo[0]}x{photo[1]}")
     return image.resize(photo, Image.Resampling.NEAREST if role == "region map" else Image.Resampling.BILINEAR)
+
+
+RESIZED = "resized to the"
+"""What the note on a resized mask says, and how a refusal tells that one was resized."""
+
+
+def _resized(notes: Sequence[str]) -> bool:
+    return any(f": {RESIZED} " in note for note in notes)
 
 
 def _black_and_white(image: Image.Image) -> bool:
@@ -205,8 +213,9 @@ def _drawn(
     if on == "painting" and grey.getextrema() == (255, 255):
         return np.ones(photo[::-1], dtype=np.float32), False
     if alpha is None and not colourless(rgb):  # a photo given for a mask, or regions told apart by colour
+        white = WHITE_MEANS.get(role, WHITE_MEANS["mask"])
         notes.append(
-            f"{_label(role, name)} is in colour: read by its brightness (white painted in full, black not at all); "
+            f"{_label(role, name)} is in colour: read by its brightness (white {white} in full, black not at all); "
             "draw a mask in greys, or give regions of colours as a region map"
         )
     grey = _label_map_stretched(grey.convert("L"), _label(role, name), notes)
@@ -234,6 +243,8 @@ def _hardened(blurred: Sequence[np.ndarray]) -> list[np.ndarray]:
     return list((whole | (most & claimed)).astype(np.float32))
 
 
+WHITE_MEANS = {"mask": "painted", "keep mask": "kept as the photo", "painting mask": "learnt from"}
+"""What a mask's white does, by the mask's role."""
 DIM = 0.5
 """A mask whose whitest pixel is under this is noted: painted that weakly, which is seldom what was meant."""
 
@@ -321,10 +332,11 @@ def regions_for(
             raise ImageError(
                 f"masks {', '.join(names)} overlap: they add up to more than 1 at {int(over.sum())} pixels; "
                 "each pixel may belong to at most one painting in all"
-                + ("; draw the masks at the photo's size, as resizing moves their edges" if notes else "")
+                + ("; draw the masks at the photo's size, as resizing moves their edges" if _resized(notes) else "")
             )
     if sources:
         check_painting_masks(len(sources), paintings)
+    notes = [*notes, *_small_regions(masks or [], names)]
     if masks is not None and len(masks) == 1 and masks[0].min() > 1 - 1 / 255:
         masks = None  # one painting over all of the photo: the run without masks
     painted = sum(masks) if masks is not None else np.ones((photo[1], photo[0]), dtype=np.float32)
@@ -334,6 +346,17 @@ def regions_for(
     if masks is not None and blend is not None and paintings > 1:
         notes = [*notes, BLEND_UNUSED]
     return Regions(tuple(masks) if masks is not None else None, keep, tuple(notes), tuple(sources))
+
+
+def _small_regions(masks: Sequence[np.ndarray], names: Sequence[str]) -> list[str]:
+    """A note for each region under :data:`SMALLEST_PART` of the photo: painted, but its painting's statistics
+    come from a few features of the deep layers there, so little of its style shows."""
+    return [
+        f"mask {name} covers {mask.mean():.1%} of the photo: a region this small takes little of its painting's "
+        "style; paint a larger region, or the picture larger"
+        for mask, name in zip(masks, names)
+        if 0 < mask.mean() < SMALLEST_PART
+    ]
 
 
 def with_paintings_alpha(regions: Regions | None, paintings: Sequence[Picture]) -> Regions | None:
@@ -464,6 +487,9 @@ class RegionFiles:
         shown = [called.get(path, path.name) for path in self.masks]
         if self.masks and self.region_map is not None:
             raise ImageError("give masks or a region map, not both")
+        twice = next((path for path in self.masks if self.masks.count(path) > 1), None)
+        if twice is not None:
+            raise ImageError(f"mask {called.get(twice, twice.name)} is given twice; give each painting its own mask")
         if self.masks:
             masks = masks_of([opened(path, name=called.get(path)) for path in self.masks], photo, notes, on=on)
         elif self.region_map is not None:

@@ -103,8 +103,8 @@ class Access:
         )
         if any(self.holds(token) for token in given):
             return None
-        held = "the token it was opened with is not this studio's (it has restarted); " if any(given) else ""
-        return f"{held}this studio needs its token: open the address with ?token= that 'brushwork serve' printed"
+        wrong = "the token given is not this studio's (mistyped, or from before it restarted); " if any(given) else ""
+        return f"{wrong}this studio needs its token: open the address with ?token= that 'brushwork serve' printed"
 
     def _change_refusal(self, request: Request) -> str | None:
         """A change must come from the studio's own origin, with the token in the header (its page sends it)."""
@@ -114,8 +114,8 @@ class Access:
         given = request.headers.get(TOKEN_HEADER)
         if given and not self.holds(given):  # a page the studio served before it was restarted (a new token)
             return (
-                f"the {TOKEN_HEADER} header is not this studio's token: open the address 'brushwork serve' printed "
-                "(a page opened before a restart holds the old one), or send the token it printed"
+                "this page's token is not the studio's, which has restarted since: open the address 'brushwork serve' "
+                f"printed (a script sends the token it printed in the {TOKEN_HEADER} header)"
             )
         if not self.holds(given):
             return f"changes need the studio's token in the {TOKEN_HEADER} header (its page sends it)"
@@ -179,6 +179,6 @@ class Guard:
 
         problem = self.access.refusal(request)
         if problem is not None:
-            await reply(guarded, 403, problem)
+            await reply(guarded, 403, problem, page="text/html" in request.headers.get("accept", ""))
             return
         await self.app(scope, receive, guarded)

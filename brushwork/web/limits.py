@@ -7,6 +7,7 @@ per-image checks in :mod:`brushwork.web.intake` run.
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass
 
@@ -75,14 +76,21 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-async def reply(send: Send, status: int, detail: str) -> None:
-    """Answer an ASGI request with ``{"detail": ...}`` before any route sees it."""
+async def reply(send: Send, status: int, detail: str, page: bool = False) -> None:
+    """Answer an ASGI request with ``{"detail": ...}`` before any route sees it; a browser loading a ``page`` gets
+    the detail as one, not as JSON to read."""
     body = json.dumps({"detail": detail}).encode()
+    kind = b"application/json"
+    if page:
+        body = (
+            f"<!doctype html><meta charset=utf-8><title>brushwork studio</title><p>{html.escape(detail)}</p>".encode()
+        )
+        kind = b"text/html; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})

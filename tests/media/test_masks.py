@@ -71,7 +71,8 @@ BAD = {  # case: (paintings, options, what the one line says); S and W stand for
     "an empty mask": ("S", ["--masks", "black.png"], "is empty"),
     "another aspect": ("S", ["--masks", "narrow.png"], "not the photo's shape"),
     "a non-image": ("S", ["--masks", "words.png"], "not an image"),
-    "overlapping masks": ("SW", ["--masks", "top.png,top.png"], "overlap"),
+    "overlapping masks": ("SW", ["--masks", "top.png,white.png"], "overlap"),
+    "a mask given twice": ("SW", ["--masks", "top.png,top.png"], "given twice"),
     "a missing keep mask": ("S", ["--keep", "nowhere.png"], "not found"),
     "masks and a map": ("", ["--masks", "top.png", "--regions", "map.png", "--region", "#00ff00=S"], "not both"),
     "a colour the map lacks": ("", ["--regions", "map.png", "--region", "#0000ff=S"], "no pixel"),
@@ -374,7 +375,8 @@ def test_a_mask_in_colour_is_read_by_its_brightness_with_a_note(tmp_path, tubing
         "draw a mask in greys, or give regions of colours as a region map"
     ]
     assert load_mask(tmp_path / "red.png", SIZE, notes, "keep mask").max() == pytest.approx(76 / 255)
-    assert notes[1].startswith("keep mask red.png is in colour") and "at most 30% white" in notes[2]
+    assert notes[1].startswith("keep mask red.png is in colour: read by its brightness (white kept as the photo in")
+    assert "at most 30% white" in notes[2]
     grey, drawn_in_alpha = Image.new("RGB", SIZE, (128, 128, 128)), red.copy()
     drawn_in_alpha.putalpha(200)
     grey.save(tmp_path / "grey.png")
@@ -436,6 +438,31 @@ def test_hard_masks_that_meet_at_their_own_sizes_meet_at_the_photos(tmp_path, fi
         halves_at(first, second, share + 0.05)
     gap = halves_at(first, second, share - 0.05)
     assert gap.paint is not None and abs(int((sum(gap.paint) == 0).sum()) - 0.05 * photo[0] * photo[1]) < 3 * photo[0]
+
+
+def test_one_mask_given_twice_is_refused_and_resizing_is_blamed_only_where_a_mask_was_resized(drawn, tmp_path):
+    top = drawn / "top.png"
+    with pytest.raises(ImageError, match=r"^mask top.png is given twice; give each painting its own mask$"):
+        RegionFiles((top, top)).load(SIZE, [(64, 64)] * 2)
+    Image.open(top).save(tmp_path / "top_again.png")
+    with pytest.raises(ImageError, match="at most one painting in all$"):  # no word of resizing
+        RegionFiles((top, tmp_path / "top_again.png")).load(SIZE, [(64, 64)] * 2)
+    Image.open(top).resize((SIZE[0] * 2, SIZE[1] * 2)).save(tmp_path / "top_large.png")
+    with pytest.raises(ImageError, match="as resizing moves their edges$"):
+        RegionFiles((top, tmp_path / "top_large.png")).load(SIZE, [(64, 64)] * 2)
+
+
+def test_a_region_under_one_percent_of_the_photo_is_painted_with_a_note():
+    from brushwork.media.masks import regions_for
+
+    dot, rest = np.zeros(SIZE[::-1], dtype=np.float32), np.ones(SIZE[::-1], dtype=np.float32)
+    dot[10:14, 10:14] = 1  # 16 of 6912 px
+    rest[10:14, 10:14] = 0
+    regions = regions_for(SIZE, 2, [dot, rest], None, ["dot.png", "rest.png"])
+    assert regions.paint is not None and regions.notes == (
+        "mask dot.png covers 0.2% of the photo: a region this small takes little of its painting's style; paint a "
+        "larger region, or the picture larger",
+    )
 
 
 def test_one_mask_over_the_whole_photo_is_the_run_without_masks():

@@ -1206,7 +1206,7 @@ def test_the_page_carries_the_token_its_own_requests_need(make_client):
     assert created.status_code == 201, created.text
     assert visitor.post(f"/api/jobs/{created.json()['id']}/cancel", headers=own).status_code in (200, 409)
     stale = {**own, TOKEN_HEADER: "of-a-studio-since-restarted"}  # a page opened before the studio restarted
-    assert refused(visitor.post("/api/jobs", data=TINY, headers=stale), "not this studio's token: open the address")
+    assert refused(visitor.post("/api/jobs", data=TINY, headers=stale), "which has restarted since: open the address")
 
 
 def test_no_other_site_may_show_the_studio_in_a_frame(make_client):
@@ -1335,7 +1335,12 @@ def test_a_studio_needs_its_token_for_everything(make_client, access, address):
     assert visitor.get("/api/jobs").status_code == 200  # the cookie carries it from now on
     restarted = stranger(client, address)  # a browser holding the token of this studio before it restarted
     restarted.cookies.set("brushwork-token-8000", "old")
-    assert refused(restarted.get("/"), "it has restarted")
+    assert refused(restarted.get("/"), "not this studio's (mistyped, or from before it restarted)")
+    in_a_browser = stranger(client, address).get("/", headers={"accept": "text/html,application/xhtml+xml"})
+    assert in_a_browser.status_code == 403 and in_a_browser.headers["content-type"].startswith("text/html")
+    assert "<p>this studio needs its token: open the address with ?token= that &#x27;brushwork serve&#x27; printed" in (
+        in_a_browser.text
+    )
     own = {"origin": address, "sec-fetch-site": "same-origin"}
     assert refused(visitor.post("/api/jobs", data={**TINY, **EXAMPLES}, headers=own), "token")  # changes: the header
     created = visitor.post("/api/jobs", data={**TINY, **EXAMPLES}, headers={**own, TOKEN_HEADER: "s3cret-token"})
