@@ -79,13 +79,11 @@ class BodyLimit:
 async def reply(send: Send, status: int, detail: str, page: bool = False) -> None:
     """Answer an ASGI request with ``{"detail": ...}`` before any route sees it; a browser loading a ``page`` gets
     the detail as one, not as JSON to read."""
-    body = json.dumps({"detail": detail}).encode()
-    kind = b"application/json"
     if page:
-        body = (
-            f"<!doctype html><meta charset=utf-8><title>brushwork studio</title><p>{html.escape(detail)}</p>".encode()
-        )
-        kind = b"text/html; charset=utf-8"
+        text = f"<!doctype html><meta charset=utf-8><title>brushwork studio</title><p>{html.escape(detail)}</p>"
+        body, kind = text.encode(), b"text/html; charset=utf-8"
+    else:
+        body, kind = json.dumps({"detail": detail}).encode(), b"application/json"
     await send(
         {
             "type": "http.response.start",
