@@ -76,14 +76,16 @@ def serve(
         raise ServerError(f"cannot use {data} as the data folder ({exc.strerror or exc})", "data") from None
     try:
         with contextlib.ExitStack() as held:  # the data folder's lock and the socket, however the studio ends
-            held.enter_context(claim_data(data))
+            lock = held.enter_context(claim_data(data))
             sock = held.enter_context(_listen(host, port))
             bound_host, bound_port = sock.getsockname()[:2]
             local = is_loopback(bound_host)
             access = Access.local(token, host, bound_port) if local else Access.shared(token)
             app = create_app(data, limits, access=access)
             dual = sock.family == socket.AF_INET6 and not sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY)
-            _announce(data, _addresses(bound_host, dual), bound_port, access, local, open_browser)
+            addresses = _addresses(bound_host, dual)
+            _mark(lock, f"http://{_in_url(addresses[0])}:{bound_port}/")
+            _announce(data, addresses, bound_port, access, local, open_browser)
             config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
             _Server(config, app.state.studio.stopping).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C (or SIGTERM) it handled once the studio has stopped
@@ -115,7 +117,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def _announce(data: Path, addresses: list[str], port: int, access: Access, local: bool, open_browser: bool) -> None:
     """Where the studio is, with its token (beyond loopback, each address it is reached at, and a warning), and
     the token scripts send; opens the browser if asked."""
-    urls = [f"http://{f'[{a}]' if ':' in a else a}:{port}/?token={access.token}" for a in addresses]
+    urls = [f"http://{_in_url(a)}:{port}/?token={access.token}" for a in addresses]
     url = urls[0]
     print(f"brushwork studio at {url} (results in {data}); Ctrl-C to stop", file=sys.stderr)
     for other in urls[1:]:
@@ -131,6 +133,19 @@ def _announce(data: Path, addresses: list[str], port: int, access: Access, local
     sys.stderr.flush()
     if open_browser:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
+
+
+def _in_url(address: str) -> str:
+    """An address as a URL writes it (IPv6 in brackets)."""
+    return f"[{address}]" if ":" in address else address
+
+
+def _mark(lock: IO[str], address: str) -> None:
+    """Write where the studio holding the data folder is (its token left out) into its lock, for a second one to say."""
+    lock.seek(0)
+    lock.truncate()
+    lock.write(address)
+    lock.flush()
 
 
 def claim_data(data: Path, wait: float | None = None) -> IO[str]:
@@ -149,7 +164,9 @@ def claim_data(data: Path, wait: float | None = None) -> IO[str]:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 handle.close()
-                raise ServerError(f"another brushwork studio is using {data} until it stops", "data") from None
+                at = (data / ".lock").read_text(errors="replace").strip()
+                where = f" (at {at})" if at.startswith("http://") and len(at) < 200 else ""
+                raise ServerError(f"another brushwork studio{where} is using {data} until it stops", "data") from None
             time.sleep(0.2)
 
 

@@ -715,6 +715,10 @@ def test_serve_refuses_a_data_folder_another_studio_uses(tmp_path, capsys, monke
         and f"another brushwork studio is using {tmp_path} until it stops; choose another --data" in err
         and err.count("\n") == 1
     )
+    server._mark(held, "http://127.0.0.1:8123/")  # as a studio does once it listens: where it is, no token
+    with pytest.raises(SystemExit):
+        serve_command(["--data", str(tmp_path), "--port", "0"])
+    assert f"another brushwork studio (at http://127.0.0.1:8123/) is using {tmp_path}" in capsys.readouterr().err
     threading.Timer(0.3, held.close).start()  # the first studio stops: the second, waiting, takes the folder
     server.claim_data(tmp_path, wait=5).close()
 
