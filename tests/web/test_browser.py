@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -621,3 +622,48 @@ def test_another_site_cannot_show_the_studio_in_a_frame(browser, studio, tmp_pat
         page.close()
     finally:
         site.shutdown()
+
+
+def test_a_page_the_studio_restarted_under_says_to_open_the_new_address(browser, tmp_path):
+    """The page follows a job; the studio stops and starts again on the same port, with a new token: the page's
+    stream is refused, and the page says why and what to do, rather than waiting on a studio that answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [sys.executable, "-m", "brushwork", "serve", "--port", str(port), "--data", str(tmp_path / "data")]
+
+    def started() -> tuple[subprocess.Popen, str]:
+        proc = subprocess.Popen([*argv, "--max-size", "64"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        found = re.search(r"at (http://\S+) ", proc.stderr.readline())
+        assert found, "the studio said nothing"
+        return proc, found.group(1)
+
+    first, address = started()
+    page = browser.new_page()
+    try:
+        page.goto(address)
+        page.wait_for_selector("#style-examples .thumb")
+        page.evaluate("""() => {
+            const form = new FormData();
+            for (const [k, v] of [["size", "64"], ["steps", "400"], ["content_example", "tubingen"],
+                                  ["style_examples", "wave"]]) form.append(k, v);
+            return fetch("/api/jobs", {method: "POST", body: form, headers: {"X-Brushwork-Token": TOKEN}});
+        }""")
+        page.reload()
+        page.wait_for_selector('#status[data-state="running"]', timeout=60_000)
+        first.terminate()
+        first.wait(60)
+        second, _ = started()
+        try:
+            page.wait_for_function(
+                "() => document.getElementById('toast').textContent.includes('from before it restarted')",
+                timeout=60_000,
+            )
+            assert "open the address with ?token= that 'brushwork serve' printed" in page.text_content("#toast")
+        finally:
+            second.terminate()
+            second.wait(60)
+    finally:
+        page.close()
+        if first.poll() is None:
+            first.kill()
