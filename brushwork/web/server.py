@@ -141,11 +141,13 @@ def _in_url(address: str) -> str:
 
 
 def _mark(lock: IO[str], address: str) -> None:
-    """Write where the studio holding the data folder is (its token left out) into its lock, for a second one to say."""
-    lock.seek(0)
-    lock.truncate()
-    lock.write(address)
-    lock.flush()
+    """Write where the studio holding the data folder is (its token left out) into its lock, for a second one to
+    say; a courtesy, so a full disk only leaves it unsaid."""
+    with contextlib.suppress(OSError):
+        lock.seek(0)
+        lock.truncate()
+        lock.write(address)
+        lock.flush()
 
 
 def claim_data(data: Path, wait: float | None = None) -> IO[str]:
