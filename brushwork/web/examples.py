@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brushwork.core.formats import CLIP_SUFFIXES, OUTPUT_FORMATS
-from brushwork.media.bundled import EXAMPLES_DIR
+from brushwork.media.bundled import EXAMPLES_DIR, title
 
 SUFFIXES = tuple(OUTPUT_FORMATS)
 """An example picture is one the page can show: a kind brushwork writes."""
@@ -30,7 +30,7 @@ class Example:
 
     @property
     def title(self) -> str:
-        return self.name.replace("_", " ").replace("-", " ").title()
+        return title(self.name)
 
 
 class Examples:

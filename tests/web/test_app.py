@@ -271,7 +271,7 @@ def test_a_painting_from_examples_streams_its_progress(make_client):
                 events.append(json.loads(line[6:]))
     assert events[-1]["state"] == "done" and events[-1]["result_url"]
     assert [e["step"] for e in events] == sorted(e["step"] for e in events)
-    assert [i["name"] for i in events[-1]["inputs"]] == ["Tubingen", "Wave"]
+    assert [i["name"] for i in events[-1]["inputs"]] == ["Tübingen", "The Great Wave"]
 
 
 def test_cancelling_a_painting_keeps_the_picture_so_far(make_client, tmp_path):

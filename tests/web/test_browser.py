@@ -329,11 +329,11 @@ def test_a_non_image_is_refused_at_once_and_reuse_brings_the_pictures_back(brows
     page.click('#style-examples .thumb[data-example="starry_night"]')
     page.set_input_files("#style-files", str(EXAMPLES / "style" / "wave.jpg"))
     page.wait_for_function("() => document.querySelectorAll('#style-chips .chip').length === 2")
-    assert page.locator("#style-chips .chip span").all_text_contents() == ["wave.jpg", "Starry Night"]
+    assert page.locator("#style-chips .chip span").all_text_contents() == ["wave.jpg", "The Starry Night"]
     assert page.get_attribute('#style-examples .thumb[data-example="starry_night"]', "aria-pressed") == "true"
     # a new photo on the easel: the earlier job's plan and "Paint it again" go with it
     page.click('#content-examples .thumb[data-example="stata"]')
-    page.wait_for_function("() => document.querySelector('#content-drop b').textContent === 'Stata'")
+    page.wait_for_function("() => document.querySelector('#content-drop b').textContent === 'Stata Center'")
     assert page.is_hidden("#repaint") and page.is_hidden("#job-plan") and page.is_hidden("#reuse")
     # the collection answers the keyboard: Tab reaches a card, Enter opens its job
     page.focus(".work")
