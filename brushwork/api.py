@@ -44,10 +44,10 @@ from brushwork.media.masks import (
     RegionFiles,
     Regions,
     check_painting_masks,
-    mask_of,
     masks_of,
     opened,
-    regions_for,
+    refuse_twice,
+    regions_with,
     with_paintings_alpha,
 )
 from brushwork.planning.run_plan import RunPlan
@@ -126,9 +126,10 @@ def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
     return [_picture(s, "style") for s in style]
 
 
-def _mask(source: ImageInput, role: str, size: tuple[int, int], notes: list[str], on: str = "photo") -> np.ndarray:
-    """A mask at the ``size`` of the picture it is drawn ``on`` (see :func:`_mask_image`)."""
-    return mask_of(*_mask_image(source, role), size, notes, role, on)
+def _mask_images(masks: Sequence[ImageInput], role: str) -> list[tuple[Image.Image, str]]:
+    """Masks as :func:`_mask_image` reads them, one given in memory called by its place in the list."""
+    images = [_mask_image(m, f"{role} {i + 1}") for i, m in enumerate(masks)]
+    return [(image, name or str(i + 1)) for i, (image, name) in enumerate(images)]
 
 
 def _mask_image(source: ImageInput, role: str) -> tuple[Image.Image, str]:
@@ -180,20 +181,17 @@ def _regions(
     for name, given in (("masks", masks), ("painting_masks", painting_masks)):
         if given is not None and not isinstance(given, (list, tuple)):
             raise TypeError(f"{name} must be a list (one mask per painting), not {type(given).__name__}")
+    refuse_twice([Path(m) for m in masks or [] if isinstance(m, (str, os.PathLike))])
     notes: list[str] = []
-    images = None
-    if masks is not None:  # one given in memory is called by its place in the list
-        images = [_mask_image(m, f"mask {i + 1}") for i, m in enumerate(masks)]
-        images = [(image, name or str(i + 1)) for i, (image, name) in enumerate(images)]
-    arrays = None if images is None else masks_of(images, size, notes, on=on)
-    kept = None if keep is None else _mask(keep, "keep mask", size, notes, on)
-    check_painting_masks(len(painting_masks or paintings), len(paintings))
-    sources = [
-        _mask(m, f"painting mask {i + 1}", p.rgb.size, notes, "painting")
-        for i, (m, p) in enumerate(zip(painting_masks or [], paintings))
-    ]
-    names = [str(i + 1) for i in range(len(arrays or []))]
-    regions = regions_for(size, len(paintings), arrays, kept, names, notes, sources, blend)
+    arrays, names = None, []
+    if masks is not None:
+        images = _mask_images(masks, "mask")
+        arrays, names = masks_of(images, size, notes, on=on), [name for _, name in images]
+    if painting_masks:  # before reading any of them
+        check_painting_masks(len(painting_masks), len(paintings))
+    own = _mask_images(painting_masks or [], "painting mask")
+    kept = None if keep is None else _mask_image(keep, "keep mask")
+    regions = regions_with(size, [p.rgb.size for p in paintings], arrays, names, kept, own, notes, on, blend)
     with_paintings_alpha(regions, paintings)  # only to refuse now: the run takes the paintings' alpha itself
     for note in regions.notes if warn else ():
         _warn(note)

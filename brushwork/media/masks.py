@@ -29,13 +29,14 @@ __all__ = [
     "Regions",
     "LevelRegions",
     "RegionFiles",
-    "load_mask",
     "mask_of",
     "masks_of",
     "opened",
     "masks_from_map",
     "parse_colour",
     "regions_for",
+    "regions_with",
+    "refuse_twice",
     "load_regions",
     "layer_mask",
     "resize_mask",
@@ -152,20 +153,6 @@ def _black_and_white(image: Image.Image) -> bool:
     return image.mode == "L" and set(image.histogram()[1:255]) == {0}
 
 
-def load_mask(
-    path: str | os.PathLike,
-    photo: tuple[int, int],
-    notes: list[str],
-    role: str = "mask",
-    on: str = "photo",
-    name: str | None = None,
-) -> np.ndarray:
-    """A mask file as 0-1 floats at the ``(width, height)`` of the picture it is drawn ``on``: its grey level (or
-    its alpha, if it has one). ``name`` is what it is called in what is said (an upload's own name; by default its
-    path, and its file name)."""
-    return mask_of(*opened(path, role, name), photo, notes, role, on)
-
-
 def opened(path: str | os.PathLike, role: str = "mask", name: str | None = None) -> tuple[Image.Image, str]:
     """A mask file's image and what it is called (``name``, an upload's own; by default its file name)."""
     return open_image(path, role, shown=None if name is None else repr(name)), name or Path(path).name
@@ -174,9 +161,10 @@ def opened(path: str | os.PathLike, role: str = "mask", name: str | None = None)
 def mask_of(
     image: Image.Image, name: str, photo: tuple[int, int], notes: list[str], role: str = "mask", on: str = "photo"
 ) -> np.ndarray:
-    """An image as a mask (see :func:`load_mask`); an empty one is refused. On a painting, one all white is all of
-    it, whatever its shape (the studio sends a painting learnt from whole so, without reading the painting); on
-    the photo, its shape is checked like any mask's. One of black and white alone stays so resized."""
+    """An image as a mask: 0-1 floats at the ``(width, height)`` of the picture it is drawn ``on``, its grey
+    level (or its alpha, if it has one); an empty one is refused. On a painting, one all white is all of it, whatever
+    its shape (the studio sends a painting learnt from whole so, without reading the painting); on the photo, its
+    shape is checked like any mask's. One of black and white alone stays so resized."""
     return masks_of([(image, name)], photo, notes, role, on)[0]
 
 
@@ -419,6 +407,38 @@ def check_painting_masks(masks: int, paintings: int) -> None:
         )
 
 
+def refuse_twice(masks: Sequence[Path], called: Mapping[Path, str] | None = None) -> None:
+    """Refuse a mask file given for two paintings (their regions would overlap all over), by what it is called."""
+    twice = next((path for path in masks if masks.count(path) > 1), None)
+    if twice is not None:
+        name = (called or {}).get(twice, twice.name)
+        raise ImageError(f"mask {name} is given twice; give each painting its own mask")
+
+
+def regions_with(
+    photo: tuple[int, int],
+    paintings: Sequence[tuple[int, int]],
+    masks: Sequence[np.ndarray] | None,
+    names: Sequence[str],
+    keep: tuple[Image.Image, str] | None,
+    painting_masks: Sequence[tuple[Image.Image, str]],
+    notes: list[str],
+    on: str = "photo",
+    blend: Sequence[float] | None = None,
+) -> Regions:
+    """The checked :class:`Regions` of a photo of ``(width, height)`` px and paintings of those sizes, from its
+    masks read (called ``names``), its keep mask and paintings' own masks as opened (each a picture and what it is
+    called): what files and pictures in memory both come to."""
+    kept = None if keep is None else mask_of(*keep, photo, notes, "keep mask", on)
+    if painting_masks:
+        check_painting_masks(len(painting_masks), len(paintings))
+    sources = [
+        mask_of(image, name, size, notes, "painting mask", "painting")
+        for (image, name), size in zip(painting_masks, paintings)
+    ]
+    return regions_for(photo, len(paintings), masks, kept, names, notes, sources, blend)
+
+
 def layer_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """A ``(1, 1, H, W)`` mask averaged down to a layer's features' ``(width, height)``."""
     return F.adaptive_avg_pool2d(mask, (size[1], size[0]))
@@ -487,21 +507,14 @@ class RegionFiles:
         shown = [called.get(path, path.name) for path in self.masks]
         if self.masks and self.region_map is not None:
             raise ImageError("give masks or a region map, not both")
-        twice = next((path for path in self.masks if self.masks.count(path) > 1), None)
-        if twice is not None:
-            raise ImageError(f"mask {called.get(twice, twice.name)} is given twice; give each painting its own mask")
+        refuse_twice(self.masks, called)
         if self.masks:
             masks = masks_of([opened(path, name=called.get(path)) for path in self.masks], photo, notes, on=on)
         elif self.region_map is not None:
             masks = masks_from_map(self.region_map, [parse_colour(c) for c in self.colours], photo, notes, on)
             shown = [f"{self.region_map.name} {colour}" for colour in self.colours]
-        keep = None
-        if self.keep is not None:
-            keep = load_mask(self.keep, photo, notes, "keep mask", on, called.get(self.keep))
         if self.painting_masks:  # before reading any of them
             check_painting_masks(len(self.painting_masks), len(paintings))
-        sources = [
-            load_mask(path, size, notes, "painting mask", "painting", called.get(path))
-            for path, size in zip(self.painting_masks, paintings)
-        ]
-        return regions_for(photo, len(paintings), masks, keep, shown, notes, sources, blend)
+        keep = None if self.keep is None else opened(self.keep, "keep mask", called.get(self.keep))
+        own = [opened(path, "painting mask", called.get(path)) for path in self.painting_masks]
+        return regions_with(photo, paintings, masks, shown, keep, own, notes, on, blend)

@@ -324,35 +324,33 @@ def test_the_api_refuses_painting_masks_that_are_not_one_per_painting(photo, dip
 def test_a_painting_mask_all_white_is_all_of_the_painting_whatever_its_shape(tmp_path):
     """The studio sends a painting learnt from whole as one white pixel, without reading the painting; on the
     photo, a white mask's shape is checked like any mask's."""
-    from brushwork.media.masks import load_mask
 
     Image.new("L", (1, 1), 255).save(tmp_path / "whole.png")
     Image.new("L", (1, 2), 255).save(tmp_path / "tall.png")
     notes: list[str] = []
-    assert load_mask(tmp_path / "whole.png", (128, 72), notes, "painting mask", "painting").min() == 1.0
-    assert load_mask(tmp_path / "tall.png", (128, 72), notes, "painting mask", "painting").shape == (72, 128)
+    assert _load(tmp_path / "whole.png", (128, 72), notes, "painting mask", "painting").min() == 1.0
+    assert _load(tmp_path / "tall.png", (128, 72), notes, "painting mask", "painting").shape == (72, 128)
     assert notes == []
     with pytest.raises(ImageError, match="keep mask tall.png is 1x2, not the photo's shape"):
-        load_mask(tmp_path / "tall.png", (128, 72), notes, "keep mask")
+        _load(tmp_path / "tall.png", (128, 72), notes, "keep mask")
     Image.new("L", (1, 2), 128).save(tmp_path / "grey.png")  # not white: its shape counts on a painting too
     with pytest.raises(ImageError, match="painting mask grey.png is 1x2, not the painting's shape"):
-        load_mask(tmp_path / "grey.png", (128, 72), notes, "painting mask", "painting")
+        _load(tmp_path / "grey.png", (128, 72), notes, "painting mask", "painting")
 
 
 def test_a_label_map_of_0_and_1_is_black_and_white_and_a_dim_mask_is_noted(tmp_path, photo, starry_night):
     """Segmentation tools write a region as 1 in 8 bits: read as it is, it would be painted at 1/255, not at all."""
-    from brushwork.media.masks import load_mask
 
     labels = np.zeros(SIZE[::-1], np.uint8)
     labels[:, : SIZE[0] // 2] = 1
     Image.fromarray(labels).save(tmp_path / "labels.png")
     notes: list[str] = []
-    mask = load_mask(tmp_path / "labels.png", SIZE, notes)
+    mask = _load(tmp_path / "labels.png", SIZE, notes)
     assert set(np.unique(mask)) == {0.0, 1.0} and mask[:, 0].min() == 1.0
     assert notes == ["mask labels.png holds only the values 0 and 1 (a label map): read as black and white"]
     Image.new("L", SIZE, 3).save(tmp_path / "dim.png")
     notes.clear()
-    assert load_mask(tmp_path / "dim.png", SIZE, notes).max() == pytest.approx(3 / 255)
+    assert _load(tmp_path / "dim.png", SIZE, notes).max() == pytest.approx(3 / 255)
     assert notes == [
         "mask dim.png is at most 1% white: its part is painted that weakly; white (255) is a part painted in full"
     ]
@@ -363,18 +361,17 @@ def test_a_label_map_of_0_and_1_is_black_and_white_and_a_dim_mask_is_noted(tmp_p
 def test_a_mask_in_colour_is_read_by_its_brightness_with_a_note(tmp_path, tubingen):
     """A photo given for a mask, or regions told apart by colour: painted by brightness, which is said; a grey
     mask and one drawn in an alpha channel are not noted."""
-    from brushwork.media.masks import load_mask
 
     Image.open(tubingen).convert("RGB").resize(SIZE).save(tmp_path / "photo_as_mask.png")
     red = Image.new("RGB", SIZE, (255, 0, 0))
     red.save(tmp_path / "red.png")
     notes: list[str] = []
-    load_mask(tmp_path / "photo_as_mask.png", SIZE, notes)
+    _load(tmp_path / "photo_as_mask.png", SIZE, notes)
     assert notes == [
         "mask photo_as_mask.png is in colour: read by its brightness (white painted in full, black not at all); "
         "draw a mask in greys, or give regions of colours as a region map"
     ]
-    assert load_mask(tmp_path / "red.png", SIZE, notes, "keep mask").max() == pytest.approx(76 / 255)
+    assert _load(tmp_path / "red.png", SIZE, notes, "keep mask").max() == pytest.approx(76 / 255)
     assert notes[1].startswith("keep mask red.png is in colour: read by its brightness (white kept as the photo in")
     assert "at most 30% white" in notes[2]
     grey, drawn_in_alpha = Image.new("RGB", SIZE, (128, 128, 128)), red.copy()
@@ -382,8 +379,8 @@ def test_a_mask_in_colour_is_read_by_its_brightness_with_a_note(tmp_path, tubing
     grey.save(tmp_path / "grey.png")
     drawn_in_alpha.save(tmp_path / "alpha.png")
     later: list[str] = []
-    load_mask(tmp_path / "grey.png", SIZE, later)
-    load_mask(tmp_path / "alpha.png", SIZE, later)
+    _load(tmp_path / "grey.png", SIZE, later)
+    _load(tmp_path / "alpha.png", SIZE, later)
     assert later == []
 
 
@@ -438,6 +435,19 @@ def test_hard_masks_that_meet_at_their_own_sizes_meet_at_the_photos(tmp_path, fi
         halves_at(first, second, share + 0.05)
     gap = halves_at(first, second, share - 0.05)
     assert gap.paint is not None and abs(int((sum(gap.paint) == 0).sum()) - 0.05 * photo[0] * photo[1]) < 3 * photo[0]
+
+
+def test_the_api_refuses_a_mask_given_twice_and_names_overlapping_files_as_the_command_line_does(
+    drawn, tmp_path, photo, starry_night, wave
+):
+    top = drawn / "top.png"
+    with pytest.raises(ImageError, match=r"^mask top.png is given twice; give each painting its own mask$"):
+        brushwork.plan_for(photo, [starry_night, wave], size=64, masks=[top, str(top)])
+    Image.open(top).save(tmp_path / "top_again.png")
+    with pytest.raises(ImageError, match="^masks top.png, top_again.png overlap"):
+        brushwork.plan_for(photo, [starry_night, wave], size=64, masks=[top, tmp_path / "top_again.png"])
+    with pytest.raises(ImageError, match="^masks 1, 2 overlap"):  # given in memory: called by their places
+        brushwork.plan_for(photo, [starry_night, wave], size=64, masks=[Image.open(top), Image.open(top)])
 
 
 def test_one_mask_given_twice_is_refused_and_resizing_is_blamed_only_where_a_mask_was_resized(drawn, tmp_path):
@@ -517,12 +527,11 @@ def test_region_files_come_back_from_the_role_tagged_files_a_recipe_or_job_lists
 def test_a_masks_grey_and_transparency_read_alike_whatever_its_file_stores(tmp_path):
     """A soft edge saved in 16 bits, and a palette picture's transparent entries (pngquant's RGBA masks), give the
     mask their 8-bit grey and RGBA alpha give, not one that covers everything."""
-    from brushwork.media.masks import load_mask
 
     ramp = np.tile(np.linspace(0, 1, SIZE[0])[None, :], (SIZE[1], 1))
     Image.fromarray((ramp * 255).round().astype(np.uint8), "L").save(tmp_path / "grey8.png")
     Image.fromarray((ramp * 65535).round().astype(np.uint16)).save(tmp_path / "grey16.png")
-    eight, sixteen = (load_mask(tmp_path / name, SIZE, []) for name in ("grey8.png", "grey16.png"))
+    eight, sixteen = (_load(tmp_path / name, SIZE, []) for name in ("grey8.png", "grey16.png"))
     assert Image.open(tmp_path / "grey16.png").mode.startswith("I") and np.abs(sixteen - eight).max() <= 1 / 255
 
     top = np.zeros(SIZE[::-1], dtype=np.uint8)
@@ -533,7 +542,7 @@ def test_a_masks_grey_and_transparency_read_alike_whatever_its_file_stores(tmp_p
     rgba = Image.new("RGBA", SIZE, (255, 255, 255, 0))
     rgba.paste((255, 255, 255, 255), (0, 0, SIZE[0], SIZE[1] // 3))
     rgba.save(tmp_path / "top_rgba.png")
-    from_palette, from_alpha = (load_mask(tmp_path / n, SIZE, []) for n in ("top_palette.png", "top_rgba.png"))
+    from_palette, from_alpha = (_load(tmp_path / n, SIZE, []) for n in ("top_palette.png", "top_rgba.png"))
     assert np.array_equal(from_palette, from_alpha) and from_alpha.mean() == pytest.approx(1 / 3, abs=0.02)
 
 
@@ -557,3 +566,10 @@ def test_a_region_colour_is_taken_as_css_writes_it():
         assert parse_colour(written) == (0, 0, 255), written
     with pytest.raises(ImageError, match="region colour 'bleu' is not a colour like #0000ff, #00f or blue"):
         parse_colour("bleu")
+
+
+def _load(path, size, notes, role="mask", on="photo"):
+    """A mask file read as a run reads it."""
+    from brushwork.media.masks import mask_of, opened
+
+    return mask_of(*opened(path, role), size, notes, role, on)
