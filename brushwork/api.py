@@ -243,8 +243,7 @@ def plan_for(
     photo, paintings = _picture(content, "content"), _styles(style)
     _check_run(chosen, paintings, None)
     regions = _regions(photo.rgb.size, paintings, masks, keep, painting_masks, chosen.style_blend, warn=False)
-    planned = measure_and_plan(photo, paintings, chosen)
-    return replace(planned, notes=[*planned.notes, *(regions.notes if regions is not None else ())])
+    return measure_and_plan(photo, paintings, chosen, notes=regions.notes if regions is not None else ())
 
 
 def _check_run(settings: Settings, paintings: Sequence[Picture], progress: object) -> None:

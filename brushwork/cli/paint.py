@@ -7,7 +7,6 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,8 +93,7 @@ def command(argv: Sequence[str]) -> int:
     check_run(settings, len(styles))
     masks = load_regions(regions, content.rgb.size, styles, blend=settings.style_blend)  # now, before any work
     if output is None:
-        planned = measure_and_plan(content, styles, settings)
-        print(replace(planned, notes=[*planned.notes, *(masks.notes if masks is not None else ())]).describe())
+        print(measure_and_plan(content, styles, settings, notes=masks.notes if masks is not None else ()).describe())
         return 0
     if settings.save_every:
         check_snapshot_place(output, args.overwrite, inputs)

@@ -95,6 +95,7 @@ def measure_and_plan(
     settings: Settings,
     encoder: VGG19 | None = None,
     idle: Machine | None = None,
+    notes: Sequence[str] = (),
 ) -> RunPlan:
     """What a run of these pictures and settings will need here, level by level (see
     :mod:`brushwork.planning.run_plan`).
@@ -102,7 +103,8 @@ def measure_and_plan(
     Loads the network and times one small step on this machine. A :class:`SettingsError` when even
     tiles cannot fit the free memory: it names the size that would. ``idle``: this machine as measured while
     nothing painted, whose memory the plan takes for now's (the studio paints one job at a time, so a job it
-    plans while another paints will have the memory that one leaves when it ends).
+    plans while another paints will have the memory that one leaves when it ends). ``notes``: what was said of
+    the run's other inputs (its masks), which the plan says last.
     """
     paintings = [(s.name, s.rgb.size) for s in styles]
     check_sizes(content.rgb.size, paintings, settings)  # a picture too thin or small: refused before the network loads
@@ -113,12 +115,13 @@ def measure_and_plan(
         if idle is not None and idle.device == machine.device:
             machine = replace(machine, free=idle.free, in_use=idle.in_use)
         planned = plan_run(content.rgb.size, paintings, settings, machine)
-    notes = [*_start_notes(content.rgb.size, settings), *_input_notes(content, styles, settings)]
-    return replace(planned, notes=[*planned.notes, *notes])
+    own = [*_start_notes(content.rgb.size, settings), *_input_notes(content, styles, settings)]
+    return replace(planned, notes=[*planned.notes, *own, *notes])
 
 
 def check_run(settings: Settings, paintings: int) -> None:
-    """Refuse before any work (every front door calls it) what a run would refuse only once the network is loaded:
+    """Refuse before any work what a run would refuse only once the network is loaded (the studio's form checks
+    only the blend: it takes no file paths; a recipe's rerun checks what it finds):
     no painting, a blend of the wrong length, weights or a start picture that cannot be read; a word that is not
     one of the starts (``Palette``, ``rainbow``) is said not to be one, rather than a missing file."""
     blend_weights(settings, paintings)

@@ -12,7 +12,7 @@ run, refusing one that cannot fit.
 import difflib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
 
@@ -210,8 +210,8 @@ def take(studio: Studio, order: Order, folder: Path) -> Taken:
     else:
         content = load_named(folder / photo["file"], "content", photo["name"])
         notes = check_regions(folder, masks, content.rgb.size, looks, order.settings.style_blend)
-        planned = measure_and_plan(content, looks, order.settings, idle=idle)
-        machine, plan = planned.machine, replace(planned, notes=[*planned.notes, *notes]).describe()
+        planned = measure_and_plan(content, looks, order.settings, idle=idle, notes=notes)
+        machine, plan = planned.machine, planned.describe()
     if idle is None:
         studio.idle.measured(machine, studio.jobs)
     return Taken(order.video.to_dict() if clip else {}, [photo, *paintings, *masks], plan)
