@@ -53,7 +53,6 @@ from brushwork.media.masks import (
 from brushwork.planning.run_plan import RunPlan
 
 if TYPE_CHECKING:
-    from brushwork.media.clips import ClipInfo
     from brushwork.video.painting import FrameProgress, VideoResult
 
 __all__ = [
@@ -446,8 +445,12 @@ def stylize_video(
     # 3. Painted here, or in segments on Ray.
     if ray is None:
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
+    from brushwork.cluster import paint_clip_on_ray
+
     files = _files_for_ray(style, masks, keep, painting_masks)
-    return _paint_on_ray(info, styles, chosen, motion, path, ray, spread, files, progress, overwrite, regions)
+    return paint_clip_on_ray(
+        info, styles, chosen, motion, path, files, ray, spread, regions=regions, callback=progress, overwrite=overwrite
+    )
 
 
 def _clip_settings(
@@ -486,40 +489,6 @@ def _files_for_ray(
     if len(files) < len(given):
         raise ImageError("on Ray the paintings travel as files: give their paths, not pictures in memory")
     return files, _region_files(masks, keep, painting_masks)
-
-
-def _paint_on_ray(
-    info: ClipInfo,
-    styles: list[Picture],
-    settings: Settings,
-    video: VideoSettings,
-    output: Path,
-    ray: str,
-    spread: RayOptions,
-    files: tuple[list[Path], RegionFiles],
-    progress: Callable[[FrameProgress], bool | None] | None,
-    overwrite: bool,
-    regions: Regions | None,
-) -> VideoResult:
-    """A clip painted in segments on the Ray cluster at ``ray`` (see :mod:`brushwork.video.segments`)."""
-    from brushwork.cluster import ray_segments
-    from brushwork.video.segments import paint_clip_in_segments
-
-    paintings, region_files = files
-    runner = ray_segments(info.path, paintings, settings, ray, spread, region_files)
-    return paint_clip_in_segments(
-        info,
-        styles,
-        settings,
-        video,
-        output,
-        runner,
-        length=spread.segment_frames,
-        workers=runner.workers or 1,
-        callback=progress,
-        overwrite=overwrite,
-        regions=regions,
-    )
 
 
 def _warn(message: str) -> None:

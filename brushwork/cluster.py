@@ -33,9 +33,12 @@ from brushwork.core.errors import BrushworkError, ImageError, SettingsError, fir
 from brushwork.core.interrupts import deaf_to_stops
 from brushwork.core.settings import RAY_RETRIES, RAY_WORKER_CPUS, RayOptions, Settings, VideoSettings
 from brushwork.engine.runner import Result
-from brushwork.media.masks import RegionFiles
+from brushwork.media.clips import ClipInfo
+from brushwork.media.images import Picture
+from brushwork.media.masks import RegionFiles, Regions
 from brushwork.model.device import encoder_for, pick_device
-from brushwork.video.segments import Segment, SegmentDiverged, paint_segment
+from brushwork.video.painting import FrameProgress, VideoResult
+from brushwork.video.segments import Segment, SegmentDiverged, paint_clip_in_segments, paint_segment
 
 __all__ = [
     "RayExecutor",
@@ -348,6 +351,44 @@ def ray_segments(
     count = worker_counts(connect(address), settings, options.workers, options.worker_cpus)[0]
     return RaySegments(
         clip, styles, settings, address, count, options.worker_cpus, options.retries, regions or RegionFiles()
+    )
+
+
+def paint_clip_on_ray(
+    clip: ClipInfo,
+    styles: Sequence[Picture],
+    settings: Settings,
+    video: VideoSettings,
+    output: Path,
+    files: tuple[Sequence[Path], RegionFiles],
+    address: str,
+    options: RayOptions,
+    *,
+    regions: Regions | None = None,
+    callback: Callable[[FrameProgress], bool | None] | None = None,
+    on_plan: Callable[[Sequence[Segment], int, int], None] | None = None,
+    overwrite: bool = False,
+) -> VideoResult:
+    """A clip painted in segments on the Ray cluster at ``address``, ``options.segment_frames`` long (else shared
+    out evenly among its workers), each by a worker that reads the paintings and masks from ``files`` (their
+    paths); ``on_plan`` is told the segments, the frames left and the workers (see
+    :func:`~brushwork.video.segments.paint_clip_in_segments`)."""
+    paintings, region_files = files
+    runner = ray_segments(clip.path, paintings, settings, address, options, region_files)
+    workers = runner.workers or 1
+    return paint_clip_in_segments(
+        clip,
+        styles,
+        settings,
+        video,
+        output,
+        runner,
+        length=options.segment_frames,
+        workers=workers,
+        callback=callback,
+        on_plan=None if on_plan is None else lambda segments, left: on_plan(segments, left, workers),
+        overwrite=overwrite,
+        regions=regions,
     )
 
 

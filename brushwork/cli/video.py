@@ -208,25 +208,20 @@ def _paint_on_ray(
     args: argparse.Namespace, style_paths: Sequence[str], inputs: _Inputs, output: Path, progress: _FrameBar
 ) -> VideoResult:
     """The clip in segments of ``--segment-frames`` (else shared out evenly), each painted by a Ray worker."""
-    from brushwork.cluster import ray_segments
-    from brushwork.video.segments import paint_clip_in_segments
+    from brushwork.cluster import paint_clip_on_ray
 
-    options = ray_options(args)
-    styles = [Path(s) for s in style_paths]
-    runner = ray_segments(Path(args.clip), styles, inputs.settings, args.ray, options, inputs.files)
-    workers = runner.workers or 1
-
-    def announce(segments: Sequence[Segment], left: int) -> None:
+    def announce(segments: Sequence[Segment], left: int, workers: int) -> None:
         if not args.quiet:
             print(_segments_words(segments, left, workers), file=sys.stderr)
 
-    return paint_clip_in_segments(
+    files = ([Path(s) for s in style_paths], inputs.files)
+    return paint_clip_on_ray(
         *inputs[:4],
         output,
-        runner,
+        files,
+        args.ray,
+        ray_options(args),
         regions=inputs.regions,
-        length=options.segment_frames,
-        workers=workers,
         callback=progress.frame,
         on_plan=announce,
         overwrite=args.overwrite,
