@@ -47,7 +47,11 @@ def with_chroma_of(image: Tensor, colour_source: Tensor) -> Tensor:
     return _rgb(yiq).clamp(0, 255)
 
 
-def _stats(image: Tensor, eps: float, part: Tensor | None = None) -> tuple[Tensor, Tensor]:
+EPS = 1e-5
+"""Added to a covariance's diagonal and floor of its eigenvalues: a flat picture's colours still map."""
+
+
+def _stats(image: Tensor, part: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """Mean ``(3, 1)`` and covariance ``(3, 3)`` of an image's RGB values, in float64; with ``part`` (0-1, the
     image's size), of the pixels it covers, weighed by it."""
     flat = wide(image.reshape(3, -1))
@@ -55,26 +59,26 @@ def _stats(image: Tensor, eps: float, part: Tensor | None = None) -> tuple[Tenso
     weights = weights / weights.sum().clamp_min(1e-12)
     mean = (flat * weights).sum(1, keepdim=True)
     centred = flat - mean
-    return mean, (centred * weights) @ centred.T + eps * torch.eye(3, dtype=flat.dtype, device=flat.device)
+    return mean, (centred * weights) @ centred.T + EPS * torch.eye(3, dtype=flat.dtype, device=flat.device)
 
 
-def _sqrtm(m: Tensor, eps: float, inverse: bool = False) -> Tensor:
+def _sqrtm(m: Tensor, inverse: bool = False) -> Tensor:
     values, vectors = torch.linalg.eigh(m)
-    values = values.clamp_min(eps).rsqrt() if inverse else values.clamp_min(eps).sqrt()
+    values = values.clamp_min(EPS).rsqrt() if inverse else values.clamp_min(EPS).sqrt()
     return vectors @ torch.diag(values) @ vectors.T
 
 
-def _recolor(image: Tensor, mean: Tensor, cov: Tensor, eps: float) -> Tensor:
+def _recolor(image: Tensor, mean: Tensor, cov: Tensor) -> Tensor:
     """``image`` mapped linearly so that its RGB mean and covariance become ``mean`` and ``cov``."""
-    own_mean, own_cov = _stats(image, eps)
-    transform = _sqrtm(cov, eps) @ _sqrtm(own_cov, eps, inverse=True)
+    own_mean, own_cov = _stats(image)
+    transform = _sqrtm(cov) @ _sqrtm(own_cov, inverse=True)
     flat = transform @ (wide(image.reshape(3, -1)) - own_mean) + mean
     return flat.reshape(image.shape).to(image.device, image.dtype).clamp(0, 255)
 
 
-def match_color_histogram(style: Tensor, content: Tensor, eps: float = 1e-5) -> Tensor:
+def match_color_histogram(style: Tensor, content: Tensor) -> Tensor:
     """Recolour ``style`` so its RGB mean and covariance equal ``content``'s (a linear map)."""
-    return _recolor(style, *_stats(content, eps), eps)
+    return _recolor(style, *_stats(content))
 
 
 def recolor_to(
@@ -82,7 +86,6 @@ def recolor_to(
     palettes: Sequence[Tensor],
     weights: Sequence[float],
     parts: Sequence[Tensor | None] = (),
-    eps: float = 1e-5,
 ) -> Tensor:
     """Recolour ``image`` to the colours of several pictures mixed by ``weights`` (their pooled mean and covariance),
     each of the part of it its mask in ``parts`` covers, if any.
@@ -91,7 +94,7 @@ def recolor_to(
     colour across the picture itself (a dark, green storm is a long way from a blue sky).
     """
     own = [*parts, *[None] * (len(palettes) - len(parts))]
-    stats = [_stats(p, eps, part) for p, part in zip(palettes, own)]
+    stats = [_stats(p, part) for p, part in zip(palettes, own)]
     mean = torch.stack([w * m for w, (m, _) in zip(weights, stats)]).sum(0)
     second = torch.stack([w * (c + m @ m.T) for w, (m, c) in zip(weights, stats)]).sum(0)
-    return _recolor(image, mean, second - mean @ mean.T, eps)
+    return _recolor(image, mean, second - mean @ mean.T)
