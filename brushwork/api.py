@@ -347,7 +347,7 @@ def stylize(
     )
     if output is not None:
         recipe = recipes.build(chosen, photo_file, painting_files, result, regions=region_files)
-        written = _save_with_recipe(result, target, overwrite, recipe)
+        written = recipes.save_run(result, target, recipe, overwrite)
         if written != target:
             _warn(
                 f"{result.status} at step {result.steps}: the picture so far is {written}; {target} was kept as it was"
@@ -380,12 +380,6 @@ def _recipe_inputs(
     files = [Path(p) for p in pictures if isinstance(p, (str, os.PathLike))]
     regions = _region_files(masks, keep, painting_masks, "output= writes the recipe, which hashes the masks")
     return files[0], files[1:], regions
-
-
-def _save_with_recipe(result: Result, output: Path, overwrite: bool, recipe: dict[str, Any]) -> Path:
-    """Write a run's picture with its recipe where the command line would (:func:`recipes.destination`)."""
-    target = recipes.destination(result, output)
-    return recipes.save_result(result, target, recipe, overwrite=overwrite and target == output)
 
 
 @_replacing_said

@@ -50,6 +50,7 @@ __all__ = [
     "session",
     "worker_counts",
     "spread",
+    "paint_clip_on_ray",
 ]
 
 LOCAL = "local"

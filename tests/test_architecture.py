@@ -213,3 +213,51 @@ def test_tensors_widen_to_float64_only_through_media_images_wide():
         if pattern.search(line) and "in (torch.float32, torch.float64)" not in line
     ]
     assert [place.split(":")[0] for place in found] == ["media/images.py"], found  # in wide() itself
+
+
+def test_the_package_names_each_public_name_once_in_each_of_its_three_lists():
+    """``brushwork/__init__.py`` lists its lazy names three times, as tools need them: where each loads from
+    (``_HOMES``), what ``import *`` and type checkers export (``__all__``) and what type checkers import."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    assigned = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    homes, exported = assigned["_HOMES"], assigned["__all__"]
+    checked = next(node for node in tree.body if isinstance(node, ast.If))  # if TYPE_CHECKING:
+    imported = {
+        alias.name: node.module.removeprefix("brushwork.")
+        for node in checked.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert sorted(exported) == sorted([*homes, "__version__"]) and len(exported) == len(set(exported))
+    assert imported == homes
+
+
+def _exports() -> dict[str, set[str]]:
+    """Each brushwork module's ``__all__``, by dotted name, where it has one."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+                found[module] = set(ast.literal_eval(node.value))
+    return found
+
+
+def test_what_one_module_takes_from_another_is_in_that_ones_all():
+    """``__all__`` says what a module offers the others: a public name imported elsewhere and left out of it is
+    a list gone stale."""
+    exports = _exports()
+    stale = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in exports:
+                stale |= {
+                    f"{node.module}.{alias.name} (in {path.relative_to(ROOT)})"
+                    for alias in node.names
+                    if not alias.name.startswith("_") and alias.name not in exports[node.module]
+                }
+    assert not stale, sorted(stale)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from brushwork.media.images import Picture
     from brushwork.media.masks import RegionFiles, Regions
 
-__all__ = ["parser", "commands", "command", "paint_and_save"]
+__all__ = ["parser", "commands", "command", "paint_and_save", "check_snapshot_place"]
 
 
 def parser() -> Parser:
@@ -177,8 +177,7 @@ def paint_and_save(
             bar.finish()
     with deaf_to_stops():  # a second Ctrl-C does not lose the picture the first one stopped at
         final = recipes.build(settings, paths[0], paths[1:], result, regions=files)
-        target = recipes.destination(result, output)  # stopped early, beside a picture there
-        recipes.save_result(result, target, final, overwrite=overwrite and target == output)
+        target = recipes.save_run(result, output, final, overwrite)  # stopped early: beside a picture there
         sheet = snapshots.sheet(result.image.width, target)
     return _report(result, target, sheet, quiet, kept=output if target != output else None)
 

@@ -29,10 +29,13 @@ __all__ = [
     "RECIPE_KEY",
     "header",
     "input_record",
+    "input_files",
     "build",
     "save",
+    "save_run",
     "save_result",
     "read",
+    "region_files",
     "find_inputs",
     "found_settings",
 ]
@@ -120,10 +123,11 @@ def save(
     )
 
 
-def destination(result: Result, output: Path) -> Path:
-    """Where a run's picture goes: ``output``, or beside it when the run stopped early and a picture is there (an
-    unfinished run never replaces a finished one, ``--overwrite`` or not)."""
-    return output if result.status == "done" or not taken(output) else spare_path(output, "unfinished")
+def save_run(result: Result, output: Path, recipe: dict[str, Any], overwrite: bool = False) -> Path:
+    """Write a run's picture and its recipe at ``output``, or beside it when the run stopped early and a picture
+    is there (an unfinished run never replaces a finished one, ``overwrite`` or not); where it went."""
+    target = output if result.status == "done" or not taken(output) else spare_path(output, "unfinished")
+    return save_result(result, target, recipe, overwrite=overwrite and target == output)
 
 
 def save_result(result: Result, path: str | os.PathLike[str], recipe: dict[str, Any], overwrite: bool = False) -> Path:

@@ -48,11 +48,7 @@ from brushwork.planning.forecast import StepTimer, forecast
 from brushwork.planning.levels import Size, level_style_layers
 from brushwork.planning.run_plan import LBFGS_HISTORY, RunPlan
 
-__all__ = [
-    "Progress",
-    "Result",
-    "run",
-]
+__all__ = ["Progress", "Result", "run", "Callback"]
 
 READ_EVERY = 8
 """On a GPU, the losses are read back every this many steps (for the bar, the history and the stopping tests):

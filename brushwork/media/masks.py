@@ -41,6 +41,8 @@ __all__ = [
     "layer_mask",
     "resize_mask",
     "check_painting_masks",
+    "ASPECT_SLACK",
+    "with_paintings_alpha",
 ]
 
 ASPECT_SLACK = 0.01

@@ -22,7 +22,7 @@ from brushwork.core.errors import ImageError, WeightsError
 from brushwork.core.layers import CONV_SHAPES, LAYER_NAMES, layer_index
 from brushwork.media.images import regular_file
 
-__all__ = ["VGG19", "load_vgg19", "caffe_weights_path", "channels_last"]
+__all__ = ["VGG19", "load_vgg19", "caffe_weights_path", "channels_last", "check_weights_file"]
 
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from brushwork.core.settings import CONVERGENCE_WINDOW
 from brushwork.planning.levels import STEP_COST_EXPONENT, step_cost
 
-__all__ = ["StepTimer", "forecast"]
+__all__ = ["StepTimer", "forecast", "LEVEL_SETUP"]
 
 LEVEL_SETUP = 1.3
 """What a level costs besides its steps, in its own steps: the targets, the gradient scale and the score of

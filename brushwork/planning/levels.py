@@ -26,6 +26,10 @@ __all__ = [
     "level_budgets",
     "level_count",
     "level_style_layers",
+    "PAINTING_ENLARGEMENT",
+    "STEP_COST_EXPONENT",
+    "Size",
+    "step_cost",
 ]
 
 MIN_LEVEL_SIZE = 64

@@ -29,7 +29,7 @@ from brushwork.planning.levels import (
 from brushwork.planning.machine import GB, Machine
 from brushwork.planning.tiles import layer_grid
 
-__all__ = ["LevelPlan", "RunPlan", "plan_run", "TILE_SIZES"]
+__all__ = ["LevelPlan", "RunPlan", "plan_run", "TILE_SIZES", "LBFGS_HISTORY"]
 
 TILE_SIZES = (2048, 1536, 1024, 768, 512, 384, 256)
 """Tile sizes the plan tries, largest first (fewer tiles: less margin to compute twice)."""
