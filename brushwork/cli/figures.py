@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 from brushwork.cli.kit import Bar, Parser, add_overwrite, add_quiet, bounded
 from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import PRESETS, SPECS, Settings
-from brushwork.report import FIGURES, MONDRIAN_SIZE
+from brushwork.report import FIGURE_SIZE, FIGURES, MONDRIAN_SIZE
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from brushwork.engine.runner import Progress
 
 __all__ = ["parser", "command"]
@@ -42,7 +44,7 @@ def parser() -> Parser:
     p.add_argument(
         "--size",
         type=bounded(int, int(SPECS["size"].low or 1), int(SPECS["size"].high or 1)),
-        default=384,
+        default=FIGURE_SIZE,
         metavar="PX",
         help=f"longest side of each painted picture (the generated Mondrian, a painting, is always {MONDRIAN_SIZE} px)",
     )
@@ -79,13 +81,13 @@ def command(argv: Sequence[str]) -> int:
     args = parser().parse_args(list(argv))
     wanted = list(FIGURES) if args.figure == "all" else [args.figure]
 
-    def done(path: Path, sheet: object, seconds: float) -> None:
+    def done(path: Path, sheet: Image.Image | None, seconds: float) -> None:
         if args.quiet:
             return
         if sheet is None:
             print(f"wrote {path} ({MONDRIAN_SIZE}x{MONDRIAN_SIZE}, seed {args.mondrian_seed})", file=sys.stderr)
         else:
-            print(f"wrote {path} ({sheet.width}x{sheet.height}, {seconds:.1f} s)", file=sys.stderr)  # type: ignore[attr-defined]
+            print(f"wrote {path} ({sheet.width}x{sheet.height}, {seconds:.1f} s)", file=sys.stderr)
 
     bar = Bar("", "step", leave=False)  # one at a time, for the figures' runs one after another
 

@@ -58,14 +58,14 @@ class _Server(uvicorn.Server):
 
 def serve(
     data: Path,
-    host: str = "127.0.0.1",
-    port: int = 8000,
+    host: str,
+    port: int,
     open_browser: bool = False,
     limits: Limits | None = None,
     token: str | None = None,
 ) -> None:
-    """Run the studio until Ctrl-C or SIGTERM; an unusable data folder, host or port is a :class:`ServerError`.
-    Without ``token`` the studio makes a new one."""
+    """Run the studio on ``host``'s ``port`` (0: any free one) until Ctrl-C or SIGTERM; an unusable data folder,
+    host or port is a :class:`ServerError`. Without ``token`` the studio makes a new one."""
     share_main_heap()  # before uvicorn's and the painter's threads: the painter's big blocks stay reusable
     data = data.expanduser()
     try:
