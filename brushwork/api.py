@@ -569,5 +569,5 @@ def stylize_batch(
     if ray is not None:
         from brushwork.cluster import RayExecutor
 
-        execute = RayExecutor.of(ray, spread)
+        execute = RayExecutor(ray, spread)
     return run_batch(items, chosen, outdir, execute=execute, callback=progress, overwrite=overwrite)

@@ -31,7 +31,7 @@ from brushwork.batch.run import OnRecord, finish_item, item_key, paint_pictures,
 from brushwork.core import words
 from brushwork.core.errors import BrushworkError, ImageError, SettingsError, first_line
 from brushwork.core.interrupts import deaf_to_stops
-from brushwork.core.settings import RAY_RETRIES, RAY_WORKER_CPUS, RayOptions, Settings, VideoSettings
+from brushwork.core.settings import RayOptions, Settings, VideoSettings
 from brushwork.engine.runner import Result
 from brushwork.media.clips import ClipInfo
 from brushwork.media.images import Picture
@@ -209,22 +209,13 @@ class RayExecutor:
     """Paints a batch's items on Ray actors (see :class:`brushwork.batch.run.Executor`)."""
 
     address: str = LOCAL
-    workers: int | None = None
-    """Actors to start; None: one per GPU, else one per ``cpus`` cores of the cluster."""
-    cpus: int = RAY_WORKER_CPUS
-    """Cores (and torch threads) per CPU worker."""
-    retries: int = RAY_RETRIES
-    """Further workers an item gets when the one painting it dies."""
+    options: RayOptions = RayOptions()
+    """Its workers (None: one per GPU, else one per ``worker_cpus`` cores of the cluster), their cores and the
+    further workers an item gets when the one painting it dies (``segment_frames`` is a clip's, not a batch's)."""
     on_start: Callable[[Pool], None] | None = None
     """Hears of the workers once they are started (to say how many)."""
     on_stop: Callable[[int, float], None] | None = None
     """Hears, at Ctrl-C, how many items are being handed back and for how many seconds at most (to say so)."""
-
-    @classmethod
-    def of(cls, address: str, options: RayOptions) -> RayExecutor:
-        """The executor the Ray options given to a front door ask for (``segment_frames`` is a clip's, not a
-        batch's)."""
-        return cls(address, options.workers, options.worker_cpus, options.retries)
 
     def __call__(self, items: Sequence[Item], settings: Settings, on_record: OnRecord) -> None:
         ray = connect(self.address)
@@ -257,11 +248,12 @@ class RayExecutor:
             record.attempts = attempt
             return on_record(record)
 
-        with Pool(ray, settings, self.workers, self.cpus, len(items)) as pool:
+        options = self.options
+        with Pool(ray, settings, options.workers, options.worker_cpus, len(items)) as pool:
             if self.on_start is not None:
                 self.on_start(pool)
             try:
-                spread(pool, list(items), submit, done, lambda i, why, n: ended(i, "failed", why, n), self.retries)
+                spread(pool, list(items), submit, done, lambda i, why, n: ended(i, "failed", why, n), options.retries)
             except KeyboardInterrupt:  # the items being painted keep their pictures so far, as a local run's one
                 painting = {item: working[item] for item in began if item in working}
                 if painting and self.on_stop is not None:
@@ -308,9 +300,8 @@ class RaySegments:
     styles: Sequence[Path]
     settings: Settings
     address: str = LOCAL
-    workers: int | None = None
-    cpus: int = RAY_WORKER_CPUS
-    retries: int = RAY_RETRIES
+    options: RayOptions = RayOptions()
+    """Its workers, as counted when connected (see :func:`ray_segments`), their cores and retries."""
     regions: RegionFiles = RegionFiles()
     """The masks every frame is painted with: files that travel with the clip."""
 
@@ -335,8 +326,9 @@ class RaySegments:
             segment = task[0]
             raise ImageError(f"frames {segment.first}-{segment.last} could not be painted: {reason}")
 
-        with Pool(ray, self.settings, self.workers, self.cpus, len(segments)) as pool:
-            spread(pool, segments, submit, done, failed, self.retries)
+        options = self.options
+        with Pool(ray, self.settings, options.workers, options.worker_cpus, len(segments)) as pool:
+            spread(pool, segments, submit, done, failed, options.retries)
 
 
 def ray_segments(
@@ -350,9 +342,7 @@ def ray_segments(
     """A clip's segment runner on the Ray cluster at ``address``, connected, with its worker count settled."""
     options = options or RayOptions()
     count = worker_counts(connect(address), settings, options.workers, options.worker_cpus)[0]
-    return RaySegments(
-        clip, styles, settings, address, count, options.worker_cpus, options.retries, regions or RegionFiles()
-    )
+    return RaySegments(clip, styles, settings, address, replace(options, workers=count), regions or RegionFiles())
 
 
 def paint_clip_on_ray(
@@ -376,7 +366,7 @@ def paint_clip_on_ray(
     :func:`~brushwork.video.segments.paint_clip_in_segments`)."""
     paintings, region_files = files
     runner = ray_segments(clip.path, paintings, settings, address, options, region_files)
-    workers = runner.workers or 1
+    workers = runner.options.workers or 1
     return paint_clip_in_segments(
         clip,
         styles,

@@ -26,7 +26,7 @@ from brushwork.batch.inputs import batch_key, collect
 from brushwork.batch.run import run_batch
 from brushwork.cli import main
 from brushwork.cluster import RayExecutor
-from brushwork.core.settings import Settings
+from brushwork.core.settings import RayOptions, Settings
 
 pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.ray, pytest.mark.slow]
 
@@ -88,7 +88,7 @@ def test_an_item_whose_worker_is_killed_is_retried_and_the_batch_completes(clust
     killer.start()
     items = collect([inputs_folder / "a.jpg", inputs_folder / "b.jpg"], [inputs_folder / "wave.jpg"], tmp_path / "out")
     slow = FAST.replace(size=96, steps=150)  # an item lasts a few seconds: time to kill it mid-way
-    summary = run_batch(items, slow, tmp_path / "out", execute=RayExecutor(workers=1))
+    summary = run_batch(items, slow, tmp_path / "out", execute=RayExecutor(options=RayOptions(workers=1)))
     killer.join()
     assert killed, "no painting worker was seen"
     assert (summary.done, summary.failed) == (2, 0)

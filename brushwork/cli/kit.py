@@ -343,7 +343,7 @@ def ray_executor(args: argparse.Namespace) -> Any:
         return None
     from brushwork.cluster import RayExecutor
 
-    return RayExecutor.of(args.ray, ray_options(args))
+    return RayExecutor(args.ray, ray_options(args))
 
 
 def ray_options(args: argparse.Namespace) -> RayOptions:
