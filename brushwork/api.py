@@ -434,7 +434,7 @@ def stylize_video(
     styles = _styles(style)
     _check_run(chosen, styles, progress)
     if info.damage:
-        _warn(f"{info.path.name} looks damaged: {info.damage}; painting those")
+        _warn(info.warning())
     regions = _regions(info.upright, styles, masks, keep, painting_masks, chosen.style_blend, on="frame")
     # 3. Painted here, or in segments on Ray.
     if ray is None:

@@ -158,9 +158,7 @@ def _inputs(
 
     clip = probe(args.clip)
     if clip.damage:
-        print(
-            f"brushwork video: warning: {clip.path.name} looks damaged: {clip.damage}; painting those", file=sys.stderr
-        )
+        print(f"brushwork video: warning: {clip.warning()}", file=sys.stderr)
     styles = [load_image(path, "style") for path in style_paths]
     check_run(settings, len(styles))
     regions = load_regions(files, clip.upright, styles, "frame", settings.style_blend)

@@ -55,6 +55,11 @@ class ClipInfo:
         """(width, height) as a player shows the frames: turned by :attr:`rotation`."""
         return (self.height, self.width) if self.rotation in (90, 270) else (self.width, self.height)
 
+    def warning(self, name: str | None = None) -> str:
+        """What every front door warns of before painting a damaged clip, calling it ``name`` (an upload's own;
+        by default its file name); empty for a whole one."""
+        return f"{name or self.path.name} looks damaged: {self.damage}; painting those" if self.damage else ""
+
 
 @dataclass(frozen=True)
 class Frame:

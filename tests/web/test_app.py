@@ -1105,6 +1105,20 @@ def test_a_clip_is_painted_in_the_photos_place_and_comes_back_as_a_video(make_cl
 
 
 @pytest.mark.video
+def test_a_cut_off_clip_is_planned_with_the_warning_the_command_line_gives(make_client, tmp_path):
+    from sample_clips import make_clip
+
+    client = make_client()
+    whole = make_clip(tmp_path / "whole.mkv", size=(32, 24), times=tuple(i / 4 for i in range(12)), sound=False)
+    data = whole.read_bytes()
+    planned = client.post("/api/plan", data=CLIP, files=clip_upload(data[: len(data) * 4 // 5], "cut.mkv"))
+    assert planned.status_code == 200, planned.text
+    assert "note: cut.mkv looks damaged: only " in planned.json()["plan"]
+    whole_plan = client.post("/api/plan", data=CLIP, files=clip_upload(data, "whole.mkv"))
+    assert whole_plan.status_code == 200 and "damaged" not in whole_plan.json()["plan"]
+
+
+@pytest.mark.video
 def test_a_stopped_clip_keeps_the_frames_it_painted_as_a_video(make_client):
     from brushwork.media.clips import probe
 

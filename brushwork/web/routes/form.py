@@ -207,6 +207,7 @@ def take(studio: Studio, order: Order, folder: Path) -> Taken:
     if clip is not None:
         clip_plan = plan_clip(clip, looks, order.settings, order.video, idle=idle)
         machine, plan = clip_plan.first.machine, clip_plan.describe()
+        plan += f"\n  note: {clip.warning(photo['name'])}" if clip.damage else ""  # a cut-off upload: what it holds
     else:
         content = load_named(folder / photo["file"], "content", photo["name"])
         notes = check_regions(folder, masks, content.rgb.size, looks, order.settings.style_blend)
