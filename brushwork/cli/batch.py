@@ -18,13 +18,13 @@ from brushwork.cli.kit import (
     add_ray_options,
     add_settings,
     add_version,
-    flag,
+    advice,
     given_settings,
     ray_executor,
     ray_session,
 )
 from brushwork.core.settings import resolve
-from brushwork.core.words import count, duration, time_left, try_lower
+from brushwork.core.words import count, duration, time_left
 
 if TYPE_CHECKING:
     from brushwork.batch.log import Record
@@ -151,4 +151,4 @@ def _names(record: Record) -> str:
 
 
 def _reason(record: Record) -> str:
-    return record.error + try_lower(record.culprit and flag(record.culprit))
+    return record.error + advice(record.culprit)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brushwork.cli.kit import Bar, Parser, add_overwrite, add_quiet, bounded
+from brushwork.cli.kit import Bar, Parser, add_overwrite, add_quiet, bounded, within
 from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import PRESETS, SPECS, Settings
 from brushwork.report import FIGURE_SIZE, FIGURES, MONDRIAN_SIZE
@@ -43,7 +43,7 @@ def parser() -> Parser:
     )
     p.add_argument(
         "--size",
-        type=bounded(int, int(SPECS["size"].low or 1), int(SPECS["size"].high or 1)),
+        type=within(SPECS["size"]),
         default=FIGURE_SIZE,
         metavar="PX",
         help=f"longest side of each painted picture (the generated Mondrian, a painting, is always {MONDRIAN_SIZE} px)",

@@ -30,6 +30,7 @@ from brushwork.core.settings import (
     Settings,
     Spec,
 )
+from brushwork.core.words import try_lower
 
 if TYPE_CHECKING:
     from brushwork.media.masks import RegionFiles
@@ -42,6 +43,8 @@ __all__ = [
     "Parser",
     "HelpFormatter",
     "add_settings",
+    "within",
+    "advice",
     "given_settings",
     "add_preset",
     "add_output",
@@ -74,6 +77,11 @@ def flag(field: str) -> str:
     """The command-line option of a setting (``style_weight`` -> ``--style-weight``), or of the kit's own options."""
     known = field in SPECS or field in VIDEO_SPECS or field in _OWN
     return "--" + field.replace("_", "-") if known else field
+
+
+def advice(culprit: str | None) -> str:
+    """After a run whose loss overflowed: the option to lower (see :func:`~brushwork.core.words.try_lower`)."""
+    return try_lower(culprit and flag(culprit))
 
 
 def describe(error: BrushworkError) -> str:
@@ -181,6 +189,12 @@ def number(kind: type) -> Callable[[str], Any]:
     return parse
 
 
+def within(spec: Spec) -> Callable[[str], int]:
+    """An argparse type: a whole number within an int setting's bounds (another command's option that takes the
+    setting's values: the studio's largest size and steps, the figures' size)."""
+    return bounded(int, int(spec.low or 1), int(spec.high or 1))
+
+
 def bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
     """An argparse type: a number between ``low`` and ``high``."""
     parse_number = number(kind)
@@ -247,14 +261,15 @@ def add_settings(
         if name in skip:
             continue
         group = groups.get(spec.group) or groups.setdefault(spec.group, parser.add_argument_group(spec.group))
-        action = group.add_argument(flag(name), dest=name, default=argparse.SUPPRESS, help=spec.help, **_argument(spec))
-        action.shown_default = getattr(defaults, name)  # type: ignore[attr-defined]
+        _add_spec(group, name, spec, argparse.SUPPRESS, getattr(defaults, name))
 
 
-def _argument(spec: Spec) -> dict[str, Any]:
-    if spec.kind == "choice":
-        return {"choices": spec.choices}
-    return {"type": _TYPES[spec.kind], "metavar": spec.metavar}
+def _add_spec(group: argparse._ArgumentGroup, name: str, spec: Spec, default: Any, shown: Any) -> None:
+    """The option of one setting, typed and bounded by its spec; ``--help`` shows ``shown`` as its default (the
+    parsed ``default`` is a marker that it was not typed)."""
+    typed = {"choices": spec.choices} if spec.kind == "choice" else {"type": _TYPES[spec.kind], "metavar": spec.metavar}
+    action = group.add_argument(flag(name), dest=name, default=default, help=spec.help, **typed)
+    action.shown_default = shown  # type: ignore[attr-defined]
 
 
 def given_settings(args: argparse.Namespace, specs: dict[str, Spec] = SPECS) -> dict[str, Any]:
@@ -319,8 +334,7 @@ def add_ray_options(p: argparse.ArgumentParser, clip: bool = False) -> None:
     defaults = RayOptions()
     for name, spec in RAY_SPECS.items():
         if name != "segment_frames" or clip:
-            action = group.add_argument(flag(name), dest=name, default=None, help=spec.help, **_argument(spec))
-            action.shown_default = getattr(defaults, name)  # type: ignore[attr-defined]
+            _add_spec(group, name, spec, None, getattr(defaults, name))
 
 
 def ray_session(p: argparse.ArgumentParser, args: argparse.Namespace) -> AbstractContextManager[Any]:

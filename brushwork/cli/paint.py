@@ -23,14 +23,14 @@ from brushwork.cli.kit import (
     add_regions,
     add_settings,
     add_version,
-    flag,
+    advice,
     given_settings,
     region_files,
     require_output,
 )
 from brushwork.core.formats import OUTPUT_WORDS
 from brushwork.core.settings import resolve
-from brushwork.core.words import count, time_left, try_lower
+from brushwork.core.words import count, time_left
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -274,7 +274,7 @@ def _report(result: Result, output: Path, sheet: Path | None, quiet: bool, kept:
         print(f"brushwork: {result.message}; {written}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.status == "diverged":
-        advice = try_lower(result.culprit and flag(result.culprit))
-        print(f"brushwork: {result.message}{advice}; {written}", file=sys.stderr)
+        lower = advice(result.culprit)
+        print(f"brushwork: {result.message}{lower}; {written}", file=sys.stderr)
         return EXIT_DIVERGED
     return 0

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from brushwork.cli.kit import EXIT_USAGE, Parser, bounded
+from brushwork.cli.kit import EXIT_USAGE, Parser, bounded, within
 from brushwork.core.settings import SPECS
 
 __all__ = ["parser", "command", "DEFAULT_DATA"]
@@ -54,14 +54,14 @@ def parser() -> Parser:
     size, steps = SPECS["size"], SPECS["steps"]
     p.add_argument(
         "--max-size",
-        type=bounded(int, int(size.low or 1), int(size.high or 1)),
+        type=within(size),
         default=Limits.max_size,
         metavar="PX",
         help="largest output size a job may ask for",
     )
     p.add_argument(
         "--max-steps",
-        type=bounded(int, int(steps.low or 1), int(steps.high or 1)),
+        type=within(steps),
         default=Limits.max_steps,
         metavar="N",
         help="most steps a job may ask for",

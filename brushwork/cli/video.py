@@ -20,7 +20,7 @@ from brushwork.cli.kit import (
     add_regions,
     add_settings,
     add_version,
-    flag,
+    advice,
     given_settings,
     ray_options,
     ray_session,
@@ -29,7 +29,7 @@ from brushwork.cli.kit import (
 )
 from brushwork.core.formats import VIDEO_SUFFIXES, in_words
 from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
-from brushwork.core.words import count, duration, time_left, try_lower
+from brushwork.core.words import count, duration, time_left
 
 if TYPE_CHECKING:
     import argparse
@@ -239,9 +239,9 @@ def _segments_words(segments: Sequence[Segment], left: int, workers: int) -> str
 def _report(result: VideoResult, output: Path, size: tuple[int, int]) -> int:
     """What was written, or where the frames painted so far are kept; the exit status says which."""
     if result.status == "diverged":  # the same command would diverge again: say what to change
-        advice = try_lower(result.culprit and flag(result.culprit))
+        lower = advice(result.culprit)
         kept = f"; the {count(result.done, 'frame')} painted before it are kept in {result.work}" if result.done else ""
-        print(f"brushwork video: error: {result.message}{advice}{kept}", file=sys.stderr)
+        print(f"brushwork video: error: {result.message}{lower}{kept}", file=sys.stderr)
         return EXIT_DIVERGED
     if result.status != "done":
         so_far = f"; the frame cut short is {result.unfinished} so far" if result.unfinished else ""
