@@ -417,7 +417,7 @@ def stylize_video(
     ``masks`` and ``keep`` (as :func:`transfer`'s, drawn on the clip as a player shows it) hold for every frame,
     and ``painting_masks`` as :func:`transfer`'s; on Ray they too must be files.
     """
-    from brushwork.core.formats import VIDEO_SUFFIXES
+    from brushwork.core.formats import CLIP_OUTPUT_SUFFIXES
     from brushwork.media.clips import probe  # PyAV and OpenCV load only for clips
     from brushwork.video.painting import paint_clip
 
@@ -425,7 +425,7 @@ def stylize_video(
     chosen, motion = _clip_settings(settings, preset, video, options)
     spread = _ray_options(ray, workers, worker_cpus, retries, segment_frames)
     _check_overwrite(overwrite)
-    path = check_output_path(_path(output, "output"), overwrite, (_path(clip, "clip"),), suffixes=VIDEO_SUFFIXES)
+    path = check_output_path(_path(output, "output"), overwrite, (_path(clip, "clip"),), suffixes=CLIP_OUTPUT_SUFFIXES)
     # 2. The clip, the paintings and the regions.
     try:
         info = probe(_path(clip, "clip"))

@@ -16,7 +16,7 @@ from typing import Any
 
 from brushwork.batch.log import LOG_NAME, BatchLog
 from brushwork.core.errors import BrushworkError, ImageError, WrongKindError
-from brushwork.core.formats import CLIP_SUFFIXES, IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
+from brushwork.core.formats import CLIP_INPUT_SUFFIXES, IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
 from brushwork.core.words import count
 from brushwork.engine import recipes
 from brushwork.media.images import regular_file
@@ -75,7 +75,7 @@ def _images_in(argument: str, role: str, painted: set[Path]) -> list[Path]:
         ]
     elif not os.path.lexists(argument):
         raise ImageError(f"{role} file or folder not found: {argument}; check the path")
-    elif role == "photo" and path.suffix.lower() in CLIP_SUFFIXES:  # the front door says what paints a clip
+    elif role == "photo" and path.suffix.lower() in CLIP_INPUT_SUFFIXES:  # the front door says what paints a clip
         raise WrongKindError(f"photo {argument} is a video clip, not a picture", clip=True)
     else:
         found = [regular_file(argument, role)]
@@ -294,7 +294,7 @@ def _row(manifest: Path, where: str, entry: Any) -> Row:
     if output is not None and len(output.encode()) > NAME_MAX:
         raise bad(f"output {output[:20]}... is {len(output.encode())} bytes long; a file name takes at most {NAME_MAX}")
     photo, *paintings = (_beside(manifest, t) for t in texts)
-    if photo.suffix.lower() in CLIP_SUFFIXES:  # the front door says what paints a clip
+    if photo.suffix.lower() in CLIP_INPUT_SUFFIXES:  # the front door says what paints a clip
         raise WrongKindError(f"manifest {manifest}, {where}: photo {photo} is a video clip, not a picture", clip=True)
     regions = RegionFiles(
         tuple(_beside(manifest, m) for m in masks),

@@ -11,7 +11,7 @@ from typing import Any
 
 from brushwork.cli.kit import Parser, add_output, add_quiet
 from brushwork.core.errors import ImageError
-from brushwork.core.formats import CLIP_SUFFIXES
+from brushwork.core.formats import CLIP_INPUT_SUFFIXES
 
 __all__ = ["parser", "command"]
 
@@ -47,7 +47,7 @@ def command(argv: Sequence[str]) -> int:
     ]
     if given and not args.rerun:
         p.error(f"{' and '.join(given)} go{'es' * (len(given) == 1)} with --rerun, which repeats the run")
-    if Path(args.picture).suffix.lower() in CLIP_SUFFIXES:
+    if Path(args.picture).suffix.lower() in CLIP_INPUT_SUFFIXES:
         raise ImageError(
             f"a painted clip keeps no recipe itself: each of its frames has one, in {Path(args.picture).name}.frames/ "
             "(brushwork recipe FOLDER/frame_NNNNNN.png)"

@@ -27,7 +27,7 @@ from brushwork.cli.kit import (
     region_files,
     require_output,
 )
-from brushwork.core.formats import VIDEO_SUFFIXES, in_words
+from brushwork.core.formats import CLIP_OUTPUT_SUFFIXES, in_words
 from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
 from brushwork.core.words import count, duration, time_left
 
@@ -56,7 +56,7 @@ def parser() -> Parser:
     p.add_argument("styles", nargs="*", metavar="style", help="one or more paintings whose style to use (or --region)")
     add_output(
         p,
-        f"the painted clip ({in_words(VIDEO_SUFFIXES)}); required unless --plan",
+        f"the painted clip ({in_words(CLIP_OUTPUT_SUFFIXES)}); required unless --plan",
         overwrite="replace an existing output, and start again over frames of another run left in OUT.frames/",
     )
     add_regions(p, "drawn on the clip as a player shows it, and held for every frame")
@@ -143,7 +143,7 @@ def _output(
     if args.plan:
         return Path(args.output) if args.output else None
     inputs = recipes.input_files(settings, args.clip, style_paths, files)
-    return check_output_path(args.output, args.overwrite, inputs, suffixes=VIDEO_SUFFIXES)
+    return check_output_path(args.output, args.overwrite, inputs, suffixes=CLIP_OUTPUT_SUFFIXES)
 
 
 def _inputs(

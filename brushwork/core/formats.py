@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["IMAGE_SUFFIXES", "OUTPUT_FORMATS", "OUTPUT_WORDS", "CLIP_SUFFIXES", "VIDEO_SUFFIXES", "in_words"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "OUTPUT_FORMATS",
+    "OUTPUT_WORDS",
+    "CLIP_INPUT_SUFFIXES",
+    "CLIP_OUTPUT_SUFFIXES",
+    "in_words",
+]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 """Pictures a folder or a glob contributes to a batch (a file named on its own is taken whatever its name)."""
@@ -13,10 +20,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".g
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 """Pictures brushwork writes, with Pillow's format for each; every browser shows them."""
 
-CLIP_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
+CLIP_INPUT_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
 """Video clips by their usual names (PyAV reads others too)."""
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
+CLIP_OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
 """Containers a painted clip is written in (H.264 video, the audio copied as it is)."""
 
 

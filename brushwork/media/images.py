@@ -26,7 +26,7 @@ import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from brushwork.core.errors import ImageError, OutputExistsError, WrongKindError, first_line
-from brushwork.core.formats import CLIP_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS, in_words
+from brushwork.core.formats import CLIP_INPUT_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS, in_words
 from brushwork.planning.levels import fit_longest
 
 __all__ = [
@@ -137,7 +137,7 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
             f"{role} {name} is too large to open safely (over {Image.MAX_IMAGE_PIXELS} pixels); shrink it first"
         ) from None
     except UnidentifiedImageError:
-        if p.suffix.lower() in CLIP_SUFFIXES:  # a clip given where a picture goes
+        if p.suffix.lower() in CLIP_INPUT_SUFFIXES:  # a clip given where a picture goes
             problem = f"{role} {name} is a video clip, not a picture"
             if role in ("content", "photo"):  # the front door says what paints a clip
                 raise WrongKindError(problem, clip=True) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from brushwork.core.formats import CLIP_SUFFIXES, OUTPUT_FORMATS
+from brushwork.core.formats import CLIP_INPUT_SUFFIXES, OUTPUT_FORMATS
 from brushwork.media.bundled import EXAMPLES_DIR, title
 
 SUFFIXES = tuple(OUTPUT_FORMATS)
@@ -26,7 +26,7 @@ class Example:
 
     @property
     def clip(self) -> bool:
-        return self.path.suffix.lower() in CLIP_SUFFIXES
+        return self.path.suffix.lower() in CLIP_INPUT_SUFFIXES
 
     @property
     def title(self) -> str:
@@ -40,7 +40,7 @@ class Examples:
         self.items: dict[tuple[str, str], Example] = {}
         for role, folder_name, suffixes in (
             ("content", "content", SUFFIXES),
-            ("content", "video", CLIP_SUFFIXES),
+            ("content", "video", CLIP_INPUT_SUFFIXES),
             ("style", "style", SUFFIXES),
         ):
             folder = Path(root) / folder_name if root is not None else None

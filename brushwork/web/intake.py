@@ -21,7 +21,7 @@ from fastapi import HTTPException, UploadFile
 from PIL import Image
 
 from brushwork.core.errors import ImageError
-from brushwork.core.formats import CLIP_SUFFIXES
+from brushwork.core.formats import CLIP_INPUT_SUFFIXES
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.media.clips import ClipInfo, peek, probe
 from brushwork.media.images import Picture, load_image
@@ -79,12 +79,12 @@ def store_upload(
         try:
             peek(raw, shown=repr(name))
         except ImageError as exc:
-            if suffix in CLIP_SUFFIXES or (upload.content_type or "").startswith("video/"):  # meant as a clip
+            if suffix in CLIP_INPUT_SUFFIXES or (upload.content_type or "").startswith("video/"):  # meant as a clip
                 raise HTTPException(415, str(exc)) from None
         else:
             if size > limits.max_clip_bytes:
                 raise HTTPException(413, _too_large(role, name, limits, clips))
-            dest = raw.rename(folder / f"{stem}{suffix if suffix in CLIP_SUFFIXES else '.mp4'}")
+            dest = raw.rename(folder / f"{stem}{suffix if suffix in CLIP_INPUT_SUFFIXES else '.mp4'}")
             return {"role": role, "name": name, "file": dest.name, "kind": "clip"}
     if size > limits.max_upload_bytes:
         raise HTTPException(413, _too_large(role, name, limits, False))
