@@ -39,7 +39,8 @@ from brushwork.core.words import try_lower
 from brushwork.engine import recipes
 from brushwork.engine.inputs import check_run, measure_and_plan
 from brushwork.engine.runner import Callback, Result, run
-from brushwork.media.images import Picture, check_output_path, load_image, picture_from_image
+from brushwork.media.files import check_output_path
+from brushwork.media.images import Picture, load_image, picture_from_image
 from brushwork.media.masks import (
     RegionFiles,
     Regions,

@@ -19,7 +19,7 @@ from brushwork.core.errors import BrushworkError, ImageError, WrongKindError
 from brushwork.core.formats import CLIP_INPUT_SUFFIXES, IMAGE_SUFFIXES, OUTPUT_FORMATS, OUTPUT_WORDS
 from brushwork.core.words import count
 from brushwork.engine import recipes
-from brushwork.media.images import regular_file
+from brushwork.media.files import regular_file
 from brushwork.media.masks import RegionFiles
 
 CSV_COLUMNS = ("photo", "style", "output", "masks", "keep", "painting_masks")

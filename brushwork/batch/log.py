@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from brushwork.core.errors import ImageError
-from brushwork.media.images import write_atomically
+from brushwork.media.files import write_atomically
 
 LOG_NAME = "batch.jsonl"
 

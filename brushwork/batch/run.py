@@ -39,7 +39,8 @@ from brushwork.core.settings import Settings
 from brushwork.engine import recipes
 from brushwork.engine.inputs import check_run
 from brushwork.engine.runner import Callback, Result, run
-from brushwork.media.images import file_sha256, load_image, spare_path, taken
+from brushwork.media.files import file_sha256, spare_path, taken
+from brushwork.media.images import load_image
 from brushwork.media.masks import load_regions
 from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19

@@ -73,7 +73,8 @@ def commands() -> str:
 
 
 def command(argv: Sequence[str]) -> int:
-    from brushwork.media.images import check_output_path, load_image
+    from brushwork.media.files import check_output_path
+    from brushwork.media.images import load_image
     from brushwork.media.masks import load_regions
 
     p = parser()
@@ -121,7 +122,7 @@ def check_snapshot_place(output: Path, overwrite: bool, inputs: Sequence[str | o
     """Refuse, before any work, an earlier run's snapshots or sheet (without ``--overwrite``), a file where the
     snapshot folder goes, and an input where a snapshot or the sheet goes (``--overwrite`` or not)."""
     from brushwork.core.errors import ImageError
-    from brushwork.media.images import taken
+    from brushwork.media.files import taken
 
     folder, sheet = snapshot_paths(output)
     for given in map(Path, inputs):

@@ -92,7 +92,8 @@ def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
     from brushwork.cli.paint import check_snapshot_place, paint_and_save
     from brushwork.core.settings import Settings
     from brushwork.engine import recipes
-    from brushwork.media.images import check_output_path, file_sha256, load_image
+    from brushwork.media.files import check_output_path, file_sha256
+    from brushwork.media.images import load_image
     from brushwork.media.masks import load_regions
 
     settings = Settings.from_dict(recipe["settings"])

@@ -28,7 +28,8 @@ def parser() -> Parser:
 
 
 def command(argv: Sequence[str]) -> int:
-    from brushwork.media.images import check_output_path, open_image, save_image
+    from brushwork.media.files import check_output_path
+    from brushwork.media.images import open_image, save_image
     from brushwork.report.sheets import contact_sheet
 
     p = parser()

@@ -138,7 +138,7 @@ def _output(
 ) -> Path | None:
     """The painted clip's path, checked before any work; with ``--plan`` only named (None when it is not)."""
     from brushwork.engine import recipes
-    from brushwork.media.images import check_output_path
+    from brushwork.media.files import check_output_path
 
     if args.plan:
         return Path(args.output) if args.output else None

@@ -17,7 +17,8 @@ from brushwork import __version__
 from brushwork.core.errors import ImageError, InputChangedError, OutputExistsError
 from brushwork.core.settings import Settings
 from brushwork.media.bundled import EXAMPLES_DIR
-from brushwork.media.images import file_sha256, read_tag, save_image, spare_path, taken
+from brushwork.media.files import file_sha256, spare_path, taken
+from brushwork.media.images import read_tag, save_image
 from brushwork.media.masks import RegionFiles
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from PIL import Image
 
 from brushwork.core import words
 from brushwork.core.errors import ImageError, WrongKindError
-from brushwork.media.images import regular_file
+from brushwork.media.files import regular_file
 
 __all__ = ["ClipInfo", "Frame", "TIME_SLACK", "probe", "peek", "frames", "in_span", "even_size", "write_clip"]
 

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from brushwork.core.errors import ImageError, WeightsError
 from brushwork.core.layers import CONV_SHAPES, LAYER_NAMES, layer_index
-from brushwork.media.images import regular_file
+from brushwork.media.files import regular_file
 
 __all__ = ["VGG19", "load_vgg19", "caffe_weights_path", "channels_last", "check_weights_file"]
 

@@ -32,7 +32,8 @@ from brushwork.engine.recipes import build as recipe_for
 from brushwork.engine.recipes import save as save_with_recipe
 from brushwork.engine.runner import Progress, Result, run
 from brushwork.media.bundled import example
-from brushwork.media.images import check_output_path, load_image, open_image, taken
+from brushwork.media.files import check_output_path, taken
+from brushwork.media.images import load_image, open_image
 from brushwork.report import FIGURES, MONDRIAN_SIZE
 from brushwork.report.mondrian import mondrian
 from brushwork.report.sheets import contact_sheet

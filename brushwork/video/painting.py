@@ -33,7 +33,8 @@ from brushwork.engine import recipes
 from brushwork.engine.inputs import balance, measure_and_plan
 from brushwork.engine.runner import Callback, Progress, Result, run
 from brushwork.media.clips import TIME_SLACK, ClipInfo, Frame, frames, write_clip
-from brushwork.media.images import Picture, written_atomically
+from brushwork.media.files import written_atomically
+from brushwork.media.images import Picture
 from brushwork.media.masks import Regions
 from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19

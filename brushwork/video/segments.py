@@ -23,7 +23,8 @@ from brushwork.core.errors import ImageError, SettingsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine import recipes
 from brushwork.media.clips import ClipInfo, frames, probe
-from brushwork.media.images import Picture, load_image, write_atomically
+from brushwork.media.files import write_atomically
+from brushwork.media.images import Picture, load_image
 from brushwork.media.masks import RegionFiles, Regions, load_regions
 from brushwork.model.device import encoder_for
 from brushwork.model.network import VGG19

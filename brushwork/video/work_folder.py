@@ -20,7 +20,8 @@ from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.engine.recipes import header, input_record
 from brushwork.media.clips import ClipInfo
-from brushwork.media.images import Picture, file_sha256, write_atomically
+from brushwork.media.files import file_sha256, write_atomically
+from brushwork.media.images import Picture
 from brushwork.media.masks import Regions
 from brushwork.video.timeline import painted_positions
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from brushwork.core.errors import ImageError
-from brushwork.media.images import write_atomically
+from brushwork.media.files import write_atomically
 from brushwork.media.masks import RegionFiles
 from brushwork.video.work_folder import FRAMES, work_folder
 

@@ -7,7 +7,7 @@ import pytest
 from brushwork.core.errors import ImageError, InputChangedError
 from brushwork.engine.recipes import find_inputs
 from brushwork.media.bundled import example
-from brushwork.media.images import file_sha256
+from brushwork.media.files import file_sha256
 
 
 def test_a_bundled_input_is_found_in_this_copy_of_brushwork_not_as_a_namesake_beside_the_picture(tmp_path):

@@ -14,16 +14,8 @@ import brushwork
 from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.engine import recipes
 from brushwork.engine.recipes import RECIPE_KEY
-from brushwork.media.images import (
-    load_image,
-    picture_from_image,
-    resize_longest,
-    save_image,
-    to_pil,
-    to_tensor,
-    write_atomically,
-    written_atomically,
-)
+from brushwork.media.files import write_atomically, written_atomically
+from brushwork.media.images import load_image, picture_from_image, resize_longest, save_image, to_pil, to_tensor
 
 RECIPE = {
     "settings": {"size": 64, "style_weight": 1e4},
@@ -238,7 +230,7 @@ def test_save_image_never_overwrites_unless_asked(tmp_path):
 def test_a_link_at_the_output_is_the_users_though_its_target_is_missing(tmp_path):
     """A link counts as there, whatever it points at: neither the checks before a run nor the save replace it, and
     a picture kept beside it takes the next free name."""
-    from brushwork.media.images import check_output_path, spare_path
+    from brushwork.media.files import check_output_path, spare_path
 
     link = tmp_path / "out.png"
     link.symlink_to(tmp_path / "gone" / "x.png")
@@ -287,7 +279,7 @@ def test_only_regular_files_are_read(tmp_path):
     """A device or a pipe would be read for ever (or block); a name the system cannot take would raise deep down."""
     import os
 
-    from brushwork.media.images import file_sha256
+    from brushwork.media.files import file_sha256
 
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
@@ -314,7 +306,7 @@ def test_temporary_files_a_killed_process_left_are_removed_later(tmp_path):
     import sys
     import time
 
-    from brushwork.media import images
+    from brushwork.media import files
 
     stuck = (
         "import sys, time; from PIL import Image; from brushwork.media.images import save_image\n"
@@ -330,7 +322,7 @@ def test_temporary_files_a_killed_process_left_are_removed_later(tmp_path):
         proc.wait()
     [left] = tmp_path.glob(".brushwork-*.png")
     assert left.stat().st_size == 0
-    hour_ago = time.time() - images.STALE_AFTER - 60
+    hour_ago = time.time() - files.STALE_AFTER - 60
     os.utime(left, (hour_ago, hour_ago))
     fresh = tmp_path / ".brushwork-abcd1234.png"  # another process may be writing it right now
     other = tmp_path / ".brushwork-notes.txt.bak"  # not a name save_image makes
@@ -376,7 +368,7 @@ def test_a_file_put_at_the_target_while_it_was_written_is_kept_unless_overwritin
 
 
 def test_a_file_that_cannot_be_read_for_its_hash_is_one_error_naming_it(tmp_path, monkeypatch):
-    from brushwork.media import images
+    from brushwork.media import files
 
     locked = tmp_path / "locked.jpg"
     locked.write_bytes(b"pixels")
@@ -384,6 +376,6 @@ def test_a_file_that_cannot_be_read_for_its_hash_is_one_error_naming_it(tmp_path
     def refused(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(images, "open", refused, raising=False)
+    monkeypatch.setattr(files, "open", refused, raising=False)
     with pytest.raises(ImageError, match=r"^cannot read photo .*locked.jpg: permission denied; check the file's"):
-        images.file_sha256(locked, "photo")
+        files.file_sha256(locked, "photo")

@@ -458,7 +458,7 @@ def test_an_oversized_upload_is_refused(make_client):
 
 
 def test_a_full_disk_is_one_line_and_leaves_nothing_behind(make_client, monkeypatch):
-    from brushwork.media.images import written_atomically
+    from brushwork.media.files import written_atomically
     from brushwork.web import store
     from brushwork.web.routes import form
 
