@@ -97,7 +97,7 @@ def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
     from brushwork.media.masks import load_regions
 
     settings = Settings.from_dict(recipe["settings"])
-    run: dict = recipe["run"] if isinstance(recipe.get("run"), dict) else {}
+    run: dict[str, Any] = recipe["run"] if isinstance(recipe.get("run"), dict) else {}
     if run.get("status") in ("interrupted", "diverged"):  # the rerun does not stop where that run did
         print(
             f"brushwork: note: {args.picture} was {run['status']} at step {run.get('steps')}; "

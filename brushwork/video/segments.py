@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -67,7 +68,7 @@ LAYOUT = "segments.json"
 however many workers the next run has."""
 
 
-def segmented(fingerprint: dict, overlap: int = SEGMENT_OVERLAP) -> dict:
+def segmented(fingerprint: dict[str, Any], overlap: int = SEGMENT_OVERLAP) -> dict[str, Any]:
     """The work folder's fingerprint (:func:`~brushwork.video.work_folder.fingerprint_of`) of a clip painted in
     segments: its frames are kept by segment, so they are not those of a clip painted in one piece."""
     return {**fingerprint, "segments": {"overlap": overlap}}
@@ -315,7 +316,7 @@ def join_segments(
     video: VideoSettings,
     work: Path,
     output: Path,
-    recipe: dict,
+    recipe: dict[str, Any],
     overwrite: bool = True,
 ) -> None:
     """Write every frame of the clip from its segments' frames into ``work`` (cross-fading where two segments

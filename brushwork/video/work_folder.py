@@ -12,6 +12,7 @@ import json
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def work_folder(output: Path) -> Path:
 
 def fingerprint_of(
     clip: ClipInfo, styles: Sequence[Picture], settings: Settings, video: VideoSettings, regions: Regions | None = None
-) -> dict:
+) -> dict[str, Any]:
     """What must match for frames in a work folder to be this run's: settings and every input's bytes (the
     regions' masks, a start picture and your own weights included)."""
     unused = {"start", "end"} | ({"later_steps"} if video.temporal_weight == 0 else set())  # frames painted alone
@@ -90,7 +91,7 @@ def frames_kept(
     return sum((work / frame_file(p)).exists() for p in painted_positions(clip, video))
 
 
-def _kept_fingerprint(work: Path) -> dict | None:
+def _kept_fingerprint(work: Path) -> dict[str, Any] | None:
     """What the frames in a work folder were painted from (None: no readable record)."""
     try:
         kept = json.loads((work / RECIPE).read_text())
@@ -99,7 +100,7 @@ def _kept_fingerprint(work: Path) -> dict | None:
     return kept if isinstance(kept, dict) else None
 
 
-def check_unclaimed(work: Path, fingerprint: dict, overwrite: bool) -> None:
+def check_unclaimed(work: Path, fingerprint: dict[str, Any], overwrite: bool) -> None:
     """Refuse, before any work (the plan included), what :func:`claim` would: a file where the work folder goes,
     or a folder holding frames painted from other inputs or settings (unless ``overwrite``)."""
     if work.exists() and not work.is_dir():
@@ -114,7 +115,7 @@ def check_unclaimed(work: Path, fingerprint: dict, overwrite: bool) -> None:
         raise OutputExistsError(work, " and holds frames painted from other inputs or settings")
 
 
-def claim(work: Path, fingerprint: dict, overwrite: bool) -> None:
+def claim(work: Path, fingerprint: dict[str, Any], overwrite: bool) -> None:
     """Make or reuse the work folder; one holding another run's frames is refused rather than mixed (or, with
     ``overwrite``, emptied)."""
     check_unclaimed(work, fingerprint, overwrite)
@@ -154,7 +155,7 @@ def _inputs_of(
 
 def frame_recipe(
     settings: Settings, video: VideoSettings, clip: ClipInfo, styles: Sequence[Picture], fingerprint: dict
-) -> dict:
+) -> dict[str, Any]:
     """What every painted frame's recipe holds besides its position and time (``fingerprint``: the work folder's
     record, :func:`fingerprint_of`)."""
     return {
