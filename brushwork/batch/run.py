@@ -33,7 +33,14 @@ from typing import Protocol
 from brushwork import __version__
 from brushwork.batch.inputs import Item, batch_key
 from brushwork.batch.log import BatchLog, Record, claim
-from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, ImageError, OutputExistsError, SettingsError
+from brushwork.core.errors import (
+    OUT_OF_MEMORY,
+    BrushworkError,
+    DiskFull,
+    ImageError,
+    OutputExistsError,
+    SettingsError,
+)
 from brushwork.core.interrupts import deaf_to_stops
 from brushwork.core.settings import Settings
 from brushwork.engine import recipes
@@ -219,6 +226,8 @@ def finish_item(item: Item, settings: Settings, key: str | None, result: Result,
         _refuse_foreign_output(item)  # again: it may have come while the item was painted
         recipe = {**recipes.build(settings, item.photo, item.styles, result, regions=item.regions), "batch_key": key}
         recipes.save_result(result, item.output, recipe, overwrite=True)
+    except DiskFull:  # every item after it would fail too: the batch stops, and paints this one again next time
+        raise
     except BrushworkError as exc:
         return record_of(item, key, "failed", began, str(exc))
     _drop_unfinished(item, key)
@@ -313,7 +322,8 @@ def run_batch(
     starts and after each item; returning ``False`` stops after that item. Bad items fail alone
     (``Summary.failures``); what would fail them all (settings, the folder) raises before any work, and so
     does a picture an earlier batch painted from other inputs or settings, unless ``overwrite``. A log that
-    cannot be written (a full disk) stops the batch (``Summary.error``).
+    cannot be written, or a full disk, stops the batch (``Summary.error``); the item it stopped at is painted
+    again by the next run.
     """
     began = time.perf_counter()
     # 1. Before any work: the settings, the folder, and what earlier batches painted there.
@@ -343,6 +353,8 @@ def run_batch(
                 (execute or LocalExecutor())(paintable, settings, tally.record)
     except KeyboardInterrupt:
         summary.status = "interrupted"
+    except DiskFull as exc:
+        summary.status, summary.error = "stopped", str(exc)
     summary.elapsed = time.perf_counter() - began
     return summary
 

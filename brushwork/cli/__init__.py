@@ -61,16 +61,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _status_of(name: str, args: list[str]) -> int:
     """Run the command ``name`` and say how it ended, as an exit status, in one line on stderr for every way
     other than its own."""
-    from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE, describe
-    from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError
+    from brushwork.cli.kit import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, describe
+    from brushwork.core.errors import OUT_OF_MEMORY, BrushworkError, DiskFull
 
     prog = "brushwork" if name == "paint" else f"brushwork {name}"
     try:
         command = importlib.import_module(f".{name}", __name__).command
         return int(command(args))
-    except BrushworkError as exc:
+    except BrushworkError as exc:  # refused before any work, but for a disk that filled while it worked
         print(f"{prog}: error: {describe(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_FAILED if isinstance(exc, DiskFull) else EXIT_USAGE
     except KeyboardInterrupt:
         print("brushwork: interrupted before painting started; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED

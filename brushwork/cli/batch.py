@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from brushwork.cli.kit import (
     ray_executor,
     ray_session,
 )
+from brushwork.core.interrupts import stopped_once
 from brushwork.core.settings import resolve
 from brushwork.core.words import count, duration, time_left
 
@@ -101,8 +103,9 @@ def command(argv: Sequence[str]) -> int:
         )
     if executor is not None and not args.quiet:
         executor.on_start = lambda pool: Bar.say(f"on Ray: {pool.describe()} started")
+    once = stopped_once() if executor is None else nullcontext()  # on Ray, a second Ctrl-C drops the pictures
     with cluster:  # Ray stops after the report: an interrupted batch says so before Ray's own shutdown
-        with pictures, steps:
+        with pictures, steps, once:  # painted here, a burst of Ctrl-C keeps the picture the first stopped at
             summary = run_batch(
                 items,
                 settings,
@@ -126,7 +129,7 @@ def _report(summary: Summary) -> int:
     if summary.error:
         print(
             f"brushwork batch: error: {summary.error}; stopped: {', '.join(parts)}, {summary.left} left; the pictures "
-            "written are kept, and the same command goes on from there once the log can be written",
+            "written are kept, and the same command goes on from there once it can write there",
             file=sys.stderr,
         )
         return EXIT_FAILED

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "BrushworkError",
+    "DiskFull",
     "ImageError",
     "InputChangedError",
     "OutOfMemory",
@@ -46,6 +47,11 @@ class OutOfMemory(BrushworkError):
 
 class ImageError(BrushworkError):
     """An input image is missing, unreadable or unsuitable, or an output cannot be written."""
+
+
+class DiskFull(ImageError):
+    """A file could not be written for want of space (or quota): every file after it would fail too, so a batch
+    stops rather than paint pictures it cannot keep."""
 
 
 class OutputExistsError(ImageError):

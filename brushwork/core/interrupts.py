@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, contextmanager
 from types import FrameType
 from typing import Union
 
-__all__ = ["deaf_to_stops", "stops_as_ctrl_c"]
+__all__ = ["deaf_to_stops", "stops_as_ctrl_c", "stopped_once"]
 
 _STOPS = tuple(sig for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig is not None)
 _ASKED = _STOPS[1:]  # SIGTERM and SIGHUP: a service manager's stop, a closed terminal
@@ -29,6 +29,14 @@ def stops_as_ctrl_c() -> AbstractContextManager[None]:
     return _handled(_ASKED, _as_ctrl_c)
 
 
+def stopped_once() -> AbstractContextManager[None]:
+    """Inside, the first Ctrl-C, SIGTERM or SIGHUP stops what runs as Ctrl-C does, and the rest are ignored until
+    the block ends: a burst of Ctrl-C cannot cut short the run's handling of the first (its best picture taken)
+    nor the save of that picture after it. (A batch on Ray, whose second Ctrl-C drops the workers' pictures,
+    keeps stops as they are.)"""
+    return _handled(_STOPS, _stop_once)
+
+
 @contextmanager
 def _handled(signals: tuple[int, ...], handler: Handler) -> Iterator[None]:
     """``signals`` handled by ``handler`` inside, and as they were after. Only the main thread receives signals,
@@ -45,4 +53,10 @@ def _handled(signals: tuple[int, ...], handler: Handler) -> Iterator[None]:
 
 
 def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_once(signum: int, frame: FrameType | None) -> None:
+    for sig in _STOPS:
+        signal.signal(sig, signal.SIG_IGN)
     raise KeyboardInterrupt

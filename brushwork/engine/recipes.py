@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brushwork import __version__
-from brushwork.core.errors import ImageError, InputChangedError, OutputExistsError
+from brushwork.core.errors import DiskFull, ImageError, InputChangedError, OutputExistsError
 from brushwork.core.settings import Settings
 from brushwork.media.bundled import EXAMPLES_DIR
 from brushwork.media.files import file_sha256, spare_path, taken
@@ -143,7 +143,8 @@ def save_result(result: Result, path: str | os.PathLike[str], recipe: dict[str, 
             raise
         if isinstance(exc, OutputExistsError):  # put there while it painted
             raise OutputExistsError(exc.path, f"{exc.why} (the painting is kept in {kept})") from None
-        raise ImageError(f"{exc}; the painting is kept in {kept}") from None
+        kind = DiskFull if isinstance(exc, DiskFull) else ImageError  # a batch stops on a full disk
+        raise kind(f"{exc}; the painting is kept in {kept}") from None
 
 
 def _rescue(result: Result, path: Path, recipe: dict[str, Any]) -> Path | None:

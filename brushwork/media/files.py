@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from brushwork.core.errors import ImageError, OutputExistsError
+from brushwork.core.errors import DiskFull, ImageError, OutputExistsError
 from brushwork.core.formats import OUTPUT_FORMATS, OUTPUT_WORDS, in_words
 
 __all__ = [
@@ -97,8 +97,8 @@ def written_atomically(path: Path, overwrite: bool = True) -> Iterator[Path]:
 def _cannot_write(path: Path, exc: OSError) -> ImageError:
     """A failed write in one line, with what helps: space, permissions, or another folder."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        advice = "free some space and try again"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return DiskFull(f"cannot write {path}: {exc.strerror or exc}; free some space and try again")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         advice = "make the folder writable, or choose another"
     else:
         advice = "choose another folder"

@@ -14,6 +14,7 @@ so it can always be assembled again.
 
 from __future__ import annotations
 
+import errno
 import math
 import time
 from collections import deque
@@ -25,7 +26,7 @@ from typing import Any
 import av
 from PIL import Image
 
-from brushwork.core.errors import ImageError
+from brushwork.core.errors import DiskFull, ImageError
 from brushwork.core.interrupts import deaf_to_stops
 from brushwork.core.settings import Settings, VideoSettings
 from brushwork.core.words import count, duration
@@ -403,7 +404,8 @@ def assemble_frames(
         try:
             write_clip(pictures, clip, partial, start, end)
         except (OSError, av.error.FFmpegError) as exc:  # a full disk, say: the painted frames are all kept
-            raise ImageError(
+            full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            raise (DiskFull if full else ImageError)(
                 f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}; the painted frames are kept in "
                 f"{work_folder(output)}: free some space and run the same command again to write the clip"
             ) from None

@@ -293,6 +293,37 @@ def test_ctrl_c_keeps_the_picture_so_far_writes_nothing_half_and_the_same_run_go
         collect([out], [inputs["wave"]], out)
 
 
+def test_a_burst_of_ctrl_c_keeps_the_picture_the_first_stopped_at(capsys, inputs, tmp_path, monkeypatch):
+    """A second Ctrl-C while the run builds its picture so far is ignored: before, it escaped, and the log said
+    "nothing written"."""
+    import signal
+
+    from brushwork.batch import run as batch_run
+
+    real_run, real_picture = batch_run.run, engine._Run._picture
+
+    def pressed_at_step_2(content, styles, settings, *, callback=None, **kwargs):
+        def pressed(p):
+            if callback is not None:
+                callback(p)
+            if p.step == 2:
+                os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered at once in the main thread
+
+        return real_run(content, styles, settings, callback=pressed, **kwargs)
+
+    def pressed_again(self, best):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_picture(self, best)
+
+    monkeypatch.setattr(batch_run, "run", pressed_at_step_2)
+    monkeypatch.setattr(engine._Run, "_picture", pressed_again)
+    out = tmp_path / "out"
+    rc, err = cli(capsys, inputs["a"], "--styles", inputs["wave"], "-o", out, "--size", "32", "--steps", "50")
+    assert rc == 130 and "the picture so far is" in err, err
+    assert [r["status"] for r in log_lines(out)] == ["interrupted"] and (out / "a__wave.unfinished-1.png").exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_quiet_hides_the_bars_not_the_summary(capsys, inputs, tmp_path):
     argv = [inputs["a"], "--styles", inputs["wave"], "-o", tmp_path / "out", *FAST_FLAGS]
     rc, err = cli(capsys, *argv)
@@ -456,6 +487,25 @@ def test_a_full_disk_mid_batch_keeps_the_log_whole_and_the_next_run_logs_the_los
         ("a__wave.png", "done", 4),  # rebuilt from the picture's recipe: a was not painted again
         ("b__wave.png", "done", 4),
     ]
+
+
+def test_a_disk_too_full_for_the_pictures_stops_the_batch_at_the_first(capsys, inputs, tmp_path, monkeypatch):
+    """Every picture after it would fail too, each after its whole painting: the batch stops, and the next run,
+    with room again, paints what is left."""
+    out = tmp_path / "out"
+    argv = [inputs["a"], inputs["b"], "--styles", inputs["wave"], "-o", out, *FAST_FLAGS]
+
+    def no_room(self, fp, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", no_room)
+    rc, err = cli(capsys, *argv)
+    monkeypatch.undo()
+    assert rc == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "No space left on device; free some space and try again; stopped: 0 done, 2 left" in err, err
+    assert not list(out.glob("*.png"))
+    rc, err = cli(capsys, *argv)
+    assert rc == 0 and "2 done" in err, err
 
 
 def test_lines_a_crash_tore_are_removed_from_the_log(inputs, tmp_path):

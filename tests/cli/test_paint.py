@@ -389,6 +389,36 @@ def test_a_second_ctrl_c_while_the_picture_so_far_is_written_does_not_lose_it(
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C stops the next run again
 
 
+def test_a_burst_of_ctrl_c_cannot_cut_short_the_run_handing_back_the_picture_the_first_stopped_at(
+    capsys, tmp_path, tubingen, starry_night, monkeypatch
+):
+    """The first Ctrl-C stops the run; one pressed while the run builds its picture so far (before any save) is
+    ignored: before, it escaped as Ctrl-C before painting, and nothing was written."""
+    import signal
+
+    real_run, real_picture = engine.run, engine._Run._picture
+
+    def pressed_at_step_2(content, styles, settings, *, callback=None, **kwargs):
+        def pressed(p):
+            callback(p)
+            if p.step == 2:
+                os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered at once in the main thread
+
+        return real_run(content, styles, settings, callback=pressed, **kwargs)
+
+    def pressed_again(self, best):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_picture(self, best)
+
+    monkeypatch.setattr(engine, "run", pressed_at_step_2)
+    monkeypatch.setattr(engine._Run, "_picture", pressed_again)
+    out = tmp_path / "out.png"
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "50")
+    assert rc == 130 and err.strip().splitlines()[-1].startswith("brushwork: interrupted at step 2"), err
+    assert read_recipe(out)["run"]["status"] == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C stops the next run again
+
+
 def test_deaf_to_stops_is_only_for_the_main_thread_which_alone_receives_signals():
     import signal
     import threading
@@ -909,6 +939,17 @@ def test_a_painting_that_cannot_be_written_is_kept_elsewhere(capsys, tmp_path, t
     kept = tmp_path / "out.unsaved-1.png"
     assert f"No space left on device; choose another output path; the painting is kept in {kept}" in err
     assert rc == 2 and read_recipe(kept)["run"]["status"] == "done"
+    from brushwork.core.errors import DiskFull
+
+    def filled(image, path, *args, **kwargs):  # the disk filled while it painted: not a usage error
+        if Path(path).name == "full.png":
+            raise DiskFull(f"cannot write {path}: No space left on device; free some space and try again")
+        return real(image, path, *args, **kwargs)
+
+    monkeypatch.setattr(recipes, "save", filled)
+    rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "full.png", *FAST, "-q")
+    kept = tmp_path / "full.unsaved-1.png"
+    assert rc == 1 and f"free some space and try again; the painting is kept in {kept}" in err, err
 
 
 def test_a_plan_says_what_the_run_would_note(capsys, tmp_path, tubingen, starry_night):

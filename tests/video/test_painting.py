@@ -506,7 +506,7 @@ def test_a_full_disk_when_starting_is_one_line_and_leaves_no_torn_recipe(capsys,
     out = tmp_path / "full.mp4"
     monkeypatch.setattr(Path, "write_bytes", full_disk)
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "3", "--later-steps", "2", "-q")
-    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert rc == 1 and err.count("\n") == 1 and "Traceback" not in err, err
     assert "cannot write " in err and "recipe.json: No space left on device" in err
     assert list(work_folder(out).iterdir()) == []  # no half-written recipe to block the next run
 
@@ -522,7 +522,7 @@ def test_a_full_disk_when_assembling_keeps_every_frame(capsys, clip, tmp_path, m
 
     monkeypatch.setattr(painting, "write_clip", disk_fills_up)
     rc, err = cli(capsys, *argv)
-    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert rc == 1  # a disk that filled, not a usage error and err.count("\n") == 1 and "Traceback" not in err, err
     assert f"cannot write {out}: No space left on device; the painted frames are kept in " in err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["full.mp4.frames"]  # no partial
     assert len(list(work_folder(out).glob("frame_*.png"))) == 5
@@ -545,6 +545,37 @@ def test_ctrl_c_while_the_clip_is_put_together_keeps_every_frame_and_says_so(cap
     assert rc == 130 and "nothing written" not in err, err
     assert "interrupted; 5 of 5 frames are kept in " in err and "run the same command again to go on" in err
     assert not out.exists() and len(list(work_folder(out).glob("frame_*.png"))) == 5
+
+
+def test_a_burst_of_ctrl_c_keeps_the_frame_so_far_the_first_stopped_at(capsys, clip, tmp_path, monkeypatch):
+    """A second Ctrl-C while the frame's run builds its picture so far is ignored, and the frame is kept."""
+    import signal
+
+    from brushwork.engine import runner
+
+    real_run, real_picture = painting.run, runner._Run._picture
+
+    def pressed_at_step_2(content, styles, settings, *, callback=None, **kwargs):
+        def pressed(p):
+            if callback is not None and callback(p) is False:
+                return False
+            if p.step == 2:
+                os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered at once in the main thread
+            return None
+
+        return real_run(content, styles, settings, callback=pressed, **kwargs)
+
+    def pressed_again(self, best):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_picture(self, best)
+
+    monkeypatch.setattr(painting, "run", pressed_at_step_2)
+    monkeypatch.setattr(runner._Run, "_picture", pressed_again)
+    out = tmp_path / "burst.mp4"
+    rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "30", "-q")
+    assert rc == 130 and "nothing written" not in err, err
+    assert (work_folder(out) / "unfinished_frame_000000.png").exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_segment_that_cannot_be_kept_is_one_line(tmp_path):
