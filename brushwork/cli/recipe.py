@@ -48,10 +48,7 @@ def command(argv: Sequence[str]) -> int:
     if given and not args.rerun:
         p.error(f"{' and '.join(given)} go{'es' * (len(given) == 1)} with --rerun, which repeats the run")
     if Path(args.picture).suffix.lower() in CLIP_INPUT_SUFFIXES:
-        raise ImageError(
-            f"a painted clip keeps no recipe itself: each of its frames has one, in {Path(args.picture).name}.frames/ "
-            "(brushwork recipe FOLDER/frame_NNNNNN.png)"
-        )
+        raise ImageError(_clip_has_none(Path(args.picture)))
     recipe = recipes.read(args.picture)
     if not args.rerun:
         _show(recipe)
@@ -85,6 +82,23 @@ def _refuse_unrepeatable(recipe: dict[str, Any], picture: str) -> None:
             f"{picture} is frame {recipe['frame']} of a painted clip; paint {clip} again with 'brushwork video' "
             "and the settings this recipe shows"
         )
+
+
+def _clip_has_none(clip: Path) -> str:
+    """Where a clip's recipes are: in each frame brushwork painted, kept in the folder beside the clip (named as
+    the clip's path is given), if it is there."""
+    from brushwork.video.work_folder import work_folder
+
+    frames = work_folder(clip)
+    if frames.is_dir():
+        return (
+            f"a painted clip keeps no recipe itself: each of its frames has one, in {frames}/ "
+            f"(brushwork recipe {frames}/frame_NNNNNN.png)"
+        )
+    return (
+        f"a clip keeps no recipe itself: each frame brushwork paints has one, in a folder beside the clip it "
+        f"writes ({frames.name}/ here), and there is none beside {clip}"
+    )
 
 
 def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:

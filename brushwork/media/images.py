@@ -118,7 +118,7 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
             f"{role} {name} is too large to open safely (over {Image.MAX_IMAGE_PIXELS} pixels); shrink it first"
         ) from None
     except UnidentifiedImageError:
-        if p.suffix.lower() in CLIP_INPUT_SUFFIXES:  # a clip given where a picture goes
+        if p.suffix.lower() in CLIP_INPUT_SUFFIXES and _holds_a_clip(p):  # a clip given where a picture goes
             problem = f"{role} {name} is a video clip, not a picture"
             if role in ("content", "photo"):  # the front door says what paints a clip
                 raise WrongKindError(problem, clip=True) from None
@@ -138,6 +138,18 @@ def open_image(path: str | os.PathLike, role: str = "image", shown: str | None =
     if img.width < 1 or img.height < 1:
         raise ImageError(f"{role} {name} has zero size ({img.width}x{img.height}); use a real picture")
     return img
+
+
+_CONTAINERS = (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide")
+"""The boxes an MP4, MOV or M4V file starts with (after its first box's size)."""
+
+
+def _holds_a_clip(path: Path) -> bool:
+    """Whether a file starts as a clip's container does (MP4 and MOV, Matroska and WebM, AVI): one named as a clip
+    but holding something else (a page saved under the wrong name) is not called a clip."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    return head[4:8] in _CONTAINERS or head.startswith(b"\x1a\x45\xdf\xa3") or head[:4] + head[8:] == b"RIFFAVI "
 
 
 def picture_from_image(img: Image.Image, name: str = "") -> Picture:

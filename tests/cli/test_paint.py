@@ -116,8 +116,20 @@ def test_a_clip_where_a_painting_goes_or_asked_for_its_recipe_says_what_fits(cap
     rc, _, err = cli(capsys, tubingen, fox, "-o", tmp_path / "out.png", *FAST)
     assert "is a video clip, not a picture; the style must be a picture" in err
     assert rc == 2 and "brushwork video" not in err
-    rc, _, err = cli(capsys, "recipe", fox)
-    assert "each of its frames has one, in fox.mp4.frames/" in assert_one_line_error(rc, err)
+    page = tmp_path / "saved page.mp4"  # named as a clip, holding none: not called one, nor sent to 'video'
+    page.write_text("<html>404 not found</html>")
+    rc, _, err = cli(capsys, page, tubingen, "-o", tmp_path / "out.png", *FAST)
+    assert "saved page.mp4 is not an image Pillow can read" in assert_one_line_error(rc, err)
+    rc, _, err = cli(capsys, "recipe", fox)  # the bundled fox was never painted here
+    assert "each frame brushwork paints has one, in a folder beside the clip it writes (fox.mp4.frames/ here), " in (
+        assert_one_line_error(rc, err)
+    )
+    painted = tmp_path / "sub" / "painted.mp4"  # named from another folder: the folder as it is reached from here
+    (tmp_path / "sub" / "painted.mp4.frames").mkdir(parents=True)
+    rc, _, err = cli(capsys, "recipe", painted)
+    assert f"each of its frames has one, in {painted}.frames/ (brushwork recipe {painted}.frames/frame_" in (
+        assert_one_line_error(rc, err)
+    )
 
 
 def test_a_frame_of_a_clip_or_a_figure_shows_its_recipe_and_sends_a_rerun_where_it_was_made(capsys, tmp_path):
