@@ -80,7 +80,7 @@ def command(argv: Sequence[str]) -> int:
     p = parser()
     if not argv:
         p.exit(EXIT_USAGE, f"{p.format_usage()}\n{commands()}\n")
-    args = p.parse_args(argv)
+    args = p.parse_intermixed_args(argv)
     from brushwork.engine import recipes
     from brushwork.engine.inputs import check_run, measure_and_plan  # torch: only once the arguments parse
 

@@ -92,7 +92,7 @@ def command(argv: Sequence[str]) -> int:
     from brushwork.video.work_folder import check_unclaimed, fingerprint_of, frames_kept, work_folder
 
     p = parser()
-    args = p.parse_args(argv)
+    args = p.parse_intermixed_args(argv)
     require_output(p, args)
     if args.plan and args.ray:  # the plan is one machine's, frame after frame: not what a cluster does
         p.error(

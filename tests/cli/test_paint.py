@@ -473,6 +473,14 @@ def test_ctrl_c_on_a_replacing_run_keeps_the_earlier_runs_snapshots(
     assert not list(tmp_path.glob("*.partial-*"))  # the snapshots' own folder is gone once they are in place
 
 
+def test_options_may_come_between_the_photo_and_its_paintings(capsys, tmp_path, tubingen, starry_night, wave):
+    rc, out, err = cli(capsys, tubingen, "--size", "32", starry_night, "-o", tmp_path / "x.png", wave, "--plan")
+    assert rc == 0 and "2 paintings" not in err and out.startswith("plan: 32x24 px"), err
+    fox = Path(__file__).parents[2] / "brushwork/examples/video/fox.mp4"
+    rc, out, err = cli(capsys, "video", fox, "--size", "32", starry_night, "--end", "0.1", wave, "--plan")
+    assert rc == 0 and out.startswith("plan of the first frame: 32x"), err
+
+
 def test_ctrl_c_before_painting(capsys, tmp_path, tubingen, starry_night, monkeypatch):
     import brushwork.media.images
 
