@@ -27,7 +27,7 @@ from brushwork.planning.levels import (
     painting_wanted,
 )
 from brushwork.planning.machine import GB, Machine
-from brushwork.planning.tiles import layer_grid
+from brushwork.planning.tiles import core_side, layer_grid
 
 __all__ = ["LevelPlan", "RunPlan", "plan_run", "TILE_SIZES", "LBFGS_HISTORY"]
 
@@ -154,7 +154,12 @@ def _level(
     memory = int(machine.in_use + network + kept)
     whole = _step_seconds(pixels, machine)
     step = sum(_step_seconds(c, machine) for c in crops) * (1 + FORWARD_SHARE) if tile else whole
-    return LevelPlan(size, steps, tile, len(grid), painting, memory, (steps + LEVEL_SETUP) * step, step / whole)
+    cores = core_side(tile, layers) if tile else None
+    return LevelPlan(size, steps, cores, len(grid), painting, memory, (steps + LEVEL_SETUP) * step, step / whole)
+
+
+SLOW_TILES = 3.0
+"""A tiled level this many times slower than whole is noted: tiles given so small that their margins dominate."""
 
 
 def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Settings, machine: Machine) -> RunPlan:
@@ -165,6 +170,12 @@ def plan_run(photo: Size, paintings: Sequence[tuple[str, Size]], settings: Setti
         raise SettingsError(_too_large(unfit, photo, paintings, settings, machine), _culprit(settings))
     final = levels[-1].size
     notes = [*_enlargements(paintings, final, settings), *_unreached_rates(settings)]
+    slowest = max((level.overhead for level in levels if level.tile), default=1.0)
+    if settings.tile_size and slowest >= SLOW_TILES:  # the user's tiles: the plan's own are never so small
+        notes.append(
+            f"tiles of {settings.tile_size} px paint their margins ({halo(run_layers(settings))} px a side) over "
+            f"and over: a tiled level takes about {slowest:.0f}x as long as painted whole; larger tiles cost less"
+        )
     if settings.save_every > settings.steps:
         notes.append(
             f"a snapshot every {settings.save_every} steps is more than the run's {settings.steps}: none is taken"

@@ -23,7 +23,7 @@ from brushwork.core.layers import halo, stride
 if TYPE_CHECKING:
     from torch import Tensor
 
-__all__ = ["Box", "Tile", "tile_grid", "layer_grid", "whole_tile", "crop", "core", "core_view", "pick"]
+__all__ = ["Box", "Tile", "tile_grid", "layer_grid", "core_side", "whole_tile", "crop", "core", "core_view", "pick"]
 
 Box = tuple[int, int, int, int]
 """(left, top, right, bottom) in pixels, right and bottom exclusive."""
@@ -64,6 +64,13 @@ def layer_grid(width: int, height: int, tile: int, layers: Sequence[str]) -> lis
     """The tiles whose cores' features at ``layers`` are exactly the whole picture's: the deepest layer's margin,
     on its stride's grid (what a plan counts and an objective paints)."""
     return tile_grid(width, height, tile, halo(layers), max(stride(name) for name in layers))
+
+
+def core_side(tile: int, layers: Sequence[str]) -> int:
+    """The longest core side tiles of ``tile`` px get (see :func:`layer_grid`): cut down to the deepest layer's
+    stride, so a plan says the tiles a run paints (520 px asked: 512)."""
+    align = max(stride(name) for name in layers)
+    return tile // align * align
 
 
 def whole_tile(width: int, height: int) -> Tile:

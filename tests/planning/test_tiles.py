@@ -199,6 +199,16 @@ def test_a_tile_size_tiles_only_the_levels_larger_than_it():
     assert plan.levels[-1].tiles == 12
 
 
+def test_the_plan_says_the_tiles_a_run_paints_and_notes_tiles_so_small_their_margins_dominate():
+    odd = plan_run((1040, 780), [("p", (1024, 640))], Settings(size=1040, scales=1, tile_size=520), machine())
+    assert odd.levels[-1].tile == 512 and odd.levels[-1].tiles == 6  # cores cut to the deepest stride
+    assert "6 tiles of 512 px" in odd.describe() and not any("margins" in note for note in odd.notes)
+    tiny = plan_run((300, 225), [("p", (1024, 640))], Settings(size=300, tile_size=100), machine())
+    assert tiny.levels[-1].overhead >= 3 and any(
+        note.startswith("tiles of 100 px paint their margins (80 px a side) over and over") for note in tiny.notes
+    )
+
+
 def test_a_run_that_cannot_fit_even_in_tiles_is_refused_with_the_size_that_fits():
     with pytest.raises(SettingsError, match=r"8192 needs .* even in tiles, more than .*; use \d+ or less") as info:
         plan_run((1024, 768), [("p", (1024, 640))], Settings(size=8192), machine(0.5))
