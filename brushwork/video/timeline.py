@@ -24,8 +24,9 @@ def painted_positions(clip: ClipInfo, video: VideoSettings) -> list[int]:
 
 
 def no_frames(clip: ClipInfo, video: VideoSettings) -> ImageError:
-    """The error of a part of the clip that holds no frame."""
-    return ImageError(f"{clip.path.name} has no frames {video.span}")
+    """The error of a part of the clip that holds no frame, saying where its frames are."""
+    first, last = (clip.times[0], clip.times[-1]) if clip.times else (0.0, clip.duration)
+    return ImageError(f"{clip.path.name} has no frames {video.span}; its frames are from {first:.2f} s to {last:.2f} s")
 
 
 def frame_settings(clip: ClipInfo, settings: Settings, video: VideoSettings) -> tuple[Settings, Settings]:
