@@ -31,6 +31,7 @@ __all__ = [
     "file_sha256",
     "write_atomically",
     "written_atomically",
+    "out_of_room",
 ]
 
 STALE_AFTER = 3600.0
@@ -96,13 +97,18 @@ def written_atomically(path: Path, overwrite: bool = True) -> Iterator[Path]:
 
 def _cannot_write(path: Path, exc: OSError) -> ImageError:
     """A failed write in one line, with what helps: space, permissions, or another folder."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if out_of_room(exc):
         return DiskFull(f"cannot write {path}: {exc.strerror or exc}; free some space and try again")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         advice = "make the folder writable, or choose another"
     else:
         advice = "choose another folder"
     return ImageError(f"cannot write {path}: {exc.strerror or exc}; {advice}")
+
+
+def out_of_room(exc: BaseException) -> bool:
+    """Whether a write failed for want of space or quota (a :class:`DiskFull` then)."""
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _umask() -> int:

@@ -14,7 +14,6 @@ so it can always be assembled again.
 
 from __future__ import annotations
 
-import errno
 import math
 import time
 from collections import deque
@@ -34,7 +33,7 @@ from brushwork.engine import recipes
 from brushwork.engine.inputs import balance, measure_and_plan
 from brushwork.engine.runner import Callback, Progress, Result, run
 from brushwork.media.clips import TIME_SLACK, ClipInfo, Frame, frames, write_clip
-from brushwork.media.files import written_atomically
+from brushwork.media.files import out_of_room, written_atomically
 from brushwork.media.images import Picture
 from brushwork.media.masks import Regions
 from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
@@ -404,8 +403,7 @@ def assemble_frames(
         try:
             write_clip(pictures, clip, partial, start, end)
         except (OSError, av.error.FFmpegError) as exc:  # a full disk, say: the painted frames are all kept
-            full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
-            raise (DiskFull if full else ImageError)(
+            raise (DiskFull if out_of_room(exc) else ImageError)(
                 f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}; the painted frames are kept in "
                 f"{work_folder(output)}: free some space and run the same command again to write the clip"
             ) from None
