@@ -40,7 +40,7 @@ def _misspelt_command(word: str) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``brushwork`` console script."""
     from brushwork.cli.kit import EXIT_INTERRUPTED, EXIT_USAGE
-    from brushwork.core.interrupts import stops_as_ctrl_c
+    from brushwork.core.interrupts import stopped_once
 
     given = list(sys.argv[1:] if argv is None else argv)
     if given[:1] == ["help"]:  # as git and pip take it: the help of the command named after it, or brushwork's
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if meant:
         print(f"brushwork: error: no command or file {given[0]!r}; did you mean 'brushwork {meant}'?", file=sys.stderr)
         return EXIT_USAGE
-    with stops_as_ctrl_c():  # (the studio's server takes them over while it runs, and hands them back after)
+    with stopped_once():  # (the studio's server takes them over while it runs, and hands them back after)
         status = _status_of(name, args)
     if status == EXIT_INTERRUPTED and argv is None:  # the program is ending: a further Ctrl-C would only kill
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Python's own exit (status -2)

@@ -24,7 +24,7 @@ from brushwork.cli.kit import (
     ray_executor,
     ray_session,
 )
-from brushwork.core.interrupts import stopped_once
+from brushwork.core.interrupts import stops_as_ctrl_c
 from brushwork.core.settings import resolve
 from brushwork.core.words import count, duration, time_left
 
@@ -103,9 +103,9 @@ def command(argv: Sequence[str]) -> int:
         )
     if executor is not None and not args.quiet:
         executor.on_start = lambda pool: Bar.say(f"on Ray: {pool.describe()} started")
-    once = stopped_once() if executor is None else nullcontext()  # on Ray, a second Ctrl-C drops the pictures
+    stops = nullcontext() if executor is None else stops_as_ctrl_c()  # on Ray a second Ctrl-C drops the pictures
     with cluster:  # Ray stops after the report: an interrupted batch says so before Ray's own shutdown
-        with pictures, steps, once:  # painted here, a burst of Ctrl-C keeps the picture the first stopped at
+        with pictures, steps, stops:
             summary = run_batch(
                 items,
                 settings,

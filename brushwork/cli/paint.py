@@ -152,7 +152,7 @@ def paint_and_save(
 ) -> int:
     """Run with a progress bar, write the picture (also when stopped early) and say how it ended; ``regions``: the
     region files (for the recipe) and their masks (:func:`~brushwork.media.masks.load_regions`)."""
-    from brushwork.core.interrupts import deaf_to_stops, stopped_once
+    from brushwork.core.interrupts import deaf_to_stops
     from brushwork.engine import recipes
     from brushwork.engine.inputs import measure_and_plan
     from brushwork.engine.runner import run
@@ -172,15 +172,14 @@ def paint_and_save(
         bar.show(p.step, p.total, _step_words(p))
         snapshots.take(p)
 
-    with stopped_once():  # a burst of Ctrl-C does not lose the picture the first one stopped at
-        with bar:
-            result = run(content, styles, settings, callback=progress, keep_memory=True, planned=planned, regions=masks)
-            if result.status == "done":
-                bar.finish()
-        with deaf_to_stops():  # nor does a Ctrl-C while a finished run's picture is written
-            final = recipes.build(settings, paths[0], paths[1:], result, regions=files)
-            target = recipes.save_run(result, output, final, overwrite)  # stopped early: beside a picture there
-            sheet = snapshots.sheet(result.image.width, target)
+    with bar:  # (a burst of Ctrl-C stops it once: see brushwork.cli.main)
+        result = run(content, styles, settings, callback=progress, keep_memory=True, planned=planned, regions=masks)
+        if result.status == "done":
+            bar.finish()
+    with deaf_to_stops():  # a Ctrl-C while a finished run's picture is written does not lose it
+        final = recipes.build(settings, paths[0], paths[1:], result, regions=files)
+        target = recipes.save_run(result, output, final, overwrite)  # stopped early: beside a picture there
+        sheet = snapshots.sheet(result.image.width, target)
     return _report(result, target, sheet, quiet, kept=output if target != output else None)
 
 

@@ -28,7 +28,6 @@ from brushwork.cli.kit import (
     require_output,
 )
 from brushwork.core.formats import CLIP_OUTPUT_SUFFIXES, in_words
-from brushwork.core.interrupts import stopped_once
 from brushwork.core.settings import VIDEO_SPECS, Settings, VideoSettings, resolve
 from brushwork.core.words import count, duration, time_left
 
@@ -122,16 +121,15 @@ def command(argv: Sequence[str]) -> int:
             if args.ray:
                 result = _paint_on_ray(args, style_paths, inputs, output, progress)
             else:
-                with stopped_once():  # a burst of Ctrl-C keeps the frame the first one stopped at
-                    result = paint_clip(
-                        *painting,
-                        output,
-                        regions=inputs.regions,
-                        callback=progress.frame,
-                        step_callback=progress.step,
-                        keep_memory=True,
-                        overwrite=args.overwrite,
-                    )
+                result = paint_clip(
+                    *painting,
+                    output,
+                    regions=inputs.regions,
+                    callback=progress.frame,
+                    step_callback=progress.step,
+                    keep_memory=True,
+                    overwrite=args.overwrite,
+                )
         return _report(result, output, frame_size(inputs.clip, settings))
 
 

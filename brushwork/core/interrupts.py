@@ -1,4 +1,5 @@
-"""How a run is stopped: SIGTERM and SIGHUP as Ctrl-C, and none of them while what it painted is kept."""
+"""How a run is stopped: SIGTERM and SIGHUP as Ctrl-C, the first of them only, and none while what it painted is
+kept."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from typing import Union
 __all__ = ["deaf_to_stops", "stops_as_ctrl_c", "stopped_once"]
 
 _STOPS = tuple(sig for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig is not None)
-_ASKED = _STOPS[1:]  # SIGTERM and SIGHUP: a service manager's stop, a closed terminal
 
 Handler = Union[Callable[[int, Union[FrameType, None]], None], signal.Handlers]
 
@@ -23,18 +23,18 @@ def deaf_to_stops() -> AbstractContextManager[None]:
     return _handled(_STOPS, signal.SIG_IGN)
 
 
-def stops_as_ctrl_c() -> AbstractContextManager[None]:
-    """SIGTERM and SIGHUP stop what runs inside as Ctrl-C does (a ``KeyboardInterrupt``), so that a run killed by
-    a service manager or a closed terminal keeps its picture so far, and the studio says it stopped."""
-    return _handled(_ASKED, _as_ctrl_c)
-
-
 def stopped_once() -> AbstractContextManager[None]:
-    """Inside, the first Ctrl-C, SIGTERM or SIGHUP stops what runs as Ctrl-C does, and the rest are ignored until
-    the block ends: a burst of Ctrl-C cannot cut short the run's handling of the first (its best picture taken)
-    nor the save of that picture after it. (A batch on Ray, whose second Ctrl-C drops the workers' pictures,
-    keeps stops as they are.)"""
+    """Inside (every command), the first Ctrl-C, SIGTERM or SIGHUP stops what runs as Ctrl-C does (a
+    ``KeyboardInterrupt``: a run killed by a service manager or a closed terminal keeps its picture so far, and the
+    studio says it stopped), and the rest are ignored until the block ends: a burst of Ctrl-C cannot cut short the
+    run's handling of the first (its best picture taken), nor the save of that picture after it."""
     return _handled(_STOPS, _stop_once)
+
+
+def stops_as_ctrl_c() -> AbstractContextManager[None]:
+    """Inside, every Ctrl-C, SIGTERM and SIGHUP stops what runs as Ctrl-C does: a batch on Ray, whose second Ctrl-C
+    stops waiting for the workers to hand back their pictures."""
+    return _handled(_STOPS, _as_ctrl_c)
 
 
 @contextmanager
