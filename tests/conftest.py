@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,34 @@ def starry_night() -> Path:
 @pytest.fixture(scope="session")
 def wave() -> Path:
     return WAVE
+
+
+@pytest.fixture
+def ctrl_c_burst(monkeypatch):
+    """``press(module)``: a burst of real Ctrl-C on the run ``module`` calls (its ``run``), one once the run's
+    second step is done and another while the run builds its picture so far, before any save."""
+    import signal
+
+    from brushwork.engine import runner
+
+    def press(module) -> None:
+        real_run, real_picture = module.run, runner._Run._picture
+
+        def pressed_at_step_2(content, styles, settings, *, callback=None, **kwargs):
+            def pressed(p):
+                if callback is not None and callback(p) is False:
+                    return False
+                if p.step == 2:
+                    os.kill(os.getpid(), signal.SIGINT)  # delivered at once, in the main thread
+                return None
+
+            return real_run(content, styles, settings, callback=pressed, **kwargs)
+
+        def pressed_again(self, best):
+            os.kill(os.getpid(), signal.SIGINT)
+            return real_picture(self, best)
+
+        monkeypatch.setattr(module, "run", pressed_at_step_2)
+        monkeypatch.setattr(runner._Run, "_picture", pressed_again)
+
+    return press

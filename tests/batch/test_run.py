@@ -293,30 +293,14 @@ def test_ctrl_c_keeps_the_picture_so_far_writes_nothing_half_and_the_same_run_go
         collect([out], [inputs["wave"]], out)
 
 
-def test_a_burst_of_ctrl_c_keeps_the_picture_the_first_stopped_at(capsys, inputs, tmp_path, monkeypatch):
+def test_a_burst_of_ctrl_c_keeps_the_picture_the_first_stopped_at(capsys, inputs, tmp_path, ctrl_c_burst):
     """A second Ctrl-C while the run builds its picture so far is ignored: before, it escaped, and the log said
     "nothing written"."""
     import signal
 
     from brushwork.batch import run as batch_run
 
-    real_run, real_picture = batch_run.run, engine._Run._picture
-
-    def pressed_at_step_2(content, styles, settings, *, callback=None, **kwargs):
-        def pressed(p):
-            if callback is not None:
-                callback(p)
-            if p.step == 2:
-                os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered at once in the main thread
-
-        return real_run(content, styles, settings, callback=pressed, **kwargs)
-
-    def pressed_again(self, best):
-        os.kill(os.getpid(), signal.SIGINT)
-        return real_picture(self, best)
-
-    monkeypatch.setattr(batch_run, "run", pressed_at_step_2)
-    monkeypatch.setattr(engine._Run, "_picture", pressed_again)
+    ctrl_c_burst(batch_run)
     out = tmp_path / "out"
     rc, err = cli(capsys, inputs["a"], "--styles", inputs["wave"], "-o", out, "--size", "32", "--steps", "50")
     assert rc == 130 and "the picture so far is" in err, err

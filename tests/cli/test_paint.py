@@ -402,28 +402,13 @@ def test_a_second_ctrl_c_while_the_picture_so_far_is_written_does_not_lose_it(
 
 
 def test_a_burst_of_ctrl_c_cannot_cut_short_the_run_handing_back_the_picture_the_first_stopped_at(
-    capsys, tmp_path, tubingen, starry_night, monkeypatch
+    capsys, tmp_path, tubingen, starry_night, ctrl_c_burst
 ):
     """The first Ctrl-C stops the run; one pressed while the run builds its picture so far (before any save) is
     ignored: before, it escaped as Ctrl-C before painting, and nothing was written."""
     import signal
 
-    real_run, real_picture = engine.run, engine._Run._picture
-
-    def pressed_at_step_2(content, styles, settings, *, callback=None, **kwargs):
-        def pressed(p):
-            callback(p)
-            if p.step == 2:
-                os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered at once in the main thread
-
-        return real_run(content, styles, settings, callback=pressed, **kwargs)
-
-    def pressed_again(self, best):
-        os.kill(os.getpid(), signal.SIGINT)
-        return real_picture(self, best)
-
-    monkeypatch.setattr(engine, "run", pressed_at_step_2)
-    monkeypatch.setattr(engine._Run, "_picture", pressed_again)
+    ctrl_c_burst(engine)
     out = tmp_path / "out.png"
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, "--size", "32", "--steps", "50")
     assert rc == 130 and err.strip().splitlines()[-1].startswith("brushwork: interrupted at step 2"), err
@@ -945,28 +930,26 @@ def test_no_input_is_written_over_by_the_picture_or_its_snapshots(capsys, tmp_pa
 
 
 def test_a_painting_that_cannot_be_written_is_kept_elsewhere(capsys, tmp_path, tubingen, starry_night, monkeypatch):
+    from brushwork.core.errors import DiskFull
     from brushwork.engine import recipes
 
     real = recipes.save
 
-    def full_disk(image, path, *args, **kwargs):
-        if Path(path).name == "out.png":
-            raise ImageError(f"cannot write {path}: No space left on device; choose another output path")
-        return real(image, path, *args, **kwargs)
+    def full_at(name, refused, advice):
+        def save(image, path, *args, **kwargs):
+            if Path(path).name == name:
+                raise refused(f"cannot write {path}: No space left on device; {advice}")
+            return real(image, path, *args, **kwargs)
 
-    monkeypatch.setattr(recipes, "save", full_disk)
+        return save
+
+    monkeypatch.setattr(recipes, "save", full_at("out.png", ImageError, "choose another output path"))
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "out.png", *FAST, "-q")
     kept = tmp_path / "out.unsaved-1.png"
     assert f"No space left on device; choose another output path; the painting is kept in {kept}" in err
     assert rc == 2 and read_recipe(kept)["run"]["status"] == "done"
-    from brushwork.core.errors import DiskFull
-
-    def filled(image, path, *args, **kwargs):  # the disk filled while it painted: not a usage error
-        if Path(path).name == "full.png":
-            raise DiskFull(f"cannot write {path}: No space left on device; free some space and try again")
-        return real(image, path, *args, **kwargs)
-
-    monkeypatch.setattr(recipes, "save", filled)
+    # the disk filled while it painted: not a usage error
+    monkeypatch.setattr(recipes, "save", full_at("full.png", DiskFull, "free some space and try again"))
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", tmp_path / "full.png", *FAST, "-q")
     kept = tmp_path / "full.unsaved-1.png"
     assert rc == 1 and f"free some space and try again; the painting is kept in {kept}" in err, err

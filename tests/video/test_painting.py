@@ -547,30 +547,11 @@ def test_ctrl_c_while_the_clip_is_put_together_keeps_every_frame_and_says_so(cap
     assert not out.exists() and len(list(work_folder(out).glob("frame_*.png"))) == 5
 
 
-def test_a_burst_of_ctrl_c_keeps_the_frame_so_far_the_first_stopped_at(capsys, clip, tmp_path, monkeypatch):
+def test_a_burst_of_ctrl_c_keeps_the_frame_so_far_the_first_stopped_at(capsys, clip, tmp_path, ctrl_c_burst):
     """A second Ctrl-C while the frame's run builds its picture so far is ignored, and the frame is kept."""
     import signal
 
-    from brushwork.engine import runner
-
-    real_run, real_picture = painting.run, runner._Run._picture
-
-    def pressed_at_step_2(content, styles, settings, *, callback=None, **kwargs):
-        def pressed(p):
-            if callback is not None and callback(p) is False:
-                return False
-            if p.step == 2:
-                os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered at once in the main thread
-            return None
-
-        return real_run(content, styles, settings, callback=pressed, **kwargs)
-
-    def pressed_again(self, best):
-        os.kill(os.getpid(), signal.SIGINT)
-        return real_picture(self, best)
-
-    monkeypatch.setattr(painting, "run", pressed_at_step_2)
-    monkeypatch.setattr(runner._Run, "_picture", pressed_again)
+    ctrl_c_burst(painting)
     out = tmp_path / "burst.mp4"
     rc, err = cli(capsys, "video", clip, STYLE, "-o", out, "--size", "32", "--steps", "30", "-q")
     assert rc == 130 and "nothing written" not in err, err
