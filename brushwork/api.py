@@ -486,10 +486,13 @@ def _files_for_ray(
     return files, _region_files(masks, keep, painting_masks)
 
 
+_PACKAGE = os.path.dirname(__file__) + os.sep
+
+
 def _warn(message: str) -> None:
-    """Warn at the line that called the API (the user's), however deep inside this module it is said."""
+    """Warn at the line that called the API (the user's), however deep inside brushwork it is said."""
     level, frame = 2, sys._getframe(1)
-    while frame.f_back is not None and frame.f_code.co_filename == __file__:
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, stacklevel=level)
 
@@ -563,7 +566,7 @@ def stylize_batch(
     _check_overwrite(overwrite)
     place = None if manifest is None else _path(manifest, "manifest")
     try:
-        items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place)
+        items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place, _warn)
     except WrongKindError as exc:
         raise WrongKindError(f"{exc}; paint a clip with brushwork.stylize_video()", exc.clip) from None
     execute = None

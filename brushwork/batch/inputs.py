@@ -9,7 +9,7 @@ import io
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,19 +60,20 @@ def _is_glob(text: str) -> bool:
     return any(c in text for c in "*?[")
 
 
-def _images_in(argument: str, role: str, painted: set[Path]) -> list[Path]:
+Note = Callable[[str], None]
+"""Where what a batch leaves out is said (the command line prints it, the API warns)."""
+
+
+def _images_in(argument: str, role: str, painted: set[Path], note: Note) -> list[Path]:
     """The files one argument names: itself, a folder's pictures (sorted, not recursive), or a glob's; a folder
     or glob leaves out the ``painted`` pictures and any other a batch painted (so that OUTDIR may be the photos'
-    folder, and an earlier batch's pictures there are not photos to a batch writing elsewhere)."""
+    folder, and an earlier batch's pictures there are not photos to a batch writing elsewhere), and, with a
+    ``note``, what is named as a picture but is no file to read (a broken link, a pipe)."""
     path = Path(argument)
     if os.path.isdir(argument):
-        found = sorted(p for p in path.iterdir() if p.is_file() and _is_picture(p) and not _painted(p, painted))
+        found = _pictures_among(sorted(path.iterdir()), role, painted, note)
     elif _is_glob(argument) and not os.path.lexists(argument):
-        found = [
-            p
-            for p in map(Path, sorted(glob.glob(argument, recursive=True)))
-            if p.is_file() and _is_picture(p) and not _painted(p, painted)
-        ]
+        found = _pictures_among(list(map(Path, sorted(glob.glob(argument, recursive=True)))), role, painted, note)
     elif not os.path.lexists(argument):
         raise ImageError(f"{role} file or folder not found: {argument}; check the path")
     elif role == "photo" and path.suffix.lower() in CLIP_INPUT_SUFFIXES:  # the front door says what paints a clip
@@ -82,6 +83,18 @@ def _images_in(argument: str, role: str, painted: set[Path]) -> list[Path]:
     if not found:
         raise ImageError(f"no {role} pictures match {argument}; give image files, folders or globs")
     return found
+
+
+def _pictures_among(paths: list[Path], role: str, painted: set[Path], note: Note) -> list[Path]:
+    """The pictures (by their names) among a folder's or a glob's ``paths`` that no batch painted; one named as a
+    picture that is no file to read (a broken link, a pipe) is noted as skipped, a folder left out unsaid."""
+    named = [p for p in paths if _is_picture(p) and not p.is_dir()]
+    for path in named:
+        if path.is_symlink() and not path.exists():
+            note(f"skipped {role} {path}: a link to a missing file")
+        elif not path.is_file():
+            note(f"skipped {role} {path}: not a regular file (a device, pipe or socket)")
+    return [p for p in named if p.is_file() and not _painted(p, painted)]
 
 
 def _painted(picture: Path, logged: set[Path]) -> bool:
@@ -94,11 +107,11 @@ def _is_picture(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
-def _expand(arguments: Sequence[str | os.PathLike[str]], role: str, painted: set[Path]) -> list[Path]:
+def _expand(arguments: Sequence[str | os.PathLike[str]], role: str, painted: set[Path], note: Note) -> list[Path]:
     """Every file the arguments name, in order, each once (see :func:`_images_in`)."""
     seen, out = set(), []
     for argument in arguments:
-        for path in _images_in(os.fspath(argument), role, painted):
+        for path in _images_in(os.fspath(argument), role, painted, note):
             if path.resolve() not in seen:
                 seen.add(path.resolve())
                 out.append(path)
@@ -114,6 +127,7 @@ def collect(
     styles: Sequence[str | os.PathLike[str]],
     outdir: str | os.PathLike[str],
     manifest: str | os.PathLike[str] | None = None,
+    note: Note = lambda _: None,
 ) -> list[Item]:
     """The items of a batch: every photo with every painting, or the pairs ``manifest`` lists (not both).
 
@@ -121,20 +135,21 @@ def collect(
     ``OUTDIR/{photo}__{painting}.png`` (several paintings joined by ``+``); a name taken twice gets
     ``_2``, ``_3``... in the order of the files' paths. An argument that matches nothing is an :class:`ImageError`.
     Folders and globs leave out the pictures a batch painted, logged in ``OUTDIR`` or not (they are not photos to
-    paint again).
+    paint again). What is left out that a user would miss is told to ``note``: a folder's broken link or pipe named
+    like a picture, a manifest's pair listed again (painted once).
     """
     if manifest is not None:
         if photos or styles:
             raise BrushworkError("give either photos and paintings, or a manifest, not both")
-        rows = _read_manifest(Path(manifest))
+        rows = _read_manifest(Path(manifest), note)
     else:
         if not photos or not styles:
             raise BrushworkError("give at least one photo and one painting (or a manifest)")
         painted = BatchLog(Path(outdir) / LOG_NAME).painted()
-        paintings = _expand(styles, "painting", painted)
+        paintings = _expand(styles, "painting", painted, note)
         rows = [
             (photo, (painting,), None, RegionFiles())
-            for photo in _expand(photos, "photo", painted)
+            for photo in _expand(photos, "photo", painted, note)
             for painting in paintings
         ]
     return [
@@ -183,11 +198,12 @@ def _shortened(base: str) -> str:
     return base.encode()[:room].decode(errors="ignore")
 
 
-def _read_manifest(path: Path) -> list[Row]:
+def _read_manifest(path: Path, note: Note) -> list[Row]:
     """A manifest's rows: CSV with columns photo, style (and output, masks, keep, painting_masks), or JSON, a list
     of ``{"photo", "styles" or "style", "output", "masks", "keep", "painting_masks"}``. Input paths are relative to
     the manifest's folder; an output is a file name in OUTDIR; ``masks`` is one mask per painting, ``keep`` a
-    region kept, ``painting_masks`` one per painting, drawn on it (the part of it to learn from)."""
+    region kept, ``painting_masks`` one per painting, drawn on it (the part of it to learn from). A row that
+    repeats an earlier one's inputs, naming no output of its own, is noted and left out: it would be painted twice."""
     kind = path.suffix.lower()
     if kind not in (".csv", ".json"):
         raise BrushworkError(f"manifest {path} must be a .csv or .json file")
@@ -196,7 +212,17 @@ def _read_manifest(path: Path) -> list[Row]:
     except (OSError, UnicodeDecodeError) as exc:
         raise BrushworkError(f"cannot read manifest {path} ({getattr(exc, 'strerror', None) or exc})") from None
     entries = _csv_entries(path, text) if kind == ".csv" else _json_entries(path, text)
-    rows = [_row(path, where, entry) for where, entry in entries]
+    rows: list[Row] = []
+    first: dict[tuple[Path, tuple[Path, ...], RegionFiles], str] = {}  # each pair's inputs: where they were listed
+    for where, entry in entries:
+        row = _row(path, where, entry)
+        photo, paintings, output, regions = row
+        inputs = (photo, paintings, regions)
+        if output is None and inputs in first:
+            note(f"manifest {path}, {where} repeats {first[inputs]}; painted once")
+            continue
+        first.setdefault(inputs, where)
+        rows.append(row)
     if not rows:
         raise BrushworkError(f"manifest {path} lists no pictures to paint")
     twice = [name for name, n in Counter(name.lower() for _, _, name, _ in rows if name).items() if n > 1]

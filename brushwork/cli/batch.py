@@ -76,6 +76,11 @@ def command(argv: Sequence[str]) -> int:
 
     p = parser()
     args = p.parse_args(argv)
+    if args.manifest is None and not args.photos and len(args.styles or ()) > 1:
+        p.error(
+            f"no PHOTOS: --styles takes every name after it ({' '.join(args.styles)}); give the photos before "
+            "--styles: brushwork batch PHOTOS... --styles PAINTINGS... -o OUTDIR"
+        )
     if args.manifest is None and (not args.photos or not args.styles):
         p.error("give PHOTOS and --styles PAINTINGS, or --manifest FILE")
     if args.manifest is not None and (args.photos or args.styles):
@@ -83,7 +88,13 @@ def command(argv: Sequence[str]) -> int:
     cluster = ray_session(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     outdir = Path(args.output)
-    items = collect(args.photos, args.styles or [], outdir, args.manifest)
+    items = collect(
+        args.photos,
+        args.styles or [],
+        outdir,
+        args.manifest,
+        note=lambda note: print(f"brushwork batch: note: {note}", file=sys.stderr),
+    )
     pictures = Bar("batch", "picture", quiet=args.quiet)
     steps = Bar("picture", "step", quiet=args.quiet, row=1, leave=False)  # the picture being painted, under
 

@@ -43,7 +43,7 @@ from brushwork.planning.machine import Machine
 from brushwork.planning.run_plan import RunPlan
 from brushwork.video import carry
 from brushwork.video.timeline import frame_settings, frame_size, no_frames, painted_times
-from brushwork.video.work_folder import claim, fingerprint_of, frame_file, frame_recipe, work_folder
+from brushwork.video.work_folder import claim, fingerprint_of, frame_file, frame_recipe, kept_frame, work_folder
 
 
 @dataclass
@@ -268,13 +268,10 @@ def _keep_so_far(outcome: Result, path: Path, recipe: dict[str, Any]) -> Path | 
 
 
 def _kept_frame(path: Path) -> _Finished | None:
-    """A frame an earlier run of the same clip finished, or None where there is none or it cannot be read (cut
-    short by a full disk, say): that frame is painted again."""
-    try:
-        with Image.open(path) as picture:
-            return _Finished(picture.convert("RGB"))
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
+    """A frame an earlier run of the same clip finished, as :func:`_painted_frame` gives one (see
+    :func:`~brushwork.video.work_folder.kept_frame`)."""
+    picture = kept_frame(path)
+    return None if picture is None else _Finished(picture)
 
 
 def clip_balanced(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from brushwork import __version__
 from brushwork.core.errors import ImageError, OutputExistsError
@@ -88,7 +89,29 @@ def frames_kept(
     work = work_folder(output)
     if _kept_fingerprint(work) != fingerprint_of(clip, styles, settings, video, regions):
         return 0
-    return sum((work / frame_file(p)).exists() for p in painted_positions(clip, video))
+    return sum(_whole(work / frame_file(p)) for p in painted_positions(clip, video))
+
+
+def kept_frame(path: Path) -> Image.Image | None:
+    """The frame an earlier run of the same clip finished at ``path``, or None where there is none or it is not
+    whole (cut short by a full disk, say): that frame is painted again, and :func:`frames_kept` does not count it."""
+    if not _whole(path):
+        return None
+    try:
+        with Image.open(path) as picture:
+            return picture.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _whole(path: Path) -> bool:
+    """Whether the picture file at ``path`` is there and whole (its chunks' checksums read, none decoded)."""
+    try:
+        with Image.open(path) as picture:
+            picture.verify()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
 
 
 def _kept_fingerprint(work: Path) -> dict[str, Any] | None:

@@ -94,6 +94,34 @@ def test_every_photo_with_every_painting_from_files_folders_and_globs(inputs, tm
         assert "\n" not in str(caught.value)
 
 
+def test_a_folders_broken_link_and_pipe_named_as_pictures_are_skipped_with_a_note(inputs, tmp_path):
+    photos = tmp_path / "photos"
+    (photos / "gone.jpg").symlink_to(tmp_path / "deleted.jpg")
+    os.mkfifo(photos / "pipe.png")
+    (photos / "album.jpg").mkdir()  # a folder named like a picture: left out, unsaid
+    notes: list[str] = []
+    for argument in (photos, str(photos / "*")):
+        notes.clear()
+        items = collect([argument], [inputs["wave"]], tmp_path / "out", note=notes.append)
+        assert [i.photo.name for i in items] == ["a.jpg", "b.png"]
+        assert notes == [
+            f"skipped photo {photos / 'gone.jpg'}: a link to a missing file",
+            f"skipped photo {photos / 'pipe.png'}: not a regular file (a device, pipe or socket)",
+        ]
+
+
+def test_a_manifests_pair_listed_twice_is_painted_once_with_a_note(inputs, tmp_path):
+    csv = tmp_path / "photos" / "pairs.csv"
+    csv.write_text(
+        "photo,style,output\na.jpg,../paintings/wave.jpg,\nb.png,../paintings/wave.jpg,\n"
+        "./a.jpg,../paintings/wave.jpg,\na.jpg,../paintings/wave.jpg,copy.png\n"
+    )
+    notes: list[str] = []
+    items = collect([], [], tmp_path / "out", csv, note=notes.append)
+    assert [i.output.name for i in items] == ["a__wave.png", "b__wave.png", "copy.png"]  # a named output is painted
+    assert notes == [f"manifest {csv}, row 4 repeats row 2; painted once"]
+
+
 def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):
     csv = tmp_path / "photos" / "pairs.csv"
     csv.write_text("photo,style,output\na.jpg,../paintings/wave.jpg,\nb.png,../paintings/starry.jpg,mine.jpg\n")
@@ -227,6 +255,7 @@ def test_a_bad_input_fails_alone_with_its_reason_and_exit_status_1(capsys, input
         (["nowhere.jpg", "--styles", "{wave}", "-o", "{out}"], "not found"),
         (["{a}", "--styles", "{wave}", "-o", "{a}"], "is a file"),
         (["{a}", "-o", "{out}"], "give PHOTOS and --styles"),
+        (["--styles", "{wave}", "{a}", "-o", "{out}"], "no PHOTOS: --styles takes every name after it"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--style-blend", "1,2"], "--style-blend needs one weight"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--save-every", "2"], "unrecognized option --save-every"),
         (["{a}", "--styles", "{wave}", "-o", "{out}", "--workers", "2"], "--workers only applies with --ray"),

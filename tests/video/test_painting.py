@@ -179,7 +179,10 @@ def test_frames_of_no_known_run_are_refused_and_a_damaged_frame_is_painted_again
     done = paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out, overwrite=True)
     assert done.status == "done" and Image.open(work / "frame_000000.png").size == frame_size(probe(clip), FAST)
     first = (work / "frame_000000.png").read_bytes()
-    (work / "frame_000000.png").write_bytes(first[: len(first) // 3])  # cut short
+    whole = frames_kept(out, probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05))
+    for cut in (len(first) // 3, len(first) - 5):  # cut short, or its end alone lost: not counted as painted
+        (work / "frame_000000.png").write_bytes(first[:cut])
+        assert frames_kept(out, probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05)) == whole - 1
     with pytest.raises(OutputExistsError):  # the clip there is kept: the frame is painted, not the clip
         paint_clip(probe(clip), style(), FAST, VideoSettings(later_steps=2, end=0.05), out)
     assert Image.open(work / "frame_000000.png").size == frame_size(probe(clip), FAST)
