@@ -119,11 +119,16 @@ def _picture(source: ImageInput, role: str) -> Picture:
 
 
 def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
+    return [_picture(s, "style") for s in _listed(style)]
+
+
+def _listed(style: ImageInput | Sequence[ImageInput]) -> list[ImageInput]:
+    """One painting or several, as a list; anything else is a TypeError."""
     if isinstance(style, (str, os.PathLike, Image.Image, np.ndarray)):
-        return [_picture(style, "style")]
+        return [style]
     if not isinstance(style, (list, tuple)):
         raise TypeError(f"style must be {_ACCEPTED}, or a list of them, not {type(style).__name__}")
-    return [_picture(s, "style") for s in style]
+    return list(style)
 
 
 def _mask_images(masks: Sequence[ImageInput], role: str) -> list[tuple[Image.Image, str]]:
@@ -198,21 +203,23 @@ def _regions(
     return regions
 
 
-def _region_files(
+def _as_files(
+    why: str,
+    pictures: Sequence[ImageInput],
     masks: Sequence[ImageInput] | None,
     keep: ImageInput | None,
     painting_masks: Sequence[ImageInput] | None,
-    why: str = "on Ray the masks travel as files",
-) -> RegionFiles:
-    """The masks as files, for workers on other machines (which take files, not pictures in memory) or for a
-    recipe (which hashes them), ``why`` they must be files."""
-    given = [*(masks or []), *([keep] if keep is not None else []), *(painting_masks or [])]
-    if not all(isinstance(m, (str, os.PathLike)) for m in given):
+) -> tuple[list[Path], RegionFiles]:
+    """The ``pictures`` (a photo, paintings) and the masks as files, refused in one line saying ``why`` they must
+    be files where one is a picture in memory: a recipe hashes them, a Ray worker on another machine reads them."""
+    given = [*pictures, *(masks or []), *([keep] if keep is not None else []), *(painting_masks or [])]
+    if not all(isinstance(g, (str, os.PathLike)) for g in given):
         raise ImageError(f"{why}: give their paths, not pictures in memory")
-    paths = iter(Path(m) for m in given)  # type: ignore[arg-type]  # all paths, as checked
+    paths = iter(Path(g) for g in given)  # type: ignore[arg-type]  # all paths, as checked
+    files = [next(paths) for _ in pictures]
     painted = tuple(next(paths) for _ in masks or [])
     kept = next(paths) if keep is not None else None
-    return RegionFiles(painted, keep=kept, painting_masks=tuple(paths))
+    return files, RegionFiles(painted, keep=kept, painting_masks=tuple(paths))
 
 
 def _path(value: object, name: str) -> Path:
@@ -331,7 +338,10 @@ def stylize(
     """
     if output is not None:
         _check_overwrite(overwrite)
-        photo_file, painting_files, region_files = _recipe_inputs(content, style, masks, keep, painting_masks)
+        why = "output= writes the recipe, which hashes the photo, the paintings and the masks"
+        (photo_file, *painting_files), region_files = _as_files(
+            why, [content, *_listed(style)], masks, keep, painting_masks
+        )
         chosen = resolve(settings, preset, **options)
         files = recipes.input_files(chosen, photo_file, painting_files, region_files)
         target = check_output_path(output, overwrite, files)
@@ -362,25 +372,6 @@ def stylize(
         image = image.copy()
         image.putalpha(result.alpha.resize(image.size, Image.Resampling.LANCZOS))
     return image
-
-
-def _recipe_inputs(
-    content: ImageInput,
-    style: ImageInput | Sequence[ImageInput],
-    masks: Sequence[ImageInput] | None,
-    keep: ImageInput | None,
-    painting_masks: Sequence[ImageInput] | None,
-) -> tuple[Path, list[Path], RegionFiles]:
-    """The photo, paintings and masks of a run whose picture is written with its recipe: each must be a file."""
-    pictures = [content, *(style if isinstance(style, (list, tuple)) else [style])]
-    if not all(isinstance(p, (str, os.PathLike)) for p in pictures):
-        raise ImageError(
-            "output= writes the recipe, which hashes the photo and paintings: give their paths, or save the "
-            "returned picture yourself"
-        )
-    files = [Path(p) for p in pictures if isinstance(p, (str, os.PathLike))]
-    regions = _region_files(masks, keep, painting_masks, "output= writes the recipe, which hashes the masks")
-    return files[0], files[1:], regions
 
 
 @_replacing_said
@@ -442,7 +433,7 @@ def stylize_video(
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
     from brushwork.cluster import paint_clip_on_ray
 
-    files = _files_for_ray(style, masks, keep, painting_masks)
+    files = _as_files("on Ray the paintings and masks travel as files", _listed(style), masks, keep, painting_masks)
     return paint_clip_on_ray(
         info, styles, chosen, motion, path, files, ray, spread, regions=regions, callback=progress, overwrite=overwrite
     )
@@ -470,20 +461,6 @@ def _clip_settings(
         )
     motion = replace(video or VideoSettings(), **{k: v for k, v in options.items() if k in VIDEO_SPECS})
     return chosen, motion
-
-
-def _files_for_ray(
-    style: ImageInput | Sequence[ImageInput],
-    masks: Sequence[ImageInput] | None,
-    keep: ImageInput | None,
-    painting_masks: Sequence[ImageInput] | None,
-) -> tuple[list[Path], RegionFiles]:
-    """The paintings and masks as the files Ray's workers are sent; pictures in memory are refused."""
-    given = [style] if isinstance(style, (str, os.PathLike, Image.Image)) else list(style)
-    files = [Path(s) for s in given if isinstance(s, (str, os.PathLike))]
-    if len(files) < len(given):
-        raise ImageError("on Ray the paintings travel as files: give their paths, not pictures in memory")
-    return files, _region_files(masks, keep, painting_masks)
 
 
 _PACKAGE = os.path.dirname(__file__) + os.sep

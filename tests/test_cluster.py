@@ -174,7 +174,7 @@ def test_a_clip_on_ray_is_painted_in_segments_and_joined_with_its_sound(cluster,
     for frame in ("frame_000000.png", "frame_000006.png", "frame_000014.png"):
         ours, theirs = (np.asarray(Image.open(w.with_name(w.name + ".frames") / frame)) for w in (out, again))
         assert np.array_equal(ours, theirs), frame
-    with pytest.raises(brushwork.ImageError, match="on Ray the paintings travel as files"):
+    with pytest.raises(brushwork.ImageError, match="on Ray the paintings and masks travel as files"):
         brushwork.stylize_video(clip, Image.open(wave), tmp_path / "mem.mp4", ray="local", end=0.5, size=48)
 
 
