@@ -44,11 +44,9 @@ from brushwork.core.errors import (
 from brushwork.core.interrupts import deaf_to_stops
 from brushwork.core.settings import Settings
 from brushwork.engine import recipes
-from brushwork.engine.inputs import check_run
+from brushwork.engine.inputs import check_run, load_inputs
 from brushwork.engine.runner import Callback, Result, run
 from brushwork.media.files import file_sha256, spare_path, taken
-from brushwork.media.images import load_image
-from brushwork.media.masks import load_regions
 from brushwork.model.device import encoder_for, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19
 
@@ -183,11 +181,15 @@ def paint_pictures(
     try:
         if check_output:
             _refuse_foreign_output(item)
-        content = load_image(item.photo, "photo")
-        styles = [load_image(path, "painting") for path in item.styles]
-        regions = load_regions(item.regions, content.rgb.size, styles)
+        loaded = load_inputs(item.photo, item.styles, item.regions, settings)
         return run(
-            content, styles, settings, callback=callback, encoder=encoder, keep_memory=keep_memory, regions=regions
+            loaded.photo,
+            loaded.paintings,
+            settings,
+            callback=callback,
+            encoder=encoder,
+            keep_memory=keep_memory,
+            regions=loaded.regions,
         )
     except BrushworkError as exc:
         return record_of(item, None, "failed", began, str(exc))

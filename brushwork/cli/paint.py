@@ -74,25 +74,21 @@ def commands() -> str:
 
 def command(argv: Sequence[str]) -> int:
     from brushwork.media.files import check_output_path
-    from brushwork.media.images import load_image
-    from brushwork.media.masks import load_regions
 
     p = parser()
     if not argv:
         p.exit(EXIT_USAGE, f"{p.format_usage()}\n{commands()}\n")
     args = p.parse_intermixed_args(argv)
     from brushwork.engine import recipes
-    from brushwork.engine.inputs import check_run, measure_and_plan  # torch: only once the arguments parse
+    from brushwork.engine.inputs import load_inputs, measure_and_plan  # torch: only once the arguments parse
 
     require_output(p, args)
     style_paths, regions = region_files(p, args)
     settings = resolve(preset_name=args.preset, **given_settings(args))
     inputs = recipes.input_files(settings, args.content, style_paths, regions)
     output = None if args.plan else check_output_path(args.output, args.overwrite, inputs)
-    content = load_image(args.content, "content")
-    styles = [load_image(path, "style") for path in style_paths]
-    check_run(settings, len(styles))
-    masks = load_regions(regions, content.rgb.size, styles, blend=settings.style_blend)  # now, before any work
+    loaded = load_inputs(Path(args.content), list(map(Path, style_paths)), regions, settings)  # now, before any work
+    content, styles, masks = loaded.photo, loaded.paintings, loaded.regions
     if output is None:
         print(measure_and_plan(content, styles, settings, notes=masks.notes if masks is not None else ()).describe())
         return 0

@@ -106,9 +106,8 @@ def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
     from brushwork.cli.paint import check_snapshot_place, paint_and_save
     from brushwork.core.settings import Settings
     from brushwork.engine import recipes
+    from brushwork.engine.inputs import load_inputs
     from brushwork.media.files import check_output_path, file_sha256
-    from brushwork.media.images import load_image
-    from brushwork.media.masks import load_regions
 
     settings = Settings.from_dict(recipe["settings"])
     run: dict[str, Any] = recipe["run"] if isinstance(recipe.get("run"), dict) else {}
@@ -130,17 +129,15 @@ def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
         check_snapshot_place(output, args.overwrite, read)
     roles = [item["role"] for item in recipe["inputs"]]
     style_paths = [path for path, role in zip(paths, roles) if role == "style"]
-    content = load_image(paths[0], "content")
-    styles = [load_image(s, "style") for s in style_paths]
     regions = recipes.region_files(recipe, paths)
-    masks = load_regions(regions, content.rgb.size, styles, blend=settings.style_blend)
+    loaded = load_inputs(paths[0], style_paths, regions, settings)
     return paint_and_save(
         settings,
-        content,
-        styles,
+        loaded.photo,
+        loaded.paintings,
         (paths[0], *style_paths),
         output,
         overwrite=args.overwrite,
         quiet=args.quiet,
-        regions=(regions, masks),
+        regions=(regions, loaded.regions),
     )

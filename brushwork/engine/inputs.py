@@ -5,7 +5,7 @@ first level's starting picture)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -15,7 +15,7 @@ from brushwork.core.errors import SettingsError
 from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
 from brushwork.media import color
 from brushwork.media.images import Picture, load_image, resize_longest, to_tensor
-from brushwork.media.masks import ASPECT_SLACK, Regions, with_paintings_alpha
+from brushwork.media.masks import ASPECT_SLACK, RegionFiles, Regions, load_regions, with_paintings_alpha
 from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, measure, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19, check_weights_file
@@ -23,7 +23,47 @@ from brushwork.planning.levels import check_sizes, painting_longest
 from brushwork.planning.machine import Machine
 from brushwork.planning.run_plan import RunPlan, plan_run
 
-__all__ = ["check_run", "measure_and_plan", "run_blend", "balance", "prepare_inputs", "initial_image"]
+__all__ = [
+    "Loaded",
+    "load_inputs",
+    "check_run",
+    "measure_and_plan",
+    "run_blend",
+    "balance",
+    "prepare_inputs",
+    "initial_image",
+]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A run's pictures read from their files, each checked: the photo, the paintings and the regions."""
+
+    photo: Picture
+    paintings: list[Picture]
+    regions: Regions | None
+
+
+def load_inputs(
+    photo: Path,
+    paintings: Sequence[Path],
+    files: RegionFiles | None,
+    settings: Settings,
+    names: Sequence[str] | None = None,
+) -> Loaded:
+    """A picture's run's inputs from their files, what every front door reads first: each refused in one line
+    before any work (with :func:`check_run`), and the regions' notes kept for the front door to say. ``names`` are
+    what the user calls the photo and the paintings, where not the files' names (the studio's uploads)."""
+    shown: Sequence[str | None] = names or [None] * (1 + len(paintings))
+    content = _load(photo, "photo", shown[0])
+    styles = [_load(path, "painting", name) for path, name in zip(paintings, shown[1:])]
+    check_run(settings, len(styles))
+    return Loaded(content, styles, load_regions(files, content.rgb.size, styles, blend=settings.style_blend))
+
+
+def _load(path: Path, role: str, name: str | None) -> Picture:
+    picture = load_image(path, role, shown=name)
+    return picture if name is None else replace(picture, name=name)
 
 
 def run_blend(settings: Settings, count: int, regions: Regions | None) -> tuple[float, ...]:

@@ -25,8 +25,8 @@ from brushwork.core.settings import Settings, VideoSettings
 from brushwork.core.words import count, try_lower
 from brushwork.engine import recipes
 from brushwork.engine import runner as engine
+from brushwork.engine.inputs import load_inputs
 from brushwork.media.clips import probe
-from brushwork.media.masks import load_regions
 from brushwork.model.device import pick_device
 from brushwork.video.painting import FrameProgress, assemble, paint_clip
 from brushwork.video.timeline import painted_times
@@ -249,10 +249,8 @@ class JobQueue:
         if job.kind == "clip":
             self._paint_clip(job, folder, settings, paths)
             return
-        content = load_named(paths[0], "content", job.sources[0])
-        styles = [load_named(p, "style", n) for p, n in zip(paths[1:], job.sources[1:])]
         regions = job.regions(folder)
-        masks = load_regions(regions, content.rgb.size, styles)
+        loaded = load_inputs(paths[0], paths[1:], regions, settings, names=job.sources)
         pace = self._pace(settings)
 
         def progress(p: engine.Progress) -> bool:
@@ -262,7 +260,9 @@ class JobQueue:
                 job.eta = p.eta
                 return not job.cancel_requested
 
-        result = self.runner(content, styles, settings, callback=progress, keep_memory=True, regions=masks)
+        result = self.runner(
+            loaded.photo, loaded.paintings, settings, callback=progress, keep_memory=True, regions=loaded.regions
+        )
         recipe = recipes.build(settings, paths[0], paths[1:], result, base=folder, names=job.sources, regions=regions)
         recipes.save_result(result, folder / RESULT, recipe, overwrite=True)
         if result.status == "diverged":

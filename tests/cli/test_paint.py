@@ -114,7 +114,7 @@ BAD_CONTENT = {
 def test_a_clip_where_a_painting_goes_or_asked_for_its_recipe_says_what_fits(capsys, tmp_path, tubingen):
     fox = Path(__file__).parents[2] / "brushwork/examples/video/fox.mp4"
     rc, _, err = cli(capsys, tubingen, fox, "-o", tmp_path / "out.png", *FAST)
-    assert "is a video clip, not a picture; the style must be a picture" in err
+    assert "is a video clip, not a picture; the painting must be a picture" in err
     assert rc == 2 and "brushwork video" not in err
     page = tmp_path / "saved page.mp4"  # named as a clip, holding none: not called one, nor sent to 'video'
     page.write_text("<html>404 not found</html>")
@@ -467,12 +467,12 @@ def test_options_may_come_between_the_photo_and_its_paintings(capsys, tmp_path, 
 
 
 def test_ctrl_c_before_painting(capsys, tmp_path, tubingen, starry_night, monkeypatch):
-    import brushwork.media.images
+    import brushwork.engine.inputs
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(brushwork.media.images, "load_image", interrupted)
+    monkeypatch.setattr(brushwork.engine.inputs, "load_image", interrupted)
     out = tmp_path / "out.png"
     rc, _, err = cli(capsys, tubingen, starry_night, "-o", out, *FAST, "--save-every", "1")
     assert rc == 130 and len(err.strip().splitlines()) == 1 and "nothing written" in err
