@@ -11,6 +11,7 @@ Masks are checked here, before any work, so a bad one is refused in one line.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -52,6 +53,8 @@ OVERLAP_SLACK = 2 / 255
 MAP_TOLERANCE = 24
 """How far (per channel, 0-255) a region map's pixel may be from a named colour and still be that region:
 a map saved as JPEG blurs its colours a little."""
+EDGE_REACH = 4
+"""How far (in the map's own pixels) a region map's edge may blur its colours: half a JPEG block."""
 UNNAMED_NOTED = 0.01
 """A share of a region map in colours no region names that is worth a note (less is a stray stroke's edge)."""
 BLEND_UNUSED = "the style blend does not apply with a mask per painting: each painting paints only its own region"
@@ -249,6 +252,46 @@ def _label_map_stretched(grey: Image.Image, label: str, notes: list[str]) -> Ima
     return grey
 
 
+def _settle_edges(labels: np.ndarray, pixels: np.ndarray, distances: np.ndarray, reach: int) -> None:
+    """Give the pixels of a region map's edges, where a JPEG or a soft brush mixed two colours, a region: a pixel
+    of no named colour within ``reach`` pixels of regions goes to the nearest of those in colour, unless it is
+    nearer still to a colour no region names that fills a part of the map (a part kept as the photo), whose
+    edge it then is. ``labels`` (the region of each pixel, -1 for none) is changed in place."""
+    unnamed = labels < 0
+    near = np.stack([_within(labels == index, reach) for index in range(len(distances))])
+    edge = unnamed & near.any(axis=0)
+    where = np.nonzero(edge)
+    if not len(where[0]):
+        return
+    candidates = np.where(near[:, where[0], where[1]], distances[:, where[0], where[1]], np.iinfo(np.int16).max)
+    chosen, gap = candidates.argmin(axis=0), candidates.min(axis=0)
+    kept = _fill_colours(pixels[unnamed & ~edge])  # what a part no region names is drawn in
+    if len(kept):
+        mixed = gap < np.abs(pixels[where][:, None, :] - kept[None]).max(axis=-1).min(axis=-1)
+        where, chosen = (where[0][mixed], where[1][mixed]), chosen[mixed]
+    labels[where] = chosen
+
+
+def _within(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Whether each pixel lies within ``reach`` pixels (a square's) of ``mask``: a dilation, one axis at a time."""
+    for axis in (0, 1):
+        padded = np.pad(mask, [(reach, reach) if a == axis else (0, 0) for a in (0, 1)])
+        mask = np.asarray(np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1, axis=axis).any(axis=-1))
+    return mask
+
+
+def _fill_colours(pixels: np.ndarray) -> np.ndarray:
+    """The colours that fill a part of a map no region names (each at least a tenth of those ``pixels``), as
+    ``(n, 3)`` int16: their mean within cells of 16 levels a channel, which a JPEG's noise stays within."""
+    pixels = pixels[:: max(1, len(pixels) // 100_000)]  # a sample: a tenth of the part is a tenth of it
+    cells = (pixels // 16).astype(np.int32)
+    packed = (cells[:, 0] << 8) | (cells[:, 1] << 4) | cells[:, 2]
+    values, inverse, counts = np.unique(packed, return_inverse=True, return_counts=True)
+    common = np.flatnonzero(counts >= 0.1 * len(pixels))
+    means = [pixels[inverse.ravel() == value].mean(axis=0) for value in common]
+    return np.array(means, dtype=np.int16).reshape(-1, 3)
+
+
 def parse_colour(text: str) -> tuple[int, int, int]:
     """A colour as CSS writes it (``#0000ff``, ``#00f``, ``blue``, ``rgb(0,0,255)``; the ``#`` may be left out of
     hex digits) as an RGB triple; anything else is an :class:`ImageError` line."""
@@ -269,29 +312,32 @@ def masks_from_map(
     on: str = "photo",
 ) -> list[np.ndarray]:
     """One mask per colour from a colour-coded map (hard edges: a pixel is the region of the colour it is nearest,
-    within :data:`MAP_TOLERANCE`; other pixels are no region's; a map of another size is resized without blending
-    its colours)."""
+    within :data:`MAP_TOLERANCE`, or, on an edge a JPEG or a soft brush blurred, of the nearest region beside it;
+    other pixels are no region's; a map of another size is resized without blending its colours)."""
     name = Path(path).name
     twice = next((c for c in colours if list(colours).count(c) > 1), None)
     if twice is not None:
         raise ImageError(f"region colour #{bytes(twice).hex()} is given twice; give each painting its own colour")
-    rgb = _fitted(open_image(path, "region map").convert("RGB"), name, photo, notes, "region map", on)
+    drawn = open_image(path, "region map").convert("RGB")
+    reach = math.ceil(EDGE_REACH * max(photo[0] / drawn.width, 1.0))  # a map enlarged to the photo: its edges too
+    rgb = _fitted(drawn, name, photo, notes, "region map", on)
     pixels = np.asarray(rgb, dtype=np.int16)
     distances = np.stack([np.abs(pixels - np.array(c, dtype=np.int16)).max(axis=-1) for c in colours])
-    nearest = distances.argmin(axis=0)
+    labels = np.where(distances.min(axis=0) <= MAP_TOLERANCE, distances.argmin(axis=0), -1)
+    _settle_edges(labels, pixels, distances, reach)
     masks = []
     for index, colour in enumerate(colours):
-        mask = ((nearest == index) & (distances[index] <= MAP_TOLERANCE)).astype(np.float32)
+        mask = (labels == index).astype(np.float32)
         if not mask.any():
             raise ImageError(f"region map {name} has no pixel of colour #{bytes(colour).hex()}; check the colours")
         masks.append(mask)
     unnamed = pixels[sum(masks) == 0]
-    if len(unnamed) >= UNNAMED_NOTED * nearest.size:  # a forgotten region, or a colour mistyped
+    if len(unnamed) >= UNNAMED_NOTED * labels.size:  # a forgotten region, or a colour mistyped
         packed = (unnamed[:, 0].astype(np.int32) << 16) | (unnamed[:, 1].astype(np.int32) << 8) | unnamed[:, 2]
         values, counts = np.unique(packed, return_counts=True)
         common = int(values[counts.argmax()])
         notes.append(
-            f"{len(unnamed) / nearest.size:.0%} of region map {name} is colours no region names (mostly "
+            f"{len(unnamed) / labels.size:.0%} of region map {name} is colours no region names (mostly "
             f"#{common:06x}): kept as the photo"
         )
     return masks

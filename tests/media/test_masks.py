@@ -16,7 +16,7 @@ from brushwork.core.errors import ImageError
 from brushwork.core.settings import Settings
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.media.images import load_image
-from brushwork.media.masks import RegionFiles, Regions
+from brushwork.media.masks import MAP_TOLERANCE, RegionFiles, Regions, masks_from_map
 from brushwork.model.losses import gram_matrix
 
 pytestmark = pytest.mark.slow
@@ -557,6 +557,24 @@ def test_a_region_map_in_a_colour_no_region_names_says_so(tmp_path):
     assert regions.notes == (
         "25% of region map map.png is colours no region names (mostly #ff0000): kept as the photo",
     )
+
+
+def test_a_jpeg_region_maps_blurred_edges_belong_to_a_region_and_a_part_no_region_names_stays_unpainted(tmp_path):
+    """A JPEG (or a soft brush) mixes the colours along an edge: those pixels go to the nearer region, with no seam
+    of photo left between two paintings; a band drawn in a colour no region names keeps its edges."""
+    drawn = np.zeros((120, 160, 3), np.uint8)
+    drawn[:, :80] = (0, 0, 255)
+    drawn[:, 80:] = (0, 255, 0)
+    drawn[40:80] = (0, 0, 0)  # kept as the photo
+    Image.fromarray(drawn).save(tmp_path / "map.jpg", quality=70)
+    mixed = np.asarray(Image.open(tmp_path / "map.jpg"), np.int16)
+    assert np.abs(mixed[0, 78:82] - drawn[0, 78:82]).max() > MAP_TOLERANCE  # the edge the test is about
+    sky, ground = masks_from_map(tmp_path / "map.jpg", [(0, 0, 255), (0, 255, 0)], (160, 120), [])
+    assert (sky + ground).max() == 1
+    covered = (sky + ground) == 1
+    assert covered[:39].all() and covered[81:].all()  # no seam (the rows along the band: its edge)
+    assert not covered[40:80].any()  # the black band, to its edges
+    assert sky[:40, :78].all() and ground[:40, 82:].all() and not sky[:, 82:].any() and not ground[:, :78].any()
 
 
 def test_a_region_colour_is_taken_as_css_writes_it():
