@@ -123,6 +123,7 @@ def _announce(data: Path, addresses: list[str], port: int, access: Access, local
     for other in urls[1:]:
         print(f"  also at {other}", file=sys.stderr)
     if local:
+        print(f"only this computer can reach it (it listens on {addresses[0]} alone)", file=sys.stderr)
         print(f"scripts send the header {TOKEN_HEADER}: {access.token} with each request", file=sys.stderr)
     else:
         print(

@@ -1435,6 +1435,7 @@ def test_sigterm_stops_the_studio_as_ctrl_c_does(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "brushwork", *argv], stderr=subprocess.PIPE, text=True)
     said = proc.stderr.readline()
     assert "Ctrl-C to stop" in said, said
+    assert proc.stderr.readline() == "only this computer can reach it (it listens on 127.0.0.1 alone)\n"
     port = re.search(r":(\d+)/", said).group(1)
     for _ in range(100):  # serving: the signal reaches uvicorn's own handler
         with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/api/config"):
