@@ -80,9 +80,10 @@ def build(
 
     Input paths are absolute, or relative to ``base`` when given (a server's pictures then do not
     reveal where it keeps its files); every input must then lie in ``base``. ``names`` are the
-    inputs' names as their owner knows them (a server's uploads), content first; by default the
-    files' own. :func:`find_inputs` looks for each by that name beside the picture. ``regions``' files are
-    inputs too (hashed alike), with the colours a region map names, and so is a starting image (``init``).
+    inputs' names as their owner knows them (a server's uploads), content first, then the paintings and the
+    regions' files; by default (and past the names given) the files' own. :func:`find_inputs` looks for each by
+    that name beside the picture. ``regions``' files are inputs too (hashed alike), with the colours a region map
+    names, and so is a starting image (``init``).
     """
 
     def describe(path: str | os.PathLike[str], role: str, name: str) -> dict[str, str]:
@@ -91,12 +92,11 @@ def build(
         shown = where.relative_to(Path(base).resolve()) if base is not None else where
         return input_record(role, name, str(shown), file_sha256(p))
 
-    known = list(names) if names else [Path(p).name for p in (content, *styles)]
+    read = [("content", content), *(("style", s) for s in styles), *(regions.inputs() if regions else [])]
+    known = [*(names or ()), *(Path(path).name for _, path in read[len(names or ()) :])]
     recipe: dict[str, Any] = {
         **header(settings),
-        "inputs": [describe(content, "content", known[0])]
-        + [describe(s, "style", n) for s, n in zip(styles, known[1:], strict=True)]
-        + [describe(path, role, Path(path).name) for role, path in (regions.inputs() if regions else [])]
+        "inputs": [describe(path, role, name) for (role, path), name in zip(read, known, strict=True)]
         + [describe(path, role, path.name) for role, path in settings.files()],
     }
     if regions and regions.colours:

@@ -53,7 +53,7 @@ def shown_name(filename: str | None, fallback: str) -> str:
     """The upload's file name for display only: last path part, printable, at most 80 characters."""
     name = PurePosixPath((filename or "").replace("\\", "/")).name
     name = "".join(ch for ch in name if ch.isprintable())[:80]
-    return name or fallback
+    return name if name.strip(".") else fallback  # "..": no file's name, in a bundle least of all
 
 
 def store_upload(

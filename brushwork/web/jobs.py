@@ -263,7 +263,7 @@ class JobQueue:
         result = self.runner(
             loaded.photo, loaded.paintings, settings, callback=progress, keep_memory=True, regions=loaded.regions
         )
-        recipe = recipes.build(settings, paths[0], paths[1:], result, base=folder, names=job.sources, regions=regions)
+        recipe = recipes.build(settings, paths[0], paths[1:], result, base=folder, names=job.names, regions=regions)
         recipes.save_result(result, folder / RESULT, recipe, overwrite=True)
         if result.status == "diverged":
             advice = try_lower(result.culprit and label(result.culprit).lower())

@@ -74,6 +74,10 @@ class JobOut(BaseModel):
     preview_url: str
     result_url: str | None = Field(description="The PNG picture, or a clip's MP4.")
     download_url: str | None
+    bundle_url: str | None = Field(
+        description="A ZIP of the result and every file its recipe reads (the brushed masks too), named as the "
+        "recipe names them, so that `brushwork recipe --rerun` paints it again where it is unpacked."
+    )
     thumbnail_url: str | None
 
 
@@ -154,5 +158,6 @@ def job_out(job: Job, position: int | None, has_result: bool, has_poster: bool) 
         preview_url=f"{base}/preview",
         result_url=f"{base}/result" if has_result else None,
         download_url=f"{base}/result?download=true" if has_result else None,
+        bundle_url=f"{base}/bundle" if has_result else None,
         thumbnail_url=f"{base}/result?thumb=true" if has_poster else None,
     )

@@ -89,7 +89,13 @@ class Job:
     @property
     def sources(self) -> list[str]:
         """The pictures' file names as the user knows them (an upload's own, an example's file's), content first."""
-        return [item.get("source", item["name"]) for item in self.pictures]
+        return _known_names(self.pictures)
+
+    @property
+    def names(self) -> list[str]:
+        """Every input's file name as the user knows it, masks included, in the order of :attr:`inputs` (what the
+        recipe of its picture names them, and its bundle calls them)."""
+        return _known_names(self.inputs)
 
     def regions(self, folder: Path) -> RegionFiles:
         """The masks of the job's regions, in its ``folder`` (none: the paintings cover the whole photo)."""
@@ -99,6 +105,10 @@ class Job:
     def kind(self) -> str:
         """``clip`` when the job paints a video, else ``picture``."""
         return "clip" if self.inputs and self.inputs[0].get("kind") == "clip" else "picture"
+
+
+def _known_names(inputs: list[dict[str, str]]) -> list[str]:
+    return [item.get("source", item["name"]) for item in inputs]
 
 
 def region_files(inputs: list[dict[str, str]], folder: Path) -> RegionFiles:

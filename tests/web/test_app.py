@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
+import zipfile
 import zlib
 from pathlib import Path
 from urllib.parse import urlencode
@@ -926,14 +927,37 @@ def test_masks_are_kept_passed_to_the_run_and_listed_in_the_recipe(make_client, 
     saved = tmp_path / "picture.png"
     saved.write_bytes(client.get(job["result_url"]).content)
     recipe = read_recipe(saved)
-    assert [(i["role"], i["name"]) for i in recipe["inputs"]][3:] == [
-        ("mask", "mask1.png"),
-        ("mask", "mask2.png"),
-        ("keep", "keep.png"),
+    assert [(i["role"], i["name"]) for i in recipe["inputs"]][3:] == [  # as uploaded, as the job lists them
+        ("mask", "region1.png"),
+        ("mask", "region2.png"),
+        ("keep", "face.png"),
     ]
     assert all(len(i["sha256"]) == 64 for i in recipe["inputs"])
     named = client.get(job["download_url"]).headers["content-disposition"]
     assert named.endswith("''photo__painting0%2Bpainting1.png")  # after the pictures, not the masks
+
+    bundle = client.get(job["bundle_url"])  # what a rerun reads, beside the picture: brushed masks exist nowhere else
+    assert bundle.headers["content-disposition"].endswith("''photo__painting0%2Bpainting1.zip")
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as unpacked:
+        assert unpacked.namelist() == [
+            "photo__painting0+painting1.png",
+            "photo.png",
+            "painting0.png",
+            "painting1.png",
+            "region1.png",
+            "region2.png",
+            "face.png",
+        ]
+        assert unpacked.read("region1.png") == mask(LEFT)
+        unpacked.extractall(tmp_path / "unpacked")
+    picture = tmp_path / "unpacked" / "photo__painting0+painting1.png"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    argv = ["recipe", str(picture), "--rerun", "-o", "again.png", "-q"]
+    rerun = subprocess.run([sys.executable, "-m", "brushwork", *argv], cwd=elsewhere, capture_output=True, text=True)
+    found = rerun.stderr.splitlines()  # each found by its name beside the picture
+    assert rerun.returncode == 0 and len(found) == 6 and all(line.endswith("(the same bytes)") for line in found)
+    assert Image.open(elsewhere / "again.png").size == (64, 48)  # painted at the recipe's size
 
     again = client.post(f"/api/jobs/{job['id']}/repaint")  # painted again, with its regions
     assert again.status_code == 201 and [i["role"] for i in again.json()["inputs"]][3:] == ["mask", "mask", "keep"]

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -146,6 +147,7 @@ def test_an_artist_uploads_paints_watches_and_downloads(browser, studio, tmp_pat
     assert alone.evaluate("() => document.images.length === 1 && document.images[0].naturalWidth > 0")
     alone.close()
 
+    assert page.is_hidden("#bundle")  # no masks: the photo and painting the user gave are all a rerun reads
     with page.expect_download() as download:
         page.click("#download")
     saved = tmp_path / download.value.suggested_filename
@@ -202,6 +204,7 @@ def test_a_clip_is_painted_frame_by_frame_and_downloaded_as_a_video(browser, stu
     assert page.text_content("#download") == "↓ Download MP4"
     page.wait_for_selector(".work .clipmark")  # the gallery marks it as a clip, its first frame as the picture
 
+    assert page.is_hidden("#bundle")  # no masks: the photo and painting the user gave are all a rerun reads
     with page.expect_download() as download:
         page.click("#download")
     saved = tmp_path / download.value.suggested_filename
@@ -445,6 +448,11 @@ def test_an_artist_paints_regions_the_job_carries_and_reuse_brings_them_back(bro
     assert [i["role"] for i in jobs[0]["inputs"]] == ["content", "style", "mask", "keep"]
     recipe = read_recipe(tmp_path / "data" / "jobs" / jobs[0]["id"] / "result.png")
     assert [i["role"] for i in recipe["inputs"]] == ["content", "style", "mask", "keep"]
+    with page.expect_download() as bundled:  # the brushed masks exist nowhere else: offered with the picture
+        page.click("#bundle")
+    assert bundled.value.suggested_filename == "tubingen__wave.zip"
+    with zipfile.ZipFile(bundled.value.path()) as unpacked:
+        assert unpacked.namelist() == ["tubingen__wave.png", "tubingen.jpg", "wave.jpg", "region1.png", "keep.png"]
     drawn = masks(jobs[0])
     mask, keep = drawn["mask1"], drawn["keep"]
     assert mask.shape == keep.shape == (768, 1024)  # the photo's size

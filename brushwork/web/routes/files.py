@@ -1,7 +1,10 @@
 """A job's pictures: its latest preview while painting, its result (or a clip's), and its inputs."""
 
+import io
+import zipfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as PathParam
@@ -31,11 +34,16 @@ INPUT = image_answer(
     "application/octet-stream",
     description="0 is the photo (or clip), 1... the paintings, then a picture's masks (see the job's inputs).",
 )
+BUNDLE = image_answer(
+    "application/zip",
+    description="A ZIP of the finished picture (or clip) and every file its recipe reads, named as the recipe names "
+    "them: unpacked, `brushwork recipe PICTURE --rerun` paints it again.",
+)
 """What each route answers with, for the API's schema."""
 
 
 def add_routes(router: APIRouter, studio: Studio) -> None:
-    """Add ``/api/jobs/{job_id}/preview``, ``/result`` and ``/inputs/{index}``."""
+    """Add ``/api/jobs/{job_id}/preview``, ``/result``, ``/bundle`` and ``/inputs/{index}``."""
     store = studio.store
 
     @router.get(
@@ -72,6 +80,26 @@ def add_routes(router: APIRouter, studio: Studio) -> None:
         return stored_file(result, thumb, _download_name(job, result.suffix) if download else None)
 
     @router.get(
+        "/api/jobs/{job_id}/bundle",
+        response_class=Response,
+        summary="The finished picture with everything its rerun reads, in a ZIP",
+        responses={**BUNDLE, **problems(404, 422)},
+    )
+    def job_bundle(job_id: JobId) -> Response:
+        job = studio.find(job_id)
+        result = store.result(job_id)
+        if result is None:
+            raise HTTPException(404, "this job has no picture yet")
+        files = [(_download_name(job, result.suffix), result)]
+        for index, name in enumerate(job.names):
+            path = store.input_file(job, index)
+            if path is None:
+                raise HTTPException(404, "this job's inputs are gone from the studio's folder")
+            files.append((name, path))
+        name = _download_name(job, ".zip")
+        return Response(_zipped(files), media_type="application/zip", headers=_attachment(name))
+
+    @router.get(
         "/api/jobs/{job_id}/inputs/{index}",
         response_class=Response,
         summary="A job's input picture",
@@ -91,3 +119,20 @@ def _download_name(job: Job, suffix: str) -> str:
     files, ``brushwork recipe --rerun`` finds them by the names its recipe gives."""
     photo, *paintings = (Path(name).stem or "picture" for name in job.sources)
     return picture_name(photo, paintings) + suffix
+
+
+def _zipped(files: list[tuple[str, Path]]) -> bytes:
+    """A ZIP of ``files`` under their names (pictures are compressed already: stored as they are); a name taken
+    twice keeps its first file, which a rerun would find by that name anyway."""
+    buffer, taken = io.BytesIO(), set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as bundle:
+        for name, path in files:
+            if name not in taken:
+                taken.add(name)
+                bundle.write(path, name)
+    return buffer.getvalue()
+
+
+def _attachment(name: str) -> dict[str, str]:
+    """The header that asks a browser to save an answer as ``name`` (any characters, as RFC 6266 spells them)."""
+    return {"Content-Disposition": f"attachment; filename*=utf-8''{quote(name)}"}
