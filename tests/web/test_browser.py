@@ -241,6 +241,24 @@ def test_the_token_in_the_address_leaves_the_address_bar_and_history(browser, st
     stranger.close()
 
 
+def test_a_file_this_browser_cannot_show_is_left_to_the_studio_to_read(browser, studio, tmp_path):
+    """The page does not refuse what only the browser cannot decode (a PPM here): the studio's plan says whether it
+    reads it, in its own words, as it does for a file that is no picture at all."""
+    Image.open(EXAMPLES / "content" / "tubingen.jpg").resize((320, 240)).save(tmp_path / "scan.ppm")
+    (tmp_path / "notes.jpg").write_text("not a picture")
+    page = browser.new_page()
+    page.goto(studio)
+    page.wait_for_selector("#style-examples .thumb")
+    page.set_input_files("#style-files", str(EXAMPLES / "style" / "wave.jpg"))
+    page.set_input_files("#content-file", str(tmp_path / "scan.ppm"))
+    page.wait_for_function("() => /plan/i.test(document.querySelector('#plan').textContent)")
+    assert "refused" not in (page.get_attribute("#plan", "class") or "")
+    page.set_input_files("#content-file", str(tmp_path / "notes.jpg"))
+    page.wait_for_selector("#plan.refused")
+    assert "notes.jpg' is not an image Pillow can read" in page.text_content("#plan")
+    page.close()
+
+
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
