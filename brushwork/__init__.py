@@ -83,4 +83,6 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    """The public names, and the layer packages loaded so far: not this module's own imports."""
+    loaded = (name for name, value in globals().items() if getattr(value, "__name__", "").startswith(f"{__name__}."))
+    return sorted({*__all__, *loaded})

@@ -35,7 +35,7 @@ from brushwork.core.settings import (
     VideoSettings,
     resolve,
 )
-from brushwork.core.words import try_lower
+from brushwork.core.words import try_lower, with_article
 from brushwork.engine import recipes
 from brushwork.engine.inputs import check_run, measure_and_plan
 from brushwork.engine.runner import Callback, Result, run
@@ -108,7 +108,8 @@ def _picture(source: ImageInput, role: str) -> Picture:
     if isinstance(source, np.ndarray):
         grey_or_colour = source.ndim == 2 or (source.ndim == 3 and source.shape[2] in (3, 4))
         if source.dtype != np.uint8 or not grey_or_colour:
-            raise TypeError(f"{role} must be {_ACCEPTED} (or HxW, HxWx4), not a {source.dtype} array of {source.shape}")
+            given = f"{with_article(str(source.dtype))} array of {source.shape}"
+            raise TypeError(f"{role} must be {_ACCEPTED} (or HxW, HxWx4), not {given}")
         return picture_from_image(Image.fromarray(source), f"<{role} array>")
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"{role} must be {_ACCEPTED}, not {type(source).__name__}")
@@ -156,9 +157,8 @@ def _mask_array(source: np.ndarray, role: str) -> Image.Image:
     if grey.ndim == 3 and grey.shape[2] in (3, 4) and grey.dtype == np.uint8:
         return _picture(grey, role).rgb
     if grey.ndim != 2 or not (np.issubdtype(grey.dtype, np.number) or grey.dtype == np.bool_):
-        raise TypeError(
-            f"{role} must be an HxW array (or HxWx1, or uint8 HxWx3), not a {grey.dtype} array of {source.shape}"
-        )
+        given = f"{with_article(str(grey.dtype))} array of {source.shape}"
+        raise TypeError(f"{role} must be an HxW array (or HxWx1, or uint8 HxWx3), not {given}")
     if grey.dtype == np.uint8:
         return Image.fromarray(grey, "L")
     values = grey.astype(np.float32)
@@ -222,6 +222,22 @@ def _as_files(
     return files, RegionFiles(painted, keep=kept, painting_masks=tuple(paths))
 
 
+REGION_MAP_WORDS = ("regions", "region", "region_map")
+"""The command line's region map, which Python takes as masks, each from the map's colour."""
+
+
+def _resolved(settings: Settings | None, preset: str | None, options: dict[str, Any]) -> Settings:
+    """The run's settings (see :func:`~brushwork.core.settings.resolve`); a region map asked for as the command line
+    takes it is told how Python takes it."""
+    for name in REGION_MAP_WORDS:
+        if name in options:
+            raise TypeError(
+                f"{name}= is not a keyword: give masks=[...], one per painting (white where it paints), e.g. from a "
+                "colour-coded map: brushwork.media.masks.masks_from_map(path, [(0, 0, 255), ...], photo_size, [])"
+            )
+    return resolve(settings, preset, **options)
+
+
 def _path(value: object, name: str) -> Path:
     """``value`` as a path; anything else is a TypeError naming the parameter."""
     if not isinstance(value, (str, os.PathLike)):
@@ -246,7 +262,7 @@ def plan_for(
     :class:`~brushwork.core.errors.SettingsError` when the run cannot fit this machine's free memory. The
     regions (as :func:`transfer`'s) are checked as a run would check them; what was done to them is in the notes.
     """
-    chosen = resolve(settings, preset, **options)
+    chosen = _resolved(settings, preset, options)
     photo, paintings = _picture(content, "content"), _styles(style)
     _check_run(chosen, paintings, None)
     regions = _regions(photo.rgb.size, paintings, masks, keep, painting_masks, chosen.style_blend, warn=False)
@@ -284,7 +300,7 @@ def transfer(
     ``painting_masks`` (one per painting, its shape) pick the part of each painting to learn from, as
     ``--painting-masks``.
     """
-    chosen = resolve(settings, preset, **options)
+    chosen = _resolved(settings, preset, options)
     photo, paintings = _picture(content, "content"), _styles(style)
     _check_run(chosen, paintings, progress)
     regions = _regions(photo.rgb.size, paintings, masks, keep, painting_masks, chosen.style_blend)
@@ -342,7 +358,7 @@ def stylize(
         (photo_file, *painting_files), region_files = _as_files(
             why, [content, *_listed(style)], masks, keep, painting_masks
         )
-        chosen = resolve(settings, preset, **options)
+        chosen = _resolved(settings, preset, options)
         files = recipes.input_files(chosen, photo_file, painting_files, region_files)
         target = check_output_path(output, overwrite, files)
     result = transfer(
@@ -444,7 +460,7 @@ def _clip_settings(
 ) -> tuple[Settings, VideoSettings]:
     """A clip's :class:`Settings` and :class:`VideoSettings` from the keywords (either kind), over ``settings`` or
     ``preset`` and ``video``; a name of neither kind, and ``save_every``, are refused."""
-    unknown = [name for name in options if name not in SPECS and name not in VIDEO_SPECS]
+    unknown = [name for name in options if name not in (*SPECS, *VIDEO_SPECS, *REGION_MAP_WORDS)]  # the last: below
     if unknown:
         raise SettingsError(
             f"is not a setting; the settings are: {', '.join(n for n in SPECS if n != 'save_every')}; and for a clip: "
@@ -452,7 +468,7 @@ def _clip_settings(
             unknown[0],
         )
     picture = {k: v for k, v in options.items() if k not in VIDEO_SPECS}
-    chosen = resolve(settings, preset, **picture)
+    chosen = _resolved(settings, preset, picture)
     if video is not None and not isinstance(video, VideoSettings):
         raise TypeError(f"video must be a brushwork.VideoSettings or None, not {type(video).__name__}")
     if chosen.save_every:
@@ -537,7 +553,7 @@ def stylize_batch(
             raise TypeError(f"{name} must be a path (file, folder or glob) or a list of them, not {kind}")
         return [_path(path, name) for path in given]
 
-    chosen = resolve(settings, preset, **options)
+    chosen = _resolved(settings, preset, options)
     spread = _ray_options(ray, workers, worker_cpus, retries)
     _check_progress(progress)
     _check_overwrite(overwrite)

@@ -175,6 +175,7 @@ def test_numpy_arrays_are_pictures(tubingen, starry_night):
         (lambda p, s: brushwork.transfer(p, [s, None]), "style must be .* not NoneType"),
         (lambda p, s: brushwork.stylize(np.zeros((8, 8, 3)), s), "content must be .* not a float64 array of .8, 8, 3."),
         (lambda p, s: brushwork.stylize(np.zeros((3, 8, 8), np.uint8), s), "content must be .* array of .3, 8, 8."),
+        (lambda p, s: brushwork.stylize(np.zeros((8, 8, 3), np.int64), s), "content must be .* not an int64 array"),
         (
             lambda p, s: brushwork.stylize(p, s, settings={"size": 32}),
             "settings must be a brushwork.Settings or None, ",
@@ -200,6 +201,18 @@ def test_wrong_types_name_the_parameter_and_what_it_takes(tubingen, starry_night
         (lambda p, s, t: brushwork.stylize(p, []), SettingsError, "give at least one painting"),
         (lambda p, s, t: brushwork.stylize(p, s, init=str(t / "gone.png")), ImageError, "init image .* not found"),
         (lambda p, s, t: brushwork.stylize(p, s, progress=5), TypeError, "progress must be a function"),
+        (
+            lambda p, s, t: brushwork.stylize(p, s, init=Image.new("RGB", (8, 8))),
+            SettingsError,
+            "^init must be one of content, palette, noise, or a file's path, not an Image$",
+        ),
+        (lambda p, s, t: brushwork.stylize(p, s, sise=64), SettingsError, "^sise is not a setting; did you mean size?"),
+        (
+            lambda p, s, t: brushwork.stylize(p, s, regions="map.png"),
+            TypeError,
+            "^regions= is not a keyword: give masks",
+        ),
+        (lambda p, s, t: brushwork.stylize_video(p, s, t / "o.mp4", region="m.png"), TypeError, "give masks=\\[...\\]"),
         (lambda p, s, t: brushwork.stylize(p, s, save_every=2), SettingsError, "save_every is the command line's"),
         (lambda p, s, t: brushwork.stylize_video(p, s, t / "o.mp4", ends=0.05), SettingsError, "and for a clip: start"),
         (lambda p, s, t: brushwork.stylize_video(p, s, t / "o.mp4", workers=2), ValueError, "give ray='local' too"),
@@ -326,3 +339,9 @@ def test_stylize_writes_the_picture_with_its_recipe_and_replaces_nothing_unasked
     with pytest.raises(ImageError, match="output= writes the recipe, which hashes the photo"):
         brushwork.stylize(Image.open(tubingen), starry_night, size=32, steps=2, output=tmp_path / "mem.png")
     assert not (tmp_path / "mem.png").exists()
+
+
+def test_the_package_lists_its_public_names_not_its_own_imports():
+    """``dir(brushwork)`` (what a user's completion shows) holds the API, not ``Any`` or ``importlib``."""
+    assert set(brushwork.__all__) <= set(dir(brushwork))
+    assert not {"Any", "TYPE_CHECKING", "annotations", "importlib"} & set(dir(brushwork))

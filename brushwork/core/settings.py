@@ -16,6 +16,7 @@ either way.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from typing import Any
 
 from brushwork.core.errors import SettingsError
 from brushwork.core.layers import LAYER_NAMES, halo, run_layers, unknown_layer
+from brushwork.core.words import with_article
 
 __all__ = [
     "CONVERGENCE_WINDOW",
@@ -515,7 +517,9 @@ SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(Settings)}
 def _known(options: dict[str, Any]) -> None:
     for name in options:
         if name not in SPECS:
-            raise SettingsError(f"is not a setting; the settings are: {', '.join(SPECS)}", name)
+            close = difflib.get_close_matches(name, SPECS, n=1)
+            meant = f"did you mean {close[0]}? " if close else ""
+            raise SettingsError(f"is not a setting; {meant}the settings are: {', '.join(SPECS)}", name)
 
 
 def _number(name: str, spec: Spec, value: Any, whole: bool) -> None:
@@ -549,8 +553,12 @@ def _check_choice(name: str, spec: Spec, value: Any) -> None:
 
 
 def _check_text(name: str, spec: Spec, value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise SettingsError(f"must be a non-empty text, not {value!r}", name)
+    """A text setting is a word of its choices or a file's path (``init``), or a path alone (``weights``)."""
+    if isinstance(value, str) and value:
+        return
+    wanted = f"one of {', '.join(spec.choices)}, or a file's path" if spec.choices else "a file's path"
+    given = repr(value) if isinstance(value, str) else with_article(type(value).__name__)  # not a picture's whole repr
+    raise SettingsError(f"must be {wanted}, not {given}", name)
 
 
 def _check_layers(name: str, spec: Spec, value: Any) -> None:

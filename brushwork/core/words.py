@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["count", "duration", "time_left", "try_lower"]
+__all__ = ["count", "with_article", "duration", "time_left", "try_lower"]
 
 
 def count(number: int, noun: str) -> str:
     """``1 painting``, ``2 paintings``, ``0 paintings``."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def with_article(noun: str) -> str:
+    """``a float64``, ``an int64``, ``an Image``: a noun with its article."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def duration(seconds: float) -> str:
