@@ -93,6 +93,8 @@ class JobQueue:
         self._previews: dict[str, bytes] = {}
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.stopped: list[Job] = []
+        """The jobs that were painting when the studio stopped (their pictures so far kept), for it to say."""
         self._jobs: dict[str, Job] = {}
         for job in sorted(store.load_all(), key=lambda j: j.created):
             if job.state == "queued":  # it waited when the last server stopped: it waits again
@@ -182,12 +184,14 @@ class JobQueue:
                 self._start_worker()
 
     def close(self, timeout: float = 30.0) -> None:
-        """Stop taking jobs, stop the one painting (its picture so far is saved) and wait for the worker."""
+        """Stop taking jobs, stop the one painting (its picture so far is saved) and wait for the worker; the jobs
+        it stopped are :attr:`stopped`."""
         with self._lock:
             self._closed = True
             for job in self._jobs.values():
                 if job.state == "running":
                     job.cancel_requested = True
+                    self.stopped.append(job)
             self._lock.notify_all()
             thread = self._thread
         if thread is not None:

@@ -27,7 +27,7 @@ from brushwork.engine.allocator import share_main_heap
 from brushwork.web.app import create_app
 from brushwork.web.guard import TOKEN_HEADER, Access, is_loopback
 from brushwork.web.limits import Limits
-from brushwork.web.store import make_data_folder
+from brushwork.web.store import Job, make_data_folder
 
 __all__ = ["ServerError", "serve", "claim_data"]
 
@@ -74,6 +74,7 @@ def serve(
         raise ServerError(f"{data} is a file, not a folder", "data") from None
     except OSError as exc:
         raise ServerError(f"cannot use {data} as the data folder ({exc.strerror or exc})", "data") from None
+    app = None
     try:
         with contextlib.ExitStack() as held:  # the data folder's lock and the socket, however the studio ends
             lock = held.enter_context(claim_data(data))
@@ -90,7 +91,16 @@ def serve(
             _Server(config, app.state.studio.stopping).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C (or SIGTERM) it handled once the studio has stopped
         pass  # cleanly; or one came before it ran
-    print("brushwork studio stopped", file=sys.stderr)
+    stopped = [] if app is None else app.state.studio.jobs.stopped
+    said = "".join(f"; {_stopped_words(job)}" for job in stopped)
+    print(f"brushwork studio stopped{said}{'; the page paints it again' if stopped else ''}", file=sys.stderr)
+
+
+def _stopped_words(job: Job) -> str:
+    """A job the studio stopped, as its page shows it (its photo with its paintings), and what was kept."""
+    photo, *paintings = job.sources
+    kept = "" if job.kind == "clip" else ", the picture so far kept"  # a clip's message says what it kept
+    return f"{photo} with {' + '.join(paintings)}: {job.message or 'stopped'}{kept}"
 
 
 _HOSTS_FAULT = (errno.EADDRNOTAVAIL, errno.EINVAL)

@@ -1470,6 +1470,35 @@ def test_sigterm_stops_the_studio_as_ctrl_c_does(tmp_path):
     assert proc.returncode == 0 and rest.strip().splitlines()[-1] == "brushwork studio stopped", rest
 
 
+def test_a_studio_stopped_while_painting_says_which_picture_it_stopped_and_kept(tmp_path):
+    import signal
+
+    import httpx
+
+    argv = ["serve", "--port", "0", "--data", str(tmp_path)]
+    proc = subprocess.Popen([sys.executable, "-m", "brushwork", *argv], stderr=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"at (http://\S+/)\?token=(\S+) ", proc.stderr.readline())
+        base, headers = url.group(1), {"X-Brushwork-Token": url.group(2)}
+        form = {"content_example": "tubingen", "style_examples": ["wave"], "size": "64", "steps": "2000"}
+        job = httpx.post(f"{base}api/jobs", data=form, headers=headers, timeout=60).json()
+        assert "id" in job, job
+        for _ in range(600):
+            if httpx.get(f"{base}api/jobs/{job['id']}", headers=headers).json()["step"] > 0:
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    last = rest.strip().splitlines()[-1]
+    assert proc.returncode == 0 and re.fullmatch(
+        r"brushwork studio stopped; tubingen.jpg with wave.jpg: the studio stopped at step \d+, the picture so far "
+        r"kept; the page paints it again",
+        last,
+    ), rest
+
+
 def test_a_form_field_the_studio_has_not_is_refused_naming_it_not_painted_at_the_defaults(make_client):
     client = make_client(Painter())
     for field, words in (("sise", "no field 'sise'; did you mean 'size'?"), ("preset", "no field 'preset'")):
