@@ -11,11 +11,12 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from brushwork.core.errors import SettingsError
+from brushwork.core.errors import ImageError, SettingsError
 from brushwork.core.settings import INIT_WORDS, Settings, blend_weights
 from brushwork.media import color
+from brushwork.media.files import file_sha256
 from brushwork.media.images import Picture, load_image, resize_longest, to_tensor
-from brushwork.media.masks import ASPECT_SLACK, RegionFiles, Regions, load_regions, with_paintings_alpha
+from brushwork.media.masks import ASPECT_SLACK, WHITE_MEANS, RegionFiles, Regions, load_regions, with_paintings_alpha
 from brushwork.model.balance import balanced
 from brushwork.model.device import encoder_for, measure, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19, check_weights_file
@@ -58,7 +59,21 @@ def load_inputs(
     content = _load(photo, "photo", shown[0])
     styles = [_load(path, "painting", name) for path, name in zip(paintings, shown[1:])]
     check_run(settings, len(styles))
+    _refuse_pictures_as_masks(photo, paintings, files)
     return Loaded(content, styles, load_regions(files, content.rgb.size, styles, blend=settings.style_blend))
+
+
+def _refuse_pictures_as_masks(photo: Path, paintings: Sequence[Path], files: RegionFiles | None) -> None:
+    """A mask that is the photo or a painting itself, given in the place of one drawn on it, is refused: read by its
+    brightness, it would paint a ghost of the picture."""
+    pictures = {file_sha256(path): role for role, path in [("photo", photo), *(("painting", p) for p in paintings)]}
+    for role, path in files.inputs() if files else ():
+        which = pictures.get(file_sha256(path, role))
+        if which is not None:
+            called = "keep mask" if role == "keep" else role
+            drawn = f"white where it is {WHITE_MEANS[called]}, black elsewhere" if called in WHITE_MEANS else ""
+            drawn = drawn or "each region in its colour"  # a region map
+            raise ImageError(f"{called} {path} is the {which} itself, not a {called} drawn on it: paint one, {drawn}")
 
 
 def _load(path: Path, role: str, name: str | None) -> Picture:

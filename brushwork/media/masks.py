@@ -43,6 +43,7 @@ __all__ = [
     "resize_mask",
     "check_painting_masks",
     "ASPECT_SLACK",
+    "WHITE_MEANS",
     "with_paintings_alpha",
 ]
 

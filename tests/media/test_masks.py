@@ -82,6 +82,10 @@ BAD = {  # case: (paintings, options, what the one line says); S and W stand for
     "a trailing comma": ("S", ["--masks", "top.png,"], "empty mask name"),
     "an empty mask list": ("S", ["--masks", ""], "empty mask name"),
     "a keep mask over everything": ("S", ["--keep", "white.png"], "nothing is left"),
+    "the photo as its mask": ("S", ["--masks", "PHOTO"], "is the photo itself, not a mask drawn on it: paint one, "),
+    "the photo as the keep mask": ("S", ["--keep", "PHOTO"], "is the photo itself, not a keep mask drawn on it"),
+    "the photo as the map": ("", ["--regions", "PHOTO", "--region", "#0000ff=S"], "paint one, each region in its"),
+    "the painting as its own mask": ("S", ["--painting-masks", "S"], "is the painting itself, not a painting mask"),
 }
 
 
@@ -93,7 +97,8 @@ def test_a_bad_mask_is_refused_in_one_line_and_nothing_is_written(
     letters, options, words = BAD[case]
     named = {"S": str(starry_night), "W": str(wave)}
     paintings = [named[letter] for letter in letters]
-    options = [o.replace("=S", f"={starry_night}") for o in options]
+    given = {"PHOTO": str(photo), "S": str(starry_night)}  # a picture given where a mask of it goes
+    options = [given.get(o, o.replace("=S", f"={starry_night}")) for o in options]
     rc, _, err = cli(capsys, photo, *paintings, *options, "-o", "out.png", "--size", "64", "--steps", "2", "-q")
     assert rc == 2, err
     assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
