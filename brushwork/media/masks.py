@@ -11,6 +11,7 @@ Masks are checked here, before any work, so a bad one is refused in one line.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,6 +55,9 @@ OVERLAP_SLACK = 2 / 255
 MAP_TOLERANCE = 24
 """How far (per channel, 0-255) a region map's pixel may be from a named colour and still be that region:
 a map saved as JPEG blurs its colours a little."""
+MIX_TOLERANCE = 2 * MAP_TOLERANCE
+"""How far (per channel) a region map's edge pixel may be from the line between two regions' colours and still be
+their mix: a JPEG's colours, subsampled, blend less evenly than light does."""
 EDGE_REACH = 4
 """How far (in the map's own pixels) a region map's edge may blur its colours: half a JPEG block."""
 UNNAMED_NOTED = 0.01
@@ -253,44 +257,38 @@ def _label_map_stretched(grey: Image.Image, label: str, notes: list[str]) -> Ima
     return grey
 
 
-def _settle_edges(labels: np.ndarray, pixels: np.ndarray, distances: np.ndarray, reach: int) -> None:
-    """Give the pixels of a region map's edges, where a JPEG or a soft brush mixed two colours, a region: a pixel
-    of no named colour within ``reach`` pixels of regions goes to the nearest of those in colour, unless it is
-    nearer still to a colour no region names that fills a part of the map (a part kept as the photo), whose
-    edge it then is. ``labels`` (the region of each pixel, -1 for none) is changed in place."""
-    unnamed = labels < 0
-    near = np.stack([_within(labels == index, reach) for index in range(len(distances))])
-    edge = unnamed & near.any(axis=0)
-    where = np.nonzero(edge)
-    if not len(where[0]):
+def _settle_edges(labels: np.ndarray, pixels: np.ndarray, colours: Sequence[tuple[int, int, int]], reach: int) -> None:
+    """Give a region to the pixels of an edge between two regions where a JPEG or a soft brush mixed their colours:
+    a pixel of no named colour, within ``reach`` pixels of both regions, whose colour lies between theirs (within
+    :data:`MIX_TOLERANCE` of the line that joins them) goes to the nearer of the two. A strip or a part drawn in a
+    colour no region names is no such mix, and keeps every pixel. ``labels`` (each pixel's region, -1 for none) is
+    changed in place."""
+    rows, columns = np.nonzero(labels < 0)
+    if not len(rows) or len(colours) < 2:
         return
-    candidates = np.where(near[:, where[0], where[1]], distances[:, where[0], where[1]], np.iinfo(np.int16).max)
-    chosen, gap = candidates.argmin(axis=0), candidates.min(axis=0)
-    kept = _fill_colours(pixels[unnamed & ~edge])  # what a part no region names is drawn in
-    if len(kept):
-        mixed = gap < np.abs(pixels[where][:, None, :] - kept[None]).max(axis=-1).min(axis=-1)
-        where, chosen = (where[0][mixed], where[1][mixed]), chosen[mixed]
-    labels[where] = chosen
+    near = np.stack([_near(labels == index, rows, columns, reach) for index in range(len(colours))])
+    mixed = pixels[rows, columns].astype(np.float32)
+    best = np.full(len(rows), MIX_TOLERANCE + 0.5, np.float32)  # the distance of a mix from its line, at most this
+    chosen = np.full(len(rows), -1)
+    for first, second in itertools.combinations(range(len(colours)), 2):
+        start, span = np.array(colours[first], np.float32), np.subtract(colours[second], colours[first])
+        share = np.clip((mixed - start) @ span / float(span @ span), 0.0, 1.0)
+        off = np.abs(mixed - (start + share[:, None] * span)).max(axis=-1)
+        closer = near[first] & near[second] & (off < best)
+        best[closer] = off[closer]
+        chosen[closer] = np.where(share[closer] < 0.5, first, second)
+    settled = chosen >= 0
+    labels[rows[settled], columns[settled]] = chosen[settled]
 
 
-def _within(mask: np.ndarray, reach: int) -> np.ndarray:
-    """Whether each pixel lies within ``reach`` pixels (a square's) of ``mask``: a dilation, one axis at a time."""
-    for axis in (0, 1):
-        padded = np.pad(mask, [(reach, reach) if a == axis else (0, 0) for a in (0, 1)])
-        mask = np.asarray(np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1, axis=axis).any(axis=-1))
-    return mask
-
-
-def _fill_colours(pixels: np.ndarray) -> np.ndarray:
-    """The colours that fill a part of a map no region names (each at least a tenth of those ``pixels``), as
-    ``(n, 3)`` int16: their mean within cells of 16 levels a channel, which a JPEG's noise stays within."""
-    pixels = pixels[:: max(1, len(pixels) // 100_000)]  # a sample: a tenth of the part is a tenth of it
-    cells = (pixels // 16).astype(np.int32)
-    packed = (cells[:, 0] << 8) | (cells[:, 1] << 4) | cells[:, 2]
-    values, inverse, counts = np.unique(packed, return_inverse=True, return_counts=True)
-    common = np.flatnonzero(counts >= 0.1 * len(pixels))
-    means = [pixels[inverse.ravel() == value].mean(axis=0) for value in common]
-    return np.array(means, dtype=np.int16).reshape(-1, 3)
+def _near(mask: np.ndarray, rows: np.ndarray, columns: np.ndarray, reach: int) -> np.ndarray:
+    """Whether ``mask`` holds a pixel within ``reach`` pixels (a square's) of each of the pixels at ``rows`` and
+    ``columns``: its count there, from the mask's summed-area table."""
+    table = np.pad(mask.astype(np.int32).cumsum(axis=0).cumsum(axis=1), ((1, 0), (1, 0)))
+    height, width = mask.shape
+    top, bottom = np.maximum(rows - reach, 0), np.minimum(rows + reach + 1, height)
+    left, right = np.maximum(columns - reach, 0), np.minimum(columns + reach + 1, width)
+    return (table[bottom, right] - table[top, right] - table[bottom, left] + table[top, left]) > 0
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
@@ -313,8 +311,8 @@ def masks_from_map(
     on: str = "photo",
 ) -> list[np.ndarray]:
     """One mask per colour from a colour-coded map (hard edges: a pixel is the region of the colour it is nearest,
-    within :data:`MAP_TOLERANCE`, or, on an edge a JPEG or a soft brush blurred, of the nearest region beside it;
-    other pixels are no region's; a map of another size is resized without blending its colours)."""
+    within :data:`MAP_TOLERANCE`, or, on an edge between two regions that a JPEG or a soft brush blurred, of the
+    nearer of them; other pixels are no region's; a map of another size is resized without blending its colours)."""
     name = Path(path).name
     twice = next((c for c in colours if list(colours).count(c) > 1), None)
     if twice is not None:
@@ -325,7 +323,7 @@ def masks_from_map(
     pixels = np.asarray(rgb, dtype=np.int16)
     distances = np.stack([np.abs(pixels - np.array(c, dtype=np.int16)).max(axis=-1) for c in colours])
     labels = np.where(distances.min(axis=0) <= MAP_TOLERANCE, distances.argmin(axis=0), -1)
-    _settle_edges(labels, pixels, distances, reach)
+    _settle_edges(labels, pixels, colours, reach)
     masks = []
     for index, colour in enumerate(colours):
         mask = (labels == index).astype(np.float32)

@@ -6,16 +6,15 @@ import hashlib
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from sample_pictures import png_header_only
 
 import brushwork
 from brushwork.cli import main
@@ -45,20 +44,6 @@ def assert_one_line_error(rc: int, err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("brushwork")
     return lines[0]
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose IHDR claims ``width`` x ``height`` (CRCs correct), with a token IDAT."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 7))
-        + chunk(b"IEND", b"")
-    )
 
 
 def pixels(path: Path) -> np.ndarray:

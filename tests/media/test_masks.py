@@ -564,22 +564,46 @@ def test_a_region_map_in_a_colour_no_region_names_says_so(tmp_path):
     )
 
 
-def test_a_jpeg_region_maps_blurred_edges_belong_to_a_region_and_a_part_no_region_names_stays_unpainted(tmp_path):
+BLUE, GREEN = (0, 0, 255), (0, 255, 0)
+
+
+def two_halves(width: int = 160, height: int = 120) -> np.ndarray:
+    drawn = np.zeros((height, width, 3), np.uint8)
+    drawn[:, : width // 2], drawn[:, width // 2 :] = BLUE, GREEN
+    return drawn
+
+
+def unpainted(drawn: np.ndarray, path: Path, photo: tuple[int, int] = (160, 120), **saved) -> np.ndarray:
+    """Where no region of the map ``drawn``, saved at ``path``, reaches."""
+    Image.fromarray(drawn).save(path, **saved)
+    return sum(masks_from_map(path, [BLUE, GREEN], photo, [])) == 0
+
+
+def test_a_jpeg_region_maps_blurred_edge_between_two_regions_goes_to_the_nearer(tmp_path):
     """A JPEG (or a soft brush) mixes the colours along an edge: those pixels go to the nearer region, with no seam
-    of photo left between two paintings; a band drawn in a colour no region names keeps its edges."""
-    drawn = np.zeros((120, 160, 3), np.uint8)
-    drawn[:, :80] = (0, 0, 255)
-    drawn[:, 80:] = (0, 255, 0)
-    drawn[40:80] = (0, 0, 0)  # kept as the photo
+    of photo left between two paintings, on a map of the photo's size or a smaller one enlarged."""
+    drawn = two_halves()
     Image.fromarray(drawn).save(tmp_path / "map.jpg", quality=70)
     mixed = np.asarray(Image.open(tmp_path / "map.jpg"), np.int16)
     assert np.abs(mixed[0, 78:82] - drawn[0, 78:82]).max() > MAP_TOLERANCE  # the edge the test is about
-    sky, ground = masks_from_map(tmp_path / "map.jpg", [(0, 0, 255), (0, 255, 0)], (160, 120), [])
-    assert (sky + ground).max() == 1
-    covered = (sky + ground) == 1
-    assert covered[:39].all() and covered[81:].all()  # no seam (the rows along the band: its edge)
-    assert not covered[40:80].any()  # the black band, to its edges
-    assert sky[:40, :78].all() and ground[:40, 82:].all() and not sky[:, 82:].any() and not ground[:, :78].any()
+    sky, ground = masks_from_map(tmp_path / "map.jpg", [BLUE, GREEN], (160, 120), [])
+    assert ((sky + ground) == 1).all()
+    assert sky[:, :78].all() and ground[:, 82:].all() and not sky[:, 82:].any() and not ground[:, :78].any()
+    assert not unpainted(two_halves(40, 30), tmp_path / "small.jpg", quality=60).any()  # its edge enlarged 4x
+
+
+def test_a_strip_or_part_in_a_colour_no_region_names_keeps_every_pixel_edges_included(tmp_path):
+    """Not a mix of two regions' colours, so never given to one: a thin grey or black line between them, and a
+    shaded part (no one colour of it is common) beside one."""
+    for strip, width in (((128, 128, 128), 4), ((0, 0, 0), 6)):
+        drawn = two_halves()
+        drawn[:, 80 - width // 2 : 80 + width // 2] = strip
+        assert unpainted(drawn, tmp_path / "strip.png")[:, 80 - width // 2 : 80 + width // 2].all(), strip
+    drawn = two_halves()
+    shade = np.linspace(40, 200, 160).astype(np.uint8)
+    drawn[40:80] = np.stack([shade, shade // 2, shade // 3], axis=-1)  # kept as the photo
+    left = unpainted(drawn, tmp_path / "shaded.jpg", quality=75)
+    assert left[40:80].all() and not left[:39].any() and not left[81:].any()  # the part to its edges, no seam
 
 
 def test_a_region_colour_is_taken_as_css_writes_it():

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 import numpy as np
 import pytest
 from PIL import Image
+from sample_pictures import png_header_only
 
 from brushwork.engine.recipes import find_inputs
 from brushwork.engine.recipes import read as read_recipe
@@ -241,21 +242,22 @@ def test_the_token_in_the_address_leaves_the_address_bar_and_history(browser, st
     stranger.close()
 
 
-def test_a_file_this_browser_cannot_show_is_left_to_the_studio_to_read(browser, studio, tmp_path):
-    """The page does not refuse what only the browser cannot decode (a PPM here): the studio's plan says whether it
-    reads it, in its own words, as it does for a file that is no picture at all."""
+def test_a_picture_this_browser_cannot_show_is_left_to_the_studio_or_refused_by_its_header(browser, studio, tmp_path):
+    """What only the browser cannot decode is not called unreadable: a PPM goes to the studio's plan, which reads
+    it; a PNG too large for the browser is refused for its pixels, which its header gives."""
     Image.open(EXAMPLES / "content" / "tubingen.jpg").resize((320, 240)).save(tmp_path / "scan.ppm")
-    (tmp_path / "notes.jpg").write_text("not a picture")
+    (tmp_path / "vast.png").write_bytes(png_header_only(30_000, 30_000))
     page = browser.new_page()
     page.goto(studio)
     page.wait_for_selector("#style-examples .thumb")
+    page.set_input_files("#content-file", str(tmp_path / "vast.png"))
+    page.wait_for_selector(".toast.show")
+    assert "vast.png has 900 megapixels; the studio takes up to 40: shrink it first." in page.text_content("#toast")
     page.set_input_files("#style-files", str(EXAMPLES / "style" / "wave.jpg"))
     page.set_input_files("#content-file", str(tmp_path / "scan.ppm"))
-    page.wait_for_function("() => /plan/i.test(document.querySelector('#plan').textContent)")
+    page.wait_for_function("() => document.querySelector('#content-drop b').textContent === 'scan.ppm'")
+    page.wait_for_function("() => /\\d+x\\d+ px/.test(document.querySelector('#plan').textContent)")
     assert "refused" not in (page.get_attribute("#plan", "class") or "")
-    page.set_input_files("#content-file", str(tmp_path / "notes.jpg"))
-    page.wait_for_selector("#plan.refused")
-    assert "notes.jpg' is not an image Pillow can read" in page.text_content("#plan")
     page.close()
 
 
