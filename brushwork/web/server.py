@@ -97,10 +97,15 @@ def serve(
 
 
 def _stopped_words(job: Job) -> str:
-    """A job the studio stopped, as its page shows it (its photo with its paintings), and what was kept."""
+    """A job that was painting when the studio stopped, as its page shows it (its photo with its paintings), and how
+    it ended: stopped with its picture so far kept, finished or failed meanwhile, or not yet stopped."""
     photo, *paintings = job.sources
-    kept = "" if job.kind == "clip" else ", the picture so far kept"  # a clip's message says what it kept
-    return f"{photo} with {' + '.join(paintings)}: {job.message or 'stopped'}{kept}"
+    ended = {
+        "cancelled": f"{job.message}{'' if job.kind == 'clip' else ', the picture so far kept'}",  # a clip's says
+        "done": "finished as the studio stopped",
+        "failed": f"failed: {job.error}",
+    }
+    return f"{photo} with {' + '.join(paintings)}: {ended.get(job.state, 'still stopping as the studio ended')}"
 
 
 _HOSTS_FAULT = (errno.EADDRNOTAVAIL, errno.EINVAL)

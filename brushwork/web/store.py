@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from brushwork.core.errors import ImageError
@@ -93,9 +93,19 @@ class Job:
 
     @property
     def names(self) -> list[str]:
-        """Every input's file name as the user knows it, masks included, in the order of :attr:`inputs` (what the
-        recipe of its picture names them, and its bundle calls them)."""
-        return _known_names(self.inputs)
+        """Every input's file name as the user knows it, masks included, in the order of :attr:`inputs`, made
+        unique (``mask (2).png``, ignoring case): what the recipe of its picture names them, and its bundle calls
+        them, so that a rerun finds each file by its name."""
+        taken: set[str] = set()
+        names = []
+        for name in _known_names(self.inputs):
+            path, n = PurePosixPath(name), 1
+            while name.lower() in taken:
+                n += 1
+                name = f"{path.stem} ({n}){path.suffix}"
+            taken.add(name.lower())
+            names.append(name)
+        return names
 
     def regions(self, folder: Path) -> RegionFiles:
         """The masks of the job's regions, in its ``folder`` (none: the paintings cover the whole photo)."""

@@ -35,6 +35,7 @@ from brushwork.cli.serve import command as serve_command
 from brushwork.core.errors import OutOfMemory, SettingsError
 from brushwork.core.settings import Settings
 from brushwork.engine import inputs
+from brushwork.engine.recipes import find_inputs
 from brushwork.engine.recipes import read as read_recipe
 from brushwork.engine.runner import Progress, Result
 from brushwork.media.bundled import EXAMPLES_DIR
@@ -640,6 +641,7 @@ ROUTES = [
     ("get", "/events"),
     ("get", "/preview"),
     ("get", "/result"),
+    ("get", "/bundle"),
     ("get", "/inputs/0"),
     ("post", "/cancel"),
     ("delete", ""),
@@ -969,6 +971,28 @@ def test_masks_are_kept_passed_to_the_run_and_listed_in_the_recipe(make_client, 
     assert painter.regions is None
 
 
+def test_inputs_of_one_name_are_told_apart_in_the_recipe_and_the_bundle(make_client, tmp_path):
+    """Two uploads called image.png (another folder each): the recipe and the bundle name the second image (2).png,
+    so that a rerun of the unpacked bundle finds each; a job with no picture yet has no bundle."""
+    painter = Painter()
+    client = make_client(painter)
+    same = [
+        ("content", ("image.png", png(), "image/png")),
+        ("styles", ("IMAGE.png", png(color=(20, 60, 200)), "image/png")),
+    ]
+    job = client.post("/api/jobs", data={**TINY, "steps": "400"}, files=same).json()  # painting till released
+    assert job["bundle_url"] is None, job
+    assert client.get(f"/api/jobs/{job['id']}/bundle").status_code == 404
+    painter.release.set()
+    job = wait_for(client, job["id"])
+    with zipfile.ZipFile(io.BytesIO(client.get(job["bundle_url"]).content)) as unpacked:
+        assert unpacked.namelist() == ["image__IMAGE.png", "image.png", "IMAGE (2).png"]
+        unpacked.extractall(tmp_path)
+    recipe = read_recipe(tmp_path / "image__IMAGE.png")
+    assert [i["name"] for i in recipe["inputs"]] == ["image.png", "IMAGE (2).png"]
+    assert [p.name for p in find_inputs(recipe, tmp_path / "image__IMAGE.png")] == ["image.png", "IMAGE (2).png"]
+
+
 def test_a_keep_mask_alone_keeps_its_region_and_a_resized_mask_is_noted(make_client):
     painter = Painter()
     client = make_client(painter)
@@ -1293,7 +1317,7 @@ def test_a_link_in_the_data_folder_is_never_followed_and_the_folder_is_the_owner
     for name in ("result.png", next(p.name for p in folder.iterdir() if p.name.startswith("content"))):
         (folder / name).unlink()
         (folder / name).symlink_to(secret)
-    for path in ("result", "result?thumb=true", "inputs/0"):
+    for path in ("result", "result?thumb=true", "inputs/0", "bundle"):
         answer = client.get(f"/api/jobs/{job['id']}/{path}")
         assert answer.status_code == 404 and b"private" not in answer.content, path
     assert (tmp_path / "studio").stat().st_mode & 0o777 == 0o700

@@ -1,14 +1,15 @@
 """A job's pictures: its latest preview while painting, its result (or a clip's), and its inputs."""
 
-import io
+import os
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
 
 from brushwork.batch.inputs import picture_name
 from brushwork.web.routes.answers import JobId, Thumb, image_answer, problems, stored_file
@@ -90,14 +91,22 @@ def add_routes(router: APIRouter, studio: Studio) -> None:
         result = store.result(job_id)
         if result is None:
             raise HTTPException(404, "this job has no picture yet")
-        files = [(_download_name(job, result.suffix), result)]
+        files = []
         for index, name in enumerate(job.names):
             path = store.input_file(job, index)
             if path is None:
                 raise HTTPException(404, "this job's inputs are gone from the studio's folder")
             files.append((name, path))
-        name = _download_name(job, ".zip")
-        return Response(_zipped(files), media_type="application/zip", headers=_attachment(name))
+        painted = _download_name(job, result.suffix)
+        if painted.lower() in {name.lower() for name in job.names}:  # an input of that name: the rerun reads it
+            painted = f"{Path(painted).stem} (painted){result.suffix}"
+        bundle = _zipped([(painted, result), *files])
+        return FileResponse(
+            bundle,
+            media_type="application/zip",
+            filename=_download_name(job, ".zip"),
+            background=BackgroundTask(bundle.unlink),
+        )
 
     @router.get(
         "/api/jobs/{job_id}/inputs/{index}",
@@ -121,18 +130,11 @@ def _download_name(job: Job, suffix: str) -> str:
     return picture_name(photo, paintings) + suffix
 
 
-def _zipped(files: list[tuple[str, Path]]) -> bytes:
-    """A ZIP of ``files`` under their names (pictures are compressed already: stored as they are); a name taken
-    twice keeps its first file, which a rerun would find by that name anyway."""
-    buffer, taken = io.BytesIO(), set()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as bundle:
-        for name, path in files:
-            if name not in taken:
-                taken.add(name)
-                bundle.write(path, name)
-    return buffer.getvalue()
-
-
-def _attachment(name: str) -> dict[str, str]:
-    """The header that asks a browser to save an answer as ``name`` (any characters, as RFC 6266 spells them)."""
-    return {"Content-Disposition": f"attachment; filename*=utf-8''{quote(name)}"}
+def _zipped(files: list[tuple[str, Path]]) -> Path:
+    """A ZIP of ``files`` under their names, in a temporary file (a clip and its paintings are large): pictures are
+    compressed already, so they are stored as they are."""
+    handle, name = tempfile.mkstemp(prefix="brushwork-bundle-", suffix=".zip")
+    with os.fdopen(handle, "wb") as out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+        for arcname, path in files:
+            bundle.write(path, arcname)
+    return Path(name)
