@@ -33,6 +33,7 @@ from brushwork.core.settings import (
     RayOptions,
     Settings,
     VideoSettings,
+    not_a_setting,
     resolve,
 )
 from brushwork.core.words import try_lower, with_article
@@ -68,6 +69,8 @@ __all__ = [
 ]
 
 ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
+_PACKAGE = os.path.dirname(__file__) + os.sep
+"""Where brushwork's own code is: a warning is said at the first line outside it (the user's)."""
 _ACCEPTED = "a file path, a PIL image or an HxWx3 uint8 numpy array"
 
 
@@ -120,10 +123,10 @@ def _picture(source: ImageInput, role: str) -> Picture:
 
 
 def _styles(style: ImageInput | Sequence[ImageInput]) -> list[Picture]:
-    return [_picture(s, "style") for s in _listed(style)]
+    return [_picture(s, "style") for s in _paintings_given(style)]
 
 
-def _listed(style: ImageInput | Sequence[ImageInput]) -> list[ImageInput]:
+def _paintings_given(style: ImageInput | Sequence[ImageInput]) -> list[ImageInput]:
     """One painting or several, as a list; anything else is a TypeError."""
     if isinstance(style, (str, os.PathLike, Image.Image, np.ndarray)):
         return [style]
@@ -222,14 +225,14 @@ def _as_files(
     return files, RegionFiles(painted, keep=kept, painting_masks=tuple(paths))
 
 
-REGION_MAP_WORDS = ("regions", "region", "region_map")
+_REGION_MAP_WORDS = ("regions", "region", "region_map")
 """The command line's region map, which Python takes as masks, each from the map's colour."""
 
 
 def _resolved(settings: Settings | None, preset: str | None, options: dict[str, Any]) -> Settings:
     """The run's settings (see :func:`~brushwork.core.settings.resolve`); a region map asked for as the command line
     takes it is told how Python takes it."""
-    for name in REGION_MAP_WORDS:
+    for name in _REGION_MAP_WORDS:
         if name in options:
             raise TypeError(
                 f"{name}= is not a keyword: give masks=[...], one per painting (white where it paints), e.g. from a "
@@ -356,7 +359,7 @@ def stylize(
         _check_overwrite(overwrite)
         why = "output= writes the recipe, which hashes the photo, the paintings and the masks"
         (photo_file, *painting_files), region_files = _as_files(
-            why, [content, *_listed(style)], masks, keep, painting_masks
+            why, [content, *_paintings_given(style)], masks, keep, painting_masks
         )
         chosen = _resolved(settings, preset, options)
         files = recipes.input_files(chosen, photo_file, painting_files, region_files)
@@ -449,7 +452,9 @@ def stylize_video(
         return paint_clip(info, styles, chosen, motion, path, callback=progress, overwrite=overwrite, regions=regions)
     from brushwork.cluster import paint_clip_on_ray
 
-    files = _as_files("on Ray the paintings and masks travel as files", _listed(style), masks, keep, painting_masks)
+    files = _as_files(
+        "on Ray the paintings and masks travel as files", _paintings_given(style), masks, keep, painting_masks
+    )
     return paint_clip_on_ray(
         info, styles, chosen, motion, path, files, ray, spread, regions=regions, callback=progress, overwrite=overwrite
     )
@@ -460,13 +465,13 @@ def _clip_settings(
 ) -> tuple[Settings, VideoSettings]:
     """A clip's :class:`Settings` and :class:`VideoSettings` from the keywords (either kind), over ``settings`` or
     ``preset`` and ``video``; a name of neither kind, and ``save_every``, are refused."""
-    unknown = [name for name in options if name not in (*SPECS, *VIDEO_SPECS, *REGION_MAP_WORDS)]  # the last: below
+    known = [name for name in (*SPECS, *VIDEO_SPECS) if name != "save_every"]
+    unknown = [
+        name for name in options if name not in known and name not in _REGION_MAP_WORDS
+    ]  # a region map: said below
     if unknown:
-        raise SettingsError(
-            f"is not a setting; the settings are: {', '.join(n for n in SPECS if n != 'save_every')}; and for a clip: "
-            f"{', '.join(VIDEO_SPECS)}",
-            unknown[0],
-        )
+        listed = f"the settings are: {', '.join(n for n in SPECS if n != 'save_every')}; and for a clip: "
+        raise not_a_setting(unknown[0], known, listed + ", ".join(VIDEO_SPECS))
     picture = {k: v for k, v in options.items() if k not in VIDEO_SPECS}
     chosen = _resolved(settings, preset, picture)
     if video is not None and not isinstance(video, VideoSettings):
@@ -477,9 +482,6 @@ def _clip_settings(
         )
     motion = replace(video or VideoSettings(), **{k: v for k, v in options.items() if k in VIDEO_SPECS})
     return chosen, motion
-
-
-_PACKAGE = os.path.dirname(__file__) + os.sep
 
 
 def _warn(message: str) -> None:
@@ -545,7 +547,7 @@ def stylize_batch(
     item whose worker dies going to a fresh one up to ``retries`` times.
     """
 
-    def listed(given: str | os.PathLike | Sequence[str | os.PathLike], name: str) -> list[str | os.PathLike]:
+    def paths_of(given: str | os.PathLike | Sequence[str | os.PathLike], name: str) -> list[str | os.PathLike]:
         if isinstance(given, (str, os.PathLike)):
             return [given]
         if not isinstance(given, (list, tuple)):
@@ -559,7 +561,7 @@ def stylize_batch(
     _check_overwrite(overwrite)
     place = None if manifest is None else _path(manifest, "manifest")
     try:
-        items = collect(listed(photos, "photos"), listed(styles, "styles"), _path(outdir, "outdir"), place, _warn)
+        items = collect(paths_of(photos, "photos"), paths_of(styles, "styles"), _path(outdir, "outdir"), place, _warn)
     except WrongKindError as exc:
         raise WrongKindError(f"{exc}; paint a clip with brushwork.stylize_video()", exc.clip) from None
     execute = None

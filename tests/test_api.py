@@ -174,7 +174,10 @@ def test_numpy_arrays_are_pictures(tubingen, starry_night):
         ),
         (lambda p, s: brushwork.transfer(p, [s, None]), "style must be .* not NoneType"),
         (lambda p, s: brushwork.stylize(np.zeros((8, 8, 3)), s), "content must be .* not a float64 array of .8, 8, 3."),
-        (lambda p, s: brushwork.stylize(np.zeros((3, 8, 8), np.uint8), s), "content must be .* array of .3, 8, 8."),
+        (
+            lambda p, s: brushwork.stylize(np.zeros((3, 8, 8), np.uint8), s),
+            "content must be .* not a uint8 array of .3, 8, 8.",
+        ),
         (lambda p, s: brushwork.stylize(np.zeros((8, 8, 3), np.int64), s), "content must be .* not an int64 array"),
         (
             lambda p, s: brushwork.stylize(p, s, settings={"size": 32}),

@@ -145,7 +145,7 @@ def collect(
     else:
         if not photos or not styles:
             raise BrushworkError("give at least one photo and one painting (or a manifest)")
-        painted = BatchLog(Path(outdir) / LOG_NAME).painted()
+        painted, note = BatchLog(Path(outdir) / LOG_NAME).painted(), _once(note)
         paintings = _expand(styles, "painting", painted, note)
         rows = [
             (photo, (painting,), None, RegionFiles())
@@ -156,6 +156,18 @@ def collect(
         Item(photo, paintings, Path(outdir) / name, regions)
         for (photo, paintings, _, regions), name in zip(rows, _names(rows))
     ]
+
+
+def _once(note: Note) -> Note:
+    """``note``, saying each thing once (a folder given twice, as itself and in a glob, skips its links twice)."""
+    said: set[str] = set()
+
+    def said_once(text: str) -> None:
+        if text not in said:
+            said.add(text)
+            note(text)
+
+    return said_once
 
 
 def batch_key(picture: Path) -> str | None:
@@ -213,11 +225,12 @@ def _read_manifest(path: Path, note: Note) -> list[Row]:
         raise BrushworkError(f"cannot read manifest {path} ({getattr(exc, 'strerror', None) or exc})") from None
     entries = _csv_entries(path, text) if kind == ".csv" else _json_entries(path, text)
     rows: list[Row] = []
-    first: dict[tuple[Path, tuple[Path, ...], RegionFiles], str] = {}  # each pair's inputs: where they were listed
+    first: dict[tuple[object, ...], str] = {}  # each pair's files (by role, as found) and colours: where listed
     for where, entry in entries:
         row = _row(path, where, entry)
         photo, paintings, output, regions = row
-        inputs = (photo, paintings, regions)
+        files = [("photo", photo), *(("painting", p) for p in paintings), *regions.inputs()]
+        inputs = (*((role, p.resolve()) for role, p in files), *regions.colours)
         if output is None and inputs in first:
             note(f"manifest {path}, {where} repeats {first[inputs]}; painted once")
             continue

@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from brushwork.core.layers import LAYER_NAMES, halo, run_layers, unknown_layer
 from brushwork.core.words import with_article
 
 __all__ = [
+    "not_a_setting",
     "CONVERGENCE_WINDOW",
     "Settings",
     "VideoSettings",
@@ -517,9 +518,15 @@ SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(Settings)}
 def _known(options: dict[str, Any]) -> None:
     for name in options:
         if name not in SPECS:
-            close = difflib.get_close_matches(name, SPECS, n=1)
-            meant = f"did you mean {close[0]}? " if close else ""
-            raise SettingsError(f"is not a setting; {meant}the settings are: {', '.join(SPECS)}", name)
+            raise not_a_setting(name, SPECS, f"the settings are: {', '.join(SPECS)}")
+
+
+def not_a_setting(name: str, known: Iterable[str], listed: str) -> SettingsError:
+    """The error for a setting ``name`` that is none of ``known``: the nearest of them, if one is near, then
+    ``listed``, what they are."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    meant = f"did you mean {close[0]}? " if close else ""
+    return SettingsError(f"is not a setting; {meant}{listed}", name)
 
 
 def _number(name: str, spec: Spec, value: Any, whole: bool) -> None:
@@ -557,7 +564,8 @@ def _check_text(name: str, spec: Spec, value: Any) -> None:
     if isinstance(value, str) and value:
         return
     wanted = f"one of {', '.join(spec.choices)}, or a file's path" if spec.choices else "a file's path"
-    given = repr(value) if isinstance(value, str) else with_article(type(value).__name__)  # not a picture's whole repr
+    plain = value is None or isinstance(value, str)  # else its type: not a picture's whole repr
+    given = repr(value) if plain else with_article(type(value).__name__)
     raise SettingsError(f"must be {wanted}, not {given}", name)
 
 

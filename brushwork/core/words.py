@@ -11,8 +11,11 @@ def count(number: int, noun: str) -> str:
 
 
 def with_article(noun: str) -> str:
-    """``a float64``, ``an int64``, ``an Image``: a noun with its article."""
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+    """``a float64``, ``an int64``, ``an Image``, ``a uint8`` ("you-int"), ``an ndarray`` ("en-dee"): a noun with
+    the article its sound takes."""
+    word = noun.lower()
+    vowel = (word[:1] in "aeiou" and not word.startswith(("uint", "uni", "use"))) or word.startswith("nd")
+    return f"{'an' if vowel else 'a'} {noun}"
 
 
 def duration(seconds: float) -> str:

@@ -27,6 +27,7 @@ from brushwork.planning.run_plan import RunPlan, plan_run
 __all__ = [
     "Loaded",
     "load_inputs",
+    "load_picture",
     "check_run",
     "measure_and_plan",
     "run_blend",
@@ -56,8 +57,8 @@ def load_inputs(
     before any work (with :func:`check_run`), and the regions' notes kept for the front door to say. ``names`` are
     what the user calls the photo and the paintings, where not the files' names (the studio's uploads)."""
     shown: Sequence[str | None] = names or [None] * (1 + len(paintings))
-    content = _load(photo, "photo", shown[0])
-    styles = [_load(path, "painting", name) for path, name in zip(paintings, shown[1:])]
+    content = load_picture(photo, "photo", shown[0])
+    styles = [load_picture(path, "painting", name) for path, name in zip(paintings, shown[1:], strict=True)]
     check_run(settings, len(styles))
     _refuse_pictures_as_masks(photo, paintings, files)
     return Loaded(content, styles, load_regions(files, content.rgb.size, styles, blend=settings.style_blend))
@@ -76,7 +77,9 @@ def _refuse_pictures_as_masks(photo: Path, paintings: Sequence[Path], files: Reg
             raise ImageError(f"{called} {path} is the {which} itself, not a {called} drawn on it: paint one, {drawn}")
 
 
-def _load(path: Path, role: str, name: str | None) -> Picture:
+def load_picture(path: Path, role: str, name: str | None = None) -> Picture:
+    """A picture read from ``path`` under the ``name`` the user knows it by, where not its file's (a server's upload):
+    what is said of it names ``clear.png``, not ``style1.png``."""
     picture = load_image(path, role, shown=name)
     return picture if name is None else replace(picture, name=name)
 

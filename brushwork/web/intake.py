@@ -14,7 +14,6 @@ from __future__ import annotations
 import shutil
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from fastapi import HTTPException, UploadFile
@@ -41,12 +40,6 @@ ROLE_WORDS = {"content": "photo", "style": "painting", "mask": "region mask", "k
 
 def _called(role: str) -> str:
     return ROLE_WORDS.get(role, role)
-
-
-def load_named(path: Path, role: str, name: str) -> Picture:
-    """A kept picture under the name the user knows it by (its upload's, or the example's), not the job's file: what
-    is said about it names ``clear.png``, not ``style1.png``."""
-    return replace(load_image(path, _called(role)), name=name)
 
 
 def shown_name(filename: str | None, fallback: str) -> str:

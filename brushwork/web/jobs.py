@@ -25,13 +25,12 @@ from brushwork.core.settings import Settings, VideoSettings
 from brushwork.core.words import count, try_lower
 from brushwork.engine import recipes
 from brushwork.engine import runner as engine
-from brushwork.engine.inputs import load_inputs
+from brushwork.engine.inputs import load_inputs, load_picture
 from brushwork.media.clips import probe
 from brushwork.model.device import pick_device
 from brushwork.video.painting import FrameProgress, assemble, paint_clip
 from brushwork.video.timeline import painted_times
 from brushwork.web.forms import label, settings_problem
-from brushwork.web.intake import load_named
 from brushwork.web.limits import Limits
 from brushwork.web.store import ACTIVE, CLIP_RESULT, RESULT, Job, Store
 from brushwork.web.thumbs import jpeg_bytes
@@ -281,7 +280,7 @@ class JobQueue:
     def _paint_clip(self, job: Job, folder: Path, settings: Settings, paths: list[Path]) -> None:
         """Paint a clip into ``result.mp4``; stopped, the frames finished so far become the clip."""
         clip = probe(paths[0])
-        styles = [load_named(p, "style", n) for p, n in zip(paths[1:], job.sources[1:])]
+        styles = [load_picture(p, "painting", n) for p, n in zip(paths[1:], job.sources[1:])]
         video = VideoSettings(**job.video)
         with self._lock:
             job.frames_total = len(painted_times(clip, video))

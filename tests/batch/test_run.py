@@ -100,9 +100,9 @@ def test_a_folders_broken_link_and_pipe_named_as_pictures_are_skipped_with_a_not
     os.mkfifo(photos / "pipe.png")
     (photos / "album.jpg").mkdir()  # a folder named like a picture: left out, unsaid
     notes: list[str] = []
-    for argument in (photos, str(photos / "*")):
+    for arguments in ([photos], [str(photos / "*")], [photos, str(photos / "*")]):  # the last: said once all the same
         notes.clear()
-        items = collect([argument], [inputs["wave"]], tmp_path / "out", note=notes.append)
+        items = collect(arguments, [inputs["wave"]], tmp_path / "out", note=notes.append)
         assert [i.photo.name for i in items] == ["a.jpg", "b.png"]
         assert notes == [
             f"skipped photo {photos / 'gone.jpg'}: a link to a missing file",
@@ -112,14 +112,16 @@ def test_a_folders_broken_link_and_pipe_named_as_pictures_are_skipped_with_a_not
 
 def test_a_manifests_pair_listed_twice_is_painted_once_with_a_note(inputs, tmp_path):
     csv = tmp_path / "photos" / "pairs.csv"
+    (tmp_path / "photos" / "link.jpg").symlink_to(inputs["a"])
     csv.write_text(
         "photo,style,output\na.jpg,../paintings/wave.jpg,\nb.png,../paintings/wave.jpg,\n"
-        "./a.jpg,../paintings/wave.jpg,\na.jpg,../paintings/wave.jpg,copy.png\n"
+        f"./a.jpg,../paintings/wave.jpg,\n{inputs['a']},../paintings/wave.jpg,\nlink.jpg,../paintings/wave.jpg,\n"
+        "a.jpg,../paintings/wave.jpg,copy.png\n"
     )
     notes: list[str] = []
     items = collect([], [], tmp_path / "out", csv, note=notes.append)
     assert [i.output.name for i in items] == ["a__wave.png", "b__wave.png", "copy.png"]  # a named output is painted
-    assert notes == [f"manifest {csv}, row 4 repeats row 2; painted once"]
+    assert notes == [f"manifest {csv}, row {n} repeats row 2; painted once" for n in (4, 5, 6)]
 
 
 def test_manifests_list_pairs_relative_to_themselves(inputs, tmp_path):

@@ -23,8 +23,8 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem} for code in codes}
 
 
-def image_answer(*types: str, description: str = "The picture.") -> dict[int | str, dict[str, Any]]:
-    """A route's 200 answer: a file of one of ``types``, not JSON."""
+def file_answer(*types: str, description: str = "The picture.") -> dict[int | str, dict[str, Any]]:
+    """A route's 200 answer: a file (a picture, a clip, a ZIP) of one of ``types``, not JSON."""
     return {
         200: {
             "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in types},

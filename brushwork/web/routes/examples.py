@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from brushwork.web.routes.answers import Thumb, image_answer, problems, stored_file
+from brushwork.web.routes.answers import Thumb, file_answer, problems, stored_file
 from brushwork.web.schemas import ExampleOut, example_out
 from brushwork.web.studio import Studio
 
@@ -23,7 +23,7 @@ def add_routes(router: APIRouter, studio: Studio) -> None:
         "/api/examples/{role}/{name}",
         response_class=Response,
         summary="An example picture",
-        responses={**image_answer("image/jpeg", "image/png", "image/webp"), **problems(404, 422)},
+        responses={**file_answer("image/jpeg", "image/png", "image/webp"), **problems(404, 422)},
     )
     def example_image(
         role: Literal["content", "style"],

@@ -12,19 +12,19 @@ from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from brushwork.batch.inputs import picture_name
-from brushwork.web.routes.answers import JobId, Thumb, image_answer, problems, stored_file
+from brushwork.web.routes.answers import JobId, Thumb, file_answer, problems, stored_file
 from brushwork.web.store import Job
 from brushwork.web.studio import Studio
 
-PREVIEW = image_answer("image/jpeg", "image/png", description="JPEG while painting, the PNG result once finished.")
-RESULT = image_answer(
+PREVIEW = file_answer("image/jpeg", "image/png", description="JPEG while painting, the PNG result once finished.")
+RESULT = file_answer(
     "image/png",
     "video/mp4",
     "image/jpeg",
     description="PNG with the recipe in its metadata, or a clip's MP4; a JPEG when thumb=true "
     "(a clip's first painted frame, there as soon as it is painted).",
 )
-INPUT = image_answer(
+INPUT = file_answer(
     "image/jpeg",
     "image/png",
     "image/webp",
@@ -35,7 +35,7 @@ INPUT = image_answer(
     "application/octet-stream",
     description="0 is the photo (or clip), 1... the paintings, then a picture's masks (see the job's inputs).",
 )
-BUNDLE = image_answer(
+BUNDLE = file_answer(
     "application/zip",
     description="A ZIP of the finished picture (or clip) and every file its recipe reads, named as the recipe names "
     "them: unpacked, `brushwork recipe PICTURE --rerun` paints it again.",

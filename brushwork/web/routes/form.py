@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar, cast
 from fastapi import Depends, File, Form, HTTPException, Request, UploadFile
 
 from brushwork.core.settings import Settings, VideoSettings, blend_weights, resolve
-from brushwork.engine.inputs import measure_and_plan
+from brushwork.engine.inputs import load_picture, measure_and_plan
 from brushwork.media.clips import ClipInfo
 from brushwork.video.painting import plan_clip
 from brushwork.web.examples import Example, Examples
@@ -28,7 +28,6 @@ from brushwork.web.intake import (
     check_clip,
     check_photo_shape,
     check_regions,
-    load_named,
     store_example,
     store_upload,
 )
@@ -202,14 +201,14 @@ def take(studio: Studio, order: Order, folder: Path) -> Taken:
         raise HTTPException(422, CLIP_REGIONS)
     paintings = _keep_paintings(studio, order, folder)
     masks = _keep_masks(studio, order, folder)
-    looks = [load_named(folder / item["file"], "style", item["name"]) for item in paintings]
+    looks = [load_picture(folder / item["file"], "painting", item["name"]) for item in paintings]
     idle = studio.idle.for_plan(studio.jobs)
     if clip is not None:
         clip_plan = plan_clip(clip, looks, order.settings, order.video, idle=idle)
         machine, plan = clip_plan.first.machine, clip_plan.describe()
         plan += f"\n  note: {clip.warning(photo['name'])}" if clip.damage else ""  # a cut-off upload: what it holds
     else:
-        content = load_named(folder / photo["file"], "content", photo["name"])
+        content = load_picture(folder / photo["file"], "photo", photo["name"])
         notes = check_regions(folder, masks, content.rgb.size, looks, order.settings.style_blend)
         planned = measure_and_plan(content, looks, order.settings, idle=idle, notes=notes)
         machine, plan = planned.machine, planned.describe()
