@@ -569,4 +569,8 @@ def stylize_batch(
         from brushwork.cluster import RayExecutor
 
         execute = RayExecutor(ray, spread)
-    return run_batch(items, chosen, outdir, execute=execute, callback=progress, overwrite=overwrite)
+    summary = run_batch(items, chosen, outdir, execute=execute, callback=progress, overwrite=overwrite)
+    for record in summary.records:
+        for note in record.notes:
+            _warn(f"{Path(record.output).name}: {note}")
+    return summary

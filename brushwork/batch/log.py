@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class Record:
     kept: str = ""
     """Where an interrupted item's picture so far was written, beside ``output`` (never at it: the item is painted
     again by the next run); empty when nothing was."""
+    notes: list[str] = field(default_factory=list)
+    """What was done to the item's masks (one resized, a blend unused), as a single picture's run says it."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

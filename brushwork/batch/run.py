@@ -212,7 +212,13 @@ def _refuse_foreign_output(item: Item) -> None:
 def finish_item(item: Item, settings: Settings, key: str | None, result: Result, began: float) -> Record:
     """The writing half of :func:`paint_item`: a finished run's picture goes to ``item.output`` (atomically, with
     its recipe naming the driver's input files and the item's key); a stopped run's best picture goes beside it
-    (:func:`_keep_unfinished`); a diverged run writes nothing."""
+    (:func:`_keep_unfinished`); a diverged run writes nothing. The record carries the run's notes."""
+    record = _record_of_run(item, settings, key, result, began)
+    record.notes = list(result.notes)
+    return record
+
+
+def _record_of_run(item: Item, settings: Settings, key: str | None, result: Result, began: float) -> Record:
     if result.status in ("interrupted", "cancelled"):  # the painting time is logged too: it was spent
         kept = _keep_unfinished(item, settings, key, result)
         message = f"{result.status} at step {result.steps}; " + (

@@ -100,6 +100,9 @@ def command(argv: Sequence[str]) -> int:
 
     def on_item(b: BatchProgress) -> None:
         steps.close()
+        if b.record is not None:  # its notes said even with -q, as a picture's are
+            for note in b.record.notes:
+                Bar.say(f"brushwork batch: note: {_names(b.record)}: {note}")
         eta = f", {time_left(b.eta)}" if b.eta is not None and b.left else ""
         pictures.show(b.skipped + b.done + b.failed, b.total, f"{b.done} done, {b.failed} failed, {b.left} left{eta}")
 

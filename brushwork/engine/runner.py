@@ -102,6 +102,9 @@ class Result:
     culprit: str | None = None
     """For a diverged run, the setting to lower: the weight of the term that overflowed (``style_weight``...) or
     ``lr``."""
+    notes: list[str] = field(default_factory=list)
+    """What was done to the run's masks (one resized, a blend unused: ``Regions.notes``), for a caller that did not
+    say it before the run (a batch's item, painted on a worker)."""
 
     @property
     def cause(self) -> str:
@@ -248,6 +251,7 @@ class _Run:
             message=outcome.message,
             history=self.history,
             culprit=outcome.culprit,
+            notes=list(self.regions.notes) if self.regions is not None else [],
         )
 
     def _set_up(self, level: int, wh: Size, best: torch.Tensor | None) -> tuple[Objective, torch.Tensor]:

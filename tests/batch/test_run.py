@@ -587,6 +587,23 @@ def test_a_manifest_gives_each_photo_its_masks_and_a_changed_mask_is_painted_aga
     assert run_batch(collect([], [], out, csv), FAST, out, overwrite=True).done == 1
 
 
+def test_what_was_done_to_an_items_masks_is_logged_and_said_as_for_one_picture(capsys, inputs, tmp_path):
+    """A mask drawn at half the photo's size is resized, with the note a single picture's run gives: in the log,
+    on the command line (with -q too) and, from Python, as a warning."""
+    small = tmp_path / "masks" / "sky.png"
+    half_mask(small, True)
+    with Image.open(small) as drawn:
+        drawn.resize((drawn.width // 2, drawn.height // 2)).save(small)
+    csv = tmp_path / "pairs.csv"
+    csv.write_text("photo,style,masks\nphotos/a.jpg,paintings/wave.jpg,masks/sky.png\n")
+    rc, err = cli(capsys, "--manifest", csv, "-o", tmp_path / "out", *FAST_FLAGS)
+    said = "mask sky.png is 48x36: resized to the photo's 96x72"
+    assert rc == 0 and f"brushwork batch: note: a.jpg with wave.jpg -> a__wave.png: {said}" in err, err
+    assert log_lines(tmp_path / "out")[0]["notes"] == [said]
+    with pytest.warns(UserWarning, match=f"a__wave.png: {said}"):
+        brushwork.stylize_batch([], [], tmp_path / "again", manifest=csv, settings=FAST)
+
+
 @pytest.mark.parametrize(
     ("entry", "words"),
     [
