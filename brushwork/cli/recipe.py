@@ -119,9 +119,11 @@ def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
         )
     paths = recipes.find_inputs(recipe, args.picture, allow_changed=args.allow_changed)
     for item, path in zip(recipe["inputs"], paths):  # found elsewhere: say which file the rerun reads
-        if path.resolve() != Path(item["path"]).resolve():
-            same = "the same bytes" if file_sha256(path) == item["sha256"] else "changed, as --allow-changed lets it be"
-            print(f"brushwork: note: {item['name']} is not at {item['path']}; using {path} ({same})", file=sys.stderr)
+        same = file_sha256(path) == item["sha256"]
+        served = not Path(item["path"]).is_absolute()  # a studio's, in its folder: found by its name, as expected
+        if path.resolve() != Path(item["path"]).resolve() and not (served and same):
+            how = "the same bytes" if same else "changed, as --allow-changed lets it be"
+            print(f"brushwork: note: {item['name']} is not at {item['path']}; using {path} ({how})", file=sys.stderr)
     settings = recipes.found_settings(recipe, paths, settings)  # a start picture, weights: as found and checked
     read = (args.picture, *paths)  # what the rerun's picture and snapshots may not replace
     output = check_output_path(args.output, args.overwrite, read)
