@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brushwork.cli.kit import Bar, Parser, add_overwrite, add_quiet, bounded, within
+from brushwork.cli.kit import EXIT_INTERRUPTED, Bar, Parser, add_overwrite, add_quiet, bounded, within
 from brushwork.core.errors import ImageError, OutputExistsError
 from brushwork.core.settings import PRESETS, SPECS, Settings
 from brushwork.report import FIGURE_SIZE, FIGURES, MONDRIAN_SIZE
@@ -114,4 +114,11 @@ def command(argv: Sequence[str]) -> int:
             raise ImageError(
                 f"{exc.path} already exists{exc.why}; pass --out FOLDER for another, or --overwrite"
             ) from None
+        except KeyboardInterrupt as exc:
+            stopped = str(exc) or "interrupted"
+            print(
+                f"brushwork figures: {stopped}; its figure was not written (those written before it are kept)",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
     return 0

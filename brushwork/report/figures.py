@@ -99,6 +99,8 @@ class _Maker:
         result = run(
             load_image(content, "content"), [load_image(style, "style")], settings, callback=progress, keep_memory=True
         )
+        if result.status == "interrupted":  # a figure is its whole run's: Ctrl-C stops the figures, as any command
+            raise KeyboardInterrupt(f"interrupted at step {result.steps} of the {label} run")
         if result.status != "done":
             raise BrushworkError(f"the {label} run ended early ({result.message or result.status}); nothing written")
         return result, snaps

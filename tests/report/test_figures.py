@@ -10,6 +10,7 @@ from brushwork.cli import main
 from brushwork.cli.figures import parser as build_parser
 from brushwork.core.settings import PRESETS, Settings
 from brushwork.engine.recipes import read as read_recipe
+from brushwork.engine.runner import Result
 from brushwork.report.figures import grainiest_box
 from brushwork.report.mondrian import PALETTE, mondrian
 
@@ -146,6 +147,23 @@ def test_a_refused_device_leaves_no_empty_folder(tmp_path, capsys):
         pytest.skip("this machine has the device the test asks for")
     assert main(["figures", "tv", "--device", "cuda", "--out", str(tmp_path / "figs")]) == 2
     assert "--device cuda is not available" in capsys.readouterr().err and not (tmp_path / "figs").exists()
+
+
+def test_ctrl_c_in_a_figures_run_stops_the_figures_with_exit_130_and_writes_none(tmp_path, capsys, monkeypatch):
+    from brushwork.report import figures
+
+    def interrupted(content, styles, settings, callback=None, keep_memory=False):
+        callback_image = content.rgb.resize((8, 6))
+        return Result(callback_image, None, "interrupted", 25, {}, 0.1, "interrupted at step 25; kept the best")
+
+    monkeypatch.setattr(figures, "run", interrupted)
+    rc = figures_command(["tv", "--out", str(tmp_path / "figs"), "--size", str(SIZE), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 130 and err == (
+        "brushwork figures: interrupted at step 25 of the seed, tv_weight 150 run; its figure was not written "
+        "(those written before it are kept)\n"
+    )
+    assert not (tmp_path / "figs" / "tv.png").exists()
 
 
 def test_grainiest_box_finds_the_noise():
