@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from brushwork.cli.kit import Parser, add_output, add_quiet
-from brushwork.core.errors import ImageError
+from brushwork.core.errors import ImageError, SettingsError
 from brushwork.core.formats import CLIP_INPUT_SUFFIXES
+from brushwork.core.settings import Settings
 
 __all__ = ["parser", "command"]
 
@@ -101,10 +102,27 @@ def _clip_has_none(clip: Path) -> str:
     )
 
 
+def _on_a_device_here(settings: Settings, picture: str) -> Settings:
+    """The settings, on this machine's own device where the one the picture was painted on is not here (a GPU's
+    picture rerun on a laptop), said in a note: the rerun's pixels may then differ a little."""
+    from brushwork.model.device import pick_device  # torch: only for a rerun
+
+    try:
+        pick_device(settings.device)
+    except SettingsError:
+        here = pick_device("auto").type
+        print(
+            f"brushwork: note: {picture} was painted on {settings.device}, which this machine lacks; this rerun "
+            f"paints on {here}, so its pixels may differ a little",
+            file=sys.stderr,
+        )
+        return settings.replace(device="auto")
+    return settings
+
+
 def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
     """Paint the recipe's run again from its inputs (found and checked) into ``args.output``."""
     from brushwork.cli.paint import check_snapshot_place, paint_and_save
-    from brushwork.core.settings import Settings
     from brushwork.engine import recipes
     from brushwork.engine.inputs import load_inputs
     from brushwork.media.files import check_output_path, file_sha256
@@ -125,6 +143,7 @@ def _rerun(recipe: dict[str, Any], args: argparse.Namespace) -> int:
             how = "the same bytes" if same else "changed, as --allow-changed lets it be"
             print(f"brushwork: note: {item['name']} is not at {item['path']}; using {path} ({how})", file=sys.stderr)
     settings = recipes.found_settings(recipe, paths, settings)  # a start picture, weights: as found and checked
+    settings = _on_a_device_here(settings, args.picture)
     read = (args.picture, *paths)  # what the rerun's picture and snapshots may not replace
     output = check_output_path(args.output, args.overwrite, read)
     if settings.save_every:  # its snapshots and progression sheet too, beside the new picture

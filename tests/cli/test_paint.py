@@ -1092,3 +1092,23 @@ def test_a_snapshot_the_disk_cannot_take_ends_the_snapshots_not_the_run(
     assert err.count("no more snapshots (cannot write") == 1 and "the run goes on" in err
     assert "no progression sheet (cannot write" in err and not (tmp_path / "out_progression.png").exists()
     assert [p.name for p in (tmp_path / "out_steps").iterdir()] == ["step_00001.png"]
+
+
+def test_a_picture_painted_on_a_gpu_reruns_here_with_a_note(capsys, tmp_path, tubingen, starry_night):
+    import torch
+
+    from brushwork.engine import recipes
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has the GPU the picture was painted on")
+    painted = tmp_path / "painted.png"
+    assert cli(capsys, tubingen, starry_night, "-o", painted, *FAST, "-q")[0] == 0
+    recipe = read_recipe(painted)
+    recipe["settings"]["device"] = "cuda"  # as a picture painted with --device cuda records it
+    recipes.save(Image.open(painted).convert("RGB"), tmp_path / "on_gpu.png", recipe)
+    rc, _, err = cli(capsys, "recipe", tmp_path / "on_gpu.png", "--rerun", "-o", tmp_path / "again.png", "-q")
+    assert rc == 0 and err == (
+        f"brushwork: note: {tmp_path / 'on_gpu.png'} was painted on cuda, which this machine lacks; this rerun "
+        "paints on cpu, so its pixels may differ a little\n"
+    )
+    assert read_recipe(tmp_path / "again.png")["settings"]["device"] == "auto"
