@@ -7,6 +7,7 @@ finding a recipe's inputs again for a rerun.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -106,7 +107,7 @@ def build(
             "status": result.status,
             "steps": result.steps,
             "seconds": round(result.elapsed, 2),
-            "losses": {k: float(f"{v:.6g}") for k, v in result.losses.items()},
+            "losses": {k: float(f"{v:.6g}") if math.isfinite(v) else None for k, v in result.losses.items()},  # JSON
         }
     return recipe
 

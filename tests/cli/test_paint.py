@@ -22,6 +22,7 @@ from brushwork.cli.kit import Bar
 from brushwork.core.errors import ImageError
 from brushwork.engine import inputs
 from brushwork.engine import runner as engine
+from brushwork.engine.recipes import RECIPE_KEY
 from brushwork.engine.recipes import read as read_recipe
 
 FAST = ["--size", "32", "--steps", "2"]
@@ -485,6 +486,9 @@ def test_diverged_run_exits_1_with_last_good_picture(capsys, tmp_path, tubingen,
     assert rc == 1
     assert "NaN" in err and "Traceback" not in err
     assert read_recipe(out)["run"]["status"] == "diverged"
+    with Image.open(out) as written:  # strict JSON, as other tools read it: the losses that blew up are null
+        recipe = json.loads(written.text[RECIPE_KEY], parse_constant=lambda word: pytest.fail(f"{word} in the recipe"))
+    assert recipe["run"]["losses"]["total"] is None
     picture = pixels(out).astype(float)
     photo = np.asarray(Image.open(tubingen).convert("RGB").resize((32, 24), Image.Resampling.LANCZOS), float)
     assert picture.std() > 20 and np.corrcoef(picture.ravel(), photo.ravel())[0, 1] > 0.9
