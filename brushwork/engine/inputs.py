@@ -18,7 +18,7 @@ from brushwork.media.files import file_sha256
 from brushwork.media.images import Picture, load_image, resize_longest, to_tensor
 from brushwork.media.masks import ASPECT_SLACK, WHITE_MEANS, RegionFiles, Regions, load_regions, with_paintings_alpha
 from brushwork.model.balance import balanced
-from brushwork.model.device import encoder_for, measure, out_of_memory_worded, pick_device
+from brushwork.model.device import emulated_bf16, encoder_for, measure, out_of_memory_worded, pick_device
 from brushwork.model.network import VGG19, check_weights_file
 from brushwork.planning.levels import check_sizes, painting_longest
 from brushwork.planning.machine import Machine
@@ -174,6 +174,11 @@ def measure_and_plan(
             machine = replace(machine, free=idle.free, in_use=idle.in_use)
         planned = plan_run(content.rgb.size, paintings, settings, machine)
     own = [*_start_notes(content.rgb.size, settings), *_input_notes(content, styles, settings)]
+    if emulated_bf16(settings, device):
+        own.append(
+            "this CPU has no bf16 instructions (AVX512-BF16 or AMX): bf16 is emulated, often 10-20x slower than "
+            "fp32, which precision auto takes here"
+        )
     return replace(planned, notes=[*planned.notes, *own, *notes])
 
 

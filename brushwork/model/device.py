@@ -31,6 +31,7 @@ __all__ = [
     "pick_device",
     "encoder_for",
     "use_bf16",
+    "emulated_bf16",
     "measure",
     "describe_processor",
     "cpu_info",
@@ -86,6 +87,11 @@ def cpu_info() -> tuple[str, set[str]]:
 
 def _cpu_has_bf16() -> bool:
     return bool({"avx512_bf16", "amx_bf16"} & cpu_info()[1])
+
+
+def emulated_bf16(settings: Settings, device: torch.device) -> bool:
+    """Whether bf16 was asked for on a CPU without bf16 instructions, which emulates it many times slower than fp32."""
+    return settings.precision == "bf16" and device.type == "cpu" and not _cpu_has_bf16()
 
 
 def use_bf16(settings: Settings, device: torch.device) -> bool:

@@ -50,3 +50,38 @@ def test_a_small_run_times_a_step_at_its_own_size_and_the_plan_scales_from_there
     timed = Machine("cpu", "test CPU, fp32", 20 * GB, 0, 4, step_seconds=0.1, exponent=1.0, calibrated=64)
     level = plan_run((128, 128), [("painting", (128, 128))], Settings(size=128, scales=1), timed).levels[-1]
     assert level.step_seconds == pytest.approx(0.4)  # four times the pixels of the square timed
+
+
+@pytest.mark.parametrize("has_bf16", [True, False])
+def test_bf16_asked_for_on_a_cpu_without_its_instructions_is_noted_in_the_plan(monkeypatch, encoder, has_bf16):
+    from PIL import Image
+
+    from brushwork.core.settings import Settings
+    from brushwork.engine.inputs import measure_and_plan
+    from brushwork.media.images import picture_from_image
+    from brushwork.model import device
+
+    monkeypatch.setattr(device, "_cpu_has_bf16", lambda: has_bf16)
+    picture = picture_from_image(Image.new("RGB", (48, 36), (90, 120, 150)))
+    planned = measure_and_plan(picture, [picture], Settings(size=32, precision="bf16", device="cpu"), encoder)
+    said = [note for note in planned.notes if "bf16 is emulated" in note]
+    assert said == (
+        []
+        if has_bf16
+        else [
+            "this CPU has no bf16 instructions (AVX512-BF16 or AMX): bf16 is emulated, often 10-20x slower than fp32, "
+            "which precision auto takes here"
+        ]
+    )
+
+
+def test_a_noun_takes_the_article_its_sound_takes():
+    from brushwork.core.words import with_article
+
+    assert [with_article(n) for n in ("int64", "uint8", "float64", "ndarray", "Image")] == [
+        "an int64",
+        "a uint8",
+        "a float64",
+        "an ndarray",
+        "an Image",
+    ]
