@@ -575,6 +575,9 @@ def _check_layers(name: str, spec: Spec, value: Any) -> None:
     unknown = next((layer for layer in value if layer not in LAYER_NAMES), None)
     if unknown is not None:
         raise SettingsError(f"has an {unknown_layer(unknown)}", name)
+    twice = next((layer for layer in value if value.count(layer) > 1), None)
+    if twice is not None:  # it would count twice, without a word: a layer's weight is its own setting
+        raise SettingsError(f"names {twice} twice; give each layer once", name)
 
 
 def _check_floats(name: str, spec: Spec, value: Any) -> None:

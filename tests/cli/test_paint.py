@@ -193,6 +193,7 @@ BAD_OPTIONS = {
     "layer weight count": (["--style-layer-weights", "1,2"], "--style-layer-weights needs one weight per style layer"),
     "unknown style layer": (["--style-layers", "relu1_1,relu9_1"], "relu9_1"),
     "unknown content layer": (["--content-layers", "conv4_9"], "conv4_9"),
+    "a layer given twice": (["--content-layers", "conv4_2,conv4_2"], "--content-layers names conv4_2 twice; give each"),
     "zero style scale": (["--style-scale", "0"], "--style-scale must be above 0"),
     "blend count": (["--style-blend", "1,2"], "--style-blend needs one weight per painting (1), not 2"),
     "an empty item": (["--style-blend", "1,,"], "'1,,' has an empty item"),
