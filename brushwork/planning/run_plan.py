@@ -283,6 +283,7 @@ def _enlargements(paintings: Sequence[tuple[str, Size]], final: Size, settings: 
     notes = []
     for name, wh in paintings:
         wanted, shown = painting_wanted(final, settings), painting_longest(wh, final, settings)
+        asked = round(max(final) * settings.style_scale)  # before the least size a painting is seen at
         label = f"the painting {name}" if name else "a painting"
         if wanted > shown:
             notes.append(
@@ -292,7 +293,7 @@ def _enlargements(paintings: Sequence[tuple[str, Size]], final: Size, settings: 
             )
         elif shown > wanted:
             notes.append(
-                f"{label} ({_wh(wh)}) is seen at {shown} px, not {wanted}: its short side must be "
+                f"{label} ({_wh(wh)}) is seen at {shown} px, not {asked}: its short side must be "
                 f"{smallest_side(settings.style_layers)} px for the network, so its strokes come out larger"
             )
         elif shown > max(wh):

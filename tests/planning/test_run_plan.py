@@ -85,3 +85,13 @@ def test_a_noun_takes_the_article_its_sound_takes():
         "an ndarray",
         "an Image",
     ]
+
+
+def test_a_painting_seen_larger_than_its_style_scale_asks_says_what_was_asked():
+    from brushwork.core.settings import Settings
+    from brushwork.planning.machine import GB, Machine
+    from brushwork.planning.run_plan import plan_run
+
+    machine = Machine("cpu", "test CPU, fp32", 20 * GB, 0, 4, 0.5, 1.0)
+    planned = plan_run((128, 96), [("wave.jpg", (928, 514))], Settings(size=128, style_scale=0.01), machine)
+    assert any("wave.jpg (928x514) is seen at 29 px, not 1: its short side must be 16 px" in n for n in planned.notes)
