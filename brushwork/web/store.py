@@ -98,7 +98,9 @@ class Job:
         them, so that a rerun finds each file by its name."""
         taken: set[str] = set()
         names = []
-        for name in _known_names(self.inputs):
+        for item, given in zip(self.inputs, _known_names(self.inputs)):
+            name = PurePosixPath(given.replace("\\", "/")).name  # a job.json from before names were cleaned
+            name = name if name.strip(".") else Path(item["file"]).name
             path, n = PurePosixPath(name), 1
             while name.lower() in taken:
                 n += 1

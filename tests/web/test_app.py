@@ -992,6 +992,36 @@ def test_inputs_of_one_name_are_told_apart_in_the_recipe_and_the_bundle(make_cli
     assert [p.name for p in find_inputs(recipe, tmp_path / "image__IMAGE.png")] == ["image.png", "IMAGE (2).png"]
 
 
+def test_a_bundle_never_names_a_file_outside_its_folder_and_a_full_disk_leaves_no_half_bundle(
+    make_client, tmp_path, monkeypatch
+):
+    """A job.json whose names climb out (written by hand, or before names were cleaned) is bundled under its
+    files' own names; a disk that fills while the ZIP is written is a 507 and leaves no temporary file."""
+    import tempfile
+
+    from brushwork.web.routes import files as file_routes
+
+    client = make_client(Painter(), data=tmp_path / "studio")
+    job = wait_for(client, client.post("/api/jobs", data=TINY, files=uploads()).json()["id"])
+    record = tmp_path / "studio" / "jobs" / job["id"] / "job.json"
+    saved = json.loads(record.read_text())
+    saved["inputs"][0]["name"], saved["inputs"][1]["name"] = "../../evil.png", ".."
+    record.write_text(json.dumps(saved))
+    client = make_client(Painter(), data=tmp_path / "studio")  # the studio started again, reading the record
+    with zipfile.ZipFile(io.BytesIO(client.get(f"/api/jobs/{job['id']}/bundle").content)) as unpacked:
+        names = unpacked.namelist()
+    assert names[1] == "evil.png" and names[2] == "style1.png", names
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    before = set(Path(tempfile.gettempdir()).glob("brushwork-bundle-*"))
+    monkeypatch.setattr(file_routes.zipfile.ZipFile, "write", full)
+    answer = client.get(f"/api/jobs/{job['id']}/bundle")
+    assert answer.status_code == 507 and "free some space" in answer.json()["detail"]
+    assert set(Path(tempfile.gettempdir()).glob("brushwork-bundle-*")) == before
+
+
 def test_a_keep_mask_alone_keeps_its_region_and_a_resized_mask_is_noted(make_client):
     painter = Painter()
     client = make_client(painter)

@@ -134,7 +134,11 @@ def _zipped(files: list[tuple[str, Path]]) -> Path:
     """A ZIP of ``files`` under their names, in a temporary file (a clip and its paintings are large): pictures are
     compressed already, so they are stored as they are."""
     handle, name = tempfile.mkstemp(prefix="brushwork-bundle-", suffix=".zip")
-    with os.fdopen(handle, "wb") as out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
-        for arcname, path in files:
-            bundle.write(path, arcname)
+    try:
+        with os.fdopen(handle, "wb") as out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+            for arcname, path in files:
+                bundle.write(path, arcname)
+    except BaseException:  # a full disk, say (answered 507): no half a bundle left behind
+        os.unlink(name)
+        raise
     return Path(name)
